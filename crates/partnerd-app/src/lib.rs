@@ -1,0 +1,238 @@
+//! partnerd's use cases.
+//!
+//! One method on [`App`] per thing a person or program does. Each takes the acting
+//! [`Principal`] (or nothing, for public calls) and the request [`Ctx`], asks the
+//! policy first, runs one transaction, and writes its audit record and outbox rows in
+//! that transaction. The web layer only extracts input, calls one method, renders.
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod idempotency;
+pub mod mail;
+pub mod metrics;
+pub mod paging;
+pub mod ratelimit;
+pub mod views;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use partnerd_domain::policy::{self, Action, Actor, Decision};
+use partnerd_domain::{Roles, time::Timestamp};
+use partnerd_store::Db;
+
+pub use clock::Clock;
+pub use error::{AppError, AppResult};
+pub use metrics::Metrics;
+
+/// Where outgoing mail goes.
+#[derive(Debug, Clone)]
+pub enum MailTransportConfig {
+    /// Each message as an `.eml` file in this folder.
+    Dir(PathBuf),
+    /// `smtp://user:pass@host:port` or `smtps://…`.
+    Smtp(String),
+}
+
+/// Settings the use cases read.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub public_url: String,
+    pub platform_domain: String,
+    pub currency: String,
+    pub session_ttl_ms: i64,
+    pub rate_limit_principal_per_min: u32,
+    pub rate_limit_public_per_min: u32,
+    pub rate_limit_target_per_min: u32,
+    pub signin_failures_before_lockout: u32,
+    pub signin_lockout_minutes: u32,
+    pub mail_transport: MailTransportConfig,
+    pub mail_from: String,
+    pub dev_mode: bool,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            platform_domain: "partnerd.test".into(),
+            currency: "USD".into(),
+            session_ttl_ms: 8 * Timestamp::HOUR,
+            rate_limit_principal_per_min: 600,
+            rate_limit_public_per_min: 60,
+            rate_limit_target_per_min: 10,
+            signin_failures_before_lockout: 10,
+            signin_lockout_minutes: 15,
+            mail_transport: MailTransportConfig::Dir(PathBuf::from("./partnerd-data/mail")),
+            mail_from: "partnerd <no-reply@localhost>".into(),
+            dev_mode: false,
+        }
+    }
+}
+
+/// Facts about the request that audit records keep.
+#[derive(Debug, Clone, Default)]
+pub struct Ctx {
+    pub request_id: String,
+    pub source_ip: Option<String>,
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session {
+        session_id: String,
+        restricted: bool,
+    },
+    ApiKey {
+        id: String,
+        name: String,
+    },
+}
+
+/// The authenticated caller: a user's session or an API key, acting as one
+/// organisation with some roles.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub credential: Credential,
+    /// The signed-in user (None for an API key).
+    pub user: Option<views::User>,
+    pub organization: views::Organization,
+    pub roles: Roles,
+}
+
+impl Principal {
+    /// Key of the caller's rate-limit bucket and idempotency records.
+    pub fn key(&self) -> String {
+        match &self.credential {
+            Credential::Session { .. } => {
+                self.user.as_ref().map(|u| u.id.clone()).unwrap_or_default()
+            }
+            Credential::ApiKey { id, .. } => id.clone(),
+        }
+    }
+
+    pub fn is_restricted(&self) -> bool {
+        matches!(
+            self.credential,
+            Credential::Session {
+                restricted: true,
+                ..
+            }
+        )
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            org_kind: self.organization.kind,
+            programs: self.organization.programs.clone(),
+            roles: self.roles.clone(),
+            user_session: matches!(self.credential, Credential::Session { .. }),
+        }
+    }
+
+    /// Asks the policy; a refusal becomes the 403 it names.
+    pub fn require(&self, action: Action) -> AppResult<()> {
+        match policy::can(&self.actor(), action) {
+            Decision::Allow { .. } => Ok(()),
+            Decision::Deny { code, reason } => Err(AppError::forbidden(code, reason)),
+        }
+    }
+
+    pub fn may(&self, action: Action) -> bool {
+        policy::can(&self.actor(), action).is_allowed()
+    }
+}
+
+struct Inner {
+    db: Db,
+    config: AppConfig,
+    clock: Clock,
+    hasher: crypto::PasswordHasherPool,
+    limits: ratelimit::RateLimits,
+    mailer: mail::Mailer,
+    metrics: Metrics,
+}
+
+/// The application: cheap to clone, shared by every request and worker.
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+impl App {
+    pub fn new(db: Db, config: AppConfig, clock: Clock) -> AppResult<Self> {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let limits = ratelimit::RateLimits::new(
+            config.rate_limit_principal_per_min,
+            config.rate_limit_public_per_min,
+            config.rate_limit_target_per_min,
+        );
+        let mailer = mail::Mailer::new(&config)?;
+        Ok(Self(Arc::new(Inner {
+            db,
+            config,
+            clock,
+            hasher: crypto::PasswordHasherPool::new(cores),
+            limits,
+            mailer,
+            metrics: Metrics::new(),
+        })))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.0.config
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.0.clock.now()
+    }
+
+    pub fn limits(&self) -> &ratelimit::RateLimits {
+        &self.0.limits
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    pub(crate) fn hasher(&self) -> &crypto::PasswordHasherPool {
+        &self.0.hasher
+    }
+
+    pub(crate) fn mailer(&self) -> &mail::Mailer {
+        &self.0.mailer
+    }
+
+    /// Readiness: the database answers and every migration is applied.
+    pub async fn readiness(&self) -> Result<(), (&'static str, String)> {
+        self.db()
+            .ping()
+            .await
+            .map_err(|e| ("database", e.to_string()))?;
+        match self.db().migration_status().await {
+            Ok((Some(applied), known)) if applied >= known => Ok(()),
+            Ok((applied, known)) => Err((
+                "migrations",
+                format!(
+                    "database is at version {}, this build needs {known}",
+                    applied.unwrap_or(0)
+                ),
+            )),
+            Err(e) => Err(("migrations", e.to_string())),
+        }
+    }
+}

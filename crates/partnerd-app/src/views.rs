@@ -1,0 +1,94 @@
+//! The resource shapes the API returns and the portal shows (API.md), built from
+//! stored rows. camelCase members; times RFC 3339.
+
+use partnerd_domain::roles::{OrgKind, Program, programs_from_stored};
+use partnerd_domain::{Roles, time::Timestamp};
+use partnerd_store::organizations::OrganizationRow;
+use partnerd_store::users::UserRow;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::crypto::etag;
+
+fn ts(ms: i64) -> String {
+    Timestamp(ms).to_rfc3339()
+}
+
+/// A user of an organisation's directory.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub roles: Vec<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub last_sign_in_at: Option<String>,
+    pub created_at: String,
+    pub etag: String,
+}
+
+impl From<&UserRow> for User {
+    fn from(u: &UserRow) -> Self {
+        Self {
+            id: u.id.clone(),
+            organization_id: u.organization_id.clone(),
+            email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            roles: Roles::from_stored(&u.roles).names(),
+            must_change_password: u.must_change_password,
+            disabled: u.disabled,
+            last_sign_in_at: u.last_sign_in_at.map(ts),
+            created_at: ts(u.created_at),
+            etag: etag(&u.id, u.version),
+        }
+    }
+}
+
+impl User {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+/// An organisation (tenant).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub id: String,
+    pub kind: OrgKind,
+    pub name: String,
+    pub legal_name: Option<String>,
+    pub country: String,
+    pub default_domain: String,
+    pub programs: Vec<Program>,
+    pub enrollment_status: Option<String>,
+    pub membership_id: Option<String>,
+    pub created_at: String,
+    pub etag: String,
+    #[serde(skip)]
+    pub domain_prefix: String,
+}
+
+impl From<&OrganizationRow> for Organization {
+    fn from(o: &OrganizationRow) -> Self {
+        Self {
+            id: o.id.clone(),
+            kind: OrgKind::parse(&o.kind).unwrap_or(OrgKind::None),
+            name: o.name.clone(),
+            legal_name: o.legal_name.clone(),
+            country: o.country.clone(),
+            default_domain: o.default_domain.clone(),
+            programs: programs_from_stored(&o.programs),
+            enrollment_status: o.enrollment_status.clone(),
+            membership_id: o.membership_id.clone(),
+            created_at: ts(o.created_at),
+            etag: etag(&o.id, o.version),
+            domain_prefix: o.domain_prefix.clone(),
+        }
+    }
+}

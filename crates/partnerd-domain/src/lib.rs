@@ -1,0 +1,39 @@
+//! partnerd's domain: the words of the product as types, and the rules that need no I/O.
+//!
+//! Everything past the HTTP boundary travels as one of these validated types, so the
+//! layers above never re-check an e-mail address or a role list.
+
+pub mod email;
+pub mod ids;
+pub mod names;
+pub mod password;
+pub mod policy;
+pub mod roles;
+pub mod time;
+
+pub use email::EmailAddress;
+pub use roles::{OrgKind, Program, Role, Roles};
+
+/// One problem with one input field, addressed by a JSON Pointer (`/email`,
+/// `/query/size`). The web layer turns a list of these into a 422 problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub pointer: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The common case: `validation_failed` at a pointer.
+    pub fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(pointer, "validation_failed", message)
+    }
+}

@@ -1,0 +1,81 @@
+//! Validated free-text values: names, titles, long texts, country codes.
+
+use crate::FieldError;
+
+/// Trims and checks a short string member: 1..=max characters, no control characters.
+pub fn short_text(pointer: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::invalid(pointer, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(FieldError::invalid(
+            pointer,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::invalid(
+            pointer,
+            "must not contain control characters",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A name (person or organisation): 1–200 characters.
+pub fn name(pointer: &str, raw: &str) -> Result<String, FieldError> {
+    short_text(pointer, raw, 200)
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case (`DE`, `US`).
+pub fn country(pointer: &str, raw: &str) -> Result<String, FieldError> {
+    if raw.len() == 2 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(raw.to_owned())
+    } else {
+        Err(FieldError::invalid(
+            pointer,
+            "must be an ISO 3166-1 alpha-2 code in upper case, such as DE",
+        ))
+    }
+}
+
+/// A tenant's domain prefix: `[a-z0-9-]{3,40}`, no leading or trailing `-`.
+pub fn domain_prefix(pointer: &str, raw: &str) -> Result<String, FieldError> {
+    let ok = (3..=40).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !raw.starts_with('-')
+        && !raw.ends_with('-');
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(FieldError::invalid(
+            pointer,
+            "must be 3–40 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_text_trims_and_limits() {
+        assert_eq!(name("/n", "  Contoso  ").ok(), Some("Contoso".into()));
+        assert!(name("/n", "   ").is_err());
+        assert!(name("/n", "a\u{7}b").is_err());
+        assert!(name("/n", &"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn countries_and_prefixes() {
+        assert!(country("/c", "DE").is_ok());
+        assert!(country("/c", "de").is_err());
+        assert!(domain_prefix("/d", "contoso-eu").is_ok());
+        assert!(domain_prefix("/d", "-contoso").is_err());
+        assert!(domain_prefix("/d", "ab").is_err());
+    }
+}

@@ -1,0 +1,173 @@
+//! API keys of an organisation.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::organizations::OrganizationRow;
+use crate::sql::{Arg, Filter, PageOf, PageRequest};
+use crate::{Conn, StoreResult, organizations};
+
+/// A stored API key (never its secret, only the secret's hash).
+#[derive(Debug, Clone)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub roles: String,
+    pub prefix: String,
+    pub secret_hash: String,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub version: i64,
+}
+
+const COLUMNS: &str = "id, organization_id, name, roles, prefix, secret_hash, created_by, created_at, \
+     expires_at, last_used_at, revoked_at, version";
+
+impl ApiKeyRow {
+    fn read(r: &AnyRow, p: &str) -> StoreResult<Self> {
+        let c = |n: &str| format!("{p}{n}");
+        Ok(Self {
+            id: r.try_get(c("id").as_str())?,
+            organization_id: r.try_get(c("organization_id").as_str())?,
+            name: r.try_get(c("name").as_str())?,
+            roles: r.try_get(c("roles").as_str())?,
+            prefix: r.try_get(c("prefix").as_str())?,
+            secret_hash: r.try_get(c("secret_hash").as_str())?,
+            created_by: r.try_get(c("created_by").as_str())?,
+            created_at: r.try_get(c("created_at").as_str())?,
+            expires_at: r.try_get(c("expires_at").as_str())?,
+            last_used_at: r.try_get(c("last_used_at").as_str())?,
+            revoked_at: r.try_get(c("revoked_at").as_str())?,
+            version: r.try_get(c("version").as_str())?,
+        })
+    }
+}
+
+pub async fn insert(conn: &mut Conn, k: &ApiKeyRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO api_keys (id, organization_id, name, roles, prefix, secret_hash, created_by, created_at, \
+         expires_at, last_used_at, revoked_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&k.id)
+    .bind(&k.organization_id)
+    .bind(&k.name)
+    .bind(&k.roles)
+    .bind(&k.prefix)
+    .bind(&k.secret_hash)
+    .bind(&k.created_by)
+    .bind(k.created_at)
+    .bind(k.expires_at)
+    .bind(k.last_used_at)
+    .bind(k.revoked_at)
+    .bind(k.version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The key behind a secret hash, with its organisation.
+pub async fn find_principal(
+    conn: &mut Conn,
+    secret_hash: &str,
+) -> StoreResult<Option<(ApiKeyRow, OrganizationRow)>> {
+    let kcols: Vec<String> = COLUMNS
+        .split(", ")
+        .map(|c| format!("k.{c} AS k_{c}"))
+        .collect();
+    let ocols: Vec<String> = organizations::COLUMNS
+        .split(", ")
+        .map(|c| format!("o.{c} AS o_{c}"))
+        .collect();
+    let sql = format!(
+        "SELECT {}, {} FROM api_keys k JOIN organizations o ON o.id = k.organization_id WHERE k.secret_hash = $1",
+        kcols.join(", "),
+        ocols.join(", ")
+    );
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(secret_hash)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((
+        ApiKeyRow::read(&r, "k_")?,
+        OrganizationRow::read(&r, "o_")?,
+    )))
+}
+
+/// Records use at most once a minute, so reads stay reads.
+pub async fn touch_used(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+        .bind(now)
+        .bind(id)
+        .bind(now - 60_000)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The organisation's keys that are not revoked, newest first.
+pub async fn list(
+    conn: &mut Conn,
+    organization_id: &str,
+    page: &PageRequest,
+) -> StoreResult<PageOf<ApiKeyRow>> {
+    let mut f = Filter::new();
+    f.and(
+        "organization_id = ?",
+        [Arg::Text(organization_id.to_owned())],
+    )
+    .and("revoked_at IS NULL", []);
+    let total = if page.count {
+        Some(
+            f.query_scalar::<i64>(format!("SELECT COUNT(*) FROM api_keys{}", f.where_clause()))
+                .fetch_one(&mut *conn)
+                .await?,
+        )
+    } else {
+        None
+    };
+    f.before("created_at", page.cursor.as_ref());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys{} ORDER BY created_at DESC, id DESC LIMIT {}",
+        f.where_clause(),
+        page.size + 1
+    );
+    let rows = f.query(sql).fetch_all(conn).await?;
+    let mut rows = rows
+        .iter()
+        .map(|r| ApiKeyRow::read(r, ""))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let more = rows.len() as i64 > page.size;
+    rows.truncate(page.size as usize);
+    Ok(PageOf { rows, more, total })
+}
+
+pub async fn get(
+    conn: &mut Conn,
+    organization_id: &str,
+    id: &str,
+) -> StoreResult<Option<ApiKeyRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL"
+    )))
+    .bind(id)
+    .bind(organization_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| ApiKeyRow::read(&r, "")).transpose()
+}
+
+pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE api_keys SET revoked_at = $1, version = version + 1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

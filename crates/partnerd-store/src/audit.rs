@@ -1,0 +1,190 @@
+//! The append-only audit trail: one row per change (or failed attempt), plus one
+//! participant row per organisation allowed to read it.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::sql::{Arg, Filter, PageOf, PageRequest};
+use crate::{Conn, StoreResult};
+
+/// A stored audit record.
+#[derive(Debug, Clone, Default)]
+pub struct AuditRow {
+    pub id: String,
+    pub occurred_at: i64,
+    pub actor_type: String,
+    pub actor_user_id: Option<String>,
+    pub actor_api_key_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_organization_id: Option<String>,
+    pub on_behalf_of_organization_id: Option<String>,
+    pub on_behalf_of_name: Option<String>,
+    /// Organisation ids, comma separated.
+    pub participants: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub operation_type: String,
+    pub operation_status: String,
+    /// JSON `{before, after}`.
+    pub changes: Option<String>,
+    pub request_id: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+const COLUMNS: &str = "id, occurred_at, actor_type, actor_user_id, actor_api_key_id, actor_name, \
+     actor_organization_id, on_behalf_of_organization_id, on_behalf_of_name, participants, resource_type, \
+     resource_id, operation_type, operation_status, changes, request_id, source_ip";
+
+impl AuditRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            occurred_at: r.try_get("occurred_at")?,
+            actor_type: r.try_get("actor_type")?,
+            actor_user_id: r.try_get("actor_user_id")?,
+            actor_api_key_id: r.try_get("actor_api_key_id")?,
+            actor_name: r.try_get("actor_name")?,
+            actor_organization_id: r.try_get("actor_organization_id")?,
+            on_behalf_of_organization_id: r.try_get("on_behalf_of_organization_id")?,
+            on_behalf_of_name: r.try_get("on_behalf_of_name")?,
+            participants: r.try_get("participants")?,
+            resource_type: r.try_get("resource_type")?,
+            resource_id: r.try_get("resource_id")?,
+            operation_type: r.try_get("operation_type")?,
+            operation_status: r.try_get("operation_status")?,
+            changes: r.try_get("changes")?,
+            request_id: r.try_get("request_id")?,
+            source_ip: r.try_get("source_ip")?,
+        })
+    }
+}
+
+pub async fn insert(conn: &mut Conn, a: &AuditRow) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO audit_records ({COLUMNS}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    )))
+    .bind(&a.id)
+    .bind(a.occurred_at)
+    .bind(&a.actor_type)
+    .bind(&a.actor_user_id)
+    .bind(&a.actor_api_key_id)
+    .bind(&a.actor_name)
+    .bind(&a.actor_organization_id)
+    .bind(&a.on_behalf_of_organization_id)
+    .bind(&a.on_behalf_of_name)
+    .bind(&a.participants)
+    .bind(&a.resource_type)
+    .bind(&a.resource_id)
+    .bind(&a.operation_type)
+    .bind(&a.operation_status)
+    .bind(&a.changes)
+    .bind(&a.request_id)
+    .bind(&a.source_ip)
+    .execute(&mut *conn)
+    .await?;
+    for org in a.participants.split(',').filter(|s| !s.is_empty()) {
+        sqlx::query(
+            "INSERT INTO audit_participants (organization_id, occurred_at, record_id) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(org)
+        .bind(a.occurred_at)
+        .bind(&a.id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Filters of the activity log. `participant` limits to one organisation's records.
+#[derive(Debug, Default, Clone)]
+pub struct AuditQuery {
+    pub participant: Option<String>,
+    pub from: i64,
+    pub to: i64,
+    pub actor_user_id: Option<String>,
+    pub actor_type: Option<String>,
+    pub on_behalf_of_organization_id: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub operation_type: Option<String>,
+    pub operation_status: Option<String>,
+}
+
+fn filter(q: &AuditQuery) -> Filter {
+    let mut f = Filter::new();
+    if let Some(p) = &q.participant {
+        f.and(
+            "id IN (SELECT record_id FROM audit_participants WHERE organization_id = ? AND occurred_at >= ? AND occurred_at < ?)",
+            [Arg::Text(p.clone()), Arg::Int(q.from), Arg::Int(q.to)],
+        );
+    }
+    f.and(
+        "occurred_at >= ? AND occurred_at < ?",
+        [Arg::Int(q.from), Arg::Int(q.to)],
+    );
+    let eq = [
+        ("actor_user_id", &q.actor_user_id),
+        ("actor_type", &q.actor_type),
+        (
+            "on_behalf_of_organization_id",
+            &q.on_behalf_of_organization_id,
+        ),
+        ("resource_type", &q.resource_type),
+        ("resource_id", &q.resource_id),
+        ("operation_type", &q.operation_type),
+        ("operation_status", &q.operation_status),
+    ];
+    for (col, v) in eq {
+        if let Some(v) = v {
+            f.and(&format!("{col} = ?"), [Arg::Text(v.clone())]);
+        }
+    }
+    f
+}
+
+/// A page of matching records, newest first.
+pub async fn list(
+    conn: &mut Conn,
+    q: &AuditQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<AuditRow>> {
+    let mut f = filter(q);
+    let total = if page.count {
+        Some(
+            f.query_scalar::<i64>(format!(
+                "SELECT COUNT(*) FROM audit_records{}",
+                f.where_clause()
+            ))
+            .fetch_one(&mut *conn)
+            .await?,
+        )
+    } else {
+        None
+    };
+    f.before("occurred_at", page.cursor.as_ref());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_records{} ORDER BY occurred_at DESC, id DESC LIMIT {}",
+        f.where_clause(),
+        page.size + 1
+    );
+    let rows = f.query(sql).fetch_all(conn).await?;
+    let mut rows = rows
+        .iter()
+        .map(AuditRow::read)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let more = rows.len() as i64 > page.size;
+    rows.truncate(page.size as usize);
+    Ok(PageOf { rows, more, total })
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<AuditRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM audit_records WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| AuditRow::read(&r)).transpose()
+}

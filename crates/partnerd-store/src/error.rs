@@ -1,0 +1,46 @@
+//! One error type for both backends; constraint violations are normalised to the
+//! unique index name (`users_email_norm_key`), whichever database raised them.
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique index refused the row; the name is the index's (same on both backends).
+    #[error("unique constraint {0} violated")]
+    Unique(String),
+    /// A stored value could not be read back.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Db(sqlx::Error),
+}
+
+impl StoreError {
+    pub fn is_unique(&self, index: &str) -> bool {
+        matches!(self, Self::Unique(name) if name == index)
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
+                if let Some(name) = db.constraint() {
+                    return Self::Unique(name.to_owned());
+                }
+                // SQLite: "UNIQUE constraint failed: users.email_norm[, users.x]"
+                if let Some(cols) = db.message().strip_prefix("UNIQUE constraint failed: ") {
+                    let mut table = "";
+                    let mut names = Vec::new();
+                    for part in cols.split(", ") {
+                        if let Some((t, c)) = part.split_once('.') {
+                            table = t;
+                            names.push(c);
+                        }
+                    }
+                    return Self::Unique(format!("{table}_{}_key", names.join("_")));
+                }
+            }
+        }
+        Self::Db(e)
+    }
+}

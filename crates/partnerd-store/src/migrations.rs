@@ -1,0 +1,83 @@
+//! Migrations, embedded in the binary: two trees (`migrations/sqlite`,
+//! `migrations/postgres`) with identical version numbers.
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::Backend;
+
+/// `(version, description, sql)` for SQLite.
+pub const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+)];
+
+/// `(version, description, sql)` for PostgreSQL.
+pub const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+pub fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {
+    match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    }
+}
+
+pub fn latest(backend: Backend) -> i64 {
+    list(backend).iter().map(|m| m.0).max().unwrap_or(0)
+}
+
+pub fn migrator(backend: Backend) -> Migrator {
+    Migrator::with_migrations(
+        list(backend)
+            .iter()
+            .map(|(v, d, sql)| {
+                Migration::new(
+                    *v,
+                    Cow::Borrowed(*d),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions_on_disk(dir: &str) -> Vec<i64> {
+        let path = format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR"));
+        let mut v: Vec<i64> = std::fs::read_dir(path)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        e.file_name()
+                            .to_str()
+                            .and_then(|n| n.split('_').next()?.parse().ok())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn both_trees_have_the_same_versions_and_all_are_embedded() {
+        let sqlite: Vec<i64> = SQLITE.iter().map(|m| m.0).collect();
+        let postgres: Vec<i64> = POSTGRES.iter().map(|m| m.0).collect();
+        assert_eq!(sqlite, postgres);
+        assert_eq!(versions_on_disk("sqlite"), sqlite);
+        assert_eq!(versions_on_disk("postgres"), postgres);
+        assert!(!sqlite.is_empty());
+    }
+}

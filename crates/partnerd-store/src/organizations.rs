@@ -1,0 +1,91 @@
+//! Organisations (tenants).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Conn, StoreResult};
+
+/// A stored organisation.
+#[derive(Debug, Clone)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub legal_name: Option<String>,
+    pub country: String,
+    pub domain_prefix: String,
+    pub default_domain: String,
+    pub programs: String,
+    pub enrollment_status: Option<String>,
+    pub membership_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+pub(crate) const COLUMNS: &str = "id, kind, name, legal_name, country, domain_prefix, default_domain, \
+     programs, enrollment_status, membership_id, created_at, updated_at, version";
+
+impl OrganizationRow {
+    pub(crate) fn read(r: &AnyRow, p: &str) -> StoreResult<Self> {
+        let c = |n: &str| format!("{p}{n}");
+        Ok(Self {
+            id: r.try_get(c("id").as_str())?,
+            kind: r.try_get(c("kind").as_str())?,
+            name: r.try_get(c("name").as_str())?,
+            legal_name: r.try_get(c("legal_name").as_str())?,
+            country: r.try_get(c("country").as_str())?,
+            domain_prefix: r.try_get(c("domain_prefix").as_str())?,
+            default_domain: r.try_get(c("default_domain").as_str())?,
+            programs: r.try_get(c("programs").as_str())?,
+            enrollment_status: r.try_get(c("enrollment_status").as_str())?,
+            membership_id: r.try_get(c("membership_id").as_str())?,
+            created_at: r.try_get(c("created_at").as_str())?,
+            updated_at: r.try_get(c("updated_at").as_str())?,
+            version: r.try_get(c("version").as_str())?,
+        })
+    }
+}
+
+pub async fn insert(conn: &mut Conn, o: &OrganizationRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO organizations (id, kind, name, legal_name, country, domain_prefix, default_domain, \
+         programs, enrollment_status, membership_id, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&o.id)
+    .bind(&o.kind)
+    .bind(&o.name)
+    .bind(&o.legal_name)
+    .bind(&o.country)
+    .bind(&o.domain_prefix)
+    .bind(&o.default_domain)
+    .bind(&o.programs)
+    .bind(&o.enrollment_status)
+    .bind(&o.membership_id)
+    .bind(o.created_at)
+    .bind(o.updated_at)
+    .bind(o.version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<OrganizationRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organizations WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| OrganizationRow::read(&r, "")).transpose()
+}
+
+pub async fn operator(conn: &mut Conn) -> StoreResult<Option<OrganizationRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organizations WHERE kind = 'operator'"
+    )))
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| OrganizationRow::read(&r, "")).transpose()
+}

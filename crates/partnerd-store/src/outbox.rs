@@ -1,0 +1,128 @@
+//! The transactional outbox: mail (and, later, webhook events) written in the same
+//! transaction as the change that causes it, delivered by a worker afterwards.
+
+use sqlx::Row;
+
+use crate::{Conn, Db, StoreResult, dialect};
+
+/// A row claimed for delivery.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub topic: String,
+    pub payload: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+pub async fn enqueue(
+    conn: &mut Conn,
+    id: &str,
+    kind: &str,
+    topic: &str,
+    payload: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, topic, payload, status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(topic)
+    .bind(payload)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` due rows for `lease_ms`; safe with several replicas.
+pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+    let mut tx = db.begin().await?;
+    let rows = sqlx::query(dialect::claim_outbox(db.backend()))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OutboxRow {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                topic: r.try_get("topic")?,
+                payload: r.try_get("payload")?,
+                attempts: r.try_get("attempts")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn mark_sent(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET status = 'sent', completed_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_retry(
+    conn: &mut Conn,
+    id: &str,
+    next_attempt_at: i64,
+    error: &str,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(conn: &mut Conn, id: &str, now: i64, error: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'failed', completed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+    )
+    .bind(now)
+    .bind(error)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Rows still waiting for delivery.
+pub async fn count_pending(conn: &mut Conn) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// `(status, attempts, last_error)` of one row, for operators and tests.
+pub async fn status(
+    conn: &mut Conn,
+    id: &str,
+) -> StoreResult<Option<(String, i64, Option<String>)>> {
+    let row = sqlx::query("SELECT status, attempts, last_error FROM outbox WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("status")?,
+            r.try_get("attempts")?,
+            r.try_get("last_error")?,
+        ))
+    })
+    .transpose()
+}

@@ -1,0 +1,103 @@
+//! Sign-in sessions, and the one query that turns a bearer token into a principal.
+
+use sqlx::Row;
+
+use crate::organizations::OrganizationRow;
+use crate::users::UserRow;
+use crate::{Conn, StoreResult, flag, organizations, users};
+
+/// A new session.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub token_hash: String,
+    pub user_id: String,
+    pub restricted: bool,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// A session with its user and organisation, as read on every request.
+#[derive(Debug, Clone)]
+pub struct SessionPrincipal {
+    pub session_id: String,
+    pub restricted: bool,
+    pub expires_at: i64,
+    pub revoked: bool,
+    pub user: UserRow,
+    pub organization: OrganizationRow,
+}
+
+pub async fn insert(conn: &mut Conn, s: &NewSession) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, token_hash, user_id, restricted, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&s.id)
+    .bind(&s.token_hash)
+    .bind(&s.user_id)
+    .bind(flag(s.restricted))
+    .bind(s.created_at)
+    .bind(s.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_principal(
+    conn: &mut Conn,
+    token_hash: &str,
+) -> StoreResult<Option<SessionPrincipal>> {
+    let ucols: Vec<String> = users::COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c} AS u_{c}"))
+        .collect();
+    let ocols: Vec<String> = organizations::COLUMNS
+        .split(", ")
+        .map(|c| format!("o.{c} AS o_{c}"))
+        .collect();
+    let sql = format!(
+        "SELECT s.id AS s_id, s.restricted AS s_restricted, s.expires_at AS s_expires_at, \
+         s.revoked_at AS s_revoked_at, {}, {} FROM sessions s \
+         JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.organization_id \
+         WHERE s.token_hash = $1",
+        ucols.join(", "),
+        ocols.join(", ")
+    );
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(SessionPrincipal {
+        session_id: r.try_get("s_id")?,
+        restricted: r.try_get::<i64, _>("s_restricted")? != 0,
+        expires_at: r.try_get("s_expires_at")?,
+        revoked: r.try_get::<Option<i64>, _>("s_revoked_at")?.is_some(),
+        user: UserRow::read(&r, "u_")?,
+        organization: OrganizationRow::read(&r, "o_")?,
+    }))
+}
+
+pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every live session of a user; returns how many.
+pub async fn revoke_all_for_user(conn: &mut Conn, user_id: &str, now: i64) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,133 @@
+//! A small builder for statements whose WHERE clause depends on filters, and the
+//! keyset paging every list uses (`created_at DESC, id DESC`).
+
+use sqlx::any::AnyArguments;
+use sqlx::query::{Query, QueryScalar};
+use sqlx::{Any, AssertSqlSafe};
+
+/// A bind value.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// Conditions joined by AND, with their arguments numbered `$1..$n`.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    conds: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Filter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a condition; each `?` in it becomes the next `$n`.
+    pub fn and(&mut self, cond: &str, args: impl IntoIterator<Item = Arg>) -> &mut Self {
+        let mut out = String::with_capacity(cond.len() + 4);
+        let mut args = args.into_iter();
+        for ch in cond.chars() {
+            if ch == '?' {
+                if let Some(a) = args.next() {
+                    self.args.push(a);
+                    out.push_str(&format!("${}", self.args.len()));
+                }
+            } else {
+                out.push(ch);
+            }
+        }
+        self.conds.push(out);
+        self
+    }
+
+    /// Adds the keyset condition for "older than (created_at, id)".
+    pub fn before(&mut self, column: &str, cursor: Option<&Cursor>) -> &mut Self {
+        if let Some(c) = cursor {
+            self.and(
+                &format!("({column} < ? OR ({column} = ? AND id < ?))"),
+                [Arg::Int(c.at), Arg::Int(c.at), Arg::Text(c.id.clone())],
+            );
+        }
+        self
+    }
+
+    /// Adds the keyset condition for "newer than (created_at, id)" (oldest-first lists).
+    pub fn after(&mut self, column: &str, cursor: Option<&Cursor>) -> &mut Self {
+        if let Some(c) = cursor {
+            self.and(
+                &format!("({column} > ? OR ({column} = ? AND id > ?))"),
+                [Arg::Int(c.at), Arg::Int(c.at), Arg::Text(c.id.clone())],
+            );
+        }
+        self
+    }
+
+    pub fn where_clause(&self) -> String {
+        if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conds.join(" AND "))
+        }
+    }
+
+    /// The next placeholder number, for appending `LIMIT $n`.
+    pub fn next_placeholder(&self) -> usize {
+        self.args.len() + 1
+    }
+
+    pub fn args(&self) -> &[Arg] {
+        &self.args
+    }
+
+    pub fn query<'q>(&self, sql: String) -> Query<'q, Any, AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+
+    pub fn query_scalar<'q, T>(&self, sql: String) -> QueryScalar<'q, Any, T, AnyArguments>
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+}
+
+/// Position in a newest-first (or oldest-first) list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: i64,
+    pub id: String,
+}
+
+/// Which slice of a list to read.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub cursor: Option<Cursor>,
+    pub size: i64,
+    /// Count the matching rows (first page only).
+    pub count: bool,
+}
+
+/// A slice of a list: `rows` plus whether more follow.
+#[derive(Debug)]
+pub struct PageOf<T> {
+    pub rows: Vec<T>,
+    pub more: bool,
+    pub total: Option<i64>,
+}

@@ -1,0 +1,166 @@
+//! Users of every organisation's directory, and failed sign-ins per e-mail.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Conn, StoreResult, flag};
+
+/// A stored user.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub email_norm: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub roles: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub last_sign_in_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+pub(crate) const COLUMNS: &str = "id, organization_id, email, email_norm, first_name, last_name, roles, \
+     password_hash, must_change_password, disabled, last_sign_in_at, created_at, updated_at, version";
+
+impl UserRow {
+    pub(crate) fn read(r: &AnyRow, p: &str) -> StoreResult<Self> {
+        let c = |n: &str| format!("{p}{n}");
+        Ok(Self {
+            id: r.try_get(c("id").as_str())?,
+            organization_id: r.try_get(c("organization_id").as_str())?,
+            email: r.try_get(c("email").as_str())?,
+            email_norm: r.try_get(c("email_norm").as_str())?,
+            first_name: r.try_get(c("first_name").as_str())?,
+            last_name: r.try_get(c("last_name").as_str())?,
+            roles: r.try_get(c("roles").as_str())?,
+            password_hash: r.try_get(c("password_hash").as_str())?,
+            must_change_password: r.try_get::<i64, _>(c("must_change_password").as_str())? != 0,
+            disabled: r.try_get::<i64, _>(c("disabled").as_str())? != 0,
+            last_sign_in_at: r.try_get(c("last_sign_in_at").as_str())?,
+            created_at: r.try_get(c("created_at").as_str())?,
+            updated_at: r.try_get(c("updated_at").as_str())?,
+            version: r.try_get(c("version").as_str())?,
+        })
+    }
+}
+
+pub async fn insert(conn: &mut Conn, u: &UserRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO users (id, organization_id, email, email_norm, first_name, last_name, roles, \
+         password_hash, must_change_password, disabled, last_sign_in_at, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&u.id)
+    .bind(&u.organization_id)
+    .bind(&u.email)
+    .bind(&u.email_norm)
+    .bind(&u.first_name)
+    .bind(&u.last_name)
+    .bind(&u.roles)
+    .bind(&u.password_hash)
+    .bind(flag(u.must_change_password))
+    .bind(flag(u.disabled))
+    .bind(u.last_sign_in_at)
+    .bind(u.created_at)
+    .bind(u.updated_at)
+    .bind(u.version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<UserRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| UserRow::read(&r, "")).transpose()
+}
+
+pub async fn find_by_email(conn: &mut Conn, email_norm: &str) -> StoreResult<Option<UserRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE email_norm = $1"
+    )))
+    .bind(email_norm)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| UserRow::read(&r, "")).transpose()
+}
+
+/// Sets a new password hash (temporary or chosen) and bumps the version.
+pub async fn set_password(
+    conn: &mut Conn,
+    id: &str,
+    hash: &str,
+    must_change: bool,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3, \
+         version = version + 1 WHERE id = $4",
+    )
+    .bind(hash)
+    .bind(flag(must_change))
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn touch_sign_in(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn record_signin_failure(conn: &mut Conn, email_norm: &str, at: i64) -> StoreResult<()> {
+    sqlx::query("INSERT INTO signin_failures (email_norm, failed_at) VALUES ($1, $2)")
+        .bind(email_norm)
+        .bind(at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The newest failed sign-ins for an e-mail since `since`, newest first.
+pub async fn recent_signin_failures(
+    conn: &mut Conn,
+    email_norm: &str,
+    since: i64,
+    limit: i64,
+) -> StoreResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT failed_at FROM signin_failures WHERE email_norm = $1 AND failed_at >= $2 \
+         ORDER BY failed_at DESC LIMIT $3",
+    )
+    .bind(email_norm)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Forgets failures of an e-mail (after a successful sign-in), and old ones of everybody.
+pub async fn clear_signin_failures(
+    conn: &mut Conn,
+    email_norm: &str,
+    older_than: i64,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM signin_failures WHERE email_norm = $1 OR failed_at < $2")
+        .bind(email_norm)
+        .bind(older_than)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

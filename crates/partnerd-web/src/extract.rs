@@ -1,0 +1,251 @@
+//! Our own extractors, so every malformed input gets the same problem format and
+//! the checks run in the order API.md §1.0 fixes: authentication, rate limit,
+//! restricted session, then (inside the use case) visibility and permission, and
+//! only then the request body.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use partnerd_app::{AppError, AppResult, Ctx, Principal};
+use partnerd_domain::FieldError;
+use serde::de::DeserializeOwned;
+
+use crate::context::RequestInfo;
+use crate::problem::ApiError;
+
+/// What the authentication middleware found out about the caller.
+#[derive(Clone, Debug)]
+pub enum AuthState {
+    Anonymous,
+    Failed(AppError),
+    Authenticated(Box<Principal>),
+}
+
+fn auth_state(parts: &Parts) -> Result<Principal, AppError> {
+    match parts.extensions.get::<AuthState>() {
+        Some(AuthState::Authenticated(p)) => Ok((**p).clone()),
+        Some(AuthState::Failed(e)) => Err(e.clone()),
+        _ => Err(AppError::unauthenticated()),
+    }
+}
+
+/// The authenticated caller; a restricted session (temporary password) is refused.
+pub struct Auth(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let p = auth_state(parts)?;
+        if p.is_restricted() {
+            return Err(AppError::password_change_required().into());
+        }
+        Ok(Self(p))
+    }
+}
+
+/// The authenticated caller, restricted sessions included (me, password, sign-out).
+pub struct AuthAllowRestricted(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthAllowRestricted {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(auth_state(parts)?))
+    }
+}
+
+/// Request id and client address, for audit records.
+pub struct ReqCtx(pub Ctx);
+
+pub fn ctx_from_parts(parts: &Parts) -> Ctx {
+    Ctx {
+        request_id: parts
+            .extensions
+            .get::<RequestInfo>()
+            .map(|i| i.id.clone())
+            .unwrap_or_default(),
+        source_ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ReqCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(ctx_from_parts(parts)))
+    }
+}
+
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Members clients may send back from a resource; they are ignored, not refused.
+const READ_ONLY: &[&str] = &["id", "etag", "createdAt", "updatedAt", "lastModifiedAt"];
+
+/// A JSON body, read now and parsed when the use case asks (after its access check).
+pub struct ApiBody<T> {
+    result: AppResult<serde_json::Value>,
+    _t: std::marker::PhantomData<T>,
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|v| {
+            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+        })
+}
+
+impl<S: Send + Sync, T> FromRequest<S> for ApiBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(req.headers());
+        let result = match axum::body::to_bytes(req.into_body(), BODY_LIMIT).await {
+            Err(_) => Err(AppError::new(
+                413,
+                "payload_too_large",
+                "Payload too large",
+                "the request body exceeds 1 MiB",
+            )),
+            Ok(bytes) => parse_value(&bytes, json),
+        };
+        Ok(Self {
+            result,
+            _t: std::marker::PhantomData,
+        })
+    }
+}
+
+fn parse_value(bytes: &Bytes, json: bool) -> AppResult<serde_json::Value> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    if !json {
+        return Err(AppError::new(
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
+            "send the body as application/json",
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    let serde_json::Value::Object(mut map) = value else {
+        return Err(AppError::bad_request("the body must be a JSON object"));
+    };
+    for key in READ_ONLY {
+        map.remove(*key);
+    }
+    Ok(serde_json::Value::Object(map))
+}
+
+/// Turns a serde path and message into a JSON Pointer field error.
+fn field_error<E: std::fmt::Display>(
+    err: serde_path_to_error::Error<E>,
+    query: bool,
+) -> FieldError {
+    let mut pointer = String::new();
+    for seg in err.path().iter() {
+        use serde_path_to_error::Segment;
+        match seg {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push_str(&format!("/{key}"))
+            }
+            Segment::Unknown => {}
+        }
+    }
+    let message = err.inner().to_string();
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|r| r.split('`').next())
+            .map(str::to_owned)
+    };
+    let (pointer, message) = if let Some(field) = named("missing field `") {
+        (format!("{pointer}/{field}"), "is required".to_owned())
+    } else if let Some(field) = named("unknown field `") {
+        (
+            format!("{pointer}/{field}"),
+            "is not a member of this request".to_owned(),
+        )
+    } else {
+        let msg = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        (pointer, msg)
+    };
+    let pointer = if query {
+        format!("/query{pointer}")
+    } else {
+        pointer
+    };
+    FieldError::invalid(pointer, message)
+}
+
+impl<T: DeserializeOwned> ApiBody<T> {
+    /// The typed body, or the problem that explains why not.
+    pub fn parse(self) -> AppResult<T> {
+        let value = self.result?;
+        serde_path_to_error::deserialize::<_, T>(value)
+            .map_err(|e| AppError::field(field_error(e, false)))
+    }
+}
+
+/// Query parameters, with unknown or malformed ones as 422 at `/query/<name>`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize::<_, T>(de)
+            .map(Self)
+            .map_err(|e| ApiError(AppError::field(field_error(e, true))))
+    }
+}
+
+fn form_urlencoded_parse(q: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(q.as_bytes())
+}
+
+/// `If-Match`, quoted or not.
+pub struct IfMatch(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(v) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        let v = v
+            .to_str()
+            .map_err(|_| ApiError(AppError::bad_request("If-Match is not valid text")))?;
+        let v = v
+            .trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_owned();
+        Ok(Self(Some(v)))
+    }
+}

@@ -1,0 +1,221 @@
+//! Account settings > API keys: list, create (secret shown once), revoke with
+//! confirmation.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use partnerd_app::api_keys::CreateApiKeyInput;
+use partnerd_app::paging::PageParams;
+use partnerd_domain::roles::Role;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::ReqCtx;
+use crate::pages::layout::{FormErrors, field, page};
+use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(rename = "continuationToken")]
+    continuation_token: Option<String>,
+    revoked: Option<String>,
+}
+
+fn create_form(user: &PageUser, csrf: &str, name: &str, errors: &FormErrors) -> Markup {
+    let grantable: Vec<Role> = user
+        .principal
+        .roles
+        .iter()
+        .filter(|r| *r != Role::GlobalAdmin)
+        .collect();
+    html! {
+        div.card {
+            h2 { "Create an API key" }
+            @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
+            form method="post" action="/settings/api-keys" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                (field("name", "Name", "text", name, "off", Some("Say which application uses it, such as \"Billing export\"."), errors.for_field("/name")))
+                fieldset {
+                    legend { "Roles of the key" }
+                    p.hint { "A key can hold only roles you hold yourself, never Global admin. A key without roles can read only its own organisation." }
+                    @if grantable.is_empty() { p.muted { "You hold no role that a key may have." } }
+                    @for r in &grantable {
+                        div { label { input type="checkbox" name="roles" value=(r.as_str()); " " (r.label()) } }
+                    }
+                    @if let Some(e) = errors.for_field("/roles") { p.field-error { (e) } }
+                }
+                button type="submit" { "Create key" }
+            }
+        }
+    }
+}
+
+pub async fn list_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<ListQuery>,
+) -> Result<Markup, PageError> {
+    let keys = s
+        .app
+        .list_api_keys(
+            &user.principal,
+            &PageParams {
+                size: Some(50),
+                continuation_token: q.continuation_token.clone(),
+            },
+        )
+        .await?;
+    let body = html! {
+        @if q.revoked.is_some() { div.alert.success role="status" { "The key was revoked. Applications using it can no longer sign in." } }
+        @if keys.items.is_empty() {
+            p.empty { "No API keys yet. Create one below for each application that calls the partnerd API." }
+        } @else {
+            table {
+                thead { tr { th { "Name" } th { "Prefix" } th { "Roles" } th { "Created" } th { "Last used" } th { "Expires" } th { span.skip { "Actions" } } } }
+                tbody {
+                    @for k in &keys.items {
+                        tr {
+                            td { (k.name) }
+                            td { code { (k.prefix) "…" } }
+                            td { @if k.roles.is_empty() { span.muted { "none" } } @else { (k.roles.join(", ")) } }
+                            td { (k.created_at) }
+                            td { (k.last_used_at.clone().unwrap_or_else(|| "never".into())) }
+                            td { (k.expires_at.clone().unwrap_or_else(|| "never".into())) }
+                            td { a href=(format!("/settings/api-keys/{}/revoke", k.id)) { "Revoke" } }
+                        }
+                    }
+                }
+            }
+            p.muted { (keys.total_count) " keys" }
+            @if let Some(t) = &keys.continuation_token {
+                p { a href=(format!("/settings/api-keys?continuationToken={t}")) { "Next page" } }
+            }
+        }
+        (create_form(&user, &csrf, "", &FormErrors::default()))
+    };
+    Ok(page("API keys", &user, &csrf, body))
+}
+
+/// The form sends `roles` once per ticked box.
+pub struct CreateForm {
+    csrf: String,
+    name: String,
+    roles: Vec<String>,
+}
+
+fn parse_create(body: &str) -> CreateForm {
+    let mut f = CreateForm {
+        csrf: String::new(),
+        name: String::new(),
+        roles: vec![],
+    };
+    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "csrf" => f.csrf = v.into_owned(),
+            "name" => f.name = v.into_owned(),
+            "roles" => f.roles.push(v.into_owned()),
+            _ => {}
+        }
+    }
+    f
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    body: String,
+) -> Result<Response, PageError> {
+    let form = parse_create(&body);
+    check_csrf(&csrf, &form.csrf)?;
+    let input = CreateApiKeyInput {
+        name: form.name.clone(),
+        roles: form.roles,
+        expires_at: None,
+    };
+    match s.app.create_api_key(&user.principal, &ctx, Ok(input)).await {
+        Ok(key) => {
+            let body = html! {
+                div.alert.warning role="status" {
+                    strong { "Copy the secret now. " } "It is shown only this once; partnerd keeps only a hash of it."
+                }
+                div.card {
+                    p { "Key " strong { (key.name) } " was created." }
+                    label for="secret" { "Secret" }
+                    input #secret type="text" readonly value=(key.secret) .secret;
+                    button.secondary type="button" data-copy="secret" { "Copy secret" }
+                    p #secret-status role="status" aria-live="polite" {}
+                    p.hint { "Send it as " code { "Authorization: Bearer <secret>" } "." }
+                }
+                a.button href="/settings/api-keys" { "Done" }
+            };
+            Ok(page("API key created", &user, &csrf.0, body).into_response())
+        }
+        Err(e) if e.status == 422 => {
+            let body = create_form(&user, &csrf.0, &form.name, &FormErrors::from_app(&e));
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                page("API keys", &user, &csrf.0, body),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn revoke_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let keys = s
+        .app
+        .list_api_keys(
+            &user.principal,
+            &PageParams {
+                size: Some(500),
+                continuation_token: None,
+            },
+        )
+        .await?;
+    let key = keys
+        .items
+        .into_iter()
+        .find(|k| k.id == id)
+        .ok_or_else(partnerd_app::AppError::not_found)?;
+    let body = html! {
+        div.card {
+            p { "Revoke the key " strong { (key.name) } " (" code { (key.prefix) "…" } ")?" }
+            p { "Applications that use it are refused from the next request on. This cannot be undone; create a new key if you need one again." }
+            form method="post" action=(format!("/settings/api-keys/{}/revoke", key.id)) {
+                input type="hidden" name="csrf" value=(csrf);
+                button.danger type="submit" { "Revoke key" }
+                " "
+                a.button.secondary href="/settings/api-keys" { "Cancel" }
+            }
+        }
+    };
+    Ok(page("Revoke API key", &user, &csrf, body))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn revoke(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&csrf, &form.csrf)?;
+    s.app.revoke_api_key(&user.principal, &ctx, &id).await?;
+    Ok(Redirect::to("/settings/api-keys?revoked=1").into_response())
+}

@@ -1,0 +1,189 @@
+//! The page frame (header, menu, main), form helpers and the error page.
+
+use maud::{DOCTYPE, Markup, html};
+use partnerd_app::{AppError, Principal};
+use partnerd_domain::FieldError;
+use partnerd_domain::policy::Action;
+
+use crate::context;
+use crate::pages::PageUser;
+
+/// One entry of the menu: shown only when the policy allows its action.
+struct MenuItem {
+    href: &'static str,
+    label: &'static str,
+    action: Action,
+}
+
+const MENU: &[(&str, &[MenuItem])] = &[
+    (
+        "Home",
+        &[MenuItem {
+            href: "/",
+            label: "Dashboard",
+            action: Action::ReadOwnOrganization,
+        }],
+    ),
+    (
+        "Activity",
+        &[MenuItem {
+            href: "/activity",
+            label: "Activity log",
+            action: Action::ReadAuditRecords,
+        }],
+    ),
+    (
+        "Account settings",
+        &[MenuItem {
+            href: "/settings/api-keys",
+            label: "API keys",
+            action: Action::ManageApiKeys,
+        }],
+    ),
+];
+
+fn menu(p: &Principal, current: &str) -> Markup {
+    html! {
+        nav.menu aria-label="Main menu" {
+            @for (group, items) in MENU {
+                @let visible: Vec<&MenuItem> = items.iter().filter(|i| p.may(i.action)).collect();
+                @if !visible.is_empty() {
+                    h2 { (group) }
+                    ul {
+                        @for item in visible {
+                            @let here = current == item.href || (item.href != "/" && current.starts_with(item.href));
+                            li { a href=(item.href) aria-current=[here.then_some("page")] { (item.label) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · partnerd" }
+            link rel="stylesheet" href="/assets/app.css";
+            script src="/assets/app.js" defer {}
+        }
+    }
+}
+
+/// A page for a signed-in user.
+pub fn page(title: &str, user: &PageUser, csrf: &str, body: Markup) -> Markup {
+    let p = &user.principal;
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/" { "partnerd" }
+                    div.who {
+                        @if let Some(u) = &p.user { (u.display_name()) " · " }
+                        (p.organization.name)
+                        form.inline method="post" action="/signout" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            " · " button.link type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                div.layout {
+                    (menu(p, &user.path))
+                    main #main { h1 { (title) } (body) }
+                }
+            }
+        }
+    }
+}
+
+/// A page without the menu (sign-in, password change, errors).
+pub fn bare(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body {
+                header.top { a.brand href="/" { "partnerd" } }
+                main.narrow #main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+/// The error page: what happened, what to do, and the request id for support.
+pub fn error_page(e: &AppError) -> Markup {
+    bare(
+        e.title,
+        html! {
+            div.alert.error role="alert" { p { (capitalize(&e.detail)) "." } }
+            @for f in &e.errors { p.field-error { (f.pointer) ": " (f.message) } }
+            p.muted { "Request id: " code { (context::current_request_id()) } }
+            p { a href="/" { "Back to the dashboard" } }
+        },
+    )
+}
+
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Errors of a form, by field.
+#[derive(Default, Debug)]
+pub struct FormErrors {
+    pub general: Option<String>,
+    pub fields: Vec<FieldError>,
+}
+
+impl FormErrors {
+    /// Field errors go next to their field; everything else on top of the form.
+    pub fn from_app(e: &AppError) -> Self {
+        if e.errors.is_empty() {
+            Self {
+                general: Some(capitalize(&e.detail)),
+                fields: vec![],
+            }
+        } else {
+            Self {
+                general: None,
+                fields: e.errors.clone(),
+            }
+        }
+    }
+
+    pub fn for_field(&self, pointer: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.pointer == pointer || f.pointer.starts_with(&format!("{pointer}/")))
+            .map(|f| f.message.as_str())
+    }
+}
+
+/// A labelled input with its hint and error.
+pub fn field(
+    id: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    autocomplete: &str,
+    hint: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
+    let described = format!("{id}-hint {id}-error");
+    html! {
+        label for=(id) { (label) }
+        input id=(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete)
+            aria-invalid=[error.map(|_| "true")] aria-describedby=(described);
+        @if let Some(h) = hint { p.hint id=(format!("{id}-hint")) { (h) } }
+        @if let Some(e) = error { p.field-error id=(format!("{id}-error")) { (capitalize(e)) } }
+    }
+}

@@ -1,0 +1,271 @@
+//! The portal: server-rendered pages for people, sharing the use cases with the API.
+//! Session in an `HttpOnly` cookie; every form carries a CSRF token checked against
+//! a second cookie (double submit); redirects go to local paths only.
+
+pub mod activity;
+pub mod apikeys;
+pub mod auth;
+pub mod home;
+pub mod layout;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use partnerd_app::{AppError, Principal};
+
+use crate::AppState;
+use crate::extract::ctx_from_parts;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::dashboard))
+        .route("/signin", get(auth::signin_page).post(auth::signin_submit))
+        .route(
+            "/password",
+            get(auth::password_page).post(auth::password_submit),
+        )
+        .route("/signout", axum::routing::post(auth::signout))
+        .route(
+            "/settings/api-keys",
+            get(apikeys::list_page).post(apikeys::create),
+        )
+        .route(
+            "/settings/api-keys/{id}/revoke",
+            get(apikeys::revoke_confirm).post(apikeys::revoke),
+        )
+        .route("/activity", get(activity::list_page))
+        .route("/activity/{id}", get(activity::detail_page))
+        .route("/assets/app.css", get(css))
+        .route("/assets/app.js", get(js))
+        .layer(middleware::from_fn_with_state(state, csrf_cookie))
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/app.css"),
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/app.js"),
+    )
+        .into_response()
+}
+
+/// Reads one cookie.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Cookie names and attributes: `__Host-` and `Secure` when served over https.
+pub struct Cookies {
+    secure: bool,
+}
+
+impl Cookies {
+    pub fn new(state: &AppState) -> Self {
+        Self {
+            secure: state.app.config().public_url.starts_with("https://"),
+        }
+    }
+
+    pub fn session_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-partnerd_session"
+        } else {
+            "partnerd_session"
+        }
+    }
+
+    pub fn csrf_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-partnerd_csrf"
+        } else {
+            "partnerd_csrf"
+        }
+    }
+
+    fn build(&self, name: &str, value: &str, max_age: i64, same_site: &str) -> String {
+        format!(
+            "{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{}",
+            if self.secure { "; Secure" } else { "" }
+        )
+    }
+
+    pub fn session(&self, token: &str, max_age_secs: i64) -> String {
+        self.build(self.session_name(), token, max_age_secs, "Lax")
+    }
+
+    pub fn clear_session(&self) -> String {
+        self.build(self.session_name(), "", 0, "Lax")
+    }
+
+    pub fn csrf(&self, token: &str) -> String {
+        self.build(self.csrf_name(), token, 8 * 3600, "Strict")
+    }
+}
+
+/// The CSRF token of this browser, for forms.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .unwrap_or(CsrfToken(String::new())))
+    }
+}
+
+/// Makes sure the browser has a CSRF cookie, and tells handlers its value.
+async fn csrf_cookie(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    let cookies = Cookies::new(&s);
+    let existing = cookie(req.headers(), cookies.csrf_name()).filter(|v| v.len() >= 32);
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => (partnerd_app::crypto::new_token(""), true),
+    };
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut res = next.run(req).await;
+    if fresh {
+        if let Ok(v) = HeaderValue::from_str(&cookies.csrf(&token)) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// Checks a submitted form's token against the cookie.
+pub fn check_csrf(expected: &CsrfToken, submitted: &str) -> Result<(), PageError> {
+    if !expected.0.is_empty() && expected.0 == submitted {
+        Ok(())
+    } else {
+        Err(PageError(AppError::forbidden(
+            "forbidden",
+            "the form expired or came from another site; go back, reload the page and try again",
+        )))
+    }
+}
+
+/// A signed-in person in the portal (restricted sessions are sent to /password).
+pub struct PageUser {
+    pub principal: Principal,
+    pub path: String,
+}
+
+/// Only a local path may be a redirect target.
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.contains("://") =>
+        {
+            p.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+fn to_signin(path: &str) -> Response {
+    let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    Redirect::to(&format!("/signin?next={next}")).into_response()
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/".to_owned(), |p| p.as_str().to_owned());
+        let cookies = Cookies::new(s);
+        let Some(token) = cookie(&parts.headers, cookies.session_name()) else {
+            return Err(to_signin(&path));
+        };
+        let principal = match s.app.authenticate(&token).await {
+            Ok(p) => p,
+            Err(e) if e.status == 401 => return Err(to_signin(&path)),
+            Err(e) => return Err(PageError(e).into_response()),
+        };
+        if let Err(limited) = s
+            .app
+            .limits()
+            .principal
+            .take(&principal.key(), s.app.now().millis())
+        {
+            return Err(PageError(AppError::rate_limited(limited.retry_after)).into_response());
+        }
+        if principal.is_restricted() && parts.uri.path() != "/password" {
+            return Err(Redirect::to("/password").into_response());
+        }
+        let _ = ctx_from_parts(parts);
+        Ok(Self {
+            principal,
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+/// An error shown as a page, with the request id.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let markup = layout::error_page(&self.0);
+        let mut res = (status, markup).into_response();
+        if let Some(secs) = self.0.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+/// Unknown pages.
+pub async fn not_found() -> Response {
+    PageError(AppError::new(
+        404,
+        "not_found",
+        "Page not found",
+        "there is no page at this address",
+    ))
+    .into_response()
+}

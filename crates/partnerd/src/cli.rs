@@ -1,0 +1,287 @@
+//! The command line (API.md §4.1): `serve`, `migrate`, `bootstrap`,
+//! `user reset-password`, `mail test` and `demo`.
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+use partnerd_app::bootstrap::{BootstrapInput, CliError};
+use partnerd_app::{App, Clock};
+
+use crate::config::{Config, Settings};
+use crate::server::{self, StartOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "partnerd",
+    version,
+    about = "Partner center for two-tier cloud reselling"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the portal and the API.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create the operator organisation and its first global admin.
+    Bootstrap {
+        /// The operator's name.
+        #[arg(long)]
+        name: String,
+        /// Prefix of the operator's default domain.
+        #[arg(long)]
+        domain_prefix: String,
+        /// ISO 3166-1 alpha-2 country code.
+        #[arg(long)]
+        country: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, default_value = "Platform")]
+        admin_first_name: String,
+        #[arg(long, default_value = "Admin")]
+        admin_last_name: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Operator recovery for users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Mail tools.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+    /// Serve a fresh demo platform with sample organisations and print their sign-ins.
+    Demo {
+        /// Folder for the demo's database and mail (emptied first).
+        #[arg(long, default_value = "./partnerd-demo")]
+        data_dir: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Give a user a new temporary password and sign them out everywhere.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send a test message through the outbox and the configured transport.
+    Test {
+        #[arg(long)]
+        to: String,
+    },
+}
+
+/// Exit codes: 0 success, 1 failure, 2 invalid arguments, 3 already bootstrapped.
+pub async fn run(cli: Cli) -> i32 {
+    let config = match cli.settings.resolve() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("partnerd: {e}");
+            return 2;
+        }
+    };
+    init_tracing(&config);
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::Bootstrap {
+            name,
+            domain_prefix,
+            country,
+            admin_email,
+            admin_first_name,
+            admin_last_name,
+            json,
+        } => {
+            let input = BootstrapInput {
+                name,
+                domain_prefix,
+                country,
+                admin_email,
+                admin_first_name,
+                admin_last_name,
+            };
+            bootstrap(config, input, json).await
+        }
+        Command::User {
+            command: UserCommand::ResetPassword { email, json },
+        } => reset_password(config, &email, json).await,
+        Command::Mail {
+            command: MailCommand::Test { to },
+        } => mail_test(config, &to).await,
+        Command::Demo { data_dir } => crate::demo::run(config, &data_dir).await,
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+fn fail(e: impl std::fmt::Display) -> i32 {
+    eprintln!("partnerd: {e}");
+    1
+}
+
+async fn serve(config: Config) -> i32 {
+    let running = match server::start(config, StartOptions::default()).await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    println!("listening on http://{}", running.addr);
+    let _ = std::io::stdout().flush();
+    server::termination().await;
+    tracing::info!("shutting down: draining in-flight requests");
+    match running.shutdown().await {
+        Ok(()) => 0,
+        Err(e) => fail(e),
+    }
+}
+
+async fn migrate(mut config: Config) -> i32 {
+    config.auto_migrate = true;
+    match server::open_db(&config).await {
+        Ok(db) => {
+            let (applied, _) = db.migration_status().await.unwrap_or((None, 0));
+            println!("database is at migration version {}", applied.unwrap_or(0));
+            db.close().await;
+            0
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// An app over the configured database for one CLI command (migrations applied).
+pub async fn cli_app(config: &Config) -> Result<App, String> {
+    let mut config = config.clone();
+    config.auto_migrate = true;
+    let db = server::open_db(&config).await?;
+    let mut app_config = config.app.clone();
+    app_config.public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.bind));
+    App::new(db, app_config, Clock::default()).map_err(|e| e.detail)
+}
+
+fn exit_for(e: &CliError) -> i32 {
+    match e {
+        CliError::Invalid(_) => 2,
+        CliError::AlreadyBootstrapped => 3,
+        CliError::App(_) => 1,
+    }
+}
+
+async fn bootstrap(config: Config, input: BootstrapInput, json: bool) -> i32 {
+    let app = match cli_app(&config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let result = app.bootstrap(input).await;
+    app.db().close().await;
+    match result {
+        Ok(done) if json => {
+            println!("{}", serde_json::to_string(&done).unwrap_or_default());
+            0
+        }
+        Ok(done) => {
+            println!("Operator organisation {} created.", done.organization_id);
+            println!(
+                "Sign in as {} with the temporary password below; you will choose your own at first sign-in.",
+                done.email
+            );
+            println!("It is shown only this once:");
+            println!("{}", done.temporary_password);
+            0
+        }
+        Err(e) => {
+            eprintln!("partnerd: {e}");
+            exit_for(&e)
+        }
+    }
+}
+
+async fn reset_password(config: Config, email: &str, json: bool) -> i32 {
+    let app = match cli_app(&config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let result = app.reset_password_cli(email).await;
+    app.db().close().await;
+    match result {
+        Ok((email, password)) if json => {
+            println!(
+                "{}",
+                serde_json::json!({"email": email, "temporaryPassword": password})
+            );
+            0
+        }
+        Ok((email, password)) => {
+            println!(
+                "{email} was signed out everywhere and must choose a new password at the next sign-in."
+            );
+            println!("Temporary password (shown only this once):");
+            println!("{password}");
+            0
+        }
+        Err(e) => {
+            eprintln!("partnerd: {e}");
+            exit_for(&e)
+        }
+    }
+}
+
+async fn mail_test(config: Config, to: &str) -> i32 {
+    let app = match cli_app(&config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let id = match app.queue_test_mail(to).await {
+        Ok(id) => id,
+        Err(e) if e.status == 422 => {
+            eprintln!("partnerd: --to: {}", e.detail);
+            return 2;
+        }
+        Err(e) => return fail(e),
+    };
+    let outcome = app.drain_outbox().await;
+    let status = app.outbox_status(&id).await;
+    app.db().close().await;
+    match (outcome, status) {
+        (Ok(_), Ok(Some((status, _, _)))) if status == "sent" => {
+            println!("sent test message {id} to {to}");
+            0
+        }
+        (Ok(_), Ok(Some((status, attempts, error)))) => fail(format!(
+            "test message {id} is {status} after {attempts} attempt(s): {}; the worker keeps retrying it",
+            error.unwrap_or_default()
+        )),
+        (Err(e), _) | (_, Err(e)) => fail(e),
+        (Ok(_), Ok(None)) => fail("the test message vanished from the outbox"),
+    }
+}

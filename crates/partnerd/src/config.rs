@@ -1,0 +1,246 @@
+//! Configuration in layers: defaults → TOML file (`--config`) → `PARTNERD_*`
+//! environment → command-line flags. Secrets may also come from files named by
+//! `PARTNERD_DATABASE_URL_FILE` and `PARTNERD_SMTP_URL_FILE`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use partnerd_app::{AppConfig, MailTransportConfig};
+use serde::Deserialize;
+
+/// Settings shared by every subcommand.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Settings {
+    /// TOML configuration file.
+    #[arg(long, env = "PARTNERD_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://…`.
+    #[arg(long, env = "PARTNERD_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Listen address; port 0 picks a free port.
+    #[arg(long, env = "PARTNERD_BIND", global = true)]
+    pub bind: Option<String>,
+    /// Base of links in mail and redirects.
+    #[arg(long, env = "PARTNERD_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// `dir` or `smtp`.
+    #[arg(long, env = "PARTNERD_MAIL_TRANSPORT", global = true)]
+    pub mail_transport: Option<String>,
+    /// Where the `dir` transport writes `.eml` files.
+    #[arg(long, env = "PARTNERD_MAIL_DIR", global = true)]
+    pub mail_dir: Option<PathBuf>,
+    /// `smtp://user:pass@host:port` (`smtps://` for implicit TLS).
+    #[arg(long, env = "PARTNERD_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of all mail.
+    #[arg(long, env = "PARTNERD_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// Suffix of tenants' default domains.
+    #[arg(long, env = "PARTNERD_PLATFORM_DOMAIN", global = true)]
+    pub platform_domain: Option<String>,
+    /// The deployment's one currency (ISO 4217).
+    #[arg(long, env = "PARTNERD_CURRENCY", global = true)]
+    pub currency: Option<String>,
+    #[arg(long, env = "PARTNERD_RATE_LIMIT_PRINCIPAL_PER_MIN", global = true)]
+    pub rate_limit_principal_per_min: Option<u32>,
+    #[arg(long, env = "PARTNERD_RATE_LIMIT_PUBLIC_PER_MIN", global = true)]
+    pub rate_limit_public_per_min: Option<u32>,
+    #[arg(long, env = "PARTNERD_RATE_LIMIT_TARGET_PER_MIN", global = true)]
+    pub rate_limit_target_per_min: Option<u32>,
+    #[arg(long, env = "PARTNERD_SIGNIN_FAILURES_BEFORE_LOCKOUT", global = true)]
+    pub signin_failures_before_lockout: Option<u32>,
+    #[arg(long, env = "PARTNERD_SIGNIN_LOCKOUT_MINUTES", global = true)]
+    pub signin_lockout_minutes: Option<u32>,
+    /// Run pending migrations at start-up (default: true for SQLite, false for PostgreSQL).
+    #[arg(long, env = "PARTNERD_AUTO_MIGRATE", global = true)]
+    pub auto_migrate: Option<bool>,
+    /// Tracing filter, such as `info` or `partnerd=debug`.
+    #[arg(long = "log", env = "PARTNERD_LOG", global = true)]
+    pub log: Option<String>,
+    /// `text` or `json`.
+    #[arg(long, env = "PARTNERD_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// Development conveniences; never in production.
+    #[arg(long, env = "PARTNERD_DEV_MODE", global = true)]
+    pub dev_mode: Option<bool>,
+}
+
+/// The TOML file's shape (camelCase keys, like the API).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    public_url: Option<String>,
+    platform_domain: Option<String>,
+    currency: Option<String>,
+    auto_migrate: Option<bool>,
+    dev_mode: Option<bool>,
+    log: Option<String>,
+    log_format: Option<String>,
+    #[serde(default)]
+    mail: FileMail,
+    #[serde(default)]
+    rate_limit: FileRateLimit,
+    signin_failures_before_lockout: Option<u32>,
+    signin_lockout_minutes: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileMail {
+    transport: Option<String>,
+    dir: Option<PathBuf>,
+    smtp_url: Option<String>,
+    from: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileRateLimit {
+    principal_per_min: Option<u32>,
+    public_per_min: Option<u32>,
+    target_per_min: Option<u32>,
+}
+
+/// Everything resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: String,
+    /// None = derive from the bound address.
+    pub public_url: Option<String>,
+    pub auto_migrate: bool,
+    pub log: String,
+    pub log_format: String,
+    pub app: AppConfig,
+}
+
+fn secret_from_file(var: &str) -> Result<Option<String>, String> {
+    match std::env::var_os(format!("{var}_FILE")) {
+        Some(path) => std::fs::read_to_string(&path)
+            .map(|s| Some(s.trim().to_owned()))
+            .map_err(|e| format!("{var}_FILE ({}): {e}", PathBuf::from(path).display())),
+        None => Ok(None),
+    }
+}
+
+impl Settings {
+    /// Applies the layers; errors are messages for the operator (exit 2).
+    pub fn resolve(&self) -> Result<Config, String> {
+        let file: FileConfig = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("--config {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let d = AppConfig::default();
+        let database_url = self
+            .database_url
+            .clone()
+            .or(secret_from_file("PARTNERD_DATABASE_URL")?)
+            .or(file.database_url)
+            .unwrap_or_else(|| "sqlite://./partnerd-data/partnerd.db".into());
+        let is_sqlite = database_url.starts_with("sqlite:");
+        let transport = self
+            .mail_transport
+            .clone()
+            .or(file.mail.transport)
+            .unwrap_or_else(|| "dir".into());
+        let mail_transport = match transport.as_str() {
+            "dir" => MailTransportConfig::Dir(
+                self.mail_dir
+                    .clone()
+                    .or(file.mail.dir)
+                    .unwrap_or_else(|| PathBuf::from("./partnerd-data/mail")),
+            ),
+            "smtp" => MailTransportConfig::Smtp(
+                self.smtp_url
+                    .clone()
+                    .or(secret_from_file("PARTNERD_SMTP_URL")?)
+                    .or(file.mail.smtp_url)
+                    .ok_or("--mail-transport smtp needs --smtp-url")?,
+            ),
+            other => return Err(format!("--mail-transport must be dir or smtp, not {other}")),
+        };
+        let currency = self
+            .currency
+            .clone()
+            .or(file.currency)
+            .unwrap_or(d.currency);
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!(
+                "--currency must be an ISO 4217 code such as EUR, not {currency}"
+            ));
+        }
+        let log_format = self
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
+        if log_format != "text" && log_format != "json" {
+            return Err(format!(
+                "--log-format must be text or json, not {log_format}"
+            ));
+        }
+        Ok(Config {
+            bind: self
+                .bind
+                .clone()
+                .or(file.bind)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            public_url: self
+                .public_url
+                .clone()
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            auto_migrate: self.auto_migrate.or(file.auto_migrate).unwrap_or(is_sqlite),
+            log: self
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| "info".into()),
+            log_format,
+            database_url,
+            app: AppConfig {
+                public_url: String::new(),
+                platform_domain: self
+                    .platform_domain
+                    .clone()
+                    .or(file.platform_domain)
+                    .unwrap_or(d.platform_domain),
+                currency,
+                session_ttl_ms: d.session_ttl_ms,
+                rate_limit_principal_per_min: self
+                    .rate_limit_principal_per_min
+                    .or(file.rate_limit.principal_per_min)
+                    .unwrap_or(d.rate_limit_principal_per_min),
+                rate_limit_public_per_min: self
+                    .rate_limit_public_per_min
+                    .or(file.rate_limit.public_per_min)
+                    .unwrap_or(d.rate_limit_public_per_min),
+                rate_limit_target_per_min: self
+                    .rate_limit_target_per_min
+                    .or(file.rate_limit.target_per_min)
+                    .unwrap_or(d.rate_limit_target_per_min),
+                signin_failures_before_lockout: self
+                    .signin_failures_before_lockout
+                    .or(file.signin_failures_before_lockout)
+                    .unwrap_or(d.signin_failures_before_lockout),
+                signin_lockout_minutes: self
+                    .signin_lockout_minutes
+                    .or(file.signin_lockout_minutes)
+                    .unwrap_or(d.signin_lockout_minutes),
+                mail_transport,
+                mail_from: self
+                    .mail_from
+                    .clone()
+                    .or(file.mail.from)
+                    .unwrap_or(d.mail_from),
+                dev_mode: self.dev_mode.or(file.dev_mode).unwrap_or(false),
+            },
+        })
+    }
+}

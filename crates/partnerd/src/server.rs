@@ -1,0 +1,145 @@
+//! Starting and stopping the server: database, migrations, listener, background
+//! workers, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use partnerd_app::{App, Clock};
+use partnerd_store::Db;
+use partnerd_web::AppState;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+
+/// Connects and, when configured, migrates.
+pub async fn open_db(config: &Config) -> Result<Db, String> {
+    let max = if config.database_url.starts_with("sqlite:") {
+        8
+    } else {
+        16
+    };
+    let db = Db::connect(&config.database_url, max)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    if config.auto_migrate {
+        db.migrate()
+            .await
+            .map_err(|e| format!("migrations failed: {e}"))?;
+    }
+    Ok(db)
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: App,
+    pub state: AppState,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    workers: Option<JoinHandle<()>>,
+}
+
+/// Options that only tests and the demo change.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    /// Run the outbox worker in the background (tests drain it themselves).
+    pub workers: bool,
+    pub clock: Clock,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self {
+            workers: true,
+            clock: Clock::default(),
+        }
+    }
+}
+
+/// Binds, builds the app and serves in the background.
+pub async fn start(mut config: Config, options: StartOptions) -> Result<Running, String> {
+    let listener = tokio::net::TcpListener::bind(&config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    config.app.public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let db = open_db(&config).await?;
+    let app = App::new(db, config.app.clone(), options.clock).map_err(|e| e.detail)?;
+    let state = AppState::new(app.clone());
+    let (stop, mut stopped) = watch::channel(false);
+    let drain_state = state.clone();
+    let mut server_stop = stopped.clone();
+    let server = tokio::spawn(partnerd_web::serve(listener, state.clone(), async move {
+        let _ = server_stop.wait_for(|s| *s).await;
+        drain_state.start_draining();
+    }));
+    let workers = options.workers.then(|| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut ticks: u64 = 0;
+            loop {
+                if let Err(e) = app.drain_outbox().await {
+                    tracing::error!(error = %e, "outbox worker pass failed");
+                }
+                ticks += 1;
+                if ticks % 3600 == 0 {
+                    if let Err(e) = app.purge_idempotency().await {
+                        tracing::error!(error = %e, "idempotency purge failed");
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stopped.wait_for(|s| *s) => break,
+                }
+            }
+        })
+    });
+    Ok(Running {
+        addr,
+        app,
+        state,
+        stop,
+        server,
+        workers,
+    })
+}
+
+impl Running {
+    /// Turns `/readyz` to 503, finishes in-flight requests, stops the workers.
+    pub async fn shutdown(self) -> Result<(), String> {
+        self.state.start_draining();
+        let _ = self.stop.send(true);
+        let served = self.server.await.map_err(|e| e.to_string())?;
+        if let Some(w) = self.workers {
+            let _ = w.await;
+        }
+        self.app.db().close().await;
+        served.map_err(|e| e.to_string())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn termination() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
