@@ -180,10 +180,13 @@ fn field_error<E: std::fmt::Display>(
     let (pointer, message) = if let Some(field) = named("missing field `") {
         (format!("{pointer}/{field}"), "is required".to_owned())
     } else if let Some(field) = named("unknown field `") {
-        (
-            format!("{pointer}/{field}"),
-            "is not a member of this request".to_owned(),
-        )
+        // The path already ends at the unknown member.
+        let pointer = if pointer.ends_with(&format!("/{field}")) {
+            pointer
+        } else {
+            format!("{pointer}/{field}")
+        };
+        (pointer, "is not a member of this request".to_owned())
     } else {
         let msg = message
             .split(" at line ")

@@ -1,0 +1,221 @@
+//! API.md §4.1: the binary's subcommands, run as an operator would.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn partnerd(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_partnerd"));
+    c.current_dir(dir)
+        .env_remove("PARTNERD_DATABASE_URL")
+        .env(
+            "PARTNERD_DATABASE_URL",
+            format!("sqlite://{}", dir.join("p.db").display()),
+        )
+        .env("PARTNERD_MAIL_DIR", dir.join("mail"))
+        .env("PARTNERD_LOG", "warn");
+    c
+}
+
+const BOOTSTRAP: &[&str] = &[
+    "bootstrap",
+    "--name",
+    "Operator Inc",
+    "--domain-prefix",
+    "operator",
+    "--country",
+    "DE",
+    "--admin-email",
+    "root@operator.example",
+];
+
+#[test]
+fn bootstrap_prints_the_password_once_and_refuses_a_second_operator() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = partnerd(dir.path())
+        .args(BOOTSTRAP)
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert!(
+        v["organizationId"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("org_"))
+    );
+    assert!(v["userId"].as_str().is_some_and(|s| s.starts_with("usr_")));
+    assert_eq!(v["email"], "root@operator.example");
+    assert!(
+        v["temporaryPassword"]
+            .as_str()
+            .is_some_and(|p| p.len() >= 20)
+    );
+
+    let again = partnerd(dir.path()).args(BOOTSTRAP).output().expect("run");
+    assert_eq!(again.status.code(), Some(3));
+    assert!(again.stdout.is_empty());
+
+    let bad = partnerd(dir.path())
+        .args([
+            "bootstrap",
+            "--name",
+            "X",
+            "--domain-prefix",
+            "-bad-",
+            "--country",
+            "DE",
+            "--admin-email",
+            "x@y.example",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(2));
+    let missing = partnerd(dir.path())
+        .args(["bootstrap", "--name", "X"])
+        .output()
+        .expect("run");
+    assert_eq!(missing.status.code(), Some(2));
+
+    let reset = partnerd(dir.path())
+        .args([
+            "user",
+            "reset-password",
+            "--email",
+            "ROOT@operator.example",
+            "--json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(
+        reset.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&reset.stdout).expect("json");
+    assert!(
+        r["temporaryPassword"]
+            .as_str()
+            .is_some_and(|p| p != v["temporaryPassword"].as_str().unwrap_or_default())
+    );
+    let unknown = partnerd(dir.path())
+        .args(["user", "reset-password", "--email", "who@nowhere.example"])
+        .output()
+        .expect("run");
+    assert_eq!(unknown.status.code(), Some(2));
+
+    let migrate = partnerd(dir.path()).arg("migrate").output().expect("run");
+    assert_eq!(migrate.status.code(), Some(0));
+}
+
+#[test]
+fn mail_test_goes_through_the_outbox_to_the_dir_transport() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = partnerd(dir.path())
+        .args(["mail", "test", "--to", "ops@example.com"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("mail"))
+        .expect("mail dir")
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let bad = partnerd(dir.path())
+        .args(["mail", "test", "--to", "not-an-address"])
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn configuration_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = partnerd(dir.path())
+        .args(["migrate", "--mail-transport", "pigeon"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::write(dir.path().join("c.toml"), "databaseUrl = 42\n").expect("write");
+    let out = partnerd(dir.path())
+        .args(["migrate", "--config", "c.toml"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::write(
+        dir.path().join("typo.toml"),
+        "databseUrl = \"sqlite://x.db\"\n",
+    )
+    .expect("write");
+    let out = partnerd(dir.path())
+        .args(["migrate", "--config", "typo.toml"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "unknown keys are refused");
+    std::fs::write(
+        dir.path().join("ok.toml"),
+        format!(
+            "databaseUrl = \"sqlite://{}\"\n[mail]\ntransport = \"dir\"\n",
+            dir.path().join("t.db").display()
+        ),
+    )
+    .expect("write");
+    let out = partnerd(dir.path())
+        .env_remove("PARTNERD_DATABASE_URL")
+        .args(["migrate", "--config", "ok.toml"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("t.db").exists(),
+        "the file's database URL was used"
+    );
+}
+
+#[test]
+fn serve_prints_its_address_and_exits_0_on_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = partnerd(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .expect("listening line")
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    use std::io::{Read, Write};
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+}

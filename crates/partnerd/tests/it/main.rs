@@ -1,0 +1,15 @@
+//! partnerd's integration tests: one binary, speaking the public surface (HTTP,
+//! the pages, the CLI). Every scenario written with `both!` runs on SQLite and, when
+//! `PARTNERD_TEST_DATABASE_URL` is set, on PostgreSQL.
+
+mod helpers;
+
+mod api_keys;
+mod audit;
+mod cli;
+mod conventions;
+mod mail;
+mod ops;
+mod pages;
+mod rate_limits;
+mod sessions;

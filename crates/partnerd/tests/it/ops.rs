@@ -1,0 +1,157 @@
+//! API.md §15: health, readiness, metrics, the OpenAPI document.
+
+use reqwest::Method;
+
+use crate::both;
+use crate::helpers::TestApp;
+
+async fn health_readiness_and_metrics(app: TestApp) {
+    let health = TestApp::read(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(health.ok(200)["status"], "ok");
+    let ready = TestApp::read(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let body = ready.ok(200);
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["database"], "ok");
+    assert_eq!(body["checks"]["migrations"], "ok");
+
+    let token = app.operator_token().await;
+    app.get("/v1/auditrecords/aud_some_id", &token)
+        .await
+        .problem(404, "not_found");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("http_requests_total{"), "{metrics}");
+    assert!(
+        metrics.contains("route=\"/v1/auditrecords/{id}\""),
+        "route templates, never ids"
+    );
+    assert!(!metrics.contains("aud_some_id"));
+    for name in [
+        "http_request_duration_seconds",
+        "outbox_pending",
+        "rate_limited_total",
+        "db_pool_connections",
+        "mail_sent_total",
+        "outbox_failed_total",
+    ] {
+        // Families with no samples yet still announce themselves.
+        assert!(
+            metrics.contains(name.trim_end_matches("_total")),
+            "{name} missing"
+        );
+    }
+    app.shutdown().await;
+}
+both!(health_readiness_and_metrics);
+
+async fn readiness_turns_503_while_draining(app: TestApp) {
+    let res = TestApp::read(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    res.ok(200);
+    app.start_draining();
+    let res = TestApp::read(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    res.problem(503, "service_unavailable");
+    assert!(res.header("retry-after").is_some());
+    // Liveness is unaffected.
+    let health = TestApp::read(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    health.ok(200);
+    app.shutdown().await;
+}
+both!(readiness_turns_503_while_draining);
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_guards_the_private_ones() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite, |c| c).await;
+    let doc = TestApp::read(
+        app.client
+            .get(app.url("/v1/openapi.json"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let doc = doc.ok(200).clone();
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1"))
+    );
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    let paths = doc["paths"].as_object().expect("paths");
+    for expected in [
+        "/v1/sessions",
+        "/v1/sessions/current",
+        "/v1/me",
+        "/v1/me/password",
+        "/v1/apikeys",
+        "/v1/apikeys/{id}",
+        "/v1/organization",
+        "/v1/auditrecords",
+        "/v1/auditrecords/{id}",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} is documented");
+    }
+    const PUBLIC: &[(&str, &str)] = &[("post", "/v1/sessions")];
+    // Every documented operation exists, and every non-public one refuses a
+    // caller without a token.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("path item") {
+            let concrete = path.replace("{id}", "x_unknown");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let res = app.call(m, &concrete, None, None).await;
+            assert_ne!(res.status.as_u16(), 404, "{method} {path} is routed");
+            assert_ne!(res.status.as_u16(), 405, "{method} {path} is routed");
+            if PUBLIC.contains(&(method.as_str(), path.as_str())) {
+                assert!(op.get("security").is_none(), "{method} {path} is public");
+            } else {
+                res.problem(401, "unauthenticated");
+                assert!(
+                    op.get("security").is_some(),
+                    "{method} {path} documents its bearer security"
+                );
+            }
+        }
+    }
+    app.shutdown().await;
+}

@@ -1,0 +1,371 @@
+//! The portal over HTTP: sign-in, forced password change, dashboard, CSRF, sign-out.
+
+use crate::both;
+use crate::helpers::{NEW_PASSWORD, OPERATOR_EMAIL, TestApp};
+
+/// A tiny browser: keeps cookies by name, reads forms' CSRF fields.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: Vec<(String, String)>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub html: String,
+    pub set_cookies: Vec<String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookies: vec![],
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    async fn finish(&mut self, res: reqwest::Response) -> Page {
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let set_cookies: Vec<String> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        for c in &set_cookies {
+            let Some((kv, _)) = c.split_once(';') else {
+                continue;
+            };
+            let Some((k, v)) = kv.split_once('=') else {
+                continue;
+            };
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                self.cookies.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        Page {
+            status,
+            location,
+            html: res.text().await.unwrap_or_default(),
+            set_cookies,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let res = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("get");
+        self.finish(res).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body: String = form_urlencoded_pairs(form);
+        let res = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        self.finish(res).await
+    }
+}
+
+fn form_urlencoded_pairs(form: &[(&str, &str)]) -> String {
+    form.iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The value of the hidden `csrf` field.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a form with a csrf field") + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn sign_in_forces_a_password_change_then_shows_the_dashboard(app: TestApp) {
+    let temporary = app.bootstrap().await;
+    let mut b = Browser::new(&app);
+
+    let home = b.get("/").await;
+    assert_eq!(home.status, 303);
+    assert_eq!(home.location.as_deref(), Some("/signin?next=%2F"));
+    assert!(
+        home.set_cookies
+            .iter()
+            .any(|c| c.starts_with("partnerd_csrf=") && c.contains("HttpOnly"))
+    );
+
+    let signin = b.get("/signin?next=/activity").await;
+    assert_eq!(signin.status, 200);
+    assert!(
+        signin.html.contains("<label for=\"email\">"),
+        "labelled fields"
+    );
+    let csrf = csrf_of(&signin.html);
+
+    // A wrong password is shown next to the form, nothing else happens.
+    let wrong = b
+        .post(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("email", OPERATOR_EMAIL),
+                ("password", "not my password at all"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.html.contains("wrong"), "the error is shown");
+    assert!(b.cookie("partnerd_session").is_none());
+
+    // Without the CSRF token nothing happens.
+    let forged = b
+        .post(
+            "/signin",
+            &[
+                ("csrf", "forged"),
+                ("email", OPERATOR_EMAIL),
+                ("password", &temporary),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+
+    let ok = b
+        .post(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("email", OPERATOR_EMAIL),
+                ("password", &temporary),
+                ("next", "/activity"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(
+        ok.location.as_deref(),
+        Some("/password"),
+        "a temporary password leads to the change"
+    );
+    let session_cookie = ok
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("partnerd_session="))
+        .expect("session cookie");
+    assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
+
+    // Until the change, every page leads back to it.
+    for path in ["/", "/activity", "/settings/api-keys"] {
+        let p = b.get(path).await;
+        assert_eq!(
+            (p.status, p.location.as_deref()),
+            (303, Some("/password")),
+            "{path}"
+        );
+    }
+    let form = b.get("/password").await;
+    assert_eq!(form.status, 200);
+    assert!(form.html.contains("temporary password"));
+    let csrf = csrf_of(&form.html);
+    let weak = b
+        .post(
+            "/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", &temporary),
+                ("new_password", "passwordpassword"),
+                ("confirm_password", "passwordpassword"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert!(
+        weak.html.contains("field-error"),
+        "the reason is shown next to the field"
+    );
+    let differ = b
+        .post(
+            "/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", &temporary),
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", "something else"),
+            ],
+        )
+        .await;
+    assert_eq!(differ.status, 422);
+    let done = b
+        .post(
+            "/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", &temporary),
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/")));
+
+    let dash = b.get("/").await;
+    assert_eq!(dash.status, 200);
+    assert!(dash.html.contains("Dashboard") && dash.html.contains("Operator Inc"));
+    assert!(
+        dash.html.contains("href=\"/activity\"")
+            && dash.html.contains("href=\"/settings/api-keys\""),
+        "a global admin sees both areas"
+    );
+    let activity = b.get("/activity").await;
+    assert_eq!(activity.status, 200);
+    assert!(activity.html.contains("signIn"));
+
+    // Sign out ends the session.
+    let csrf = csrf_of(&dash.html);
+    let out = b.post("/signout", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (out.status, out.location.as_deref()),
+        (303, Some("/signin"))
+    );
+    assert_eq!(b.get("/").await.status, 303);
+    app.shutdown().await;
+}
+both!(sign_in_forces_a_password_change_then_shows_the_dashboard);
+
+async fn redirects_stay_local_and_errors_show_the_request_id(app: TestApp) {
+    app.operator_token().await;
+    let mut b = Browser::new(&app);
+    let page = b.get("/signin").await;
+    let csrf = csrf_of(&page.html);
+    let ok = b
+        .post(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("email", OPERATOR_EMAIL),
+                ("password", NEW_PASSWORD),
+                ("next", "//evil.example/x"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.location.as_deref(), Some("/"));
+    let missing = b.get("/no/such/page").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.html.contains("Request id"));
+    app.shutdown().await;
+}
+both!(redirects_stay_local_and_errors_show_the_request_id);
+
+async fn api_keys_page_shows_the_secret_once_and_confirms_revocation(app: TestApp) {
+    app.operator_token().await;
+    let mut b = Browser::new(&app);
+    let page = b.get("/signin").await;
+    let csrf = csrf_of(&page.html);
+    b.post(
+        "/signin",
+        &[
+            ("csrf", &csrf),
+            ("email", OPERATOR_EMAIL),
+            ("password", NEW_PASSWORD),
+        ],
+    )
+    .await;
+    let keys = b.get("/settings/api-keys").await;
+    assert!(
+        keys.html.contains("No API keys yet"),
+        "a helpful empty state"
+    );
+    let created = b
+        .post(
+            "/settings/api-keys",
+            &[
+                ("csrf", &csrf),
+                ("name", "Exporter"),
+                ("roles", "adminAgent"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    assert!(created.html.contains("shown only this once"));
+    let secret_start = created.html.find("pdk_").expect("secret shown");
+    let secret: String = created.html[secret_start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let listed = b.get("/settings/api-keys").await;
+    assert!(
+        listed.html.contains("Exporter") && !listed.html.contains(&secret),
+        "never shown again"
+    );
+    let me = app.get("/v1/me", &secret).await;
+    assert_eq!(me.ok(200)["apiKey"]["name"], "Exporter");
+    let id = me.body["apiKey"]["id"].as_str().expect("id").to_owned();
+    let confirm = b.get(&format!("/settings/api-keys/{id}/revoke")).await;
+    assert!(confirm.html.contains("cannot be undone"));
+    let revoked = b
+        .post(
+            &format!("/settings/api-keys/{id}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(revoked.status, 303);
+    app.get("/v1/me", &secret)
+        .await
+        .problem(401, "unauthenticated");
+    let invalid = b
+        .post("/settings/api-keys", &[("csrf", &csrf), ("name", "")])
+        .await;
+    assert_eq!(invalid.status, 422);
+    app.shutdown().await;
+}
+both!(api_keys_page_shows_the_secret_once_and_confirms_revocation);
