@@ -96,7 +96,7 @@ fn is_sequence(chars: &[char]) -> bool {
 fn repeated_unit(text: &str) -> Option<&str> {
     let n = text.len();
     (1..=n / 2)
-        .filter(|len| n % len == 0 && text.is_char_boundary(*len))
+        .filter(|len| n.is_multiple_of(*len) && text.is_char_boundary(*len))
         .map(|len| &text[..len])
         .find(|unit| unit.repeat(n / unit.len()) == text)
 }
