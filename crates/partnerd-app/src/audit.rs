@@ -329,13 +329,13 @@ impl App {
         }
         let one_of =
             |errors: &mut Vec<FieldError>, name: &str, v: &Option<String>, allowed: &[&str]| {
-                if let Some(v) = v {
-                    if !allowed.contains(&v.as_str()) {
-                        errors.push(FieldError::invalid(
-                            format!("/query/{name}"),
-                            format!("must be one of {}", allowed.join(", ")),
-                        ));
-                    }
+                if let Some(v) = v
+                    && !allowed.contains(&v.as_str())
+                {
+                    errors.push(FieldError::invalid(
+                        format!("/query/{name}"),
+                        format!("must be one of {}", allowed.join(", ")),
+                    ));
                 }
             };
         one_of(

@@ -38,13 +38,11 @@ impl Db {
             if path.is_empty() {
                 return Err(StoreError::Corrupt("the sqlite URL names no file".into()));
             }
-            if path != ":memory:" {
-                if let Some(parent) = std::path::Path::new(path).parent() {
-                    if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent)
-                            .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
-                    }
-                }
+            if path != ":memory:"
+                && let Some(parent) = std::path::Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
             }
             let query = if query.contains("mode=") {
                 query.to_owned()

@@ -22,23 +22,23 @@ impl StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
-                if let Some(name) = db.constraint() {
-                    return Self::Unique(name.to_owned());
-                }
-                // SQLite: "UNIQUE constraint failed: users.email_norm[, users.x]"
-                if let Some(cols) = db.message().strip_prefix("UNIQUE constraint failed: ") {
-                    let mut table = "";
-                    let mut names = Vec::new();
-                    for part in cols.split(", ") {
-                        if let Some((t, c)) = part.split_once('.') {
-                            table = t;
-                            names.push(c);
-                        }
+        if let sqlx::Error::Database(db) = &e
+            && db.kind() == sqlx::error::ErrorKind::UniqueViolation
+        {
+            if let Some(name) = db.constraint() {
+                return Self::Unique(name.to_owned());
+            }
+            // SQLite: "UNIQUE constraint failed: users.email_norm[, users.x]"
+            if let Some(cols) = db.message().strip_prefix("UNIQUE constraint failed: ") {
+                let mut table = "";
+                let mut names = Vec::new();
+                for part in cols.split(", ") {
+                    if let Some((t, c)) = part.split_once('.') {
+                        table = t;
+                        names.push(c);
                     }
-                    return Self::Unique(format!("{table}_{}_key", names.join("_")));
                 }
+                return Self::Unique(format!("{table}_{}_key", names.join("_")));
             }
         }
         Self::Db(e)

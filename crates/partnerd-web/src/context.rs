@@ -38,7 +38,7 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| valid_client_id(v))
         .map(str::to_owned)
-        .unwrap_or_else(|| partnerd_domain::ids::random_suffix());
+        .unwrap_or_else(partnerd_domain::ids::random_suffix);
     let info = RequestInfo {
         id: id.clone(),
         path: req.uri().path().to_owned(),

@@ -153,9 +153,10 @@ async fn serve(config: Config) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    let stop = server::termination();
     println!("listening on http://{}", running.addr);
     let _ = std::io::stdout().flush();
-    server::termination().await;
+    stop.await;
     tracing::info!("shutting down: draining in-flight requests");
     match running.shutdown().await {
         Ok(()) => 0,

@@ -11,11 +11,11 @@ use crate::config::Config;
 use crate::server::{self, StartOptions};
 
 pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
-    if data_dir.exists() {
-        if let Err(e) = std::fs::remove_dir_all(data_dir) {
-            eprintln!("partnerd: cannot empty {}: {e}", data_dir.display());
-            return 1;
-        }
+    if data_dir.exists()
+        && let Err(e) = std::fs::remove_dir_all(data_dir)
+    {
+        eprintln!("partnerd: cannot empty {}: {e}", data_dir.display());
+        return 1;
     }
     if let Err(e) = std::fs::create_dir_all(data_dir) {
         eprintln!("partnerd: cannot create {}: {e}", data_dir.display());
@@ -50,6 +50,7 @@ pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
         }
     };
     let url = running.app.config().public_url.clone();
+    let stop = server::termination();
     println!("listening on http://{}", running.addr);
     println!();
     println!("partnerd demo is running at {url}");
@@ -67,7 +68,7 @@ pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
     println!("Mail is written to {}", data_dir.join("mail").display());
     println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
-    server::termination().await;
+    stop.await;
     match running.shutdown().await {
         Ok(()) => 0,
         Err(e) => {

@@ -86,10 +86,10 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
                     tracing::error!(error = %e, "outbox worker pass failed");
                 }
                 ticks += 1;
-                if ticks % 3600 == 0 {
-                    if let Err(e) = app.purge_idempotency().await {
-                        tracing::error!(error = %e, "idempotency purge failed");
-                    }
+                if ticks.is_multiple_of(3600)
+                    && let Err(e) = app.purge_idempotency().await
+                {
+                    tracing::error!(error = %e, "idempotency purge failed");
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -122,24 +122,27 @@ impl Running {
     }
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn termination() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called,
+/// not when it is first awaited, so a signal sent right after start-up is not lost.
+pub fn termination() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        let term = async {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
     }
 }

@@ -217,10 +217,10 @@ pub async fn signout(
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &form.csrf)?;
     let cookies = Cookies::new(&s);
-    if let Some(token) = cookie(&headers, cookies.session_name()) {
-        if let Ok(p) = s.app.authenticate(&token).await {
-            s.app.sign_out(&p, &ctx).await?;
-        }
+    if let Some(token) = cookie(&headers, cookies.session_name())
+        && let Ok(p) = s.app.authenticate(&token).await
+    {
+        s.app.sign_out(&p, &ctx).await?;
     }
     let mut res = Redirect::to("/signin").into_response();
     set_cookie(&mut res, &cookies.clear_session());

@@ -152,10 +152,8 @@ async fn csrf_cookie(State(s): State<AppState>, mut req: Request, next: Next) ->
     };
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.run(req).await;
-    if fresh {
-        if let Ok(v) = HeaderValue::from_str(&cookies.csrf(&token)) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if fresh && let Ok(v) = HeaderValue::from_str(&cookies.csrf(&token)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
 }
@@ -250,10 +248,10 @@ impl IntoResponse for PageError {
             StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let markup = layout::error_page(&self.0);
         let mut res = (status, markup).into_response();
-        if let Some(secs) = self.0.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = self.0.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res
     }

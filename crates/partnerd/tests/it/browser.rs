@@ -11,7 +11,11 @@ use crate::helpers::{Backend, NEW_PASSWORD, OPERATOR_EMAIL, TestApp};
 
 fn find(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    names.iter().find_map(|n| std::env::split_paths(&path).map(|d| d.join(n)).find(|p| p.is_file()))
+    names.iter().find_map(|n| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(n))
+            .find(|p| p.is_file())
+    })
 }
 
 /// chromedriver in its own process group, killed (with its Chromium) on drop.
@@ -23,20 +27,34 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.child.id())]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.wait();
     }
 }
 
 async fn browser() -> Option<Driver> {
-    let (Some(chromium), Some(driver)) = (find(&["chromium", "chromium-browser", "google-chrome"]), find(&["chromedriver"])) else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "Chromium and chromedriver are required under CI=true");
+    let (Some(chromium), Some(driver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "Chromium and chromedriver are required under CI=true"
+        );
         eprintln!("skipping the browser test: install chromium and chromium-driver to run it");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let mut cmd = Command::new(driver);
-    cmd.arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let child = cmd.spawn().expect("start chromedriver");
     let profile = tempfile::tempdir().expect("profile dir");
@@ -51,11 +69,19 @@ async fn browser() -> Option<Driver> {
                      "--disable-quic", "--no-first-run", "--window-size=1280,900"]
         }),
     );
-    let mut d = Driver { child, client: None, _profile: profile };
+    let mut d = Driver {
+        child,
+        client: None,
+        _profile: profile,
+    };
     // chromedriver needs a moment before it accepts connections.
     for _ in 0..50 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(c) => {
                 d.client = Some(c);
                 return Some(d);
@@ -67,11 +93,21 @@ async fn browser() -> Option<Driver> {
 }
 
 async fn fill(c: &Client, id: &str, text: &str) {
-    c.find(Locator::Id(id)).await.expect(id).send_keys(text).await.expect("type");
+    c.find(Locator::Id(id))
+        .await
+        .expect(id)
+        .send_keys(text)
+        .await
+        .expect("type");
 }
 
 async fn submit(c: &Client) {
-    c.find(Locator::Css("main form button[type=submit]")).await.expect("submit button").click().await.expect("click");
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("click");
 }
 
 async fn path_of(c: &Client) -> String {
@@ -80,7 +116,9 @@ async fn path_of(c: &Client) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_sign_in_forced_password_change_and_menu() {
-    let Some(mut driver) = browser().await else { return };
+    let Some(mut driver) = browser().await else {
+        return;
+    };
     let app = TestApp::spawn(Backend::Sqlite, |c| c).await;
     let temporary = app.bootstrap().await;
     let c = driver.client.take().expect("client");
@@ -90,34 +128,84 @@ async fn browser_sign_in_forced_password_change_and_menu() {
     fill(&c, "email", OPERATOR_EMAIL).await;
     fill(&c, "password", "a wrong password here").await;
     submit(&c).await;
-    let error = c.find(Locator::Css(".alert.error")).await.expect("error shown").text().await.expect("text");
+    let error = c
+        .find(Locator::Css(".alert.error"))
+        .await
+        .expect("error shown")
+        .text()
+        .await
+        .expect("text");
     assert!(error.contains("wrong"), "{error}");
 
     fill(&c, "email", "").await;
-    c.find(Locator::Id("email")).await.expect("email").clear().await.expect("clear");
+    c.find(Locator::Id("email"))
+        .await
+        .expect("email")
+        .clear()
+        .await
+        .expect("clear");
     fill(&c, "email", OPERATOR_EMAIL).await;
     fill(&c, "password", &temporary).await;
     submit(&c).await;
-    assert_eq!(path_of(&c).await, "/password", "a temporary password leads to the change");
+    assert_eq!(
+        path_of(&c).await,
+        "/password",
+        "a temporary password leads to the change"
+    );
     c.goto(&app.url("/settings/api-keys")).await.expect("goto");
-    assert_eq!(path_of(&c).await, "/password", "nothing else until the change");
+    assert_eq!(
+        path_of(&c).await,
+        "/password",
+        "nothing else until the change"
+    );
 
     fill(&c, "current_password", &temporary).await;
     fill(&c, "new_password", NEW_PASSWORD).await;
     fill(&c, "confirm_password", NEW_PASSWORD).await;
     submit(&c).await;
     assert_eq!(path_of(&c).await, "/");
-    let heading = c.find(Locator::Css("main h1")).await.expect("h1").text().await.expect("text");
+    let heading = c
+        .find(Locator::Css("main h1"))
+        .await
+        .expect("h1")
+        .text()
+        .await
+        .expect("text");
     assert_eq!(heading, "Dashboard");
-    let menu = c.find(Locator::Css("nav.menu")).await.expect("menu").text().await.expect("text");
-    assert!(menu.contains("Activity log") && menu.contains("API keys"), "{menu}");
+    let menu = c
+        .find(Locator::Css("nav.menu"))
+        .await
+        .expect("menu")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        menu.contains("Activity log") && menu.contains("API keys"),
+        "{menu}"
+    );
 
     // Keyboard: the first Tab reaches the skip link.
-    c.find(Locator::Css("body")).await.expect("body").send_keys("\u{E004}").await.expect("tab");
-    let active = c.active_element().await.expect("focus").text().await.unwrap_or_default();
+    c.find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .send_keys("\u{E004}")
+        .await
+        .expect("tab");
+    let active = c
+        .active_element()
+        .await
+        .expect("focus")
+        .text()
+        .await
+        .unwrap_or_default();
     assert_eq!(active, "Skip to content");
 
-    c.find(Locator::Css("button.link")).await.expect("sign out").click().await.expect("click");
+    c.find(Locator::Css("button.link"))
+        .await
+        .expect("sign out")
+        .click()
+        .await
+        .expect("click");
     assert_eq!(path_of(&c).await, "/signin");
     c.close().await.expect("close");
     app.shutdown().await;

@@ -348,15 +348,15 @@ impl TestApp {
                 .next()
                 .unwrap_or_default()
                 .to_owned();
-            if let (Some(base), true) = (postgres_url(), name.starts_with("partnerd_t_")) {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await;
-                    let _ = conn.close().await;
-                }
+            if let (Some(base), true) = (postgres_url(), name.starts_with("partnerd_t_"))
+                && let Ok(mut conn) = sqlx::PgConnection::connect(&base).await
+            {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+                let _ = conn.close().await;
             }
         }
     }

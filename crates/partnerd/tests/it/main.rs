@@ -1,3 +1,5 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 //! partnerd's integration tests: one binary, speaking the public surface (HTTP,
 //! the pages, the CLI). Every scenario written with `both!` runs on SQLite and, when
 //! `PARTNERD_TEST_DATABASE_URL` is set, on PostgreSQL.
@@ -5,8 +7,8 @@
 mod helpers;
 
 mod api_keys;
-mod browser;
 mod audit;
+mod browser;
 mod cli;
 mod conventions;
 mod mail;
