@@ -114,6 +114,19 @@ async fn path_of(c: &Client) -> String {
     c.current_url().await.expect("url").path().to_owned()
 }
 
+/// Waits (up to 5 s) for a navigation to land on `expected`; returns where it is.
+async fn wait_for_path(c: &Client, expected: &str) -> String {
+    let mut path = path_of(c).await;
+    for _ in 0..50 {
+        if path == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        path = path_of(c).await;
+    }
+    path
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_sign_in_forced_password_change_and_menu() {
     let Some(mut driver) = browser().await else {
@@ -124,7 +137,7 @@ async fn browser_sign_in_forced_password_change_and_menu() {
     let c = driver.client.take().expect("client");
 
     c.goto(&app.url("/")).await.expect("goto");
-    assert_eq!(path_of(&c).await, "/signin");
+    assert_eq!(wait_for_path(&c, "/signin").await, "/signin");
     fill(&c, "email", OPERATOR_EMAIL).await;
     fill(&c, "password", "a wrong password here").await;
     submit(&c).await;
@@ -163,7 +176,7 @@ async fn browser_sign_in_forced_password_change_and_menu() {
     fill(&c, "new_password", NEW_PASSWORD).await;
     fill(&c, "confirm_password", NEW_PASSWORD).await;
     submit(&c).await;
-    assert_eq!(path_of(&c).await, "/");
+    assert_eq!(wait_for_path(&c, "/").await, "/");
     let heading = c
         .find(Locator::Css("main h1"))
         .await
@@ -206,7 +219,7 @@ async fn browser_sign_in_forced_password_change_and_menu() {
         .click()
         .await
         .expect("click");
-    assert_eq!(path_of(&c).await, "/signin");
+    assert_eq!(wait_for_path(&c, "/signin").await, "/signin");
     c.close().await.expect("close");
     app.shutdown().await;
 }
