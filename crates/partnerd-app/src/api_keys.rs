@@ -190,12 +190,19 @@ impl App {
     }
 
     /// `DELETE /v1/apikeys/{id}`: revoked at once.
-    pub async fn revoke_api_key(&self, p: &Principal, ctx: &Ctx, id: &str) -> AppResult<()> {
+    pub async fn revoke_api_key(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> AppResult<()> {
         let mut tx = self.db().begin().await?;
         let key = api_keys::get(&mut tx, &p.organization.id, id)
             .await?
             .ok_or_else(AppError::not_found)?;
         p.require(Action::ManageApiKeys)?;
+        crate::error::check_if_match(&etag(&key.id, key.version), if_match, false)?;
         let now = self.now();
         api_keys::revoke(&mut tx, &key.id, now.millis()).await?;
         audit::write(

@@ -170,3 +170,15 @@ impl From<FieldError> for AppError {
         Self::field(e)
     }
 }
+
+/// Optimistic concurrency (API.md §1): compares `If-Match` with the current ETag.
+/// With `required`, a missing header is 428; a stale one is always 412.
+pub fn check_if_match(current_etag: &str, if_match: Option<&str>, required: bool) -> AppResult<()> {
+    match if_match {
+        None if required => Err(AppError::precondition_required()),
+        None => Ok(()),
+        Some("*") => Ok(()),
+        Some(tag) if tag == current_etag => Ok(()),
+        Some(_) => Err(AppError::precondition_failed()),
+    }
+}

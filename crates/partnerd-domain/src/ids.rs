@@ -1,19 +1,20 @@
 //! Opaque, prefixed identifiers (`org_…`, `usr_…`). Clients must not parse them; we
 //! only promise they are unique strings. A newtype per kind keeps them from mixing.
 
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use rand::RngCore;
 
-const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+/// Base32 digits in ASCII order, so that ids sort like the numbers they encode.
+const ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
 
-/// 16 random bytes in lower-case base32 (26 characters).
-pub fn random_suffix() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
+fn encode(bytes: &[u8; 16]) -> String {
     let mut out = String::with_capacity(26);
     let mut buffer: u32 = 0;
     let mut bits = 0;
     for b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
+        buffer = (buffer << 8) | u32::from(*b);
         bits += 8;
         while bits >= 5 {
             bits -= 5;
@@ -24,6 +25,31 @@ pub fn random_suffix() -> String {
         out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
     }
     out
+}
+
+/// 16 bytes in base32 (26 characters): 48 bits of milliseconds since the epoch, then
+/// 80 random bits. Ids of one process increase strictly (within a millisecond the
+/// random part counts up), so "newest first, id as tie-break" is creation order.
+pub fn random_suffix() -> String {
+    static LAST: Mutex<(u64, u128)> = Mutex::new((0, 0));
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let mut random = [0u8; 16];
+    rand::rng().fill_bytes(&mut random);
+    let mask: u128 = (1 << 80) - 1;
+    let mut rand80 = u128::from_be_bytes(random) & mask;
+    let mut ms = now_ms;
+    if let Ok(mut last) = LAST.lock() {
+        if ms <= last.0 {
+            ms = last.0;
+            rand80 = (last.1 + 1) & mask;
+        }
+        *last = (ms, rand80);
+    }
+    let value = (u128::from(ms & 0xFFFF_FFFF_FFFF) << 80) | rand80;
+    encode(&value.to_be_bytes())
 }
 
 macro_rules! id_type {
@@ -88,5 +114,6 @@ mod tests {
         assert!(a.as_str().starts_with("org_"));
         assert_eq!(a.as_str().len(), 4 + 26);
         assert_ne!(a, b);
+        assert!(a < b, "later ids sort after earlier ones");
     }
 }

@@ -60,9 +60,15 @@ async fn main() {
         auto_migrate: Some(true),
         ..Settings::default()
     };
-    let running = server::start(settings.resolve().expect("settings"), StartOptions { workers: false, ..StartOptions::default() })
-        .await
-        .expect("server");
+    let running = server::start(
+        settings.resolve().expect("settings"),
+        StartOptions {
+            workers: false,
+            ..StartOptions::default()
+        },
+    )
+    .await
+    .expect("server");
     let base = format!("http://{}", running.addr);
     let op = running
         .app
@@ -76,7 +82,10 @@ async fn main() {
         })
         .await
         .expect("bootstrap");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().expect("client");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
     let signin = |password: String| {
         let client = client.clone();
         let url = format!("{base}/v1/sessions");
@@ -88,7 +97,10 @@ async fn main() {
                 .await
                 .expect("sign in");
             assert_eq!(res.status().as_u16(), 201);
-            res.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("token").to_owned()
+            res.json::<serde_json::Value>().await.expect("json")["token"]
+                .as_str()
+                .expect("token")
+                .to_owned()
         }
     };
     let restricted = signin(op.temporary_password.clone()).await;
@@ -100,11 +112,16 @@ async fn main() {
         .send()
         .await
         .expect("password");
-    let token = res.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("token").to_owned();
+    let token = res.json::<serde_json::Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
 
     // The reference: a bare axum hello-world on the same runtime and client.
     let hello = axum::Router::new().route("/hello", axum::routing::get(|| async { "hello" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let hello_addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, hello).await });
 
@@ -115,7 +132,9 @@ async fn main() {
     let me_rps = hammer(&client, &format!("{base}/v1/me"), Some(&token), n).await;
 
     // argon2id floor: as many hashes in parallel as the sign-in path allows (one per core).
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let hashes = 8 * cores;
     let started = Instant::now();
     let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -144,13 +163,24 @@ async fn main() {
     }
     let signin_rate = signins as f64 / started.elapsed().as_secs_f64();
 
-    let backend_name = if backend.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" };
-    println!("partnerd throughput ({backend_name}, {cores} cores, {CONCURRENCY} concurrent clients on loopback)");
+    let backend_name = if backend.starts_with("sqlite") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    println!(
+        "partnerd throughput ({backend_name}, {cores} cores, {CONCURRENCY} concurrent clients on loopback)"
+    );
     println!("  bare axum hello-world       {hello_rps:>10.0} req/s");
     println!("  GET /v1/me (bearer token)   {me_rps:>10.0} req/s");
     println!("  ratio /v1/me : hello-world  {:>10.2}", me_rps / hello_rps);
     println!("  argon2id hashes             {hash_rate:>10.1} /s");
     println!("  sign-ins (POST /v1/sessions){signin_rate:>10.1} /s");
-    println!("  ratio sign-ins : hashes     {:>10.2}", signin_rate / hash_rate);
-    tokio::time::timeout(Duration::from_secs(10), running.shutdown()).await.ok();
+    println!(
+        "  ratio sign-ins : hashes     {:>10.2}",
+        signin_rate / hash_rate
+    );
+    tokio::time::timeout(Duration::from_secs(10), running.shutdown())
+        .await
+        .ok();
 }

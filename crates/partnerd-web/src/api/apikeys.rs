@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::api::{Collection, PageQuery, created};
-use crate::extract::{ApiBody, ApiQuery, Auth, ReqCtx};
+use crate::extract::{ApiBody, ApiQuery, Auth, IfMatch, ReqCtx};
 use crate::problem::{ApiResult, Problem};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -75,13 +75,16 @@ pub async fn list(
 /// Revoke an API key at once.
 #[utoipa::path(delete, path = "/v1/apikeys/{id}", tag = "API keys", security(("bearer" = [])),
     params(("id" = String, Path, description = "API key id")),
-    responses((status = 204, description = "Revoked"), (status = 404, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 204, description = "Revoked"), (status = 404, body = Problem), (status = 403, body = Problem), (status = 412, description = "precondition_failed (If-Match does not match)", body = Problem)))]
 pub async fn revoke(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
+    IfMatch(if_match): IfMatch,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    s.app.revoke_api_key(&p, &ctx, &id).await?;
+    s.app
+        .revoke_api_key(&p, &ctx, &id, if_match.as_deref())
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

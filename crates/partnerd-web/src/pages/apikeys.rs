@@ -216,6 +216,8 @@ pub async fn revoke(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &form.csrf)?;
-    s.app.revoke_api_key(&user.principal, &ctx, &id).await?;
+    s.app
+        .revoke_api_key(&user.principal, &ctx, &id, None)
+        .await?;
     Ok(Redirect::to("/settings/api-keys?revoked=1").into_response())
 }

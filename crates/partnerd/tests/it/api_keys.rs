@@ -249,3 +249,41 @@ async fn collections_page_with_continuation_tokens(app: TestApp) {
     app.shutdown().await;
 }
 both!(collections_page_with_continuation_tokens);
+
+async fn deleting_honours_if_match(app: TestApp) {
+    let token = app.operator_token().await;
+    let key = app
+        .post("/v1/apikeys", &token, json!({"name": "guarded"}))
+        .await
+        .ok(201)
+        .clone();
+    let secret = key["secret"].as_str().expect("secret").to_owned();
+    let path = format!("/v1/apikeys/{}", key["id"].as_str().expect("id"));
+    let stale = app
+        .client
+        .delete(app.url(&path))
+        .bearer_auth(&token)
+        .header("if-match", "\"0000\"")
+        .send()
+        .await
+        .expect("send");
+    TestApp::read(stale)
+        .await
+        .problem(412, "precondition_failed");
+    app.get("/v1/me", &secret).await.ok(200);
+    let etag = key["etag"].as_str().expect("etag");
+    let fresh = app
+        .client
+        .delete(app.url(&path))
+        .bearer_auth(&token)
+        .header("if-match", format!("\"{etag}\""))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(fresh.status().as_u16(), 204);
+    app.get("/v1/me", &secret)
+        .await
+        .problem(401, "unauthenticated");
+    app.shutdown().await;
+}
+both!(deleting_honours_if_match);
