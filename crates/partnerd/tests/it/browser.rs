@@ -92,8 +92,19 @@ async fn browser() -> Option<Driver> {
     panic!("chromedriver did not accept a session");
 }
 
+/// Finds an element, waiting (up to 20 s) for the page that holds it to load.
+async fn wait_find(
+    c: &Client,
+    locator: Locator<'_>,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(locator)
+        .await
+}
+
 async fn fill(c: &Client, id: &str, text: &str) {
-    c.find(Locator::Id(id))
+    wait_find(c, Locator::Id(id))
         .await
         .expect(id)
         .send_keys(text)
@@ -102,7 +113,7 @@ async fn fill(c: &Client, id: &str, text: &str) {
 }
 
 async fn submit(c: &Client) {
-    c.find(Locator::Css("main form button[type=submit]"))
+    wait_find(c, Locator::Css("main form button[type=submit]"))
         .await
         .expect("submit button")
         .click()
