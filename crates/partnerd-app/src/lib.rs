@@ -15,8 +15,10 @@ pub mod error;
 pub mod idempotency;
 pub mod mail;
 pub mod metrics;
+pub mod organizations;
 pub mod paging;
 pub mod ratelimit;
+pub mod users;
 pub mod views;
 
 use std::path::PathBuf;

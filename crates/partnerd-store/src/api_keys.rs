@@ -123,29 +123,10 @@ pub async fn list(
         [Arg::Text(organization_id.to_owned())],
     )
     .and("revoked_at IS NULL", []);
-    let total = if page.count {
-        Some(
-            f.query_scalar::<i64>(format!("SELECT COUNT(*) FROM api_keys{}", f.where_clause()))
-                .fetch_one(&mut *conn)
-                .await?,
-        )
-    } else {
-        None
-    };
-    f.before("created_at", page.cursor.as_ref());
-    let sql = format!(
-        "SELECT {COLUMNS} FROM api_keys{} ORDER BY created_at DESC, id DESC LIMIT {}",
-        f.where_clause(),
-        page.size + 1
-    );
-    let rows = f.query(sql).fetch_all(conn).await?;
-    let mut rows = rows
-        .iter()
-        .map(|r| ApiKeyRow::read(r, ""))
-        .collect::<StoreResult<Vec<_>>>()?;
-    let more = rows.len() as i64 > page.size;
-    rows.truncate(page.size as usize);
-    Ok(PageOf { rows, more, total })
+    crate::sql::newest_first(conn, f, "api_keys", COLUMNS, "created_at", page, |r| {
+        ApiKeyRow::read(r, "")
+    })
+    .await
 }
 
 pub async fn get(

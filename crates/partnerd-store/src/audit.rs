@@ -150,33 +150,16 @@ pub async fn list(
     q: &AuditQuery,
     page: &PageRequest,
 ) -> StoreResult<PageOf<AuditRow>> {
-    let mut f = filter(q);
-    let total = if page.count {
-        Some(
-            f.query_scalar::<i64>(format!(
-                "SELECT COUNT(*) FROM audit_records{}",
-                f.where_clause()
-            ))
-            .fetch_one(&mut *conn)
-            .await?,
-        )
-    } else {
-        None
-    };
-    f.before("occurred_at", page.cursor.as_ref());
-    let sql = format!(
-        "SELECT {COLUMNS} FROM audit_records{} ORDER BY occurred_at DESC, id DESC LIMIT {}",
-        f.where_clause(),
-        page.size + 1
-    );
-    let rows = f.query(sql).fetch_all(conn).await?;
-    let mut rows = rows
-        .iter()
-        .map(AuditRow::read)
-        .collect::<StoreResult<Vec<_>>>()?;
-    let more = rows.len() as i64 > page.size;
-    rows.truncate(page.size as usize);
-    Ok(PageOf { rows, more, total })
+    crate::sql::newest_first(
+        conn,
+        filter(q),
+        "audit_records",
+        COLUMNS,
+        "occurred_at",
+        page,
+        AuditRow::read,
+    )
+    .await
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<AuditRow>> {

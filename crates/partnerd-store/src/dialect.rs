@@ -23,3 +23,13 @@ pub fn claim_outbox(backend: Backend) -> &'static str {
         }
     }
 }
+
+/// Serialises changes within one organisation (the last-global-admin guard): a row
+/// lock on PostgreSQL; on SQLite the write transaction (`BEGIN IMMEDIATE`) already
+/// holds the database's single write lock. Bind: `$1` organisation id.
+pub fn lock_organization(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "SELECT id FROM organizations WHERE id = $1 FOR UPDATE",
+        Backend::Sqlite => "SELECT id FROM organizations WHERE id = $1",
+    }
+}

@@ -89,3 +89,54 @@ pub async fn operator(conn: &mut Conn) -> StoreResult<Option<OrganizationRow>> {
     .await?;
     row.map(|r| OrganizationRow::read(&r, "")).transpose()
 }
+
+/// Takes the organisation's lock for the rest of the transaction.
+pub async fn lock(conn: &mut Conn, backend: crate::Backend, id: &str) -> StoreResult<()> {
+    sqlx::query(crate::dialect::lock_organization(backend))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(())
+}
+
+/// Filters of the operator's organisation list.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationQuery {
+    pub kind: Option<String>,
+    pub program: Option<String>,
+    pub country: Option<String>,
+    /// Name prefix, case-insensitive.
+    pub name: Option<String>,
+}
+
+/// A page of organisations, newest first.
+pub async fn list(
+    conn: &mut Conn,
+    q: &OrganizationQuery,
+    page: &crate::sql::PageRequest,
+) -> StoreResult<crate::sql::PageOf<OrganizationRow>> {
+    use crate::sql::{Arg, Filter};
+    let mut f = Filter::new();
+    if let Some(k) = &q.kind {
+        f.and("kind = ?", [Arg::Text(k.clone())]);
+    }
+    if let Some(p) = &q.program {
+        f.and(
+            "(',' || programs || ',') LIKE ?",
+            [Arg::Text(format!("%,{p},%"))],
+        );
+    }
+    if let Some(c) = &q.country {
+        f.and("country = ?", [Arg::Text(c.clone())]);
+    }
+    if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
+        f.and(
+            "LOWER(name) LIKE ? ESCAPE '\\'",
+            [Arg::Text(crate::users::like_prefix(n))],
+        );
+    }
+    crate::sql::newest_first(conn, f, "organizations", COLUMNS, "created_at", page, |r| {
+        OrganizationRow::read(r, "")
+    })
+    .await
+}

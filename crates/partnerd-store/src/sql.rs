@@ -131,3 +131,44 @@ pub struct PageOf<T> {
     pub more: bool,
     pub total: Option<i64>,
 }
+
+/// Reads one page of `table` newest first by `(time_column, id)`: counts the matches
+/// on the first page, then fetches one row more than asked to learn whether more
+/// follow. Every list of the store goes through here.
+pub async fn newest_first<T>(
+    conn: &mut crate::Conn,
+    mut filter: Filter,
+    table: &str,
+    columns: &str,
+    time_column: &str,
+    page: &PageRequest,
+    read: impl Fn(&sqlx::any::AnyRow) -> crate::StoreResult<T>,
+) -> crate::StoreResult<PageOf<T>> {
+    let total = if page.count {
+        Some(
+            filter
+                .query_scalar::<i64>(format!(
+                    "SELECT COUNT(*) FROM {table}{}",
+                    filter.where_clause()
+                ))
+                .fetch_one(&mut *conn)
+                .await?,
+        )
+    } else {
+        None
+    };
+    filter.before(time_column, page.cursor.as_ref());
+    let sql = format!(
+        "SELECT {columns} FROM {table}{} ORDER BY {time_column} DESC, id DESC LIMIT {}",
+        filter.where_clause(),
+        page.size + 1
+    );
+    let rows = filter.query(sql).fetch_all(conn).await?;
+    let mut rows = rows
+        .iter()
+        .map(read)
+        .collect::<crate::StoreResult<Vec<_>>>()?;
+    let more = rows.len() as i64 > page.size;
+    rows.truncate(usize::try_from(page.size).unwrap_or(0));
+    Ok(PageOf { rows, more, total })
+}

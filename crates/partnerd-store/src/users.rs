@@ -164,3 +164,100 @@ pub async fn clear_signin_failures(
         .await?;
     Ok(())
 }
+
+/// Filters of a user list (one organisation).
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub organization_id: String,
+    /// A role name the user must hold.
+    pub role: Option<String>,
+    /// Prefix of the e-mail, first or last name (case-insensitive).
+    pub q: Option<String>,
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+pub fn like_prefix(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    for c in s.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// A page of an organisation's users, newest first.
+pub async fn list(
+    conn: &mut Conn,
+    q: &UserQuery,
+    page: &crate::sql::PageRequest,
+) -> StoreResult<crate::sql::PageOf<UserRow>> {
+    use crate::sql::{Arg, Filter};
+    let mut f = Filter::new();
+    f.and(
+        "organization_id = ?",
+        [Arg::Text(q.organization_id.clone())],
+    );
+    if let Some(role) = &q.role {
+        f.and(
+            "(',' || roles || ',') LIKE ?",
+            [Arg::Text(format!("%,{role},%"))],
+        );
+    }
+    if let Some(text) = q.q.as_deref().filter(|t| !t.is_empty()) {
+        let p = like_prefix(text);
+        f.and(
+            "(email_norm LIKE ? ESCAPE '\\' OR LOWER(first_name) LIKE ? ESCAPE '\\' OR LOWER(last_name) LIKE ? ESCAPE '\\')",
+            [Arg::Text(p.clone()), Arg::Text(p.clone()), Arg::Text(p)],
+        );
+    }
+    crate::sql::newest_first(conn, f, "users", COLUMNS, "created_at", page, |r| {
+        UserRow::read(r, "")
+    })
+    .await
+}
+
+/// Writes names, roles and the disabled flag; bumps the version.
+pub async fn update(conn: &mut Conn, u: &UserRow, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE users SET first_name = $1, last_name = $2, roles = $3, disabled = $4, updated_at = $5, \
+         version = version + 1 WHERE id = $6",
+    )
+    .bind(&u.first_name)
+    .bind(&u.last_name)
+    .bind(&u.roles)
+    .bind(flag(u.disabled))
+    .bind(now)
+    .bind(&u.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<bool> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ids of the organisation's enabled global admins.
+pub async fn active_global_admins(
+    conn: &mut Conn,
+    organization_id: &str,
+) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM users WHERE organization_id = $1 AND disabled = 0 \
+         AND (',' || roles || ',') LIKE '%,globalAdmin,%'",
+    )
+    .bind(organization_id)
+    .fetch_all(conn)
+    .await?)
+}

@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "Sessions", description = "Sign-in and the caller's own account (API.md §3.1)"),
         (name = "API keys", description = "Credentials for applications (API.md §3.2)"),
+        (name = "Users", description = "Users of your organisation, and what each may do (API.md §6)"),
         (name = "Organizations", description = "Organisations and tenants (API.md §4.3)"),
         (name = "Audit", description = "The activity log (API.md §12)"),
     )

@@ -59,3 +59,21 @@ pub async fn change_password(
     });
     Ok(Json(s.app.change_password(&p, &ctx, input).await?).into_response())
 }
+
+/// What the caller may do, and why: for each action (or the one asked for), the
+/// answer and the chain of checks behind it (organisation kind, programme,
+/// session, role).
+#[utoipa::path(get, path = "/v1/me/permissions", tag = "Sessions", security(("bearer" = [])),
+    params(crate::api::users::ActionQuery),
+    responses((status = 200, body = crate::api::Collection<partnerd_app::users::Permission>), (status = 422, body = Problem)))]
+pub async fn my_permissions(
+    State(s): State<AppState>,
+    crate::extract::Auth(p): crate::extract::Auth,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<crate::api::users::ActionQuery>,
+) -> ApiResult<Response> {
+    let items = s
+        .app
+        .explain_permissions(&p, None, q.action.as_deref())
+        .await?;
+    Ok(Json(crate::api::whole(items)).into_response())
+}

@@ -4,7 +4,9 @@ pub mod apikeys;
 pub mod auditrecords;
 pub mod me;
 pub mod organization;
+pub mod organizations;
 pub mod sessions;
+pub mod users;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -22,6 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(me::router())
         .merge(apikeys::router())
         .merge(organization::router())
+        .merge(organizations::router())
+        .merge(users::router())
         .merge(auditrecords::router())
 }
 
@@ -77,4 +81,13 @@ pub struct Collection<T> {
     pub total_count: i64,
     pub items: Vec<T>,
     pub continuation_token: Option<String>,
+}
+
+/// A complete, unpaged collection (small, fixed lists such as permissions).
+pub fn whole<T: Serialize>(items: Vec<T>) -> Collection<T> {
+    Collection {
+        total_count: items.len() as i64,
+        items,
+        continuation_token: None,
+    }
 }

@@ -7,6 +7,7 @@ pub mod apikeys;
 pub mod auth;
 pub mod home;
 pub mod layout;
+pub mod users;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
@@ -37,6 +38,28 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/settings/api-keys/{id}/revoke",
             get(apikeys::revoke_confirm).post(apikeys::revoke),
         )
+        .route("/settings/users", get(users::list_page))
+        .route(
+            "/settings/users/new",
+            get(users::new_page).post(users::create),
+        )
+        .route(
+            "/settings/users/{id}",
+            get(users::detail_page).post(users::update),
+        )
+        .route(
+            "/settings/users/{id}/resetpassword",
+            get(users::reset_confirm).post(users::reset),
+        )
+        .route(
+            "/settings/users/{id}/delete",
+            get(users::delete_confirm).post(users::delete),
+        )
+        .route(
+            "/settings/users/{id}/permissions",
+            get(users::user_permissions),
+        )
+        .route("/account/permissions", get(users::my_permissions))
         .route("/activity", get(activity::list_page))
         .route("/activity/{id}", get(activity::detail_page))
         .route("/assets/app.css", get(css))

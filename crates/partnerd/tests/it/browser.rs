@@ -152,8 +152,7 @@ async fn browser_sign_in_forced_password_change_and_menu() {
     fill(&c, "email", OPERATOR_EMAIL).await;
     fill(&c, "password", "a wrong password here").await;
     submit(&c).await;
-    let error = c
-        .find(Locator::Css(".alert.error"))
+    let error = wait_find(&c, Locator::Css(".alert.error"))
         .await
         .expect("error shown")
         .text()
@@ -189,8 +188,7 @@ async fn browser_sign_in_forced_password_change_and_menu() {
     fill(&c, "confirm_password", NEW_PASSWORD).await;
     submit(&c).await;
     assert_eq!(wait_for_path(&c, "/").await, "/");
-    let heading = c
-        .find(Locator::Css("main h1"))
+    let heading = wait_find(&c, Locator::Css("main h1"))
         .await
         .expect("h1")
         .text()

@@ -1,0 +1,214 @@
+//! Organisations as the operator sees them (API.md §4.3): list, detail, and
+//! creating a partner organisation with its first global admin.
+
+use partnerd_domain::ids::{OrgId, UserId};
+use partnerd_domain::names::{country, domain_prefix, name};
+use partnerd_domain::password::generate_temporary;
+use partnerd_domain::policy::Action;
+use partnerd_domain::roles::{OrgKind, Program, Role};
+use partnerd_domain::{EmailAddress, FieldError, Roles};
+use partnerd_store::organizations::{self, OrganizationQuery, OrganizationRow};
+use partnerd_store::users::{self, UserRow};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Actor, Entry};
+use crate::paging::{self, Page, PageParams};
+use crate::views::{Organization, User};
+use crate::{App, AppError, AppResult, Ctx, Principal};
+
+/// `POST /v1/organizations`.
+#[derive(Debug, Clone)]
+pub struct NewOrganizationInput {
+    pub name: String,
+    pub legal_name: String,
+    pub country: String,
+    pub domain_prefix: String,
+    pub admin_email: String,
+    pub admin_first_name: String,
+    pub admin_last_name: String,
+}
+
+/// A new organisation, its admin and the admin's temporary password (shown once).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedOrganization {
+    pub organization: Organization,
+    pub admin_user: User,
+    pub temporary_password: String,
+}
+
+/// Filters of `GET /v1/organizations`.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFilters {
+    pub kind: Option<String>,
+    pub program: Option<String>,
+    pub country: Option<String>,
+    pub name: Option<String>,
+}
+
+impl App {
+    /// `GET /v1/organizations`.
+    pub async fn list_organizations(
+        &self,
+        p: &Principal,
+        f: &OrganizationFilters,
+        page: &PageParams,
+    ) -> AppResult<Page<Organization>> {
+        p.require(Action::ReadOrganizations)?;
+        let mut errors = Vec::new();
+        if let Some(k) = &f.kind {
+            if OrgKind::parse(k).is_none() {
+                errors.push(FieldError::invalid(
+                    "/query/kind",
+                    "must be operator, none, partner or customer",
+                ));
+            }
+        }
+        if let Some(pr) = &f.program {
+            if Program::parse(pr).is_none() {
+                errors.push(FieldError::invalid(
+                    "/query/program",
+                    "must be indirectReseller or indirectProvider",
+                ));
+            }
+        }
+        if let Some(c) = &f.country {
+            if let Err(e) = country("/query/country", c) {
+                errors.push(e);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
+        }
+        let now = self.now().millis();
+        let start = paging::start(page, &format!("{f:?}"), now)?;
+        let q = OrganizationQuery {
+            kind: f.kind.clone(),
+            program: f.program.clone(),
+            country: f.country.clone(),
+            name: f.name.clone(),
+        };
+        let mut conn = self.db().conn().await?;
+        let rows = organizations::list(&mut conn, &q, &start.request).await?;
+        Ok(start.finish(
+            rows,
+            now,
+            |r| (r.created_at, r.id.clone()),
+            |r| Organization::from(&r),
+        ))
+    }
+
+    /// `GET /v1/organizations/{id}`.
+    pub async fn get_organization(&self, p: &Principal, id: &str) -> AppResult<Organization> {
+        if !p.may(Action::ReadOrganizations) && id != p.organization.id {
+            return Err(AppError::not_found());
+        }
+        let mut conn = self.db().conn().await?;
+        let org = organizations::get(&mut conn, id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        p.require(Action::ReadOrganizations)?;
+        Ok(Organization::from(&org))
+    }
+
+    /// `POST /v1/organizations`: a `partner` organisation (no programme yet) for
+    /// onboarding a distributor directly; its admin is Global admin and Admin agent.
+    #[tracing::instrument(skip_all, fields(request_id = %ctx.request_id))]
+    pub async fn create_organization(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        input: AppResult<NewOrganizationInput>,
+    ) -> AppResult<CreatedOrganization> {
+        p.require(Action::ManageOrganizations)?;
+        let input = input?;
+        let mut errors = Vec::new();
+        let mut ok = |r: Result<String, FieldError>| r.map_err(|e| errors.push(e)).ok();
+        let org_name = ok(name("/name", &input.name));
+        let legal = ok(name("/legalName", &input.legal_name));
+        let ctry = ok(country("/country", &input.country));
+        let prefix = ok(domain_prefix("/domainPrefix", &input.domain_prefix));
+        let first = ok(name("/admin/firstName", &input.admin_first_name));
+        let last = ok(name("/admin/lastName", &input.admin_last_name));
+        let email = EmailAddress::parse("/admin/email", &input.admin_email)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let (
+            Some(org_name),
+            Some(legal),
+            Some(ctry),
+            Some(prefix),
+            Some(first),
+            Some(last),
+            Some(email),
+        ) = (org_name, legal, ctry, prefix, first, last, email)
+        else {
+            return Err(AppError::validation(errors));
+        };
+        let temporary = generate_temporary();
+        let hash = self.hasher().hash(&temporary).await?;
+        let now = self.now().millis();
+        let org = OrganizationRow {
+            id: OrgId::generate().into_string(),
+            kind: OrgKind::Partner.as_str().into(),
+            name: org_name,
+            legal_name: Some(legal),
+            country: ctry,
+            default_domain: format!("{prefix}.{}", self.config().platform_domain),
+            domain_prefix: prefix,
+            programs: String::new(),
+            enrollment_status: None,
+            membership_id: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let admin = UserRow {
+            id: UserId::generate().into_string(),
+            organization_id: org.id.clone(),
+            email: email.as_str().into(),
+            email_norm: email.normalized(),
+            first_name: first,
+            last_name: last,
+            roles: Roles::new(vec![Role::GlobalAdmin, Role::AdminAgent]).to_stored(),
+            password_hash: hash,
+            must_change_password: true,
+            disabled: false,
+            last_sign_in_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut tx = self.db().begin().await?;
+        match organizations::insert(&mut tx, &org).await {
+            Err(e) if e.is_unique("organizations_domain_prefix_key") => {
+                return Err(AppError::conflict(
+                    "domain_unavailable",
+                    format!("the domain prefix {} is taken", org.domain_prefix),
+                ));
+            }
+            other => other?,
+        }
+        match users::insert(&mut tx, &admin).await {
+            Err(e) if e.is_unique("users_email_norm_key") => {
+                return Err(AppError::conflict(
+                    "email_in_use",
+                    format!("{} is already a user of partnerd", admin.email),
+                ));
+            }
+            other => other?,
+        }
+        let created = CreatedOrganization {
+            organization: Organization::from(&org),
+            admin_user: User::from(&admin),
+            temporary_password: temporary,
+        };
+        let entry = Entry::new(Actor::Principal(p), "organization", Some(org.id.clone()), "createOrganization")
+            .participant(&org.id)
+            .after(serde_json::json!({"organization": created.organization, "adminUser": created.admin_user}));
+        audit::write(&mut tx, ctx, self.now(), entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(created)
+    }
+}

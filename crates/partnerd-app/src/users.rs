@@ -1,0 +1,446 @@
+//! Users of the caller's own organisation (API.md §6) and the permission explainer.
+
+use partnerd_domain::ids::UserId;
+use partnerd_domain::names::name;
+use partnerd_domain::password::generate_temporary;
+use partnerd_domain::policy::{self, Action, Actor as PolicyActor, Check};
+use partnerd_domain::roles::Role;
+use partnerd_domain::{EmailAddress, FieldError, Roles};
+use partnerd_store::users::{self, UserQuery, UserRow};
+use partnerd_store::{Conn, organizations, sessions};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Actor, Entry};
+use crate::crypto::etag;
+use crate::error::check_if_match;
+use crate::paging::{self, Page, PageParams};
+use crate::views::User;
+use crate::{App, AppError, AppResult, Ctx, Principal};
+
+/// `POST /v1/users`.
+#[derive(Debug, Clone)]
+pub struct NewUserInput {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub roles: Vec<String>,
+}
+
+/// `PATCH /v1/users/{id}`: only the members sent change.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub roles: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+}
+
+/// A new user and the temporary password, shown this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedUser {
+    pub user: User,
+    pub temporary_password: String,
+}
+
+/// A new temporary password, shown this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TemporaryPassword {
+    pub temporary_password: String,
+}
+
+/// Filters of `GET /v1/users`.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilters {
+    pub role: Option<String>,
+    pub q: Option<String>,
+}
+
+/// One check of an explanation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionCheck {
+    /// `organizationKind`, `program`, `session`, `role` (open enum).
+    pub check: String,
+    pub satisfied: bool,
+    pub detail: String,
+}
+
+/// Whether a user may do one action, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Permission {
+    pub action: String,
+    pub description: String,
+    pub allowed: bool,
+    /// The error code a refusal answers with (`forbidden`, `enrollment_required`, …).
+    pub code: Option<String>,
+    pub reason: String,
+    pub checks: Vec<PermissionCheck>,
+}
+
+fn check_view(c: Check) -> PermissionCheck {
+    PermissionCheck {
+        check: c.check.to_owned(),
+        satisfied: c.satisfied,
+        detail: c.detail,
+    }
+}
+
+fn has_global_admin(roles: &[String]) -> bool {
+    roles.iter().any(|r| r == Role::GlobalAdmin.as_str())
+}
+
+impl App {
+    /// Loads a user of the caller's organisation, or 404.
+    async fn own_user(&self, conn: &mut Conn, p: &Principal, id: &str) -> AppResult<UserRow> {
+        users::get(conn, id)
+            .await?
+            .filter(|u| u.organization_id == p.organization.id)
+            .ok_or_else(AppError::not_found)
+    }
+
+    /// `GET /v1/users`.
+    pub async fn list_users(
+        &self,
+        p: &Principal,
+        f: &UserFilters,
+        page: &PageParams,
+    ) -> AppResult<Page<User>> {
+        p.require(Action::ManageUsers)?;
+        if let Some(role) = &f.role {
+            if Role::parse(role).is_none() {
+                return Err(
+                    FieldError::invalid("/query/role", format!("'{role}' is not a role")).into(),
+                );
+            }
+        }
+        let now = self.now().millis();
+        let start = paging::start(page, &format!("{f:?}"), now)?;
+        let q = UserQuery {
+            organization_id: p.organization.id.clone(),
+            role: f.role.clone(),
+            q: f.q.clone(),
+        };
+        let mut conn = self.db().conn().await?;
+        let rows = users::list(&mut conn, &q, &start.request).await?;
+        Ok(start.finish(
+            rows,
+            now,
+            |r| (r.created_at, r.id.clone()),
+            |r| User::from(&r),
+        ))
+    }
+
+    /// `GET /v1/users/{id}`: global and user-management admins, and the user.
+    pub async fn get_user(&self, p: &Principal, id: &str) -> AppResult<User> {
+        let mut conn = self.db().conn().await?;
+        let user = self.own_user(&mut conn, p, id).await?;
+        if p.user.as_ref().is_none_or(|u| u.id != user.id) {
+            p.require(Action::ManageUsers)?;
+        }
+        Ok(User::from(&user))
+    }
+
+    /// `POST /v1/users`.
+    #[tracing::instrument(skip_all, fields(request_id = %ctx.request_id))]
+    pub async fn create_user(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        input: AppResult<NewUserInput>,
+    ) -> AppResult<CreatedUser> {
+        p.require(Action::ManageUsers)?;
+        let input = input?;
+        if has_global_admin(&input.roles) {
+            p.require(Action::ManageGlobalAdmins)?;
+        }
+        let mut errors = Vec::new();
+        let email = EmailAddress::parse("/email", &input.email)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let first = name("/firstName", &input.first_name)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let last = name("/lastName", &input.last_name)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let roles = Roles::parse("/roles", &input.roles, p.organization.kind)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let (Some(email), Some(first), Some(last), Some(roles)) = (email, first, last, roles)
+        else {
+            return Err(AppError::validation(errors));
+        };
+        let temporary = generate_temporary();
+        let hash = self.hasher().hash(&temporary).await?;
+        let now = self.now().millis();
+        let row = UserRow {
+            id: UserId::generate().into_string(),
+            organization_id: p.organization.id.clone(),
+            email: email.as_str().to_owned(),
+            email_norm: email.normalized(),
+            first_name: first,
+            last_name: last,
+            roles: roles.to_stored(),
+            password_hash: hash,
+            must_change_password: true,
+            disabled: false,
+            last_sign_in_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let view = User::from(&row);
+        let mut tx = self.db().begin().await?;
+        match users::insert(&mut tx, &row).await {
+            Err(e) if e.is_unique("users_email_norm_key") => {
+                return Err(AppError::conflict(
+                    "email_in_use",
+                    format!("{} is already a user of partnerd", email),
+                ));
+            }
+            other => other?,
+        }
+        audit::write(
+            &mut tx,
+            ctx,
+            self.now(),
+            Entry::new(
+                Actor::Principal(p),
+                "user",
+                Some(row.id.clone()),
+                "createUser",
+            )
+            .after(&view),
+        )
+        .await?;
+        partnerd_store::commit(tx).await?;
+        Ok(CreatedUser {
+            user: view,
+            temporary_password: temporary,
+        })
+    }
+
+    /// Refuses to leave the organisation without an enabled global admin.
+    async fn guard_last_global_admin(
+        &self,
+        conn: &mut Conn,
+        p: &Principal,
+        before: &UserRow,
+        after: Option<&UserRow>,
+    ) -> AppResult<()> {
+        let was = !before.disabled && Roles::from_stored(&before.roles).contains(Role::GlobalAdmin);
+        let stays = after.is_some_and(|a| {
+            !a.disabled && Roles::from_stored(&a.roles).contains(Role::GlobalAdmin)
+        });
+        if !was || stays {
+            return Ok(());
+        }
+        organizations::lock(conn, self.db().backend(), &p.organization.id).await?;
+        let admins = users::active_global_admins(conn, &p.organization.id).await?;
+        if admins.iter().all(|id| id == &before.id) {
+            return Err(AppError::conflict(
+                "last_global_admin",
+                "this is the organisation's last enabled Global admin; make someone else Global admin first",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Global admins are touched only by global admins.
+    fn guard_global_admin_target(p: &Principal, target: &UserRow) -> AppResult<()> {
+        if Roles::from_stored(&target.roles).contains(Role::GlobalAdmin) {
+            p.require(Action::ManageGlobalAdmins)?;
+        }
+        Ok(())
+    }
+
+    /// `PATCH /v1/users/{id}`.
+    #[tracing::instrument(skip_all, fields(request_id = %ctx.request_id))]
+    pub async fn update_user(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &str,
+        if_match: Option<&str>,
+        input: AppResult<UserChanges>,
+    ) -> AppResult<User> {
+        let mut tx = self.db().begin().await?;
+        let before = self.own_user(&mut tx, p, id).await?;
+        p.require(Action::ManageUsers)?;
+        Self::guard_global_admin_target(p, &before)?;
+        let input = input?;
+        if input.roles.as_deref().is_some_and(has_global_admin) {
+            p.require(Action::ManageGlobalAdmins)?;
+        }
+        check_if_match(&etag(&before.id, before.version), if_match, false)?;
+        let mut after = before.clone();
+        let mut errors = Vec::new();
+        if let Some(f) = &input.first_name {
+            name("/firstName", f)
+                .map(|v| after.first_name = v)
+                .map_err(|e| errors.push(e))
+                .ok();
+        }
+        if let Some(l) = &input.last_name {
+            name("/lastName", l)
+                .map(|v| after.last_name = v)
+                .map_err(|e| errors.push(e))
+                .ok();
+        }
+        if let Some(r) = &input.roles {
+            Roles::parse("/roles", r, p.organization.kind)
+                .map(|v| after.roles = v.to_stored())
+                .map_err(|e| errors.push(e))
+                .ok();
+        }
+        if let Some(d) = input.disabled {
+            after.disabled = d;
+        }
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
+        }
+        self.guard_last_global_admin(&mut tx, p, &before, Some(&after))
+            .await?;
+        let now = self.now();
+        users::update(&mut tx, &after, now.millis()).await?;
+        if after.disabled && !before.disabled {
+            sessions::revoke_all_for_user(&mut tx, &after.id, now.millis()).await?;
+        }
+        after.version += 1;
+        after.updated_at = now.millis();
+        let view = User::from(&after);
+        let entry = Entry::new(
+            Actor::Principal(p),
+            "user",
+            Some(after.id.clone()),
+            "updateUser",
+        )
+        .before(User::from(&before))
+        .after(&view);
+        audit::write(&mut tx, ctx, now, entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(view)
+    }
+
+    /// `DELETE /v1/users/{id}`: the user and its sessions go.
+    #[tracing::instrument(skip_all, fields(request_id = %ctx.request_id))]
+    pub async fn delete_user(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> AppResult<()> {
+        let mut tx = self.db().begin().await?;
+        let before = self.own_user(&mut tx, p, id).await?;
+        p.require(Action::ManageUsers)?;
+        Self::guard_global_admin_target(p, &before)?;
+        check_if_match(&etag(&before.id, before.version), if_match, false)?;
+        self.guard_last_global_admin(&mut tx, p, &before, None)
+            .await?;
+        users::delete(&mut tx, &before.id).await?;
+        let entry = Entry::new(
+            Actor::Principal(p),
+            "user",
+            Some(before.id.clone()),
+            "deleteUser",
+        )
+        .before(User::from(&before));
+        audit::write(&mut tx, ctx, self.now(), entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(())
+    }
+
+    /// `POST /v1/users/{id}/resetpassword`: a temporary password, sessions revoked.
+    #[tracing::instrument(skip_all, fields(request_id = %ctx.request_id))]
+    pub async fn reset_user_password(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &str,
+    ) -> AppResult<TemporaryPassword> {
+        let target = {
+            let mut conn = self.db().conn().await?;
+            self.own_user(&mut conn, p, id).await?
+        };
+        p.require(Action::ManageUsers)?;
+        Self::guard_global_admin_target(p, &target)?;
+        let temporary = generate_temporary();
+        let hash = self.hasher().hash(&temporary).await?;
+        let now = self.now();
+        let mut tx = self.db().begin().await?;
+        users::set_password(&mut tx, &target.id, &hash, true, now.millis()).await?;
+        sessions::revoke_all_for_user(&mut tx, &target.id, now.millis()).await?;
+        audit::write(
+            &mut tx,
+            ctx,
+            now,
+            Entry::new(
+                Actor::Principal(p),
+                "user",
+                Some(target.id.clone()),
+                "resetUserPassword",
+            ),
+        )
+        .await?;
+        partnerd_store::commit(tx).await?;
+        Ok(TemporaryPassword {
+            temporary_password: temporary,
+        })
+    }
+
+    /// The permission explainer: for the caller, or (global and user-management
+    /// admins) for another user of the organisation; one action or all of them.
+    pub async fn explain_permissions(
+        &self,
+        p: &Principal,
+        user_id: Option<&str>,
+        action: Option<&str>,
+    ) -> AppResult<Vec<Permission>> {
+        let actor: PolicyActor = match user_id {
+            None => p.actor(),
+            Some(id) => {
+                let mut conn = self.db().conn().await?;
+                let target = self.own_user(&mut conn, p, id).await?;
+                if p.user.as_ref().is_none_or(|u| u.id != target.id) {
+                    p.require(Action::ManageUsers)?;
+                }
+                PolicyActor {
+                    org_kind: p.organization.kind,
+                    programs: p.organization.programs.clone(),
+                    roles: Roles::from_stored(&target.roles),
+                    user_session: true,
+                }
+            }
+        };
+        let actions: Vec<Action> = match action {
+            None => Action::ALL.to_vec(),
+            Some(a) => vec![Action::parse(a).ok_or_else(|| {
+                AppError::field(FieldError::invalid(
+                    "/query/action",
+                    format!("'{a}' is not an action; GET /v1/me/permissions lists them all"),
+                ))
+            })?],
+        };
+        Ok(actions
+            .into_iter()
+            .map(|a| {
+                let e = policy::explain(&actor, a);
+                Permission {
+                    action: a.as_str().to_owned(),
+                    description: policy::rule_for(a)
+                        .map(|r| r.describes.to_owned())
+                        .unwrap_or_default(),
+                    allowed: e.allowed,
+                    code: e.code.map(str::to_owned),
+                    reason: e.reason,
+                    checks: e.checks.into_iter().map(check_view).collect(),
+                }
+            })
+            .collect())
+    }
+}
