@@ -57,26 +57,26 @@ impl App {
     ) -> AppResult<Page<Organization>> {
         p.require(Action::ReadOrganizations)?;
         let mut errors = Vec::new();
-        if let Some(k) = &f.kind {
-            if OrgKind::parse(k).is_none() {
-                errors.push(FieldError::invalid(
-                    "/query/kind",
-                    "must be operator, none, partner or customer",
-                ));
-            }
+        if let Some(k) = &f.kind
+            && OrgKind::parse(k).is_none()
+        {
+            errors.push(FieldError::invalid(
+                "/query/kind",
+                "must be operator, none, partner or customer",
+            ));
         }
-        if let Some(pr) = &f.program {
-            if Program::parse(pr).is_none() {
-                errors.push(FieldError::invalid(
-                    "/query/program",
-                    "must be indirectReseller or indirectProvider",
-                ));
-            }
+        if let Some(pr) = &f.program
+            && Program::parse(pr).is_none()
+        {
+            errors.push(FieldError::invalid(
+                "/query/program",
+                "must be indirectReseller or indirectProvider",
+            ));
         }
-        if let Some(c) = &f.country {
-            if let Err(e) = country("/query/country", c) {
-                errors.push(e);
-            }
+        if let Some(c) = &f.country
+            && let Err(e) = country("/query/country", c)
+        {
+            errors.push(e);
         }
         if !errors.is_empty() {
             return Err(AppError::validation(errors));

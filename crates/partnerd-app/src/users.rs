@@ -110,12 +110,12 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<User>> {
         p.require(Action::ManageUsers)?;
-        if let Some(role) = &f.role {
-            if Role::parse(role).is_none() {
-                return Err(
-                    FieldError::invalid("/query/role", format!("'{role}' is not a role")).into(),
-                );
-            }
+        if let Some(role) = &f.role
+            && Role::parse(role).is_none()
+        {
+            return Err(
+                FieldError::invalid("/query/role", format!("'{role}' is not a role")).into(),
+            );
         }
         let now = self.now().millis();
         let start = paging::start(page, &format!("{f:?}"), now)?;

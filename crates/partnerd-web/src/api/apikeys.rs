@@ -35,7 +35,8 @@ pub struct CreateApiKeyRequest {
 }
 
 /// Create an API key. The secret is in this response only.
-#[utoipa::path(post, path = "/v1/apikeys", tag = "API keys", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/apikeys",
+    extensions(("x-partnerd-action" = json!("manageApiKeys"))), tag = "API keys", security(("bearer" = [])),
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, body = CreatedApiKey),
@@ -62,7 +63,8 @@ pub async fn create(
 }
 
 /// The organisation's API keys (without secrets).
-#[utoipa::path(get, path = "/v1/apikeys", tag = "API keys", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/v1/apikeys",
+    extensions(("x-partnerd-action" = json!("manageApiKeys"))), tag = "API keys", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Collection<ApiKey>), (status = 403, body = Problem)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -73,7 +75,8 @@ pub async fn list(
 }
 
 /// Revoke an API key at once.
-#[utoipa::path(delete, path = "/v1/apikeys/{id}", tag = "API keys", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/apikeys/{id}",
+    extensions(("x-partnerd-action" = json!("manageApiKeys"))), tag = "API keys", security(("bearer" = [])),
     params(("id" = String, Path, description = "API key id")),
     responses((status = 204, description = "Revoked"), (status = 404, body = Problem), (status = 403, body = Problem), (status = 412, description = "precondition_failed (If-Match does not match)", body = Problem)))]
 pub async fn revoke(

@@ -71,7 +71,8 @@ impl AuditQuery {
 }
 
 /// Audit records the caller may read, newest first.
-#[utoipa::path(get, path = "/v1/auditrecords", tag = "Audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/v1/auditrecords",
+    extensions(("x-partnerd-action" = json!("readAuditRecords"))), tag = "Audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = Collection<AuditRecord>), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -87,7 +88,8 @@ pub async fn list(
 }
 
 /// One audit record.
-#[utoipa::path(get, path = "/v1/auditrecords/{id}", tag = "Audit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/auditrecords/{id}",
+    extensions(("x-partnerd-action" = json!("readAuditRecords"))), tag = "Audit", security(("bearer" = [])),
     params(("id" = String, Path, description = "Audit record id")),
     responses((status = 200, body = AuditRecord), (status = 404, body = Problem)))]
 pub async fn get_one(

@@ -17,10 +17,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me))
         .routes(routes!(change_password))
+        .routes(routes!(my_permissions))
 }
 
 /// The caller: user (or API key), organisation and roles.
-#[utoipa::path(get, path = "/v1/me", tag = "Sessions", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/me",
+    extensions(("x-partnerd-action" = json!("readOwnOrganization"))), tag = "Sessions", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(
     State(s): State<AppState>,
@@ -39,7 +41,8 @@ pub struct ChangePasswordRequest {
 
 /// Change the caller's password. Every session of the user is revoked, including
 /// the calling one; the response carries a new, unrestricted session.
-#[utoipa::path(post, path = "/v1/me/password", tag = "Sessions", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/me/password",
+    extensions(("x-partnerd-action" = json!("readOwnOrganization"))), tag = "Sessions", security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
         (status = 200, body = NewSessionToken),
@@ -63,7 +66,8 @@ pub async fn change_password(
 /// What the caller may do, and why: for each action (or the one asked for), the
 /// answer and the chain of checks behind it (organisation kind, programme,
 /// session, role).
-#[utoipa::path(get, path = "/v1/me/permissions", tag = "Sessions", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/me/permissions",
+    extensions(("x-partnerd-action" = json!("readOwnOrganization"))), tag = "Sessions", security(("bearer" = [])),
     params(crate::api::users::ActionQuery),
     responses((status = 200, body = crate::api::Collection<partnerd_app::users::Permission>), (status = 422, body = Problem)))]
 pub async fn my_permissions(

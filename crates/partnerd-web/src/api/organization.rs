@@ -16,7 +16,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The caller's organisation.
-#[utoipa::path(get, path = "/v1/organization", tag = "Organizations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/organization",
+    extensions(("x-partnerd-action" = json!("readOwnOrganization"))), tag = "Organizations", security(("bearer" = [])),
     responses((status = 200, body = Organization), (status = 401, body = Problem)))]
 pub async fn own(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
     let org = s.app.own_organization(&p)?;

@@ -38,7 +38,8 @@ pub struct OrganizationListQuery {
 }
 
 /// Every organisation (operator global admins and agents).
-#[utoipa::path(get, path = "/v1/organizations", tag = "Organizations", security(("bearer" = [])), params(OrganizationListQuery),
+#[utoipa::path(get, path = "/v1/organizations",
+    extensions(("x-partnerd-action" = json!("readOrganizations"))), tag = "Organizations", security(("bearer" = [])), params(OrganizationListQuery),
     responses((status = 200, body = Collection<Organization>), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -59,7 +60,8 @@ pub async fn list(
 }
 
 /// One organisation (operator global admins and agents).
-#[utoipa::path(get, path = "/v1/organizations/{orgId}", tag = "Organizations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/organizations/{orgId}",
+    extensions(("x-partnerd-action" = json!("readOrganizations"))), tag = "Organizations", security(("bearer" = [])),
     params(("orgId" = String, Path)), responses((status = 200, body = Organization), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(s): State<AppState>,
@@ -92,7 +94,8 @@ pub struct NewOrganizationRequest {
 
 /// Create a partner organisation (no programme yet) to onboard a distributor
 /// directly. The admin's temporary password is in this response only.
-#[utoipa::path(post, path = "/v1/organizations", tag = "Organizations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/organizations",
+    extensions(("x-partnerd-action" = json!("manageOrganizations"))), tag = "Organizations", security(("bearer" = [])),
     request_body = NewOrganizationRequest,
     responses(
         (status = 201, body = CreatedOrganization),

@@ -40,7 +40,8 @@ pub struct UserListQuery {
 }
 
 /// The organisation's users, newest first.
-#[utoipa::path(get, path = "/v1/users", tag = "Users", security(("bearer" = [])), params(UserListQuery),
+#[utoipa::path(get, path = "/v1/users",
+    extensions(("x-partnerd-action" = json!("manageUsers"))), tag = "Users", security(("bearer" = [])), params(UserListQuery),
     responses((status = 200, body = Collection<User>), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -73,7 +74,8 @@ pub struct NewUserRequest {
 
 /// Add a user. The temporary password is in this response only; the user must
 /// change it at first sign-in.
-#[utoipa::path(post, path = "/v1/users", tag = "Users", security(("bearer" = [])), request_body = NewUserRequest,
+#[utoipa::path(post, path = "/v1/users",
+    extensions(("x-partnerd-action" = json!("manageUsers"))), tag = "Users", security(("bearer" = [])), request_body = NewUserRequest,
     responses(
         (status = 201, body = CreatedUser),
         (status = 403, description = "forbidden (not GA/UMA; UMA assigning globalAdmin)", body = Problem),
@@ -101,7 +103,8 @@ pub async fn create(
 }
 
 /// One user (global and user-management admins, and the user).
-#[utoipa::path(get, path = "/v1/users/{userId}", tag = "Users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/users/{userId}",
+    extensions(("x-partnerd-action" = json!("manageUsers"))), tag = "Users", security(("bearer" = [])),
     params(("userId" = String, Path)), responses((status = 200, body = User), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(s): State<AppState>,
@@ -124,7 +127,8 @@ pub struct UserChangesRequest {
 }
 
 /// Change a user's names, roles or disabled flag. Role changes apply at once.
-#[utoipa::path(patch, path = "/v1/users/{userId}", tag = "Users", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/users/{userId}",
+    extensions(("x-partnerd-action" = json!("manageUsers"))), tag = "Users", security(("bearer" = [])),
     params(("userId" = String, Path)), request_body = UserChangesRequest,
     responses(
         (status = 200, body = User),
@@ -155,7 +159,8 @@ pub async fn update(
 }
 
 /// Delete a user; its sessions end at once.
-#[utoipa::path(delete, path = "/v1/users/{userId}", tag = "Users", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/users/{userId}",
+    extensions(("x-partnerd-action" = json!("manageUsers"))), tag = "Users", security(("bearer" = [])),
     params(("userId" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "last_global_admin", body = Problem), (status = 412, body = Problem)))]
@@ -173,7 +178,8 @@ pub async fn delete(
 }
 
 /// A new temporary password for the user (shown once); the user is signed out everywhere.
-#[utoipa::path(post, path = "/v1/users/{userId}/resetpassword", tag = "Users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/users/{userId}/resetpassword",
+    extensions(("x-partnerd-action" = json!("manageUsers"))), tag = "Users", security(("bearer" = [])),
     params(("userId" = String, Path)),
     responses((status = 200, body = TemporaryPassword), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn reset_password(
@@ -194,7 +200,8 @@ pub struct ActionQuery {
 }
 
 /// What this user may do, and why (global and user-management admins, and the user).
-#[utoipa::path(get, path = "/v1/users/{userId}/permissions", tag = "Users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/users/{userId}/permissions",
+    extensions(("x-partnerd-action" = json!("manageUsers"))), tag = "Users", security(("bearer" = [])),
     params(("userId" = String, Path), ActionQuery),
     responses((status = 200, body = Collection<Permission>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn permissions(

@@ -15,4 +15,6 @@ mod mail;
 mod ops;
 mod pages;
 mod rate_limits;
+mod roles;
 mod sessions;
+mod users;

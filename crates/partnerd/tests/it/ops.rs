@@ -153,5 +153,52 @@ async fn the_openapi_document_lists_every_route_and_guards_the_private_ones() {
             }
         }
     }
+    // Every guarded route asks the policy: a caller the policy refuses that action
+    // (an API key without roles) is turned away, 403 (or 404 for an id it cannot see).
+    let admin = app.operator_token().await;
+    let key = app
+        .post(
+            "/v1/apikeys",
+            &admin,
+            serde_json::json!({"name": "no roles"}),
+        )
+        .await;
+    let key = key.ok(201)["secret"].as_str().expect("secret").to_owned();
+    let actor = partnerd_domain::policy::Actor {
+        org_kind: partnerd_domain::roles::OrgKind::Operator,
+        programs: vec![],
+        roles: partnerd_domain::Roles::default(),
+        user_session: false,
+    };
+    let mut guarded = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("path item") {
+            let Some(action) = op["x-partnerd-action"]
+                .as_str()
+                .and_then(partnerd_domain::policy::Action::parse)
+            else {
+                continue;
+            };
+            if partnerd_domain::policy::can(&actor, action).is_allowed() {
+                continue;
+            }
+            let concrete = path
+                .replace("{id}", "x_unknown")
+                .replace("{userId}", "x_unknown")
+                .replace("{orgId}", "x_unknown");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let body =
+                matches!(method.as_str(), "post" | "patch" | "put").then(|| serde_json::json!({}));
+            let res = app.call(m, &concrete, Some(&key), body).await;
+            let status = res.status.as_u16();
+            assert!(
+                status == 403 || (status == 404 && concrete.contains("x_unknown")),
+                "{method} {path} refused by the policy, got {status}: {}",
+                res.text
+            );
+            guarded += 1;
+        }
+    }
+    assert!(guarded >= 10, "{guarded} guarded operations checked");
     app.shutdown().await;
 }
