@@ -4,8 +4,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use partnerd_app::MailTransportConfig;
+use partnerd_app::auth::SignInInput;
 use partnerd_app::bootstrap::BootstrapInput;
+use partnerd_app::organizations::NewOrganizationInput;
+use partnerd_app::users::NewUserInput;
+use partnerd_app::{App, AppError, Ctx, MailTransportConfig};
 
 use crate::config::Config;
 use crate::server::{self, StartOptions};
@@ -49,6 +52,16 @@ pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
             return 1;
         }
     };
+    let people =
+        match sample_organisations(&running.app, &operator.email, &operator.temporary_password)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("partnerd: demo set-up failed: {e}");
+                return 1;
+            }
+        };
     let url = running.app.config().public_url.clone();
     let stop = server::termination();
     println!("listening on http://{}", running.addr);
@@ -61,9 +74,12 @@ pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
     println!();
     println!("Sign-ins (temporary passwords: you choose your own at first sign-in):");
     println!(
-        "  operator (Contoso Cloud)   {}   {}",
-        operator.email, operator.temporary_password
+        "  {:<44} {:<30} {}",
+        "Contoso Cloud (operator), global admin", operator.email, operator.temporary_password
     );
+    for (who, email, password) in &people {
+        println!("  {who:<44} {email:<30} {password}");
+    }
     println!();
     println!("Mail is written to {}", data_dir.join("mail").display());
     println!("Press Ctrl-C to stop.");
@@ -76,4 +92,85 @@ pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
             1
         }
     }
+}
+
+/// A partner organisation (not yet in a programme) with people in different roles,
+/// created through the same use cases the portal and the API call.
+async fn sample_organisations(
+    app: &App,
+    operator_email: &str,
+    operator_password: &str,
+) -> Result<Vec<(String, String, String)>, AppError> {
+    let ctx = Ctx {
+        request_id: "demo".into(),
+        source_ip: None,
+    };
+    let signed = app
+        .sign_in(
+            &ctx,
+            Ok(SignInInput {
+                email: operator_email.into(),
+                password: operator_password.into(),
+            }),
+        )
+        .await?;
+    let operator = app.authenticate(&signed.token).await?;
+    let partner = app
+        .create_organization(
+            &operator,
+            &ctx,
+            Ok(NewOrganizationInput {
+                name: "Fabrikam Distribution".into(),
+                legal_name: "Fabrikam Distribution GmbH".into(),
+                country: "DE".into(),
+                domain_prefix: "fabrikam".into(),
+                admin_email: "gina@fabrikam.example".into(),
+                admin_first_name: "Gina".into(),
+                admin_last_name: "Global".into(),
+            }),
+        )
+        .await?;
+    let mut people = vec![(
+        "Fabrikam (partner), global admin".to_owned(),
+        partner.admin_user.email.clone(),
+        partner.temporary_password.clone(),
+    )];
+    let signed = app
+        .sign_in(
+            &ctx,
+            Ok(SignInInput {
+                email: partner.admin_user.email.clone(),
+                password: partner.temporary_password.clone(),
+            }),
+        )
+        .await?;
+    let admin = app.authenticate(&signed.token).await?;
+    for (first, role, label) in [
+        ("Sam", "salesAgent", "sales agent"),
+        ("Hana", "helpdeskAgent", "helpdesk agent"),
+        ("Uma", "userManagementAdmin", "user management admin"),
+    ] {
+        let email = format!("{}@fabrikam.example", first.to_lowercase());
+        let created = app
+            .create_user(
+                &admin,
+                &ctx,
+                Ok(NewUserInput {
+                    email: email.clone(),
+                    first_name: first.into(),
+                    last_name: "Sample".into(),
+                    roles: vec![role.into()],
+                }),
+            )
+            .await?;
+        people.push((
+            format!("Fabrikam (partner), {label}"),
+            email,
+            created.temporary_password,
+        ));
+    }
+    // The set-up sessions are not anybody's; end them.
+    app.sign_out(&admin, &ctx).await?;
+    app.sign_out(&operator, &ctx).await?;
+    Ok(people)
 }

@@ -34,11 +34,23 @@ const MENU: &[(&str, &[MenuItem])] = &[
     ),
     (
         "Account settings",
-        &[MenuItem {
-            href: "/settings/api-keys",
-            label: "API keys",
-            action: Action::ManageApiKeys,
-        }],
+        &[
+            MenuItem {
+                href: "/settings/users",
+                label: "User management",
+                action: Action::ManageUsers,
+            },
+            MenuItem {
+                href: "/settings/api-keys",
+                label: "API keys",
+                action: Action::ManageApiKeys,
+            },
+            MenuItem {
+                href: "/account/permissions",
+                label: "What can I do?",
+                action: Action::ReadOwnOrganization,
+            },
+        ],
     ),
 ];
 

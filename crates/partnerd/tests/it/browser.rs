@@ -233,3 +233,107 @@ async fn browser_sign_in_forced_password_change_and_menu() {
     c.close().await.expect("close");
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_add_user_copy_password_and_first_sign_in() {
+    let Some(mut driver) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, |c| c).await;
+    app.operator_token().await;
+    let c = driver.client.take().expect("client");
+
+    c.goto(&app.url("/signin")).await.expect("goto");
+    fill(&c, "email", OPERATOR_EMAIL).await;
+    fill(&c, "password", NEW_PASSWORD).await;
+    submit(&c).await;
+    assert_eq!(wait_for_path(&c, "/").await, "/");
+    wait_find(&c, Locator::LinkText("User management"))
+        .await
+        .expect("menu entry")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(
+        wait_for_path(&c, "/settings/users").await,
+        "/settings/users"
+    );
+    wait_find(&c, Locator::LinkText("Add user"))
+        .await
+        .expect("add")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(
+        wait_for_path(&c, "/settings/users/new").await,
+        "/settings/users/new"
+    );
+    fill(&c, "first_name", "Hank").await;
+    fill(&c, "last_name", "Helper").await;
+    fill(&c, "email", "hank@operator.example").await;
+    wait_find(
+        &c,
+        Locator::Css("input[name=agent_role][value=helpdeskAgent]"),
+    )
+    .await
+    .expect("radio")
+    .click()
+    .await
+    .expect("click");
+    submit(&c).await;
+    let password = wait_find(&c, Locator::Id("temporary-password"))
+        .await
+        .expect("password shown")
+        .prop("value")
+        .await
+        .expect("value")
+        .expect("a value");
+    assert!(password.len() >= 20);
+    c.find(Locator::Css("button[data-copy=temporary-password]"))
+        .await
+        .expect("copy button")
+        .click()
+        .await
+        .expect("click");
+    let copied = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath(
+            "//p[@id='temporary-password-status'][contains(., 'Copied')]",
+        ))
+        .await;
+    assert!(copied.is_ok(), "the copy button confirms the copy");
+
+    // Sign out; the new user signs in, must change the password, then sees only their menus.
+    c.find(Locator::Css("button.link"))
+        .await
+        .expect("sign out")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(wait_for_path(&c, "/signin").await, "/signin");
+    fill(&c, "email", "hank@operator.example").await;
+    fill(&c, "password", &password).await;
+    submit(&c).await;
+    assert_eq!(wait_for_path(&c, "/password").await, "/password");
+    fill(&c, "current_password", &password).await;
+    fill(&c, "new_password", "copper kettle mountain river").await;
+    fill(&c, "confirm_password", "copper kettle mountain river").await;
+    submit(&c).await;
+    assert_eq!(wait_for_path(&c, "/").await, "/");
+    let menu = wait_find(&c, Locator::Css("nav.menu"))
+        .await
+        .expect("menu")
+        .text()
+        .await
+        .expect("text");
+    assert!(menu.contains("What can I do?"), "{menu}");
+    for hidden in ["User management", "API keys", "Activity log"] {
+        assert!(
+            !menu.contains(hidden),
+            "a helpdesk agent's menu has no {hidden}: {menu}"
+        );
+    }
+    c.close().await.expect("close");
+    app.shutdown().await;
+}

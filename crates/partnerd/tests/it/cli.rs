@@ -16,6 +16,16 @@ fn partnerd(dir: &std::path::Path) -> Command {
     c
 }
 
+/// A child process killed when the test ends, however it ends.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 const BOOTSTRAP: &[&str] = &[
     "bootstrap",
     "--name",
@@ -196,6 +206,7 @@ fn serve_prints_its_address_and_exits_0_on_sigterm() {
         .spawn()
         .expect("spawn");
     let stdout = child.stdout.take().expect("stdout");
+    let mut child = Reaped(child);
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("read");
     let addr = line
@@ -212,10 +223,64 @@ fn serve_prints_its_address_and_exits_0_on_sigterm() {
     stream.read_to_string(&mut response).expect("read");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .expect("kill");
     assert!(killed.success());
-    let status = child.wait().expect("wait");
+    let status = child.0.wait().expect("wait");
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn demo_prints_sign_ins_that_work() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("demo-data");
+    let mut child = partnerd(dir.path())
+        .args(["demo", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut child = Reaped(child);
+    let mut out = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let done = line.starts_with("Press Ctrl-C");
+        out.push(line);
+        if done {
+            break;
+        }
+    }
+    let addr = out[0]
+        .strip_prefix("listening on http://")
+        .expect("address first")
+        .to_owned();
+    let operator = out
+        .iter()
+        .find(|l| l.contains("(operator), global admin"))
+        .expect("operator sign-in");
+    let words: Vec<&str> = operator.split_whitespace().collect();
+    let (email, password) = (words[words.len() - 2], words[words.len() - 1]);
+    assert!(
+        out.iter()
+            .filter(|l| l.contains("@fabrikam.example"))
+            .count()
+            >= 4,
+        "partner sign-ins: {out:?}"
+    );
+    let body = format!("{{\"email\":\"{email}\",\"password\":\"{password}\"}}");
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    use std::io::{Read, Write};
+    write!(stream, "POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(response.contains("\"passwordChangeRequired\":true"));
+    assert!(data.join("partnerd.db").exists());
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert_eq!(child.0.wait().expect("wait").code(), Some(0));
 }

@@ -369,3 +369,227 @@ async fn api_keys_page_shows_the_secret_once_and_confirms_revocation(app: TestAp
     app.shutdown().await;
 }
 both!(api_keys_page_shows_the_secret_once_and_confirms_revocation);
+
+async fn user_management_pages_add_edit_reset_and_delete(app: TestApp) {
+    app.operator_token().await;
+    let mut b = Browser::new(&app);
+    let page = b.get("/signin").await;
+    let csrf = csrf_of(&page.html);
+    b.post(
+        "/signin",
+        &[
+            ("csrf", &csrf),
+            ("email", OPERATOR_EMAIL),
+            ("password", NEW_PASSWORD),
+        ],
+    )
+    .await;
+    let list = b.get("/settings/users").await;
+    assert_eq!(list.status, 200);
+    assert!(list.html.contains(OPERATOR_EMAIL));
+    let form = b.get("/settings/users/new").await;
+    assert!(
+        form.html.contains("Not an agent")
+            && form
+                .html
+                .contains("What a Helpdesk agent can and cannot do")
+    );
+    assert!(
+        form.html.contains("search and view customers"),
+        "role descriptions come from the policy table"
+    );
+
+    // Errors are shown next to their fields and nothing is created.
+    let bad = b
+        .post(
+            "/settings/users/new",
+            &[
+                ("csrf", &csrf),
+                ("first_name", "Hal"),
+                ("last_name", ""),
+                ("email", "nope"),
+                ("agent_role", "helpdeskAgent"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.html.contains("field-error"));
+    let created = b
+        .post(
+            "/settings/users/new",
+            &[
+                ("csrf", &csrf),
+                ("first_name", "Hal"),
+                ("last_name", "Desk"),
+                ("email", "hal@operator.example"),
+                ("agent_role", "helpdeskAgent"),
+                ("admin_roles", "billingAdmin"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    assert!(
+        created.html.contains("shown only this once") && created.html.contains("Copy password")
+    );
+    let marker = "id=\"temporary-password\" type=\"text\" readonly value=\"";
+    let start = created.html.find(marker).expect("password field") + marker.len();
+    let temporary: String = created.html[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    assert!(temporary.len() >= 20);
+    let again = b
+        .post(
+            "/settings/users/new",
+            &[
+                ("csrf", &csrf),
+                ("first_name", "Hal"),
+                ("last_name", "Two"),
+                ("email", "HAL@operator.example"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(again.html.contains("already a user"));
+
+    let token = app
+        .sign_in("hal@operator.example", &temporary)
+        .await
+        .ok(201)["token"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    let me = app.get("/v1/me", &token).await.ok(200).clone();
+    assert_eq!(
+        me["roles"],
+        serde_json::json!(["billingAdmin", "helpdeskAgent"])
+    );
+    let id = me["user"]["id"].as_str().expect("id").to_owned();
+
+    // Edit: roles change; the form carries the ETag.
+    let detail = b.get(&format!("/settings/users/{id}")).await;
+    assert!(detail.html.contains("Save changes"));
+    let etag_marker = "name=\"etag\" value=\"";
+    let start = detail.html.find(etag_marker).expect("etag") + etag_marker.len();
+    let etag: String = detail.html[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let saved = b
+        .post(
+            &format!("/settings/users/{id}"),
+            &[
+                ("csrf", &csrf),
+                ("etag", &etag),
+                ("first_name", "Hal"),
+                ("last_name", "Desk"),
+                ("agent_role", "salesAgent"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (saved.status, saved.location.as_deref()),
+        (303, Some(format!("/settings/users/{id}?saved=1").as_str()))
+    );
+    assert_eq!(
+        app.get("/v1/me", &token).await.ok(200)["roles"],
+        serde_json::json!(["salesAgent"])
+    );
+    // The old ETag is stale now: the page says so and changes nothing.
+    let stale = b
+        .post(
+            &format!("/settings/users/{id}"),
+            &[
+                ("csrf", &csrf),
+                ("etag", &etag),
+                ("first_name", "Hal"),
+                ("last_name", "Desk"),
+                ("agent_role", "adminAgent"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    assert!(stale.html.contains("changed this user"));
+
+    let why = b.get(&format!("/settings/users/{id}/permissions")).await;
+    assert!(why.html.contains("Manage leads") || why.html.contains("manage leads"));
+
+    let confirm = b.get(&format!("/settings/users/{id}/resetpassword")).await;
+    assert!(confirm.html.contains("signed out everywhere"));
+    let reset = b
+        .post(
+            &format!("/settings/users/{id}/resetpassword"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert!(reset.html.contains("Temporary password"));
+    app.get("/v1/me", &token)
+        .await
+        .problem(401, "unauthenticated");
+
+    let confirm = b.get(&format!("/settings/users/{id}/delete")).await;
+    assert!(confirm.html.contains("cannot be undone"));
+    let start = confirm.html.find(etag_marker).expect("etag") + etag_marker.len();
+    let etag: String = confirm.html[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let deleted = b
+        .post(
+            &format!("/settings/users/{id}/delete"),
+            &[("csrf", &csrf), ("etag", &etag)],
+        )
+        .await;
+    assert_eq!(
+        deleted.location.as_deref(),
+        Some("/settings/users?done=deleted")
+    );
+    assert!(
+        !b.get("/settings/users")
+            .await
+            .html
+            .contains("hal@operator.example")
+    );
+    app.shutdown().await;
+}
+both!(user_management_pages_add_edit_reset_and_delete);
+
+async fn menus_show_only_what_the_user_may_do(app: TestApp) {
+    let admin = app.operator_token().await;
+    let (_, _) =
+        crate::users::add_signed_in_user(&app, &admin, "sally@operator.example", &["salesAgent"])
+            .await;
+    let mut b = Browser::new(&app);
+    let page = b.get("/signin").await;
+    let csrf = csrf_of(&page.html);
+    b.post(
+        "/signin",
+        &[
+            ("csrf", &csrf),
+            ("email", "sally@operator.example"),
+            ("password", NEW_PASSWORD),
+        ],
+    )
+    .await;
+    let dash = b.get("/").await;
+    assert!(dash.html.contains("What can I do?"));
+    for hidden in ["/settings/users\"", "/settings/api-keys\"", "/activity\""] {
+        assert!(
+            !dash.html.contains(hidden),
+            "{hidden} is not in a sales agent's menu"
+        );
+    }
+    // Going there anyway explains why not.
+    let refused = b.get("/settings/users").await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused
+            .html
+            .contains("Global admin or User management admin"),
+        "the page says why"
+    );
+    let mine = b.get("/account/permissions").await;
+    assert!(mine.html.contains("Place orders and change subscriptions"));
+    app.shutdown().await;
+}
+both!(menus_show_only_what_the_user_may_do);
