@@ -1,12 +1,12 @@
 //! Operator commands of the CLI (API.md §4.1): bootstrap and password recovery.
 
-use partnerd_domain::ids::{OrgId, UserId};
+use crate::tenancy::{NewPerson, NewTenant};
 use partnerd_domain::names::{country, domain_prefix, name};
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::roles::{OrgKind, Role};
 use partnerd_domain::{EmailAddress, Roles};
-use partnerd_store::organizations::{self, OrganizationRow};
-use partnerd_store::users::{self, UserRow};
+use partnerd_store::organizations;
+use partnerd_store::users;
 use partnerd_store::{StoreError, sessions};
 use serde::Serialize;
 
@@ -77,56 +77,32 @@ impl App {
         }
         let temporary = generate_temporary();
         let hash = self.hasher().hash(&temporary).await?;
-        let now = self.now().millis();
-        let org = OrganizationRow {
-            id: OrgId::generate().into_string(),
-            kind: OrgKind::Operator.as_str().into(),
+        let org = self.organization_row(NewTenant {
+            kind: OrgKind::Operator,
             name: org_name.clone(),
             legal_name: Some(org_name),
             country,
-            default_domain: format!("{prefix}.{}", self.config().platform_domain),
             domain_prefix: prefix,
-            programs: String::new(),
-            enrollment_status: None,
-            membership_id: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
-        let user = UserRow {
-            id: UserId::generate().into_string(),
-            organization_id: org.id.clone(),
-            email: email.as_str().into(),
-            email_norm: email.normalized(),
-            first_name: first,
-            last_name: last,
-            roles: Roles::new(vec![Role::GlobalAdmin, Role::AdminAgent]).to_stored(),
-            password_hash: hash,
-            must_change_password: true,
-            disabled: false,
-            last_sign_in_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        });
+        let user = self.user_row(
+            &org.id,
+            NewPerson {
+                email,
+                first_name: first,
+                last_name: last,
+                roles: Roles::new(vec![Role::GlobalAdmin, Role::AdminAgent]),
+                password_hash: hash,
+                must_change_password: true,
+            },
+        );
         let mut tx = self.db().begin().await?;
-        let inserted = async {
-            organizations::insert(&mut tx, &org).await?;
-            users::insert(&mut tx, &user).await
-        }
-        .await;
-        match inserted {
-            Err(e) if e.is_unique("organizations_kind_key") => {
-                return Err(CliError::AlreadyBootstrapped);
+        match self.insert_tenant(&mut tx, &org, &user).await {
+            Err(e) if e.code == "conflict" => return Err(CliError::AlreadyBootstrapped),
+            Err(e) if e.code == "email_in_use" => {
+                return Err(CliError::Invalid(format!("--admin-email: {}", e.detail)));
             }
-            Err(e) if e.is_unique("users_email_norm_key") => {
-                return Err(CliError::Invalid(format!(
-                    "--admin-email: {} is already in use",
-                    email
-                )));
-            }
-            Err(e) if e.is_unique("organizations_domain_prefix_key") => {
-                return Err(CliError::Invalid("--domain-prefix: already in use".into()));
+            Err(e) if e.code == "domain_unavailable" => {
+                return Err(CliError::Invalid(format!("--domain-prefix: {}", e.detail)));
             }
             other => other?,
         }

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod catalog;
 pub mod clock;
 pub mod crypto;
 pub mod error;
@@ -17,7 +18,9 @@ pub mod mail;
 pub mod metrics;
 pub mod organizations;
 pub mod paging;
+pub mod providers;
 pub mod ratelimit;
+pub mod tenancy;
 pub mod users;
 pub mod views;
 

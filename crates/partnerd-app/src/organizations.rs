@@ -1,14 +1,13 @@
 //! Organisations as the operator sees them (API.md §4.3): list, detail, and
 //! creating a partner organisation with its first global admin.
 
-use partnerd_domain::ids::{OrgId, UserId};
+use crate::tenancy::{NewPerson, NewTenant};
 use partnerd_domain::names::{country, domain_prefix, name};
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program, Role};
 use partnerd_domain::{EmailAddress, FieldError, Roles};
-use partnerd_store::organizations::{self, OrganizationQuery, OrganizationRow};
-use partnerd_store::users::{self, UserRow};
+use partnerd_store::organizations::{self, OrganizationQuery};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -148,57 +147,26 @@ impl App {
         };
         let temporary = generate_temporary();
         let hash = self.hasher().hash(&temporary).await?;
-        let now = self.now().millis();
-        let org = OrganizationRow {
-            id: OrgId::generate().into_string(),
-            kind: OrgKind::Partner.as_str().into(),
+        let org = self.organization_row(NewTenant {
+            kind: OrgKind::Partner,
             name: org_name,
             legal_name: Some(legal),
             country: ctry,
-            default_domain: format!("{prefix}.{}", self.config().platform_domain),
             domain_prefix: prefix,
-            programs: String::new(),
-            enrollment_status: None,
-            membership_id: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
-        let admin = UserRow {
-            id: UserId::generate().into_string(),
-            organization_id: org.id.clone(),
-            email: email.as_str().into(),
-            email_norm: email.normalized(),
-            first_name: first,
-            last_name: last,
-            roles: Roles::new(vec![Role::GlobalAdmin, Role::AdminAgent]).to_stored(),
-            password_hash: hash,
-            must_change_password: true,
-            disabled: false,
-            last_sign_in_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        });
+        let admin = self.user_row(
+            &org.id,
+            NewPerson {
+                email,
+                first_name: first,
+                last_name: last,
+                roles: Roles::new(vec![Role::GlobalAdmin, Role::AdminAgent]),
+                password_hash: hash,
+                must_change_password: true,
+            },
+        );
         let mut tx = self.db().begin().await?;
-        match organizations::insert(&mut tx, &org).await {
-            Err(e) if e.is_unique("organizations_domain_prefix_key") => {
-                return Err(AppError::conflict(
-                    "domain_unavailable",
-                    format!("the domain prefix {} is taken", org.domain_prefix),
-                ));
-            }
-            other => other?,
-        }
-        match users::insert(&mut tx, &admin).await {
-            Err(e) if e.is_unique("users_email_norm_key") => {
-                return Err(AppError::conflict(
-                    "email_in_use",
-                    format!("{} is already a user of partnerd", admin.email),
-                ));
-            }
-            other => other?,
-        }
+        self.insert_tenant(&mut tx, &org, &admin).await?;
         let created = CreatedOrganization {
             organization: Organization::from(&org),
             admin_user: User::from(&admin),

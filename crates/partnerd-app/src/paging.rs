@@ -35,6 +35,9 @@ struct Token {
     a: i64,
     /// Id of the last item.
     i: String,
+    /// Text sort key of the last item (lists sorted by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<String>,
     /// Fingerprint of the filters.
     f: String,
     /// Issued at.
@@ -98,6 +101,7 @@ pub fn start(params: &PageParams, filters: &str, now_ms: i64) -> AppResult<Start
         request: PageRequest {
             cursor: Some(Cursor {
                 at: token.a,
+                text: token.s,
                 id: token.i,
             }),
             size,
@@ -109,7 +113,7 @@ pub fn start(params: &PageParams, filters: &str, now_ms: i64) -> AppResult<Start
 }
 
 impl Start {
-    /// Builds the page; `key` gives the sort key and id of a row.
+    /// Builds the page of a newest-first list; `key` gives the time and id of a row.
     pub fn finish<R, T>(
         self,
         page: PageOf<R>,
@@ -117,13 +121,51 @@ impl Start {
         key: impl Fn(&R) -> (i64, String),
         view: impl Fn(R) -> T,
     ) -> Page<T> {
+        self.build(
+            page,
+            now_ms,
+            |r| {
+                let (a, i) = key(r);
+                (a, None, i)
+            },
+            view,
+        )
+    }
+
+    /// Builds the page of a list sorted by a text key; `key` gives the text and id.
+    pub fn finish_by_text<R, T>(
+        self,
+        page: PageOf<R>,
+        now_ms: i64,
+        key: impl Fn(&R) -> (String, String),
+        view: impl Fn(R) -> T,
+    ) -> Page<T> {
+        self.build(
+            page,
+            now_ms,
+            |r| {
+                let (s, i) = key(r);
+                (0, Some(s), i)
+            },
+            view,
+        )
+    }
+
+    fn build<R, T>(
+        self,
+        page: PageOf<R>,
+        now_ms: i64,
+        key: impl Fn(&R) -> (i64, Option<String>, String),
+        view: impl Fn(R) -> T,
+    ) -> Page<T> {
         let total = page.total.or(self.known_total).unwrap_or(0);
         let token = if page.more {
             page.rows.last().map(|last| {
-                let (a, i) = key(last);
+                let (a, s, i) = key(last);
                 let t = Token {
                     a,
                     i,
+                    s,
                     f: self.fingerprint.clone(),
                     t: now_ms,
                     n: total,

@@ -5,6 +5,7 @@
 
 pub mod email;
 pub mod ids;
+pub mod money;
 pub mod names;
 pub mod password;
 pub mod policy;

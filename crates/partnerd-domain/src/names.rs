@@ -79,3 +79,65 @@ mod tests {
         assert!(domain_prefix("/d", "ab").is_err());
     }
 }
+
+/// An offer id chosen by the operator: `[A-Za-z0-9._-]{1,64}`.
+pub fn offer_id(pointer: &str, raw: &str) -> Result<String, FieldError> {
+    if (1..=64).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        Ok(raw.to_owned())
+    } else {
+        Err(FieldError::invalid(
+            pointer,
+            "must be 1–64 characters of A-Z, a-z, 0-9, '.', '_' and '-'",
+        ))
+    }
+}
+
+/// A long text (description, message…): up to `max` characters, newlines allowed,
+/// other control characters refused. Empty after trimming means absent.
+pub fn long_text(pointer: &str, raw: &str, max: usize) -> Result<Option<String>, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > max {
+        return Err(FieldError::invalid(
+            pointer,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(FieldError::invalid(
+            pointer,
+            "must not contain control characters",
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+/// A web address: `http://` or `https://` and a host, at most 200 characters.
+pub fn website(pointer: &str, raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(r)
+            if !r.is_empty()
+                && value.len() <= 200
+                && !value.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(value.to_owned())
+        }
+        _ => Err(FieldError::invalid(
+            pointer,
+            "must be a web address starting with https://",
+        )),
+    }
+}

@@ -95,6 +95,8 @@ actions! {
     PlaceOrders = "placeOrders",
     /// Read the catalog, orders and subscriptions.
     ReadCommerce = "readCommerce",
+    /// Read the vendor's catalog of offers.
+    ReadCatalog = "readCatalog",
     /// Manage leads.
     ManageLeads = "manageLeads",
     /// Open and follow service requests about a customer.
@@ -105,6 +107,10 @@ actions! {
     ReadServiceHealth = "readServiceHealth",
     /// Search the provider directory.
     ReadProviderDirectory = "readProviderDirectory",
+        /// Edit the own listing in the provider directory (providers).
+    EditDirectoryListing = "editDirectoryListing",
+    /// See the own organisation's indirect-provider authorisation.
+    ReadProviderAuthorization = "readProviderAuthorization",
     /// Accept or decline a reseller's relationship request (customers).
     AcceptCustomerRelationship = "acceptCustomerRelationship",
     /// See and end the partners of the own (customer) organisation.
@@ -324,6 +330,18 @@ pub const RULES: &[Rule] = &[
         &[GA, AA, SA, HA, BA],
         &[P, O],
     ),
+    rule(
+        Action::ReadCatalog,
+        "read the catalog of offers",
+        &[],
+        &[P, O],
+    ),
+    rule(
+        Action::ReadProviderAuthorization,
+        "see your organisation's indirect provider authorisation",
+        &[GA],
+        &[P],
+    ),
     rule(Action::ManageLeads, "manage leads", &[SA], &[P]),
     rule(
         Action::CustomerServiceRequests,
@@ -343,6 +361,15 @@ pub const RULES: &[Rule] = &[
         "search the provider directory",
         &[],
         &[],
+    ),
+    with_program(
+        rule(
+            Action::EditDirectoryListing,
+            "edit your listing in the provider directory",
+            &[GA],
+            &[P],
+        ),
+        PROVIDER,
     ),
     person_only(rule(
         Action::AcceptCustomerRelationship,

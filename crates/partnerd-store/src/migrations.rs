@@ -9,18 +9,32 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::Backend;
 
 /// `(version, description, sql)` for SQLite.
-pub const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
+pub const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "catalog_providers",
+        include_str!("../migrations/sqlite/0002_catalog_providers.sql"),
+    ),
+];
 
 /// `(version, description, sql)` for PostgreSQL.
-pub const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+pub const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "catalog_providers",
+        include_str!("../migrations/postgres/0002_catalog_providers.sql"),
+    ),
+];
 
 pub fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {
     match backend {

@@ -140,3 +140,14 @@ pub async fn list(
     })
     .await
 }
+
+/// Replaces the programme list; bumps the version.
+pub async fn set_programs(conn: &mut Conn, id: &str, programs: &str, now: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE organizations SET programs = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+        .bind(programs)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -112,6 +112,8 @@ impl Filter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     pub at: i64,
+    /// The sort key of lists ordered by a text column (names).
+    pub text: Option<String>,
     pub id: String,
 }
 
@@ -160,6 +162,58 @@ pub async fn newest_first<T>(
     filter.before(time_column, page.cursor.as_ref());
     let sql = format!(
         "SELECT {columns} FROM {table}{} ORDER BY {time_column} DESC, id DESC LIMIT {}",
+        filter.where_clause(),
+        page.size + 1
+    );
+    let rows = filter.query(sql).fetch_all(conn).await?;
+    let mut rows = rows
+        .iter()
+        .map(read)
+        .collect::<crate::StoreResult<Vec<_>>>()?;
+    let more = rows.len() as i64 > page.size;
+    rows.truncate(usize::try_from(page.size).unwrap_or(0));
+    Ok(PageOf { rows, more, total })
+}
+
+/// Reads one page of `table` ordered by a text column ascending, `id_column` as
+/// tie-break (lists sorted by name).
+#[allow(clippy::too_many_arguments)]
+pub async fn by_text<T>(
+    conn: &mut crate::Conn,
+    mut filter: Filter,
+    table: &str,
+    columns: &str,
+    text_column: &str,
+    id_column: &str,
+    page: &PageRequest,
+    read: impl Fn(&sqlx::any::AnyRow) -> crate::StoreResult<T>,
+) -> crate::StoreResult<PageOf<T>> {
+    let total = if page.count {
+        Some(
+            filter
+                .query_scalar::<i64>(format!(
+                    "SELECT COUNT(*) FROM {table}{}",
+                    filter.where_clause()
+                ))
+                .fetch_one(&mut *conn)
+                .await?,
+        )
+    } else {
+        None
+    };
+    if let Some(c) = &page.cursor {
+        let text = c.text.clone().unwrap_or_default();
+        filter.and(
+            &format!("({text_column} > ? OR ({text_column} = ? AND {id_column} > ?))"),
+            [
+                Arg::Text(text.clone()),
+                Arg::Text(text),
+                Arg::Text(c.id.clone()),
+            ],
+        );
+    }
+    let sql = format!(
+        "SELECT {columns} FROM {table}{} ORDER BY {text_column}, {id_column} LIMIT {}",
         filter.where_clause(),
         page.size + 1
     );

@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi};
         (name = "API keys", description = "Credentials for applications (API.md §3.2)"),
         (name = "Users", description = "Users of your organisation, and what each may do (API.md §6)"),
         (name = "Organizations", description = "Organisations and tenants (API.md §4.3)"),
+        (name = "Catalog", description = "The vendor's offers and product families (API.md §4.5)"),
+        (name = "Providers", description = "Indirect-provider authorisation and the provider directory (API.md §4.2, §13)"),
         (name = "Audit", description = "The activity log (API.md §12)"),
     )
 )]

@@ -3,8 +3,10 @@
 pub mod apikeys;
 pub mod auditrecords;
 pub mod me;
+pub mod offers;
 pub mod organization;
 pub mod organizations;
+pub mod providers;
 pub mod sessions;
 pub mod users;
 
@@ -26,6 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(organization::router())
         .merge(organizations::router())
         .merge(users::router())
+        .merge(offers::router())
+        .merge(providers::router())
         .merge(auditrecords::router())
 }
 

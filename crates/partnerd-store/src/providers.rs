@@ -1,0 +1,159 @@
+//! Indirect-provider authorisations and the directory listing each keeps.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::sql::{Arg, Filter, PageOf, PageRequest};
+use crate::{Conn, StoreResult, flag};
+
+/// A provider's authorisation and listing, with its organisation's name.
+#[derive(Debug, Clone)]
+pub struct ProviderRow {
+    pub organization_id: String,
+    pub name: String,
+    /// Comma separated.
+    pub countries: String,
+    /// Comma separated.
+    pub product_families: String,
+    pub authorized_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+    pub listed: bool,
+    pub description: Option<String>,
+    pub website: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+const SELECT: &str = "SELECT p.organization_id AS organization_id, o.name AS name, p.countries AS countries, \
+     p.product_families AS product_families, p.authorized_at AS authorized_at, p.updated_at AS updated_at, \
+     p.version AS version, p.listed AS listed, p.description AS description, p.website AS website, \
+     p.contact_email AS contact_email FROM provider_authorizations p JOIN organizations o ON o.id = p.organization_id";
+
+impl ProviderRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            organization_id: r.try_get("organization_id")?,
+            name: r.try_get("name")?,
+            countries: r.try_get("countries")?,
+            product_families: r.try_get("product_families")?,
+            authorized_at: r.try_get("authorized_at")?,
+            updated_at: r.try_get("updated_at")?,
+            version: r.try_get("version")?,
+            listed: r.try_get::<i64, _>("listed")? != 0,
+            description: r.try_get("description")?,
+            website: r.try_get("website")?,
+            contact_email: r.try_get("contact_email")?,
+        })
+    }
+}
+
+pub async fn get(conn: &mut Conn, organization_id: &str) -> StoreResult<Option<ProviderRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE p.organization_id = $1"
+    )))
+    .bind(organization_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| ProviderRow::read(&r)).transpose()
+}
+
+/// Creates or replaces the authorisation's countries and families; a new one is
+/// listed in the directory.
+pub async fn authorize(
+    conn: &mut Conn,
+    organization_id: &str,
+    name: &str,
+    countries: &str,
+    families: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO provider_authorizations (organization_id, countries, product_families, authorized_at, \
+         updated_at, version, listed, name_sort) VALUES ($1, $2, $3, $4, $4, 1, 1, $5) \
+         ON CONFLICT (organization_id) DO UPDATE SET countries = $2, product_families = $3, updated_at = $4, \
+         version = provider_authorizations.version + 1, name_sort = $5",
+    )
+    .bind(organization_id)
+    .bind(countries)
+    .bind(families)
+    .bind(now)
+    .bind(name.to_lowercase())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn withdraw(conn: &mut Conn, organization_id: &str) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM provider_authorizations WHERE organization_id = $1")
+        .bind(organization_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Writes the listing's own fields; bumps the version.
+pub async fn update_listing(conn: &mut Conn, p: &ProviderRow, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE provider_authorizations SET listed = $1, description = $2, website = $3, contact_email = $4, \
+         updated_at = $5, version = version + 1 WHERE organization_id = $6",
+    )
+    .bind(flag(p.listed))
+    .bind(&p.description)
+    .bind(&p.website)
+    .bind(&p.contact_email)
+    .bind(now)
+    .bind(&p.organization_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Filters of the directory.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryQuery {
+    pub country: Option<String>,
+    /// Name contains, case-insensitive.
+    pub name: Option<String>,
+    pub product_family: Option<String>,
+}
+
+/// Listed providers, by name.
+pub async fn directory(
+    conn: &mut Conn,
+    q: &DirectoryQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<ProviderRow>> {
+    let mut f = Filter::new();
+    f.and("listed = 1", []);
+    if let Some(c) = &q.country {
+        f.and(
+            "(',' || countries || ',') LIKE ?",
+            [Arg::Text(format!("%,{c},%"))],
+        );
+    }
+    if let Some(pf) = &q.product_family {
+        f.and(
+            "(',' || product_families || ',') LIKE ?",
+            [Arg::Text(format!("%,{pf},%"))],
+        );
+    }
+    if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
+        f.and(
+            "name_sort LIKE ? ESCAPE '\\'",
+            [Arg::Text(format!("%{}", crate::users::like_prefix(n)))],
+        );
+    }
+    let columns = "organization_id, (SELECT name FROM organizations o WHERE o.id = organization_id) AS name, countries, \
+         product_families, authorized_at, updated_at, version, listed, description, website, contact_email";
+    crate::sql::by_text(
+        conn,
+        f,
+        "provider_authorizations",
+        columns,
+        "name_sort",
+        "organization_id",
+        page,
+        ProviderRow::read,
+    )
+    .await
+}
