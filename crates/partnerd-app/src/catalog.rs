@@ -264,14 +264,13 @@ impl App {
                 .into());
             }
         };
-        if let Some(c) = &f.billing_cycle {
-            if c != "monthly" && c != "annual" {
-                return Err(FieldError::invalid(
-                    "/query/billingCycle",
-                    "must be monthly or annual",
-                )
-                .into());
-            }
+        if let Some(c) = &f.billing_cycle
+            && c != "monthly"
+            && c != "annual"
+        {
+            return Err(
+                FieldError::invalid("/query/billingCycle", "must be monthly or annual").into(),
+            );
         }
         let now = self.now().millis();
         let start = paging::start(page, &format!("{f:?}"), now)?;

@@ -58,28 +58,6 @@ pub fn domain_prefix(pointer: &str, raw: &str) -> Result<String, FieldError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_text_trims_and_limits() {
-        assert_eq!(name("/n", "  Contoso  ").ok(), Some("Contoso".into()));
-        assert!(name("/n", "   ").is_err());
-        assert!(name("/n", "a\u{7}b").is_err());
-        assert!(name("/n", &"x".repeat(201)).is_err());
-    }
-
-    #[test]
-    fn countries_and_prefixes() {
-        assert!(country("/c", "DE").is_ok());
-        assert!(country("/c", "de").is_err());
-        assert!(domain_prefix("/d", "contoso-eu").is_ok());
-        assert!(domain_prefix("/d", "-contoso").is_err());
-        assert!(domain_prefix("/d", "ab").is_err());
-    }
-}
-
 /// An offer id chosen by the operator: `[A-Za-z0-9._-]{1,64}`.
 pub fn offer_id(pointer: &str, raw: &str) -> Result<String, FieldError> {
     if (1..=64).contains(&raw.len())
@@ -139,5 +117,27 @@ pub fn website(pointer: &str, raw: &str) -> Result<String, FieldError> {
             pointer,
             "must be a web address starting with https://",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_text_trims_and_limits() {
+        assert_eq!(name("/n", "  Contoso  ").ok(), Some("Contoso".into()));
+        assert!(name("/n", "   ").is_err());
+        assert!(name("/n", "a\u{7}b").is_err());
+        assert!(name("/n", &"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn countries_and_prefixes() {
+        assert!(country("/c", "DE").is_ok());
+        assert!(country("/c", "de").is_err());
+        assert!(domain_prefix("/d", "contoso-eu").is_ok());
+        assert!(domain_prefix("/d", "-contoso").is_err());
+        assert!(domain_prefix("/d", "ab").is_err());
     }
 }
