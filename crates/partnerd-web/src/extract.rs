@@ -145,13 +145,10 @@ fn parse_value(bytes: &Bytes, json: bool) -> AppResult<serde_json::Value> {
     }
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;
-    let serde_json::Value::Object(mut map) = value else {
+    if !value.is_object() {
         return Err(AppError::bad_request("the body must be a JSON object"));
-    };
-    for key in READ_ONLY {
-        map.remove(*key);
     }
-    Ok(serde_json::Value::Object(map))
+    Ok(value)
 }
 
 /// Turns a serde path and message into a JSON Pointer field error.
@@ -206,9 +203,29 @@ fn field_error<E: std::fmt::Display>(
 impl<T: DeserializeOwned> ApiBody<T> {
     /// The typed body, or the problem that explains why not.
     pub fn parse(self) -> AppResult<T> {
-        let value = self.result?;
-        serde_path_to_error::deserialize::<_, T>(value)
-            .map_err(|e| AppError::field(field_error(e, false)))
+        let mut value = self.result?;
+        loop {
+            match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    // A read-only member the request type does not take (`id` sent
+                    // back from a resource) is dropped, not refused; one the type
+                    // does take (an offer's `id`) is kept.
+                    let message = e.inner().to_string();
+                    let top_level_read_only = READ_ONLY
+                        .iter()
+                        .filter(|_| e.path().iter().count() == 1)
+                        .find(|k| message.starts_with(&format!("unknown field `{k}`")));
+                    let removed = match (top_level_read_only, value.as_object_mut()) {
+                        (Some(k), Some(map)) => map.remove(*k).is_some(),
+                        _ => false,
+                    };
+                    if !removed {
+                        return Err(AppError::field(field_error(e, false)));
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod helpers;
 mod api_keys;
 mod audit;
 mod browser;
+mod catalog;
 mod cli;
 mod conventions;
 mod mail;
