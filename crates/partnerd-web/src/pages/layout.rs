@@ -25,6 +25,30 @@ const MENU: &[(&str, &[MenuItem])] = &[
         }],
     ),
     (
+        "Operator",
+        &[MenuItem {
+            href: "/operator/organizations",
+            label: "Organizations",
+            action: Action::ReadOrganizations,
+        }],
+    ),
+    (
+        "Sell",
+        &[MenuItem {
+            href: "/catalog",
+            label: "Catalog",
+            action: Action::ReadCatalog,
+        }],
+    ),
+    (
+        "Partners",
+        &[MenuItem {
+            href: "/directory",
+            label: "Provider directory",
+            action: Action::ReadProviderDirectory,
+        }],
+    ),
+    (
         "Activity",
         &[MenuItem {
             href: "/activity",
@@ -39,6 +63,11 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 href: "/settings/users",
                 label: "User management",
                 action: Action::ManageUsers,
+            },
+            MenuItem {
+                href: "/settings/directory-listing",
+                label: "Directory listing",
+                action: Action::EditDirectoryListing,
             },
             MenuItem {
                 href: "/settings/api-keys",

@@ -5,8 +5,11 @@
 pub mod activity;
 pub mod apikeys;
 pub mod auth;
+pub mod catalog;
+pub mod directory;
 pub mod home;
 pub mod layout;
+pub mod organizations;
 pub mod users;
 
 use axum::Router;
@@ -60,6 +63,39 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(users::user_permissions),
         )
         .route("/account/permissions", get(users::my_permissions))
+        .route("/catalog", get(catalog::list_page))
+        .route("/catalog/new", get(catalog::new_page).post(catalog::create))
+        .route(
+            "/catalog/{id}",
+            get(catalog::detail_page).post(catalog::update),
+        )
+        .route(
+            "/catalog/{id}/retire",
+            get(catalog::retire_confirm).post(catalog::retire),
+        )
+        .route("/operator/organizations", get(organizations::list_page))
+        .route(
+            "/operator/organizations/new",
+            get(organizations::new_page).post(organizations::create),
+        )
+        .route(
+            "/operator/organizations/{id}",
+            get(organizations::detail_page),
+        )
+        .route(
+            "/operator/organizations/{id}/authorization",
+            axum::routing::post(organizations::authorize),
+        )
+        .route(
+            "/operator/organizations/{id}/authorization/withdraw",
+            get(organizations::withdraw_confirm).post(organizations::withdraw),
+        )
+        .route("/directory", get(directory::list_page))
+        .route("/directory/{id}", get(directory::detail_page))
+        .route(
+            "/settings/directory-listing",
+            get(directory::listing_page).post(directory::listing_update),
+        )
         .route("/activity", get(activity::list_page))
         .route("/activity/{id}", get(activity::detail_page))
         .route("/assets/app.css", get(css))

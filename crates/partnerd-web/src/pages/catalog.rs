@@ -1,0 +1,476 @@
+//! The catalog: everyone in a partner or operator organisation browses it; the
+//! operator's global admins add, change and retire offers.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use partnerd_app::catalog::{MoneyInput, Offer, OfferFilters, OfferInput};
+use partnerd_app::paging::PageParams;
+use partnerd_domain::policy::Action;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::ReqCtx;
+use crate::pages::layout::{FormErrors, field, page};
+use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogQuery {
+    q: Option<String>,
+    product_family: Option<String>,
+    billing_cycle: Option<String>,
+    status: Option<String>,
+    continuation_token: Option<String>,
+    done: Option<String>,
+}
+
+fn blank(v: &Option<String>) -> Option<String> {
+    v.clone().filter(|s| !s.trim().is_empty())
+}
+
+pub async fn list_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<CatalogQuery>,
+) -> Result<Markup, PageError> {
+    let f = OfferFilters {
+        product_family: blank(&q.product_family),
+        billing_cycle: blank(&q.billing_cycle),
+        status: blank(&q.status),
+        q: blank(&q.q),
+    };
+    let offers = s
+        .app
+        .list_offers(
+            &user.principal,
+            &f,
+            &PageParams {
+                size: Some(50),
+                continuation_token: blank(&q.continuation_token),
+            },
+        )
+        .await?;
+    let families = s.app.product_families(&user.principal).await?;
+    let manage = user.principal.may(Action::ManageCatalog);
+    let next = offers.continuation_token.as_ref().map(|t| {
+        let mut qs = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", &f.q),
+            ("productFamily", &f.product_family),
+            ("billingCycle", &f.billing_cycle),
+            ("status", &f.status),
+        ] {
+            if let Some(v) = v {
+                qs.append_pair(k, v);
+            }
+        }
+        qs.append_pair("continuationToken", t);
+        format!("/catalog?{}", qs.finish())
+    });
+    let sel = |v: &Option<String>, o: &str| v.as_deref() == Some(o);
+    let body = html! {
+        @if q.done.as_deref() == Some("retired") { div.alert.success role="status" { "The offer was retired. Existing subscriptions keep it; new orders cannot use it." } }
+        @if manage { p { a.button href="/catalog/new" { "Add offer" } } }
+        form.filters method="get" action="/catalog" role="search" {
+            div { label for="q" { "Name contains" } input #q name="q" type="text" value=(q.q.clone().unwrap_or_default()); }
+            div { label for="productFamily" { "Product family" }
+                select #productFamily name="productFamily" {
+                    option value="" { "Any" }
+                    @for fam in &families { option value=(fam.id) selected[sel(&q.product_family, &fam.id)] { (fam.name) } }
+                }
+            }
+            div { label for="billingCycle" { "Billing cycle" }
+                select #billingCycle name="billingCycle" {
+                    option value="" { "Any" }
+                    option value="monthly" selected[sel(&q.billing_cycle, "monthly")] { "Monthly" }
+                    option value="annual" selected[sel(&q.billing_cycle, "annual")] { "Annual" }
+                }
+            }
+            div { label for="status" { "Status" }
+                select #status name="status" {
+                    option value="available" selected[sel(&q.status, "available")] { "Available" }
+                    option value="retired" selected[sel(&q.status, "retired")] { "Retired" }
+                    option value="all" selected[sel(&q.status, "all")] { "All" }
+                }
+            }
+            div { button type="submit" { "Search" } }
+        }
+        @if offers.items.is_empty() {
+            p.empty {
+                @if manage && f.q.is_none() && f.product_family.is_none() { "The catalog is empty. Add the first offer to sell it through providers and resellers." }
+                @else { "No offer matches. Try other filters." }
+            }
+        } @else {
+            table {
+                thead { tr { th { "Offer" } th { "Product family" } th { "Billing" } th { "Unit price" } th { "Seats" } th { "Status" } } }
+                tbody {
+                    @for o in &offers.items {
+                        tr {
+                            td { a href=(format!("/catalog/{}", o.id)) { (o.name) } br; code { (o.id) } }
+                            td { (o.product_family) @if o.requires_admin_agent { br; span.muted { "requires an admin agent" } } }
+                            td { (o.billing_cycle) }
+                            td { (o.unit_price.amount) " " (o.unit_price.currency) }
+                            td { (o.min_quantity) "–" (o.max_quantity) }
+                            td { (o.status) }
+                        }
+                    }
+                }
+            }
+            p.muted { (offers.total_count) " offers" }
+            @if let Some(link) = next { p { a href=(link) { "Next page" } } }
+        }
+    };
+    Ok(page("Catalog", &user, &csrf, body))
+}
+
+#[derive(Default)]
+struct OfferForm {
+    csrf: String,
+    etag: String,
+    id: String,
+    name: String,
+    product_family: String,
+    billing_cycle: String,
+    amount: String,
+    min_quantity: String,
+    max_quantity: String,
+    requires_admin_agent: bool,
+    description: String,
+}
+
+fn parse_form(body: &str) -> OfferForm {
+    let mut f = OfferForm::default();
+    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "csrf" => f.csrf = v,
+            "etag" => f.etag = v,
+            "id" => f.id = v,
+            "name" => f.name = v,
+            "product_family" => f.product_family = v,
+            "billing_cycle" => f.billing_cycle = v,
+            "amount" => f.amount = v,
+            "min_quantity" => f.min_quantity = v,
+            "max_quantity" => f.max_quantity = v,
+            "requires_admin_agent" => f.requires_admin_agent = true,
+            "description" => f.description = v,
+            _ => {}
+        }
+    }
+    f
+}
+
+fn form_of(o: &Offer) -> OfferForm {
+    OfferForm {
+        etag: o.etag.clone(),
+        id: o.id.clone(),
+        name: o.name.clone(),
+        product_family: o.product_family.clone(),
+        billing_cycle: o.billing_cycle.clone(),
+        amount: o.unit_price.amount.clone(),
+        min_quantity: o.min_quantity.to_string(),
+        max_quantity: o.max_quantity.to_string(),
+        requires_admin_agent: o.requires_admin_agent,
+        description: o.description.clone().unwrap_or_default(),
+        ..OfferForm::default()
+    }
+}
+
+/// Numbers typed in a form; a non-number becomes a field error of the use case.
+fn number(pointer: &str, raw: &str, errors: &mut Vec<partnerd_domain::FieldError>) -> Option<i64> {
+    match raw.trim().parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errors.push(partnerd_domain::FieldError::invalid(
+                pointer,
+                "must be a whole number",
+            ));
+            None
+        }
+    }
+}
+
+fn offer_form(
+    action: &str,
+    csrf: &str,
+    currency: &str,
+    f: &OfferForm,
+    errors: &FormErrors,
+    creating: bool,
+) -> Markup {
+    html! {
+        @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
+        form method="post" action=(action) novalidate {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="etag" value=(f.etag);
+            @if creating {
+                (field("id", "Offer id", "text", &f.id, "off", Some("Letters, digits, '.', '_' and '-'; it cannot change later."), errors.for_field("/id")))
+            }
+            (field("name", "Name", "text", &f.name, "off", None, errors.for_field("/name")))
+            (field("product_family", "Product family", "text", &f.product_family, "off", Some("Offers of one family are authorised and supported together."), errors.for_field("/productFamily")))
+            label for="billing_cycle" { "Billing cycle" }
+            select #billing_cycle name="billing_cycle" {
+                option value="monthly" selected[f.billing_cycle == "monthly"] { "Monthly" }
+                option value="annual" selected[f.billing_cycle == "annual"] { "Annual" }
+            }
+            @if let Some(e) = errors.for_field("/billingCycle") { p.field-error { (e) } }
+            (field("amount", &format!("Unit price ({currency})"), "text", &f.amount, "off", Some("Per seat and billing period, such as 12.50."), errors.for_field("/unitPrice")))
+            (field("min_quantity", "Minimum seats", "text", &f.min_quantity, "off", None, errors.for_field("/minQuantity")))
+            (field("max_quantity", "Maximum seats", "text", &f.max_quantity, "off", Some("At most 1 000 000."), errors.for_field("/maxQuantity")))
+            div { label { input type="checkbox" name="requires_admin_agent" checked[f.requires_admin_agent]; " Requires an admin agent (helpdesk agents cannot assign its licenses)" } }
+            label for="description" { "Description" }
+            textarea #description name="description" rows="4" { (f.description) }
+            @if let Some(e) = errors.for_field("/description") { p.field-error { (e) } }
+            button type="submit" { @if creating { "Add offer" } @else { "Save changes" } }
+            " "
+            a.button.secondary href="/catalog" { "Cancel" }
+        }
+    }
+}
+
+fn input_of(
+    f: &OfferForm,
+    currency: &str,
+    errors: &mut Vec<partnerd_domain::FieldError>,
+    creating: bool,
+) -> OfferInput {
+    OfferInput {
+        id: creating.then(|| f.id.clone()),
+        name: Some(f.name.clone()),
+        product_family: Some(f.product_family.clone()),
+        billing_cycle: Some(f.billing_cycle.clone()),
+        unit_price: Some(MoneyInput {
+            amount: f.amount.clone(),
+            currency: currency.to_owned(),
+        }),
+        min_quantity: number("/minQuantity", &f.min_quantity, errors),
+        max_quantity: number("/maxQuantity", &f.max_quantity, errors),
+        requires_admin_agent: Some(f.requires_admin_agent),
+        description: Some(f.description.clone()),
+    }
+}
+
+pub async fn new_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+) -> Result<Markup, PageError> {
+    user.principal.require(Action::ManageCatalog)?;
+    let f = OfferForm {
+        billing_cycle: "monthly".into(),
+        min_quantity: "1".into(),
+        max_quantity: "300".into(),
+        ..OfferForm::default()
+    };
+    Ok(page(
+        "Add offer",
+        &user,
+        &csrf,
+        offer_form(
+            "/catalog/new",
+            &csrf,
+            &s.app.config().currency,
+            &f,
+            &FormErrors::default(),
+            true,
+        ),
+    ))
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    body: String,
+) -> Result<Response, PageError> {
+    let f = parse_form(&body);
+    check_csrf(&csrf, &f.csrf)?;
+    let currency = s.app.config().currency.clone();
+    let mut errors = Vec::new();
+    let input = input_of(&f, &currency, &mut errors, true);
+    let result = if errors.is_empty() {
+        s.app.create_offer(&user.principal, &ctx, Ok(input)).await
+    } else {
+        Err(partnerd_app::AppError::validation(errors))
+    };
+    match result {
+        Ok(o) => Ok(Redirect::to(&format!("/catalog/{}?done=created", o.id)).into_response()),
+        Err(e) if e.status == 422 || e.status == 409 => {
+            let mut errors = FormErrors::from_app(&e);
+            if e.status == 409 {
+                errors = FormErrors {
+                    general: None,
+                    fields: vec![partnerd_domain::FieldError::invalid(
+                        "/id",
+                        e.detail.clone(),
+                    )],
+                };
+            }
+            let status = axum::http::StatusCode::from_u16(e.status)
+                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            Ok((
+                status,
+                page(
+                    "Add offer",
+                    &user,
+                    &csrf.0,
+                    offer_form("/catalog/new", &csrf.0, &currency, &f, &errors, true),
+                ),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+pub async fn detail_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Markup, PageError> {
+    let o = s.app.get_offer(&user.principal, &id).await?;
+    let manage = user.principal.may(Action::ManageCatalog);
+    let body = html! {
+        @match q.done.as_deref() {
+            Some("created") => div.alert.success role="status" { "The offer was added to the catalog." },
+            Some("saved") => div.alert.success role="status" { "Saved. A new price applies to new orders and renewals." },
+            _ => {}
+        }
+        div.card {
+            table { tbody {
+                tr { th scope="row" { "Offer id" } td { code { (o.id) } } }
+                tr { th scope="row" { "Product family" } td { (o.product_family) } }
+                tr { th scope="row" { "Billing cycle" } td { (o.billing_cycle) } }
+                tr { th scope="row" { "Unit price" } td { (o.unit_price.amount) " " (o.unit_price.currency) } }
+                tr { th scope="row" { "Seats per subscription" } td { (o.min_quantity) " to " (o.max_quantity) } }
+                tr { th scope="row" { "Requires an admin agent" } td { @if o.requires_admin_agent { "Yes" } @else { "No" } } }
+                tr { th scope="row" { "Status" } td { (o.status) } }
+            } }
+            @if let Some(d) = &o.description { p { (d) } }
+        }
+        @if manage {
+            h2 { "Change" }
+            (offer_form(&format!("/catalog/{}", o.id), &csrf, &s.app.config().currency, &form_of(&o), &FormErrors::default(), false))
+            @if o.status == "available" {
+                p { a href=(format!("/catalog/{}/retire", o.id)) { "Retire this offer" } }
+            }
+        }
+        p { a href="/catalog" { "Back to the catalog" } }
+    };
+    Ok(page(&o.name, &user, &csrf, body))
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let f = parse_form(&body);
+    check_csrf(&csrf, &f.csrf)?;
+    let currency = s.app.config().currency.clone();
+    let mut errors = Vec::new();
+    let input = input_of(&f, &currency, &mut errors, false);
+    let result = if errors.is_empty() {
+        s.app
+            .update_offer(
+                &user.principal,
+                &ctx,
+                &id,
+                Some(f.etag.as_str()).filter(|e| !e.is_empty()),
+                Ok(input),
+            )
+            .await
+    } else {
+        Err(partnerd_app::AppError::validation(errors))
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/catalog/{id}?done=saved")).into_response()),
+        Err(e) if e.status == 422 || e.status == 412 => {
+            let current = s.app.get_offer(&user.principal, &id).await?;
+            let mut errors = FormErrors::from_app(&e);
+            let shown = if e.status == 412 {
+                errors.general = Some("Someone changed this offer while you were editing. The form now shows their version.".into());
+                form_of(&current)
+            } else {
+                OfferForm {
+                    etag: current.etag.clone(),
+                    ..f
+                }
+            };
+            let status = axum::http::StatusCode::from_u16(e.status)
+                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            Ok((
+                status,
+                page(
+                    &current.name,
+                    &user,
+                    &csrf.0,
+                    offer_form(
+                        &format!("/catalog/{id}"),
+                        &csrf.0,
+                        &currency,
+                        &shown,
+                        &errors,
+                        false,
+                    ),
+                ),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn retire_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let o = s.app.get_offer(&user.principal, &id).await?;
+    user.principal.require(Action::ManageCatalog)?;
+    let body = html! {
+        div.card {
+            p { "Retire " strong { (o.name) } " (" code { (o.id) } ")?" }
+            p { "It stays in the catalog as retired for history. Existing subscriptions continue; new orders and renewals cannot use it. This cannot be undone." }
+            form method="post" action=(format!("/catalog/{}/retire", o.id)) {
+                input type="hidden" name="csrf" value=(csrf);
+                button.danger type="submit" { "Retire offer" }
+                " "
+                a.button.secondary href=(format!("/catalog/{}", o.id)) { "Cancel" }
+            }
+        }
+    };
+    Ok(page("Retire offer", &user, &csrf, body))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn retire(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&csrf, &form.csrf)?;
+    s.app.retire_offer(&user.principal, &ctx, &id, None).await?;
+    Ok(Redirect::to("/catalog?done=retired").into_response())
+}
