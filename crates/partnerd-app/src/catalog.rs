@@ -191,6 +191,36 @@ impl App {
         }
     }
 
+    /// The field errors `input` would get, without saving anything (forms use it to
+    /// report every problem at once alongside their own).
+    pub fn offer_field_errors(&self, input: OfferInput, creating: bool) -> Vec<FieldError> {
+        let now = self.now().millis();
+        let mut scratch = OfferRow {
+            id: String::new(),
+            name: String::new(),
+            product_family: String::new(),
+            billing_cycle: "monthly".into(),
+            unit_price_minor: 0,
+            currency: self.config().currency.clone(),
+            min_quantity: 1,
+            max_quantity: 1,
+            requires_admin_agent: false,
+            status: "available".into(),
+            description: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut errors = match input.id.as_deref() {
+            Some(raw) if creating => offer_id("/id", raw).err().into_iter().collect(),
+            _ => Vec::new(),
+        };
+        if let Err(e) = self.apply_offer(&mut scratch, input, creating) {
+            errors.extend(e.errors);
+        }
+        errors
+    }
+
     /// `POST /v1/offers`.
     pub async fn create_offer(
         &self,

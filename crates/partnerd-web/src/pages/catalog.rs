@@ -230,6 +230,21 @@ fn offer_form(
     }
 }
 
+/// The form's own errors (numbers that are not numbers) with the use case's errors
+/// for every other field.
+fn merged(
+    own: Vec<partnerd_domain::FieldError>,
+    others: Vec<partnerd_domain::FieldError>,
+) -> partnerd_app::AppError {
+    let mut all = own;
+    for e in others {
+        if !all.iter().any(|o| o.pointer == e.pointer) {
+            all.push(e);
+        }
+    }
+    partnerd_app::AppError::validation(all)
+}
+
 fn input_of(
     f: &OfferForm,
     currency: &str,
@@ -294,7 +309,7 @@ pub async fn create(
     let result = if errors.is_empty() {
         s.app.create_offer(&user.principal, &ctx, Ok(input)).await
     } else {
-        Err(partnerd_app::AppError::validation(errors))
+        Err(merged(errors, s.app.offer_field_errors(input, true)))
     };
     match result {
         Ok(o) => Ok(Redirect::to(&format!("/catalog/{}?done=created", o.id)).into_response()),
@@ -394,7 +409,7 @@ pub async fn update(
             )
             .await
     } else {
-        Err(partnerd_app::AppError::validation(errors))
+        Err(merged(errors, s.app.offer_field_errors(input, false)))
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/catalog/{id}?done=saved")).into_response()),

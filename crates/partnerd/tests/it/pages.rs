@@ -593,3 +593,267 @@ async fn menus_show_only_what_the_user_may_do(app: TestApp) {
     app.shutdown().await;
 }
 both!(menus_show_only_what_the_user_may_do);
+
+/// Signs a browser in with a known password; returns it with the form token.
+async fn signed_in_browser<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, String) {
+    let mut b = Browser::new(app);
+    let page = b.get("/signin").await;
+    let csrf = csrf_of(&page.html);
+    let res = b
+        .post(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{email} signs in");
+    (b, csrf)
+}
+
+async fn the_operator_console_catalog_and_directory_pages(app: TestApp) {
+    app.operator_token().await;
+    let (mut op, csrf) = signed_in_browser(&app, OPERATOR_EMAIL).await;
+
+    // Catalog: a helpful empty state, then an offer through the form.
+    let empty = op.get("/catalog").await;
+    assert!(empty.html.contains("The catalog is empty") && empty.html.contains("Add offer"));
+    let bad = op
+        .post(
+            "/catalog/new",
+            &[
+                ("csrf", &csrf),
+                ("id", "m365 e3"),
+                ("name", "E3"),
+                ("product_family", "Microsoft 365"),
+                ("billing_cycle", "monthly"),
+                ("amount", "36.001"),
+                ("min_quantity", "1"),
+                ("max_quantity", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.html.matches("field-error").count() >= 3,
+        "each field says what is wrong"
+    );
+    let made = op
+        .post(
+            "/catalog/new",
+            &[
+                ("csrf", &csrf),
+                ("id", "m365-e3"),
+                ("name", "Microsoft 365 E3"),
+                ("product_family", "Microsoft 365"),
+                ("billing_cycle", "monthly"),
+                ("amount", "36.00"),
+                ("min_quantity", "1"),
+                ("max_quantity", "300"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        made.location.as_deref(),
+        Some("/catalog/m365-e3?done=created")
+    );
+    let detail = op.get("/catalog/m365-e3?done=created").await;
+    assert!(detail.html.contains("was added to the catalog") && detail.html.contains("36.00 USD"));
+    let etag_marker = "name=\"etag\" value=\"";
+    let start = detail.html.find(etag_marker).expect("etag") + etag_marker.len();
+    let etag: String = detail.html[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let saved = op
+        .post(
+            "/catalog/m365-e3",
+            &[
+                ("csrf", &csrf),
+                ("etag", &etag),
+                ("name", "Microsoft 365 E3"),
+                ("product_family", "Microsoft 365"),
+                ("billing_cycle", "monthly"),
+                ("amount", "38"),
+                ("min_quantity", "1"),
+                ("max_quantity", "300"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/catalog/m365-e3?done=saved")
+    );
+    assert!(op.get("/catalog").await.html.contains("38.00 USD"));
+
+    // Organisations: create a partner, then authorise it as provider.
+    let created = op
+        .post(
+            "/operator/organizations/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "Wingtip"),
+                ("legal_name", "Wingtip Toys Ltd"),
+                ("country", "GB"),
+                ("domain_prefix", "wingtip"),
+                ("admin_first_name", "Wanda"),
+                ("admin_last_name", "Wing"),
+                ("admin_email", "wanda@wingtip.example"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    assert!(created.html.contains("shown only this once"));
+    let marker = "id=\"temporary-password\" type=\"text\" readonly value=\"";
+    let start = created.html.find(marker).expect("password") + marker.len();
+    let temporary: String = created.html[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let taken = op
+        .post(
+            "/operator/organizations/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "Other"),
+                ("legal_name", "Other Ltd"),
+                ("country", "GB"),
+                ("domain_prefix", "wingtip"),
+                ("admin_first_name", "O"),
+                ("admin_last_name", "T"),
+                ("admin_email", "o@other.example"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    assert!(taken.html.contains("is taken"));
+    let orgs = op.get("/operator/organizations?kind=partner").await;
+    let link_start = orgs
+        .html
+        .find("/operator/organizations/org_")
+        .expect("org link")
+        + "/operator/organizations/".len();
+    let org_id: String = orgs.html[link_start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let page = op.get(&format!("/operator/organizations/{org_id}")).await;
+    assert!(page.html.contains("Authorise as indirect provider"));
+    let refused = op
+        .post(
+            &format!("/operator/organizations/{org_id}/authorization"),
+            &[("csrf", &csrf), ("countries", "")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    let ok = op
+        .post(
+            &format!("/operator/organizations/{org_id}/authorization"),
+            &[
+                ("csrf", &csrf),
+                ("countries", "gb, ie"),
+                ("product_families", "Microsoft 365"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        ok.location.as_deref(),
+        Some(format!("/operator/organizations/{org_id}?done=authorized").as_str())
+    );
+    assert!(
+        op.get(&format!("/operator/organizations/{org_id}"))
+            .await
+            .html
+            .contains("for GB, IE and Microsoft 365")
+    );
+
+    // The provider keeps its listing; everyone finds it in the directory.
+    let restricted = app
+        .sign_in("wanda@wingtip.example", &temporary)
+        .await
+        .ok(201)["token"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    app.post(
+        "/v1/me/password",
+        &restricted,
+        serde_json::json!({"currentPassword": temporary, "newPassword": NEW_PASSWORD}),
+    )
+    .await
+    .ok(200);
+    let (mut wanda, wcsrf) = signed_in_browser(&app, "wanda@wingtip.example").await;
+    let listing = wanda.get("/settings/directory-listing").await;
+    assert_eq!(listing.status, 200);
+    let start = listing.html.find(etag_marker).expect("etag") + etag_marker.len();
+    let etag: String = listing.html[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let bad = wanda
+        .post(
+            "/settings/directory-listing",
+            &[
+                ("csrf", &wcsrf),
+                ("etag", &etag),
+                ("description", "Toys and clouds"),
+                ("website", "not a site"),
+                ("listed", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let saved = wanda
+        .post(
+            "/settings/directory-listing",
+            &[
+                ("csrf", &wcsrf),
+                ("etag", &etag),
+                ("description", "Toys and clouds"),
+                ("website", "https://wingtip.example"),
+                ("contact_email", "hello@wingtip.example"),
+                ("listed", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/settings/directory-listing?done=1")
+    );
+    let dir = op.get("/directory?country=gb").await;
+    assert!(dir.html.contains("Wingtip") && dir.html.contains("hello@wingtip.example"));
+    assert!(
+        op.get("/directory?country=US")
+            .await
+            .html
+            .contains("No authorised provider matches")
+    );
+    let profile = op.get(&format!("/directory/{org_id}")).await;
+    assert!(
+        profile.html.contains("Toys and clouds")
+            && profile.html.contains("https://wingtip.example")
+    );
+
+    // Partners read the catalog but cannot change it.
+    let catalog = wanda.get("/catalog").await;
+    assert!(catalog.html.contains("Microsoft 365 E3") && !catalog.html.contains("Add offer"));
+    assert_eq!(wanda.get("/catalog/new").await.status, 403);
+    assert_eq!(wanda.get("/operator/organizations").await.status, 403);
+
+    let confirm = op.get("/catalog/m365-e3/retire").await;
+    assert!(confirm.html.contains("cannot be undone"));
+    let retired = op.post("/catalog/m365-e3/retire", &[("csrf", &csrf)]).await;
+    assert_eq!(retired.location.as_deref(), Some("/catalog?done=retired"));
+    let withdraw = op
+        .post(
+            &format!("/operator/organizations/{org_id}/authorization/withdraw"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(withdraw.status, 303);
+    assert!(!op.get("/directory").await.html.contains("Wingtip"));
+    app.shutdown().await;
+}
+both!(the_operator_console_catalog_and_directory_pages);
