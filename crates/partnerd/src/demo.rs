@@ -6,7 +6,9 @@ use std::path::Path;
 
 use partnerd_app::auth::SignInInput;
 use partnerd_app::bootstrap::BootstrapInput;
+use partnerd_app::catalog::{MoneyInput, OfferInput};
 use partnerd_app::organizations::NewOrganizationInput;
+use partnerd_app::providers::{AuthorizationInput, ListingChanges};
 use partnerd_app::users::NewUserInput;
 use partnerd_app::{App, AppError, Ctx, MailTransportConfig};
 
@@ -169,6 +171,86 @@ async fn sample_organisations(
             created.temporary_password,
         ));
     }
+    // A small catalog, and Fabrikam authorised to sell it as indirect provider.
+    for (id, name, family, cycle, price, admin_agent) in [
+        (
+            "m365-business-basic",
+            "Microsoft 365 Business Basic",
+            "Microsoft 365",
+            "monthly",
+            "6.00",
+            false,
+        ),
+        (
+            "m365-e3",
+            "Microsoft 365 E3",
+            "Microsoft 365",
+            "monthly",
+            "36.00",
+            false,
+        ),
+        (
+            "m365-e3-annual",
+            "Microsoft 365 E3 (annual)",
+            "Microsoft 365",
+            "annual",
+            "396.00",
+            false,
+        ),
+        ("azure-plan", "Azure plan", "Azure", "monthly", "0.00", true),
+        (
+            "dynamics-sales",
+            "Dynamics 365 Sales Enterprise",
+            "Dynamics 365",
+            "monthly",
+            "105.00",
+            true,
+        ),
+    ] {
+        app.create_offer(
+            &operator,
+            &ctx,
+            Ok(OfferInput {
+                id: Some(id.into()),
+                name: Some(name.into()),
+                product_family: Some(family.into()),
+                billing_cycle: Some(cycle.into()),
+                unit_price: Some(MoneyInput {
+                    amount: price.into(),
+                    currency: app.config().currency.clone(),
+                }),
+                min_quantity: Some(1),
+                max_quantity: Some(300),
+                requires_admin_agent: Some(admin_agent),
+                description: None,
+            }),
+        )
+        .await?;
+    }
+    app.authorize_provider(
+        &operator,
+        &ctx,
+        &partner.organization.id,
+        Ok(AuthorizationInput {
+            countries: vec!["DE".into(), "AT".into(), "CH".into()],
+            product_families: vec!["Microsoft 365".into(), "Azure".into()],
+        }),
+    )
+    .await?;
+    let admin = app.authenticate(&signed.token).await?;
+    app.update_listing(
+        &admin,
+        &ctx,
+        &partner.organization.id,
+        None,
+        Ok(ListingChanges {
+            description: Some("Cloud distribution for resellers in Germany, Austria and Switzerland: billing, credit, training and 24/7 support.".into()),
+            website: Some("https://fabrikam.example".into()),
+            contact_email: Some("partners@fabrikam.example".into()),
+            listed: Some(true),
+        }),
+    )
+    .await?;
     // The set-up sessions are not anybody's; end them.
     app.sign_out(&admin, &ctx).await?;
     app.sign_out(&operator, &ctx).await?;
