@@ -79,7 +79,7 @@ pub async fn list_page(
             }
             div { button type="submit" { "Filter" } }
         }
-        p.muted { (records.total_count) " records in the last 30 days" }
+        p.muted { (crate::pages::layout::count(records.total_count, "record", "records")) " in the last 30 days" }
         @if records.items.is_empty() {
             p.empty { "Nothing matches these filters in the last 30 days." }
         } @else {

@@ -88,7 +88,7 @@ pub async fn list_page(
                     }
                 }
             }
-            p.muted { (keys.total_count) " keys" }
+            p.muted { (crate::pages::layout::count(keys.total_count, "key", "keys")) }
             @if let Some(t) = &keys.continuation_token {
                 p { a href=(format!("/settings/api-keys?continuationToken={t}")) { "Next page" } }
             }

@@ -118,7 +118,7 @@ pub async fn list_page(
                     }
                 }
             }
-            p.muted { (offers.total_count) " offers" }
+            p.muted { (crate::pages::layout::count(offers.total_count, "offer", "offers")) }
             @if let Some(link) = next { p { a href=(link) { "Next page" } } }
         }
     };

@@ -98,7 +98,7 @@ pub async fn list_page(
                         }
                     }
                 }
-                p.muted { (p.total_count) " providers" }
+                p.muted { (crate::pages::layout::count(p.total_count, "provider", "providers")) }
                 @if let Some(link) = next { p { a href=(link) { "More providers" } } }
             }
         }

@@ -228,3 +228,8 @@ pub fn field(
         @if let Some(e) = error { p.field-error id=(format!("{id}-error")) { (capitalize(e)) } }
     }
 }
+
+/// "1 offer", "3 offers".
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

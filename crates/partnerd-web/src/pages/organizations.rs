@@ -89,7 +89,7 @@ pub async fn list_page(
                     }
                 }
             }
-            p.muted { (orgs.total_count) " organisations" }
+            p.muted { (crate::pages::layout::count(orgs.total_count, "organisation", "organisations")) }
             @if let Some(link) = next { p { a href=(link) { "Next page" } } }
         }
     };

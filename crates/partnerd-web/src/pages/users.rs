@@ -107,7 +107,7 @@ pub async fn list_page(
                     }
                 }
             }
-            p.muted { (users.total_count) " users" }
+            p.muted { (crate::pages::layout::count(users.total_count, "user", "users")) }
             @if let Some(link) = next { p { a href=(link) { "Next page" } } }
         }
     };
@@ -135,7 +135,7 @@ fn role_choices(user: &PageUser, selected: &[Role], errors: &FormErrors) -> Mark
         let (can, cannot) = role_summary(r, kind);
         html! {
             details.hint {
-                summary { "What a " (r.label()) " can and cannot do" }
+                summary { "What the " (r.label()) " role can and cannot do" }
                 p { strong { "Can: " } (can.join("; ")) "." }
                 @if !cannot.is_empty() { p { strong { "Cannot: " } (cannot.join("; ")) "." } }
             }

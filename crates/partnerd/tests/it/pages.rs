@@ -392,7 +392,7 @@ async fn user_management_pages_add_edit_reset_and_delete(app: TestApp) {
         form.html.contains("Not an agent")
             && form
                 .html
-                .contains("What a Helpdesk agent can and cannot do")
+                .contains("What the Helpdesk agent role can and cannot do")
     );
     assert!(
         form.html.contains("search and view customers"),
