@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
+pub mod enrollment;
 pub mod error;
 pub mod idempotency;
 pub mod mail;
@@ -20,6 +21,7 @@ pub mod organizations;
 pub mod paging;
 pub mod providers;
 pub mod ratelimit;
+pub mod registry;
 pub mod tenancy;
 pub mod users;
 pub mod views;
@@ -59,6 +61,8 @@ pub struct AppConfig {
     pub mail_transport: MailTransportConfig,
     pub mail_from: String,
     pub dev_mode: bool,
+    /// Webmail domains refused for primary contacts, besides the built-in list.
+    pub webmail_domains: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -76,6 +80,7 @@ impl Default for AppConfig {
             mail_transport: MailTransportConfig::Dir(PathBuf::from("./partnerd-data/mail")),
             mail_from: "partnerd <no-reply@localhost>".into(),
             dev_mode: false,
+            webmail_domains: Vec::new(),
         }
     }
 }

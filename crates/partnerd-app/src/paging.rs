@@ -119,7 +119,7 @@ impl Start {
         page: PageOf<R>,
         now_ms: i64,
         key: impl Fn(&R) -> (i64, String),
-        view: impl Fn(R) -> T,
+        view: impl FnMut(R) -> T,
     ) -> Page<T> {
         self.build(
             page,
@@ -138,7 +138,7 @@ impl Start {
         page: PageOf<R>,
         now_ms: i64,
         key: impl Fn(&R) -> (String, String),
-        view: impl Fn(R) -> T,
+        view: impl FnMut(R) -> T,
     ) -> Page<T> {
         self.build(
             page,
@@ -156,7 +156,7 @@ impl Start {
         page: PageOf<R>,
         now_ms: i64,
         key: impl Fn(&R) -> (i64, Option<String>, String),
-        view: impl Fn(R) -> T,
+        view: impl FnMut(R) -> T,
     ) -> Page<T> {
         let total = page.total.or(self.known_total).unwrap_or(0);
         let token = if page.more {

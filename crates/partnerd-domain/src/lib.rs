@@ -11,6 +11,7 @@ pub mod password;
 pub mod policy;
 pub mod roles;
 pub mod time;
+pub mod webmail;
 
 pub use email::EmailAddress;
 pub use roles::{OrgKind, Program, Role, Roles};

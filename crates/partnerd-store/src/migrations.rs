@@ -20,6 +20,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "catalog_providers",
         include_str!("../migrations/sqlite/0002_catalog_providers.sql"),
     ),
+    (
+        3,
+        "enrollment",
+        include_str!("../migrations/sqlite/0003_enrollment.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -33,6 +38,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "catalog_providers",
         include_str!("../migrations/postgres/0002_catalog_providers.sql"),
+    ),
+    (
+        3,
+        "enrollment",
+        include_str!("../migrations/postgres/0003_enrollment.sql"),
     ),
 ];
 

@@ -151,3 +151,55 @@ pub async fn set_programs(conn: &mut Conn, id: &str, programs: &str, now: i64) -
         .await?;
     Ok(())
 }
+
+/// Records where the organisation's enrollment stands (shown on `Organization`).
+pub async fn set_enrollment_status(
+    conn: &mut Conn,
+    id: &str,
+    status: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE organizations SET enrollment_status = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+        .bind(status)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Approval of an enrollment: the organisation becomes a partner with its legal name
+/// and membership.
+pub async fn become_partner(
+    conn: &mut Conn,
+    id: &str,
+    legal_name: Option<&str>,
+    membership_id: Option<&str>,
+    programs: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE organizations SET kind = 'partner', legal_name = COALESCE($1, legal_name), \
+         membership_id = COALESCE($2, membership_id), programs = $3, enrollment_status = 'approved', \
+         updated_at = $4, version = version + 1 WHERE id = $5",
+    )
+    .bind(legal_name)
+    .bind(membership_id)
+    .bind(programs)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The organisation's global admins' e-mail addresses (mail to an organisation).
+pub async fn global_admin_emails(conn: &mut Conn, id: &str) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT email FROM users WHERE organization_id = $1 AND disabled = 0 AND (',' || roles || ',') LIKE '%,globalAdmin,%' \
+         ORDER BY created_at",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}

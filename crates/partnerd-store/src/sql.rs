@@ -44,9 +44,19 @@ impl Filter {
 
     /// Adds the keyset condition for "older than (created_at, id)".
     pub fn before(&mut self, column: &str, cursor: Option<&Cursor>) -> &mut Self {
+        self.before_with(column, "id", cursor)
+    }
+
+    /// The same with another id column.
+    pub fn before_with(
+        &mut self,
+        column: &str,
+        id_column: &str,
+        cursor: Option<&Cursor>,
+    ) -> &mut Self {
         if let Some(c) = cursor {
             self.and(
-                &format!("({column} < ? OR ({column} = ? AND id < ?))"),
+                &format!("({column} < ? OR ({column} = ? AND {id_column} < ?))"),
                 [Arg::Int(c.at), Arg::Int(c.at), Arg::Text(c.id.clone())],
             );
         }
@@ -139,10 +149,25 @@ pub struct PageOf<T> {
 /// follow. Every list of the store goes through here.
 pub async fn newest_first<T>(
     conn: &mut crate::Conn,
+    filter: Filter,
+    table: &str,
+    columns: &str,
+    time_column: &str,
+    page: &PageRequest,
+    read: impl Fn(&sqlx::any::AnyRow) -> crate::StoreResult<T>,
+) -> crate::StoreResult<PageOf<T>> {
+    newest_first_by(conn, filter, table, columns, time_column, "id", page, read).await
+}
+
+/// [`newest_first`] for a table whose key column is not called `id`.
+#[allow(clippy::too_many_arguments)]
+pub async fn newest_first_by<T>(
+    conn: &mut crate::Conn,
     mut filter: Filter,
     table: &str,
     columns: &str,
     time_column: &str,
+    id_column: &str,
     page: &PageRequest,
     read: impl Fn(&sqlx::any::AnyRow) -> crate::StoreResult<T>,
 ) -> crate::StoreResult<PageOf<T>> {
@@ -159,9 +184,9 @@ pub async fn newest_first<T>(
     } else {
         None
     };
-    filter.before(time_column, page.cursor.as_ref());
+    filter.before_with(time_column, id_column, page.cursor.as_ref());
     let sql = format!(
-        "SELECT {columns} FROM {table}{} ORDER BY {time_column} DESC, id DESC LIMIT {}",
+        "SELECT {columns} FROM {table}{} ORDER BY {time_column} DESC, {id_column} DESC LIMIT {}",
         filter.where_clause(),
         page.size + 1
     );

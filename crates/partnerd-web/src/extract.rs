@@ -269,3 +269,22 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         Ok(Self(Some(v)))
     }
 }
+
+/// The caller if authenticated (restricted sessions refused), None when no token was
+/// sent; a bad token is still 401.
+pub struct MaybeAuth(pub Option<Principal>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<AuthState>() {
+            Some(AuthState::Authenticated(p)) if p.is_restricted() => {
+                Err(AppError::password_change_required().into())
+            }
+            Some(AuthState::Authenticated(p)) => Ok(Self(Some((**p).clone()))),
+            Some(AuthState::Failed(e)) => Err(e.clone().into()),
+            _ => Ok(Self(None)),
+        }
+    }
+}

@@ -22,6 +22,8 @@ use utoipa::{Modify, OpenApi};
         (name = "Organizations", description = "Organisations and tenants (API.md §4.3)"),
         (name = "Catalog", description = "The vendor's offers and product families (API.md §4.5)"),
         (name = "Providers", description = "Indirect-provider authorisation and the provider directory (API.md §4.2, §13)"),
+        (name = "Enrollment", description = "Tenant sign-up and indirect-reseller enrollment (API.md §5)"),
+        (name = "Registry", description = "The membership registry (API.md §4.4)"),
         (name = "Audit", description = "The activity log (API.md §12)"),
     )
 )]

@@ -63,6 +63,14 @@ pub struct Settings {
     /// Development conveniences; never in production.
     #[arg(long, env = "PARTNERD_DEV_MODE", global = true)]
     pub dev_mode: Option<bool>,
+    /// More webmail domains to refuse for primary contacts, comma separated.
+    #[arg(
+        long,
+        env = "PARTNERD_WEBMAIL_DOMAINS",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub webmail_domains: Option<Vec<String>>,
 }
 
 /// The TOML file's shape (camelCase keys, like the API).
@@ -84,6 +92,7 @@ struct FileConfig {
     rate_limit: FileRateLimit,
     signin_failures_before_lockout: Option<u32>,
     signin_lockout_minutes: Option<u32>,
+    webmail_domains: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -240,6 +249,15 @@ impl Settings {
                     .or(file.mail.from)
                     .unwrap_or(d.mail_from),
                 dev_mode: self.dev_mode.or(file.dev_mode).unwrap_or(false),
+                webmail_domains: self
+                    .webmail_domains
+                    .clone()
+                    .or(file.webmail_domains)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| d.trim().to_lowercase())
+                    .filter(|d| !d.is_empty())
+                    .collect(),
             },
         })
     }

@@ -2,11 +2,13 @@
 
 pub mod apikeys;
 pub mod auditrecords;
+pub mod enrollments;
 pub mod me;
 pub mod offers;
 pub mod organization;
 pub mod organizations;
 pub mod providers;
+pub mod registry;
 pub mod sessions;
 pub mod users;
 
@@ -30,6 +32,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(offers::router())
         .merge(providers::router())
+        .merge(enrollments::router())
+        .merge(registry::router())
         .merge(auditrecords::router())
 }
 
