@@ -348,7 +348,7 @@ impl App {
         let mut after = before.clone();
         self.apply_offer(&mut after, input, false)?;
         after.updated_at = self.now().millis();
-        offers::update(&mut tx, &after).await?;
+        crate::error::written(offers::update(&mut tx, &after).await?)?;
         after.version += 1;
         let view = Offer::from(after);
         let entry = Entry::new(
@@ -382,7 +382,7 @@ impl App {
         let mut after = before.clone();
         after.status = "retired".into();
         after.updated_at = self.now().millis();
-        offers::update(&mut tx, &after).await?;
+        crate::error::written(offers::update(&mut tx, &after).await?)?;
         let entry = Entry::new(
             Actor::Principal(p),
             "offer",

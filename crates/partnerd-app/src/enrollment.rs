@@ -817,7 +817,7 @@ impl App {
                     "this membership ID is used in another enrollment",
                 ));
             }
-            other => other?,
+            other => crate::error::written(other?)?,
         }
         e.version += 1;
         let view = self.enrollment_view(&e, Some(&m));
@@ -1062,7 +1062,7 @@ impl App {
                 .await?;
         }
         e.updated_at = self.now().millis();
-        enrollments::update(&mut tx, &e).await?;
+        crate::error::written(enrollments::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;
         audit::write(
@@ -1104,7 +1104,7 @@ impl App {
         let profile = validate_support(input)?;
         e.support_profile = serde_json::to_string(&profile).ok();
         e.updated_at = self.now().millis();
-        enrollments::update(&mut tx, &e).await?;
+        crate::error::written(enrollments::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;
         audit::write(
@@ -1232,7 +1232,7 @@ impl App {
             .await?;
         }
         e.updated_at = now.millis();
-        enrollments::update(&mut tx, &e).await?;
+        crate::error::written(enrollments::update(&mut tx, &e).await?)?;
         let actor = Actor::Anonymous {
             email: v.email.clone(),
             user_id: None,
@@ -1343,7 +1343,7 @@ impl App {
                 .collect();
             roles.push(Role::AdminAgent);
             u.roles = Roles::new(roles).to_stored();
-            users::update(conn, &u, now).await?;
+            crate::error::written(users::update(conn, &u, now).await?)?;
         }
         Ok(())
     }
@@ -1383,7 +1383,7 @@ impl App {
                 reason: Some("existing partner".into()),
             })
             .ok();
-            enrollments::update(&mut tx, &e).await?;
+            crate::error::written(enrollments::update(&mut tx, &e).await?)?;
             self.grant_reseller(&mut tx, &e, &by).await?;
             let to = organizations::global_admin_emails(&mut tx, &e.organization_id).await?;
             let link = format!("{}/", self.config().public_url);
@@ -1429,7 +1429,7 @@ impl App {
             };
             self.push_history(&mut e, next, &by);
             e.decision = None;
-            enrollments::update(&mut tx, &e).await?;
+            crate::error::written(enrollments::update(&mut tx, &e).await?)?;
             organizations::set_enrollment_status(&mut tx, &e.organization_id, next, now.millis())
                 .await?;
             let text = if next == "pendingVerification" {
@@ -1478,7 +1478,7 @@ impl App {
             return Err(invalid_state(&e.status, "it cannot be withdrawn"));
         }
         self.push_history(&mut e, "withdrawn", &Self::actor_id(p));
-        enrollments::update(&mut tx, &e).await?;
+        crate::error::written(enrollments::update(&mut tx, &e).await?)?;
         enrollments::invalidate_verifications(&mut tx, &e.id, self.now().millis()).await?;
         organizations::set_enrollment_status(
             &mut tx,
@@ -1581,7 +1581,7 @@ impl App {
             reason: note,
         })
         .ok();
-        enrollments::update(&mut tx, &e).await?;
+        crate::error::written_state(enrollments::update(&mut tx, &e).await?)?;
         self.grant_reseller(&mut tx, &e, &e.created_by.clone())
             .await?;
         self.enrollment_mail(
@@ -1645,7 +1645,7 @@ impl App {
             reason: Some(reason.clone()),
         })
         .ok();
-        enrollments::update(&mut tx, &e).await?;
+        crate::error::written_state(enrollments::update(&mut tx, &e).await?)?;
         organizations::set_enrollment_status(&mut tx, &e.organization_id, "rejected", now.millis())
             .await?;
         self.enrollment_mail(

@@ -182,3 +182,28 @@ pub fn check_if_match(current_etag: &str, if_match: Option<&str>, required: bool
         Some(_) => Err(AppError::precondition_failed()),
     }
 }
+
+/// Turns a version-checked write's answer into 409 when another request changed the
+/// row between our read and our write (so a check made on the read still holds).
+pub fn written(updated: bool) -> AppResult<()> {
+    if updated {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "conflict",
+            "it was changed by another request at the same time; reload and try again",
+        ))
+    }
+}
+
+/// Like [`written`] for state actions: the loser sees the state has moved on.
+pub fn written_state(updated: bool) -> AppResult<()> {
+    if updated {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "invalid_state",
+            "another request changed its status at the same time; reload to see where it stands",
+        ))
+    }
+}

@@ -306,7 +306,7 @@ impl App {
         self.guard_last_global_admin(&mut tx, p, &before, Some(&after))
             .await?;
         let now = self.now();
-        users::update(&mut tx, &after, now.millis()).await?;
+        crate::error::written(users::update(&mut tx, &after, now.millis()).await?)?;
         if after.disabled && !before.disabled {
             sessions::revoke_all_for_user(&mut tx, &after.id, now.millis()).await?;
         }

@@ -87,12 +87,13 @@ pub async fn insert(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<()> {
     Ok(())
 }
 
-/// Writes every mutable field; bumps the version.
-pub async fn update(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<()> {
-    sqlx::query(
+/// Writes every mutable field if the row is still at `e.version`; bumps the version.
+/// False when another transaction changed it first.
+pub async fn update(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<bool> {
+    let done = sqlx::query(
         "UPDATE enrollments SET status = $1, membership_id = $2, legal_profile = $3, support_profile = $4, \
          primary_contact_email = $5, primary_contact_verified = $6, legal_name_sort = $7, submitted_at = $8, \
-         decision = $9, history = $10, updated_at = $11, version = version + 1 WHERE id = $12",
+         decision = $9, history = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
     )
     .bind(&e.status)
     .bind(&e.membership_id)
@@ -106,9 +107,10 @@ pub async fn update(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<()> {
     .bind(&e.history)
     .bind(e.updated_at)
     .bind(&e.id)
+    .bind(e.version)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<EnrollmentRow>> {

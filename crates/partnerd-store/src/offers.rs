@@ -72,12 +72,13 @@ pub async fn insert(conn: &mut Conn, o: &OfferRow) -> StoreResult<()> {
     Ok(())
 }
 
-/// Writes every field but the id; bumps the version.
-pub async fn update(conn: &mut Conn, o: &OfferRow) -> StoreResult<()> {
-    sqlx::query(
+/// Writes every field but the id if the row is still at `o.version`; bumps the
+/// version. False when another transaction changed it first.
+pub async fn update(conn: &mut Conn, o: &OfferRow) -> StoreResult<bool> {
+    let done = sqlx::query(
         "UPDATE offers SET name = $1, product_family = $2, billing_cycle = $3, unit_price_minor = $4, currency = $5, \
          min_quantity = $6, max_quantity = $7, requires_admin_agent = $8, status = $9, description = $10, \
-         updated_at = $11, version = version + 1 WHERE id = $12",
+         updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
     )
     .bind(&o.name)
     .bind(&o.product_family)
@@ -91,9 +92,10 @@ pub async fn update(conn: &mut Conn, o: &OfferRow) -> StoreResult<()> {
     .bind(&o.description)
     .bind(o.updated_at)
     .bind(&o.id)
+    .bind(o.version)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<OfferRow>> {

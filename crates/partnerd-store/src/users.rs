@@ -219,11 +219,12 @@ pub async fn list(
     .await
 }
 
-/// Writes names, roles and the disabled flag; bumps the version.
-pub async fn update(conn: &mut Conn, u: &UserRow, now: i64) -> StoreResult<()> {
-    sqlx::query(
+/// Writes names, roles and the disabled flag if the row is still at `u.version`;
+/// bumps the version. False when another transaction changed it first.
+pub async fn update(conn: &mut Conn, u: &UserRow, now: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
         "UPDATE users SET first_name = $1, last_name = $2, roles = $3, disabled = $4, updated_at = $5, \
-         version = version + 1 WHERE id = $6",
+         version = version + 1 WHERE id = $6 AND version = $7",
     )
     .bind(&u.first_name)
     .bind(&u.last_name)
@@ -231,9 +232,10 @@ pub async fn update(conn: &mut Conn, u: &UserRow, now: i64) -> StoreResult<()> {
     .bind(flag(u.disabled))
     .bind(now)
     .bind(&u.id)
+    .bind(u.version)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<bool> {

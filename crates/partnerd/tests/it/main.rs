@@ -12,6 +12,7 @@ mod browser;
 mod catalog;
 mod cli;
 mod conventions;
+mod enrollment;
 mod mail;
 mod ops;
 mod pages;
