@@ -31,6 +31,7 @@ fn signin_form(csrf: &str, email: &str, next: &str, errors: &FormErrors) -> Mark
                 (field("password", "Password", "password", "", "current-password", None, errors.for_field("/password")))
                 button type="submit" { "Sign in" }
             }
+            p { "New to partnerd? " a href="/enroll" { "Enroll as an indirect reseller" } }
         },
     )
 }
@@ -52,7 +53,7 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
-fn set_cookie(res: &mut Response, value: &str) {
+pub fn set_cookie(res: &mut Response, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -15,7 +15,14 @@ pub async fn dashboard(
 ) -> Markup {
     let p = &user.principal;
     let org = &p.organization;
+    let enrolling = org.kind == partnerd_domain::OrgKind::None && p.may(Action::ManageEnrollment);
     let body = html! {
+        @if enrolling {
+            div.alert.warning {
+                "Your organisation is not in a programme yet. "
+                a href="/enroll/start" { "Continue your enrollment as an indirect reseller" }
+            }
+        }
         div.card {
             h2 { "Your organisation" }
             table {

@@ -26,10 +26,25 @@ const MENU: &[(&str, &[MenuItem])] = &[
     ),
     (
         "Operator",
+        &[
+            MenuItem {
+                href: "/operator/organizations",
+                label: "Organizations",
+                action: Action::ReadOrganizations,
+            },
+            MenuItem {
+                href: "/operator/enrollments",
+                label: "Enrollment review",
+                action: Action::ReviewEnrollments,
+            },
+        ],
+    ),
+    (
+        "Enrollment",
         &[MenuItem {
-            href: "/operator/organizations",
-            label: "Organizations",
-            action: Action::ReadOrganizations,
+            href: "/enroll/status",
+            label: "Indirect reseller enrollment",
+            action: Action::ManageEnrollment,
         }],
     ),
     (

@@ -7,6 +7,7 @@ pub mod apikeys;
 pub mod auth;
 pub mod catalog;
 pub mod directory;
+pub mod enroll;
 pub mod home;
 pub mod layout;
 pub mod organizations;
@@ -95,6 +96,50 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/settings/directory-listing",
             get(directory::listing_page).post(directory::listing_update),
+        )
+        .route("/enroll", get(enroll::welcome))
+        .route(
+            "/enroll/signup",
+            get(enroll::signup_page).post(enroll::signup),
+        )
+        .route(
+            "/enroll/start",
+            get(enroll::start).post(enroll::start_submit),
+        )
+        .route(
+            "/enroll/membership",
+            get(enroll::membership_page).post(enroll::membership_signin),
+        )
+        .route(
+            "/enroll/membership/link",
+            axum::routing::post(enroll::membership_link),
+        )
+        .route(
+            "/enroll/profile",
+            get(enroll::profile_page).post(enroll::profile_save),
+        )
+        .route("/enroll/review", get(enroll::review_page))
+        .route("/enroll/submit", axum::routing::post(enroll::submit))
+        .route("/enroll/status", get(enroll::status_page))
+        .route("/enroll/resend", axum::routing::post(enroll::resend))
+        .route("/enroll/withdraw", axum::routing::post(enroll::withdraw))
+        .route(
+            "/enroll/existing",
+            get(enroll::existing_page).post(enroll::existing_submit),
+        )
+        .route(
+            "/verify-email",
+            get(enroll::verify_page).post(enroll::verify),
+        )
+        .route("/operator/enrollments", get(enroll::queue_page))
+        .route("/operator/enrollments/{id}", get(enroll::review_detail))
+        .route(
+            "/operator/enrollments/{id}/approve",
+            axum::routing::post(enroll::approve),
+        )
+        .route(
+            "/operator/enrollments/{id}/reject",
+            axum::routing::post(enroll::reject),
         )
         .route("/activity", get(activity::list_page))
         .route("/activity/{id}", get(activity::detail_page))
