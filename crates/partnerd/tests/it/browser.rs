@@ -337,3 +337,176 @@ async fn browser_add_user_copy_password_and_first_sign_in() {
     c.close().await.expect("close");
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_enrollment_wizard_from_sign_up_to_approval() {
+    let Some(mut driver) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, |c| c).await;
+    let op = app.operator_token().await;
+    crate::enrollment::registry(&app, &op, "wizard-registry", "50000001", "50000002").await;
+    let c = driver.client.take().expect("client");
+
+    c.goto(&app.url("/enroll")).await.expect("goto");
+    let welcome = wait_find(&c, Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        welcome.contains("membership registry") && welcome.contains("few days"),
+        "{welcome}"
+    );
+    wait_find(&c, Locator::LinkText("Create a tenant and enroll"))
+        .await
+        .expect("link")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(wait_for_path(&c, "/enroll/signup").await, "/enroll/signup");
+    fill(&c, "company_name", "Wizard Reseller").await;
+    fill(&c, "domain_prefix", "wizard-res").await;
+    fill(&c, "country", "DE").await;
+    fill(&c, "first_name", "Wendy").await;
+    fill(&c, "last_name", "Wizard").await;
+    fill(&c, "email", "wendy@wizard-res.example").await;
+    fill(&c, "password", "copper kettle mountain river").await;
+    submit(&c).await;
+    assert_eq!(
+        wait_for_path(&c, "/enroll/membership").await,
+        "/enroll/membership"
+    );
+    let intro = wait_find(&c, Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    assert!(intro.contains("Why we link your membership ID"));
+    fill(&c, "username", "wizard-registry").await;
+    fill(&c, "password", crate::enrollment::REGISTRY_PASSWORD).await;
+    submit(&c).await;
+    let france = wait_find(&c, Locator::Css("input[value='50000002']"))
+        .await
+        .expect("FR profile");
+    assert_eq!(
+        france.attr("disabled").await.expect("attr").as_deref(),
+        Some("true"),
+        "another country is shown but not selectable"
+    );
+    c.find(Locator::Css("input[value='50000001']"))
+        .await
+        .expect("DE profile")
+        .click()
+        .await
+        .expect("click");
+    submit(&c).await;
+    assert_eq!(
+        wait_for_path(&c, "/enroll/profile").await,
+        "/enroll/profile"
+    );
+
+    // A webmail contact is refused next to the field.
+    for (id, value) in [
+        ("legal_name", "Wizard Reseller GmbH"),
+        ("line1", "Zauberweg 7"),
+        ("postal_code", "80331"),
+        ("city", "Munich"),
+        ("phone", "+49 89 1234"),
+        ("contact_first_name", "Pia"),
+        ("contact_last_name", "Primary"),
+        ("contact_email", "pia@gmail.com"),
+        ("support_email", "help@wizard-res.example"),
+        ("support_phone", "+49 89 4321"),
+    ] {
+        fill(&c, id, value).await;
+    }
+    submit(&c).await;
+    let error = wait_find(&c, Locator::Id("contact_email-error"))
+        .await
+        .expect("error next to the field")
+        .text()
+        .await
+        .expect("text");
+    assert!(error.contains("webmail"), "{error}");
+    let email = c.find(Locator::Id("contact_email")).await.expect("field");
+    email.clear().await.expect("clear");
+    email
+        .send_keys("pia@wizard-res.example")
+        .await
+        .expect("type");
+    submit(&c).await;
+    assert_eq!(wait_for_path(&c, "/enroll/review").await, "/enroll/review");
+    wait_find(&c, Locator::XPath("//button[text()='Enroll now']"))
+        .await
+        .expect("Enroll now")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(wait_for_path(&c, "/enroll/status").await, "/enroll/status");
+    let status = wait_find(&c, Locator::Css("p.status"))
+        .await
+        .expect("status")
+        .text()
+        .await
+        .expect("text");
+    assert!(status.contains("confirm their e-mail"), "{status}");
+
+    // The primary contact opens the mailed link; only the button confirms.
+    app.drain_mail().await;
+    let mail = crate::enrollment::last_mail(&app, "email_verification").expect("verification mail");
+    let link = crate::helpers::mail_header(&mail, "X-Partnerd-Link")
+        .expect("link")
+        .to_owned();
+    c.goto(&link).await.expect("goto");
+    wait_find(&c, Locator::XPath("//button[text()='Confirm my address']"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    let done = wait_find(&c, Locator::Css(".alert.success"))
+        .await
+        .expect("confirmed")
+        .text()
+        .await
+        .expect("text");
+    assert!(done.contains("pia@wizard-res.example"));
+
+    // The operator approves; the reseller sees its new roles.
+    let queue = app.get("/v1/enrollments?status=pendingReview", &op).await;
+    let id = queue.ok(200)["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.post(
+        &format!("/v1/enrollments/{id}/approve"),
+        &op,
+        serde_json::json!({}),
+    )
+    .await
+    .ok(200);
+    c.goto(&app.url("/enroll/status")).await.expect("goto");
+    let status = wait_find(&c, Locator::Css("p.status"))
+        .await
+        .expect("status")
+        .text()
+        .await
+        .expect("text");
+    assert!(status.contains("Approved"), "{status}");
+    c.goto(&app.url("/")).await.expect("goto");
+    let me = wait_find(&c, Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        me.contains("Global admin, Admin agent") && me.contains("indirectReseller"),
+        "{me}"
+    );
+    c.close().await.expect("close");
+    app.shutdown().await;
+}
