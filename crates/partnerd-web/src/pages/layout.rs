@@ -37,6 +37,11 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 label: "Enrollment review",
                 action: Action::ReviewEnrollments,
             },
+            MenuItem {
+                href: "/operator/registry",
+                label: "Membership registry",
+                action: Action::ManageRegistry,
+            },
         ],
     ),
     (

@@ -11,6 +11,7 @@ pub mod enroll;
 pub mod home;
 pub mod layout;
 pub mod organizations;
+pub mod registry;
 pub mod users;
 
 use axum::Router;
@@ -140,6 +141,23 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/operator/enrollments/{id}/reject",
             axum::routing::post(enroll::reject),
+        )
+        .route("/operator/registry", get(registry::registry_page))
+        .route(
+            "/operator/registry/memberships",
+            axum::routing::post(registry::add_membership),
+        )
+        .route(
+            "/operator/registry/accounts",
+            axum::routing::post(registry::add_account),
+        )
+        .route(
+            "/operator/registry/memberships/{id}/delete",
+            get(registry::delete_membership_confirm).post(registry::delete_membership),
+        )
+        .route(
+            "/operator/registry/accounts/{id}/delete",
+            get(registry::delete_account_confirm).post(registry::delete_account),
         )
         .route("/activity", get(activity::list_page))
         .route("/activity/{id}", get(activity::detail_page))

@@ -696,3 +696,8 @@ async fn tenant_sign_up_validates_and_concurrent_approvals_settle_once(app: Test
     app.shutdown().await;
 }
 both!(tenant_sign_up_validates_and_concurrent_approvals_settle_once);
+
+/// [`tenant`], for callers that need a value (same password as every test user).
+pub fn tenant_with_password(prefix: &str, email: &str) -> Value {
+    json!({"newTenant": tenant(prefix, email)})
+}

@@ -857,3 +857,187 @@ async fn the_operator_console_catalog_and_directory_pages(app: TestApp) {
     app.shutdown().await;
 }
 both!(the_operator_console_catalog_and_directory_pages);
+
+async fn the_operator_keeps_the_registry_and_reviews_enrollments_in_the_portal(app: TestApp) {
+    app.operator_token().await;
+    let (mut op, csrf) = signed_in_browser(&app, OPERATOR_EMAIL).await;
+    let empty = op.get("/operator/registry").await;
+    assert!(empty.html.contains("No memberships yet"));
+    let bad = op
+        .post(
+            "/operator/registry/memberships",
+            &[
+                ("csrf", &csrf),
+                ("membership_id", "12"),
+                ("legal_name", "Pixel GmbH"),
+                ("country", "de"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.html.contains("6–12 digits"));
+    let ok = op
+        .post(
+            "/operator/registry/memberships",
+            &[
+                ("csrf", &csrf),
+                ("membership_id", "60000001"),
+                ("legal_name", "Pixel GmbH"),
+                ("country", "de"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        ok.location.as_deref(),
+        Some("/operator/registry?done=membership")
+    );
+    let weak = op
+        .post(
+            "/operator/registry/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "pixel"),
+                ("password", "short"),
+                ("membership_ids", "60000001"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    let ok = op
+        .post(
+            "/operator/registry/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "pixel"),
+                ("password", crate::enrollment::REGISTRY_PASSWORD),
+                ("membership_ids", "60000001"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        ok.location.as_deref(),
+        Some("/operator/registry?done=account")
+    );
+    assert!(
+        op.get("/operator/registry")
+            .await
+            .html
+            .contains("Pixel GmbH")
+    );
+
+    // An applicant enrolls through the API; the operator reviews in the portal.
+    let started = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/enrollments",
+            None,
+            Some(crate::enrollment::tenant_with_password(
+                "pixel-res",
+                "p@pixel-res.example",
+            )),
+        )
+        .await;
+    let body = started.ok(201).clone();
+    let (token, id) = (
+        body["session"]["token"].as_str().expect("t").to_owned(),
+        body["id"].as_str().expect("id").to_owned(),
+    );
+    let base = format!("/v1/enrollments/{id}");
+    let ms = app.post(&format!("{base}/membership/signin"), &token, serde_json::json!({"username": "pixel", "password": crate::enrollment::REGISTRY_PASSWORD})).await;
+    let ms = ms.ok(200)["membershipSessionToken"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    app.call(
+        reqwest::Method::PUT,
+        &format!("{base}/membership"),
+        Some(&token),
+        Some(serde_json::json!({"membershipSessionToken": ms, "membershipId": "60000001"})),
+    )
+    .await
+    .ok(200);
+    app.call(
+        reqwest::Method::PUT,
+        &format!("{base}/legalprofile"),
+        Some(&token),
+        Some(crate::enrollment::legal("pia@pixel-res.example")),
+    )
+    .await
+    .ok(200);
+    app.call(
+        reqwest::Method::PUT,
+        &format!("{base}/supportprofile"),
+        Some(&token),
+        Some(serde_json::from_str(crate::enrollment::SUPPORT).expect("json")),
+    )
+    .await
+    .ok(200);
+    app.drain_mail().await;
+    let link = crate::enrollment::token_of(
+        &crate::enrollment::last_mail(&app, "email_verification").expect("mail"),
+    );
+    // The landing page's GET does not use the link up.
+    let mut contact = Browser::new(&app);
+    let landing = contact.get(&format!("/verify-email?token={link}")).await;
+    assert!(landing.html.contains("Confirm my address"));
+    let confirmed = contact
+        .post(
+            "/verify-email",
+            &[("csrf", &csrf_of(&landing.html)), ("token", &link)],
+        )
+        .await;
+    assert!(confirmed.html.contains("is confirmed"));
+    let again = contact
+        .post(
+            "/verify-email",
+            &[("csrf", &csrf_of(&landing.html)), ("token", &link)],
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    app.post(&format!("{base}/submit"), &token, serde_json::json!({}))
+        .await
+        .ok(200);
+
+    let queue = op.get("/operator/enrollments").await;
+    assert!(
+        queue.html.contains("Contoso Reseller GmbH"),
+        "the queue shows pending reviews by default"
+    );
+    let detail = op.get(&format!("/operator/enrollments/{id}")).await;
+    assert!(detail.html.contains("Approve") && detail.html.contains("Reason for rejecting"));
+    let no_reason = op
+        .post(
+            &format!("/operator/enrollments/{id}/reject"),
+            &[("csrf", &csrf), ("reason", "")],
+        )
+        .await;
+    assert_eq!(no_reason.status, 422);
+    let rejected = op
+        .post(
+            &format!("/operator/enrollments/{id}/reject"),
+            &[("csrf", &csrf), ("reason", "Please add a support website.")],
+        )
+        .await;
+    assert_eq!(rejected.status, 303);
+    assert_eq!(app.get(&base, &token).await.ok(200)["status"], "rejected");
+    app.post(&format!("{base}/submit"), &token, serde_json::json!({}))
+        .await
+        .ok(200);
+    let approved = op
+        .post(
+            &format!("/operator/enrollments/{id}/approve"),
+            &[("csrf", &csrf), ("note", "")],
+        )
+        .await;
+    assert_eq!(approved.status, 303);
+    assert_eq!(app.get(&base, &token).await.ok(200)["status"], "approved");
+    assert!(
+        op.get("/operator/registry")
+            .await
+            .html
+            .contains("/operator/organizations/org_"),
+        "the membership is linked"
+    );
+    app.shutdown().await;
+}
+both!(the_operator_keeps_the_registry_and_reviews_enrollments_in_the_portal);

@@ -1,0 +1,337 @@
+//! The operator's membership registry: memberships and the registry accounts that
+//! sign in to them during enrollment.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use partnerd_app::paging::PageParams;
+use partnerd_app::registry::{AccountInput, MembershipInput, MembershipQuery};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::ReqCtx;
+use crate::pages::layout::{FormErrors, count, field, page};
+use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn body(
+    s: &AppState,
+    user: &PageUser,
+    csrf: &str,
+    m_errors: &FormErrors,
+    a_errors: &FormErrors,
+    values: &[(&str, String)],
+    notice: Option<&str>,
+) -> Result<Markup, PageError> {
+    let memberships = s
+        .app
+        .list_memberships(
+            &user.principal,
+            &MembershipQuery::default(),
+            &PageParams {
+                size: Some(200),
+                continuation_token: None,
+            },
+        )
+        .await?;
+    let accounts = s
+        .app
+        .list_registry_accounts(
+            &user.principal,
+            &PageParams {
+                size: Some(200),
+                continuation_token: None,
+            },
+        )
+        .await?;
+    let v = |k: &str| {
+        values
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    Ok(html! {
+        @if let Some(n) = notice { div.alert.success role="status" { (n) } }
+        p { "The registry stands in for the partner network: each membership is an organisation's identity there, and applicants sign in with a registry account to link one during enrollment." }
+        h2 { "Memberships" }
+        @if memberships.items.is_empty() { p.empty { "No memberships yet." } } @else {
+            table {
+                thead { tr { th { "Membership ID" } th { "Legal name" } th { "Country" } th { "Linked organisation" } th { span.skip { "Actions" } } } }
+                tbody { @for m in &memberships.items { tr {
+                    td { code { (m.membership_id) } } td { (m.legal_name) } td { (m.country) }
+                    td { @if let Some(o) = &m.linked_organization_id { a href=(format!("/operator/organizations/{o}")) { code { (o) } } } @else { span.muted { "not linked" } } }
+                    td { @if m.linked_organization_id.is_none() { a href=(format!("/operator/registry/memberships/{}/delete", m.membership_id)) { "Delete" } } }
+                } } }
+            }
+            p.muted { (count(memberships.total_count, "membership", "memberships")) }
+        }
+        div.card {
+            h3 { "Add a membership" }
+            @if let Some(g) = &m_errors.general { div.alert.error role="alert" { (g) } }
+            form method="post" action="/operator/registry/memberships" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                (field("membership_id", "Membership ID (optional)", "text", &v("membership_id"), "off", Some("6–12 digits; one is generated when empty."), m_errors.for_field("/membershipId")))
+                (field("legal_name", "Legal name", "text", &v("legal_name"), "off", None, m_errors.for_field("/legalName")))
+                (field("country", "Country/region", "text", &v("country"), "off", Some("Two letters, such as DE."), m_errors.for_field("/country")))
+                button type="submit" { "Add membership" }
+            }
+        }
+        h2 { "Registry accounts" }
+        @if accounts.items.is_empty() { p.empty { "No registry accounts yet." } } @else {
+            table {
+                thead { tr { th { "Username" } th { "Memberships" } th { "Created" } th { span.skip { "Actions" } } } }
+                tbody { @for a in &accounts.items { tr {
+                    td { (a.username) } td { (a.membership_ids.join(", ")) } td { (a.created_at) }
+                    td { a href=(format!("/operator/registry/accounts/{}/delete", a.id)) { "Delete" } }
+                } } }
+            }
+        }
+        div.card {
+            h3 { "Add a registry account" }
+            @if let Some(g) = &a_errors.general { div.alert.error role="alert" { (g) } }
+            form method="post" action="/operator/registry/accounts" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                (field("username", "Username", "text", &v("username"), "off", None, a_errors.for_field("/username")))
+                (field("password", "Password", "password", "", "new-password", Some("At least 15 characters; give it to the applicant over a channel you trust."), a_errors.for_field("/password")))
+                (field("membership_ids", "Membership IDs", "text", &v("membership_ids"), "off", Some("Comma separated; the profiles this account may choose from."), a_errors.for_field("/membershipIds")))
+                button type="submit" { "Add account" }
+            }
+        }
+    })
+}
+
+pub async fn registry_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<DoneQuery>,
+) -> Result<Markup, PageError> {
+    let notice = match q.done.as_deref() {
+        Some("membership") => Some("The membership was added."),
+        Some("account") => Some("The registry account was added."),
+        Some("deleted") => Some("Deleted."),
+        _ => None,
+    };
+    let b = body(
+        &s,
+        &user,
+        &csrf,
+        &FormErrors::default(),
+        &FormErrors::default(),
+        &[],
+        notice,
+    )
+    .await?;
+    Ok(page("Membership registry", &user, &csrf, b))
+}
+
+fn form_map(body: &str) -> std::collections::HashMap<String, String> {
+    form_urlencoded::parse(body.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+pub async fn add_membership(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    body_text: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body_text);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let input = MembershipInput {
+        membership_id: Some(get("membership_id")).filter(|v| !v.trim().is_empty()),
+        legal_name: Some(get("legal_name")),
+        country: Some(get("country").trim().to_uppercase()),
+    };
+    match s
+        .app
+        .create_membership(&user.principal, &ctx, Ok(input))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/operator/registry?done=membership").into_response()),
+        Err(e) if matches!(e.status, 409 | 422) => {
+            let mut errors = FormErrors::from_app(&e);
+            if e.status == 409 {
+                errors = FormErrors {
+                    general: None,
+                    fields: vec![partnerd_domain::FieldError::invalid(
+                        "/membershipId",
+                        e.detail.clone(),
+                    )],
+                };
+            }
+            let values = [
+                ("membership_id", get("membership_id")),
+                ("legal_name", get("legal_name")),
+                ("country", get("country")),
+            ];
+            let b = body(
+                &s,
+                &user,
+                &csrf.0,
+                &errors,
+                &FormErrors::default(),
+                &values,
+                None,
+            )
+            .await?;
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                page("Membership registry", &user, &csrf.0, b),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn add_account(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    body_text: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body_text);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let ids: Vec<String> = get("membership_ids")
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let input = AccountInput {
+        username: Some(get("username")),
+        password: Some(get("password")),
+        membership_ids: Some(ids),
+    };
+    match s
+        .app
+        .create_registry_account(&user.principal, &ctx, Ok(input))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/operator/registry?done=account").into_response()),
+        Err(e) if matches!(e.status, 409 | 422) => {
+            let mut errors = FormErrors::from_app(&e);
+            if e.status == 409 {
+                errors = FormErrors {
+                    general: None,
+                    fields: vec![partnerd_domain::FieldError::invalid(
+                        "/username",
+                        e.detail.clone(),
+                    )],
+                };
+            }
+            let values = [
+                ("username", get("username")),
+                ("membership_ids", get("membership_ids")),
+            ];
+            let b = body(
+                &s,
+                &user,
+                &csrf.0,
+                &FormErrors::default(),
+                &errors,
+                &values,
+                None,
+            )
+            .await?;
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                page("Membership registry", &user, &csrf.0, b),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn confirm(user: &PageUser, csrf: &str, what: &str, action: &str) -> Markup {
+    page(
+        "Delete from the registry",
+        user,
+        csrf,
+        html! {
+            div.card {
+                p { "Delete " strong { (what) } "? This cannot be undone." }
+                form method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button.danger type="submit" { "Delete" }
+                    " "
+                    a.button.secondary href="/operator/registry" { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
+pub async fn delete_membership_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let m = s.app.get_membership(&user.principal, &id).await?;
+    Ok(confirm(
+        &user,
+        &csrf,
+        &format!("membership {} ({})", m.membership_id, m.legal_name),
+        &format!("/operator/registry/memberships/{id}/delete"),
+    ))
+}
+
+pub async fn delete_account_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let a = s.app.get_registry_account(&user.principal, &id).await?;
+    Ok(confirm(
+        &user,
+        &csrf,
+        &format!("the registry account {}", a.username),
+        &format!("/operator/registry/accounts/{id}/delete"),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn delete_membership(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&csrf, &f.csrf)?;
+    s.app.delete_membership(&user.principal, &ctx, &id).await?;
+    Ok(Redirect::to("/operator/registry?done=deleted").into_response())
+}
+
+pub async fn delete_account(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&csrf, &f.csrf)?;
+    s.app
+        .delete_registry_account(&user.principal, &ctx, &id)
+        .await?;
+    Ok(Redirect::to("/operator/registry?done=deleted").into_response())
+}
