@@ -7,8 +7,12 @@ use std::path::Path;
 use partnerd_app::auth::SignInInput;
 use partnerd_app::bootstrap::BootstrapInput;
 use partnerd_app::catalog::{MoneyInput, OfferInput};
+use partnerd_app::enrollment::{
+    Address, LegalProfile, PrimaryContact, StartEnrollmentInput, SupportProfile, TenantInput,
+};
 use partnerd_app::organizations::NewOrganizationInput;
 use partnerd_app::providers::{AuthorizationInput, ListingChanges};
+use partnerd_app::registry::{AccountInput, MembershipInput};
 use partnerd_app::users::NewUserInput;
 use partnerd_app::{App, AppError, Ctx, MailTransportConfig};
 
@@ -74,7 +78,7 @@ pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
         data_dir.display()
     );
     println!();
-    println!("Sign-ins (temporary passwords: you choose your own at first sign-in):");
+    println!("Sign-ins (where a password is temporary, you choose your own at first sign-in):");
     println!(
         "  {:<44} {:<30} {}",
         "Contoso Cloud (operator), global admin", operator.email, operator.temporary_password
@@ -253,6 +257,225 @@ async fn sample_organisations(
     .await?;
     // The set-up sessions are not anybody's; end them.
     app.sign_out(&admin, &ctx).await?;
+    enrollments(app, &ctx, &operator, &mut people).await?;
     app.sign_out(&operator, &ctx).await?;
     Ok(people)
+}
+
+const REGISTRY_USER: &str = "adatum-registry";
+
+/// The membership registry, an approved reseller (Northwind, through the
+/// existing-partner shortcut) and an application waiting for review (Adatum).
+async fn enrollments(
+    app: &App,
+    ctx: &Ctx,
+    operator: &partnerd_app::Principal,
+    people: &mut Vec<(String, String, String)>,
+) -> Result<(), AppError> {
+    for (id, name, country) in [
+        ("70000001", "Adatum Reseller GmbH", "DE"),
+        ("70000002", "Adatum Reseller SARL", "FR"),
+        ("70000003", "Tailspin Partners GmbH", "DE"),
+    ] {
+        app.create_membership(
+            operator,
+            ctx,
+            Ok(MembershipInput {
+                membership_id: Some(id.into()),
+                legal_name: Some(name.into()),
+                country: Some(country.into()),
+            }),
+        )
+        .await?;
+    }
+    let registry_password = partnerd_domain::password::generate_temporary();
+    app.create_registry_account(
+        operator,
+        ctx,
+        Ok(AccountInput {
+            username: Some(REGISTRY_USER.into()),
+            password: Some(registry_password.clone()),
+            membership_ids: Some(vec!["70000001".into(), "70000002".into()]),
+        }),
+    )
+    .await?;
+    let tailspin_password = partnerd_domain::password::generate_temporary();
+    app.create_registry_account(
+        operator,
+        ctx,
+        Ok(AccountInput {
+            username: Some("tailspin-registry".into()),
+            password: Some(tailspin_password.clone()),
+            membership_ids: Some(vec!["70000003".into()]),
+        }),
+    )
+    .await?;
+
+    // Northwind: a partner that became a reseller with its support profile only.
+    let northwind = app
+        .create_organization(
+            operator,
+            ctx,
+            Ok(NewOrganizationInput {
+                name: "Northwind Reseller".into(),
+                legal_name: "Northwind Reseller AG".into(),
+                country: "DE".into(),
+                domain_prefix: "northwind".into(),
+                admin_email: "nora@northwind.example".into(),
+                admin_first_name: "Nora".into(),
+                admin_last_name: "North".into(),
+            }),
+        )
+        .await?;
+    let signed = app
+        .sign_in(
+            ctx,
+            Ok(SignInInput {
+                email: northwind.admin_user.email.clone(),
+                password: northwind.temporary_password.clone(),
+            }),
+        )
+        .await?;
+    let nora = app.authenticate(&signed.token).await?;
+    let started = app
+        .start_enrollment(
+            Some(&nora),
+            ctx,
+            Ok(StartEnrollmentInput {
+                existing_partner: true,
+                new_tenant: None,
+            }),
+        )
+        .await?;
+    app.put_support_profile(
+        &nora,
+        ctx,
+        &started.enrollment.id,
+        None,
+        Ok(support("northwind")),
+    )
+    .await?;
+    app.submit_enrollment(&nora, ctx, &started.enrollment.id)
+        .await?;
+    app.sign_out(&app.authenticate(&signed.token).await?, ctx)
+        .await?;
+    people.push((
+        "Northwind (reseller), global admin".into(),
+        northwind.admin_user.email,
+        northwind.temporary_password,
+    ));
+
+    // Adatum: signed up, linked its membership, verified, submitted; waits for review.
+    let adatum_password = partnerd_domain::password::generate_temporary();
+    let started = app
+        .start_enrollment(
+            None,
+            ctx,
+            Ok(StartEnrollmentInput {
+                existing_partner: false,
+                new_tenant: Some(TenantInput {
+                    company_name: "Adatum Reseller".into(),
+                    domain_prefix: "adatum".into(),
+                    country: "DE".into(),
+                    admin_email: "alex@adatum.example".into(),
+                    admin_first_name: "Alex".into(),
+                    admin_last_name: "Adatum".into(),
+                    admin_password: adatum_password.clone(),
+                }),
+            }),
+        )
+        .await?;
+    let token = started.session.map(|s| s.token).unwrap_or_default();
+    let alex = app.authenticate(&token).await?;
+    let id = started.enrollment.id.clone();
+    let signin = app
+        .membership_sign_in(&alex, ctx, &id, REGISTRY_USER, &registry_password)
+        .await?;
+    app.link_membership(
+        &alex,
+        ctx,
+        &id,
+        &signin.membership_session_token,
+        "70000001",
+    )
+    .await?;
+    app.put_legal_profile(
+        &alex,
+        ctx,
+        &id,
+        None,
+        Ok(LegalProfile {
+            legal_name: "Adatum Reseller GmbH".into(),
+            address: Address {
+                line1: "Marktplatz 3".into(),
+                line2: None,
+                city: "Hamburg".into(),
+                region: None,
+                postal_code: "20095".into(),
+                country: "DE".into(),
+            },
+            phone: "+49 40 555 0100".into(),
+            website: Some("https://adatum.example".into()),
+            primary_contact: PrimaryContact {
+                first_name: "Alex".into(),
+                last_name: "Adatum".into(),
+                email: "alex@adatum.example".into(),
+                phone: None,
+            },
+        }),
+    )
+    .await?;
+    app.put_support_profile(&alex, ctx, &id, None, Ok(support("adatum")))
+        .await?;
+    if let Some(token) = verification_token(app).await? {
+        app.confirm_email(ctx, Ok(token)).await?;
+    }
+    app.submit_enrollment(&alex, ctx, &id).await?;
+    app.sign_out(&alex, ctx).await?;
+    people.push((
+        "Adatum (applicant), global admin".into(),
+        "alex@adatum.example".into(),
+        adatum_password,
+    ));
+    people.push((
+        "registry account, to try the wizard".into(),
+        "tailspin-registry".into(),
+        tailspin_password,
+    ));
+    Ok(())
+}
+
+fn support(prefix: &str) -> SupportProfile {
+    SupportProfile {
+        email: format!("support@{prefix}.example"),
+        phone: "+49 30 555 0199".into(),
+        website: None,
+        hours: Some("Mon-Fri 8-18".into()),
+    }
+}
+
+/// Delivers the outbox and reads the newest verification link from the mail folder,
+/// as the primary contact would from their inbox.
+async fn verification_token(app: &App) -> Result<Option<String>, AppError> {
+    app.drain_outbox().await?;
+    let MailTransportConfig::Dir(dir) = &app.config().mail_transport else {
+        return Ok(None);
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(None);
+    };
+    let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.sort();
+    Ok(files
+        .iter()
+        .rev()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .find_map(|eml| {
+            eml.lines()
+                .take_while(|l| !l.is_empty())
+                .find_map(|l| l.strip_prefix("X-Partnerd-Link: "))
+                .filter(|l| l.contains("/verify-email?token="))
+                .and_then(|l| l.split("token=").nth(1))
+                .map(|t| t.trim().to_owned())
+        }))
 }
