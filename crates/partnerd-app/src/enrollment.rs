@@ -838,7 +838,11 @@ impl App {
         Ok(view)
     }
 
-    fn validate_legal(&self, l: LegalProfile, tenant_country: &str) -> AppResult<LegalProfile> {
+    pub(crate) fn validate_legal(
+        &self,
+        l: LegalProfile,
+        tenant_country: &str,
+    ) -> AppResult<LegalProfile> {
         let mut errors = Vec::new();
         let mut ok = |r: Result<String, FieldError>| r.map_err(|e| errors.push(e)).ok();
         let legal_name = ok(name("/legalName", &l.legal_name));
@@ -998,7 +1002,7 @@ impl App {
         }
     }
 
-    async fn queue_verification(
+    pub(crate) async fn queue_verification(
         &self,
         conn: &mut Conn,
         e: &EnrollmentRow,
@@ -1677,7 +1681,7 @@ impl App {
     }
 }
 
-fn validate_support(s: SupportProfile) -> AppResult<SupportProfile> {
+pub(crate) fn validate_support(s: SupportProfile) -> AppResult<SupportProfile> {
     let mut errors = Vec::new();
     let email = EmailAddress::parse("/email", &s.email)
         .map_err(|e| errors.push(e))

@@ -19,6 +19,7 @@ pub mod mail;
 pub mod metrics;
 pub mod organizations;
 pub mod paging;
+pub mod profiles;
 pub mod providers;
 pub mod ratelimit;
 pub mod registry;

@@ -211,7 +211,7 @@ pub const RULES: &[Rule] = &[
         Action::ViewPartnerProfiles,
         "view the partner profiles",
         &[GA, UMA, BA],
-        &[P, O],
+        &[P],
     ),
     rule(
         Action::EditPartnerProfiles,

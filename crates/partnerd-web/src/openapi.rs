@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "Catalog", description = "The vendor's offers and product families (API.md §4.5)"),
         (name = "Providers", description = "Indirect-provider authorisation and the provider directory (API.md §4.2, §13)"),
         (name = "Enrollment", description = "Tenant sign-up and indirect-reseller enrollment (API.md §5)"),
+        (name = "Profiles", description = "The partner's legal business, support and membership profiles"),
         (name = "Registry", description = "The membership registry (API.md §4.4)"),
         (name = "Audit", description = "The activity log (API.md §12)"),
     )

@@ -7,6 +7,7 @@ pub mod me;
 pub mod offers;
 pub mod organization;
 pub mod organizations;
+pub mod profiles;
 pub mod providers;
 pub mod registry;
 pub mod sessions;
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(providers::router())
         .merge(enrollments::router())
         .merge(registry::router())
+        .merge(profiles::router())
         .merge(auditrecords::router())
 }
 

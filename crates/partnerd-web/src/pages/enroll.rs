@@ -20,7 +20,7 @@ use crate::pages::auth::set_cookie;
 use crate::pages::layout::{FormErrors, bare, field, page};
 use crate::pages::{Cookies, CsrfToken, PageError, PageUser, check_csrf};
 
-fn form_map(body: &str) -> std::collections::HashMap<String, String> {
+pub fn form_map(body: &str) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(body.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
@@ -419,11 +419,19 @@ pub async fn membership_link(
     }
 }
 
-type Values = std::collections::HashMap<String, String>;
+pub type Values = std::collections::HashMap<String, String>;
 
-fn values_of(e: &Enrollment) -> Values {
+pub fn values_of(e: &Enrollment) -> Values {
+    values_of_profiles(e.legal_profile.as_ref(), e.support_profile.as_ref())
+}
+
+/// Form values of a legal and a support profile.
+pub fn values_of_profiles(
+    legal: Option<&LegalProfile>,
+    support: Option<&SupportProfile>,
+) -> Values {
     let mut m = Values::new();
-    if let Some(l) = &e.legal_profile {
+    if let Some(l) = legal {
         for (k, v) in [
             ("legal_name", l.legal_name.clone()),
             ("line1", l.address.line1.clone()),
@@ -444,7 +452,7 @@ fn values_of(e: &Enrollment) -> Values {
             m.insert(k.into(), v);
         }
     }
-    if let Some(sp) = &e.support_profile {
+    if let Some(sp) = support {
         for (k, v) in [
             ("support_email", sp.email.clone()),
             ("support_phone", sp.phone.clone()),
@@ -457,7 +465,7 @@ fn values_of(e: &Enrollment) -> Values {
     m
 }
 
-fn support_fields(m: &Values, errors: &FormErrors) -> Markup {
+pub fn support_fields(m: &Values, errors: &FormErrors) -> Markup {
     html! {
         fieldset {
             legend { "Customer support profile" }
@@ -467,6 +475,32 @@ fn support_fields(m: &Values, errors: &FormErrors) -> Markup {
             (field("support_website", "Support website (optional)", "text", &get(m, "support_website"), "off", None, errors.for_field("/website")))
             (field("support_hours", "Support hours (optional)", "text", &get(m, "support_hours"), "off", Some("Such as Mon–Fri 8–18 CET."), errors.for_field("/hours")))
         }
+    }
+}
+
+/// The legal business profile and primary contact fields (enrollment and profiles).
+pub fn legal_fields(country: &str, m: &Values, legal_errors: &FormErrors) -> Markup {
+    html! {
+    fieldset {
+        legend { "Legal business profile" }
+        (field("legal_name", "Legal business name", "text", &get(m, "legal_name"), "organization", None, legal_errors.for_field("/legalName")))
+        (field("line1", "Address", "text", &get(m, "line1"), "address-line1", None, legal_errors.for_field("/address/line1")))
+        (field("line2", "Address line 2 (optional)", "text", &get(m, "line2"), "address-line2", None, legal_errors.for_field("/address/line2")))
+        (field("postal_code", "Postal code", "text", &get(m, "postal_code"), "postal-code", None, legal_errors.for_field("/address/postalCode")))
+        (field("city", "City", "text", &get(m, "city"), "address-level2", None, legal_errors.for_field("/address/city")))
+        (field("region", "Region (optional)", "text", &get(m, "region"), "address-level1", None, legal_errors.for_field("/address/region")))
+        (field("address_country", "Country/region", "text", &get(m, "address_country").chars().next().map(|_| get(m, "address_country")).unwrap_or_else(|| country.to_owned()), "country", Some("Must be your tenant's country."), legal_errors.for_field("/address/country")))
+        (field("phone", "Phone", "text", &get(m, "phone"), "tel", None, legal_errors.for_field("/phone")))
+        (field("website", "Website (optional)", "text", &get(m, "website"), "url", None, legal_errors.for_field("/website")))
+    }
+    fieldset {
+        legend { "Primary contact" }
+        p.hint { "We mail them a link to confirm that they signed up and that the address belongs to your organisation. Webmail addresses (gmail, outlook.com, …) are not accepted." }
+        (field("contact_first_name", "First name", "text", &get(m, "contact_first_name"), "off", None, legal_errors.for_field("/primaryContact/firstName")))
+        (field("contact_last_name", "Last name", "text", &get(m, "contact_last_name"), "off", None, legal_errors.for_field("/primaryContact/lastName")))
+        (field("contact_email", "E-mail", "email", &get(m, "contact_email"), "off", None, legal_errors.for_field("/primaryContact/email")))
+        (field("contact_phone", "Phone (optional)", "text", &get(m, "contact_phone"), "off", None, legal_errors.for_field("/primaryContact/phone")))
+    }
     }
 }
 
@@ -482,26 +516,7 @@ fn profile_form(
         @if let Some(g) = legal_errors.general.as_ref().or(support_errors.general.as_ref()) { div.alert.error role="alert" { (g) } }
         form method="post" action="/enroll/profile" novalidate {
             input type="hidden" name="csrf" value=(csrf);
-            fieldset {
-                legend { "Legal business profile" }
-                (field("legal_name", "Legal business name", "text", &get(m, "legal_name"), "organization", None, legal_errors.for_field("/legalName")))
-                (field("line1", "Address", "text", &get(m, "line1"), "address-line1", None, legal_errors.for_field("/address/line1")))
-                (field("line2", "Address line 2 (optional)", "text", &get(m, "line2"), "address-line2", None, legal_errors.for_field("/address/line2")))
-                (field("postal_code", "Postal code", "text", &get(m, "postal_code"), "postal-code", None, legal_errors.for_field("/address/postalCode")))
-                (field("city", "City", "text", &get(m, "city"), "address-level2", None, legal_errors.for_field("/address/city")))
-                (field("region", "Region (optional)", "text", &get(m, "region"), "address-level1", None, legal_errors.for_field("/address/region")))
-                (field("address_country", "Country/region", "text", &get(m, "address_country").chars().next().map(|_| get(m, "address_country")).unwrap_or_else(|| country.to_owned()), "country", Some("Must be your tenant's country."), legal_errors.for_field("/address/country")))
-                (field("phone", "Phone", "text", &get(m, "phone"), "tel", None, legal_errors.for_field("/phone")))
-                (field("website", "Website (optional)", "text", &get(m, "website"), "url", None, legal_errors.for_field("/website")))
-            }
-            fieldset {
-                legend { "Primary contact" }
-                p.hint { "We mail them a link to confirm that they signed up and that the address belongs to your organisation. Webmail addresses (gmail, outlook.com, …) are not accepted." }
-                (field("contact_first_name", "First name", "text", &get(m, "contact_first_name"), "off", None, legal_errors.for_field("/primaryContact/firstName")))
-                (field("contact_last_name", "Last name", "text", &get(m, "contact_last_name"), "off", None, legal_errors.for_field("/primaryContact/lastName")))
-                (field("contact_email", "E-mail", "email", &get(m, "contact_email"), "off", None, legal_errors.for_field("/primaryContact/email")))
-                (field("contact_phone", "Phone (optional)", "text", &get(m, "contact_phone"), "off", None, legal_errors.for_field("/primaryContact/phone")))
-            }
+            (legal_fields(country, m, legal_errors))
             (support_fields(m, support_errors))
             button type="submit" { "Save and continue" }
         }

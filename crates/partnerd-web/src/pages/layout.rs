@@ -85,6 +85,11 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 action: Action::ManageUsers,
             },
             MenuItem {
+                href: "/settings/profiles",
+                label: "Partner profiles",
+                action: Action::ViewPartnerProfiles,
+            },
+            MenuItem {
                 href: "/settings/directory-listing",
                 label: "Directory listing",
                 action: Action::EditDirectoryListing,

@@ -11,6 +11,7 @@ pub mod enroll;
 pub mod home;
 pub mod layout;
 pub mod organizations;
+pub mod profiles;
 pub mod registry;
 pub mod users;
 
@@ -158,6 +159,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/operator/registry/accounts/{id}/delete",
             get(registry::delete_account_confirm).post(registry::delete_account),
+        )
+        .route(
+            "/settings/profiles",
+            get(profiles::profiles_page).post(profiles::profiles_save),
         )
         .route("/activity", get(activity::list_page))
         .route("/activity/{id}", get(activity::detail_page))

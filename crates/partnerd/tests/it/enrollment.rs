@@ -701,3 +701,196 @@ both!(tenant_sign_up_validates_and_concurrent_approvals_settle_once);
 pub fn tenant_with_password(prefix: &str, email: &str) -> Value {
     json!({"newTenant": tenant(prefix, email)})
 }
+
+/// A reseller enrolled through every step and approved; returns its GA's token.
+pub async fn approved_reseller(app: &TestApp, op: &str, prefix: &str, membership: &str) -> String {
+    app.post(
+        "/v1/registry/memberships",
+        op,
+        json!({"membershipId": membership, "legalName": format!("{prefix} GmbH"), "country": "DE"}),
+    )
+    .await
+    .ok(201);
+    let username = format!("{prefix}-registry");
+    app.post(
+        "/v1/registry/accounts",
+        op,
+        json!({"username": username, "password": REGISTRY_PASSWORD, "membershipIds": [membership]}),
+    )
+    .await
+    .ok(201);
+    let started = app
+        .call(
+            Method::POST,
+            "/v1/enrollments",
+            None,
+            Some(json!({"newTenant": tenant(prefix, &format!("gina@{prefix}.example"))})),
+        )
+        .await;
+    let body = started.ok(201).clone();
+    let (token, id) = (
+        body["session"]["token"].as_str().expect("t").to_owned(),
+        body["id"].as_str().expect("id").to_owned(),
+    );
+    let base = format!("/v1/enrollments/{id}");
+    let ms = app
+        .post(
+            &format!("{base}/membership/signin"),
+            &token,
+            json!({"username": username, "password": REGISTRY_PASSWORD}),
+        )
+        .await;
+    let ms = ms.ok(200)["membershipSessionToken"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    app.call(
+        Method::PUT,
+        &format!("{base}/membership"),
+        Some(&token),
+        Some(json!({"membershipSessionToken": ms, "membershipId": membership})),
+    )
+    .await
+    .ok(200);
+    app.call(
+        Method::PUT,
+        &format!("{base}/legalprofile"),
+        Some(&token),
+        Some(legal(&format!("pia@{prefix}.example"))),
+    )
+    .await
+    .ok(200);
+    app.call(
+        Method::PUT,
+        &format!("{base}/supportprofile"),
+        Some(&token),
+        Some(serde_json::from_str(SUPPORT).expect("json")),
+    )
+    .await
+    .ok(200);
+    app.drain_mail().await;
+    let vt = token_of(&last_mail(app, "email_verification").expect("mail"));
+    app.call(
+        Method::POST,
+        "/v1/emailverifications/confirm",
+        None,
+        Some(json!({"token": vt})),
+    )
+    .await
+    .ok(200);
+    app.post(&format!("{base}/submit"), &token, json!({}))
+        .await
+        .ok(200);
+    app.post(&format!("{base}/approve"), op, json!({}))
+        .await
+        .ok(200);
+    token
+}
+
+async fn partners_keep_their_profiles_after_enrollment(app: TestApp) {
+    let op = app.operator_token().await;
+    let ga = approved_reseller(&app, &op, "profiled", "80000001").await;
+    let legal_profile = app.get("/v1/profiles/legalbusiness", &ga).await;
+    let body = legal_profile.ok(200).clone();
+    assert_eq!(
+        (
+            body["legalName"].as_str(),
+            body["primaryContactVerified"].as_bool()
+        ),
+        (Some("Contoso Reseller GmbH"), Some(true))
+    );
+    assert_eq!(
+        app.get("/v1/profiles/membership", &ga).await.ok(200)["membershipId"],
+        "80000001"
+    );
+    assert_eq!(
+        app.get("/v1/profiles/support", &ga).await.ok(200)["hours"],
+        "Mon-Fri 8-18"
+    );
+
+    // Changing the primary contact verifies the new address again.
+    let mut changed = legal("new.contact@profiled.example");
+    changed["legalName"] = json!("Profiled Reseller GmbH");
+    let res = app
+        .call(
+            Method::PUT,
+            "/v1/profiles/legalbusiness",
+            Some(&ga),
+            Some(changed),
+        )
+        .await;
+    assert_eq!(
+        (
+            res.ok(200)["primaryContactVerified"].as_bool(),
+            res.body["legalName"].as_str()
+        ),
+        (Some(false), Some("Profiled Reseller GmbH"))
+    );
+    app.drain_mail().await;
+    assert_eq!(
+        mail_header(&last_mail(&app, "email_verification").expect("mail"), "To"),
+        Some("new.contact@profiled.example")
+    );
+    app.call(
+        Method::PUT,
+        "/v1/profiles/legalbusiness",
+        Some(&ga),
+        Some(legal("someone@hotmail.com")),
+    )
+    .await
+    .problem(422, "webmail_not_allowed");
+    let stale = app
+        .client
+        .put(app.url("/v1/profiles/support"))
+        .bearer_auth(&ga)
+        .header("if-match", "\"old\"")
+        .json(&serde_json::from_str::<Value>(SUPPORT).expect("json"))
+        .send()
+        .await
+        .expect("send");
+    TestApp::read(stale)
+        .await
+        .problem(412, "precondition_failed");
+
+    // Who may see and change them.
+    let (_, uma) = crate::users::add_signed_in_user(
+        &app,
+        &ga,
+        "uma@profiled.example",
+        &["userManagementAdmin"],
+    )
+    .await;
+    let (_, hd) =
+        crate::users::add_signed_in_user(&app, &ga, "hd@profiled.example", &["helpdeskAgent"])
+            .await;
+    app.get("/v1/profiles/legalbusiness", &uma).await.ok(200);
+    app.call(
+        Method::PUT,
+        "/v1/profiles/support",
+        Some(&uma),
+        Some(serde_json::from_str(SUPPORT).expect("json")),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.get("/v1/profiles/legalbusiness", &hd)
+        .await
+        .problem(403, "forbidden");
+    // An organisation without an approved enrollment has none.
+    let t = app
+        .call(
+            Method::POST,
+            "/v1/tenants",
+            None,
+            Some(tenant("bare-res", "b@bare-res.example")),
+        )
+        .await;
+    let t = t.ok(201)["session"]["token"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    app.get("/v1/profiles/legalbusiness", &t)
+        .await
+        .problem(403, "forbidden");
+    app.shutdown().await;
+}
+both!(partners_keep_their_profiles_after_enrollment);

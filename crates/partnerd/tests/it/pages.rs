@@ -1041,3 +1041,42 @@ async fn the_operator_keeps_the_registry_and_reviews_enrollments_in_the_portal(a
     app.shutdown().await;
 }
 both!(the_operator_keeps_the_registry_and_reviews_enrollments_in_the_portal);
+
+async fn partner_profiles_page_shows_and_edits_the_profiles(app: TestApp) {
+    let op = app.operator_token().await;
+    crate::enrollment::approved_reseller(&app, &op, "pagedprof", "81000001").await;
+    let (mut b, csrf) = signed_in_browser(&app, "gina@pagedprof.example").await;
+    let page = b.get("/settings/profiles").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("81000001") && page.html.contains("Contoso Reseller GmbH"));
+    let fields = [
+        ("legal_name", "Paged Prof GmbH"),
+        ("line1", "Hauptstr. 1"),
+        ("postal_code", "10115"),
+        ("city", "Berlin"),
+        ("address_country", "DE"),
+        ("phone", "+49 30 1"),
+        ("contact_first_name", "Pia"),
+        ("contact_last_name", "Primary"),
+        ("support_email", "help@pagedprof.example"),
+        ("support_phone", "+49 30 2"),
+    ];
+    let mut bad: Vec<(&str, &str)> = vec![("csrf", &csrf), ("contact_email", "pia@yahoo.co.uk")];
+    bad.extend(fields);
+    let refused = b.post("/settings/profiles", &bad).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("webmail"));
+    let mut good: Vec<(&str, &str)> =
+        vec![("csrf", &csrf), ("contact_email", "pia@pagedprof.example")];
+    good.extend(fields);
+    let saved = b.post("/settings/profiles", &good).await;
+    assert_eq!(saved.location.as_deref(), Some("/settings/profiles?done=1"));
+    assert!(
+        b.get("/settings/profiles")
+            .await
+            .html
+            .contains("Paged Prof GmbH")
+    );
+    app.shutdown().await;
+}
+both!(partner_profiles_page_shows_and_edits_the_profiles);
