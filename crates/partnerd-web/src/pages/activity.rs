@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::pages::layout::page;
-use crate::pages::{CsrfToken, PageError, PageUser};
+use crate::pages::{CsrfToken, PageError, PageUser, blank};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -17,10 +17,6 @@ pub struct ActivityQuery {
     resource_type: Option<String>,
     operation_status: Option<String>,
     continuation_token: Option<String>,
-}
-
-fn blank(v: &Option<String>) -> Option<String> {
-    v.clone().filter(|s| !s.trim().is_empty())
 }
 
 pub async fn list_page(
@@ -48,18 +44,15 @@ pub async fn list_page(
         .await?;
     let sel = |v: &Option<String>, o: &str| v.as_deref() == Some(o);
     let next_link = records.continuation_token.as_ref().map(|t| {
-        let mut qs = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("operationType", &filters.operation_type),
-            ("resourceType", &filters.resource_type),
-            ("operationStatus", &filters.operation_status),
-        ] {
-            if let Some(v) = v {
-                qs.append_pair(k, v);
-            }
-        }
-        qs.append_pair("continuationToken", t);
-        format!("/activity?{}", qs.finish())
+        crate::pages::next_page_link(
+            "/activity",
+            &[
+                ("operationType", &filters.operation_type),
+                ("resourceType", &filters.resource_type),
+                ("operationStatus", &filters.operation_status),
+            ],
+            t,
+        )
     });
     let body = html! {
         form.filters method="get" action="/activity" {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, check_csrf};
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -200,11 +200,6 @@ pub async fn revoke_confirm(
         }
     };
     Ok(page("Revoke API key", &user, &csrf, body))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn revoke(

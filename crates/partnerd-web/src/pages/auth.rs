@@ -12,7 +12,9 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, bare, field};
-use crate::pages::{Cookies, CsrfToken, PageError, PageUser, check_csrf, cookie, local_path};
+use crate::pages::{
+    Cookies, CsrfForm, CsrfToken, PageError, PageUser, check_csrf, cookie, local_path,
+};
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -202,11 +204,6 @@ pub async fn password_submit(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn signout(

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, blank, check_csrf};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -23,10 +23,6 @@ pub struct CatalogQuery {
     status: Option<String>,
     continuation_token: Option<String>,
     done: Option<String>,
-}
-
-fn blank(v: &Option<String>) -> Option<String> {
-    v.clone().filter(|s| !s.trim().is_empty())
 }
 
 pub async fn list_page(
@@ -55,19 +51,16 @@ pub async fn list_page(
     let families = s.app.product_families(&user.principal).await?;
     let manage = user.principal.may(Action::ManageCatalog);
     let next = offers.continuation_token.as_ref().map(|t| {
-        let mut qs = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("q", &f.q),
-            ("productFamily", &f.product_family),
-            ("billingCycle", &f.billing_cycle),
-            ("status", &f.status),
-        ] {
-            if let Some(v) = v {
-                qs.append_pair(k, v);
-            }
-        }
-        qs.append_pair("continuationToken", t);
-        format!("/catalog?{}", qs.finish())
+        crate::pages::next_page_link(
+            "/catalog",
+            &[
+                ("q", &f.q),
+                ("productFamily", &f.product_family),
+                ("billingCycle", &f.billing_cycle),
+                ("status", &f.status),
+            ],
+            t,
+        )
     });
     let sel = |v: &Option<String>, o: &str| v.as_deref() == Some(o);
     let body = html! {
@@ -470,11 +463,6 @@ pub async fn retire_confirm(
         }
     };
     Ok(page("Retire offer", &user, &csrf, body))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn retire(

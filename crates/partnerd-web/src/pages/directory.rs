@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{CsrfToken, PageError, PageUser, blank, check_csrf};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -21,10 +21,6 @@ pub struct DirectoryQuery {
     country: Option<String>,
     product_family: Option<String>,
     continuation_token: Option<String>,
-}
-
-fn blank(v: &Option<String>) -> Option<String> {
-    v.clone().filter(|s| !s.trim().is_empty())
 }
 
 pub async fn list_page(
@@ -59,18 +55,15 @@ pub async fn list_page(
         .as_ref()
         .and_then(|p| p.continuation_token.as_ref())
         .map(|t| {
-            let mut qs = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in [
-                ("name", &f.name),
-                ("country", &f.country),
-                ("productFamily", &f.product_family),
-            ] {
-                if let Some(v) = v {
-                    qs.append_pair(k, v);
-                }
-            }
-            qs.append_pair("continuationToken", t);
-            format!("/directory?{}", qs.finish())
+            crate::pages::next_page_link(
+                "/directory",
+                &[
+                    ("name", &f.name),
+                    ("country", &f.country),
+                    ("productFamily", &f.product_family),
+                ],
+                t,
+            )
         });
     let body = html! {
         p { "Authorised indirect providers (distributors): they buy from the vendor and support the resellers they work with with billing, credit, training and support." }

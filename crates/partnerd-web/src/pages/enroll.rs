@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::auth::set_cookie;
 use crate::pages::layout::{FormErrors, bare, field, page};
-use crate::pages::{Cookies, CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{Cookies, CsrfForm, CsrfToken, PageError, PageUser, check_csrf};
 
 pub fn form_map(body: &str) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(body.as_bytes())
@@ -654,11 +654,6 @@ pub async fn review_page(
         }
     };
     Ok(page("Enroll now", &user, &csrf, body).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn submit(

@@ -394,3 +394,26 @@ pub async fn not_found() -> Response {
     ))
     .into_response()
 }
+
+/// A form that carries only its CSRF token (confirmations, sign-out).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// An optional query value, empty text counting as absent.
+pub fn blank(v: &Option<String>) -> Option<String> {
+    v.clone().filter(|s| !s.trim().is_empty())
+}
+
+/// The link to the next page of a list: its filters and the continuation token.
+pub fn next_page_link(path: &str, filters: &[(&str, &Option<String>)], token: &str) -> String {
+    let mut qs = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in filters {
+        if let Some(v) = v {
+            qs.append_pair(k, v);
+        }
+    }
+    qs.append_pair("continuationToken", token);
+    format!("{path}?{}", qs.finish())
+}

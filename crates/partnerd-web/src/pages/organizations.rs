@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, blank, check_csrf};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -21,10 +21,6 @@ pub struct ListQuery {
     kind: Option<String>,
     name: Option<String>,
     continuation_token: Option<String>,
-}
-
-fn blank(v: &Option<String>) -> Option<String> {
-    v.clone().filter(|s| !s.trim().is_empty())
 }
 
 pub async fn list_page(
@@ -50,14 +46,11 @@ pub async fn list_page(
         )
         .await?;
     let next = orgs.continuation_token.as_ref().map(|t| {
-        let mut qs = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [("kind", &f.kind), ("name", &f.name)] {
-            if let Some(v) = v {
-                qs.append_pair(k, v);
-            }
-        }
-        qs.append_pair("continuationToken", t);
-        format!("/operator/organizations?{}", qs.finish())
+        crate::pages::next_page_link(
+            "/operator/organizations",
+            &[("kind", &f.kind), ("name", &f.name)],
+            t,
+        )
     });
     let body = html! {
         @if user.principal.may(Action::ManageOrganizations) { p { a.button href="/operator/organizations/new" { "Create partner organisation" } } }
@@ -397,11 +390,6 @@ pub async fn withdraw_confirm(
         }
     };
     Ok(page("Withdraw authorisation", &user, &csrf, body))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn withdraw(

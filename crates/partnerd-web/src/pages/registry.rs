@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, count, field, page};
-use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, check_csrf};
 
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
@@ -301,11 +301,6 @@ pub async fn delete_account_confirm(
         &format!("the registry account {}", a.username),
         &format!("/operator/registry/accounts/{id}/delete"),
     ))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn delete_membership(

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, blank, check_csrf};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -35,10 +35,6 @@ fn role_names(u: &User) -> String {
     } else {
         labels.join(", ")
     }
-}
-
-fn blank(v: &Option<String>) -> Option<String> {
-    v.clone().filter(|s| !s.trim().is_empty())
 }
 
 pub async fn list_page(
@@ -63,15 +59,11 @@ pub async fn list_page(
         )
         .await?;
     let next = users.continuation_token.as_ref().map(|t| {
-        let mut qs = form_urlencoded::Serializer::new(String::new());
-        if let Some(v) = &filters.q {
-            qs.append_pair("q", v);
-        }
-        if let Some(v) = &filters.role {
-            qs.append_pair("role", v);
-        }
-        qs.append_pair("continuationToken", t);
-        format!("/settings/users?{}", qs.finish())
+        crate::pages::next_page_link(
+            "/settings/users",
+            &[("q", &filters.q), ("role", &filters.role)],
+            t,
+        )
     });
     let notice = match q.done.as_deref() {
         Some("deleted") => Some("The user was deleted and signed out everywhere."),
@@ -454,11 +446,6 @@ pub async fn reset_confirm(
         }
     };
     Ok(page("Reset password", &user, &csrf, body))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn reset(
