@@ -1,7 +1,5 @@
 //! `TestApp`: the real server on port 0 over a fresh database, plus typed helpers.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 
 use partnerd::config::{Config, Settings};
