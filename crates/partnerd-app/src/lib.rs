@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
+pub mod connections;
 pub mod crypto;
 pub mod enrollment;
 pub mod error;

@@ -20,6 +20,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod providers;
 pub mod registry;
+pub mod relationships;
 pub mod sessions;
 pub mod sql;
 pub mod users;

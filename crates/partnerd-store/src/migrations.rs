@@ -25,6 +25,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "enrollment",
         include_str!("../migrations/sqlite/0003_enrollment.sql"),
     ),
+    (
+        4,
+        "partner_relationships",
+        include_str!("../migrations/sqlite/0004_partner_relationships.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -43,6 +48,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "enrollment",
         include_str!("../migrations/postgres/0003_enrollment.sql"),
+    ),
+    (
+        4,
+        "partner_relationships",
+        include_str!("../migrations/postgres/0004_partner_relationships.sql"),
     ),
 ];
 

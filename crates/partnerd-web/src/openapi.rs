@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "Providers", description = "Indirect-provider authorisation and the provider directory (API.md §4.2, §13)"),
         (name = "Enrollment", description = "Tenant sign-up and indirect-reseller enrollment (API.md §5)"),
         (name = "Profiles", description = "The partner's legal business, support and membership profiles"),
+        (name = "Connections", description = "Provider and reseller invitations and relationships (API.md §7.1–7.2)"),
         (name = "Registry", description = "The membership registry (API.md §4.4)"),
         (name = "Audit", description = "The activity log (API.md §12)"),
     )

@@ -2,6 +2,7 @@
 
 pub mod apikeys;
 pub mod auditrecords;
+pub mod connections;
 pub mod enrollments;
 pub mod me;
 pub mod offers;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(enrollments::router())
         .merge(registry::router())
         .merge(profiles::router())
+        .merge(connections::router())
         .merge(auditrecords::router())
 }
 

@@ -162,6 +162,11 @@ pub fn settings_for(database_url: &str, mail_dir: &Path) -> Config {
 
 impl TestApp {
     pub async fn spawn(backend: Backend, tune: impl FnOnce(Config) -> Config) -> Self {
+        // Server-side errors show up in the failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("error")
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("partnerd.db").display()),

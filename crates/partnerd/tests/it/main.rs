@@ -11,6 +11,7 @@ mod audit;
 mod browser;
 mod catalog;
 mod cli;
+mod connections;
 mod conventions;
 mod enrollment;
 mod mail;

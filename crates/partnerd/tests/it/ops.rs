@@ -136,6 +136,7 @@ async fn the_openapi_document_lists_every_route_and_guards_the_private_ones() {
         ("post", "/v1/sessions"),
         ("post", "/v1/tenants"),
         ("post", "/v1/emailverifications/confirm"),
+        ("post", "/v1/resellerinvitations/resolve"),
     ];
     // Every documented operation exists, and every non-public one refuses a
     // caller without a token.

@@ -1,0 +1,291 @@
+//! Provider → reseller invitations and the partner relationships they create.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::sql::{Arg, Filter, PageOf, PageRequest};
+use crate::{Conn, StoreResult};
+
+/// A stored invitation.
+#[derive(Debug, Clone)]
+pub struct InvitationRow {
+    pub id: String,
+    pub provider_organization_id: String,
+    pub email: String,
+    pub email_norm: String,
+    pub reseller_name: Option<String>,
+    pub message: Option<String>,
+    pub status: String,
+    pub token_hash: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub expires_at: i64,
+    pub accepted_by_organization_id: Option<String>,
+    pub relationship_id: Option<String>,
+    pub decided_at: Option<i64>,
+    pub version: i64,
+}
+
+const INVITATION_COLUMNS: &str = "id, provider_organization_id, email, email_norm, reseller_name, message, status, \
+     token_hash, created_at, created_by, expires_at, accepted_by_organization_id, relationship_id, decided_at, version";
+
+impl InvitationRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            provider_organization_id: r.try_get("provider_organization_id")?,
+            email: r.try_get("email")?,
+            email_norm: r.try_get("email_norm")?,
+            reseller_name: r.try_get("reseller_name")?,
+            message: r.try_get("message")?,
+            status: r.try_get("status")?,
+            token_hash: r.try_get("token_hash")?,
+            created_at: r.try_get("created_at")?,
+            created_by: r.try_get("created_by")?,
+            expires_at: r.try_get("expires_at")?,
+            accepted_by_organization_id: r.try_get("accepted_by_organization_id")?,
+            relationship_id: r.try_get("relationship_id")?,
+            decided_at: r.try_get("decided_at")?,
+            version: r.try_get("version")?,
+        })
+    }
+}
+
+pub async fn insert_invitation(conn: &mut Conn, i: &InvitationRow) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO reseller_invitations ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    )))
+    .bind(&i.id)
+    .bind(&i.provider_organization_id)
+    .bind(&i.email)
+    .bind(&i.email_norm)
+    .bind(&i.reseller_name)
+    .bind(&i.message)
+    .bind(&i.status)
+    .bind(&i.token_hash)
+    .bind(i.created_at)
+    .bind(&i.created_by)
+    .bind(i.expires_at)
+    .bind(&i.accepted_by_organization_id)
+    .bind(&i.relationship_id)
+    .bind(i.decided_at)
+    .bind(i.version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_invitation(conn: &mut Conn, id: &str) -> StoreResult<Option<InvitationRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {INVITATION_COLUMNS} FROM reseller_invitations WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| InvitationRow::read(&r)).transpose()
+}
+
+pub async fn invitation_by_token(
+    conn: &mut Conn,
+    token_hash: &str,
+) -> StoreResult<Option<InvitationRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {INVITATION_COLUMNS} FROM reseller_invitations WHERE token_hash = $1"
+    )))
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| InvitationRow::read(&r)).transpose()
+}
+
+/// Moves a pending invitation to `status`; false when it was no longer pending at
+/// `version` (another request decided first).
+pub async fn decide_invitation(
+    conn: &mut Conn,
+    i: &InvitationRow,
+    status: &str,
+    accepted_by: Option<&str>,
+    relationship_id: Option<&str>,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE reseller_invitations SET status = $1, accepted_by_organization_id = $2, relationship_id = $3, \
+         decided_at = $4, version = version + 1 WHERE id = $5 AND status = 'pending' AND version = $6",
+    )
+    .bind(status)
+    .bind(accepted_by)
+    .bind(relationship_id)
+    .bind(now)
+    .bind(&i.id)
+    .bind(i.version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Filters of a provider's invitations.
+#[derive(Debug, Clone, Default)]
+pub struct InvitationQuery {
+    pub provider_organization_id: String,
+    pub status: Option<String>,
+    pub email: Option<String>,
+}
+
+pub async fn list_invitations(
+    conn: &mut Conn,
+    q: &InvitationQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<InvitationRow>> {
+    let mut f = Filter::new();
+    f.and(
+        "provider_organization_id = ?",
+        [Arg::Text(q.provider_organization_id.clone())],
+    );
+    if let Some(s) = &q.status {
+        f.and("status = ?", [Arg::Text(s.clone())]);
+    }
+    if let Some(e) = &q.email {
+        f.and("email_norm = ?", [Arg::Text(e.to_lowercase())]);
+    }
+    crate::sql::newest_first(
+        conn,
+        f,
+        "reseller_invitations",
+        INVITATION_COLUMNS,
+        "created_at",
+        page,
+        InvitationRow::read,
+    )
+    .await
+}
+
+/// A stored provider–reseller relationship.
+#[derive(Debug, Clone)]
+pub struct RelationshipRow {
+    pub id: String,
+    pub provider_organization_id: String,
+    pub reseller_organization_id: String,
+    pub state: String,
+    pub created_at: i64,
+    pub terminated_at: Option<i64>,
+    pub terminated_by_organization_id: Option<String>,
+    pub terminated_by_user_id: Option<String>,
+    pub version: i64,
+}
+
+const RELATIONSHIP_COLUMNS: &str = "id, provider_organization_id, reseller_organization_id, state, created_at, \
+     terminated_at, terminated_by_organization_id, terminated_by_user_id, version";
+
+impl RelationshipRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            provider_organization_id: r.try_get("provider_organization_id")?,
+            reseller_organization_id: r.try_get("reseller_organization_id")?,
+            state: r.try_get("state")?,
+            created_at: r.try_get("created_at")?,
+            terminated_at: r.try_get("terminated_at")?,
+            terminated_by_organization_id: r.try_get("terminated_by_organization_id")?,
+            terminated_by_user_id: r.try_get("terminated_by_user_id")?,
+            version: r.try_get("version")?,
+        })
+    }
+}
+
+pub async fn insert_relationship(conn: &mut Conn, r: &RelationshipRow) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO partner_relationships ({RELATIONSHIP_COLUMNS}, active_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    )))
+    .bind(&r.id)
+    .bind(&r.provider_organization_id)
+    .bind(&r.reseller_organization_id)
+    .bind(&r.state)
+    .bind(r.created_at)
+    .bind(r.terminated_at)
+    .bind(&r.terminated_by_organization_id)
+    .bind(&r.terminated_by_user_id)
+    .bind(r.version)
+    .bind((r.state == "active").then(|| format!("{}:{}", r.provider_organization_id, r.reseller_organization_id)))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_relationship(conn: &mut Conn, id: &str) -> StoreResult<Option<RelationshipRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RELATIONSHIP_COLUMNS} FROM partner_relationships WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| RelationshipRow::read(&r)).transpose()
+}
+
+/// Ends an active relationship; false when it was not active at `version`.
+pub async fn terminate_relationship(
+    conn: &mut Conn,
+    r: &RelationshipRow,
+    by_org: &str,
+    by_user: Option<&str>,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE partner_relationships SET state = 'terminated', terminated_at = $1, terminated_by_organization_id = $2, \
+         terminated_by_user_id = $3, active_key = NULL, version = version + 1 WHERE id = $4 AND state = 'active' AND version = $5",
+    )
+    .bind(now)
+    .bind(by_org)
+    .bind(by_user)
+    .bind(&r.id)
+    .bind(r.version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Filters of an organisation's relationships.
+#[derive(Debug, Clone, Default)]
+pub struct RelationshipQuery {
+    pub organization_id: String,
+    /// `Some(true)`: those where the organisation is the provider; `Some(false)`: the
+    /// reseller; None: both.
+    pub as_provider: Option<bool>,
+    /// None = every state.
+    pub state: Option<String>,
+}
+
+pub async fn list_relationships(
+    conn: &mut Conn,
+    q: &RelationshipQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<RelationshipRow>> {
+    let mut f = Filter::new();
+    let org = Arg::Text(q.organization_id.clone());
+    match q.as_provider {
+        Some(true) => {
+            f.and("provider_organization_id = ?", [org]);
+        }
+        Some(false) => {
+            f.and("reseller_organization_id = ?", [org]);
+        }
+        None => {
+            f.and(
+                "(provider_organization_id = ? OR reseller_organization_id = ?)",
+                [org.clone(), org],
+            );
+        }
+    }
+    if let Some(s) = &q.state {
+        f.and("state = ?", [Arg::Text(s.clone())]);
+    }
+    crate::sql::newest_first(
+        conn,
+        f,
+        "partner_relationships",
+        RELATIONSHIP_COLUMNS,
+        "created_at",
+        page,
+        RelationshipRow::read,
+    )
+    .await
+}
