@@ -4,6 +4,7 @@ use maud::{DOCTYPE, Markup, html};
 use partnerd_app::{AppError, Principal};
 use partnerd_domain::FieldError;
 use partnerd_domain::policy::Action;
+use partnerd_domain::roles::Program;
 
 use crate::context;
 use crate::pages::PageUser;
@@ -13,6 +14,8 @@ struct MenuItem {
     href: &'static str,
     label: &'static str,
     action: Action,
+    /// A programme the organisation must be in for the entry to make sense.
+    program: Option<Program>,
 }
 
 const MENU: &[(&str, &[MenuItem])] = &[
@@ -22,6 +25,7 @@ const MENU: &[(&str, &[MenuItem])] = &[
             href: "/",
             label: "Dashboard",
             action: Action::ReadOwnOrganization,
+            program: None,
         }],
     ),
     (
@@ -31,16 +35,19 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 href: "/operator/organizations",
                 label: "Organizations",
                 action: Action::ReadOrganizations,
+                program: None,
             },
             MenuItem {
                 href: "/operator/enrollments",
                 label: "Enrollment review",
                 action: Action::ReviewEnrollments,
+                program: None,
             },
             MenuItem {
                 href: "/operator/registry",
                 label: "Membership registry",
                 action: Action::ManageRegistry,
+                program: None,
             },
         ],
     ),
@@ -50,6 +57,7 @@ const MENU: &[(&str, &[MenuItem])] = &[
             href: "/enroll/status",
             label: "Indirect reseller enrollment",
             action: Action::ManageEnrollment,
+            program: None,
         }],
     ),
     (
@@ -58,15 +66,31 @@ const MENU: &[(&str, &[MenuItem])] = &[
             href: "/catalog",
             label: "Catalog",
             action: Action::ReadCatalog,
+            program: None,
         }],
     ),
     (
         "Partners",
-        &[MenuItem {
-            href: "/directory",
-            label: "Provider directory",
-            action: Action::ReadProviderDirectory,
-        }],
+        &[
+            MenuItem {
+                href: "/partners/resellers",
+                label: "Indirect resellers",
+                action: Action::ManageResellerInvitations,
+                program: Some(Program::IndirectProvider),
+            },
+            MenuItem {
+                href: "/partners/providers",
+                label: "Indirect providers",
+                action: Action::ReadRelationships,
+                program: Some(Program::IndirectReseller),
+            },
+            MenuItem {
+                href: "/directory",
+                label: "Provider directory",
+                action: Action::ReadProviderDirectory,
+                program: None,
+            },
+        ],
     ),
     (
         "Activity",
@@ -74,6 +98,7 @@ const MENU: &[(&str, &[MenuItem])] = &[
             href: "/activity",
             label: "Activity log",
             action: Action::ReadAuditRecords,
+            program: None,
         }],
     ),
     (
@@ -83,26 +108,31 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 href: "/settings/users",
                 label: "User management",
                 action: Action::ManageUsers,
+                program: None,
             },
             MenuItem {
                 href: "/settings/profiles",
                 label: "Partner profiles",
                 action: Action::ViewPartnerProfiles,
+                program: None,
             },
             MenuItem {
                 href: "/settings/directory-listing",
                 label: "Directory listing",
                 action: Action::EditDirectoryListing,
+                program: None,
             },
             MenuItem {
                 href: "/settings/api-keys",
                 label: "API keys",
                 action: Action::ManageApiKeys,
+                program: None,
             },
             MenuItem {
                 href: "/account/permissions",
                 label: "What can I do?",
                 action: Action::ReadOwnOrganization,
+                program: None,
             },
         ],
     ),
@@ -112,7 +142,10 @@ fn menu(p: &Principal, current: &str) -> Markup {
     html! {
         nav.menu aria-label="Main menu" {
             @for (group, items) in MENU {
-                @let visible: Vec<&MenuItem> = items.iter().filter(|i| p.may(i.action)).collect();
+                @let visible: Vec<&MenuItem> = items
+                    .iter()
+                    .filter(|i| p.may(i.action) && i.program.is_none_or(|prog| p.organization.programs.contains(&prog)))
+                    .collect();
                 @if !visible.is_empty() {
                     h2 { (group) }
                     ul {

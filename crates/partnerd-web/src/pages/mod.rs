@@ -6,6 +6,7 @@ pub mod activity;
 pub mod apikeys;
 pub mod auth;
 pub mod catalog;
+pub mod connections;
 pub mod directory;
 pub mod enroll;
 pub mod home;
@@ -163,6 +164,23 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/settings/profiles",
             get(profiles::profiles_page).post(profiles::profiles_save),
+        )
+        .route(
+            "/partners/resellers",
+            get(connections::resellers_page).post(connections::invite),
+        )
+        .route(
+            "/partners/invitations/{id}/revoke",
+            axum::routing::post(connections::revoke),
+        )
+        .route("/partners/providers", get(connections::providers_page))
+        .route(
+            "/partners/relationships/{id}/terminate",
+            get(connections::terminate_confirm).post(connections::terminate),
+        )
+        .route(
+            "/invitations/reseller",
+            get(connections::landing).post(connections::answer),
         )
         .route("/activity", get(activity::list_page))
         .route("/activity/{id}", get(activity::detail_page))

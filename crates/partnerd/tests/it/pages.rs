@@ -1080,3 +1080,154 @@ async fn partner_profiles_page_shows_and_edits_the_profiles(app: TestApp) {
     app.shutdown().await;
 }
 both!(partner_profiles_page_shows_and_edits_the_profiles);
+
+async fn a_provider_invites_and_a_reseller_authorises_it_in_the_portal(app: TestApp) {
+    let op = app.operator_token().await;
+    app.post(
+        "/v1/offers",
+        &op,
+        crate::catalog::offer("m365", "Microsoft 365", "10"),
+    )
+    .await
+    .ok(201);
+    let provider = crate::roles::partner_admin(&app, &op, "dist-page").await;
+    crate::catalog::authorize(
+        &app,
+        &op,
+        &provider,
+        serde_json::json!(["DE"]),
+        serde_json::json!(["Microsoft 365"]),
+    )
+    .await;
+    crate::enrollment::approved_reseller(&app, &op, "res-page", "92000001").await;
+
+    let (mut p, pcsrf) = signed_in_browser(&app, "admin@dist-page.example").await;
+    let page = p.get("/partners/resellers").await;
+    assert!(
+        page.html.contains("No indirect resellers yet"),
+        "a helpful empty state"
+    );
+    let bad = p
+        .post(
+            "/partners/resellers",
+            &[("csrf", &pcsrf), ("email", "nope")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let sent = p
+        .post(
+            "/partners/resellers",
+            &[
+                ("csrf", &pcsrf),
+                ("email", "gina@res-page.example"),
+                ("reseller_name", "Res Page"),
+                ("message", "Welcome aboard"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        sent.location.as_deref(),
+        Some("/partners/resellers?done=invited")
+    );
+    assert!(
+        p.get("/partners/resellers")
+            .await
+            .html
+            .contains("gina@res-page.example"),
+        "pending invitations are listed"
+    );
+    app.drain_mail().await;
+    let mail = crate::enrollment::last_mail(&app, "reseller_invitation").expect("mail");
+    let link = crate::helpers::mail_header(&mail, "X-Partnerd-Link")
+        .expect("link")
+        .to_owned();
+    let path = link.strip_prefix(&app.base).expect("local link").to_owned();
+
+    // Before signing in, the page says who invites and what authorising means.
+    let mut r = Browser::new(&app);
+    let landing = r.get(&path).await;
+    assert!(
+        landing.html.contains("dist-page Ltd")
+            && landing.html.contains("admin access to your tenant")
+            && landing.html.contains("Sign in")
+    );
+    let page = r.get("/signin").await;
+    let rcsrf = csrf_of(&page.html);
+    r.post(
+        "/signin",
+        &[
+            ("csrf", &rcsrf),
+            ("email", "gina@res-page.example"),
+            ("password", NEW_PASSWORD),
+        ],
+    )
+    .await;
+    let landing = r.get(&path).await;
+    assert!(
+        landing.html.contains("Authorize indirect provider")
+            && landing.html.contains("type=\"checkbox\"")
+    );
+    let token = path.split("token=").nth(1).expect("token").to_owned();
+    let unticked = r
+        .post(
+            "/invitations/reseller",
+            &[("csrf", &rcsrf), ("token", &token), ("decision", "accept")],
+        )
+        .await;
+    assert_eq!(unticked.status, 422);
+    assert!(unticked.html.contains("Tick the box"));
+    let ok = r
+        .post(
+            "/invitations/reseller",
+            &[
+                ("csrf", &rcsrf),
+                ("token", &token),
+                ("consent", "yes"),
+                ("decision", "accept"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.location.as_deref(), Some("/partners/providers"));
+    let providers = r.get("/partners/providers").await;
+    assert!(providers.html.contains("dist-page Ltd"));
+    let dash = r.get("/").await;
+    assert!(
+        dash.html.contains("Indirect providers") && !dash.html.contains(">Indirect resellers<"),
+        "menus follow the programmes"
+    );
+
+    // The provider sees the reseller and ends the relationship after confirming.
+    let list = p.get("/partners/resellers").await;
+    assert!(list.html.contains("res-page Reseller"));
+    let start = list
+        .html
+        .find("/partners/relationships/")
+        .expect("end link")
+        + "/partners/relationships/".len();
+    let id: String = list.html[start..]
+        .chars()
+        .take_while(|c| *c != '/')
+        .collect();
+    let confirm = p
+        .get(&format!("/partners/relationships/{id}/terminate"))
+        .await;
+    assert!(confirm.html.contains("Existing subscriptions continue"));
+    let ended = p
+        .post(
+            &format!("/partners/relationships/{id}/terminate"),
+            &[("csrf", &pcsrf), ("reason", "Test")],
+        )
+        .await;
+    assert_eq!(
+        ended.location.as_deref(),
+        Some("/partners/resellers?done=ended")
+    );
+    assert!(
+        r.get("/partners/providers")
+            .await
+            .html
+            .contains("You work with no indirect provider yet")
+    );
+    app.shutdown().await;
+}
+both!(a_provider_invites_and_a_reseller_authorises_it_in_the_portal);

@@ -1,0 +1,359 @@
+//! Partners > Indirect resellers (providers) and Indirect providers (resellers), and
+//! the invitation landing page where a reseller authorises a provider.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use partnerd_app::connections::{
+    AS_PROVIDER, AS_RESELLER, InvitationInput, Relationship, RelationshipFilters,
+};
+use partnerd_app::paging::PageParams;
+use partnerd_domain::policy::Action;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::ReqCtx;
+use crate::pages::enroll::form_map;
+use crate::pages::layout::{FormErrors, bare, capitalize, field, page};
+use crate::pages::{Cookies, CsrfForm, CsrfToken, PageError, PageUser, check_csrf, cookie};
+
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn relationships(
+    s: &AppState,
+    user: &PageUser,
+    kind: &str,
+) -> Result<Vec<Relationship>, PageError> {
+    let f = RelationshipFilters {
+        relationship_type: Some(kind.into()),
+        state: Some("active".into()),
+    };
+    Ok(s.app
+        .list_relationships(
+            &user.principal,
+            &f,
+            &PageParams {
+                size: Some(500),
+                continuation_token: None,
+            },
+        )
+        .await?
+        .items)
+}
+
+fn relationship_table(items: &[Relationship], may_end: bool, empty: &str) -> Markup {
+    html! {
+        @if items.is_empty() { p.empty { (empty) } } @else {
+            table {
+                thead { tr { th { "Partner" } th { "Country/region" } th { "Membership ID" } th { "Since" } th { span.skip { "Actions" } } } }
+                tbody { @for r in items { tr {
+                    td { (r.partner.name) } td { (r.partner.country) } td { (r.partner.membership_id.clone().unwrap_or_default()) } td { (r.created_at) }
+                    td { @if may_end { a href=(format!("/partners/relationships/{}/terminate", r.id)) { "End relationship" } } }
+                } } }
+            }
+        }
+    }
+}
+
+fn invite_form(csrf: &str, m: &crate::pages::enroll::Values, errors: &FormErrors) -> Markup {
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    html! {
+        div.card {
+            h2 { "Invite a reseller" }
+            p.hint { "We mail a personal link that works once and expires in 14 days. The reseller's global admin signs in and authorises you." }
+            @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
+            form method="post" action="/partners/resellers" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                (field("email", "Reseller's e-mail", "email", &get("email"), "off", None, errors.for_field("/email")))
+                (field("reseller_name", "Reseller name (optional)", "text", &get("reseller_name"), "off", None, errors.for_field("/resellerName")))
+                label for="message" { "Message (optional)" }
+                textarea #message name="message" rows="3" { (get("message")) }
+                @if let Some(e) = errors.for_field("/message") { p.field-error { (e) } }
+                button type="submit" { "Send invitation" }
+            }
+        }
+    }
+}
+
+async fn resellers_body(
+    s: &AppState,
+    user: &PageUser,
+    csrf: &str,
+    m: &crate::pages::enroll::Values,
+    errors: &FormErrors,
+    notice: Option<&str>,
+) -> Result<Markup, PageError> {
+    user.principal.require(Action::ManageResellerInvitations)?;
+    let resellers = relationships(s, user, AS_PROVIDER).await?;
+    let pending = s
+        .app
+        .list_invitations(
+            &user.principal,
+            Some("pending".into()),
+            None,
+            &PageParams {
+                size: Some(100),
+                continuation_token: None,
+            },
+        )
+        .await?;
+    let may_end = user.principal.may(Action::EndPartnerRelationship);
+    Ok(html! {
+        @if let Some(n) = notice { div.alert.success role="status" { (n) } }
+        (relationship_table(&resellers, may_end, "No indirect resellers yet. Invite the first one below."))
+        (invite_form(csrf, m, errors))
+        h2 { "Pending invitations" }
+        @if pending.items.is_empty() { p.empty { "No invitation waits for an answer." } } @else {
+            table {
+                thead { tr { th { "E-mail" } th { "Reseller" } th { "Sent" } th { "Expires" } th { span.skip { "Actions" } } } }
+                tbody { @for i in &pending.items { tr {
+                    td { (i.email) } td { (i.reseller_name.clone().unwrap_or_default()) } td { (i.created_at) } td { (i.expires_at) }
+                    td { form.inline method="post" action=(format!("/partners/invitations/{}/revoke", i.id)) { input type="hidden" name="csrf" value=(csrf); button.link type="submit" { "Revoke" } } }
+                } } }
+            }
+        }
+    })
+}
+
+pub async fn resellers_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<DoneQuery>,
+) -> Result<Markup, PageError> {
+    let notice = match q.done.as_deref() {
+        Some("invited") => Some("The invitation was sent."),
+        Some("revoked") => Some("The invitation was revoked; its link no longer works."),
+        Some("ended") => Some("The relationship ended. Existing subscriptions continue."),
+        _ => None,
+    };
+    let body = resellers_body(
+        &s,
+        &user,
+        &csrf,
+        &Default::default(),
+        &FormErrors::default(),
+        notice,
+    )
+    .await?;
+    Ok(page("Indirect resellers", &user, &csrf, body))
+}
+
+pub async fn invite(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let input = InvitationInput {
+        email: get("email"),
+        reseller_name: Some(get("reseller_name")),
+        message: Some(get("message")),
+    };
+    match s
+        .app
+        .create_invitation(&user.principal, &ctx, Ok(input))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/partners/resellers?done=invited").into_response()),
+        Err(e) if e.status == 422 => {
+            let b = resellers_body(&s, &user, &csrf.0, &m, &FormErrors::from_app(&e), None).await?;
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                page("Indirect resellers", &user, &csrf.0, b),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn revoke(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&csrf, &f.csrf)?;
+    s.app.revoke_invitation(&user.principal, &ctx, &id).await?;
+    Ok(Redirect::to("/partners/resellers?done=revoked").into_response())
+}
+
+pub async fn providers_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<DoneQuery>,
+) -> Result<Markup, PageError> {
+    user.principal.require(Action::ReadRelationships)?;
+    let providers = relationships(&s, &user, AS_RESELLER).await?;
+    let body = html! {
+        @if q.done.as_deref() == Some("ended") { div.alert.success role="status" { "The relationship ended. Existing subscriptions continue." } }
+        p { "Indirect providers buy from the vendor and support you with billing, credit, training and support. A provider invites you; you authorise it from the link in its mail. " a href="/directory" { "Find providers in the directory." } }
+        (relationship_table(&providers, user.principal.may(Action::EndPartnerRelationship), "You work with no indirect provider yet."))
+    };
+    Ok(page("Indirect providers", &user, &csrf, body))
+}
+
+pub async fn terminate_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let r = s.app.get_relationship(&user.principal, &id).await?;
+    user.principal.require(Action::EndPartnerRelationship)?;
+    let body = html! {
+        div.card {
+            p { "End the relationship with " strong { (r.partner.name) } "?" }
+            p { @if r.relationship_type == AS_PROVIDER { "You can no longer order for this reseller's customers, and its credit limit is removed." } @else { "This provider can no longer order for your customers, and you can no longer order through it." }
+                " Existing subscriptions continue unchanged. Both sides are told by mail." }
+            form method="post" action=(format!("/partners/relationships/{}/terminate", r.id)) {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="reason" { "Reason (optional)" }
+                textarea #reason name="reason" rows="2" {}
+                button.danger type="submit" { "End relationship" }
+                " "
+                a.button.secondary href=(if r.relationship_type == AS_PROVIDER { "/partners/resellers" } else { "/partners/providers" }) { "Cancel" }
+            }
+        }
+    };
+    Ok(page("End relationship", &user, &csrf, body))
+}
+
+pub async fn terminate(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let reason = m.get("reason").filter(|r| !r.trim().is_empty()).cloned();
+    let r = s
+        .app
+        .terminate_relationship(&user.principal, &ctx, &id, reason)
+        .await?;
+    let back = if r.relationship_type == AS_PROVIDER {
+        "/partners/resellers?done=ended"
+    } else {
+        "/partners/providers?done=ended"
+    };
+    Ok(Redirect::to(back).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The link in the invitation mail: who invites, what authorising grants (stated
+/// before the box), the box, Authorize indirect provider, Decline.
+pub async fn landing(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    CsrfToken(csrf): CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, PageError> {
+    let token = q.token.unwrap_or_default();
+    let resolved = match s.app.resolve_invitation(&ctx, Ok(token.clone())).await {
+        Ok(r) => r,
+        Err(e) if matches!(e.status, 404 | 409 | 410 | 422 | 429) => {
+            let status =
+                axum::http::StatusCode::from_u16(e.status).unwrap_or(axum::http::StatusCode::GONE);
+            return Ok((
+                status,
+                bare(
+                    "This invitation cannot be used",
+                    html! { div.alert.error role="alert" { (capitalize(&e.detail)) "." } },
+                ),
+            )
+                .into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let signed_in = cookie(&headers, Cookies::new(&s).session_name()).is_some();
+    let here: String =
+        form_urlencoded::byte_serialize(format!("/invitations/reseller?token={token}").as_bytes())
+            .collect();
+    Ok(bare(
+        "Authorize an indirect provider",
+        html! {
+            p { strong { (resolved.provider_name) } " (" (resolved.provider_country) ") invites you to work with them as your indirect provider"
+                @if !resolved.product_families.is_empty() { " for " (resolved.product_families.join(", ")) } "." }
+            div.card {
+                h2 { "What authorizing means" }
+                ul {
+                    li { "The provider may submit orders and add subscriptions for your customers." }
+                    li { "The provider gets admin access to your tenant." }
+                }
+                p { "Either side can end the relationship later. The invitation was sent to " (resolved.invited_email) " and expires " (resolved.expires_at) "." }
+            }
+            @if signed_in {
+                form method="post" action="/invitations/reseller" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="token" value=(token);
+                    div { label { input type="checkbox" name="consent" value="yes" required; " I authorize " (resolved.provider_name) " as indirect provider, as described above." } }
+                    button type="submit" name="decision" value="accept" { "Authorize indirect provider" }
+                    " "
+                    button.secondary type="submit" name="decision" value="decline" formnovalidate { "Decline" }
+                }
+            } @else {
+                p { "Sign in as a global admin of your organisation to answer." }
+                a.button href=(format!("/signin?next={here}")) { "Sign in" }
+            }
+        },
+    )
+    .into_response())
+}
+
+pub async fn answer(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let token = m.get("token").cloned().unwrap_or_default();
+    let back = format!(
+        "/invitations/reseller?token={}",
+        form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+    );
+    let consent = m.get("consent").is_some_and(|v| v == "yes");
+    let result = if m.get("decision").map(String::as_str) == Some("decline") {
+        s.app
+            .decline_invitation(&user.principal, &ctx, Ok((token, None)))
+            .await
+            .map(|_| None)
+    } else {
+        s.app
+            .accept_invitation(&user.principal, &ctx, Ok((token, consent)))
+            .await
+            .map(Some)
+    };
+    match result {
+        Ok(Some(_)) => Ok(Redirect::to("/partners/providers").into_response()),
+        Ok(None) => Ok(bare("Invitation declined", html! { div.alert.success role="status" { "You declined the invitation; the provider was told." } }).into_response()),
+        Err(e) if matches!(e.status, 403 | 404 | 409 | 410 | 422) => {
+            let status = axum::http::StatusCode::from_u16(e.status).unwrap_or(axum::http::StatusCode::CONFLICT);
+            let detail = e.errors.first().map(|f| f.message.clone()).unwrap_or(e.detail.clone());
+            Ok((status, bare("The invitation was not answered", html! { div.alert.error role="alert" { (capitalize(&detail)) "." } p { a href=(back) { "Back to the invitation" } } })).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
