@@ -6,7 +6,7 @@ use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{long_text, name};
 use partnerd_domain::policy::Action;
 use partnerd_domain::time::Timestamp;
-use partnerd_domain::{EmailAddress, FieldError};
+use partnerd_domain::{Collect, EmailAddress, FieldError};
 use partnerd_store::relationships::{
     self, InvitationQuery, InvitationRow, RelationshipQuery, RelationshipRow,
 };
@@ -246,28 +246,13 @@ impl App {
     ) -> AppResult<ResellerInvitation> {
         p.require(Action::ManageResellerInvitations)?;
         let input = input?;
-        let mut errors = Vec::new();
-        let email = EmailAddress::parse("/email", &input.email)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let reseller_name = input
-            .reseller_name
-            .as_deref()
-            .filter(|n| !n.trim().is_empty())
-            .map(|n| name("/resellerName", n))
-            .transpose()
-            .map_err(|e| errors.push(e))
-            .ok()
+        let mut c = Collect::default();
+        let email = c.take(EmailAddress::parse("/email", &input.email));
+        let reseller_name = c.opt(input.reseller_name.as_deref(), |n| name("/resellerName", n));
+        let message = c
+            .opt(input.message.as_deref(), |m| long_text("/message", m, 2000))
             .flatten();
-        let message = input
-            .message
-            .as_deref()
-            .map(|m| long_text("/message", m, 2000))
-            .transpose()
-            .map_err(|e| errors.push(e))
-            .ok()
-            .flatten()
-            .flatten();
+        let errors = c.0;
         let (Some(email), true) = (email, errors.is_empty()) else {
             return Err(AppError::validation(errors));
         };

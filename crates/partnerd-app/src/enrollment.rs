@@ -9,7 +9,7 @@ use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program, Role, programs_from_stored, programs_to_stored};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::webmail::webmail_entry;
-use partnerd_domain::{EmailAddress, FieldError, Roles};
+use partnerd_domain::{Collect, EmailAddress, FieldError, Roles};
 use partnerd_store::enrollments::{self, EnrollmentQuery, EnrollmentRow};
 use partnerd_store::{Conn, organizations, registry, sessions, users};
 use serde::{Deserialize, Serialize};
@@ -843,65 +843,40 @@ impl App {
         l: LegalProfile,
         tenant_country: &str,
     ) -> AppResult<LegalProfile> {
-        let mut errors = Vec::new();
-        let mut ok = |r: Result<String, FieldError>| r.map_err(|e| errors.push(e)).ok();
-        let legal_name = ok(name("/legalName", &l.legal_name));
-        let line1 = ok(name("/address/line1", &l.address.line1));
-        let city = ok(name("/address/city", &l.address.city));
-        let postal = ok(short_text(
+        let mut c = Collect::default();
+        let legal_name = c.take(name("/legalName", &l.legal_name));
+        let line1 = c.take(name("/address/line1", &l.address.line1));
+        let city = c.take(name("/address/city", &l.address.city));
+        let postal = c.take(short_text(
             "/address/postalCode",
             &l.address.postal_code,
             20,
         ));
-        let addr_country = ok(country("/address/country", &l.address.country));
-        let phone = ok(short_text("/phone", &l.phone, 40));
-        let first = ok(name(
+        let addr_country = c.take(country("/address/country", &l.address.country));
+        let phone = c.take(short_text("/phone", &l.phone, 40));
+        let first = c.take(name(
             "/primaryContact/firstName",
             &l.primary_contact.first_name,
         ));
-        let last = ok(name(
+        let last = c.take(name(
             "/primaryContact/lastName",
             &l.primary_contact.last_name,
         ));
-        let line2 = l
-            .address
-            .line2
-            .as_deref()
-            .map(|v| long_text("/address/line2", v, 200))
-            .transpose()
-            .map_err(|e| errors.push(e))
-            .ok()
-            .flatten()
+        let line2 = c
+            .opt(l.address.line2.as_deref(), |v| {
+                long_text("/address/line2", v, 200)
+            })
             .flatten();
-        let region = l
-            .address
-            .region
-            .as_deref()
-            .map(|v| long_text("/address/region", v, 200))
-            .transpose()
-            .map_err(|e| errors.push(e))
-            .ok()
-            .flatten()
+        let region = c
+            .opt(l.address.region.as_deref(), |v| {
+                long_text("/address/region", v, 200)
+            })
             .flatten();
-        let web = l
-            .website
-            .as_deref()
-            .filter(|w| !w.trim().is_empty())
-            .map(|w| website("/website", w))
-            .transpose()
-            .map_err(|e| errors.push(e))
-            .ok()
-            .flatten();
-        let contact_phone = l
-            .primary_contact
-            .phone
-            .as_deref()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| short_text("/primaryContact/phone", v, 40))
-            .transpose()
-            .map_err(|e| errors.push(e))
-            .ok()
-            .flatten();
+        let web = c.opt(l.website.as_deref(), |w| website("/website", w));
+        let contact_phone = c.opt(l.primary_contact.phone.as_deref(), |v| {
+            short_text("/primaryContact/phone", v, 40)
+        });
+        let errors = &mut c.0;
         let email = match EmailAddress::parse("/primaryContact/email", &l.primary_contact.email) {
             Ok(email) => {
                 let domain = email.domain().to_lowercase();
@@ -963,7 +938,7 @@ impl App {
             errors.is_empty(),
         )
         else {
-            return Err(AppError::validation(errors));
+            return Err(AppError::validation(std::mem::take(errors)));
         };
         Ok(LegalProfile {
             legal_name,
@@ -1682,31 +1657,14 @@ impl App {
 }
 
 pub(crate) fn validate_support(s: SupportProfile) -> AppResult<SupportProfile> {
-    let mut errors = Vec::new();
-    let email = EmailAddress::parse("/email", &s.email)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let phone = short_text("/phone", &s.phone, 40)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let web = s
-        .website
-        .as_deref()
-        .filter(|w| !w.trim().is_empty())
-        .map(|w| website("/website", w))
-        .transpose()
-        .map_err(|e| errors.push(e))
-        .ok()
+    let mut c = Collect::default();
+    let email = c.take(EmailAddress::parse("/email", &s.email));
+    let phone = c.take(short_text("/phone", &s.phone, 40));
+    let web = c.opt(s.website.as_deref(), |w| website("/website", w));
+    let hours = c
+        .opt(s.hours.as_deref(), |h| long_text("/hours", h, 200))
         .flatten();
-    let hours = s
-        .hours
-        .as_deref()
-        .map(|h| long_text("/hours", h, 200))
-        .transpose()
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten()
-        .flatten();
+    let errors = c.0;
     match (email, phone, errors.is_empty()) {
         (Some(email), Some(phone), true) => Ok(SupportProfile {
             email: email.as_str().to_owned(),

@@ -39,3 +39,29 @@ impl FieldError {
         Self::new(pointer, "validation_failed", message)
     }
 }
+
+/// Collects field errors while a request's members are validated one by one, so a
+/// single answer names every problem.
+#[derive(Debug, Default)]
+pub struct Collect(pub Vec<FieldError>);
+
+impl Collect {
+    /// The value, or None with its error kept.
+    pub fn take<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        r.map_err(|e| self.0.push(e)).ok()
+    }
+
+    /// An optional member: absent or blank is None; otherwise validated by `f`.
+    pub fn opt<T>(
+        &mut self,
+        v: Option<&str>,
+        f: impl FnOnce(&str) -> Result<T, FieldError>,
+    ) -> Option<T> {
+        v.filter(|s| !s.trim().is_empty())
+            .and_then(|s| self.take(f(s)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
