@@ -722,12 +722,12 @@ impl App {
         p: &Principal,
         ctx: &Ctx,
         id: &str,
-        reason: Option<String>,
+        reason: AppResult<Option<String>>,
     ) -> AppResult<Relationship> {
         let mut tx = self.db().begin().await?;
         let mut r = self.visible_relationship(&mut tx, p, id).await?;
         p.require(Action::EndPartnerRelationship)?;
-        let reason = reason
+        let reason = reason?
             .map(|x| long_text("/reason", &x, 2000))
             .transpose()?
             .flatten();

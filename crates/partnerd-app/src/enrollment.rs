@@ -616,13 +616,14 @@ impl App {
         p: &Principal,
         ctx: &Ctx,
         id: &str,
-        username: &str,
-        pw: &str,
+        input: AppResult<(String, String)>,
     ) -> AppResult<MembershipSignIn> {
         let e = {
             let mut conn = self.db().conn().await?;
             self.own_enrollment_for_change(&mut conn, p, id).await?
         };
+        let (username, pw) = input?;
+        let (username, pw) = (username.as_str(), pw.as_str());
         if !EDITABLE.contains(&e.status.as_str()) {
             return Err(invalid_state(
                 &e.status,
@@ -740,11 +741,12 @@ impl App {
         p: &Principal,
         ctx: &Ctx,
         id: &str,
-        token: &str,
-        membership_id: &str,
+        input: AppResult<(String, String)>,
     ) -> AppResult<Enrollment> {
         let mut tx = self.db().begin().await?;
         let mut e = self.own_enrollment_for_change(&mut tx, p, id).await?;
+        let (token, membership_id) = input?;
+        let (token, membership_id) = (token.as_str(), membership_id.as_str());
         if !EDITABLE.contains(&e.status.as_str()) {
             return Err(invalid_state(
                 &e.status,
@@ -1535,13 +1537,14 @@ impl App {
         p: &Principal,
         ctx: &Ctx,
         id: &str,
-        note: Option<String>,
+        note: AppResult<Option<String>>,
     ) -> AppResult<Enrollment> {
         p.require(Action::ReviewEnrollments)?;
         let mut tx = self.db().begin().await?;
         let mut e = enrollments::get(&mut tx, id)
             .await?
             .ok_or_else(AppError::not_found)?;
+        let note = note?;
         if e.status != "pendingReview" {
             return Err(invalid_state(
                 &e.status,

@@ -389,14 +389,21 @@ async fn enrollments(
     let alex = app.authenticate(&token).await?;
     let id = started.enrollment.id.clone();
     let signin = app
-        .membership_sign_in(&alex, ctx, &id, REGISTRY_USER, &registry_password)
+        .membership_sign_in(
+            &alex,
+            ctx,
+            &id,
+            Ok((REGISTRY_USER.to_owned(), registry_password.clone())),
+        )
         .await?;
     app.link_membership(
         &alex,
         ctx,
         &id,
-        &signin.membership_session_token,
-        "70000001",
+        Ok((
+            signin.membership_session_token.clone(),
+            "70000001".to_owned(),
+        )),
     )
     .await?;
     app.put_legal_profile(

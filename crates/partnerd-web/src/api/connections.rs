@@ -265,13 +265,9 @@ pub async fn terminate(
     Path(id): Path<String>,
     body: ApiBody<TerminateRequest>,
 ) -> ApiResult<Response> {
-    let reason = match body.parse() {
-        Ok(b) => b.reason,
-        Err(e) => {
-            s.app.get_relationship(&p, &id).await?;
-            return Err(e.into());
-        }
-    };
-    let r = s.app.terminate_relationship(&p, &ctx, &id, reason).await?;
+    let r = s
+        .app
+        .terminate_relationship(&p, &ctx, &id, body.parse().map(|b| b.reason))
+        .await?;
     Ok(ok_with_etag(&r.etag.clone(), r))
 }

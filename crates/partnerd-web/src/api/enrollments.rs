@@ -204,20 +204,8 @@ pub async fn membership_signin(
     Path(id): Path<String>,
     body: ApiBody<RegistrySignInRequest>,
 ) -> ApiResult<Response> {
-    let b = match body.parse() {
-        Ok(b) => b,
-        Err(e) => {
-            // Visibility and permission come first.
-            s.app.get_enrollment(&p, &id).await?;
-            return Err(e.into());
-        }
-    };
-    Ok(Json(
-        s.app
-            .membership_sign_in(&p, &ctx, &id, &b.username, &b.password)
-            .await?,
-    )
-    .into_response())
+    let input = body.parse().map(|b| (b.username, b.password));
+    Ok(Json(s.app.membership_sign_in(&p, &ctx, &id, input).await?).into_response())
 }
 
 /// The membership to link.
@@ -241,17 +229,10 @@ pub async fn link_membership(
     Path(id): Path<String>,
     body: ApiBody<LinkMembershipRequest>,
 ) -> ApiResult<Response> {
-    let b = match body.parse() {
-        Ok(b) => b,
-        Err(e) => {
-            s.app.get_enrollment(&p, &id).await?;
-            return Err(e.into());
-        }
-    };
-    let e = s
-        .app
-        .link_membership(&p, &ctx, &id, &b.membership_session_token, &b.membership_id)
-        .await?;
+    let input = body
+        .parse()
+        .map(|b| (b.membership_session_token, b.membership_id));
+    let e = s.app.link_membership(&p, &ctx, &id, input).await?;
     Ok(ok_with_etag(&e.etag.clone(), e))
 }
 
@@ -460,14 +441,10 @@ pub async fn approve(
     Path(id): Path<String>,
     body: ApiBody<ApproveRequest>,
 ) -> ApiResult<Response> {
-    let note = match body.parse() {
-        Ok(b) => b.note,
-        Err(e) => {
-            s.app.get_enrollment(&p, &id).await?;
-            return Err(e.into());
-        }
-    };
-    let e = s.app.approve_enrollment(&p, &ctx, &id, note).await?;
+    let e = s
+        .app
+        .approve_enrollment(&p, &ctx, &id, body.parse().map(|b| b.note))
+        .await?;
     Ok(ok_with_etag(&e.etag.clone(), e))
 }
 

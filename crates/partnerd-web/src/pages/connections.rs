@@ -244,7 +244,7 @@ pub async fn terminate(
     let reason = m.get("reason").filter(|r| !r.trim().is_empty()).cloned();
     let r = s
         .app
-        .terminate_relationship(&user.principal, &ctx, &id, reason)
+        .terminate_relationship(&user.principal, &ctx, &id, Ok(reason))
         .await?;
     let back = if r.relationship_type == AS_PROVIDER {
         "/partners/resellers?done=ended"

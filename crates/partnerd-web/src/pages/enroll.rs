@@ -326,8 +326,7 @@ pub async fn membership_signin(
             &user.principal,
             &ctx,
             &e.id,
-            &get(&m, "username"),
-            &get(&m, "password"),
+            Ok((get(&m, "username"), get(&m, "password"))),
         )
         .await
     {
@@ -392,8 +391,7 @@ pub async fn membership_link(
             &user.principal,
             &ctx,
             &e.id,
-            &get(&m, "token"),
-            &get(&m, "membership_id"),
+            Ok((get(&m, "token"), get(&m, "membership_id"))),
         )
         .await
     {
@@ -981,7 +979,7 @@ pub async fn approve(
     let m = form_map(&body);
     check_csrf(&csrf, &get(&m, "csrf"))?;
     s.app
-        .approve_enrollment(&user.principal, &ctx, &id, opt(&m, "note"))
+        .approve_enrollment(&user.principal, &ctx, &id, Ok(opt(&m, "note")))
         .await?;
     Ok(Redirect::to(&format!("/operator/enrollments/{id}")).into_response())
 }
