@@ -76,7 +76,7 @@ impl App {
             }
         }
         let temporary = generate_temporary();
-        let hash = self.hasher().hash(&temporary).await?;
+        let hash = crate::crypto::temporary_password_hash(&temporary);
         let org = self.organization_row(NewTenant {
             kind: OrgKind::Operator,
             name: org_name.clone(),
@@ -131,7 +131,7 @@ impl App {
             CliError::Invalid(format!("--email: no user has the e-mail address {email}"))
         })?;
         let temporary = generate_temporary();
-        let hash = self.hasher().hash(&temporary).await?;
+        let hash = crate::crypto::temporary_password_hash(&temporary);
         let now = self.now();
         let mut tx = self.db().begin().await?;
         users::set_password(&mut tx, &user.id, &hash, true, now.millis()).await?;

@@ -135,11 +135,11 @@ fn token_error(status: &str) -> AppError {
 }
 
 /// A notice mailed to an organisation.
-struct Notice<'a> {
-    template: &'a str,
-    subject: &'a str,
-    text: String,
-    link: String,
+pub(crate) struct Notice<'a> {
+    pub template: &'a str,
+    pub subject: &'a str,
+    pub text: String,
+    pub link: String,
 }
 
 impl App {
@@ -202,7 +202,7 @@ impl App {
     }
 
     /// Mail to an organisation: its global admins, plus `also` (the user who started the flow).
-    async fn mail_organization(
+    pub(crate) async fn mail_organization(
         &self,
         conn: &mut Conn,
         org_id: &str,

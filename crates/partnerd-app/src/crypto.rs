@@ -25,6 +25,33 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A link token derived from a platform key and what it opens (`purpose`), so the
+/// link can be shown again without storing it: only its [`token_hash`] is stored.
+pub fn derived_token(key: &[u8], purpose: &str) -> AppResult<String> {
+    use hmac::{Hmac, KeyInit, Mac};
+    // HMAC takes keys of any length; the error branch cannot happen.
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).map_err(|_| AppError::internal())?;
+    mac.update(purpose.as_bytes());
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+/// A fresh 32-byte platform key, hex encoded.
+pub fn new_platform_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Hash of a generated temporary password. Those carry ≥ 120 bits of randomness, so
+/// a fast hash protects them as well as a slow one (the same reasoning as for
+/// tokens); the person's own password, chosen at first sign-in, gets argon2id.
+pub fn temporary_password_hash(password: &str) -> String {
+    format!("{TEMPORARY_PREFIX}{}", token_hash(password))
+}
+
+const TEMPORARY_PREFIX: &str = "sha256-temporary$";
+
 /// A short strong ETag from an id and a version counter.
 pub fn etag(id: &str, version: i64) -> String {
     hex::encode(&Sha256::digest(format!("{id}:{version}").as_bytes())[..10])
@@ -73,6 +100,16 @@ impl PasswordHasherPool {
         let password = password.to_owned();
         let hash = hash.map(str::to_owned);
         tokio::task::spawn_blocking(move || {
+            if let Some(expected) = hash
+                .as_deref()
+                .and_then(|h| h.strip_prefix(TEMPORARY_PREFIX))
+            {
+                let matches = token_hash(&password) == expected;
+                // The same work as a real verification, so the answer takes as long.
+                let _ = PasswordHash::new(dummy_hash())
+                    .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed));
+                return matches;
+            }
             let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
             let Ok(parsed) = PasswordHash::new(&hash) else {
                 return false;

@@ -13,6 +13,8 @@ pub mod catalog;
 pub mod clock;
 pub mod connections;
 pub mod crypto;
+pub mod customer_users;
+pub mod customers;
 pub mod enrollment;
 pub mod error;
 pub mod idempotency;
@@ -169,6 +171,8 @@ struct Inner {
     limits: ratelimit::RateLimits,
     mailer: mail::Mailer,
     metrics: Metrics,
+    /// The key customer-request links are derived from (read once from the database).
+    link_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 /// The application: cheap to clone, shared by every request and worker.
@@ -194,6 +198,7 @@ impl App {
             limits,
             mailer,
             metrics: Metrics::new(),
+            link_key: tokio::sync::OnceCell::new(),
         })))
     }
 
@@ -227,6 +232,27 @@ impl App {
 
     pub(crate) fn mailer(&self) -> &mail::Mailer {
         &self.0.mailer
+    }
+
+    /// The platform key that request links are derived from; made on first use and
+    /// shared by every replica through the database.
+    pub(crate) async fn link_key(&self) -> AppResult<&[u8]> {
+        let key = self
+            .0
+            .link_key
+            .get_or_try_init(|| async {
+                let mut conn = self.db().conn().await?;
+                let hex_key = partnerd_store::customers::platform_secret(
+                    &mut conn,
+                    "customer_request_links",
+                    crypto::new_platform_key,
+                    self.now().millis(),
+                )
+                .await?;
+                Ok::<_, AppError>(hex_key.into_bytes())
+            })
+            .await?;
+        Ok(key)
     }
 
     /// Readiness: the database answers and every migration is applied.

@@ -146,7 +146,7 @@ impl App {
             return Err(AppError::validation(errors));
         };
         let temporary = generate_temporary();
-        let hash = self.hasher().hash(&temporary).await?;
+        let hash = crate::crypto::temporary_password_hash(&temporary);
         let org = self.organization_row(NewTenant {
             kind: OrgKind::Partner,
             name: org_name,

@@ -1,11 +1,11 @@
 //! Users of the caller's own organisation (API.md §6) and the permission explainer.
 
-use partnerd_domain::ids::UserId;
 use partnerd_domain::names::name;
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::policy::{self, Action, Actor as PolicyActor, Check};
+use partnerd_domain::roles::OrgKind;
 use partnerd_domain::roles::Role;
-use partnerd_domain::{EmailAddress, FieldError, Roles};
+use partnerd_domain::{Collect, EmailAddress, FieldError, Roles};
 use partnerd_store::users::{self, UserQuery, UserRow};
 use partnerd_store::{Conn, organizations, sessions};
 use serde::Serialize;
@@ -15,6 +15,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::crypto::etag;
 use crate::error::check_if_match;
 use crate::paging::{self, Page, PageParams};
+use crate::tenancy::NewPerson;
 use crate::views::User;
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
@@ -96,10 +97,101 @@ fn has_global_admin(roles: &[String]) -> bool {
 impl App {
     /// Loads a user of the caller's organisation, or 404.
     async fn own_user(&self, conn: &mut Conn, p: &Principal, id: &str) -> AppResult<UserRow> {
+        self.org_user(conn, &p.organization.id, id).await
+    }
+
+    /// Loads a user of organisation `org`, or 404.
+    pub(crate) async fn org_user(
+        &self,
+        conn: &mut Conn,
+        org: &str,
+        id: &str,
+    ) -> AppResult<UserRow> {
         users::get(conn, id)
             .await?
-            .filter(|u| u.organization_id == p.organization.id)
+            .filter(|u| u.organization_id == org)
             .ok_or_else(AppError::not_found)
+    }
+
+    /// A validated new user of `org` (of `kind`) with a fresh temporary password.
+    pub(crate) fn new_user_row(
+        &self,
+        org: &str,
+        kind: OrgKind,
+        input: &NewUserInput,
+    ) -> AppResult<(UserRow, String)> {
+        let mut c = Collect::default();
+        let email = c.take(EmailAddress::parse("/email", &input.email));
+        let first = c.take(name("/firstName", &input.first_name));
+        let last = c.take(name("/lastName", &input.last_name));
+        let roles = c.take(Roles::parse("/roles", &input.roles, kind));
+        let (Some(email), Some(first_name), Some(last_name), Some(roles)) =
+            (email, first, last, roles)
+        else {
+            return Err(AppError::validation(c.0));
+        };
+        let temporary = generate_temporary();
+        let row = self.user_row(
+            org,
+            NewPerson {
+                email,
+                first_name,
+                last_name,
+                roles,
+                password_hash: crate::crypto::temporary_password_hash(&temporary),
+                must_change_password: true,
+            },
+        );
+        Ok((row, temporary))
+    }
+
+    /// Inserts a new user; a taken address is 409 `email_in_use`.
+    pub(crate) async fn insert_user(&self, conn: &mut Conn, row: &UserRow) -> AppResult<()> {
+        match users::insert(conn, row).await {
+            Err(e) if e.is_unique("users_email_norm_key") => Err(AppError::conflict(
+                "email_in_use",
+                format!("{} is already a user of partnerd", row.email),
+            )),
+            other => Ok(other?),
+        }
+    }
+
+    /// `before` with the changes applied and validated (roles for `kind`).
+    pub(crate) fn changed_user(
+        before: &UserRow,
+        kind: OrgKind,
+        input: &UserChanges,
+    ) -> AppResult<UserRow> {
+        let mut after = before.clone();
+        let mut c = Collect::default();
+        if let Some(v) = input
+            .first_name
+            .as_deref()
+            .and_then(|f| c.take(name("/firstName", f)))
+        {
+            after.first_name = v;
+        }
+        if let Some(v) = input
+            .last_name
+            .as_deref()
+            .and_then(|l| c.take(name("/lastName", l)))
+        {
+            after.last_name = v;
+        }
+        if let Some(v) = input
+            .roles
+            .as_deref()
+            .and_then(|r| c.take(Roles::parse("/roles", r, kind)))
+        {
+            after.roles = v.to_stored();
+        }
+        if let Some(d) = input.disabled {
+            after.disabled = d;
+        }
+        if !c.is_empty() {
+            return Err(AppError::validation(c.0));
+        }
+        Ok(after)
     }
 
     /// `GET /v1/users`.
@@ -157,53 +249,11 @@ impl App {
         if has_global_admin(&input.roles) {
             p.require(Action::ManageGlobalAdmins)?;
         }
-        let mut errors = Vec::new();
-        let email = EmailAddress::parse("/email", &input.email)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let first = name("/firstName", &input.first_name)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let last = name("/lastName", &input.last_name)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let roles = Roles::parse("/roles", &input.roles, p.organization.kind)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let (Some(email), Some(first), Some(last), Some(roles)) = (email, first, last, roles)
-        else {
-            return Err(AppError::validation(errors));
-        };
-        let temporary = generate_temporary();
-        let hash = self.hasher().hash(&temporary).await?;
-        let now = self.now().millis();
-        let row = UserRow {
-            id: UserId::generate().into_string(),
-            organization_id: p.organization.id.clone(),
-            email: email.as_str().to_owned(),
-            email_norm: email.normalized(),
-            first_name: first,
-            last_name: last,
-            roles: roles.to_stored(),
-            password_hash: hash,
-            must_change_password: true,
-            disabled: false,
-            last_sign_in_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let (row, temporary) =
+            self.new_user_row(&p.organization.id, p.organization.kind, &input)?;
         let view = User::from(&row);
         let mut tx = self.db().begin().await?;
-        match users::insert(&mut tx, &row).await {
-            Err(e) if e.is_unique("users_email_norm_key") => {
-                return Err(AppError::conflict(
-                    "email_in_use",
-                    format!("{} is already a user of partnerd", email),
-                ));
-            }
-            other => other?,
-        }
+        self.insert_user(&mut tx, &row).await?;
         audit::write(
             &mut tx,
             ctx,
@@ -225,10 +275,9 @@ impl App {
     }
 
     /// Refuses to leave the organisation without an enabled global admin.
-    async fn guard_last_global_admin(
+    pub(crate) async fn guard_last_global_admin(
         &self,
         conn: &mut Conn,
-        p: &Principal,
         before: &UserRow,
         after: Option<&UserRow>,
     ) -> AppResult<()> {
@@ -239,8 +288,8 @@ impl App {
         if !was || stays {
             return Ok(());
         }
-        organizations::lock(conn, self.db().backend(), &p.organization.id).await?;
-        let admins = users::active_global_admins(conn, &p.organization.id).await?;
+        organizations::lock(conn, self.db().backend(), &before.organization_id).await?;
+        let admins = users::active_global_admins(conn, &before.organization_id).await?;
         if admins.iter().all(|id| id == &before.id) {
             return Err(AppError::conflict(
                 "last_global_admin",
@@ -277,33 +326,8 @@ impl App {
             p.require(Action::ManageGlobalAdmins)?;
         }
         check_if_match(&etag(&before.id, before.version), if_match, false)?;
-        let mut after = before.clone();
-        let mut errors = Vec::new();
-        if let Some(f) = &input.first_name {
-            name("/firstName", f)
-                .map(|v| after.first_name = v)
-                .map_err(|e| errors.push(e))
-                .ok();
-        }
-        if let Some(l) = &input.last_name {
-            name("/lastName", l)
-                .map(|v| after.last_name = v)
-                .map_err(|e| errors.push(e))
-                .ok();
-        }
-        if let Some(r) = &input.roles {
-            Roles::parse("/roles", r, p.organization.kind)
-                .map(|v| after.roles = v.to_stored())
-                .map_err(|e| errors.push(e))
-                .ok();
-        }
-        if let Some(d) = input.disabled {
-            after.disabled = d;
-        }
-        if !errors.is_empty() {
-            return Err(AppError::validation(errors));
-        }
-        self.guard_last_global_admin(&mut tx, p, &before, Some(&after))
+        let mut after = Self::changed_user(&before, p.organization.kind, &input)?;
+        self.guard_last_global_admin(&mut tx, &before, Some(&after))
             .await?;
         let now = self.now();
         crate::error::written(users::update(&mut tx, &after, now.millis()).await?)?;
@@ -340,8 +364,7 @@ impl App {
         p.require(Action::ManageUsers)?;
         Self::guard_global_admin_target(p, &before)?;
         check_if_match(&etag(&before.id, before.version), if_match, false)?;
-        self.guard_last_global_admin(&mut tx, p, &before, None)
-            .await?;
+        self.guard_last_global_admin(&mut tx, &before, None).await?;
         users::delete(&mut tx, &before.id).await?;
         let entry = Entry::new(
             Actor::Principal(p),
@@ -370,7 +393,7 @@ impl App {
         p.require(Action::ManageUsers)?;
         Self::guard_global_admin_target(p, &target)?;
         let temporary = generate_temporary();
-        let hash = self.hasher().hash(&temporary).await?;
+        let hash = crate::crypto::temporary_password_hash(&temporary);
         let now = self.now();
         let mut tx = self.db().begin().await?;
         users::set_password(&mut tx, &target.id, &hash, true, now.millis()).await?;

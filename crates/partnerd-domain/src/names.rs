@@ -141,3 +141,44 @@ mod tests {
         assert!(domain_prefix("/d", "ab").is_err());
     }
 }
+
+/// An ISO 8601 duration in whole days (`P90D`, or weeks: `P12W`), 1..=`max_days`.
+pub fn duration_days(pointer: &str, raw: &str, max_days: i64) -> Result<i64, FieldError> {
+    let bad = || {
+        FieldError::invalid(
+            pointer,
+            format!(
+                "must be an ISO 8601 duration in days or weeks between P1D and P{max_days}D, e.g. P90D"
+            ),
+        )
+    };
+    let body = raw.trim().strip_prefix('P').ok_or_else(bad)?;
+    let (digits, unit) = body.split_at(body.len().saturating_sub(1));
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 6 {
+        return Err(bad());
+    }
+    let n: i64 = digits.parse().map_err(|_| bad())?;
+    let days = match unit {
+        "D" => n,
+        "W" => n * 7,
+        _ => return Err(bad()),
+    };
+    if !(1..=max_days).contains(&days) {
+        return Err(bad());
+    }
+    Ok(days)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::duration_days;
+
+    #[test]
+    fn days_and_weeks_within_the_limit() {
+        assert_eq!(duration_days("/d", "P730D", 730), Ok(730));
+        assert_eq!(duration_days("/d", "P2W", 730), Ok(14));
+        for bad in ["P731D", "P0D", "730", "PT5H", "P1Y", "P-1D", "PD", "P1.5D"] {
+            assert!(duration_days("/d", bad, 730).is_err(), "{bad}");
+        }
+    }
+}

@@ -113,8 +113,14 @@ actions! {
     ReadProviderAuthorization = "readProviderAuthorization",
     /// Accept or decline a reseller's relationship request (customers).
     AcceptCustomerRelationship = "acceptCustomerRelationship",
-    /// See and end the partners of the own (customer) organisation.
+    /// See the partners of the own (customer) organisation.
+    ReadPartnerRelationships = "readPartnerRelationships",
+    /// End a partner's relationship with the own (customer) organisation.
     ManagePartnerRelationships = "managePartnerRelationships",
+    /// See delegated admin relationships (partners: their own; customers: theirs).
+    ReadDelegatedAdmin = "readDelegatedAdmin",
+    /// Operator: import customers that partners already serve elsewhere.
+    ImportCustomers = "importCustomers",
     /// Operator: create organisations, authorise providers.
     ManageOrganizations = "manageOrganizations",
     /// Operator: read every organisation.
@@ -378,10 +384,28 @@ pub const RULES: &[Rule] = &[
         &[C, N],
     )),
     rule(
-        Action::ManagePartnerRelationships,
-        "see and end your partners' relationships",
+        Action::ReadPartnerRelationships,
+        "see your partners and what they may do for you",
         &[GA, UMA],
         &[C],
+    ),
+    rule(
+        Action::ManagePartnerRelationships,
+        "end a partner's relationship with your organisation",
+        &[GA],
+        &[C],
+    ),
+    rule(
+        Action::ReadDelegatedAdmin,
+        "see delegated admin relationships",
+        &[GA, AA, HA],
+        &[P, O, C],
+    ),
+    rule(
+        Action::ImportCustomers,
+        "import customers that partners already serve",
+        &[GA],
+        &[O],
     ),
     rule(
         Action::ManageOrganizations,

@@ -9,6 +9,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod customers;
 mod db;
 pub mod dialect;
 pub mod enrollments;

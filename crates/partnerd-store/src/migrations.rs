@@ -30,6 +30,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "partner_relationships",
         include_str!("../migrations/sqlite/0004_partner_relationships.sql"),
     ),
+    (
+        5,
+        "customers",
+        include_str!("../migrations/sqlite/0005_customers.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -53,6 +58,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "partner_relationships",
         include_str!("../migrations/postgres/0004_partner_relationships.sql"),
+    ),
+    (
+        5,
+        "customers",
+        include_str!("../migrations/postgres/0005_customers.sql"),
     ),
 ];
 

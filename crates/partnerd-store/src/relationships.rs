@@ -221,6 +221,21 @@ pub async fn get_relationship(conn: &mut Conn, id: &str) -> StoreResult<Option<R
     row.map(|r| RelationshipRow::read(&r)).transpose()
 }
 
+/// The active relationship between a provider and a reseller, if any.
+pub async fn active_between(
+    conn: &mut Conn,
+    provider_id: &str,
+    reseller_id: &str,
+) -> StoreResult<Option<RelationshipRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RELATIONSHIP_COLUMNS} FROM partner_relationships WHERE active_key = $1"
+    )))
+    .bind(format!("{provider_id}:{reseller_id}"))
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| RelationshipRow::read(&r)).transpose()
+}
+
 /// Ends an active relationship; false when it was not active at `version`.
 pub async fn terminate_relationship(
     conn: &mut Conn,

@@ -1,5 +1,5 @@
 //! The command line (API.md §4.1): `serve`, `migrate`, `bootstrap`,
-//! `user reset-password`, `mail test` and `demo`.
+//! `user reset-password`, `customers import`, `mail test` and `demo`.
 
 use std::io::Write;
 
@@ -55,6 +55,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Customer tools for operators.
+    Customers {
+        #[command(subcommand)]
+        command: CustomersCommand,
+    },
     /// Mail tools.
     Mail {
         #[command(subcommand)]
@@ -74,6 +79,26 @@ pub enum UserCommand {
     ResetPassword {
         #[arg(long)]
         email: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomersCommand {
+    /// Import customers that partners already serve elsewhere from a CSV file with a
+    /// header row (columns: source, externalId, companyName, domainPrefix, country,
+    /// resellerOrganizationId, indirectProviderId, delegatedAdmin, adminEmail,
+    /// adminFirstName, adminLastName). Rows imported before are skipped; a refused
+    /// row changes nothing. Exit 0 when no row was refused, 1 otherwise.
+    Import {
+        /// The CSV file.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Source for rows without a `source` column value.
+        #[arg(long)]
+        source: Option<String>,
+        /// One JSON object per row and a summary object, instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -126,6 +151,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Mail {
             command: MailCommand::Test { to },
         } => mail_test(config, &to).await,
+        Command::Customers {
+            command: CustomersCommand::Import { file, source, json },
+        } => import_customers(config, &file, source.as_deref(), json).await,
         Command::Demo { data_dir } => crate::demo::run(config, &data_dir).await,
     }
 }
@@ -253,6 +281,29 @@ async fn reset_password(config: Config, email: &str, json: bool) -> i32 {
         Err(e) => {
             eprintln!("partnerd: {e}");
             exit_for(&e)
+        }
+    }
+}
+
+async fn import_customers(
+    config: Config,
+    file: &std::path::Path,
+    source: Option<&str>,
+    json: bool,
+) -> i32 {
+    let app = match cli_app(&config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let mut out = std::io::stdout().lock();
+    let result = crate::import::run(&app, file, source, json, &mut out).await;
+    app.db().close().await;
+    match result {
+        Ok(summary) if summary.refused == 0 => 0,
+        Ok(_) => 1,
+        Err(e) => {
+            eprintln!("partnerd: {e}");
+            2
         }
     }
 }

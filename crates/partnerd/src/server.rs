@@ -85,6 +85,11 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
                 if let Err(e) = app.drain_outbox().await {
                     tracing::error!(error = %e, "outbox worker pass failed");
                 }
+                if ticks.is_multiple_of(60)
+                    && let Err(e) = app.run_delegation_jobs_once().await
+                {
+                    tracing::error!(error = %e, "delegated admin expiry pass failed");
+                }
                 ticks += 1;
                 if ticks.is_multiple_of(3600)
                     && let Err(e) = app.purge_idempotency().await

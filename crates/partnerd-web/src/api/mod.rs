@@ -3,6 +3,7 @@
 pub mod apikeys;
 pub mod auditrecords;
 pub mod connections;
+pub mod customers;
 pub mod enrollments;
 pub mod me;
 pub mod offers;
@@ -38,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(registry::router())
         .merge(profiles::router())
         .merge(connections::router())
+        .merge(customers::router())
         .merge(auditrecords::router())
 }
 

@@ -13,6 +13,7 @@ mod catalog;
 mod cli;
 mod connections;
 mod conventions;
+mod customers;
 mod enrollment;
 mod mail;
 mod ops;

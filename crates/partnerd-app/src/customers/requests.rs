@@ -1,0 +1,786 @@
+//! Customer relationship requests (API.md §8.1–8.2): a reseller asks a customer to
+//! accept it (optionally with its indirect provider, three-way, and optionally with
+//! delegated admin); the customer's global admin accepts all of it or nothing.
+
+use partnerd_domain::ids::random_suffix;
+use partnerd_domain::names::{duration_days, long_text};
+use partnerd_domain::policy::Action;
+use partnerd_domain::roles::OrgKind;
+use partnerd_domain::time::Timestamp;
+use partnerd_domain::{Collect, EmailAddress, FieldError};
+use partnerd_store::customers::{
+    self, CustomerRelationshipRow, DelegationRow, RequestQuery, RequestRow,
+};
+use partnerd_store::{Conn, organizations, relationships};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::delegation::DelegatedAdminRelationship;
+use super::{Customer, PartnerRelationship, ROLE_PROVIDER, ROLE_RESELLER, ts};
+use crate::audit::{self, Actor, Entry};
+use crate::connections::Notice;
+use crate::crypto::{derived_token, etag, token_hash};
+use crate::mail::{self, OutgoingMail};
+use crate::paging::{self, Page, PageParams};
+use crate::{App, AppError, AppResult, Ctx, Principal};
+
+const REQUEST_MS: i64 = 30 * Timestamp::DAY;
+/// Longest delegated admin a request may ask for (and the default).
+pub const MAX_DELEGATION_DAYS: i64 = 730;
+
+/// `POST /v1/customers/relationshiprequests`.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInput {
+    pub indirect_provider_id: Option<String>,
+    pub include_delegated_admin: Option<bool>,
+    pub delegated_admin_duration: Option<String>,
+    pub customer_id: Option<String>,
+    pub recipient_email: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The consent flags of an acceptance; each must be true for what the request asks.
+#[derive(Debug, Clone, Default)]
+pub struct AcceptConsent {
+    pub accept_reseller: Option<bool>,
+    pub accept_indirect_provider: Option<bool>,
+    pub grant_delegated_admin: Option<bool>,
+}
+
+/// A reseller's request to a customer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RelationshipRequest {
+    pub id: String,
+    pub reseller_organization_id: String,
+    pub indirect_provider_id: Option<String>,
+    pub include_delegated_admin: bool,
+    /// ISO 8601 (`P730D`); null without delegated admin.
+    pub delegated_admin_duration: Option<String>,
+    pub customer_id: Option<String>,
+    /// The personal, single-use link for the customer.
+    pub url: String,
+    pub email_subject: String,
+    /// A draft e-mail with the link; edit it freely but keep the link.
+    pub email_body: String,
+    /// `pending`, `accepted`, `declined`, `revoked`, `expired`.
+    pub status: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub expires_at: String,
+    pub accepted_by_customer_id: Option<String>,
+    pub etag: String,
+}
+
+/// What the request link shows before signing in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedRequest {
+    pub reseller_name: String,
+    pub reseller_country: String,
+    pub indirect_provider_name: Option<String>,
+    pub include_delegated_admin: bool,
+    pub delegated_admin_duration: Option<String>,
+    /// Set when the request is for an existing customer.
+    pub customer_id: Option<String>,
+    pub expires_at: String,
+    pub status: String,
+}
+
+/// The result of an acceptance.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptedRequest {
+    pub customer: Customer,
+    pub partner_relationships: Vec<PartnerRelationship>,
+    pub delegated_admin_relationship: Option<DelegatedAdminRelationship>,
+}
+
+fn token_error(status: &str) -> AppError {
+    match status {
+        "revoked" => AppError::new(
+            410,
+            "token_expired",
+            "Request withdrawn",
+            "the reseller withdrew this request",
+        ),
+        "expired" => AppError::new(
+            410,
+            "token_expired",
+            "Request expired",
+            "this request expired; ask the reseller for a new one",
+        ),
+        _ => AppError::conflict("token_used", format!("this request was {status} already")),
+    }
+}
+
+fn invalid_token() -> AppError {
+    AppError::new(
+        404,
+        "token_invalid",
+        "Unknown request",
+        "this request link is not valid",
+    )
+}
+
+/// Who the caller's organisation is to the request: only a customer or a tenant
+/// without a programme can accept or decline.
+fn customer_side(p: &Principal) -> AppResult<()> {
+    match p.organization.kind {
+        OrgKind::Customer | OrgKind::None => Ok(()),
+        other => Err(AppError::conflict(
+            "wrong_organization_kind",
+            format!(
+                "your organisation is a {} organisation; only a customer (or a new tenant) can accept a reseller relationship",
+                other.as_str()
+            ),
+        )),
+    }
+}
+
+/// The draft's wording, rebuilt from the request and the names on every read.
+struct Draft {
+    subject: String,
+    body: String,
+}
+
+impl App {
+    fn request_status(&self, r: &RequestRow) -> String {
+        if r.status == "pending" && r.expires_at <= self.now().millis() {
+            "expired".into()
+        } else {
+            r.status.clone()
+        }
+    }
+
+    async fn request_url(&self, r: &RequestRow) -> AppResult<(String, String)> {
+        let token = derived_token(
+            self.link_key().await?,
+            &format!("customer-request:{}", r.id),
+        )?;
+        let url = format!(
+            "{}/customer-invitations?token={token}",
+            self.config().public_url
+        );
+        Ok((token, url))
+    }
+
+    async fn draft(&self, conn: &mut Conn, r: &RequestRow, url: &str) -> AppResult<Draft> {
+        let reseller = organizations::get(conn, &r.reseller_organization_id)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        let provider = match &r.indirect_provider_id {
+            Some(id) => organizations::get(conn, id).await?.map(|o| o.name),
+            None => None,
+        };
+        let mut asks = format!(
+            "{} would like to work with you as your cloud reseller",
+            reseller.name
+        );
+        if let Some(pn) = &provider {
+            asks.push_str(&format!(
+                ", together with {pn}, their indirect provider, who would place orders for you through them"
+            ));
+        }
+        asks.push('.');
+        if r.include_delegated_admin {
+            asks.push_str(&format!(
+                " They also ask for delegated admin privileges for {} days, so that they can manage your users, \
+                 licenses and subscriptions on your behalf.",
+                r.delegated_admin_days.unwrap_or(MAX_DELEGATION_DAYS)
+            ));
+        }
+        let message = r
+            .message
+            .as_ref()
+            .map(|m| format!("{m}\n\n"))
+            .unwrap_or_default();
+        let body = format!(
+            "Hello,\n\n{asks}\n\n{message}To review and accept, a Global admin of your organisation opens this link \
+             (you can create your organisation's account there if you have none yet):\n\n{url}\n\nThe link is for \
+             you alone, works once and expires on {}.\n\nKind regards,\n{}\n",
+            Timestamp(r.expires_at)
+                .to_rfc3339()
+                .get(..10)
+                .unwrap_or_default(),
+            reseller.name
+        );
+        Ok(Draft {
+            subject: format!("{} would like to be your cloud reseller", reseller.name),
+            body,
+        })
+    }
+
+    async fn request_view(
+        &self,
+        conn: &mut Conn,
+        r: &RequestRow,
+    ) -> AppResult<RelationshipRequest> {
+        let (_, url) = self.request_url(r).await?;
+        let draft = self.draft(conn, r, &url).await?;
+        Ok(RelationshipRequest {
+            id: r.id.clone(),
+            reseller_organization_id: r.reseller_organization_id.clone(),
+            indirect_provider_id: r.indirect_provider_id.clone(),
+            include_delegated_admin: r.include_delegated_admin,
+            delegated_admin_duration: r.include_delegated_admin.then(|| {
+                format!(
+                    "P{}D",
+                    r.delegated_admin_days.unwrap_or(MAX_DELEGATION_DAYS)
+                )
+            }),
+            customer_id: r.customer_id.clone(),
+            url,
+            email_subject: draft.subject,
+            email_body: draft.body,
+            status: self.request_status(r),
+            created_at: ts(r.created_at),
+            created_by: r.created_by.clone(),
+            expires_at: ts(r.expires_at),
+            accepted_by_customer_id: r.accepted_by_customer_id.clone(),
+            etag: etag(&r.id, r.version),
+        })
+    }
+
+    /// `POST /v1/customers/relationshiprequests`.
+    pub async fn create_customer_request(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        input: AppResult<RequestInput>,
+    ) -> AppResult<RelationshipRequest> {
+        p.require(Action::RequestCustomerRelationship)?;
+        let input = input?;
+        let include_da = input.include_delegated_admin.unwrap_or(false);
+        if include_da {
+            p.require(Action::RequestDelegatedAdmin)?;
+        }
+        // Read (or make) the link key before the transaction takes the write lock.
+        self.link_key().await?;
+        let mut tx = self.db().begin().await?;
+        let me = p.organization.id.clone();
+        if let Some(provider) = &input.indirect_provider_id
+            && relationships::active_between(&mut tx, provider, &me)
+                .await?
+                .is_none()
+        {
+            return Err(AppError::forbidden(
+                "relationship_required",
+                "you have no active relationship with that indirect provider",
+            ));
+        }
+        if let Some(customer) = &input.customer_id
+            && customers::active_relationship(&mut tx, customer, &me)
+                .await?
+                .is_none_or(|r| r.role != ROLE_RESELLER)
+        {
+            return Err(AppError::forbidden(
+                "relationship_required",
+                "you are not the reseller of that customer; send a request without customerId to bring in a new customer",
+            ));
+        }
+        let mut c = Collect::default();
+        let days = match (&input.delegated_admin_duration, include_da) {
+            (Some(d), true) => c.take(duration_days(
+                "/delegatedAdminDuration",
+                d,
+                MAX_DELEGATION_DAYS,
+            )),
+            (Some(_), false) => {
+                c.0.push(FieldError::invalid(
+                    "/delegatedAdminDuration",
+                    "only with includeDelegatedAdmin: true",
+                ));
+                None
+            }
+            (None, true) => Some(MAX_DELEGATION_DAYS),
+            (None, false) => None,
+        };
+        let recipient = c.opt(input.recipient_email.as_deref(), |e| {
+            EmailAddress::parse("/recipientEmail", e)
+        });
+        let message = c
+            .opt(input.message.as_deref(), |m| {
+                long_text("/message", m, 10_000)
+            })
+            .flatten();
+        if !c.is_empty() {
+            return Err(AppError::validation(c.0));
+        }
+        if let Some(customer) = &input.customer_id {
+            let provider_new = match &input.indirect_provider_id {
+                Some(provider) => customers::active_relationship(&mut tx, customer, provider)
+                    .await?
+                    .is_none(),
+                None => false,
+            };
+            if !provider_new && !include_da {
+                return Err(AppError::conflict(
+                    "relationship_exists",
+                    "the customer already has everything this request would grant",
+                ));
+            }
+        }
+        let now = self.now().millis();
+        let mut row = RequestRow {
+            id: format!("crr_{}", random_suffix()),
+            reseller_organization_id: me.clone(),
+            indirect_provider_id: input.indirect_provider_id.clone(),
+            include_delegated_admin: include_da,
+            delegated_admin_days: days,
+            customer_id: input.customer_id.clone(),
+            recipient_email: recipient.as_ref().map(|e| e.as_str().to_owned()),
+            message,
+            status: "pending".into(),
+            token_hash: String::new(),
+            created_at: now,
+            created_by: p
+                .user
+                .as_ref()
+                .map(|u| u.id.clone())
+                .unwrap_or_else(|| p.key()),
+            expires_at: now + REQUEST_MS,
+            accepted_by_customer_id: None,
+            decided_at: None,
+            version: 1,
+        };
+        let (token, url) = self.request_url(&row).await?;
+        row.token_hash = token_hash(&token);
+        customers::insert_request(&mut tx, &row).await?;
+        let view = self.request_view(&mut tx, &row).await?;
+        if let Some(to) = &row.recipient_email {
+            let mail = OutgoingMail {
+                to: vec![to.clone()],
+                subject: view.email_subject.clone(),
+                text: view.email_body.clone(),
+                html: None,
+                template: "customer_relationship_request".into(),
+                link: Some(url),
+            };
+            mail::enqueue(&mut tx, &mail, self.now()).await?;
+        }
+        let mut entry = Entry::new(
+            Actor::Principal(p),
+            "relationshipRequest",
+            Some(row.id.clone()),
+            "createCustomerRelationshipRequest",
+        )
+        .after(serde_json::json!({
+            "indirectProviderId": row.indirect_provider_id,
+            "includeDelegatedAdmin": row.include_delegated_admin,
+            "delegatedAdminDuration": view.delegated_admin_duration,
+            "customerId": row.customer_id,
+            "recipientEmail": row.recipient_email,
+        }));
+        for org in [&row.indirect_provider_id, &row.customer_id]
+            .into_iter()
+            .flatten()
+        {
+            entry = entry.participant(org);
+        }
+        audit::write(&mut tx, ctx, self.now(), entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(view)
+    }
+
+    /// `GET /v1/customers/relationshiprequests`: the reseller's requests.
+    pub async fn list_customer_requests(
+        &self,
+        p: &Principal,
+        status: Option<String>,
+        page: &PageParams,
+    ) -> AppResult<Page<RelationshipRequest>> {
+        p.require(Action::RequestCustomerRelationship)?;
+        let now = self.now().millis();
+        let mut q = RequestQuery {
+            reseller_organization_id: p.organization.id.clone(),
+            ..Default::default()
+        };
+        match status.as_deref() {
+            None => {}
+            Some("pending") => {
+                q.status = Some("pending".into());
+                q.unexpired_at = Some(now);
+            }
+            Some("expired") => {
+                q.status = Some("pending".into());
+                q.expired_at = Some(now);
+            }
+            Some(s @ ("accepted" | "declined" | "revoked")) => q.status = Some(s.into()),
+            Some(_) => {
+                return Err(FieldError::invalid(
+                    "/query/status",
+                    "must be pending, accepted, declined, revoked or expired",
+                )
+                .into());
+            }
+        }
+        let start = paging::start(page, &format!("customer-requests{status:?}"), now)?;
+        let mut conn = self.db().conn().await?;
+        let rows = customers::list_requests(&mut conn, &q, &start.request).await?;
+        let page = start.finish(rows, now, |r| (r.created_at, r.id.clone()), |r| r);
+        let mut items = Vec::with_capacity(page.items.len());
+        for r in &page.items {
+            items.push(self.request_view(&mut conn, r).await?);
+        }
+        Ok(Page {
+            total_count: page.total_count,
+            items,
+            continuation_token: page.continuation_token,
+        })
+    }
+
+    /// `GET /v1/customers/relationshiprequests/{id}`: the reseller, or (read only)
+    /// the provider a three-way request names.
+    pub async fn get_customer_request(
+        &self,
+        p: &Principal,
+        id: &str,
+    ) -> AppResult<RelationshipRequest> {
+        let mut conn = self.db().conn().await?;
+        let r = customers::get_request(&mut conn, id)
+            .await?
+            .filter(|r| {
+                r.reseller_organization_id == p.organization.id
+                    || r.indirect_provider_id.as_deref() == Some(p.organization.id.as_str())
+            })
+            .ok_or_else(AppError::not_found)?;
+        if r.reseller_organization_id == p.organization.id {
+            p.require(Action::RequestCustomerRelationship)?;
+        } else {
+            p.require(Action::ReadCustomers)?;
+        }
+        self.request_view(&mut conn, &r).await
+    }
+
+    /// `DELETE /v1/customers/relationshiprequests/{id}`: the link answers 410 from now on.
+    pub async fn revoke_customer_request(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &str,
+    ) -> AppResult<()> {
+        let mut tx = self.db().begin().await?;
+        let r = customers::get_request(&mut tx, id)
+            .await?
+            .filter(|r| r.reseller_organization_id == p.organization.id)
+            .ok_or_else(AppError::not_found)?;
+        p.require(Action::RequestCustomerRelationship)?;
+        let status = self.request_status(&r);
+        if status != "pending"
+            || !customers::decide_request(&mut tx, &r, "revoked", None, self.now().millis()).await?
+        {
+            return Err(AppError::conflict(
+                "invalid_state",
+                format!("the request is {status}; only pending requests can be revoked"),
+            ));
+        }
+        let entry = Entry::new(
+            Actor::Principal(p),
+            "relationshipRequest",
+            Some(r.id.clone()),
+            "revokeCustomerRelationshipRequest",
+        );
+        audit::write(&mut tx, ctx, self.now(), entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(())
+    }
+
+    async fn pending_request(&self, conn: &mut Conn, token: &str) -> AppResult<RequestRow> {
+        let r = customers::request_by_token(conn, &token_hash(token))
+            .await?
+            .ok_or_else(invalid_token)?;
+        let status = self.request_status(&r);
+        if status != "pending" {
+            return Err(token_error(&status));
+        }
+        Ok(r)
+    }
+
+    /// `POST /v1/customers/relationshiprequests/resolve` (public; the token is the secret).
+    pub async fn resolve_customer_request(
+        &self,
+        ctx: &Ctx,
+        token: AppResult<String>,
+    ) -> AppResult<ResolvedRequest> {
+        self.limit_public(ctx)?;
+        let token = token?;
+        self.limit_target(&format!("token:{}", token_hash(&token)))?;
+        let mut conn = self.db().conn().await?;
+        let r = self.pending_request(&mut conn, &token).await?;
+        let reseller = organizations::get(&mut conn, &r.reseller_organization_id)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        let provider = match &r.indirect_provider_id {
+            Some(id) => organizations::get(&mut conn, id).await?.map(|o| o.name),
+            None => None,
+        };
+        Ok(ResolvedRequest {
+            reseller_name: reseller.name,
+            reseller_country: reseller.country,
+            indirect_provider_name: provider,
+            include_delegated_admin: r.include_delegated_admin,
+            delegated_admin_duration: r.include_delegated_admin.then(|| {
+                format!(
+                    "P{}D",
+                    r.delegated_admin_days.unwrap_or(MAX_DELEGATION_DAYS)
+                )
+            }),
+            customer_id: r.customer_id.clone(),
+            expires_at: ts(r.expires_at),
+            status: self.request_status(&r),
+        })
+    }
+
+    /// `POST /v1/customers/relationshiprequests/accept`: the customer's global admin,
+    /// in person, consents to everything the request asks, or nothing happens.
+    pub async fn accept_customer_request(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        input: AppResult<(String, AcceptConsent)>,
+    ) -> AppResult<AcceptedRequest> {
+        customer_side(p)?;
+        p.require(Action::AcceptCustomerRelationship)?;
+        let (token, consent) = input?;
+        let mut tx = self.db().begin().await?;
+        let r = self.pending_request(&mut tx, &token).await?;
+        let me = p.organization.id.clone();
+        if r.customer_id.as_ref().is_some_and(|c| c != &me) {
+            return Err(AppError::forbidden(
+                "forbidden",
+                "this request is for another customer organisation",
+            ));
+        }
+        let mut missing = Vec::new();
+        let say = "tick the box: acceptance covers everything the request asks, or nothing";
+        if consent.accept_reseller != Some(true) {
+            missing.push(FieldError::new(
+                "/consent/acceptReseller",
+                "consent_required",
+                say,
+            ));
+        }
+        if r.indirect_provider_id.is_some() && consent.accept_indirect_provider != Some(true) {
+            missing.push(FieldError::new(
+                "/consent/acceptIndirectProvider",
+                "consent_required",
+                say,
+            ));
+        }
+        if r.include_delegated_admin && consent.grant_delegated_admin != Some(true) {
+            missing.push(FieldError::new(
+                "/consent/grantDelegatedAdmin",
+                "consent_required",
+                say,
+            ));
+        }
+        if !missing.is_empty() {
+            let mut e = AppError::validation(missing);
+            e.code = "consent_required";
+            e.title = "Consent required";
+            return Err(e);
+        }
+        if let Some(provider) = &r.indirect_provider_id
+            && relationships::active_between(&mut tx, provider, &r.reseller_organization_id)
+                .await?
+                .is_none()
+        {
+            return Err(AppError::forbidden(
+                "relationship_required",
+                "the reseller no longer works with the indirect provider this request names; ask the reseller for a new request",
+            ));
+        }
+        let now = self.now().millis();
+        // Claim the request first: of two parallel acceptances the second waits on
+        // this row and then finds it answered.
+        if !customers::decide_request(&mut tx, &r, "accepted", Some(&me), now).await? {
+            return Err(AppError::conflict(
+                "token_used",
+                "this request was answered already",
+            ));
+        }
+        if p.organization.kind == OrgKind::None {
+            customers::become_customer(&mut tx, &me, now).await?;
+        }
+        let mut created: Vec<CustomerRelationshipRow> = Vec::new();
+        let mut wanted = vec![(r.reseller_organization_id.clone(), ROLE_RESELLER, None)];
+        if let Some(provider) = &r.indirect_provider_id {
+            wanted.push((
+                provider.clone(),
+                ROLE_PROVIDER,
+                Some(r.reseller_organization_id.clone()),
+            ));
+        }
+        for (partner, role, linked) in wanted {
+            if customers::active_relationship(&mut tx, &me, &partner)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let rel = CustomerRelationshipRow {
+                id: format!("crl_{}", random_suffix()),
+                customer_id: me.clone(),
+                partner_organization_id: partner,
+                role: role.into(),
+                linked_reseller_id: linked,
+                request_id: Some(r.id.clone()),
+                state: "active".into(),
+                created_at: now,
+                terminated_at: None,
+                terminated_by_organization_id: None,
+                terminated_by_user_id: None,
+                version: 1,
+            };
+            customers::insert_relationship(&mut tx, &rel).await?;
+            created.push(rel);
+        }
+        let delegation = if r.include_delegated_admin {
+            if let Some(old) =
+                customers::active_delegation(&mut tx, &r.reseller_organization_id, &me).await?
+            {
+                let by_user = p.user.as_ref().map(|u| u.id.as_str());
+                customers::end_delegation(&mut tx, &old, "terminated", Some(&me), by_user, now)
+                    .await?;
+            }
+            let days = r.delegated_admin_days.unwrap_or(MAX_DELEGATION_DAYS);
+            let d = DelegationRow {
+                id: format!("dar_{}", random_suffix()),
+                partner_organization_id: r.reseller_organization_id.clone(),
+                customer_id: me.clone(),
+                status: "active".into(),
+                duration_days: days,
+                activated_at: now,
+                expires_at: now + days * Timestamp::DAY,
+                terminated_at: None,
+                terminated_by_organization_id: None,
+                terminated_by_user_id: None,
+                warned_at: None,
+                version: 1,
+            };
+            customers::insert_delegation(&mut tx, &d).await?;
+            Some(d)
+        } else {
+            None
+        };
+        if created.is_empty() && delegation.is_none() {
+            return Err(AppError::conflict(
+                "relationship_exists",
+                "your organisation already has every relationship this request asks for",
+            ));
+        }
+        let link = format!("{}/customers/{me}", self.config().public_url);
+        let text = format!(
+            "{} accepted the relationship request{}.",
+            p.organization.name,
+            if delegation.is_some() {
+                " and granted delegated admin privileges"
+            } else {
+                ""
+            }
+        );
+        for org in std::iter::once(&r.reseller_organization_id).chain(r.indirect_provider_id.iter())
+        {
+            self.mail_organization(
+                &mut tx,
+                org,
+                (org == &r.reseller_organization_id).then_some(r.created_by.as_str()),
+                Notice {
+                    template: "relationship_accepted",
+                    subject: &format!("{} accepted your relationship request", p.organization.name),
+                    text: text.clone(),
+                    link: link.clone(),
+                },
+            )
+            .await?;
+        }
+        let org = organizations::get(&mut tx, &me)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        let customer = self.customer_view(&mut tx, &me, false, &org).await?;
+        let mut partner_relationships = Vec::new();
+        for rel in &created {
+            partner_relationships.push(self.partner_relationship_view(&mut tx, rel).await?);
+        }
+        let delegated_admin_relationship = match &delegation {
+            Some(d) => Some(self.delegation_view(&mut tx, d).await?),
+            None => None,
+        };
+        let mut entry = Entry::new(
+            Actor::Principal(p),
+            "relationshipRequest",
+            Some(r.id.clone()),
+            "acceptCustomerRelationshipRequest",
+        )
+        .participant(&r.reseller_organization_id)
+        .after(serde_json::json!({
+            "relationships": created.iter().map(|c| &c.id).collect::<Vec<_>>(),
+            "delegatedAdminRelationshipId": delegation.as_ref().map(|d| &d.id),
+        }));
+        if let Some(provider) = &r.indirect_provider_id {
+            entry = entry.participant(provider);
+        }
+        audit::write(&mut tx, ctx, self.now(), entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(AcceptedRequest {
+            customer,
+            partner_relationships,
+            delegated_admin_relationship,
+        })
+    }
+
+    /// `POST /v1/customers/relationshiprequests/decline`.
+    pub async fn decline_customer_request(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        token: AppResult<String>,
+    ) -> AppResult<()> {
+        customer_side(p)?;
+        p.require(Action::AcceptCustomerRelationship)?;
+        let token = token?;
+        let mut tx = self.db().begin().await?;
+        let r = self.pending_request(&mut tx, &token).await?;
+        if r.customer_id
+            .as_ref()
+            .is_some_and(|c| c != &p.organization.id)
+        {
+            return Err(AppError::forbidden(
+                "forbidden",
+                "this request is for another customer organisation",
+            ));
+        }
+        if !customers::decide_request(&mut tx, &r, "declined", None, self.now().millis()).await? {
+            return Err(AppError::conflict(
+                "token_used",
+                "this request was answered already",
+            ));
+        }
+        self.mail_organization(
+            &mut tx,
+            &r.reseller_organization_id,
+            Some(&r.created_by),
+            Notice {
+                template: "relationship_request_declined",
+                subject: &format!("{} declined your relationship request", p.organization.name),
+                text: format!(
+                    "{} declined your relationship request.",
+                    p.organization.name
+                ),
+                link: format!("{}/customers", self.config().public_url),
+            },
+        )
+        .await?;
+        let entry = Entry::new(
+            Actor::Principal(p),
+            "relationshipRequest",
+            Some(r.id.clone()),
+            "declineCustomerRelationshipRequest",
+        )
+        .participant(&r.reseller_organization_id);
+        audit::write(&mut tx, ctx, self.now(), entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,817 @@
+//! Customers: relationship requests, partner ↔ customer relationships, delegated
+//! admin relationships and imported-customer records.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::organizations::{self, OrganizationRow};
+use crate::sql::{Arg, Filter, PageOf, PageRequest};
+use crate::{Conn, StoreResult, flag};
+
+// ---------------------------------------------------------------- requests
+
+/// A stored customer relationship request.
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    pub id: String,
+    pub reseller_organization_id: String,
+    pub indirect_provider_id: Option<String>,
+    pub include_delegated_admin: bool,
+    pub delegated_admin_days: Option<i64>,
+    pub customer_id: Option<String>,
+    pub recipient_email: Option<String>,
+    pub message: Option<String>,
+    pub status: String,
+    pub token_hash: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub expires_at: i64,
+    pub accepted_by_customer_id: Option<String>,
+    pub decided_at: Option<i64>,
+    pub version: i64,
+}
+
+const REQUEST_COLUMNS: &str = "id, reseller_organization_id, indirect_provider_id, include_delegated_admin, \
+     delegated_admin_days, customer_id, recipient_email, message, status, token_hash, created_at, created_by, \
+     expires_at, accepted_by_customer_id, decided_at, version";
+
+impl RequestRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            reseller_organization_id: r.try_get("reseller_organization_id")?,
+            indirect_provider_id: r.try_get("indirect_provider_id")?,
+            include_delegated_admin: r.try_get::<i64, _>("include_delegated_admin")? != 0,
+            delegated_admin_days: r.try_get("delegated_admin_days")?,
+            customer_id: r.try_get("customer_id")?,
+            recipient_email: r.try_get("recipient_email")?,
+            message: r.try_get("message")?,
+            status: r.try_get("status")?,
+            token_hash: r.try_get("token_hash")?,
+            created_at: r.try_get("created_at")?,
+            created_by: r.try_get("created_by")?,
+            expires_at: r.try_get("expires_at")?,
+            accepted_by_customer_id: r.try_get("accepted_by_customer_id")?,
+            decided_at: r.try_get("decided_at")?,
+            version: r.try_get("version")?,
+        })
+    }
+}
+
+pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO customer_requests ({REQUEST_COLUMNS}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    )))
+    .bind(&q.id)
+    .bind(&q.reseller_organization_id)
+    .bind(&q.indirect_provider_id)
+    .bind(flag(q.include_delegated_admin))
+    .bind(q.delegated_admin_days)
+    .bind(&q.customer_id)
+    .bind(&q.recipient_email)
+    .bind(&q.message)
+    .bind(&q.status)
+    .bind(&q.token_hash)
+    .bind(q.created_at)
+    .bind(&q.created_by)
+    .bind(q.expires_at)
+    .bind(&q.accepted_by_customer_id)
+    .bind(q.decided_at)
+    .bind(q.version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_request(conn: &mut Conn, id: &str) -> StoreResult<Option<RequestRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM customer_requests WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| RequestRow::read(&r)).transpose()
+}
+
+pub async fn request_by_token(
+    conn: &mut Conn,
+    token_hash: &str,
+) -> StoreResult<Option<RequestRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM customer_requests WHERE token_hash = $1"
+    )))
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| RequestRow::read(&r)).transpose()
+}
+
+/// Moves a pending request to `status`; false when it was no longer pending at
+/// `version` (another request decided first).
+pub async fn decide_request(
+    conn: &mut Conn,
+    q: &RequestRow,
+    status: &str,
+    customer_id: Option<&str>,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE customer_requests SET status = $1, accepted_by_customer_id = $2, decided_at = $3, \
+         version = version + 1 WHERE id = $4 AND status = 'pending' AND version = $5",
+    )
+    .bind(status)
+    .bind(customer_id)
+    .bind(now)
+    .bind(&q.id)
+    .bind(q.version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Filters of a reseller's requests.
+#[derive(Debug, Clone, Default)]
+pub struct RequestQuery {
+    pub reseller_organization_id: String,
+    pub status: Option<String>,
+    /// Only pending requests still valid at this time (the `pending` filter).
+    pub unexpired_at: Option<i64>,
+    /// Only pending requests past their expiry at this time (the `expired` filter).
+    pub expired_at: Option<i64>,
+}
+
+pub async fn list_requests(
+    conn: &mut Conn,
+    q: &RequestQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<RequestRow>> {
+    let mut f = Filter::new();
+    f.and(
+        "reseller_organization_id = ?",
+        [Arg::Text(q.reseller_organization_id.clone())],
+    );
+    if let Some(s) = &q.status {
+        f.and("status = ?", [Arg::Text(s.clone())]);
+    }
+    if let Some(t) = q.unexpired_at {
+        f.and("expires_at > ?", [Arg::Int(t)]);
+    }
+    if let Some(t) = q.expired_at {
+        f.and("expires_at <= ?", [Arg::Int(t)]);
+    }
+    crate::sql::newest_first(
+        conn,
+        f,
+        "customer_requests",
+        REQUEST_COLUMNS,
+        "created_at",
+        page,
+        RequestRow::read,
+    )
+    .await
+}
+
+// ----------------------------------------------------------- relationships
+
+/// A stored partner ↔ customer relationship.
+#[derive(Debug, Clone)]
+pub struct CustomerRelationshipRow {
+    pub id: String,
+    pub customer_id: String,
+    pub partner_organization_id: String,
+    /// `indirectReseller` or `indirectProvider`.
+    pub role: String,
+    pub linked_reseller_id: Option<String>,
+    pub request_id: Option<String>,
+    pub state: String,
+    pub created_at: i64,
+    pub terminated_at: Option<i64>,
+    pub terminated_by_organization_id: Option<String>,
+    pub terminated_by_user_id: Option<String>,
+    pub version: i64,
+}
+
+const RELATIONSHIP_COLUMNS: &str = "id, customer_id, partner_organization_id, role, linked_reseller_id, request_id, \
+     state, created_at, terminated_at, terminated_by_organization_id, terminated_by_user_id, version";
+
+impl CustomerRelationshipRow {
+    fn read(r: &AnyRow, p: &str) -> StoreResult<Self> {
+        let c = |n: &str| format!("{p}{n}");
+        Ok(Self {
+            id: r.try_get(c("id").as_str())?,
+            customer_id: r.try_get(c("customer_id").as_str())?,
+            partner_organization_id: r.try_get(c("partner_organization_id").as_str())?,
+            role: r.try_get(c("role").as_str())?,
+            linked_reseller_id: r.try_get(c("linked_reseller_id").as_str())?,
+            request_id: r.try_get(c("request_id").as_str())?,
+            state: r.try_get(c("state").as_str())?,
+            created_at: r.try_get(c("created_at").as_str())?,
+            terminated_at: r.try_get(c("terminated_at").as_str())?,
+            terminated_by_organization_id: r
+                .try_get(c("terminated_by_organization_id").as_str())?,
+            terminated_by_user_id: r.try_get(c("terminated_by_user_id").as_str())?,
+            version: r.try_get(c("version").as_str())?,
+        })
+    }
+}
+
+/// Inserts an active relationship. A second active one for the same pair fails with
+/// `customer_relationships_active_key_key`.
+pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO customer_relationships ({RELATIONSHIP_COLUMNS}, active_key) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    )))
+    .bind(&r.id)
+    .bind(&r.customer_id)
+    .bind(&r.partner_organization_id)
+    .bind(&r.role)
+    .bind(&r.linked_reseller_id)
+    .bind(&r.request_id)
+    .bind(&r.state)
+    .bind(r.created_at)
+    .bind(r.terminated_at)
+    .bind(&r.terminated_by_organization_id)
+    .bind(&r.terminated_by_user_id)
+    .bind(r.version)
+    .bind((r.state == "active").then(|| format!("{}:{}", r.customer_id, r.partner_organization_id)))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_relationship(
+    conn: &mut Conn,
+    id: &str,
+) -> StoreResult<Option<CustomerRelationshipRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| CustomerRelationshipRow::read(&r, ""))
+        .transpose()
+}
+
+/// The active relationship between a customer and a partner, if any.
+pub async fn active_relationship(
+    conn: &mut Conn,
+    customer_id: &str,
+    partner_id: &str,
+) -> StoreResult<Option<CustomerRelationshipRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE active_key = $1"
+    )))
+    .bind(format!("{customer_id}:{partner_id}"))
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| CustomerRelationshipRow::read(&r, ""))
+        .transpose()
+}
+
+/// Every active relationship of a customer, oldest first.
+pub async fn customer_relationships(
+    conn: &mut Conn,
+    customer_id: &str,
+) -> StoreResult<Vec<CustomerRelationshipRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE customer_id = $1 AND state = 'active' \
+         ORDER BY created_at, id"
+    )))
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| CustomerRelationshipRow::read(r, ""))
+        .collect()
+}
+
+/// Ends an active relationship; false when it was not active at `version`.
+pub async fn terminate_relationship(
+    conn: &mut Conn,
+    r: &CustomerRelationshipRow,
+    by_org: &str,
+    by_user: Option<&str>,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE customer_relationships SET state = 'terminated', terminated_at = $1, terminated_by_organization_id = $2, \
+         terminated_by_user_id = $3, active_key = NULL, version = version + 1 WHERE id = $4 AND state = 'active' AND version = $5",
+    )
+    .bind(now)
+    .bind(by_org)
+    .bind(by_user)
+    .bind(&r.id)
+    .bind(r.version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A customer's partner relationships for its Partners page, newest first.
+pub async fn list_customer_relationships(
+    conn: &mut Conn,
+    customer_id: &str,
+    state: Option<&str>,
+    page: &PageRequest,
+) -> StoreResult<PageOf<CustomerRelationshipRow>> {
+    let mut f = Filter::new();
+    f.and("customer_id = ?", [Arg::Text(customer_id.to_owned())]);
+    if let Some(s) = state {
+        f.and("state = ?", [Arg::Text(s.to_owned())]);
+    }
+    crate::sql::newest_first(
+        conn,
+        f,
+        "customer_relationships",
+        RELATIONSHIP_COLUMNS,
+        "created_at",
+        page,
+        |r| CustomerRelationshipRow::read(r, ""),
+    )
+    .await
+}
+
+// ------------------------------------------------------------ customer list
+
+/// Filters of a customer list.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerQuery {
+    /// The partner whose customers these are; None = every customer (operator).
+    pub partner_organization_id: Option<String>,
+    /// Name or domain-prefix prefix, case-insensitive.
+    pub q: Option<String>,
+    pub country: Option<String>,
+    /// Only customers with an active relationship with this reseller too.
+    pub indirect_reseller_id: Option<String>,
+    /// Only customers with an active relationship with this provider too.
+    pub indirect_provider_id: Option<String>,
+    /// Some((partner, now, true)): only those where the partner (None: any partner)
+    /// holds delegated admin active at `now`; false: only those where it does not.
+    pub delegated_admin: Option<(Option<String>, i64, bool)>,
+    pub imported: Option<bool>,
+}
+
+/// One customer of a list, with the time it sorts by.
+#[derive(Debug, Clone)]
+pub struct CustomerListRow {
+    pub organization: OrganizationRow,
+    /// The caller's relationship (partner lists), or None (operator list).
+    pub relationship: Option<CustomerRelationshipRow>,
+}
+
+/// A page of customers. A partner's list is newest relationship first; the
+/// operator's list is newest customer first.
+pub async fn list_customers(
+    conn: &mut Conn,
+    q: &CustomerQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<CustomerListRow>> {
+    let mut f = Filter::new();
+    let partner_list = q.partner_organization_id.is_some();
+    if let Some(p) = &q.partner_organization_id {
+        f.and("r.partner_organization_id = ?", [Arg::Text(p.clone())]);
+        f.and("r.state = 'active'", []);
+    } else {
+        f.and("o.kind = 'customer'", []);
+    }
+    if let Some(text) = q.q.as_deref().filter(|t| !t.is_empty()) {
+        let p = crate::users::like_prefix(text);
+        f.and(
+            "(LOWER(o.name) LIKE ? ESCAPE '\\' OR o.domain_prefix LIKE ? ESCAPE '\\')",
+            [Arg::Text(p.clone()), Arg::Text(p)],
+        );
+    }
+    if let Some(c) = &q.country {
+        f.and("o.country = ?", [Arg::Text(c.clone())]);
+    }
+    for other in [&q.indirect_reseller_id, &q.indirect_provider_id]
+        .into_iter()
+        .flatten()
+    {
+        f.and(
+            "EXISTS (SELECT 1 FROM customer_relationships x WHERE x.active_key = o.id || ':' || ?)",
+            [Arg::Text(other.clone())],
+        );
+    }
+    if let Some((partner, now, wanted)) = &q.delegated_admin {
+        let (cond, mut args) = match partner {
+            Some(partner) => (
+                "EXISTS (SELECT 1 FROM delegated_admin_relationships d WHERE d.active_key = ? || ':' || o.id \
+                 AND d.expires_at > ?)",
+                vec![Arg::Text(partner.clone())],
+            ),
+            None => (
+                "EXISTS (SELECT 1 FROM delegated_admin_relationships d WHERE d.customer_id = o.id \
+                 AND d.status = 'active' AND d.expires_at > ?)",
+                vec![],
+            ),
+        };
+        args.push(Arg::Int(*now));
+        let cond = if *wanted {
+            cond.to_owned()
+        } else {
+            format!("NOT {cond}")
+        };
+        f.and(&cond, args);
+    }
+    if let Some(wanted) = q.imported {
+        let cond = "EXISTS (SELECT 1 FROM customer_imports i WHERE i.customer_id = o.id)";
+        if wanted {
+            f.and(cond, []);
+        } else {
+            f.and(&format!("NOT {cond}"), []);
+        }
+    }
+    let org_columns = organizations::COLUMNS
+        .split(", ")
+        .map(|c| format!("o.{} AS o_{}", c.trim(), c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if partner_list {
+        let rel_columns = RELATIONSHIP_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{} AS r_{}", c.trim(), c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        crate::sql::newest_first_by(
+            conn,
+            f,
+            "customer_relationships r JOIN organizations o ON o.id = r.customer_id",
+            &format!("{org_columns}, {rel_columns}"),
+            "r.created_at",
+            "r.id",
+            page,
+            |row| {
+                Ok(CustomerListRow {
+                    organization: OrganizationRow::read(row, "o_")?,
+                    relationship: Some(CustomerRelationshipRow::read(row, "r_")?),
+                })
+            },
+        )
+        .await
+    } else {
+        crate::sql::newest_first_by(
+            conn,
+            f,
+            "organizations o",
+            &org_columns,
+            "o.created_at",
+            "o.id",
+            page,
+            |row| {
+                Ok(CustomerListRow {
+                    organization: OrganizationRow::read(row, "o_")?,
+                    relationship: None,
+                })
+            },
+        )
+        .await
+    }
+}
+
+/// Makes a tenant without a programme (`none`) a customer; true when it changed,
+/// false when it was a customer already. Other kinds are left alone (the caller
+/// checks them first).
+pub async fn become_customer(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE organizations SET kind = 'customer', updated_at = $1, version = version + 1 WHERE id = $2 AND kind = 'none'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ----------------------------------------------------------- delegated admin
+
+/// A stored delegated admin relationship.
+#[derive(Debug, Clone)]
+pub struct DelegationRow {
+    pub id: String,
+    pub partner_organization_id: String,
+    pub customer_id: String,
+    pub status: String,
+    pub duration_days: i64,
+    pub activated_at: i64,
+    pub expires_at: i64,
+    pub terminated_at: Option<i64>,
+    pub terminated_by_organization_id: Option<String>,
+    pub terminated_by_user_id: Option<String>,
+    pub warned_at: Option<i64>,
+    pub version: i64,
+}
+
+const DELEGATION_COLUMNS: &str = "id, partner_organization_id, customer_id, status, duration_days, activated_at, \
+     expires_at, terminated_at, terminated_by_organization_id, terminated_by_user_id, warned_at, version";
+
+impl DelegationRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            partner_organization_id: r.try_get("partner_organization_id")?,
+            customer_id: r.try_get("customer_id")?,
+            status: r.try_get("status")?,
+            duration_days: r.try_get("duration_days")?,
+            activated_at: r.try_get("activated_at")?,
+            expires_at: r.try_get("expires_at")?,
+            terminated_at: r.try_get("terminated_at")?,
+            terminated_by_organization_id: r.try_get("terminated_by_organization_id")?,
+            terminated_by_user_id: r.try_get("terminated_by_user_id")?,
+            warned_at: r.try_get("warned_at")?,
+            version: r.try_get("version")?,
+        })
+    }
+}
+
+pub async fn insert_delegation(conn: &mut Conn, d: &DelegationRow) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO delegated_admin_relationships ({DELEGATION_COLUMNS}, active_key) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    )))
+    .bind(&d.id)
+    .bind(&d.partner_organization_id)
+    .bind(&d.customer_id)
+    .bind(&d.status)
+    .bind(d.duration_days)
+    .bind(d.activated_at)
+    .bind(d.expires_at)
+    .bind(d.terminated_at)
+    .bind(&d.terminated_by_organization_id)
+    .bind(&d.terminated_by_user_id)
+    .bind(d.warned_at)
+    .bind(d.version)
+    .bind(
+        (d.status == "active").then(|| format!("{}:{}", d.partner_organization_id, d.customer_id)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_delegation(conn: &mut Conn, id: &str) -> StoreResult<Option<DelegationRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| DelegationRow::read(&r)).transpose()
+}
+
+/// The partner's delegation for the customer whose status is still `active` (it
+/// may be past its expiry until the expiry job runs; callers compare with the clock).
+pub async fn active_delegation(
+    conn: &mut Conn,
+    partner_id: &str,
+    customer_id: &str,
+) -> StoreResult<Option<DelegationRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE active_key = $1"
+    )))
+    .bind(format!("{partner_id}:{customer_id}"))
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| DelegationRow::read(&r)).transpose()
+}
+
+/// Ends an active delegation as `status` (`terminated` or `expired`); false when it
+/// was not active at `version`.
+pub async fn end_delegation(
+    conn: &mut Conn,
+    d: &DelegationRow,
+    status: &str,
+    by_org: Option<&str>,
+    by_user: Option<&str>,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE delegated_admin_relationships SET status = $1, terminated_at = $2, terminated_by_organization_id = $3, \
+         terminated_by_user_id = $4, active_key = NULL, version = version + 1 \
+         WHERE id = $5 AND status = 'active' AND version = $6",
+    )
+    .bind(status)
+    .bind((status == "terminated").then_some(now))
+    .bind(by_org)
+    .bind(by_user)
+    .bind(&d.id)
+    .bind(d.version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Filters of a delegation list: a partner's or a customer's.
+#[derive(Debug, Clone, Default)]
+pub struct DelegationQuery {
+    pub partner_organization_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub status: Option<String>,
+    /// Only those still unexpired at this time.
+    /// Expired ones: stored `expired`, or still `active` past their expiry at this time.
+    pub unexpired_at: Option<i64>,
+    pub expired_at: Option<i64>,
+}
+
+pub async fn list_delegations(
+    conn: &mut Conn,
+    q: &DelegationQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<DelegationRow>> {
+    let mut f = Filter::new();
+    if let Some(p) = &q.partner_organization_id {
+        f.and("partner_organization_id = ?", [Arg::Text(p.clone())]);
+    }
+    if let Some(c) = &q.customer_id {
+        f.and("customer_id = ?", [Arg::Text(c.clone())]);
+    }
+    if let Some(s) = &q.status {
+        f.and("status = ?", [Arg::Text(s.clone())]);
+    }
+    if let Some(t) = q.unexpired_at {
+        f.and("expires_at > ?", [Arg::Int(t)]);
+    }
+    if let Some(t) = q.expired_at {
+        f.and(
+            "(status = 'expired' OR (status = 'active' AND expires_at <= ?))",
+            [Arg::Int(t)],
+        );
+    }
+    crate::sql::newest_first(
+        conn,
+        f,
+        "delegated_admin_relationships",
+        DELEGATION_COLUMNS,
+        "activated_at",
+        page,
+        DelegationRow::read,
+    )
+    .await
+}
+
+/// Up to `limit` active delegations past their expiry at `now` (the expiry job).
+pub async fn due_for_expiry(
+    conn: &mut Conn,
+    now: i64,
+    limit: i64,
+) -> StoreResult<Vec<DelegationRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE status = 'active' AND expires_at <= $1 \
+         ORDER BY expires_at LIMIT $2"
+    )))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(DelegationRow::read).collect()
+}
+
+/// Up to `limit` active delegations expiring before `horizon` whose warning has not
+/// gone out yet.
+pub async fn due_for_warning(
+    conn: &mut Conn,
+    now: i64,
+    horizon: i64,
+    limit: i64,
+) -> StoreResult<Vec<DelegationRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE status = 'active' AND expires_at > $1 \
+         AND expires_at <= $2 AND warned_at IS NULL ORDER BY expires_at LIMIT $3"
+    )))
+    .bind(now)
+    .bind(horizon)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(DelegationRow::read).collect()
+}
+
+/// Marks the expiry warning sent; false when another worker did first.
+pub async fn mark_warned(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE delegated_admin_relationships SET warned_at = $1 WHERE id = $2 AND warned_at IS NULL AND status = 'active'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ------------------------------------------------------------------ imports
+
+/// The record that a customer was imported.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub customer_id: String,
+    pub source: String,
+    pub external_id: String,
+    pub imported_at: i64,
+    pub imported_by: String,
+}
+
+const IMPORT_COLUMNS: &str = "customer_id, source, external_id, imported_at, imported_by";
+
+impl ImportRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            customer_id: r.try_get("customer_id")?,
+            source: r.try_get("source")?,
+            external_id: r.try_get("external_id")?,
+            imported_at: r.try_get("imported_at")?,
+            imported_by: r.try_get("imported_by")?,
+        })
+    }
+}
+
+/// Records an import; a second one for the same source and external id fails with
+/// `customer_imports_source_external_id_key`.
+pub async fn insert_import(conn: &mut Conn, i: &ImportRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO customer_imports (customer_id, source, external_id, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&i.customer_id)
+    .bind(&i.source)
+    .bind(&i.external_id)
+    .bind(i.imported_at)
+    .bind(&i.imported_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn import_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<ImportRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {IMPORT_COLUMNS} FROM customer_imports WHERE customer_id = $1"
+    )))
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| ImportRow::read(&r)).transpose()
+}
+
+pub async fn import_by_source(
+    conn: &mut Conn,
+    source: &str,
+    external_id: &str,
+) -> StoreResult<Option<ImportRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {IMPORT_COLUMNS} FROM customer_imports WHERE source = $1 AND external_id = $2"
+    )))
+    .bind(source)
+    .bind(external_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| ImportRow::read(&r)).transpose()
+}
+
+pub async fn list_imports(
+    conn: &mut Conn,
+    source: Option<&str>,
+    page: &PageRequest,
+) -> StoreResult<PageOf<ImportRow>> {
+    let mut f = Filter::new();
+    if let Some(s) = source {
+        f.and("source = ?", [Arg::Text(s.to_owned())]);
+    }
+    crate::sql::newest_first_by(
+        conn,
+        f,
+        "customer_imports",
+        IMPORT_COLUMNS,
+        "imported_at",
+        "customer_id",
+        page,
+        ImportRow::read,
+    )
+    .await
+}
+
+// ------------------------------------------------------------------ secrets
+
+/// A platform secret by name, created with `make` on first use. Every replica reads
+/// the same value; a race between two first uses keeps the first.
+pub async fn platform_secret(
+    conn: &mut Conn,
+    name: &str,
+    make: impl FnOnce() -> String,
+    now: i64,
+) -> StoreResult<String> {
+    sqlx::query(
+        "INSERT INTO platform_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(make())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT value FROM platform_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(conn)
+            .await?,
+    )
+}
