@@ -7,6 +7,8 @@ use std::path::Path;
 use partnerd_app::auth::SignInInput;
 use partnerd_app::bootstrap::BootstrapInput;
 use partnerd_app::catalog::{MoneyInput, OfferInput};
+use partnerd_app::connections::InvitationInput;
+use partnerd_app::customers::{AcceptConsent, RequestInput};
 use partnerd_app::enrollment::{
     Address, LegalProfile, PrimaryContact, StartEnrollmentInput, SupportProfile, TenantInput,
 };
@@ -259,7 +261,137 @@ async fn sample_organisations(
     app.sign_out(&admin, &ctx).await?;
     enrollments(app, &ctx, &operator, &mut people).await?;
     app.sign_out(&operator, &ctx).await?;
+    connections(app, &ctx, &mut people).await?;
     Ok(people)
+}
+
+/// A session for one of the people printed so far (by e-mail).
+async fn session_of(
+    app: &App,
+    ctx: &Ctx,
+    people: &[(String, String, String)],
+    email: &str,
+) -> Result<partnerd_app::Principal, AppError> {
+    let password = people
+        .iter()
+        .find(|(_, e, _)| e == email)
+        .map(|(_, _, p)| p.clone())
+        .unwrap_or_default();
+    let signed = app
+        .sign_in(
+            ctx,
+            Ok(SignInInput {
+                email: email.into(),
+                password,
+            }),
+        )
+        .await?;
+    app.authenticate(&signed.token).await
+}
+
+/// Fabrikam and Northwind work together; Wingtip is their three-way customer with
+/// delegated admin; one invitation of each kind waits for an answer.
+async fn connections(
+    app: &App,
+    ctx: &Ctx,
+    people: &mut Vec<(String, String, String)>,
+) -> Result<(), AppError> {
+    let gina = session_of(app, ctx, people, "gina@fabrikam.example").await?;
+    let nora = session_of(app, ctx, people, "nora@northwind.example").await?;
+    let invitation = |email: &str, name: &str| InvitationInput {
+        email: email.into(),
+        reseller_name: Some(name.into()),
+        message: Some("We would be glad to supply your cloud business.".into()),
+    };
+    app.create_invitation(
+        &gina,
+        ctx,
+        Ok(invitation("nora@northwind.example", "Northwind Reseller")),
+    )
+    .await?;
+    let token = mailed_token(app, "/invitations/reseller?token=").await?;
+    app.accept_invitation(&nora, ctx, Ok((token.unwrap_or_default(), true)))
+        .await?;
+    // Pending: an invitation to Tailspin, who has not enrolled yet.
+    app.create_invitation(
+        &gina,
+        ctx,
+        Ok(invitation("terry@tailspin.example", "Tailspin Partners")),
+    )
+    .await?;
+
+    let three_way = app
+        .create_customer_request(
+            &nora,
+            ctx,
+            Ok(RequestInput {
+                indirect_provider_id: Some(gina.organization.id.clone()),
+                include_delegated_admin: Some(true),
+                delegated_admin_duration: Some("P365D".into()),
+                ..Default::default()
+            }),
+        )
+        .await?;
+    let wingtip_password = partnerd_domain::password::generate_temporary();
+    let wingtip = app
+        .create_tenant(
+            ctx,
+            Ok(TenantInput {
+                company_name: "Wingtip Toys".into(),
+                domain_prefix: "wingtip".into(),
+                country: "DE".into(),
+                admin_email: "wendy@wingtip.example".into(),
+                admin_first_name: "Wendy".into(),
+                admin_last_name: "Wingtip".into(),
+                admin_password: wingtip_password.clone(),
+            }),
+        )
+        .await?;
+    let wendy = app.authenticate(&wingtip.session.token).await?;
+    let token = three_way
+        .url
+        .split("token=")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    app.accept_customer_request(
+        &wendy,
+        ctx,
+        Ok((
+            token,
+            AcceptConsent {
+                accept_reseller: Some(true),
+                accept_indirect_provider: Some(true),
+                grant_delegated_admin: Some(true),
+            },
+        )),
+    )
+    .await?;
+    // Pending: a request mailed to Litware, which has no tenant yet.
+    let pending = app
+        .create_customer_request(
+            &nora,
+            ctx,
+            Ok(RequestInput {
+                recipient_email: Some("it@litware.example".into()),
+                ..Default::default()
+            }),
+        )
+        .await?;
+    for p in [&gina, &nora, &wendy] {
+        app.sign_out(p, ctx).await?;
+    }
+    people.push((
+        "Wingtip Toys (customer), global admin".into(),
+        "wendy@wingtip.example".into(),
+        wingtip_password,
+    ));
+    people.push((
+        "Litware's pending request (open the link)".into(),
+        "it@litware.example".into(),
+        pending.url,
+    ));
+    Ok(())
 }
 
 const REGISTRY_USER: &str = "adatum-registry";
@@ -464,6 +596,12 @@ fn support(prefix: &str) -> SupportProfile {
 /// Delivers the outbox and reads the newest verification link from the mail folder,
 /// as the primary contact would from their inbox.
 async fn verification_token(app: &App) -> Result<Option<String>, AppError> {
+    mailed_token(app, "/verify-email?token=").await
+}
+
+/// Delivers the outbox and reads the token of the newest mailed link containing
+/// `link_part`, as its recipient would from their inbox.
+async fn mailed_token(app: &App, link_part: &str) -> Result<Option<String>, AppError> {
     app.drain_outbox().await?;
     let MailTransportConfig::Dir(dir) = &app.config().mail_transport else {
         return Ok(None);
@@ -481,7 +619,7 @@ async fn verification_token(app: &App) -> Result<Option<String>, AppError> {
             eml.lines()
                 .take_while(|l| !l.is_empty())
                 .find_map(|l| l.strip_prefix("X-Partnerd-Link: "))
-                .filter(|l| l.contains("/verify-email?token="))
+                .filter(|l| l.contains(link_part))
                 .and_then(|l| l.split("token=").nth(1))
                 .map(|t| t.trim().to_owned())
         }))

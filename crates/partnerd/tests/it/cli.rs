@@ -278,6 +278,25 @@ fn demo_prints_sign_ins_that_work() {
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     assert!(response.contains("\"passwordChangeRequired\":true"));
     assert!(data.join("partnerd.db").exists());
+    // The three-way customer signs in with its own password; the pending request
+    // to another customer is printed as its link.
+    let wendy = out
+        .iter()
+        .find(|l| l.contains("wendy@wingtip.example"))
+        .expect("customer sign-in");
+    let password = wendy.split_whitespace().last().expect("password");
+    let body = format!("{{\"email\":\"wendy@wingtip.example\",\"password\":\"{password}\"}}");
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(stream, "POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(response.contains("\"kind\":\"customer\""), "{response}");
+    assert!(
+        out.iter()
+            .any(|l| l.contains("it@litware.example") && l.contains("/customer-invitations?token=")),
+        "{out:?}"
+    );
     Command::new("kill")
         .args(["-TERM", &child.0.id().to_string()])
         .status()
