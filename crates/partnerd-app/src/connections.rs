@@ -101,6 +101,8 @@ pub struct RelationshipFilters {
     pub relationship_type: Option<String>,
     /// `active` (default), `terminated`, `all`.
     pub state: Option<String>,
+    /// Prefix of the other side's name.
+    pub name: Option<String>,
 }
 
 pub const AS_PROVIDER: &str = "IsIndirectCloudSolutionProviderOf";
@@ -674,6 +676,7 @@ impl App {
             organization_id: p.organization.id.clone(),
             as_provider,
             state,
+            name: f.name.clone(),
         };
         let mut conn = self.db().conn().await?;
         let rows = relationships::list_relationships(&mut conn, &q, &start.request).await?;

@@ -267,6 +267,8 @@ pub struct RelationshipQuery {
     pub as_provider: Option<bool>,
     /// None = every state.
     pub state: Option<String>,
+    /// Prefix of the other side's name, case-insensitive.
+    pub name: Option<String>,
 }
 
 pub async fn list_relationships(
@@ -292,6 +294,16 @@ pub async fn list_relationships(
     }
     if let Some(s) = &q.state {
         f.and("state = ?", [Arg::Text(s.clone())]);
+    }
+    if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
+        f.and(
+            "EXISTS (SELECT 1 FROM organizations o WHERE o.id = CASE WHEN provider_organization_id = ? \
+             THEN reseller_organization_id ELSE provider_organization_id END AND LOWER(o.name) LIKE ? ESCAPE '\\')",
+            [
+                Arg::Text(q.organization_id.clone()),
+                Arg::Text(crate::users::like_prefix(n)),
+            ],
+        );
     }
     crate::sql::newest_first(
         conn,

@@ -210,6 +210,8 @@ pub struct RelationshipListQuery {
     pub relationship_type: Option<String>,
     /// `active` (default), `terminated` or `all`.
     pub state: Option<String>,
+    /// Prefix of the other side's name, case-insensitive.
+    pub name: Option<String>,
     pub size: Option<i64>,
     pub continuation_token: Option<String>,
 }
@@ -230,6 +232,7 @@ pub async fn relationships(
     let f = RelationshipFilters {
         relationship_type: q.relationship_type,
         state: q.state,
+        name: q.name,
     };
     Ok(Json(s.app.list_relationships(&p, &f, &page.params()).await?).into_response())
 }

@@ -31,6 +31,7 @@ async fn relationships(
     let f = RelationshipFilters {
         relationship_type: Some(kind.into()),
         state: Some("active".into()),
+        name: None,
     };
     Ok(s.app
         .list_relationships(

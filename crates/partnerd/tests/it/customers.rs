@@ -278,6 +278,20 @@ async fn a_three_way_request_is_accepted_by_a_new_tenant(app: TestApp) {
         .as_str()
         .expect("rel")
         .to_owned();
+    let by_name = |n: &'static str| {
+        let app = &app;
+        let token = c.reseller.clone();
+        async move {
+            app.get(&format!("/v1/relationships?name={n}"), &token)
+                .await
+                .ok(200)["totalCount"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        (by_name("DIST-res").await, by_name("zzz").await),
+        (json!(1), json!(0))
+    );
     let shared = app
         .get(
             &format!("/v1/relationships/{rel_id}/customers"),
