@@ -28,8 +28,7 @@ impl App {
         action: Action,
     ) -> AppResult<OrganizationRow> {
         let (org, _) = self.visible_customer(conn, p, customer_id).await?;
-        p.require(action)?;
-        self.require_delegated_admin(conn, p, customer_id).await?;
+        self.require_on_behalf(conn, p, customer_id, action).await?;
         Ok(org)
     }
 

@@ -158,6 +158,14 @@ impl Principal {
         }
     }
 
+    /// [`Principal::require`] with the facts of the resource at hand (delegated admin).
+    pub fn require_with(&self, action: Action, facts: policy::Facts) -> AppResult<()> {
+        match policy::can_with(&self.actor(), action, facts) {
+            Decision::Allow { .. } => Ok(()),
+            Decision::Deny { code, reason } => Err(AppError::forbidden(code, reason)),
+        }
+    }
+
     pub fn may(&self, action: Action) -> bool {
         policy::can(&self.actor(), action).is_allowed()
     }

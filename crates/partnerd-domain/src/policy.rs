@@ -1,8 +1,11 @@
 //! The one access policy: a table of what each action needs, and [`explain`], which
 //! every use case asks before it does anything. Deny by default; every answer
 //! carries the chain of checks behind it (organisation kind → programme → session →
-//! role), in words a person can read. Relationship and delegation facts are checked
-//! by the use cases that own them and reported the same way.
+//! role → delegation), in words a person can read. Facts that depend on the
+//! resource (does the caller's organisation hold delegated admin for this customer,
+//! by the server's clock?) are looked up by the use case and passed in as [`Facts`];
+//! relationship visibility is decided before the policy (an unrelated caller gets
+//! 404, not a reason).
 
 use serde::Serialize;
 
@@ -154,6 +157,16 @@ pub struct Rule {
     pub program: Option<Program>,
     /// A person must do it, not an application.
     pub user_session_only: bool,
+    /// Acts inside a customer's tenant: needs an active, unexpired delegated admin
+    /// relationship between the caller's organisation and the customer.
+    pub on_behalf: bool,
+}
+
+/// Facts about the resource an action touches, looked up by the use case. `None`
+/// = not known here (the general explainer): the check is listed as "per customer".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub delegated_admin: Option<bool>,
 }
 
 const fn rule(
@@ -169,7 +182,13 @@ const fn rule(
         kinds,
         program: None,
         user_session_only: false,
+        on_behalf: false,
     }
+}
+
+const fn on_behalf(mut r: Rule) -> Rule {
+    r.on_behalf = true;
+    r
 }
 
 const fn with_program(mut r: Rule, p: Program) -> Rule {
@@ -300,30 +319,30 @@ pub const RULES: &[Rule] = &[
         &[GA, AA],
         &[P],
     ),
-    rule(
+    on_behalf(rule(
         Action::AdministerCustomers,
         "administer on behalf of a customer (its users and roles)",
         &[AA],
         &[P, O],
-    ),
-    rule(
+    )),
+    on_behalf(rule(
         Action::ReadCustomerUsers,
         "view a customer's users",
         &[AA, HA],
         &[P, O],
-    ),
-    rule(
+    )),
+    on_behalf(rule(
         Action::ResetCustomerUserPassword,
         "reset a customer user's password",
         &[AA, HA],
         &[P, O],
-    ),
-    rule(
+    )),
+    on_behalf(rule(
         Action::ManageLicenses,
         "assign and remove customer licenses",
         &[AA, HA],
         &[P, O],
-    ),
+    )),
     rule(
         Action::PlaceOrders,
         "place orders and change subscriptions",
@@ -439,7 +458,7 @@ pub const RULES: &[Rule] = &[
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
-    /// `organizationKind`, `program`, `session`, `role` (later: `relationship`, `delegation`).
+    /// `organizationKind`, `program`, `session`, `role`, `delegation`.
     pub check: &'static str,
     pub satisfied: bool,
     pub detail: String,
@@ -492,6 +511,11 @@ fn program_label(p: Program) -> &'static str {
 
 /// Walks the rule for `action` and says, check by check, whether `actor` passes.
 pub fn explain(actor: &Actor, action: Action) -> Explanation {
+    explain_with(actor, action, Facts::default())
+}
+
+/// [`explain`] with the facts of the resource at hand.
+pub fn explain_with(actor: &Actor, action: Action, facts: Facts) -> Explanation {
     let Some(rule) = rule_for(action) else {
         return Explanation {
             action,
@@ -628,6 +652,40 @@ pub fn explain(actor: &Actor, action: Action) -> Explanation {
         );
     }
 
+    if rule.on_behalf {
+        let (satisfied, detail) = match facts.delegated_admin {
+            Some(true) => (
+                true,
+                "your organisation holds active delegated admin for this customer".to_owned(),
+            ),
+            Some(false) => (
+                false,
+                "your organisation holds no active delegated admin for this customer".to_owned(),
+            ),
+            None => (
+                true,
+                "needs an active, unexpired delegated admin relationship with the customer; checked for each customer"
+                    .to_owned(),
+            ),
+        };
+        checks.push(Check {
+            check: "delegation",
+            satisfied,
+            detail,
+        });
+        if !satisfied {
+            refuse(
+                "delegated_admin_required",
+                format!(
+                    "to {} your organisation needs an active delegated admin relationship with this customer; \
+                     ask the customer for one with a relationship request that includes delegated admin",
+                    rule.describes
+                ),
+                &mut refusal,
+            );
+        }
+    }
+
     match refusal {
         Some((code, reason)) => Explanation {
             action,
@@ -651,7 +709,12 @@ pub fn explain(actor: &Actor, action: Action) -> Explanation {
 
 /// Decides whether `actor` may perform `action`.
 pub fn can(actor: &Actor, action: Action) -> Decision {
-    let e = explain(actor, action);
+    can_with(actor, action, Facts::default())
+}
+
+/// [`can`] with the facts of the resource at hand.
+pub fn can_with(actor: &Actor, action: Action, facts: Facts) -> Decision {
+    let e = explain_with(actor, action, facts);
     match e.code {
         None => Decision::Allow { reason: e.reason },
         Some(code) => Decision::Deny {
@@ -682,6 +745,28 @@ pub fn role_summary(role: Role, kind: OrgKind) -> (Vec<&'static str>, Vec<&'stat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn acting_on_behalf_needs_delegated_admin_after_the_role() {
+        let aa = partner(&[Role::AdminAgent], &[Program::IndirectReseller]);
+        let sa = partner(&[Role::SalesAgent], &[Program::IndirectReseller]);
+        let with = |d| Facts {
+            delegated_admin: Some(d),
+        };
+        assert!(can_with(&aa, Action::AdministerCustomers, with(true)).is_allowed());
+        let e = explain_with(&aa, Action::AdministerCustomers, with(false));
+        assert_eq!(e.code, Some("delegated_admin_required"));
+        assert_eq!(e.checks.last().map(|c| c.check), Some("delegation"));
+        // The role is reported first: a sales agent is refused for its role.
+        assert_eq!(
+            explain_with(&sa, Action::AdministerCustomers, with(false)).code,
+            Some("forbidden")
+        );
+        // Without a customer at hand the explainer lists the requirement.
+        let general = explain(&aa, Action::AdministerCustomers);
+        assert!(general.allowed);
+        assert!(general.checks.iter().any(|c| c.check == "delegation"));
+    }
 
     fn partner(roles: &[Role], programs: &[Program]) -> Actor {
         Actor {

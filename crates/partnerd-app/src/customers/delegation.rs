@@ -5,7 +5,7 @@
 
 use partnerd_domain::FieldError;
 use partnerd_domain::names::long_text;
-use partnerd_domain::policy::Action;
+use partnerd_domain::policy::{Action, Facts};
 use partnerd_domain::roles::OrgKind;
 use partnerd_domain::time::Timestamp;
 use partnerd_store::customers::{self, DelegationQuery, DelegationRow};
@@ -89,24 +89,25 @@ impl App {
         })
     }
 
-    /// Admin-on-behalf needs the caller's organisation to hold delegated admin for
-    /// the customer, active and unexpired now: else 403 `delegated_admin_required`.
-    pub(crate) async fn require_delegated_admin(
+    /// Admin-on-behalf: the policy decides `action` with the fact whether the
+    /// caller's organisation holds delegated admin for the customer, active and
+    /// unexpired by the server's clock (else 403 `delegated_admin_required`).
+    pub(crate) async fn require_on_behalf(
         &self,
         conn: &mut Conn,
         p: &Principal,
         customer_id: &str,
-    ) -> AppResult<DelegationRow> {
-        customers::active_delegation(conn, &p.organization.id, customer_id)
+        action: Action,
+    ) -> AppResult<()> {
+        let active = customers::active_delegation(conn, &p.organization.id, customer_id)
             .await?
-            .filter(|d| d.expires_at > self.now().millis())
-            .ok_or_else(|| {
-                AppError::forbidden(
-                    "delegated_admin_required",
-                    "your organisation has no active delegated admin relationship with this customer; \
-                     ask the customer for one with a relationship request that includes delegated admin",
-                )
-            })
+            .is_some_and(|d| d.expires_at > self.now().millis());
+        p.require_with(
+            action,
+            Facts {
+                delegated_admin: Some(active),
+            },
+        )
     }
 
     fn visible_delegation(p: &Principal, d: &DelegationRow) -> bool {
