@@ -695,7 +695,7 @@ impl App {
         })
     }
 
-    async fn visible_relationship(
+    pub(crate) async fn visible_relationship(
         &self,
         conn: &mut Conn,
         p: &Principal,
@@ -756,6 +756,7 @@ impl App {
                 "the relationship has ended already",
             ));
         }
+        self.clear_credit_limit(&mut tx, &r.id).await?;
         r.state = "terminated".into();
         r.terminated_at = Some(now);
         r.terminated_by_organization_id = Some(p.organization.id.clone());

@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
 pub mod connections;
+pub mod credit;
 pub mod crypto;
 pub mod customer_users;
 pub mod customers;

@@ -35,6 +35,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "customers",
         include_str!("../migrations/sqlite/0005_customers.sql"),
     ),
+    (
+        6,
+        "credit_limits",
+        include_str!("../migrations/sqlite/0006_credit_limits.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -63,6 +68,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "customers",
         include_str!("../migrations/postgres/0005_customers.sql"),
+    ),
+    (
+        6,
+        "credit_limits",
+        include_str!("../migrations/postgres/0006_credit_limits.sql"),
     ),
 ];
 

@@ -316,3 +316,75 @@ pub async fn list_relationships(
     )
     .await
 }
+
+/// A stored credit limit.
+#[derive(Debug, Clone)]
+pub struct CreditLimitRow {
+    pub relationship_id: String,
+    pub limit_minor: Option<i64>,
+    pub currency: String,
+    pub updated_at: i64,
+    pub updated_by: Option<String>,
+    pub version: i64,
+}
+
+pub async fn credit_limit(conn: &mut Conn, relationship_id: &str) -> StoreResult<Option<CreditLimitRow>> {
+    let row = sqlx::query(
+        "SELECT relationship_id, limit_minor, currency, updated_at, updated_by, version FROM credit_limits \
+         WHERE relationship_id = $1",
+    )
+    .bind(relationship_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(CreditLimitRow {
+            relationship_id: r.try_get("relationship_id")?,
+            limit_minor: r.try_get("limit_minor")?,
+            currency: r.try_get("currency")?,
+            updated_at: r.try_get("updated_at")?,
+            updated_by: r.try_get("updated_by")?,
+            version: r.try_get("version")?,
+        })
+    })
+    .transpose()
+}
+
+/// Writes the limit (None = not enforced). `version` is the row's version the caller
+/// read (0 = no row yet); false when another change came first.
+pub async fn set_credit_limit(
+    conn: &mut Conn,
+    relationship_id: &str,
+    limit_minor: Option<i64>,
+    currency: &str,
+    by: Option<&str>,
+    now: i64,
+    version: i64,
+) -> StoreResult<bool> {
+    let done = if version == 0 {
+        sqlx::query(
+            "INSERT INTO credit_limits (relationship_id, limit_minor, currency, updated_at, updated_by, version) \
+             VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (relationship_id) DO NOTHING",
+        )
+        .bind(relationship_id)
+        .bind(limit_minor)
+        .bind(currency)
+        .bind(now)
+        .bind(by)
+        .execute(conn)
+        .await?
+    } else {
+        sqlx::query(
+            "UPDATE credit_limits SET limit_minor = $1, currency = $2, updated_at = $3, updated_by = $4, \
+             version = version + 1 WHERE relationship_id = $5 AND version = $6",
+        )
+        .bind(limit_minor)
+        .bind(currency)
+        .bind(now)
+        .bind(by)
+        .bind(relationship_id)
+        .bind(version)
+        .execute(conn)
+        .await?
+    };
+    Ok(done.rows_affected() == 1)
+}

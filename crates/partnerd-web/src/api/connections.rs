@@ -4,9 +4,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use partnerd_app::catalog::MoneyInput;
 use partnerd_app::connections::{
     InvitationInput, Relationship, RelationshipFilters, ResellerInvitation, ResolvedInvitation,
 };
+use partnerd_app::credit::CreditLimit;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,8 +16,9 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::api::enrollments::TokenRequest;
+use crate::api::offers::MoneyRequest;
 use crate::api::{Collection, PageQuery, created, ok_with_etag};
-use crate::extract::{ApiBody, ApiQuery, Auth, ReqCtx};
+use crate::extract::{ApiBody, ApiQuery, Auth, IfMatch, ReqCtx};
 use crate::problem::{ApiResult, Problem};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(relationships))
         .routes(routes!(relationship))
         .routes(routes!(terminate))
+        .routes(routes!(credit_limit, set_credit_limit, remove_credit_limit))
 }
 
 /// An invitation to send.
@@ -273,4 +277,68 @@ pub async fn terminate(
         .terminate_relationship(&p, &ctx, &id, body.parse().map(|b| b.reason))
         .await?;
     Ok(ok_with_etag(&r.etag.clone(), r))
+}
+
+/// A reseller's credit limit with a provider (both sides).
+#[utoipa::path(get, path = "/v1/relationships/{id}/creditlimit", tag = "Connections", security(("bearer" = [])), params(("id" = String, Path)),
+    extensions(("x-partnerd-action" = json!("readRelationships"))),
+    responses((status = 200, body = CreditLimit), (status = 404, body = Problem)))]
+pub async fn credit_limit(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let c = s.app.get_credit_limit(&p, &id).await?;
+    Ok(ok_with_etag(&c.etag.clone(), c))
+}
+
+/// A new credit limit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditLimitRequest {
+    /// Amount ≥ 0 in the platform currency.
+    pub limit: MoneyRequest,
+}
+
+/// Set the reseller's credit limit (the provider's GA or BA).
+#[utoipa::path(put, path = "/v1/relationships/{id}/creditlimit", tag = "Connections", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = CreditLimitRequest, extensions(("x-partnerd-action" = json!("setCreditLimit"))),
+    responses((status = 200, body = CreditLimit), (status = 403, description = "forbidden (reseller side)", body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "invalid_state (terminated)", body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_credit_limit(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ReqCtx(ctx): ReqCtx,
+    IfMatch(if_match): IfMatch,
+    Path(id): Path<String>,
+    body: ApiBody<CreditLimitRequest>,
+) -> ApiResult<Response> {
+    let input = body.parse().map(|b| {
+        Some(MoneyInput {
+            amount: b.limit.amount,
+            currency: b.limit.currency,
+        })
+    });
+    let c = s
+        .app
+        .set_credit_limit(&p, &ctx, &id, if_match.as_deref(), input)
+        .await?;
+    Ok(ok_with_etag(&c.etag.clone(), c))
+}
+
+/// Remove the credit limit: no longer enforced (the provider's GA or BA).
+#[utoipa::path(delete, path = "/v1/relationships/{id}/creditlimit", tag = "Connections", security(("bearer" = [])), params(("id" = String, Path)),
+    extensions(("x-partnerd-action" = json!("setCreditLimit"))),
+    responses((status = 204, description = "Removed"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn remove_credit_limit(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ReqCtx(ctx): ReqCtx,
+    IfMatch(if_match): IfMatch,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    s.app
+        .set_credit_limit(&p, &ctx, &id, if_match.as_deref(), Ok(None))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -916,3 +916,107 @@ async fn the_cli_imports_a_csv_with_a_per_row_report(app: TestApp) {
     app.shutdown().await;
 }
 both!(the_cli_imports_a_csv_with_a_per_row_report);
+
+async fn the_provider_sets_a_credit_limit_per_reseller(app: TestApp) {
+    let op = app.operator_token().await;
+    let c = connected(&app, &op, "res-f", "96000001").await;
+    let billing = add_signed_in_user(
+        &app,
+        &c.provider,
+        "bill@dist-res-f.example",
+        &["billingAdmin"],
+    )
+    .await
+    .1;
+    let sales = add_signed_in_user(&app, &c.provider, "sam@dist-res-f.example", &["salesAgent"])
+        .await
+        .1;
+    let rel = app.get("/v1/relationships", &c.provider).await.ok(200)["items"][0]["id"]
+        .as_str()
+        .expect("rel")
+        .to_owned();
+    let path = format!("/v1/relationships/{rel}/creditlimit");
+    let fresh = app.get(&path, &c.reseller).await;
+    let fresh = fresh.ok(200).clone();
+    assert_eq!(fresh["limit"], Value::Null);
+    assert_eq!(fresh["used"]["amount"], "0.00");
+    assert_eq!(fresh["available"], Value::Null);
+
+    let put = |token: &str, body: Value, etag: Option<&str>| {
+        let req = app
+            .client
+            .put(app.url(&path))
+            .bearer_auth(token)
+            .json(&body);
+        let req = match etag {
+            Some(e) => req.header("If-Match", e),
+            None => req,
+        };
+        async move { TestApp::read(req.send().await.expect("send")).await }
+    };
+    let limit = json!({"limit": {"amount": "5000.00", "currency": "USD"}});
+    put(&c.reseller, limit.clone(), None)
+        .await
+        .problem(403, "forbidden");
+    put(&sales, limit.clone(), None)
+        .await
+        .problem(403, "forbidden");
+    put(
+        &billing,
+        json!({"limit": {"amount": "-1", "currency": "USD"}}),
+        None,
+    )
+    .await
+    .problem(422, "validation_failed");
+    put(
+        &billing,
+        json!({"limit": {"amount": "10", "currency": "EUR"}}),
+        None,
+    )
+    .await
+    .problem(422, "validation_failed");
+    put(&billing, limit.clone(), Some("\"stale\""))
+        .await
+        .problem(412, "precondition_failed");
+    let set = put(
+        &billing,
+        limit.clone(),
+        Some(&format!("\"{}\"", fresh["etag"].as_str().expect("etag"))),
+    )
+    .await;
+    let set = set.ok(200).clone();
+    assert_eq!(set["limit"]["amount"], "5000.00");
+    assert_eq!(set["available"]["amount"], "5000.00");
+    assert_ne!(set["etag"], fresh["etag"]);
+    assert_eq!(
+        app.get(&path, &c.reseller).await.ok(200)["limit"]["amount"],
+        "5000.00"
+    );
+    app.drain_mail().await;
+    let mail = last_mail(&app, "credit_limit_changed").expect("mail to the reseller");
+    assert_eq!(mail_header(&mail, "To"), Some("gina@res-f.example"));
+
+    app.delete(&path, &c.provider).await.ok(204);
+    assert_eq!(
+        app.get(&path, &c.provider).await.ok(200)["limit"],
+        Value::Null
+    );
+    put(&c.provider, limit.clone(), None).await.ok(200);
+    // Ending the relationship removes the limit; afterwards none can be set.
+    app.post(
+        &format!("/v1/relationships/{rel}/terminate"),
+        &c.reseller,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(
+        app.get(&path, &c.provider).await.ok(200)["limit"],
+        Value::Null
+    );
+    put(&c.provider, limit, None)
+        .await
+        .problem(409, "invalid_state");
+    app.shutdown().await;
+}
+both!(the_provider_sets_a_credit_limit_per_reseller);

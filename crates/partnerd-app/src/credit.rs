@@ -1,0 +1,212 @@
+//! Credit limits (API.md §7.3): a provider sets, per reseller, how much the
+//! reseller's active and suspended subscriptions supplied through it may add up to.
+//! Orders beyond it are refused (commerce); lowering it below what is used is
+//! allowed and only blocks increases.
+
+use partnerd_domain::money::{check_currency, format_amount, parse_amount};
+use partnerd_domain::policy::Action;
+use partnerd_domain::time::Timestamp;
+use partnerd_domain::Collect;
+use partnerd_store::Conn;
+use partnerd_store::relationships::{self, CreditLimitRow, RelationshipRow};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Actor, Entry};
+use crate::catalog::{Money, MoneyInput};
+use crate::connections::Notice;
+use crate::crypto::etag;
+use crate::error::check_if_match;
+use crate::{App, AppError, AppResult, Ctx, Principal};
+
+/// A reseller's credit limit with one provider.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditLimit {
+    pub relationship_id: String,
+    /// Null: not enforced.
+    pub limit: Option<Money>,
+    /// Σ unit price × quantity of the reseller's active and suspended subscriptions
+    /// supplied by this provider.
+    pub used: Money,
+    /// `limit − used` (may be negative after a lowering); null without a limit.
+    pub available: Option<Money>,
+    pub updated_at: String,
+    pub etag: String,
+}
+
+fn credit_etag(relationship_id: &str, row: Option<&CreditLimitRow>) -> String {
+    etag(
+        &format!("{relationship_id}:credit"),
+        row.map_or(0, |r| r.version),
+    )
+}
+
+impl App {
+    /// What the reseller's subscriptions through this provider add up to, in minor
+    /// units. Subscriptions arrive with commerce; until then nothing is used.
+    pub(crate) async fn credit_used(
+        &self,
+        _conn: &mut Conn,
+        _r: &RelationshipRow,
+    ) -> AppResult<i64> {
+        Ok(0)
+    }
+
+    async fn credit_view(&self, conn: &mut Conn, r: &RelationshipRow) -> AppResult<CreditLimit> {
+        let row = relationships::credit_limit(conn, &r.id).await?;
+        let used = self.credit_used(conn, r).await?;
+        let currency = self.config().currency.clone();
+        let money = |minor: i64| Money {
+            amount: format_amount(minor),
+            currency: currency.clone(),
+        };
+        let limit = row.as_ref().and_then(|c| c.limit_minor);
+        Ok(CreditLimit {
+            relationship_id: r.id.clone(),
+            limit: limit.map(money),
+            used: money(used),
+            available: limit.map(|l| money(l - used)),
+            updated_at: Timestamp(row.as_ref().map_or(r.created_at, |c| c.updated_at)).to_rfc3339(),
+            etag: credit_etag(&r.id, row.as_ref()),
+        })
+    }
+
+    /// `GET /v1/relationships/{id}/creditlimit` (both sides).
+    pub async fn get_credit_limit(&self, p: &Principal, id: &str) -> AppResult<CreditLimit> {
+        let mut conn = self.db().conn().await?;
+        let r = self.visible_relationship(&mut conn, p, id).await?;
+        p.require(Action::ReadRelationships)?;
+        self.credit_view(&mut conn, &r).await
+    }
+
+    /// `PUT` (Some) or `DELETE` (None) `/v1/relationships/{id}/creditlimit`: the
+    /// provider's global or billing admin.
+    pub async fn set_credit_limit(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &str,
+        if_match: Option<&str>,
+        limit: AppResult<Option<MoneyInput>>,
+    ) -> AppResult<CreditLimit> {
+        let mut tx = self.db().begin().await?;
+        let r = self.visible_relationship(&mut tx, p, id).await?;
+        if r.provider_organization_id != p.organization.id {
+            return Err(AppError::forbidden(
+                "forbidden",
+                "only the indirect provider sets a reseller's credit limit",
+            ));
+        }
+        p.require(Action::SetCreditLimit)?;
+        let current = relationships::credit_limit(&mut tx, &r.id).await?;
+        check_if_match(&credit_etag(&r.id, current.as_ref()), if_match, false)?;
+        let limit = limit?;
+        let minor = match &limit {
+            Some(m) => {
+                let mut c = Collect::default();
+                let amount = c.take(parse_amount("/limit/amount", &m.amount));
+                c.take(check_currency(
+                    "/limit/currency",
+                    &m.currency,
+                    &self.config().currency,
+                ));
+                match amount {
+                    Some(a) if c.is_empty() => Some(a),
+                    _ => return Err(AppError::validation(c.0)),
+                }
+            }
+            None => None,
+        };
+        if r.state != "active" {
+            return Err(AppError::conflict(
+                "invalid_state",
+                "the relationship has ended; it has no credit limit any more",
+            ));
+        }
+        let now = self.now();
+        let by = p.user.as_ref().map(|u| u.id.clone());
+        crate::error::written(
+            relationships::set_credit_limit(
+                &mut tx,
+                &r.id,
+                minor,
+                &self.config().currency,
+                by.as_deref(),
+                now.millis(),
+                current.as_ref().map_or(0, |c| c.version),
+            )
+            .await?,
+        )?;
+        let view = self.credit_view(&mut tx, &r).await?;
+        let text = match &view.limit {
+            Some(l) => format!(
+                "{} set your credit limit to {} {}. Orders through them that would take your subscriptions beyond it are refused.",
+                p.organization.name, l.amount, l.currency
+            ),
+            None => format!("{} removed your credit limit.", p.organization.name),
+        };
+        self.mail_organization(
+            &mut tx,
+            &r.reseller_organization_id,
+            None,
+            Notice {
+                template: "credit_limit_changed",
+                subject: "Your credit limit changed",
+                text,
+                link: format!("{}/partners/providers", self.config().public_url),
+            },
+        )
+        .await?;
+        let entry = Entry::new(
+            Actor::Principal(p),
+            "creditLimit",
+            Some(r.id.clone()),
+            if minor.is_some() {
+                "setCreditLimit"
+            } else {
+                "removeCreditLimit"
+            },
+        )
+        .participant(&r.reseller_organization_id)
+        .before(
+            serde_json::json!({"limit": current.and_then(|c| c.limit_minor).map(format_amount)}),
+        )
+        .after(&view);
+        audit::write(&mut tx, ctx, now, entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(view)
+    }
+
+    /// Termination removes the limit (API.md §7.2).
+    pub(crate) async fn clear_credit_limit(
+        &self,
+        conn: &mut Conn,
+        relationship_id: &str,
+    ) -> AppResult<()> {
+        if let Some(c) = relationships::credit_limit(conn, relationship_id).await?
+            && c.limit_minor.is_some()
+        {
+            relationships::set_credit_limit(
+                conn,
+                relationship_id,
+                None,
+                &c.currency,
+                None,
+                self.now().millis(),
+                c.version,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_row_and_first_row_have_different_etags() {
+        use super::credit_etag;
+        assert_ne!(credit_etag("rel_1", None), credit_etag("rel_2", None));
+    }
+}
