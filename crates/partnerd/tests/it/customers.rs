@@ -354,6 +354,26 @@ async fn a_three_way_request_is_accepted_by_a_new_tenant(app: TestApp) {
     let das = app.get("/v1/delegatedadminrelationships", &customer).await;
     assert_eq!(das.ok(200)["totalCount"], 1);
 
+    app.post(
+        "/v1/customers/relationshiprequests",
+        &c.reseller,
+        json!({"customerId": c.provider_org, "includeDelegatedAdmin": true}),
+    )
+    .await
+    .problem(403, "relationship_required");
+    let da_id = das.body["items"][0]["id"].as_str().expect("da").to_owned();
+    app.get(&format!("/v1/delegatedadminrelationships/{da_id}"), &other)
+        .await
+        .problem(404, "not_found");
+    assert_eq!(
+        app.get(
+            &format!("/v1/delegatedadminrelationships/{da_id}"),
+            &c.reseller
+        )
+        .await
+        .ok(200)["partnerOrganizationId"],
+        c.reseller_org.as_str()
+    );
     // A request for an existing customer that grants nothing new is refused.
     app.post(
         "/v1/customers/relationshiprequests",
@@ -442,6 +462,40 @@ async fn request_tokens_are_single_use_revocable_and_expire(app: TestApp) {
         1
     );
 
+    // Consent needs a person, and the customer's Global admin.
+    let req = new_request(json!({})).await;
+    let key = app
+        .post("/v1/apikeys", &second, json!({"name": "automation"}))
+        .await
+        .ok(201)["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let consent = json!({"token": token_in(&req["url"]), "consent": {"acceptReseller": true}});
+    app.post(
+        "/v1/customers/relationshiprequests/accept",
+        &key,
+        consent.clone(),
+    )
+    .await
+    .problem(403, "user_session_required");
+    let (_, billing) =
+        add_signed_in_user(&app, &second, "bill@cust-b2.example", &["billingAdmin"]).await;
+    app.post(
+        "/v1/customers/relationshiprequests/accept",
+        &billing,
+        consent.clone(),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.post(
+        "/v1/customers/relationshiprequests/accept",
+        &second,
+        json!({"token": "not-a-token", "consent": {"acceptReseller": true}}),
+    )
+    .await
+    .problem(404, "token_invalid");
+
     // Revoked: 410; revoking twice: invalid_state.
     let req = new_request(json!({})).await;
     let id = req["id"].as_str().expect("id").to_owned();
@@ -528,7 +582,7 @@ async fn request_tokens_are_single_use_revocable_and_expire(app: TestApp) {
             &reseller,
         )
         .await;
-    assert_eq!(expired.ok(200)["totalCount"], 2);
+    assert_eq!(expired.ok(200)["totalCount"], 3);
     app.shutdown().await;
 }
 both!(request_tokens_are_single_use_revocable_and_expire);
@@ -616,6 +670,36 @@ async fn delegated_admin_governs_customer_users_until_it_expires(app: TestApp) {
     app.post(
         &users,
         &c.reseller,
+        json!({"email": "NEW.HIRE@cust-c.example", "firstName": "Again", "lastName": "Hire"}),
+    )
+    .await
+    .problem(409, "email_in_use");
+    app.call(
+        Method::PATCH,
+        &format!("{users}/{uid}"),
+        Some(&c.reseller),
+        Some(json!({"firstName": "Renamed"})),
+    )
+    .await
+    .ok(200);
+    let stale = app
+        .client
+        .patch(app.url(&format!("{users}/{uid}")))
+        .bearer_auth(&c.reseller)
+        .header(
+            "If-Match",
+            format!("\"{}\"", user["user"]["etag"].as_str().expect("etag")),
+        )
+        .json(&json!({"lastName": "Late"}))
+        .send()
+        .await
+        .expect("send");
+    TestApp::read(stale)
+        .await
+        .problem(412, "precondition_failed");
+    app.post(
+        &users,
+        &c.reseller,
         json!({"email": "x@cust-c.example", "firstName": "X", "lastName": "Y", "roles": ["adminAgent"]}),
     )
     .await
@@ -636,6 +720,26 @@ async fn delegated_admin_governs_customer_users_until_it_expires(app: TestApp) {
     )
     .await
     .ok(200);
+    let leaver = app
+        .post(
+            &users,
+            &c.reseller,
+            json!({"email": "leaver@cust-c.example", "firstName": "Lea", "lastName": "Ver"}),
+        )
+        .await
+        .ok(201)["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.delete(&format!("{users}/{leaver}"), &helpdesk)
+        .await
+        .problem(403, "forbidden");
+    app.delete(&format!("{users}/{leaver}"), &c.reseller)
+        .await
+        .ok(204);
+    app.get(&format!("{users}/{leaver}"), &c.reseller)
+        .await
+        .problem(404, "not_found");
     let cust_admin = app.get("/v1/me", &customer).await.ok(200)["user"]["id"]
         .as_str()
         .expect("id")
@@ -740,6 +844,25 @@ async fn the_operator_imports_existing_customers(app: TestApp) {
     app.post("/v1/customers/imports", &op, body("2", "imp-one"))
         .await
         .problem(409, "domain_unavailable");
+    let mut taken = body("4", "imp-four");
+    taken["admin"]["email"] = json!("it@imp-one.example");
+    app.post("/v1/customers/imports", &op, taken)
+        .await
+        .problem(409, "email_in_use");
+    let other_provider = partner_admin(&app, &op, "dist-other").await;
+    let other_org = authorize(
+        &app,
+        &op,
+        &other_provider,
+        json!(["DE"]),
+        json!(["Microsoft 365"]),
+    )
+    .await;
+    let mut unrelated = body("5", "imp-five");
+    unrelated["indirectProviderId"] = json!(other_org);
+    app.post("/v1/customers/imports", &op, unrelated)
+        .await
+        .problem(403, "relationship_required");
     let mut bad = body("3", "imp-three");
     bad["resellerOrganizationId"] = json!(c.provider_org);
     app.post("/v1/customers/imports", &op, bad)
