@@ -3,10 +3,10 @@
 //! Orders beyond it are refused (commerce); lowering it below what is used is
 //! allowed and only blocks increases.
 
+use partnerd_domain::Collect;
 use partnerd_domain::money::{check_currency, format_amount, parse_amount};
 use partnerd_domain::policy::Action;
 use partnerd_domain::time::Timestamp;
-use partnerd_domain::Collect;
 use partnerd_store::Conn;
 use partnerd_store::relationships::{self, CreditLimitRow, RelationshipRow};
 use serde::Serialize;
@@ -43,14 +43,15 @@ fn credit_etag(relationship_id: &str, row: Option<&CreditLimitRow>) -> String {
 }
 
 impl App {
-    /// What the reseller's subscriptions through this provider add up to, in minor
-    /// units. Subscriptions arrive with commerce; until then nothing is used.
-    pub(crate) async fn credit_used(
-        &self,
-        _conn: &mut Conn,
-        _r: &RelationshipRow,
-    ) -> AppResult<i64> {
-        Ok(0)
+    /// What the reseller's active and suspended subscriptions through this provider
+    /// add up to, in minor units.
+    pub(crate) async fn credit_used(&self, conn: &mut Conn, r: &RelationshipRow) -> AppResult<i64> {
+        Ok(partnerd_store::commerce::credit_used(
+            conn,
+            &r.provider_organization_id,
+            &r.reseller_organization_id,
+        )
+        .await?)
     }
 
     async fn credit_view(&self, conn: &mut Conn, r: &RelationshipRow) -> AppResult<CreditLimit> {

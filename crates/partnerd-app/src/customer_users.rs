@@ -169,6 +169,7 @@ impl App {
         let before = self.org_user(&mut tx, customer_id, user_id).await?;
         check_if_match(&etag(&before.id, before.version), if_match, false)?;
         self.guard_last_global_admin(&mut tx, &before, None).await?;
+        partnerd_store::commerce::release_user_licenses(&mut tx, &before.id).await?;
         users::delete(&mut tx, &before.id).await?;
         let entry = Self::on_behalf_entry(p, &customer, &before.id, "deleteCustomerUser")
             .before(User::from(&before));

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
+pub mod commerce;
 pub mod connections;
 pub mod credit;
 pub mod crypto;
@@ -95,6 +96,10 @@ impl Default for AppConfig {
 pub struct Ctx {
     pub request_id: String,
     pub source_ip: Option<String>,
+    /// The `Idempotency-Key` this request runs under: (principal key, idempotency
+    /// key). A use case that creates something stores its response in its own
+    /// transaction, so a crash between commit and answer still replays.
+    pub idempotency: Option<(String, String)>,
 }
 
 /// How the caller authenticated.

@@ -365,6 +365,7 @@ impl App {
         Self::guard_global_admin_target(p, &before)?;
         check_if_match(&etag(&before.id, before.version), if_match, false)?;
         self.guard_last_global_admin(&mut tx, &before, None).await?;
+        partnerd_store::commerce::release_user_licenses(&mut tx, &before.id).await?;
         users::delete(&mut tx, &before.id).await?;
         let entry = Entry::new(
             Actor::Principal(p),

@@ -124,6 +124,10 @@ actions! {
     ReadDelegatedAdmin = "readDelegatedAdmin",
     /// Operator: import customers that partners already serve elsewhere.
     ImportCustomers = "importCustomers",
+    /// See the own (customer) organisation's subscriptions and licenses.
+    ReadOwnSubscriptions = "readOwnSubscriptions",
+    /// Operator: suspend and reactivate any subscription (status only).
+    SuspendSubscriptions = "suspendSubscriptions",
     /// Operator: create organisations, authorise providers.
     ManageOrganizations = "manageOrganizations",
     /// Operator: read every organisation.
@@ -419,6 +423,18 @@ pub const RULES: &[Rule] = &[
         "see delegated admin relationships",
         &[GA, AA, HA],
         &[P, O, C],
+    ),
+    rule(
+        Action::ReadOwnSubscriptions,
+        "see your organisation's subscriptions and licenses",
+        &[GA],
+        &[C],
+    ),
+    rule(
+        Action::SuspendSubscriptions,
+        "suspend, reactivate or cancel any subscription",
+        &[GA],
+        &[O],
     ),
     rule(
         Action::ImportCustomers,

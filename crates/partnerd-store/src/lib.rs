@@ -9,6 +9,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod commerce;
 pub mod customers;
 mod db;
 pub mod dialect;

@@ -40,6 +40,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "credit_limits",
         include_str!("../migrations/sqlite/0006_credit_limits.sql"),
     ),
+    (
+        7,
+        "commerce",
+        include_str!("../migrations/sqlite/0007_commerce.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -73,6 +78,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "credit_limits",
         include_str!("../migrations/postgres/0006_credit_limits.sql"),
+    ),
+    (
+        7,
+        "commerce",
+        include_str!("../migrations/postgres/0007_commerce.sql"),
     ),
 ];
 

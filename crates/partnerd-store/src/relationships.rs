@@ -328,7 +328,10 @@ pub struct CreditLimitRow {
     pub version: i64,
 }
 
-pub async fn credit_limit(conn: &mut Conn, relationship_id: &str) -> StoreResult<Option<CreditLimitRow>> {
+pub async fn credit_limit(
+    conn: &mut Conn,
+    relationship_id: &str,
+) -> StoreResult<Option<CreditLimitRow>> {
     let row = sqlx::query(
         "SELECT relationship_id, limit_minor, currency, updated_at, updated_by, version FROM credit_limits \
          WHERE relationship_id = $1",
@@ -387,4 +390,15 @@ pub async fn set_credit_limit(
         .await?
     };
     Ok(done.rows_affected() == 1)
+}
+
+/// The providers a reseller works with now (active relationships), oldest first.
+pub async fn active_providers(conn: &mut Conn, reseller_id: &str) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT provider_organization_id FROM partner_relationships WHERE reseller_organization_id = $1 \
+         AND state = 'active' ORDER BY created_at, id",
+    )
+    .bind(reseller_id)
+    .fetch_all(conn)
+    .await?)
 }

@@ -72,6 +72,10 @@ pub fn ctx_from_parts(parts: &Parts) -> Ctx {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string()),
+        idempotency: parts
+            .extensions
+            .get::<crate::idempotency::IdempotencySlot>()
+            .map(|s| (s.principal.clone(), s.key.clone())),
     }
 }
 

@@ -17,6 +17,13 @@ use crate::problem::ApiError;
 /// Headers of a stored response that are replayed with it.
 const KEPT: &[&str] = &["content-type", "location", "etag"];
 
+/// Marks a request that runs under a fresh `Idempotency-Key` (see `Ctx::idempotency`).
+#[derive(Debug, Clone)]
+pub struct IdempotencySlot {
+    pub principal: String,
+    pub key: String,
+}
+
 fn valid_key(k: &str) -> bool {
     (1..=128).contains(&k.len()) && k.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
@@ -100,6 +107,11 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
             res
         }
         Begin::Started => {
+            let mut parts = parts;
+            parts.extensions.insert(IdempotencySlot {
+                principal: principal.clone(),
+                key: key.clone(),
+            });
             let res = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;

@@ -111,7 +111,7 @@ async fn sample_organisations(
 ) -> Result<Vec<(String, String, String)>, AppError> {
     let ctx = Ctx {
         request_id: "demo".into(),
-        source_ip: None,
+        ..Ctx::default()
     };
     let signed = app
         .sign_in(

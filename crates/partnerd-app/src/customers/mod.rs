@@ -352,16 +352,15 @@ impl App {
         .await
     }
 
-    /// Whether the partner still supplies active or suspended subscriptions to the
-    /// customer (reseller of record or supplying provider), which blocks ending the
-    /// relationship. Subscriptions arrive with commerce; until then there are none.
+    /// Whether the partner is reseller of record or supplier of active or
+    /// suspended subscriptions of the customer, which blocks ending the relationship.
     async fn supplies_subscriptions(
         &self,
-        _conn: &mut Conn,
-        _partner: &str,
-        _customer: &str,
+        conn: &mut Conn,
+        partner: &str,
+        customer: &str,
     ) -> AppResult<bool> {
-        Ok(false)
+        Ok(partnerd_store::commerce::supplies(conn, partner, customer).await?)
     }
 
     /// Ends one partner ↔ customer relationship and the partner's delegated admin.

@@ -2,6 +2,7 @@
 
 pub mod apikeys;
 pub mod auditrecords;
+pub mod commerce;
 pub mod connections;
 pub mod customers;
 pub mod enrollments;
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(profiles::router())
         .merge(connections::router())
         .merge(customers::router())
+        .merge(commerce::router())
         .merge(auditrecords::router())
 }
 

@@ -11,6 +11,7 @@ mod audit;
 mod browser;
 mod catalog;
 mod cli;
+mod commerce;
 mod connections;
 mod conventions;
 mod customers;

@@ -1,0 +1,128 @@
+//! Commerce on behalf of customers (API.md §10, §9.3): orders by the reseller of
+//! record or its indirect provider, the subscriptions they create and their life
+//! cycle, and license assignment within the purchased seats.
+//!
+//! Money rules run in one transaction with a lock: credit per provider–reseller pair
+//! (the reseller organisation's lock) and seats per customer (the customer's lock),
+//! so parallel requests can neither overspend nor oversell.
+
+mod licenses;
+mod orders;
+mod subscriptions;
+
+pub use licenses::{LicenseUpdate, LicenseUpdateResult, SubscribedSku, UserLicense};
+pub use orders::{LineInput, Order, OrderFilters, OrderInput, OrderLine, PlacedBy};
+pub use subscriptions::{
+    Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, SuspendedBy,
+};
+
+use partnerd_domain::money::format_amount;
+use partnerd_domain::policy::Action;
+use partnerd_domain::roles::OrgKind;
+use partnerd_domain::time::Timestamp;
+use partnerd_store::Conn;
+use partnerd_store::organizations::OrganizationRow;
+use partnerd_store::relationships;
+
+use crate::catalog::Money;
+use crate::{App, AppError, AppResult, Principal};
+
+fn ts(ms: i64) -> String {
+    Timestamp(ms).to_rfc3339()
+}
+
+fn money(minor: i64, currency: &str) -> Money {
+    Money {
+        amount: format_amount(minor),
+        currency: currency.to_owned(),
+    }
+}
+
+/// The end of a term that starts at `start`: one calendar month or year later.
+pub(crate) fn term_end(start: i64, billing_cycle: &str) -> i64 {
+    let months = if billing_cycle == "annual" { 12 } else { 1 };
+    Timestamp(start).plus_months(months).millis()
+}
+
+/// Who reads a customer's commerce data, and how much of it.
+pub(crate) enum Reader {
+    /// The operator: everything.
+    Operator,
+    /// The customer itself: everything of its own.
+    Customer,
+    /// A related partner: what it supplies or is reseller of record for.
+    Partner(String),
+}
+
+impl Reader {
+    pub(crate) fn party(&self) -> Option<String> {
+        match self {
+            Self::Partner(id) => Some(id.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl App {
+    /// The customer `cid` for reading orders, subscriptions and seats: the customer
+    /// itself, a related partner or the operator; else 404.
+    pub(crate) async fn commerce_reader(
+        &self,
+        conn: &mut Conn,
+        p: &Principal,
+        cid: &str,
+    ) -> AppResult<(OrganizationRow, Reader)> {
+        if p.organization.id == cid && p.organization.kind == OrgKind::Customer {
+            let org = partnerd_store::organizations::get(conn, cid)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            p.require(Action::ReadOwnSubscriptions)?;
+            return Ok((org, Reader::Customer));
+        }
+        let (org, rel) = self.visible_customer(conn, p, cid).await?;
+        p.require(Action::ReadCommerce)?;
+        Ok((
+            org,
+            match rel {
+                Some(_) => Reader::Partner(p.organization.id.clone()),
+                None => Reader::Operator,
+            },
+        ))
+    }
+
+    /// The credit check of an increase by `extra` minor units for the reseller's
+    /// subscriptions through the provider. Takes the reseller's lock first, so the
+    /// check and the write that follows cannot interleave with another one.
+    pub(crate) async fn check_credit(
+        &self,
+        conn: &mut Conn,
+        provider: &str,
+        reseller: &str,
+        extra: i64,
+    ) -> AppResult<()> {
+        partnerd_store::organizations::lock(conn, self.db().backend(), reseller).await?;
+        let Some(rel) = relationships::active_between(conn, provider, reseller).await? else {
+            return Ok(());
+        };
+        let Some(limit) = relationships::credit_limit(conn, &rel.id)
+            .await?
+            .and_then(|c| c.limit_minor)
+        else {
+            return Ok(());
+        };
+        let used = partnerd_store::commerce::credit_used(conn, provider, reseller).await?;
+        if used + extra > limit {
+            return Err(AppError::conflict(
+                "credit_limit_exceeded",
+                format!(
+                    "the credit limit is {limit}, {used} is used and this change adds {extra} {}",
+                    self.config().currency,
+                    limit = format_amount(limit),
+                    used = format_amount(used),
+                    extra = format_amount(extra),
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

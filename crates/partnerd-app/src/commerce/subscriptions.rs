@@ -1,0 +1,622 @@
+//! Subscriptions (API.md §10.2): list, read, change (If-Match required) along the
+//! state machine active ⇄ suspended → cancelled, the change history, and the
+//! term-end job (renew at the current price, or expire).
+
+use partnerd_domain::ids::random_suffix;
+use partnerd_domain::names::name;
+use partnerd_domain::policy::Action;
+use partnerd_domain::roles::OrgKind;
+use partnerd_domain::{Collect, FieldError};
+use partnerd_store::commerce::{self, ChangeRow, SubscriptionQuery, SubscriptionRow};
+use partnerd_store::{Conn, customers, offers, organizations, relationships};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Reader, money, term_end, ts};
+use crate::audit::{self, Actor, Entry};
+use crate::catalog::Money;
+use crate::crypto::etag;
+use crate::error::check_if_match;
+use crate::paging::{self, Page, PageParams};
+use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
+
+/// Who suspended a subscription, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SuspendedBy {
+    pub organization_id: String,
+    pub reason: Option<String>,
+}
+
+/// A subscription.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub id: String,
+    pub customer_id: String,
+    pub order_id: String,
+    pub offer_id: String,
+    pub offer_name: String,
+    pub product_family: String,
+    pub friendly_name: Option<String>,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub billing_cycle: String,
+    /// `active`, `suspended`, `cancelled`, `expired`; open enum.
+    pub status: String,
+    pub auto_renew_enabled: bool,
+    pub term_start_date: String,
+    pub commitment_end_date: String,
+    pub reseller_organization_id: String,
+    pub indirect_provider_id: String,
+    pub suspended_by: Option<SuspendedBy>,
+    pub cancelled_at: Option<String>,
+    /// Licenses of this offer assigned to the customer's users.
+    pub assigned_licenses: i64,
+    pub created_at: String,
+    pub etag: String,
+}
+
+/// One entry of a subscription's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionChange {
+    pub at: String,
+    pub by: ChangedBy,
+    pub change: FieldChange,
+}
+
+/// Who changed it (`organizationId` null for the platform's own jobs).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangedBy {
+    pub organization_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
+}
+
+/// One member's change.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldChange {
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// `PATCH /v1/customers/{cid}/subscriptions/{sid}`: only the members sent change.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionChanges {
+    pub quantity: Option<i64>,
+    pub status: Option<String>,
+    pub auto_renew_enabled: Option<bool>,
+    pub friendly_name: Option<String>,
+}
+
+/// Filters of `GET /v1/customers/{cid}/subscriptions`.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionFilters {
+    pub status: Option<String>,
+    pub offer_id: Option<String>,
+    pub product_family: Option<String>,
+    pub indirect_provider_id: Option<String>,
+    pub reseller_organization_id: Option<String>,
+}
+
+const STATUSES: &[&str] = &["active", "suspended", "cancelled", "expired"];
+
+impl App {
+    pub(crate) async fn subscription_view(
+        &self,
+        conn: &mut Conn,
+        s: &SubscriptionRow,
+    ) -> AppResult<Subscription> {
+        let assigned = commerce::seats(conn, &s.customer_id, Some(&s.offer_id))
+            .await?
+            .first()
+            .map_or(0, |x| x.assigned);
+        Ok(Subscription {
+            id: s.id.clone(),
+            customer_id: s.customer_id.clone(),
+            order_id: s.order_id.clone(),
+            offer_id: s.offer_id.clone(),
+            offer_name: s.offer_name.clone(),
+            product_family: s.product_family.clone(),
+            friendly_name: s.friendly_name.clone(),
+            quantity: s.quantity,
+            unit_price: money(s.unit_price_minor, &s.currency),
+            billing_cycle: s.billing_cycle.clone(),
+            status: s.status.clone(),
+            auto_renew_enabled: s.auto_renew,
+            term_start_date: ts(s.term_start),
+            commitment_end_date: ts(s.commitment_end),
+            reseller_organization_id: s.reseller_organization_id.clone(),
+            indirect_provider_id: s.indirect_provider_id.clone(),
+            suspended_by: s.suspended_by_organization_id.clone().map(|o| SuspendedBy {
+                organization_id: o,
+                reason: s.suspended_reason.clone(),
+            }),
+            cancelled_at: s.cancelled_at.map(ts),
+            assigned_licenses: assigned,
+            created_at: ts(s.created_at),
+            etag: etag(&s.id, s.version),
+        })
+    }
+
+    async fn readable_subscription(
+        &self,
+        conn: &mut Conn,
+        p: &Principal,
+        cid: &str,
+        sid: &str,
+    ) -> AppResult<(SubscriptionRow, Reader)> {
+        let (_, reader) = self.commerce_reader(conn, p, cid).await?;
+        let s = commerce::get_subscription(conn, sid)
+            .await?
+            .filter(|s| s.customer_id == cid)
+            .filter(|s| {
+                reader.party().is_none_or(|me| {
+                    s.reseller_organization_id == me || s.indirect_provider_id == me
+                })
+            })
+            .ok_or_else(AppError::not_found)?;
+        Ok((s, reader))
+    }
+
+    /// `GET /v1/customers/{cid}/subscriptions`.
+    pub async fn list_subscriptions(
+        &self,
+        p: &Principal,
+        cid: &str,
+        f: &SubscriptionFilters,
+        page: &PageParams,
+    ) -> AppResult<Page<Subscription>> {
+        let mut conn = self.db().conn().await?;
+        let (_, reader) = self.commerce_reader(&mut conn, p, cid).await?;
+        if let Some(s) = &f.status
+            && !STATUSES.contains(&s.as_str())
+        {
+            return Err(FieldError::invalid(
+                "/query/status",
+                "must be active, suspended, cancelled or expired",
+            )
+            .into());
+        }
+        let now = self.now().millis();
+        let start = paging::start(page, &format!("subscriptions{cid}{f:?}"), now)?;
+        let q = SubscriptionQuery {
+            customer_id: cid.to_owned(),
+            party: reader.party(),
+            status: f.status.clone(),
+            offer_id: f.offer_id.clone(),
+            product_family: f.product_family.clone(),
+            indirect_provider_id: f.indirect_provider_id.clone(),
+            reseller_organization_id: f.reseller_organization_id.clone(),
+        };
+        let rows = commerce::list_subscriptions(&mut conn, &q, &start.request).await?;
+        let page = start.finish(rows, now, |s| (s.created_at, s.id.clone()), |s| s);
+        let mut items = Vec::with_capacity(page.items.len());
+        for s in &page.items {
+            items.push(self.subscription_view(&mut conn, s).await?);
+        }
+        Ok(Page {
+            total_count: page.total_count,
+            items,
+            continuation_token: page.continuation_token,
+        })
+    }
+
+    /// `GET /v1/customers/{cid}/subscriptions/{sid}`.
+    pub async fn get_subscription(
+        &self,
+        p: &Principal,
+        cid: &str,
+        sid: &str,
+    ) -> AppResult<Subscription> {
+        let mut conn = self.db().conn().await?;
+        let (s, _) = self.readable_subscription(&mut conn, p, cid, sid).await?;
+        self.subscription_view(&mut conn, &s).await
+    }
+
+    /// `GET /v1/customers/{cid}/subscriptions/{sid}/history`, newest first.
+    pub async fn subscription_history(
+        &self,
+        p: &Principal,
+        cid: &str,
+        sid: &str,
+        page: &PageParams,
+    ) -> AppResult<Page<SubscriptionChange>> {
+        let mut conn = self.db().conn().await?;
+        let (s, _) = self.readable_subscription(&mut conn, p, cid, sid).await?;
+        let now = self.now().millis();
+        let start = paging::start(page, &format!("history{sid}"), now)?;
+        let rows = commerce::list_changes(&mut conn, &s.id, &start.request).await?;
+        Ok(start.finish(
+            rows,
+            now,
+            |c| (c.at, c.id.clone()),
+            |c| SubscriptionChange {
+                at: ts(c.at),
+                by: ChangedBy {
+                    organization_id: c.by_organization_id,
+                    user_id: c.by_user_id,
+                    api_key_id: c.by_api_key_id,
+                },
+                change: FieldChange {
+                    field: c.field,
+                    from: c.from_value,
+                    to: c.to_value,
+                },
+            },
+        ))
+    }
+
+    /// Refuses a change that would leave fewer seats (active + suspended) of the
+    /// offer than licenses assigned: 409 `quantity_below_assigned`.
+    async fn check_seats_after(
+        &self,
+        conn: &mut Conn,
+        before: &SubscriptionRow,
+        after: &SubscriptionRow,
+    ) -> AppResult<()> {
+        let held = |s: &SubscriptionRow| {
+            if matches!(s.status.as_str(), "active" | "suspended") {
+                s.quantity
+            } else {
+                0
+            }
+        };
+        if held(after) >= held(before) {
+            return Ok(());
+        }
+        organizations::lock(conn, self.db().backend(), &before.customer_id).await?;
+        let seats = commerce::seats(conn, &before.customer_id, Some(&before.offer_id))
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let remaining = seats.total + seats.suspended - held(before) + held(after);
+        if seats.assigned > remaining {
+            return Err(AppError::conflict(
+                "quantity_below_assigned",
+                format!(
+                    "{} licenses of {} are assigned and only {remaining} seats would remain; remove licenses first",
+                    seats.assigned, before.offer_name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `PATCH /v1/customers/{cid}/subscriptions/{sid}` (If-Match required).
+    pub async fn update_subscription(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        cid: &str,
+        sid: &str,
+        if_match: Option<&str>,
+        input: AppResult<SubscriptionChanges>,
+    ) -> AppResult<Subscription> {
+        let mut tx = self.db().begin().await?;
+        let (before, reader) = self.readable_subscription(&mut tx, p, cid, sid).await?;
+        let operator = matches!(reader, Reader::Operator);
+        if operator {
+            p.require(Action::SuspendSubscriptions)?;
+        } else if matches!(reader, Reader::Customer) {
+            return Err(AppError::forbidden(
+                "forbidden",
+                "your partners change subscriptions for you; ask your reseller",
+            ));
+        } else {
+            p.require(Action::PlaceOrders)?;
+        }
+        check_if_match(&etag(&before.id, before.version), if_match, true)?;
+        let input = input?;
+        let mut c = Collect::default();
+        if input.quantity.is_none()
+            && input.status.is_none()
+            && input.auto_renew_enabled.is_none()
+            && input.friendly_name.is_none()
+        {
+            c.0.push(FieldError::invalid(
+                "",
+                "send at least one of quantity, status, autoRenewEnabled, friendlyName",
+            ));
+        }
+        if let Some(s) = &input.status
+            && !["active", "suspended", "cancelled"].contains(&s.as_str())
+        {
+            c.0.push(FieldError::invalid(
+                "/status",
+                "must be active, suspended or cancelled",
+            ));
+        }
+        let friendly = input
+            .friendly_name
+            .as_deref()
+            .and_then(|f| c.take(name("/friendlyName", f)));
+        if operator
+            && (input.quantity.is_some()
+                || input.auto_renew_enabled.is_some()
+                || input.friendly_name.is_some())
+        {
+            return Err(AppError::forbidden(
+                "forbidden",
+                "the operator changes only a subscription's status",
+            ));
+        }
+        if !c.is_empty() {
+            return Err(AppError::validation(c.0));
+        }
+        if matches!(before.status.as_str(), "cancelled" | "expired") {
+            return Err(AppError::conflict(
+                "subscription_cancelled",
+                format!("the subscription is {}; it cannot change", before.status),
+            ));
+        }
+        let mut after = before.clone();
+        let reactivating =
+            before.status == "suspended" && input.status.as_deref() == Some("active");
+        let increasing = input.quantity.is_some_and(|q| q > before.quantity);
+        if reactivating
+            && before.suspended_by_organization_id.as_deref() != Some(p.organization.id.as_str())
+            && !operator
+            && organizations::get(
+                &mut tx,
+                before
+                    .suspended_by_organization_id
+                    .as_deref()
+                    .unwrap_or_default(),
+            )
+            .await?
+            .is_some_and(|o| o.kind == OrgKind::Operator.as_str())
+        {
+            return Err(AppError::forbidden(
+                "forbidden",
+                "the operator suspended this subscription; only the operator reactivates it",
+            ));
+        }
+        if (reactivating || increasing) && !operator {
+            let supplying = relationships::active_between(
+                &mut tx,
+                &before.indirect_provider_id,
+                &before.reseller_organization_id,
+            )
+            .await?
+            .is_some();
+            let serving = customers::active_relationship(&mut tx, cid, &p.organization.id)
+                .await?
+                .is_some();
+            if !supplying || !serving {
+                return Err(AppError::forbidden(
+                    "relationship_required",
+                    "the relationship this subscription is supplied through has ended; it can no longer grow",
+                ));
+            }
+        }
+        if let Some(q) = input.quantity {
+            let offer = offers::get(&mut tx, &before.offer_id).await?;
+            let (min, max) = offer
+                .as_ref()
+                .map_or((1, i64::MAX), |o| (o.min_quantity, o.max_quantity));
+            if !(min..=max).contains(&q) {
+                return Err(AppError::field(FieldError::new(
+                    "/quantity",
+                    "quantity_out_of_range",
+                    format!(
+                        "{} is sold in quantities of {min} to {max}",
+                        before.offer_name
+                    ),
+                )));
+            }
+            if before.status != "active" {
+                return Err(AppError::conflict(
+                    "subscription_not_active",
+                    format!(
+                        "the subscription is {}; reactivate it before changing the quantity",
+                        before.status
+                    ),
+                ));
+            }
+            if increasing && offer.as_ref().is_none_or(|o| o.status != "available") {
+                return Err(AppError::conflict(
+                    "offer_not_available",
+                    format!(
+                        "{} is no longer available; its quantity cannot grow",
+                        before.offer_name
+                    ),
+                ));
+            }
+            after.quantity = q;
+        }
+        let now = self.now().millis();
+        if let Some(s) = &input.status
+            && s != &before.status
+        {
+            after.status = s.clone();
+            match s.as_str() {
+                "suspended" => {
+                    after.suspended_by_organization_id = Some(p.organization.id.clone());
+                    after.suspended_reason = None;
+                }
+                "active" => {
+                    after.suspended_by_organization_id = None;
+                    after.suspended_reason = None;
+                }
+                _ => {
+                    after.cancelled_at = Some(now);
+                    after.suspended_by_organization_id = None;
+                }
+            }
+        }
+        if let Some(a) = input.auto_renew_enabled {
+            after.auto_renew = a;
+        }
+        if input.friendly_name.is_some() {
+            after.friendly_name = friendly;
+        }
+        self.check_seats_after(&mut tx, &before, &after).await?;
+        let extra = if after.status == "active" {
+            let was = if before.status == "active" {
+                before.quantity
+            } else {
+                0
+            };
+            (after.quantity - was).max(0) * after.unit_price_minor
+        } else {
+            0
+        };
+        if extra > 0 && !operator {
+            self.check_credit(
+                &mut tx,
+                &before.indirect_provider_id,
+                &before.reseller_organization_id,
+                extra,
+            )
+            .await?;
+        }
+        after.updated_at = now;
+        crate::error::written(commerce::update_subscription(&mut tx, &after).await?)?;
+        after.version += 1;
+        let (user_id, key_id) = match &p.credential {
+            Credential::Session { .. } => (p.user.as_ref().map(|u| u.id.clone()), None),
+            Credential::ApiKey { id, .. } => (None, Some(id.clone())),
+        };
+        let changes = [
+            (
+                "quantity",
+                before.quantity.to_string(),
+                after.quantity.to_string(),
+            ),
+            ("status", before.status.clone(), after.status.clone()),
+            (
+                "autoRenewEnabled",
+                before.auto_renew.to_string(),
+                after.auto_renew.to_string(),
+            ),
+            (
+                "friendlyName",
+                before.friendly_name.clone().unwrap_or_default(),
+                after.friendly_name.clone().unwrap_or_default(),
+            ),
+        ];
+        for (field, from, to) in changes.into_iter().filter(|(_, a, b)| a != b) {
+            commerce::insert_change(
+                &mut tx,
+                &ChangeRow {
+                    id: format!("chg_{}", random_suffix()),
+                    subscription_id: after.id.clone(),
+                    at: now,
+                    by_organization_id: Some(p.organization.id.clone()),
+                    by_user_id: user_id.clone(),
+                    by_api_key_id: key_id.clone(),
+                    field: field.into(),
+                    from_value: Some(from),
+                    to_value: Some(to),
+                },
+            )
+            .await?;
+        }
+        let customer = organizations::get(&mut tx, cid)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        let view = self.subscription_view(&mut tx, &after).await?;
+        let before_view = self.subscription_view(&mut tx, &before).await?;
+        let mut entry = Entry::new(
+            Actor::Principal(p),
+            "subscription",
+            Some(after.id.clone()),
+            "updateSubscription",
+        )
+        .participant(cid)
+        .participant(&after.reseller_organization_id)
+        .participant(&after.indirect_provider_id)
+        .before(before_view)
+        .after(&view);
+        entry.on_behalf_of = Some((customer.id.clone(), customer.name));
+        audit::write(&mut tx, ctx, self.now(), entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(view)
+    }
+
+    /// One pass of the term-end job: subscriptions whose term ended renew for a new
+    /// term at the offer's current price (auto-renew on, offer available) or expire.
+    /// Returns (renewed, expired).
+    pub async fn run_subscription_terms_once(&self) -> AppResult<(usize, usize)> {
+        let now = self.now().millis();
+        let due = {
+            let mut conn = self.db().conn().await?;
+            commerce::due_for_term_end(&mut conn, now, 200).await?
+        };
+        let (mut renewed, mut expired) = (0, 0);
+        for s in due {
+            let mut tx = self.db().begin().await?;
+            let offer = offers::get(&mut tx, &s.offer_id).await?;
+            let mut after = s.clone();
+            let renew = s.auto_renew && offer.as_ref().is_some_and(|o| o.status == "available");
+            if renew {
+                let o = offer.as_ref().ok_or_else(AppError::internal)?;
+                after.unit_price_minor = o.unit_price_minor;
+                // Terms follow each other without gaps, however late the job runs.
+                while after.commitment_end <= now {
+                    after.term_start = after.commitment_end;
+                    after.commitment_end = term_end(after.term_start, &after.billing_cycle);
+                }
+            } else {
+                after.status = "expired".into();
+            }
+            after.updated_at = now;
+            if !commerce::update_subscription(&mut tx, &after).await? {
+                continue;
+            }
+            let (field, from, to) = if renew {
+                (
+                    "commitmentEndDate",
+                    ts(s.commitment_end),
+                    ts(after.commitment_end),
+                )
+            } else {
+                ("status", s.status.clone(), after.status.clone())
+            };
+            commerce::insert_change(
+                &mut tx,
+                &ChangeRow {
+                    id: format!("chg_{}", random_suffix()),
+                    subscription_id: s.id.clone(),
+                    at: now,
+                    by_organization_id: None,
+                    by_user_id: None,
+                    by_api_key_id: None,
+                    field: field.into(),
+                    from_value: Some(from),
+                    to_value: Some(to),
+                },
+            )
+            .await?;
+            let entry = Entry::new(
+                Actor::System("subscription-terms"),
+                "subscription",
+                Some(s.id.clone()),
+                if renew {
+                    "renewSubscription"
+                } else {
+                    "expireSubscription"
+                },
+            )
+            .participant(&s.customer_id)
+            .participant(&s.reseller_organization_id)
+            .participant(&s.indirect_provider_id);
+            audit::write(&mut tx, &Ctx::default(), self.now(), entry).await?;
+            partnerd_store::commit(tx).await?;
+            if renew {
+                renewed += 1;
+            } else {
+                expired += 1;
+            }
+        }
+        Ok((renewed, expired))
+    }
+}

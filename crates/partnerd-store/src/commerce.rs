@@ -1,0 +1,605 @@
+//! Orders, subscriptions, their change history and license assignments.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::sql::{Arg, Filter, PageOf, PageRequest};
+use crate::{Conn, StoreResult, flag};
+
+// ------------------------------------------------------------------- orders
+
+/// A stored order.
+#[derive(Debug, Clone)]
+pub struct OrderRow {
+    pub id: String,
+    pub customer_id: String,
+    pub reseller_organization_id: String,
+    pub indirect_provider_id: String,
+    pub placed_by_organization_id: String,
+    pub placed_by_user_id: Option<String>,
+    pub placed_by_api_key_id: Option<String>,
+    pub status: String,
+    pub total_minor: i64,
+    pub currency: String,
+    pub created_at: i64,
+    pub version: i64,
+}
+
+const ORDER_COLUMNS: &str = "id, customer_id, reseller_organization_id, indirect_provider_id, placed_by_organization_id, \
+     placed_by_user_id, placed_by_api_key_id, status, total_minor, currency, created_at, version";
+
+impl OrderRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            customer_id: r.try_get("customer_id")?,
+            reseller_organization_id: r.try_get("reseller_organization_id")?,
+            indirect_provider_id: r.try_get("indirect_provider_id")?,
+            placed_by_organization_id: r.try_get("placed_by_organization_id")?,
+            placed_by_user_id: r.try_get("placed_by_user_id")?,
+            placed_by_api_key_id: r.try_get("placed_by_api_key_id")?,
+            status: r.try_get("status")?,
+            total_minor: r.try_get("total_minor")?,
+            currency: r.try_get("currency")?,
+            created_at: r.try_get("created_at")?,
+            version: r.try_get("version")?,
+        })
+    }
+}
+
+/// One line of an order.
+#[derive(Debug, Clone)]
+pub struct LineRow {
+    pub order_id: String,
+    pub line_item_number: i64,
+    pub offer_id: String,
+    pub offer_name: String,
+    pub quantity: i64,
+    pub unit_price_minor: i64,
+    pub subscription_id: String,
+    pub friendly_name: Option<String>,
+    pub billing_cycle: String,
+}
+
+pub async fn insert_order(conn: &mut Conn, o: &OrderRow, lines: &[LineRow]) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    )))
+    .bind(&o.id)
+    .bind(&o.customer_id)
+    .bind(&o.reseller_organization_id)
+    .bind(&o.indirect_provider_id)
+    .bind(&o.placed_by_organization_id)
+    .bind(&o.placed_by_user_id)
+    .bind(&o.placed_by_api_key_id)
+    .bind(&o.status)
+    .bind(o.total_minor)
+    .bind(&o.currency)
+    .bind(o.created_at)
+    .bind(o.version)
+    .execute(&mut *conn)
+    .await?;
+    for l in lines {
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, line_item_number, offer_id, offer_name, quantity, unit_price_minor, \
+             subscription_id, friendly_name, billing_cycle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&l.order_id)
+        .bind(l.line_item_number)
+        .bind(&l.offer_id)
+        .bind(&l.offer_name)
+        .bind(l.quantity)
+        .bind(l.unit_price_minor)
+        .bind(&l.subscription_id)
+        .bind(&l.friendly_name)
+        .bind(&l.billing_cycle)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn get_order(conn: &mut Conn, id: &str) -> StoreResult<Option<OrderRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| OrderRow::read(&r)).transpose()
+}
+
+pub async fn order_lines(conn: &mut Conn, order_id: &str) -> StoreResult<Vec<LineRow>> {
+    let rows = sqlx::query(
+        "SELECT order_id, line_item_number, offer_id, offer_name, quantity, unit_price_minor, subscription_id, \
+         friendly_name, billing_cycle FROM order_lines WHERE order_id = $1 ORDER BY line_item_number",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LineRow {
+                order_id: r.try_get("order_id")?,
+                line_item_number: r.try_get("line_item_number")?,
+                offer_id: r.try_get("offer_id")?,
+                offer_name: r.try_get("offer_name")?,
+                quantity: r.try_get("quantity")?,
+                unit_price_minor: r.try_get("unit_price_minor")?,
+                subscription_id: r.try_get("subscription_id")?,
+                friendly_name: r.try_get("friendly_name")?,
+                billing_cycle: r.try_get("billing_cycle")?,
+            })
+        })
+        .collect()
+}
+
+/// Filters of a customer's orders.
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    pub customer_id: String,
+    /// Only orders this partner supplies or is reseller of record for (None: all).
+    pub party: Option<String>,
+    pub status: Option<String>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+}
+
+pub async fn list_orders(
+    conn: &mut Conn,
+    q: &OrderQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<OrderRow>> {
+    let mut f = Filter::new();
+    f.and("customer_id = ?", [Arg::Text(q.customer_id.clone())]);
+    if let Some(p) = &q.party {
+        f.and(
+            "(reseller_organization_id = ? OR indirect_provider_id = ?)",
+            [Arg::Text(p.clone()), Arg::Text(p.clone())],
+        );
+    }
+    if let Some(s) = &q.status {
+        f.and("status = ?", [Arg::Text(s.clone())]);
+    }
+    if let Some(t) = q.created_from {
+        f.and("created_at >= ?", [Arg::Int(t)]);
+    }
+    if let Some(t) = q.created_to {
+        f.and("created_at < ?", [Arg::Int(t)]);
+    }
+    crate::sql::newest_first(
+        conn,
+        f,
+        "orders",
+        ORDER_COLUMNS,
+        "created_at",
+        page,
+        OrderRow::read,
+    )
+    .await
+}
+
+// ------------------------------------------------------------ subscriptions
+
+/// A stored subscription.
+#[derive(Debug, Clone)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub customer_id: String,
+    pub order_id: String,
+    pub offer_id: String,
+    pub offer_name: String,
+    pub product_family: String,
+    pub friendly_name: Option<String>,
+    pub quantity: i64,
+    pub unit_price_minor: i64,
+    pub currency: String,
+    pub billing_cycle: String,
+    pub status: String,
+    pub auto_renew: bool,
+    pub term_start: i64,
+    pub commitment_end: i64,
+    pub reseller_organization_id: String,
+    pub indirect_provider_id: String,
+    pub suspended_by_organization_id: Option<String>,
+    pub suspended_reason: Option<String>,
+    pub cancelled_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+const SUBSCRIPTION_COLUMNS: &str = "id, customer_id, order_id, offer_id, offer_name, product_family, friendly_name, \
+     quantity, unit_price_minor, currency, billing_cycle, status, auto_renew, term_start, commitment_end, \
+     reseller_organization_id, indirect_provider_id, suspended_by_organization_id, suspended_reason, cancelled_at, \
+     created_at, updated_at, version";
+
+impl SubscriptionRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            customer_id: r.try_get("customer_id")?,
+            order_id: r.try_get("order_id")?,
+            offer_id: r.try_get("offer_id")?,
+            offer_name: r.try_get("offer_name")?,
+            product_family: r.try_get("product_family")?,
+            friendly_name: r.try_get("friendly_name")?,
+            quantity: r.try_get("quantity")?,
+            unit_price_minor: r.try_get("unit_price_minor")?,
+            currency: r.try_get("currency")?,
+            billing_cycle: r.try_get("billing_cycle")?,
+            status: r.try_get("status")?,
+            auto_renew: r.try_get::<i64, _>("auto_renew")? != 0,
+            term_start: r.try_get("term_start")?,
+            commitment_end: r.try_get("commitment_end")?,
+            reseller_organization_id: r.try_get("reseller_organization_id")?,
+            indirect_provider_id: r.try_get("indirect_provider_id")?,
+            suspended_by_organization_id: r.try_get("suspended_by_organization_id")?,
+            suspended_reason: r.try_get("suspended_reason")?,
+            cancelled_at: r.try_get("cancelled_at")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+            version: r.try_get("version")?,
+        })
+    }
+}
+
+pub async fn insert_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+    )))
+    .bind(&s.id)
+    .bind(&s.customer_id)
+    .bind(&s.order_id)
+    .bind(&s.offer_id)
+    .bind(&s.offer_name)
+    .bind(&s.product_family)
+    .bind(&s.friendly_name)
+    .bind(s.quantity)
+    .bind(s.unit_price_minor)
+    .bind(&s.currency)
+    .bind(&s.billing_cycle)
+    .bind(&s.status)
+    .bind(flag(s.auto_renew))
+    .bind(s.term_start)
+    .bind(s.commitment_end)
+    .bind(&s.reseller_organization_id)
+    .bind(&s.indirect_provider_id)
+    .bind(&s.suspended_by_organization_id)
+    .bind(&s.suspended_reason)
+    .bind(s.cancelled_at)
+    .bind(s.created_at)
+    .bind(s.updated_at)
+    .bind(s.version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_subscription(conn: &mut Conn, id: &str) -> StoreResult<Option<SubscriptionRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| SubscriptionRow::read(&r)).transpose()
+}
+
+/// Writes the mutable members if the row is still at `s.version`; false otherwise.
+pub async fn update_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE subscriptions SET friendly_name = $1, quantity = $2, unit_price_minor = $3, status = $4, auto_renew = $5, \
+         term_start = $6, commitment_end = $7, suspended_by_organization_id = $8, suspended_reason = $9, \
+         cancelled_at = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
+    )
+    .bind(&s.friendly_name)
+    .bind(s.quantity)
+    .bind(s.unit_price_minor)
+    .bind(&s.status)
+    .bind(flag(s.auto_renew))
+    .bind(s.term_start)
+    .bind(s.commitment_end)
+    .bind(&s.suspended_by_organization_id)
+    .bind(&s.suspended_reason)
+    .bind(s.cancelled_at)
+    .bind(s.updated_at)
+    .bind(&s.id)
+    .bind(s.version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Filters of a customer's subscriptions.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionQuery {
+    pub customer_id: String,
+    /// Only those this partner supplies or is reseller of record for (None: all).
+    pub party: Option<String>,
+    pub status: Option<String>,
+    pub offer_id: Option<String>,
+    pub product_family: Option<String>,
+    pub indirect_provider_id: Option<String>,
+    pub reseller_organization_id: Option<String>,
+}
+
+pub async fn list_subscriptions(
+    conn: &mut Conn,
+    q: &SubscriptionQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<SubscriptionRow>> {
+    let mut f = Filter::new();
+    f.and("customer_id = ?", [Arg::Text(q.customer_id.clone())]);
+    if let Some(p) = &q.party {
+        f.and(
+            "(reseller_organization_id = ? OR indirect_provider_id = ?)",
+            [Arg::Text(p.clone()), Arg::Text(p.clone())],
+        );
+    }
+    for (col, v) in [
+        ("status", &q.status),
+        ("offer_id", &q.offer_id),
+        ("product_family", &q.product_family),
+        ("indirect_provider_id", &q.indirect_provider_id),
+        ("reseller_organization_id", &q.reseller_organization_id),
+    ] {
+        if let Some(v) = v {
+            f.and(&format!("{col} = ?"), [Arg::Text(v.clone())]);
+        }
+    }
+    crate::sql::newest_first(
+        conn,
+        f,
+        "subscriptions",
+        SUBSCRIPTION_COLUMNS,
+        "created_at",
+        page,
+        SubscriptionRow::read,
+    )
+    .await
+}
+
+/// Σ unit price × quantity of the reseller's active and suspended subscriptions
+/// supplied by the provider, in minor units.
+pub async fn credit_used(
+    conn: &mut Conn,
+    provider_id: &str,
+    reseller_id: &str,
+) -> StoreResult<i64> {
+    let used: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(unit_price_minor * quantity) AS BIGINT) FROM subscriptions \
+         WHERE indirect_provider_id = $1 AND reseller_organization_id = $2 AND status IN ('active', 'suspended')",
+    )
+    .bind(provider_id)
+    .bind(reseller_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(used.unwrap_or(0))
+}
+
+/// Whether the partner is reseller of record or supplier of an active or suspended
+/// subscription of the customer.
+pub async fn supplies(conn: &mut Conn, partner_id: &str, customer_id: &str) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM subscriptions WHERE customer_id = $1 AND status IN ('active', 'suspended') \
+         AND (reseller_organization_id = $2 OR indirect_provider_id = $2)",
+    )
+    .bind(customer_id)
+    .bind(partner_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Up to `limit` active subscriptions whose term ended by `now` (the renewal job).
+pub async fn due_for_term_end(
+    conn: &mut Conn,
+    now: i64,
+    limit: i64,
+) -> StoreResult<Vec<SubscriptionRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE status = 'active' AND commitment_end <= $1 \
+         ORDER BY commitment_end LIMIT $2"
+    )))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(SubscriptionRow::read).collect()
+}
+
+/// A recorded change of one member.
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    pub id: String,
+    pub subscription_id: String,
+    pub at: i64,
+    pub by_organization_id: Option<String>,
+    pub by_user_id: Option<String>,
+    pub by_api_key_id: Option<String>,
+    pub field: String,
+    pub from_value: Option<String>,
+    pub to_value: Option<String>,
+}
+
+pub async fn insert_change(conn: &mut Conn, c: &ChangeRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO subscription_changes (id, subscription_id, at, by_organization_id, by_user_id, by_api_key_id, \
+         field, from_value, to_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&c.id)
+    .bind(&c.subscription_id)
+    .bind(c.at)
+    .bind(&c.by_organization_id)
+    .bind(&c.by_user_id)
+    .bind(&c.by_api_key_id)
+    .bind(&c.field)
+    .bind(&c.from_value)
+    .bind(&c.to_value)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn list_changes(
+    conn: &mut Conn,
+    subscription_id: &str,
+    page: &PageRequest,
+) -> StoreResult<PageOf<ChangeRow>> {
+    let mut f = Filter::new();
+    f.and(
+        "subscription_id = ?",
+        [Arg::Text(subscription_id.to_owned())],
+    );
+    crate::sql::newest_first(
+        conn,
+        f,
+        "subscription_changes",
+        "id, subscription_id, at, by_organization_id, by_user_id, by_api_key_id, field, from_value, to_value",
+        "at",
+        page,
+        |r| {
+            Ok(ChangeRow {
+                id: r.try_get("id")?,
+                subscription_id: r.try_get("subscription_id")?,
+                at: r.try_get("at")?,
+                by_organization_id: r.try_get("by_organization_id")?,
+                by_user_id: r.try_get("by_user_id")?,
+                by_api_key_id: r.try_get("by_api_key_id")?,
+                field: r.try_get("field")?,
+                from_value: r.try_get("from_value")?,
+                to_value: r.try_get("to_value")?,
+            })
+        },
+    )
+    .await
+}
+
+// ----------------------------------------------------------------- licenses
+
+/// Seats of one offer for one customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seats {
+    pub offer_id: String,
+    pub offer_name: String,
+    pub product_family: String,
+    /// Σ quantity of active subscriptions.
+    pub total: i64,
+    /// Σ quantity of suspended subscriptions.
+    pub suspended: i64,
+    pub assigned: i64,
+}
+
+/// Seats per offer the customer holds (active or suspended subscriptions, or
+/// assignments left over), ordered by offer name.
+pub async fn seats(
+    conn: &mut Conn,
+    customer_id: &str,
+    offer_id: Option<&str>,
+) -> StoreResult<Vec<Seats>> {
+    let offer_filter = if offer_id.is_some() {
+        " AND offer_id = $2"
+    } else {
+        ""
+    };
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT offer_id, MAX(offer_name) AS offer_name, MAX(product_family) AS product_family, \
+         CAST(SUM(CASE WHEN status = 'active' THEN quantity ELSE 0 END) AS BIGINT) AS total, \
+         CAST(SUM(CASE WHEN status = 'suspended' THEN quantity ELSE 0 END) AS BIGINT) AS suspended \
+         FROM subscriptions WHERE customer_id = $1 AND status IN ('active', 'suspended'){offer_filter} \
+         GROUP BY offer_id"
+    )))
+    .bind(customer_id);
+    if let Some(o) = offer_id {
+        q = q.bind(o);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let mut out: Vec<Seats> = rows
+        .iter()
+        .map(|r| {
+            Ok(Seats {
+                offer_id: r.try_get("offer_id")?,
+                offer_name: r.try_get("offer_name")?,
+                product_family: r.try_get("product_family")?,
+                total: r.try_get::<Option<i64>, _>("total")?.unwrap_or(0),
+                suspended: r.try_get::<Option<i64>, _>("suspended")?.unwrap_or(0),
+                assigned: 0,
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT offer_id, COUNT(*) AS n FROM license_assignments WHERE customer_id = $1{offer_filter} GROUP BY offer_id"
+    )))
+    .bind(customer_id);
+    if let Some(o) = offer_id {
+        q = q.bind(o);
+    }
+    for r in q.fetch_all(conn).await? {
+        let offer: String = r.try_get("offer_id")?;
+        let n: i64 = r.try_get("n")?;
+        match out.iter_mut().find(|s| s.offer_id == offer) {
+            Some(s) => s.assigned = n,
+            None => out.push(Seats {
+                offer_id: offer.clone(),
+                offer_name: offer,
+                assigned: n,
+                ..Seats::default()
+            }),
+        }
+    }
+    out.sort_by(|a, b| a.offer_name.cmp(&b.offer_name));
+    Ok(out)
+}
+
+/// A user's licenses: (offer id, assigned at), oldest first.
+pub async fn user_licenses(conn: &mut Conn, user_id: &str) -> StoreResult<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT offer_id, assigned_at FROM license_assignments WHERE user_id = $1 ORDER BY assigned_at, offer_id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("offer_id")?, r.try_get("assigned_at")?)))
+        .collect()
+}
+
+pub async fn assign_license(
+    conn: &mut Conn,
+    customer_id: &str,
+    user_id: &str,
+    offer_id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO license_assignments (customer_id, user_id, offer_id, assigned_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(customer_id)
+    .bind(user_id)
+    .bind(offer_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// False when the user did not hold it.
+pub async fn remove_license(conn: &mut Conn, user_id: &str, offer_id: &str) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM license_assignments WHERE user_id = $1 AND offer_id = $2")
+        .bind(user_id)
+        .bind(offer_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Releases every license of a user (the user is being deleted).
+pub async fn release_user_licenses(conn: &mut Conn, user_id: &str) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM license_assignments WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

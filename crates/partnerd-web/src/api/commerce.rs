@@ -1,0 +1,339 @@
+//! Commerce (API.md §10, §9.3): orders, subscriptions and licenses of a customer.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use partnerd_app::commerce::{
+    LicenseUpdate, LicenseUpdateResult, LineInput, Order, OrderFilters, OrderInput, SubscribedSku,
+    Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, UserLicense,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::api::{Collection, PageQuery, created, ok_with_etag, whole};
+use crate::extract::{ApiBody, ApiQuery, Auth, IfMatch, ReqCtx};
+use crate::problem::{ApiResult, Problem};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_order, orders))
+        .routes(routes!(order))
+        .routes(routes!(subscriptions))
+        .routes(routes!(subscription, update_subscription))
+        .routes(routes!(history))
+        .routes(routes!(subscribed_skus))
+        .routes(routes!(user_licenses))
+        .routes(routes!(license_updates))
+}
+
+fn page(size: Option<i64>, token: &Option<String>) -> partnerd_app::paging::PageParams {
+    PageQuery {
+        size,
+        continuation_token: token.clone(),
+    }
+    .params()
+}
+
+/// One line of a new order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LineItemRequest {
+    /// 0..n-1, unique within the order.
+    pub line_item_number: i64,
+    pub offer_id: String,
+    pub quantity: i64,
+    pub friendly_name: Option<String>,
+}
+
+/// A new order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderRequest {
+    /// 1–50 lines.
+    pub line_items: Vec<LineItemRequest>,
+    /// Reseller caller: the supplying provider (required with several).
+    pub indirect_provider_id: Option<String>,
+    /// Provider caller: the reseller of record (required).
+    pub reseller_organization_id: Option<String>,
+}
+
+/// Order for a customer (the reseller of record or its indirect provider; AA, SA).
+/// Checks, first failure wins: validation (422) → customer relationship (404) →
+/// supplying relationship (403 `relationship_required`) → authorisation (403
+/// `provider_not_authorized`) → availability (409 `offer_not_available`) and
+/// quantities (422 `quantity_out_of_range`) → credit (409 `credit_limit_exceeded`).
+#[utoipa::path(post, path = "/v1/customers/{customerId}/orders", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path)), request_body = OrderRequest, extensions(("x-partnerd-action" = json!("placeOrders"))),
+    responses((status = 201, body = Order), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "offer_not_available, credit_limit_exceeded", body = Problem),
+        (status = 422, description = "validation_failed, quantity_out_of_range", body = Problem)))]
+pub async fn create_order(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ReqCtx(ctx): ReqCtx,
+    Path(customer_id): Path<String>,
+    body: ApiBody<OrderRequest>,
+) -> ApiResult<Response> {
+    let input = body.parse().map(|b| OrderInput {
+        line_items: b
+            .line_items
+            .into_iter()
+            .map(|l| LineInput {
+                line_item_number: l.line_item_number,
+                offer_id: l.offer_id,
+                quantity: l.quantity,
+                friendly_name: l.friendly_name,
+            })
+            .collect(),
+        indirect_provider_id: b.indirect_provider_id,
+        reseller_organization_id: b.reseller_organization_id,
+    });
+    let o = s.app.create_order(&p, &ctx, &customer_id, input).await?;
+    Ok(created(
+        format!("/v1/customers/{customer_id}/orders/{}", o.id),
+        Some(&o.etag.clone()),
+        o,
+    ))
+}
+
+/// Filters of the order list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct OrderListQuery {
+    pub status: Option<String>,
+    /// RFC 3339; orders at or after.
+    pub created_from: Option<String>,
+    /// RFC 3339; orders before.
+    pub created_to: Option<String>,
+    pub size: Option<i64>,
+    pub continuation_token: Option<String>,
+}
+
+/// The customer's orders the caller placed or supplies (all for the operator and
+/// the customer), newest first.
+#[utoipa::path(get, path = "/v1/customers/{customerId}/orders", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), OrderListQuery), extensions(("x-partnerd-action" = json!("readCommerce"))),
+    responses((status = 200, body = Collection<Order>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn orders(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(customer_id): Path<String>,
+    ApiQuery(q): ApiQuery<OrderListQuery>,
+) -> ApiResult<Response> {
+    let paging = page(q.size, &q.continuation_token);
+    let f = OrderFilters {
+        status: q.status,
+        created_from: q.created_from,
+        created_to: q.created_to,
+    };
+    Ok(Json(s.app.list_orders(&p, &customer_id, &f, &paging).await?).into_response())
+}
+
+/// One order.
+#[utoipa::path(get, path = "/v1/customers/{customerId}/orders/{orderId}", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), ("orderId" = String, Path)), extensions(("x-partnerd-action" = json!("readCommerce"))),
+    responses((status = 200, body = Order), (status = 404, body = Problem)))]
+pub async fn order(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((customer_id, order_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let o = s.app.get_order(&p, &customer_id, &order_id).await?;
+    Ok(ok_with_etag(&o.etag.clone(), o))
+}
+
+/// Filters of the subscription list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SubscriptionListQuery {
+    /// `active`, `suspended`, `cancelled`, `expired`.
+    pub status: Option<String>,
+    pub offer_id: Option<String>,
+    pub product_family: Option<String>,
+    pub indirect_provider_id: Option<String>,
+    pub reseller_organization_id: Option<String>,
+    pub size: Option<i64>,
+    pub continuation_token: Option<String>,
+}
+
+/// The customer's subscriptions the caller is reseller of record for or supplies
+/// (all for the operator and the customer's GA), newest first.
+#[utoipa::path(get, path = "/v1/customers/{customerId}/subscriptions", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), SubscriptionListQuery), extensions(("x-partnerd-action" = json!("readCommerce"))),
+    responses((status = 200, body = Collection<Subscription>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn subscriptions(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(customer_id): Path<String>,
+    ApiQuery(q): ApiQuery<SubscriptionListQuery>,
+) -> ApiResult<Response> {
+    let paging = page(q.size, &q.continuation_token);
+    let f = SubscriptionFilters {
+        status: q.status,
+        offer_id: q.offer_id,
+        product_family: q.product_family,
+        indirect_provider_id: q.indirect_provider_id,
+        reseller_organization_id: q.reseller_organization_id,
+    };
+    Ok(Json(
+        s.app
+            .list_subscriptions(&p, &customer_id, &f, &paging)
+            .await?,
+    )
+    .into_response())
+}
+
+/// One subscription.
+#[utoipa::path(get, path = "/v1/customers/{customerId}/subscriptions/{subscriptionId}", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), ("subscriptionId" = String, Path)), extensions(("x-partnerd-action" = json!("readCommerce"))),
+    responses((status = 200, body = Subscription), (status = 404, body = Problem)))]
+pub async fn subscription(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((customer_id, sid)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let sub = s.app.get_subscription(&p, &customer_id, &sid).await?;
+    Ok(ok_with_etag(&sub.etag.clone(), sub))
+}
+
+/// Changes to a subscription; only the members sent change, one status change at a time.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionChangesRequest {
+    pub quantity: Option<i64>,
+    /// `active` (reactivate), `suspended` or `cancelled` (terminal).
+    pub status: Option<String>,
+    pub auto_renew_enabled: Option<bool>,
+    pub friendly_name: Option<String>,
+}
+
+/// Change quantity, status, auto-renew or friendly name (If-Match required; AA, SA
+/// of the reseller of record or supplier; the operator's GA: status only).
+#[utoipa::path(patch, path = "/v1/customers/{customerId}/subscriptions/{subscriptionId}", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), ("subscriptionId" = String, Path)), request_body = SubscriptionChangesRequest,
+    extensions(("x-partnerd-action" = json!("placeOrders"))),
+    responses((status = 200, body = Subscription), (status = 403, description = "forbidden, relationship_required", body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "subscription_cancelled, subscription_not_active, quantity_below_assigned, credit_limit_exceeded, offer_not_available", body = Problem),
+        (status = 412, body = Problem), (status = 422, description = "validation_failed, quantity_out_of_range", body = Problem),
+        (status = 428, body = Problem)))]
+pub async fn update_subscription(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ReqCtx(ctx): ReqCtx,
+    IfMatch(if_match): IfMatch,
+    Path((customer_id, sid)): Path<(String, String)>,
+    body: ApiBody<SubscriptionChangesRequest>,
+) -> ApiResult<Response> {
+    let input = body.parse().map(|b| SubscriptionChanges {
+        quantity: b.quantity,
+        status: b.status,
+        auto_renew_enabled: b.auto_renew_enabled,
+        friendly_name: b.friendly_name,
+    });
+    let sub = s
+        .app
+        .update_subscription(&p, &ctx, &customer_id, &sid, if_match.as_deref(), input)
+        .await?;
+    Ok(ok_with_etag(&sub.etag.clone(), sub))
+}
+
+/// The subscription's changes, newest first.
+#[utoipa::path(get, path = "/v1/customers/{customerId}/subscriptions/{subscriptionId}/history", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), ("subscriptionId" = String, Path), PageQuery), extensions(("x-partnerd-action" = json!("readCommerce"))),
+    responses((status = 200, body = Collection<SubscriptionChange>), (status = 404, body = Problem)))]
+pub async fn history(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((customer_id, sid)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Response> {
+    Ok(Json(
+        s.app
+            .subscription_history(&p, &customer_id, &sid, &q.params())
+            .await?,
+    )
+    .into_response())
+}
+
+/// Seats per offer: total, assigned, available, suspended (no delegated admin needed).
+#[utoipa::path(get, path = "/v1/customers/{customerId}/subscribedskus", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path)), extensions(("x-partnerd-action" = json!("readCommerce"))),
+    responses((status = 200, body = Collection<SubscribedSku>), (status = 404, body = Problem)))]
+pub async fn subscribed_skus(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(customer_id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(Json(whole(s.app.subscribed_skus(&p, &customer_id).await?)).into_response())
+}
+
+/// A customer user's licenses (AA, HA; delegated admin required).
+#[utoipa::path(get, path = "/v1/customers/{customerId}/users/{userId}/licenses", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), ("userId" = String, Path)), extensions(("x-partnerd-action" = json!("readCustomerUsers"))),
+    responses((status = 200, body = Collection<UserLicense>), (status = 403, description = "delegated_admin_required", body = Problem), (status = 404, body = Problem)))]
+pub async fn user_licenses(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((customer_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    Ok(Json(whole(
+        s.app.user_licenses(&p, &customer_id, &user_id).await?,
+    ))
+    .into_response())
+}
+
+/// An offer to assign or remove.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LicenseRef {
+    pub offer_id: String,
+}
+
+/// Licenses to assign and to remove (at least one; no offer in both).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LicenseUpdateRequest {
+    #[serde(default)]
+    pub licenses_to_assign: Vec<LicenseRef>,
+    #[serde(default)]
+    pub licenses_to_remove: Vec<LicenseRef>,
+}
+
+/// Assign and remove a user's licenses, all or nothing (AA; HA for offers without
+/// `requiresAdminAgent`; delegated admin required).
+#[utoipa::path(post, path = "/v1/customers/{customerId}/users/{userId}/licenseupdates", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), ("userId" = String, Path)), request_body = LicenseUpdateRequest,
+    extensions(("x-partnerd-action" = json!("manageLicenses"))),
+    responses((status = 200, body = LicenseUpdateResult), (status = 403, description = "requires_admin_agent, delegated_admin_required", body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "license_quota_exceeded", body = Problem), (status = 422, body = Problem)))]
+pub async fn license_updates(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ReqCtx(ctx): ReqCtx,
+    Path((customer_id, user_id)): Path<(String, String)>,
+    body: ApiBody<LicenseUpdateRequest>,
+) -> ApiResult<Response> {
+    let input = body.parse().map(|b| LicenseUpdate {
+        assign: b
+            .licenses_to_assign
+            .into_iter()
+            .map(|l| l.offer_id)
+            .collect(),
+        remove: b
+            .licenses_to_remove
+            .into_iter()
+            .map(|l| l.offer_id)
+            .collect(),
+    });
+    Ok(Json(
+        s.app
+            .update_licenses(&p, &ctx, &customer_id, &user_id, input)
+            .await?,
+    )
+    .into_response())
+}
