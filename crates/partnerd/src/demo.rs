@@ -7,6 +7,7 @@ use std::path::Path;
 use partnerd_app::auth::SignInInput;
 use partnerd_app::bootstrap::BootstrapInput;
 use partnerd_app::catalog::{MoneyInput, OfferInput};
+use partnerd_app::commerce::{LicenseUpdate, LineInput, OrderInput, SubscriptionChanges};
 use partnerd_app::connections::InvitationInput;
 use partnerd_app::customers::{AcceptConsent, RequestInput};
 use partnerd_app::enrollment::{
@@ -367,6 +368,7 @@ async fn connections(
         )),
     )
     .await?;
+    commerce(app, ctx, &nora, &wendy.organization.id).await?;
     // Pending: a request mailed to Litware, which has no tenant yet.
     let pending = app
         .create_customer_request(
@@ -623,4 +625,89 @@ async fn mailed_token(app: &App, link_part: &str) -> Result<Option<String>, AppE
                 .and_then(|l| l.split("token=").nth(1))
                 .map(|t| t.trim().to_owned())
         }))
+}
+
+/// Northwind's orders for Wingtip: subscriptions in every state a person causes
+/// (active, suspended, cancelled) and licenses assigned to Wingtip's people.
+async fn commerce(
+    app: &App,
+    ctx: &Ctx,
+    nora: &partnerd_app::Principal,
+    wingtip: &str,
+) -> Result<(), AppError> {
+    let order = app
+        .create_order(
+            nora,
+            ctx,
+            wingtip,
+            Ok(OrderInput {
+                line_items: [
+                    ("m365-business-basic", 10, "Whole company"),
+                    ("m365-e3", 3, "Management"),
+                    ("m365-e3-annual", 2, "Design studio"),
+                    ("azure-plan", 1, "Web shop"),
+                ]
+                .into_iter()
+                .enumerate()
+                .map(|(i, (offer, quantity, name))| LineInput {
+                    line_item_number: i64::try_from(i).unwrap_or_default(),
+                    offer_id: offer.into(),
+                    quantity,
+                    friendly_name: Some(name.into()),
+                })
+                .collect(),
+                indirect_provider_id: None,
+                reseller_organization_id: None,
+            }),
+        )
+        .await?;
+    let sub = |n: usize| {
+        order
+            .line_items
+            .get(n)
+            .map(|l| l.subscription_id.clone())
+            .unwrap_or_default()
+    };
+    for (n, status) in [(2, "suspended"), (3, "cancelled")] {
+        let current = app.get_subscription(nora, wingtip, &sub(n)).await?;
+        app.update_subscription(
+            nora,
+            ctx,
+            wingtip,
+            &sub(n),
+            Some(&current.etag),
+            Ok(SubscriptionChanges {
+                status: Some(status.into()),
+                ..Default::default()
+            }),
+        )
+        .await?;
+    }
+    for (first, last) in [("Wes", "Warehouse"), ("Tia", "Toys")] {
+        let created = app
+            .create_customer_user(
+                nora,
+                ctx,
+                wingtip,
+                Ok(NewUserInput {
+                    email: format!("{}@wingtip.example", first.to_lowercase()),
+                    first_name: first.into(),
+                    last_name: last.into(),
+                    roles: vec![],
+                }),
+            )
+            .await?;
+        app.update_licenses(
+            nora,
+            ctx,
+            wingtip,
+            &created.user.id,
+            Ok(LicenseUpdate {
+                assign: vec!["m365-business-basic".into()],
+                remove: vec![],
+            }),
+        )
+        .await?;
+    }
+    Ok(())
 }
