@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Actor, Entry};
 use crate::crypto::{etag, new_token, token_hash};
+use crate::events::{self, Event};
 use crate::mail::{self, OutgoingMail};
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
@@ -569,6 +570,19 @@ impl App {
             .participant(&i.provider_organization_id)
             .after(serde_json::json!({"invitationId": i.id, "providerOrganizationId": i.provider_organization_id}));
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "relationship.created",
+                resource_type: "relationship",
+                resource_id: &row.id,
+                resource_url: format!("/v1/relationships/{}", row.id),
+                participants: vec![&row.provider_organization_id, &row.reseller_organization_id],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }
@@ -804,6 +818,19 @@ impl App {
         .participant(&other)
         .after(serde_json::json!({"reason": reason}));
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "relationship.terminated",
+                resource_type: "relationship",
+                resource_id: &r.id,
+                resource_url: format!("/v1/relationships/{}", r.id),
+                participants: vec![&r.provider_organization_id, &r.reseller_organization_id],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }

@@ -17,6 +17,7 @@ use crate::catalog::{Money, MoneyInput};
 use crate::connections::Notice;
 use crate::crypto::etag;
 use crate::error::check_if_match;
+use crate::events::{self, Event};
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
 /// A reseller's credit limit with one provider.
@@ -175,6 +176,19 @@ impl App {
         )
         .after(&view);
         audit::write(&mut tx, ctx, now, entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "creditLimit.updated",
+                resource_type: "creditLimit",
+                resource_id: &r.id,
+                resource_url: format!("/v1/relationships/{}/creditlimit", r.id),
+                participants: vec![&r.provider_organization_id, &r.reseller_organization_id],
+            },
+            &view,
+            now,
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }

@@ -19,6 +19,7 @@ pub mod customer_users;
 pub mod customers;
 pub mod enrollment;
 pub mod error;
+pub(crate) mod events;
 pub mod idempotency;
 pub mod mail;
 pub mod metrics;

@@ -183,6 +183,9 @@ impl App {
                     Ok(mail) => self.deliver(&row.id, &mail).await,
                     Err(e) => Err(format!("unreadable payload: {e}")),
                 },
+                // Events fan out to webhook subscriptions; with none registered an
+                // event is complete once written.
+                "event" => Ok(()),
                 other => Err(format!("no deliverer for outbox kind {other}")),
             };
             let now = self.now();
@@ -190,13 +193,15 @@ impl App {
             match result {
                 Ok(()) => {
                     outbox::mark_sent(&mut conn, &row.id, now.millis()).await?;
-                    self.metrics()
-                        .mail_sent
-                        .get_or_create(&TemplateLabels {
-                            template: row.topic.clone(),
-                        })
-                        .inc();
-                    outcome.sent += 1;
+                    if row.kind == "mail" {
+                        self.metrics()
+                            .mail_sent
+                            .get_or_create(&TemplateLabels {
+                                template: row.topic.clone(),
+                            })
+                            .inc();
+                        outcome.sent += 1;
+                    }
                 }
                 Err(error)
                     if now.millis() - row.created_at + backoff_ms(row.attempts)

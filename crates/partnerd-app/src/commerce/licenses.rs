@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::ts;
 use crate::audit::{self, Actor, Entry};
+use crate::events::{self, Event};
 use crate::views::User;
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
@@ -254,6 +255,27 @@ impl App {
         }));
         entry.on_behalf_of = Some((customer.id.clone(), customer.name.clone()));
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        for (event_type, list) in [
+            ("license.assigned", &licenses_assigned),
+            ("license.removed", &licenses_removed),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            events::emit(
+                &mut tx,
+                Event {
+                    event_type,
+                    resource_type: "license",
+                    resource_id: &user.id,
+                    resource_url: format!("/v1/customers/{cid}/users/{}/licenses", user.id),
+                    participants: vec![cid, &p.organization.id],
+                },
+                &serde_json::json!({"userId": user.id, "licenses": list}),
+                self.now(),
+            )
+            .await?;
+        }
         partnerd_store::commit(tx).await?;
         Ok(LicenseUpdateResult {
             licenses_assigned,

@@ -17,6 +17,7 @@ use super::{money, term_end, ts};
 use crate::audit::{self, Actor, Entry};
 use crate::catalog::Money;
 use crate::crypto::etag;
+use crate::events::{self, Event};
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
 
@@ -384,6 +385,19 @@ impl App {
         .after(&view);
         entry.on_behalf_of = Some((customer.id.clone(), customer.name.clone()));
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "order.created",
+                resource_type: "order",
+                resource_id: &order.id,
+                resource_url: format!("/v1/customers/{cid}/orders/{}", order.id),
+                participants: vec![cid, &reseller, &provider],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         self.store_idempotent_response(
             &mut tx,
             ctx,

@@ -17,6 +17,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::catalog::Money;
 use crate::crypto::etag;
 use crate::error::check_if_match;
+use crate::events::{self, Event};
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
 
@@ -538,6 +539,29 @@ impl App {
         .after(&view);
         entry.on_behalf_of = Some((customer.id.clone(), customer.name));
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        let event_type = match (before.status.as_str(), after.status.as_str()) {
+            (a, b) if a == b => "subscription.updated",
+            (_, "suspended") => "subscription.suspended",
+            (_, "active") => "subscription.reactivated",
+            _ => "subscription.cancelled",
+        };
+        events::emit(
+            &mut tx,
+            Event {
+                event_type,
+                resource_type: "subscription",
+                resource_id: &after.id,
+                resource_url: format!("/v1/customers/{cid}/subscriptions/{}", after.id),
+                participants: vec![
+                    cid,
+                    &after.reseller_organization_id,
+                    &after.indirect_provider_id,
+                ],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }
@@ -610,6 +634,28 @@ impl App {
             .participant(&s.reseller_organization_id)
             .participant(&s.indirect_provider_id);
             audit::write(&mut tx, &Ctx::default(), self.now(), entry).await?;
+            let view = self.subscription_view(&mut tx, &after).await?;
+            events::emit(
+                &mut tx,
+                Event {
+                    event_type: if renew {
+                        "subscription.renewed"
+                    } else {
+                        "subscription.expired"
+                    },
+                    resource_type: "subscription",
+                    resource_id: &s.id,
+                    resource_url: format!("/v1/customers/{}/subscriptions/{}", s.customer_id, s.id),
+                    participants: vec![
+                        &s.customer_id,
+                        &s.reseller_organization_id,
+                        &s.indirect_provider_id,
+                    ],
+                },
+                &view,
+                self.now(),
+            )
+            .await?;
             partnerd_store::commit(tx).await?;
             if renew {
                 renewed += 1;

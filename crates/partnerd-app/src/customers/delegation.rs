@@ -17,6 +17,7 @@ use super::ts;
 use crate::audit::{self, Actor, Entry};
 use crate::connections::{Notice, TerminatedBy};
 use crate::crypto::etag;
+use crate::events::{self, Event};
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
@@ -238,6 +239,19 @@ impl App {
         .participant(&other)
         .after(serde_json::json!({"reason": reason}));
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "delegatedAdmin.terminated",
+                resource_type: "delegatedAdmin",
+                resource_id: &d.id,
+                resource_url: format!("/v1/delegatedadminrelationships/{}", d.id),
+                participants: vec![&d.partner_organization_id, &d.customer_id],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }
@@ -266,6 +280,22 @@ impl App {
             .participant(&d.partner_organization_id)
             .participant(&d.customer_id);
             audit::write(&mut tx, &Ctx::default(), now, entry).await?;
+            let mut ended = d.clone();
+            ended.status = "expired".into();
+            let view = self.delegation_view(&mut tx, &ended).await?;
+            events::emit(
+                &mut tx,
+                Event {
+                    event_type: "delegatedAdmin.expired",
+                    resource_type: "delegatedAdmin",
+                    resource_id: &d.id,
+                    resource_url: format!("/v1/delegatedadminrelationships/{}", d.id),
+                    participants: vec![&d.partner_organization_id, &d.customer_id],
+                },
+                &view,
+                now,
+            )
+            .await?;
             partnerd_store::commit(tx).await?;
             expired += 1;
         }

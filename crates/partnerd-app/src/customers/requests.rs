@@ -20,6 +20,7 @@ use super::{Customer, PartnerRelationship, ROLE_PROVIDER, ROLE_RESELLER, ts};
 use crate::audit::{self, Actor, Entry};
 use crate::connections::Notice;
 use crate::crypto::{derived_token, etag, token_hash};
+use crate::events::{self, Event};
 use crate::mail::{self, OutgoingMail};
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
@@ -722,6 +723,36 @@ impl App {
             entry = entry.participant(provider);
         }
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        let mut parties = vec![me.as_str(), r.reseller_organization_id.as_str()];
+        parties.extend(r.indirect_provider_id.as_deref());
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "relationshipRequest.accepted",
+                resource_type: "relationshipRequest",
+                resource_id: &r.id,
+                resource_url: format!("/v1/customers/relationshiprequests/{}", r.id),
+                participants: parties.clone(),
+            },
+            &customer,
+            self.now(),
+        )
+        .await?;
+        if let Some(d) = &delegated_admin_relationship {
+            events::emit(
+                &mut tx,
+                Event {
+                    event_type: "delegatedAdmin.granted",
+                    resource_type: "delegatedAdmin",
+                    resource_id: &d.id,
+                    resource_url: format!("/v1/delegatedadminrelationships/{}", d.id),
+                    participants: vec![&d.partner_organization_id, &d.customer_id],
+                },
+                d,
+                self.now(),
+            )
+            .await?;
+        }
         partnerd_store::commit(tx).await?;
         Ok(AcceptedRequest {
             customer,

@@ -174,6 +174,23 @@ async fn orders_follow_the_checks_in_their_order(app: TestApp) {
         .get(&format!("/v1/customers/{cid}/subscriptions"), &c.reseller)
         .await;
     assert_eq!(subs.ok(200)["totalCount"], 3);
+    // Each order leaves its event in the outbox, in the order's own transaction.
+    let mut conn = app.app.db().conn().await.expect("conn");
+    let events: Vec<String> = sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE kind = 'event' AND topic = 'order.created' ORDER BY created_at",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("events");
+    drop(conn);
+    assert_eq!(events.len(), 2);
+    let event: Value = serde_json::from_str(&events[0]).expect("event json");
+    assert_eq!(event["data"]["resourceId"], order["id"]);
+    assert!(
+        event["participants"]
+            .as_array()
+            .is_some_and(|p| p.contains(&json!(cid)))
+    );
     let id = order["id"].as_str().expect("id");
     let read = app.get(&format!("{orders}/{id}"), &c.provider).await;
     assert_eq!(read.ok(200)["total"]["amount"], "90.00");
