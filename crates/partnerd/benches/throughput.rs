@@ -5,6 +5,9 @@
 //!    JSON) against a bare axum hello-world handler: the cost of our stack per call.
 //! 2. Sign-ins per second against raw argon2id hashes per second: how close sign-in
 //!    comes to its floor, the password hash.
+//! 3. Orders per second (idempotency record, order, subscription, audit record and
+//!    outbox event in one transaction) against raw single-row insert transactions on
+//!    the same database: what the bookkeeping of an order costs over a bare commit.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -13,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use partnerd::config::Settings;
 use partnerd::server::{self, StartOptions};
-use partnerd_app::bootstrap::BootstrapInput;
 
 const CONCURRENCY: usize = 8;
 
@@ -70,29 +72,26 @@ async fn main() {
     .await
     .expect("server");
     let base = format!("http://{}", running.addr);
-    let op = running
-        .app
-        .bootstrap(BootstrapInput {
-            name: "Bench".into(),
-            domain_prefix: "bench".into(),
-            country: "DE".into(),
-            admin_email: "bench@bench.example".into(),
-            admin_first_name: "B".into(),
-            admin_last_name: "B".into(),
-        })
-        .await
-        .expect("bootstrap");
+    let people = partnerd::demo::seed(&running.app).await.expect("seed");
+    let password_of = |email: &str| {
+        people
+            .iter()
+            .find(|(_, e, _)| e == email)
+            .map(|(_, _, p)| p.clone())
+            .expect("sign-in of the demo")
+    };
+    let (op_email, op_password) = (people[0].1.clone(), people[0].2.clone());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()
         .expect("client");
-    let signin = |password: String| {
+    let signin_as = |email: String, password: String| {
         let client = client.clone();
         let url = format!("{base}/v1/sessions");
         async move {
             let res = client
                 .post(url)
-                .json(&serde_json::json!({"email": "bench@bench.example", "password": password}))
+                .json(&serde_json::json!({"email": email, "password": password}))
                 .send()
                 .await
                 .expect("sign in");
@@ -103,19 +102,29 @@ async fn main() {
                 .to_owned()
         }
     };
-    let restricted = signin(op.temporary_password.clone()).await;
     let new_password = "copper kettle mountain river".to_owned();
-    let res = client
-        .post(format!("{base}/v1/me/password"))
-        .bearer_auth(&restricted)
-        .json(&serde_json::json!({"currentPassword": op.temporary_password, "newPassword": new_password}))
-        .send()
-        .await
-        .expect("password");
-    let token = res.json::<serde_json::Value>().await.expect("json")["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let own_password = |email: String, temporary: String| {
+        let client = client.clone();
+        let base = base.clone();
+        let new_password = new_password.clone();
+        let signin_as = signin_as.clone();
+        async move {
+            let restricted = signin_as(email, temporary.clone()).await;
+            let res = client
+                .post(format!("{base}/v1/me/password"))
+                .bearer_auth(&restricted)
+                .json(&serde_json::json!({"currentPassword": temporary, "newPassword": new_password}))
+                .send()
+                .await
+                .expect("password");
+            res.json::<serde_json::Value>().await.expect("json")["token"]
+                .as_str()
+                .expect("token")
+                .to_owned()
+        }
+    };
+    let token = own_password(op_email.clone(), op_password).await;
+    let signin = |password: String| signin_as(op_email.clone(), password);
 
     // The reference: a bare axum hello-world on the same runtime and client.
     let hello = axum::Router::new().route("/hello", axum::routing::get(|| async { "hello" }));
@@ -163,6 +172,86 @@ async fn main() {
     }
     let signin_rate = signins as f64 / started.elapsed().as_secs_f64();
 
+    // Order creation (idempotency record + order + subscription + audit + outbox
+    // event, one transaction, over HTTP) against raw single-row insert transactions
+    // on the same database and pool.
+    let nora = own_password(
+        "nora@northwind.example".into(),
+        password_of("nora@northwind.example"),
+    )
+    .await;
+    let customers: serde_json::Value = client
+        .get(format!("{base}/v1/customers?q=Wingtip"))
+        .bearer_auth(&nora)
+        .send()
+        .await
+        .expect("customers")
+        .json()
+        .await
+        .expect("json");
+    let wingtip = customers["items"][0]["id"].as_str().expect("Wingtip").to_owned();
+    let orders_url = format!("{base}/v1/customers/{wingtip}/orders");
+    let orders = 400;
+    let place = |from: usize, count: usize| {
+        let mut tasks = Vec::new();
+        for t in 0..CONCURRENCY {
+            let client = client.clone();
+            let url = orders_url.clone();
+            let token = nora.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..count / CONCURRENCY {
+                    let res = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("Idempotency-Key", format!("bench-{from}-{t}-{i}"))
+                        .json(&serde_json::json!({"lineItems": [{"lineItemNumber": 0, "offerId": "m365-business-basic", "quantity": 1}]}))
+                        .send()
+                        .await
+                        .expect("order");
+                    assert_eq!(res.status().as_u16(), 201);
+                }
+            }));
+        }
+        tasks
+    };
+    for t in place(0, 40) {
+        t.await.expect("warm-up");
+    }
+    let started = Instant::now();
+    for t in place(1, orders) {
+        t.await.expect("orders");
+    }
+    let order_rate = orders as f64 / started.elapsed().as_secs_f64();
+    {
+        let mut conn = running.app.db().conn().await.expect("conn");
+        sqlx::query("CREATE TABLE bench_rows (id TEXT PRIMARY KEY, v BIGINT NOT NULL)")
+            .execute(&mut *conn)
+            .await
+            .expect("table");
+    }
+    let inserts = 2000;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..CONCURRENCY {
+        let db = running.app.db().clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..inserts / CONCURRENCY {
+                let mut tx = db.begin().await.expect("begin");
+                sqlx::query("INSERT INTO bench_rows (id, v) VALUES ($1, $2)")
+                    .bind(format!("{t}-{i}"))
+                    .bind(i64::try_from(i).unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await
+                    .expect("insert");
+                partnerd_store::commit(tx).await.expect("commit");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("inserts");
+    }
+    let insert_rate = inserts as f64 / started.elapsed().as_secs_f64();
+
     let backend_name = if backend.starts_with("sqlite") {
         "SQLite"
     } else {
@@ -179,6 +268,12 @@ async fn main() {
     println!(
         "  ratio sign-ins : hashes     {:>10.2}",
         signin_rate / hash_rate
+    );
+    println!("  orders (POST …/orders)      {order_rate:>10.1} /s");
+    println!("  raw insert transactions     {insert_rate:>10.1} /s");
+    println!(
+        "  ratio orders : inserts      {:>10.2}",
+        order_rate / insert_rate
     );
     tokio::time::timeout(Duration::from_secs(10), running.shutdown())
         .await

@@ -43,34 +43,13 @@ pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
             return 1;
         }
     };
-    let operator = running
-        .app
-        .bootstrap(BootstrapInput {
-            name: "Contoso Cloud".into(),
-            domain_prefix: "contoso-cloud".into(),
-            country: "US".into(),
-            admin_email: "admin@contoso-cloud.example".into(),
-            admin_first_name: "Olivia".into(),
-            admin_last_name: "Operator".into(),
-        })
-        .await;
-    let operator = match operator {
-        Ok(o) => o,
+    let people = match seed(&running.app).await {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("partnerd: demo set-up failed: {e}");
             return 1;
         }
     };
-    let people =
-        match sample_organisations(&running.app, &operator.email, &operator.temporary_password)
-            .await
-        {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("partnerd: demo set-up failed: {e}");
-                return 1;
-            }
-        };
     let url = running.app.config().public_url.clone();
     let stop = server::termination();
     println!("listening on http://{}", running.addr);
@@ -82,10 +61,6 @@ pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
     );
     println!();
     println!("Sign-ins (where a password is temporary, you choose your own at first sign-in):");
-    println!(
-        "  {:<44} {:<30} {}",
-        "Contoso Cloud (operator), global admin", operator.email, operator.temporary_password
-    );
     for (who, email, password) in &people {
         println!("  {who:<44} {email:<30} {password}");
     }
@@ -101,6 +76,33 @@ pub async fn run(mut config: Config, data_dir: &Path) -> i32 {
             1
         }
     }
+}
+
+/// The demo's platform on `app`: the operator and every sample organisation, made
+/// through the same use cases the portal and the API call. Returns the sign-ins
+/// as (who, e-mail, password or link), the operator's first.
+pub async fn seed(app: &App) -> Result<Vec<(String, String, String)>, AppError> {
+    let operator = app
+        .bootstrap(BootstrapInput {
+            name: "Contoso Cloud".into(),
+            domain_prefix: "contoso-cloud".into(),
+            country: "US".into(),
+            admin_email: "admin@contoso-cloud.example".into(),
+            admin_first_name: "Olivia".into(),
+            admin_last_name: "Operator".into(),
+        })
+        .await
+        .map_err(|e| match e {
+            partnerd_app::bootstrap::CliError::App(e) => e,
+            other => AppError::conflict("conflict", other.to_string()),
+        })?;
+    let mut people = vec![(
+        "Contoso Cloud (operator), global admin".to_owned(),
+        operator.email.clone(),
+        operator.temporary_password.clone(),
+    )];
+    people.extend(sample_organisations(app, &operator.email, &operator.temporary_password).await?);
+    Ok(people)
 }
 
 /// A partner organisation (not yet in a programme) with people in different roles,
