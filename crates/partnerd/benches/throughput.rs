@@ -107,13 +107,14 @@ async fn main() {
         let client = client.clone();
         let base = base.clone();
         let new_password = new_password.clone();
-        let signin_as = signin_as.clone();
         async move {
             let restricted = signin_as(email, temporary.clone()).await;
             let res = client
                 .post(format!("{base}/v1/me/password"))
                 .bearer_auth(&restricted)
-                .json(&serde_json::json!({"currentPassword": temporary, "newPassword": new_password}))
+                .json(
+                    &serde_json::json!({"currentPassword": temporary, "newPassword": new_password}),
+                )
                 .send()
                 .await
                 .expect("password");
@@ -189,7 +190,10 @@ async fn main() {
         .json()
         .await
         .expect("json");
-    let wingtip = customers["items"][0]["id"].as_str().expect("Wingtip").to_owned();
+    let wingtip = customers["items"][0]["id"]
+        .as_str()
+        .expect("Wingtip")
+        .to_owned();
     let orders_url = format!("{base}/v1/customers/{wingtip}/orders");
     let orders = 400;
     let place = |from: usize, count: usize| {
