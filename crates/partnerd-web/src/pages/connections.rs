@@ -46,14 +46,27 @@ async fn relationships(
         .items)
 }
 
-fn relationship_table(items: &[Relationship], may_end: bool, empty: &str) -> Markup {
+fn relationship_table(
+    items: &[Relationship],
+    may_end: bool,
+    may_invite_customers: bool,
+    empty: &str,
+) -> Markup {
     html! {
         @if items.is_empty() { p.empty { (empty) } } @else {
             table {
                 thead { tr { th { "Partner" } th { "Country/region" } th { "Membership ID" } th { "Since" } th { span.skip { "Actions" } } } }
-                tbody { @for r in items { tr {
+                tbody { @for r in items {
+                    @let filter = if r.relationship_type == AS_PROVIDER { "indirectResellerId" } else { "indirectProviderId" };
+                    tr {
                     td { (r.partner.name) } td { (r.partner.country) } td { (r.partner.membership_id.clone().unwrap_or_default()) } td { (r.created_at) }
-                    td { @if may_end { a href=(format!("/partners/relationships/{}/terminate", r.id)) { "End relationship" } } }
+                    td {
+                        a href=(format!("/customers?{filter}={}", r.partner.organization_id)) { "View customers" }
+                        @if may_invite_customers && r.relationship_type == AS_RESELLER {
+                            " · " a href=(format!("/customers/request?indirectProviderId={}", r.partner.organization_id)) { "Invite new customers" }
+                        }
+                        @if may_end { " · " a href=(format!("/partners/relationships/{}/terminate", r.id)) { "End relationship" } }
+                    }
                 } } }
             }
         }
@@ -105,7 +118,7 @@ async fn resellers_body(
     let may_end = user.principal.may(Action::EndPartnerRelationship);
     Ok(html! {
         @if let Some(n) = notice { div.alert.success role="status" { (n) } }
-        (relationship_table(&resellers, may_end, "No indirect resellers yet. Invite the first one below."))
+        (relationship_table(&resellers, may_end, false, "No indirect resellers yet. Invite the first one below."))
         (invite_form(csrf, m, errors))
         h2 { "Pending invitations" }
         @if pending.items.is_empty() { p.empty { "No invitation waits for an answer." } } @else {
@@ -201,7 +214,7 @@ pub async fn providers_page(
     let body = html! {
         @if q.done.as_deref() == Some("ended") { div.alert.success role="status" { "The relationship ended. Existing subscriptions continue." } }
         p { "Indirect providers buy from the vendor and support you with billing, credit, training and support. A provider invites you; you authorise it from the link in its mail. " a href="/directory" { "Find providers in the directory." } }
-        (relationship_table(&providers, user.principal.may(Action::EndPartnerRelationship), "You work with no indirect provider yet."))
+        (relationship_table(&providers, user.principal.may(Action::EndPartnerRelationship), user.principal.may(Action::RequestCustomerRelationship), "You work with no indirect provider yet."))
     };
     Ok(page("Indirect providers", &user, &csrf, body))
 }

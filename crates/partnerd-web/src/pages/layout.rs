@@ -62,10 +62,27 @@ const MENU: &[(&str, &[MenuItem])] = &[
     ),
     (
         "Sell",
+        &[
+            MenuItem {
+                href: "/customers",
+                label: "Customers",
+                action: Action::ReadCustomers,
+                program: None,
+            },
+            MenuItem {
+                href: "/catalog",
+                label: "Catalog",
+                action: Action::ReadCatalog,
+                program: None,
+            },
+        ],
+    ),
+    (
+        "Your partners",
         &[MenuItem {
-            href: "/catalog",
-            label: "Catalog",
-            action: Action::ReadCatalog,
+            href: "/partners",
+            label: "Partners",
+            action: Action::ReadPartnerRelationships,
             program: None,
         }],
     ),

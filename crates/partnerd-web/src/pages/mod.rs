@@ -7,11 +7,14 @@ pub mod apikeys;
 pub mod auth;
 pub mod catalog;
 pub mod connections;
+pub mod customer_invitation;
+pub mod customers;
 pub mod directory;
 pub mod enroll;
 pub mod home;
 pub mod layout;
 pub mod organizations;
+pub mod partners;
 pub mod profiles;
 pub mod registry;
 pub mod users;
@@ -181,6 +184,46 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/invitations/reseller",
             get(connections::landing).post(connections::answer),
+        )
+        .route("/customers", get(customers::list_page))
+        .route(
+            "/customers/request",
+            get(customers::request_page).post(customers::request_submit),
+        )
+        .route("/customers/requests/{id}", get(customers::draft_page))
+        .route(
+            "/customers/requests/{id}/revoke",
+            get(customers::revoke_confirm).post(customers::revoke),
+        )
+        .route("/customers/{id}", get(customers::record_page))
+        .route(
+            "/customers/{id}/terminate",
+            get(customers::terminate_confirm).post(customers::terminate),
+        )
+        .route(
+            "/customers/{id}/users/new",
+            get(customers::new_user_page).post(customers::create_user),
+        )
+        .route(
+            "/customers/{cid}/users/{uid}/resetpassword",
+            get(customers::reset_confirm).post(customers::reset),
+        )
+        .route(
+            "/customer-invitations",
+            get(customer_invitation::landing).post(customer_invitation::answer),
+        )
+        .route(
+            "/customer-invitations/signup",
+            axum::routing::post(customer_invitation::signup),
+        )
+        .route("/partners", get(partners::list_page))
+        .route(
+            "/partners/customer-relationships/{id}/terminate",
+            get(partners::terminate_confirm).post(partners::terminate),
+        )
+        .route(
+            "/partners/delegations/{id}/terminate",
+            get(partners::end_delegation_confirm).post(partners::end_delegation),
         )
         .route("/activity", get(activity::list_page))
         .route("/activity/{id}", get(activity::detail_page))

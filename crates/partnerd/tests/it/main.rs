@@ -14,6 +14,7 @@ mod cli;
 mod commerce;
 mod connections;
 mod conventions;
+mod customer_pages;
 mod customers;
 mod enrollment;
 mod mail;

@@ -595,7 +595,7 @@ async fn menus_show_only_what_the_user_may_do(app: TestApp) {
 both!(menus_show_only_what_the_user_may_do);
 
 /// Signs a browser in with a known password; returns it with the form token.
-async fn signed_in_browser<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, String) {
+pub async fn signed_in_browser<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, String) {
     let mut b = Browser::new(app);
     let page = b.get("/signin").await;
     let csrf = csrf_of(&page.html);

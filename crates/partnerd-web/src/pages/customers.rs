@@ -1,0 +1,740 @@
+//! Customers (partners): the customer list, Request a reseller relationship with its
+//! draft e-mail page, and the expandable customer record (account, users on
+//! behalf, subscriptions, licenses, end relationship).
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use partnerd_app::connections::{AS_RESELLER, RelationshipFilters};
+use partnerd_app::customers::{Customer, CustomerFilters, RelationshipRequest, RequestInput};
+use partnerd_app::paging::PageParams;
+use partnerd_app::users::NewUserInput;
+use partnerd_domain::policy::Action;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::ReqCtx;
+use crate::pages::enroll::{Values, form_map};
+use crate::pages::layout::{FormErrors, field, page};
+use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, blank, check_csrf, next_page_link};
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    #[serde(rename = "delegatedAdmin")]
+    delegated_admin: Option<String>,
+    #[serde(rename = "indirectProviderId")]
+    indirect_provider_id: Option<String>,
+    #[serde(rename = "indirectResellerId")]
+    indirect_reseller_id: Option<String>,
+    #[serde(rename = "continuationToken")]
+    continuation_token: Option<String>,
+    done: Option<String>,
+}
+
+fn partner_names(c: &Customer) -> String {
+    c.relationships
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r.partner.name,
+                if r.role == "indirectProvider" {
+                    "provider"
+                } else {
+                    "reseller"
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn delegation_text(c: &Customer) -> String {
+    match &c.delegated_admin {
+        Some(d) if d.status == "active" => format!("Active until {}", &d.expires_at[..10]),
+        Some(d) => capital(&d.status),
+        None => "None".into(),
+    }
+}
+
+fn capital(s: &str) -> String {
+    crate::pages::layout::capitalize(s)
+}
+
+/// `/customers`: search, filters, paging; pending requests; Request a reseller relationship.
+pub async fn list_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<ListQuery>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    p.require(Action::ReadCustomers)?;
+    let delegated = match blank(&q.delegated_admin).as_deref() {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    };
+    let f = CustomerFilters {
+        q: blank(&q.q),
+        indirect_provider_id: blank(&q.indirect_provider_id),
+        indirect_reseller_id: blank(&q.indirect_reseller_id),
+        delegated_admin: delegated,
+        ..Default::default()
+    };
+    let list = s
+        .app
+        .list_customers(
+            p,
+            &f,
+            &PageParams {
+                size: Some(25),
+                continuation_token: blank(&q.continuation_token),
+            },
+        )
+        .await?;
+    let shared_with = match (&f.indirect_provider_id, &f.indirect_reseller_id) {
+        (Some(id), _) | (_, Some(id)) => Some(
+            s.app
+                .list_relationships(p, &RelationshipFilters::default(), &PageParams::default())
+                .await?
+                .items
+                .into_iter()
+                .find(|r| &r.partner.organization_id == id)
+                .map_or(id.clone(), |r| r.partner.name),
+        ),
+        _ => None,
+    };
+    let may_request = p.may(Action::RequestCustomerRelationship);
+    let pending = if may_request {
+        s.app
+            .list_customer_requests(
+                p,
+                Some("pending".into()),
+                &PageParams {
+                    size: Some(50),
+                    continuation_token: None,
+                },
+            )
+            .await?
+            .items
+    } else {
+        Vec::new()
+    };
+    let notice = match q.done.as_deref() {
+        Some("revoked") => Some("The request was withdrawn; its link no longer works."),
+        Some("ended") => Some("The relationship ended. Existing subscriptions continue."),
+        _ => None,
+    };
+    let body = html! {
+        @if let Some(n) = notice { div.alert.success role="status" { (n) } }
+        @if may_request {
+            p { a.button href="/customers/request" { "Request a reseller relationship" } }
+        }
+        form.filters method="get" action="/customers" role="search" {
+            label for="q" { "Search by company name or domain" }
+            input #q name="q" type="search" value=(q.q.clone().unwrap_or_default());
+            label for="delegatedAdmin" { "Delegated admin" }
+            select #delegatedAdmin name="delegatedAdmin" {
+                option value="" selected[delegated.is_none()] { "Any" }
+                option value="yes" selected[delegated == Some(true)] { "Active" }
+                option value="no" selected[delegated == Some(false)] { "None" }
+            }
+            @if let Some(id) = &f.indirect_provider_id { input type="hidden" name="indirectProviderId" value=(id); }
+            @if let Some(id) = &f.indirect_reseller_id { input type="hidden" name="indirectResellerId" value=(id); }
+            button type="submit" { "Search" }
+        }
+        @if let Some(name) = &shared_with {
+            p.hint { "Showing the customers you share with " strong { (name) } ". " a href="/customers" { "Show all customers" } }
+        }
+        p.muted { (list.total_count) " customers" }
+        @if list.items.is_empty() {
+            p.empty {
+                @if f.q.is_some() || f.delegated_admin.is_some() { "No customer matches these filters." }
+                @else if may_request { "No customers yet. Request a reseller relationship to bring in the first one; customers you already serve elsewhere appear here once the operator imports them." }
+                @else { "No customers yet." }
+            }
+        } @else {
+            table {
+                thead { tr { th { "Company" } th { "Domain" } th { "Country/region" } th { "Partners" } th { "Delegated admin" } } }
+                tbody { @for c in &list.items { tr {
+                    td { a href=(format!("/customers/{}", c.id)) { (c.company_name) } }
+                    td { (c.default_domain) } td { (c.country) }
+                    td { (partner_names(c)) } td { (delegation_text(c)) }
+                } } }
+            }
+        }
+        @if let Some(t) = &list.continuation_token {
+            p { a href=(next_page_link("/customers", &[("q", &q.q), ("delegatedAdmin", &q.delegated_admin), ("indirectProviderId", &q.indirect_provider_id), ("indirectResellerId", &q.indirect_reseller_id)], t)) { "Next page" } }
+        }
+        @if may_request {
+            h2 { "Pending relationship requests" }
+            @if pending.is_empty() { p.empty { "No request waits for a customer's answer." } } @else {
+                table {
+                    thead { tr { th { "Sent" } th { "Asks for" } th { "Expires" } th { span.skip { "Actions" } } } }
+                    tbody { @for r in &pending { tr {
+                        td { (r.created_at) }
+                        td { (asks_for(r)) }
+                        td { (r.expires_at) }
+                        td { a href=(format!("/customers/requests/{}", r.id)) { "Draft e-mail" } " · "
+                             a href=(format!("/customers/requests/{}/revoke", r.id)) { "Withdraw" } }
+                    } } }
+                }
+            }
+        }
+    };
+    Ok(page("Customers", &user, &csrf, body))
+}
+
+fn asks_for(r: &RelationshipRequest) -> String {
+    let mut parts = vec!["reseller relationship".to_owned()];
+    if r.indirect_provider_id.is_some() {
+        parts.push("indirect provider (three-way)".into());
+    }
+    if let Some(d) = &r.delegated_admin_duration {
+        parts.push(format!(
+            "delegated admin for {}",
+            d.trim_start_matches('P')
+                .to_lowercase()
+                .replace('d', " days")
+        ));
+    }
+    parts.join(", ")
+}
+
+#[derive(Deserialize, Default)]
+pub struct RequestQuery {
+    #[serde(rename = "indirectProviderId")]
+    indirect_provider_id: Option<String>,
+    #[serde(rename = "customerId")]
+    customer_id: Option<String>,
+}
+
+async fn request_form(
+    s: &AppState,
+    user: &PageUser,
+    csrf: &str,
+    m: &Values,
+    errors: &FormErrors,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    p.require(Action::RequestCustomerRelationship)?;
+    let providers = s
+        .app
+        .list_relationships(
+            p,
+            &RelationshipFilters {
+                relationship_type: Some(AS_RESELLER.into()),
+                ..Default::default()
+            },
+            &PageParams {
+                size: Some(500),
+                continuation_token: None,
+            },
+        )
+        .await?
+        .items;
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let chosen = get("indirect_provider_id");
+    let customer = get("customer_id");
+    let may_da = p.may(Action::RequestDelegatedAdmin);
+    Ok(html! {
+        p { "We prepare a personal link and a draft e-mail for your customer. The customer's global admin opens the link, creates the organisation's account if it has none, and accepts." }
+        @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
+        form method="post" action="/customers/request" novalidate {
+            input type="hidden" name="csrf" value=(csrf);
+            @if !customer.is_empty() {
+                input type="hidden" name="customer_id" value=(customer);
+                p.hint { "For your existing customer: add an indirect provider or renew delegated admin." }
+            }
+            label for="indirect_provider_id" { "Indirect provider (three-way)" }
+            select #indirect_provider_id name="indirect_provider_id" {
+                option value="" { "None — only you as reseller" }
+                @for r in &providers {
+                    option value=(r.partner.organization_id) selected[chosen == r.partner.organization_id] { (r.partner.name) }
+                }
+            }
+            @if let Some(e) = errors.for_field("/indirectProviderId") { p.field-error { (e) } }
+            p.hint { "With a provider, the customer accepts you and your provider at once; the provider can then order for the customer." }
+            @if may_da {
+                div { label { input type="checkbox" name="include_delegated_admin" value="yes" checked[get("include_delegated_admin") == "yes" || !customer.is_empty()]; " Ask for delegated admin privileges (manage the customer's users, licenses and subscriptions)" } }
+                (field("delegated_admin_days", "Delegated admin duration in days", "number", &m.get("delegated_admin_days").cloned().unwrap_or_else(|| "730".into()), "off", Some("1 to 730 days."), errors.for_field("/delegatedAdminDuration")))
+            }
+            (field("recipient_email", "Send it to (optional)", "email", &get("recipient_email"), "off", Some("Leave empty to send the e-mail yourself from the next page."), errors.for_field("/recipientEmail")))
+            label for="message" { "Personal message (optional)" }
+            textarea #message name="message" rows="3" { (get("message")) }
+            @if let Some(e) = errors.for_field("/message") { p.field-error { (e) } }
+            button type="submit" { "Prepare the e-mail" }
+            " " a.button.secondary href="/customers" { "Cancel" }
+        }
+    })
+}
+
+pub async fn request_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<RequestQuery>,
+) -> Result<Markup, PageError> {
+    let mut m = Values::new();
+    if let Some(p) = blank(&q.indirect_provider_id) {
+        m.insert("indirect_provider_id".into(), p);
+    }
+    if let Some(c) = blank(&q.customer_id) {
+        m.insert("customer_id".into(), c);
+        m.insert("include_delegated_admin".into(), "yes".into());
+    }
+    let body = request_form(&s, &user, &csrf, &m, &FormErrors::default()).await?;
+    Ok(page("Request a reseller relationship", &user, &csrf, body))
+}
+
+pub async fn request_submit(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let opt = |k: &str| m.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let include = m.get("include_delegated_admin").is_some_and(|v| v == "yes");
+    let input = RequestInput {
+        indirect_provider_id: opt("indirect_provider_id"),
+        include_delegated_admin: Some(include),
+        delegated_admin_duration: include
+            .then(|| opt("delegated_admin_days").map(|d| format!("P{}D", d.trim())))
+            .flatten(),
+        customer_id: opt("customer_id"),
+        recipient_email: opt("recipient_email"),
+        message: opt("message"),
+    };
+    match s
+        .app
+        .create_customer_request(&user.principal, &ctx, Ok(input))
+        .await
+    {
+        Ok(r) => Ok(Redirect::to(&format!("/customers/requests/{}", r.id)).into_response()),
+        Err(e) if matches!(e.status, 403 | 409 | 422) => {
+            let b = request_form(&s, &user, &csrf.0, &m, &FormErrors::from_app(&e)).await?;
+            Ok((
+                axum::http::StatusCode::from_u16(e.status)
+                    .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY),
+                page("Request a reseller relationship", &user, &csrf.0, b),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The draft e-mail: editable text, the link locked in, copy, open in the mail client.
+pub async fn draft_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let r = s.app.get_customer_request(&user.principal, &id).await?;
+    let mailto = format!(
+        "mailto:?subject={}&body={}",
+        enc(&r.email_subject).replace('+', "%20"),
+        enc(&r.email_body).replace('+', "%20")
+    );
+    let body = html! {
+        @if r.status != "pending" {
+            div.alert.error role="alert" { "This request is " (r.status) "; its link no longer works." }
+        } @else {
+            div.alert.success role="status" { "Your request is ready. Send it to the customer's global admin." }
+        }
+        p { "Asks for: " (asks_for(&r)) ". Expires " (r.expires_at) "." }
+        div.card {
+            label for="email-subject" { "Subject" }
+            input #email-subject type="text" value=(r.email_subject);
+            label for="email-body" { "Message" }
+            textarea #email-body rows="14" data-keeps-link=(r.url) { (r.email_body) }
+            p.hint { "Edit the text as you like, but keep the link: it is personal to this customer and works once." }
+            label for="request-link" { "The customer's link" }
+            input #request-link type="text" readonly value=(r.url);
+            p {
+                button type="button" data-copy="email-body" { "Copy to clipboard" }
+                " " a.button.secondary #open-mail href=(mailto) { "Open in mail client" }
+                " " a.button.secondary href="/customers" { "Done" }
+            }
+            p.muted id="email-body-status" role="status" {}
+        }
+    };
+    Ok(page("Send the request", &user, &csrf, body))
+}
+
+pub async fn revoke_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let r = s.app.get_customer_request(&user.principal, &id).await?;
+    let body = html! {
+        div.card {
+            p { "Withdraw this request (" (asks_for(&r)) ")? Its link stops working at once." }
+            form method="post" action=(format!("/customers/requests/{}/revoke", r.id)) {
+                input type="hidden" name="csrf" value=(csrf);
+                button.danger type="submit" { "Withdraw request" }
+                " " a.button.secondary href="/customers" { "Cancel" }
+            }
+        }
+    };
+    Ok(page("Withdraw request", &user, &csrf, body))
+}
+
+pub async fn revoke(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&csrf, &f.csrf)?;
+    s.app
+        .revoke_customer_request(&user.principal, &ctx, &id)
+        .await?;
+    Ok(Redirect::to("/customers?done=revoked").into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct RecordQuery {
+    q: Option<String>,
+    done: Option<String>,
+}
+
+/// `/customers/{id}`: the customer record.
+pub async fn record_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    Query(q): Query<RecordQuery>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let c = s.app.get_customer(p, &id).await?;
+    let users = if p.may(Action::ReadCustomerUsers) {
+        Some(
+            s.app
+                .list_customer_users(
+                    p,
+                    &id,
+                    blank(&q.q),
+                    &PageParams {
+                        size: Some(100),
+                        continuation_token: None,
+                    },
+                )
+                .await,
+        )
+    } else {
+        None
+    };
+    let subscriptions = s
+        .app
+        .list_subscriptions(
+            p,
+            &id,
+            &Default::default(),
+            &PageParams {
+                size: Some(100),
+                continuation_token: None,
+            },
+        )
+        .await?;
+    let skus = s.app.subscribed_skus(p, &id).await?;
+    let notice = match q.done.as_deref() {
+        Some("user") => Some("The user was added."),
+        _ => None,
+    };
+    let da_active = c
+        .delegated_admin
+        .as_ref()
+        .is_some_and(|d| d.status == "active");
+    let body = html! {
+        @if let Some(n) = notice { div.alert.success role="status" { (n) } }
+        details open {
+            summary { h2 { "Account" } }
+            dl {
+                dt { "Default domain" } dd { (c.default_domain) }
+                dt { "Country/region" } dd { (c.country) }
+                dt { "Partners" } dd { (partner_names(&c)) }
+                dt { "Your delegated admin" } dd { (delegation_text(&c)) }
+                @if let Some(i) = &c.imported_from { dt { "Imported from" } dd { (i.source) " " (i.external_id) } }
+            }
+            @if p.may(Action::RequestDelegatedAdmin) {
+                p { a href=(format!("/customers/request?customerId={}", c.id)) { @if da_active { "Renew delegated admin" } @else { "Request delegated admin" } } }
+            }
+            @if p.may(Action::EndCustomerRelationship) {
+                p { a.button.danger href=(format!("/customers/{}/terminate", c.id)) { "End relationship" } }
+            }
+        }
+        details open {
+            summary { h2 { "Subscriptions" } }
+            @if subscriptions.items.is_empty() { p.empty { "No subscriptions yet. They appear here once products are ordered for this customer." } } @else {
+                table {
+                    thead { tr { th { "Offer" } th { "Name" } th { "Quantity" } th { "Status" } th { "Term ends" } } }
+                    tbody { @for sub in &subscriptions.items { tr {
+                        td { (sub.offer_name) } td { (sub.friendly_name.clone().unwrap_or_default()) } td { (sub.quantity) }
+                        td { (sub.status) } td { (sub.commitment_end_date.get(..10).unwrap_or_default()) }
+                    } } }
+                }
+            }
+        }
+        details open {
+            summary { h2 { "Licenses" } }
+            @if skus.is_empty() { p.empty { "No licenses yet: they come with subscriptions." } } @else {
+                table {
+                    thead { tr { th { "Offer" } th { "Assigned" } th { "Available" } th { "Suspended" } } }
+                    tbody { @for k in &skus { tr {
+                        td { (k.offer_name) } td { (k.assigned_units) " of " (k.total_units) } td { (k.available_units) } td { (k.suspended_units) }
+                    } } }
+                }
+            }
+        }
+        details open {
+            summary { h2 { "Users" } }
+            @match &users {
+                None => p.empty { "Your role does not administer customers' users." },
+                Some(Err(e)) if e.code == "delegated_admin_required" => p.empty {
+                    "Managing this customer's users needs active delegated admin privileges. "
+                    @if p.may(Action::RequestDelegatedAdmin) { a href=(format!("/customers/request?customerId={}", c.id)) { "Ask the customer for them." } }
+                },
+                Some(Err(e)) => div.alert.error role="alert" { (e.detail) },
+                Some(Ok(list)) => {
+                    form.filters method="get" action=(format!("/customers/{}", c.id)) role="search" {
+                        label for="q" { "Search users" }
+                        input #q name="q" type="search" value=(q.q.clone().unwrap_or_default());
+                        button type="submit" { "Search" }
+                    }
+                    @if list.items.is_empty() { p.empty { "No user matches." } } @else {
+                        table {
+                            thead { tr { th { "Name" } th { "E-mail" } th { "Roles" } th { span.skip { "Actions" } } } }
+                            tbody { @for u in &list.items { tr {
+                                td { (u.display_name()) } td { (u.email) } td { (u.roles.join(", ")) }
+                                td { a href=(format!("/customers/{}/users/{}/resetpassword", c.id, u.id)) { "Reset password" } }
+                            } } }
+                        }
+                    }
+                    @if p.may(Action::AdministerCustomers) {
+                        p { a.button href=(format!("/customers/{}/users/new", c.id)) { "Add user" } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&c.company_name, &user, &csrf, body))
+}
+
+fn user_form(cid: &str, csrf: &str, m: &Values, errors: &FormErrors) -> Markup {
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    html! {
+        @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
+        form method="post" action=(format!("/customers/{cid}/users/new")) novalidate {
+            input type="hidden" name="csrf" value=(csrf);
+            (field("first_name", "First name", "text", &get("first_name"), "off", None, errors.for_field("/firstName")))
+            (field("last_name", "Last name", "text", &get("last_name"), "off", None, errors.for_field("/lastName")))
+            (field("email", "E-mail", "email", &get("email"), "off", None, errors.for_field("/email")))
+            fieldset {
+                legend { "Admin roles in the customer's organisation" }
+                @for (value, label) in [("globalAdmin", "Global admin"), ("userManagementAdmin", "User management admin"), ("billingAdmin", "Billing admin")] {
+                    div { label { input type="checkbox" name="roles" value=(value) checked[get("roles").split(',').any(|r| r == value)]; " " (label) } }
+                }
+                @if let Some(e) = errors.for_field("/roles") { p.field-error { (e) } }
+            }
+            button type="submit" { "Add user" }
+            " " a.button.secondary href=(format!("/customers/{cid}")) { "Cancel" }
+        }
+    }
+}
+
+pub async fn new_user_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let c = s.app.get_customer(&user.principal, &id).await?;
+    user.principal.require(Action::AdministerCustomers)?;
+    Ok(page(
+        &format!("Add a user to {}", c.company_name),
+        &user,
+        &csrf,
+        user_form(&id, &csrf, &Values::new(), &FormErrors::default()),
+    ))
+}
+
+pub async fn create_user(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let one = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    check_csrf(&csrf, &one("csrf"))?;
+    let roles: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "roles")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let input = NewUserInput {
+        email: one("email"),
+        first_name: one("first_name"),
+        last_name: one("last_name"),
+        roles: roles.clone(),
+    };
+    match s
+        .app
+        .create_customer_user(&user.principal, &ctx, &id, Ok(input))
+        .await
+    {
+        Ok(done) => {
+            let body = html! {
+                div.alert.success role="status" { (done.user.display_name()) " was added." }
+                div.card {
+                    p { "Temporary password for " strong { (done.user.email) } " — shown only this once; they choose their own at first sign-in:" }
+                    p { code #temporary-password { (done.temporary_password) } }
+                    button type="button" data-copy="temporary-password" { "Copy" }
+                    p.muted id="temporary-password-status" role="status" {}
+                }
+                p { a.button href=(format!("/customers/{id}?done=user")) { "Back to the customer" } }
+            };
+            Ok(page("User added", &user, &csrf.0, body).into_response())
+        }
+        Err(e) if matches!(e.status, 409 | 422) => {
+            let mut m = Values::new();
+            for k in ["first_name", "last_name", "email"] {
+                m.insert(k.into(), one(k));
+            }
+            m.insert("roles".into(), roles.join(","));
+            let mut errors = FormErrors::from_app(&e);
+            if e.code == "email_in_use" {
+                errors.fields.push(partnerd_domain::FieldError::new(
+                    "/email",
+                    "email_in_use",
+                    e.detail.clone(),
+                ));
+                errors.general = None;
+            }
+            Ok((
+                axum::http::StatusCode::from_u16(e.status)
+                    .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY),
+                page(
+                    "Add a user",
+                    &user,
+                    &csrf.0,
+                    user_form(&id, &csrf.0, &m, &errors),
+                ),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn reset_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path((cid, uid)): Path<(String, String)>,
+) -> Result<Markup, PageError> {
+    let u = s.app.get_customer_user(&user.principal, &cid, &uid).await?;
+    let body = html! {
+        div.card {
+            p { "Give " strong { (u.display_name()) } " a new temporary password? They are signed out everywhere and choose a new password at their next sign-in." }
+            form method="post" action=(format!("/customers/{cid}/users/{uid}/resetpassword")) {
+                input type="hidden" name="csrf" value=(csrf);
+                button.danger type="submit" { "Reset password" }
+                " " a.button.secondary href=(format!("/customers/{cid}")) { "Cancel" }
+            }
+        }
+    };
+    Ok(page("Reset password", &user, &csrf, body))
+}
+
+pub async fn reset(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path((cid, uid)): Path<(String, String)>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> Result<Markup, PageError> {
+    check_csrf(&csrf, &f.csrf)?;
+    let done = s
+        .app
+        .reset_customer_user_password(&user.principal, &ctx, &cid, &uid)
+        .await?;
+    let body = html! {
+        div.card {
+            p { "New temporary password — shown only this once:" }
+            p { code #temporary-password { (done.temporary_password) } }
+            button type="button" data-copy="temporary-password" { "Copy" }
+            p.muted id="temporary-password-status" role="status" {}
+        }
+        p { a.button href=(format!("/customers/{cid}")) { "Back to the customer" } }
+    };
+    Ok(page("Password reset", &user, &csrf.0, body))
+}
+
+pub async fn terminate_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let c = s.app.get_customer(&user.principal, &id).await?;
+    user.principal.require(Action::EndCustomerRelationship)?;
+    let body = html! {
+        div.card {
+            p { "End your relationship with " strong { (c.company_name) } "?" }
+            p { "Your delegated admin privileges end with it, and the customer disappears from your list. This is refused while you supply active subscriptions to the customer. The customer is told by mail." }
+            form method="post" action=(format!("/customers/{}/terminate", c.id)) {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="reason" { "Reason (optional)" }
+                textarea #reason name="reason" rows="2" {}
+                button.danger type="submit" { "End relationship" }
+                " " a.button.secondary href=(format!("/customers/{}", c.id)) { "Cancel" }
+            }
+        }
+    };
+    Ok(page("End customer relationship", &user, &csrf, body))
+}
+
+pub async fn terminate(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let reason = m.get("reason").filter(|r| !r.trim().is_empty()).cloned();
+    s.app
+        .terminate_customer_relationship(&user.principal, &ctx, &id, Ok(reason))
+        .await?;
+    Ok(Redirect::to("/customers?done=ended").into_response())
+}

@@ -1,0 +1,181 @@
+//! Partners (customers): the customer's partners, what each may do, and ending a
+//! partner's relationship or its delegated admin, each after a confirmation.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use partnerd_app::customers::DelegationFilters;
+use partnerd_app::paging::PageParams;
+use partnerd_domain::policy::Action;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::ReqCtx;
+use crate::pages::enroll::form_map;
+use crate::pages::layout::page;
+use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+fn role_label(role: &str) -> &'static str {
+    if role == "indirectProvider" {
+        "Indirect provider: orders for you through your reseller"
+    } else {
+        "Reseller: manages your subscriptions"
+    }
+}
+
+/// `/partners`.
+pub async fn list_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<DoneQuery>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    p.require(Action::ReadPartnerRelationships)?;
+    let all = PageParams {
+        size: Some(200),
+        continuation_token: None,
+    };
+    let partners = s.app.list_partner_relationships(p, None, &all).await?;
+    let delegations = s
+        .app
+        .list_delegations(
+            p,
+            &DelegationFilters {
+                status: Some("active".into()),
+                ..Default::default()
+            },
+            &all,
+        )
+        .await
+        .map(|d| d.items)
+        .unwrap_or_default();
+    let may_end = p.may(Action::ManagePartnerRelationships);
+    let notice = match q.done.as_deref() {
+        Some("accepted") => Some("You accepted the request. Your new partners are listed below."),
+        Some("ended") => {
+            Some("The relationship ended; its delegated admin privileges ended with it.")
+        }
+        Some("delegation") => Some("The delegated admin privileges ended."),
+        _ => None,
+    };
+    let body = html! {
+        @if let Some(n) = notice { div.alert.success role="status" { (n) } }
+        p { "The partners that serve your organisation, and what each may do for you." }
+        @if partners.items.is_empty() {
+            p.empty { "No partner works for you yet. When a reseller sends you a request, open its link to accept it." }
+        } @else {
+            table {
+                thead { tr { th { "Partner" } th { "Country/region" } th { "Role" } th { "Since" } th { "Delegated admin" } th { span.skip { "Actions" } } } }
+                tbody { @for r in &partners.items {
+                    @let delegation = delegations.iter().find(|d| d.partner_organization_id == r.partner.organization_id);
+                    tr {
+                        td { (r.partner.name) } td { (r.partner.country) } td { (role_label(&r.role)) } td { (r.since.get(..10).unwrap_or_default()) }
+                        td { @match delegation {
+                            Some(d) => { "Until " (d.expires_at.get(..10).unwrap_or_default()) " " @if may_end { a href=(format!("/partners/delegations/{}/terminate", d.id)) { "End" } } },
+                            None => "None",
+                        } }
+                        td { @if may_end { a href=(format!("/partners/customer-relationships/{}/terminate", r.id)) { "End relationship" } } }
+                    }
+                } }
+            }
+        }
+    };
+    Ok(page("Partners", &user, &csrf, body))
+}
+
+pub async fn terminate_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let r = s.app.get_partner_relationship(&user.principal, &id).await?;
+    user.principal.require(Action::ManagePartnerRelationships)?;
+    let body = html! {
+        div.card {
+            p { "End your relationship with " strong { (r.partner.name) } "?" }
+            p { "It can no longer act for you, and its delegated admin privileges end too. This is refused while it still supplies active subscriptions to you. The partner is told by mail." }
+            form method="post" action=(format!("/partners/customer-relationships/{}/terminate", r.id)) {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="reason" { "Reason (optional)" }
+                textarea #reason name="reason" rows="2" {}
+                button.danger type="submit" { "End relationship" }
+                " " a.button.secondary href="/partners" { "Cancel" }
+            }
+        }
+    };
+    Ok(page("End partner relationship", &user, &csrf, body))
+}
+
+pub async fn terminate(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let reason = m.get("reason").filter(|r| !r.trim().is_empty()).cloned();
+    s.app
+        .terminate_partner_relationship(&user.principal, &ctx, &id, Ok(reason))
+        .await?;
+    Ok(Redirect::to("/partners?done=ended").into_response())
+}
+
+pub async fn end_delegation_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let d = s.app.get_delegation(&user.principal, &id).await?;
+    let back = if d.customer_id == user.principal.organization.id {
+        "/partners".to_owned()
+    } else {
+        format!("/customers/{}", d.customer_id)
+    };
+    let body = html! {
+        div.card {
+            p { "End the delegated admin privileges of " strong { (d.partner_name) } " for " strong { (d.customer_name) } "?" }
+            p { "From now on it can no longer manage users, licenses and subscriptions on the customer's behalf. The relationship itself stays." }
+            form method="post" action=(format!("/partners/delegations/{}/terminate", d.id)) {
+                input type="hidden" name="csrf" value=(csrf);
+                button.danger type="submit" { "End delegated admin" }
+                " " a.button.secondary href=(back) { "Cancel" }
+            }
+        }
+    };
+    Ok(page("End delegated admin", &user, &csrf, body))
+}
+
+pub async fn end_delegation(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let d = s
+        .app
+        .terminate_delegation(&user.principal, &ctx, &id, Ok(None))
+        .await?;
+    Ok(
+        Redirect::to(if d.customer_id == user.principal.organization.id {
+            "/partners?done=delegation"
+        } else {
+            "/customers"
+        })
+        .into_response(),
+    )
+}

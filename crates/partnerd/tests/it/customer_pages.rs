@@ -1,0 +1,288 @@
+//! The customer pages over HTTP: Customers with the request form and its draft
+//! e-mail, the customer's landing page (sign up, consent, accept), the customer's
+//! Partners page, the customer record, and ending a relationship after confirmation.
+
+use crate::both;
+use crate::customers::connected;
+use crate::helpers::{NEW_PASSWORD, TestApp};
+use crate::pages::{Browser, csrf_of, signed_in_browser};
+
+fn refs<'v>(v: &'v [(&'static str, String)]) -> Vec<(&'static str, &'v str)> {
+    v.iter().map(|(k, x)| (*k, x.as_str())).collect()
+}
+
+fn between<'h>(html: &'h str, start: &str, end: &str) -> &'h str {
+    let from = html.find(start).map_or(0, |i| i + start.len());
+    let rest = &html[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+async fn a_customer_accepts_through_the_pages(app: TestApp) {
+    let op = app.operator_token().await;
+    let c = connected(&app, &op, "pg-res", "98000001").await;
+    let (mut reseller, csrf) = signed_in_browser(&app, "gina@pg-res.example").await;
+
+    let empty = reseller.get("/customers").await;
+    assert_eq!(empty.status, 200);
+    assert!(
+        empty.html.contains("No customers yet")
+            && empty.html.contains("Request a reseller relationship")
+    );
+    let providers = reseller.get("/partners/providers").await;
+    assert!(providers.html.contains(&format!(
+        "/customers/request?indirectProviderId={}",
+        c.provider_org
+    )));
+    assert!(
+        providers
+            .html
+            .contains(&format!("/customers?indirectProviderId={}", c.provider_org))
+    );
+
+    let form = reseller
+        .get(&format!(
+            "/customers/request?indirectProviderId={}",
+            c.provider_org
+        ))
+        .await;
+    assert!(
+        form.html
+            .contains(&format!("value=\"{}\" selected", c.provider_org)),
+        "the provider is preselected"
+    );
+    let forged = reseller
+        .post(
+            "/customers/request",
+            &[
+                ("csrf", "forged"),
+                ("indirect_provider_id", &c.provider_org),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let too_long = reseller
+        .post(
+            "/customers/request",
+            &[
+                ("csrf", &csrf),
+                ("indirect_provider_id", &c.provider_org),
+                ("include_delegated_admin", "yes"),
+                ("delegated_admin_days", "900"),
+            ],
+        )
+        .await;
+    assert_eq!(too_long.status, 422);
+    assert!(too_long.html.contains("field-error") && too_long.html.contains("P730D"));
+    let made = reseller
+        .post(
+            "/customers/request",
+            &[
+                ("csrf", &csrf),
+                ("indirect_provider_id", &c.provider_org),
+                ("include_delegated_admin", "yes"),
+                ("delegated_admin_days", "90"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 303);
+    let draft_path = made.location.expect("to the draft");
+    assert!(draft_path.starts_with("/customers/requests/crr_"));
+    let draft = reseller.get(&draft_path).await;
+    assert!(draft.html.contains("<textarea id=\"email-body\""));
+    assert!(draft.html.contains("href=\"mailto:?subject="));
+    assert!(draft.html.contains("data-copy=\"email-body\""));
+    let link = between(
+        &draft.html,
+        "id=\"request-link\" type=\"text\" readonly value=\"",
+        "\"",
+    )
+    .replace("&amp;", "&");
+    let path = link
+        .strip_prefix(&app.base)
+        .expect("a link to this server")
+        .to_owned();
+    assert!(path.starts_with("/customer-invitations?token="));
+    assert!(
+        reseller
+            .get("/customers")
+            .await
+            .html
+            .contains("Pending relationship requests")
+    );
+
+    // The customer: an unknown link is refused; the real one says who asks for what.
+    let mut customer = Browser::new(&app);
+    assert_eq!(
+        customer
+            .get("/customer-invitations?token=nope")
+            .await
+            .status,
+        404
+    );
+    let landing = customer.get(&path).await;
+    assert_eq!(landing.status, 200);
+    assert!(landing.html.contains("pg-res Reseller") && landing.html.contains("dist-pg-res Ltd"));
+    assert!(landing.html.contains("for 90 days"));
+    assert!(landing.html.contains("/signin?next="));
+    let token = path.split("token=").nth(1).expect("token").to_owned();
+    let ccsrf = csrf_of(&landing.html);
+    let tenant = |password: &'static str| {
+        vec![
+            ("csrf", ccsrf.clone()),
+            ("token", token.clone()),
+            ("company_name", "Pages Customer".to_owned()),
+            ("domain_prefix", "pages-customer".to_owned()),
+            ("country", "de".to_owned()),
+            ("first_name", "Cleo".to_owned()),
+            ("last_name", "Customer".to_owned()),
+            ("email", "cleo@pages-customer.example".to_owned()),
+            ("password", password.to_owned()),
+        ]
+    };
+    let weak = tenant("short");
+    let refused = customer
+        .post("/customer-invitations/signup", &refs(&weak))
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.html.contains("field-error") && refused.html.contains("value=\"Pages Customer\"")
+    );
+    let good = tenant(NEW_PASSWORD);
+    let signed_up = customer
+        .post("/customer-invitations/signup", &refs(&good))
+        .await;
+    assert_eq!(signed_up.status, 303);
+    assert_eq!(signed_up.location.as_deref(), Some(path.as_str()));
+    let consent = customer.get(&path).await;
+    assert!(
+        consent.html.contains("name=\"accept_reseller\"")
+            && consent.html.contains("name=\"accept_indirect_provider\"")
+            && consent.html.contains("name=\"grant_delegated_admin\"")
+    );
+    let partial = customer
+        .post(
+            "/customer-invitations",
+            &[
+                ("csrf", &ccsrf),
+                ("token", &token),
+                ("decision", "accept"),
+                ("accept_reseller", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(partial.status, 422);
+    assert!(partial.html.contains("field-error"));
+    let accepted = customer
+        .post(
+            "/customer-invitations",
+            &[
+                ("csrf", &ccsrf),
+                ("token", &token),
+                ("decision", "accept"),
+                ("accept_reseller", "yes"),
+                ("accept_indirect_provider", "yes"),
+                ("grant_delegated_admin", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status, 303);
+    assert_eq!(
+        accepted.location.as_deref(),
+        Some("/partners?done=accepted")
+    );
+    let partners = customer.get("/partners").await;
+    assert!(partners.html.contains("pg-res Reseller") && partners.html.contains("dist-pg-res Ltd"));
+    assert!(partners.html.contains("Until "), "delegated admin shown");
+    assert!(
+        partners.html.contains("href=\"/partners\""),
+        "the menu has Partners"
+    );
+
+    // The reseller and the provider find the customer; the provider's shared view too.
+    let list = reseller.get("/customers").await;
+    assert!(list.html.contains("Pages Customer"));
+    let cid = between(&list.html, "href=\"/customers/org_", "\"");
+    let cid = format!("org_{cid}");
+    let (mut provider, _) = signed_in_browser(&app, "admin@dist-pg-res.example").await;
+    let shared = provider
+        .get(&format!("/customers?indirectResellerId={}", c.reseller_org))
+        .await;
+    assert!(shared.html.contains("Pages Customer") && shared.html.contains("you share with"));
+
+    // The record: account, users on behalf with Add user, subscriptions and licenses.
+    let record = reseller.get(&format!("/customers/{cid}")).await;
+    assert_eq!(record.status, 200);
+    assert!(
+        record.html.contains("cleo@pages-customer.example") && record.html.contains("Add user")
+    );
+    assert!(record.html.contains("No subscriptions yet"));
+    let added = reseller
+        .post(
+            &format!("/customers/{cid}/users/new"),
+            &[
+                ("csrf", &csrf),
+                ("first_name", "Nia"),
+                ("last_name", "New"),
+                ("email", "nia@pages-customer.example"),
+                ("roles", "billingAdmin"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 200);
+    assert!(added.html.contains("Temporary password") && added.html.contains("temporary-password"));
+    let dup = reseller
+        .post(
+            &format!("/customers/{cid}/users/new"),
+            &[
+                ("csrf", &csrf),
+                ("first_name", "Nia"),
+                ("last_name", "Again"),
+                ("email", "NIA@pages-customer.example"),
+            ],
+        )
+        .await;
+    assert_eq!(dup.status, 409);
+    assert!(dup.html.contains("field-error"));
+
+    // The customer ends the reseller relationship, after a confirmation.
+    let cleo = app
+        .sign_in("cleo@pages-customer.example", NEW_PASSWORD)
+        .await
+        .ok(201)["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let rels = app
+        .get("/v1/partnerrelationships", &cleo)
+        .await
+        .ok(200)
+        .clone();
+    let rel = rels["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|r| r["role"] == "indirectReseller")
+        .and_then(|r| r["id"].as_str())
+        .expect("the reseller relationship")
+        .to_owned();
+    assert!(
+        partners
+            .html
+            .contains(&format!("/partners/customer-relationships/{rel}/terminate"))
+    );
+    let confirm = customer
+        .get(&format!("/partners/customer-relationships/{rel}/terminate"))
+        .await;
+    assert!(confirm.html.contains("End relationship") && confirm.html.contains("Cancel"));
+    let ended = customer
+        .post(
+            &format!("/partners/customer-relationships/{rel}/terminate"),
+            &[("csrf", &ccsrf)],
+        )
+        .await;
+    assert_eq!(ended.status, 303);
+    let gone = reseller.get(&format!("/customers/{cid}")).await;
+    assert_eq!(gone.status, 404);
+    app.shutdown().await;
+}
+both!(a_customer_accepts_through_the_pages);
