@@ -510,3 +510,192 @@ async fn browser_enrollment_wizard_from_sign_up_to_approval() {
     c.close().await.expect("close");
     app.shutdown().await;
 }
+
+async fn click(c: &Client, css: &str) {
+    wait_find(c, Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn sign_in_as(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/signin")).await.expect("goto");
+    fill(c, "email", email).await;
+    fill(c, "password", NEW_PASSWORD).await;
+    submit(c).await;
+    assert_eq!(wait_for_path(c, "/").await, "/", "{email} signs in");
+}
+
+async fn sign_out(c: &Client, app: &TestApp) {
+    c.goto(&app.url("/")).await.expect("goto");
+    click(c, "header button.link").await;
+    assert_eq!(wait_for_path(c, "/signin").await, "/signin");
+}
+
+async fn main_text(c: &Client) -> String {
+    wait_find(c, Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_provider_reseller_and_a_three_way_customer() {
+    let Some(mut driver) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, |c| c).await;
+    let op = app.operator_token().await;
+    app.post(
+        "/v1/offers",
+        &op,
+        crate::catalog::offer("m365", "Microsoft 365", "10"),
+    )
+    .await
+    .ok(201);
+    let provider = crate::roles::partner_admin(&app, &op, "br-dist").await;
+    crate::catalog::authorize(
+        &app,
+        &op,
+        &provider,
+        serde_json::json!(["DE"]),
+        serde_json::json!(["Microsoft 365"]),
+    )
+    .await;
+    crate::enrollment::approved_reseller(&app, &op, "br-res", "99000001").await;
+    app.post(
+        "/v1/resellerinvitations",
+        &provider,
+        serde_json::json!({"email": "gina@br-res.example", "resellerName": "BR Reseller"}),
+    )
+    .await
+    .ok(201);
+    app.drain_mail().await;
+    let invitation = crate::enrollment::last_mail(&app, "reseller_invitation").expect("mail");
+    let link = crate::helpers::mail_header(&invitation, "X-Partnerd-Link")
+        .expect("link")
+        .to_owned();
+    let c = driver.client.take().expect("client");
+
+    // The reseller opens the provider's link, signs in and authorises it.
+    c.goto(&link).await.expect("goto");
+    wait_find(&c, Locator::LinkText("Sign in"))
+        .await
+        .expect("sign in link")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(wait_for_path(&c, "/signin").await, "/signin");
+    fill(&c, "email", "gina@br-res.example").await;
+    fill(&c, "password", NEW_PASSWORD).await;
+    submit(&c).await;
+    assert_eq!(
+        wait_for_path(&c, "/invitations/reseller").await,
+        "/invitations/reseller"
+    );
+    click(&c, "input[name=consent]").await;
+    click(&c, "button[value=accept]").await;
+    assert_eq!(
+        wait_for_path(&c, "/partners/providers").await,
+        "/partners/providers"
+    );
+    assert!(main_text(&c).await.contains("br-dist Ltd"));
+
+    // From Indirect providers: Invite new customers, three-way with delegated admin.
+    wait_find(&c, Locator::LinkText("Invite new customers"))
+        .await
+        .expect("invite link")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(
+        wait_for_path(&c, "/customers/request").await,
+        "/customers/request"
+    );
+    click(&c, "input[name=include_delegated_admin]").await;
+    submit(&c).await;
+    let mut path = path_of(&c).await;
+    for _ in 0..200 {
+        if path.starts_with("/customers/requests/") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        path = path_of(&c).await;
+    }
+    assert!(path.starts_with("/customers/requests/"), "{path}");
+    let request_link = wait_find(&c, Locator::Id("request-link"))
+        .await
+        .expect("link field")
+        .prop("value")
+        .await
+        .expect("value")
+        .expect("a link");
+    assert!(request_link.contains("/customer-invitations?token="));
+    sign_out(&c, &app).await;
+
+    // The customer opens the link, creates its account, consents and accepts.
+    c.goto(&request_link).await.expect("goto");
+    let asks = main_text(&c).await;
+    assert!(
+        asks.contains("br-res Reseller") && asks.contains("br-dist Ltd"),
+        "{asks}"
+    );
+    for (id, value) in [
+        ("company_name", "Fourth Coffee"),
+        ("domain_prefix", "fourth-coffee"),
+        ("country", "DE"),
+        ("first_name", "Flo"),
+        ("last_name", "Fourth"),
+        ("email", "flo@fourth-coffee.example"),
+        ("password", NEW_PASSWORD),
+    ] {
+        fill(&c, id, value).await;
+    }
+    click(
+        &c,
+        "form[action='/customer-invitations/signup'] button[type=submit]",
+    )
+    .await;
+    for name in [
+        "accept_reseller",
+        "accept_indirect_provider",
+        "grant_delegated_admin",
+    ] {
+        click(&c, &format!("input[name={name}]")).await;
+    }
+    click(&c, "button[value=accept]").await;
+    assert_eq!(wait_for_path(&c, "/partners").await, "/partners");
+    let partners = main_text(&c).await;
+    assert!(
+        partners.contains("br-res Reseller") && partners.contains("br-dist Ltd"),
+        "{partners}"
+    );
+    sign_out(&c, &app).await;
+
+    // The customer appears for the reseller, for the provider, and in the shared view.
+    sign_in_as(&c, &app, "gina@br-res.example").await;
+    c.goto(&app.url("/customers")).await.expect("goto");
+    assert!(main_text(&c).await.contains("Fourth Coffee"));
+    sign_out(&c, &app).await;
+    sign_in_as(&c, &app, "admin@br-dist.example").await;
+    c.goto(&app.url("/customers")).await.expect("goto");
+    assert!(main_text(&c).await.contains("Fourth Coffee"));
+    c.goto(&app.url("/partners/resellers")).await.expect("goto");
+    wait_find(&c, Locator::LinkText("View customers"))
+        .await
+        .expect("view customers")
+        .click()
+        .await
+        .expect("click");
+    let shared = main_text(&c).await;
+    assert!(
+        shared.contains("Fourth Coffee") && shared.contains("you share with"),
+        "{shared}"
+    );
+    c.close().await.expect("close");
+    app.shutdown().await;
+}
