@@ -62,6 +62,7 @@ fn relationship_table(
                     td { (r.partner.name) } td { (r.partner.country) } td { (r.partner.membership_id.clone().unwrap_or_default()) } td { (r.created_at) }
                     td {
                         a href=(format!("/customers?{filter}={}", r.partner.organization_id)) { "View customers" }
+                        " · " a href=(format!("/partners/relationships/{}/credit", r.id)) { "Credit" }
                         @if may_invite_customers && r.relationship_type == AS_RESELLER {
                             " · " a href=(format!("/customers/request?indirectProviderId={}", r.partner.organization_id)) { "Invite new customers" }
                         }

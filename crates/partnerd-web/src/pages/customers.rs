@@ -481,11 +481,14 @@ pub async fn record_page(
         }
         details open {
             summary { h2 { "Subscriptions" } }
+            @if p.may(Action::PlaceOrders) {
+                p { a.button href=(format!("/customers/{}/add-products", c.id)) { "Add products" } }
+            }
             @if subscriptions.items.is_empty() { p.empty { "No subscriptions yet. They appear here once products are ordered for this customer." } } @else {
                 table {
                     thead { tr { th { "Offer" } th { "Name" } th { "Quantity" } th { "Status" } th { "Term ends" } } }
                     tbody { @for sub in &subscriptions.items { tr {
-                        td { (sub.offer_name) } td { (sub.friendly_name.clone().unwrap_or_default()) } td { (sub.quantity) }
+                        td { a href=(format!("/customers/{}/subscriptions/{}", c.id, sub.id)) { (sub.offer_name) } } td { (sub.friendly_name.clone().unwrap_or_default()) } td { (sub.quantity) }
                         td { (sub.status) } td { (sub.commitment_end_date.get(..10).unwrap_or_default()) }
                     } } }
                 }
@@ -522,7 +525,7 @@ pub async fn record_page(
                             thead { tr { th { "Name" } th { "E-mail" } th { "Roles" } th { span.skip { "Actions" } } } }
                             tbody { @for u in &list.items { tr {
                                 td { (u.display_name()) } td { (u.email) } td { (u.roles.join(", ")) }
-                                td { a href=(format!("/customers/{}/users/{}/resetpassword", c.id, u.id)) { "Reset password" } }
+                                td { a href=(format!("/customers/{}/users/{}/licenses", c.id, u.id)) { "Licenses" } " · " a href=(format!("/customers/{}/users/{}/resetpassword", c.id, u.id)) { "Reset password" } }
                             } } }
                         }
                     }

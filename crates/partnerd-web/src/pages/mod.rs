@@ -6,6 +6,7 @@ pub mod activity;
 pub mod apikeys;
 pub mod auth;
 pub mod catalog;
+pub mod commerce;
 pub mod connections;
 pub mod customer_invitation;
 pub mod customers;
@@ -207,6 +208,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/customers/{cid}/users/{uid}/resetpassword",
             get(customers::reset_confirm).post(customers::reset),
+        )
+        .route(
+            "/customers/{id}/add-products",
+            get(commerce::add_products_page).post(commerce::add_products),
+        )
+        .route(
+            "/customers/{cid}/subscriptions/{sid}",
+            get(commerce::subscription_page).post(commerce::change_subscription),
+        )
+        .route(
+            "/customers/{cid}/users/{uid}/licenses",
+            get(commerce::licenses_page).post(commerce::update_licenses),
+        )
+        .route(
+            "/partners/relationships/{id}/credit",
+            get(commerce::credit_page).post(commerce::set_credit),
         )
         .route(
             "/customer-invitations",

@@ -13,7 +13,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// The catalog of these tests: two Microsoft 365 offers (one for admin agents
 /// only), an Azure offer the provider is not authorised for, and one to retire.
-async fn catalog(app: &TestApp, op: &str) {
+pub async fn catalog(app: &TestApp, op: &str) {
     let mut admin_only = offer("m365-admin", "Microsoft 365", "20");
     admin_only["requiresAdminAgent"] = json!(true);
     for o in [
@@ -27,7 +27,7 @@ async fn catalog(app: &TestApp, op: &str) {
 }
 
 /// A customer that accepted the reseller and its provider, with delegated admin.
-async fn three_way_customer(app: &TestApp, c: &Connected, prefix: &str) -> (String, String) {
+pub async fn three_way_customer(app: &TestApp, c: &Connected, prefix: &str) -> (String, String) {
     let req = app
         .post(
             "/v1/customers/relationshiprequests",

@@ -286,3 +286,196 @@ async fn a_customer_accepts_through_the_pages(app: TestApp) {
     app.shutdown().await;
 }
 both!(a_customer_accepts_through_the_pages);
+
+fn etag_in(html: &str) -> String {
+    between(html, "name=\"etag\" value=\"", "\"").to_owned()
+}
+
+async fn commerce_through_the_pages(app: TestApp) {
+    let op = app.operator_token().await;
+    crate::commerce::catalog(&app, &op).await;
+    let c = connected(&app, &op, "pc-res", "98000002").await;
+    let (_, cid) = crate::commerce::three_way_customer(&app, &c, "pc-cust").await;
+    let (mut reseller, csrf) = signed_in_browser(&app, "gina@pc-res.example").await;
+
+    let record = reseller.get(&format!("/customers/{cid}")).await;
+    assert!(
+        record
+            .html
+            .contains(&format!("/customers/{cid}/add-products"))
+    );
+    let choose = reseller
+        .get(&format!("/customers/{cid}/add-products"))
+        .await;
+    assert!(choose.html.contains("name=\"qty_m365\"") && choose.html.contains("dist-pc-res Ltd"));
+    let nothing = reseller
+        .post(
+            &format!("/customers/{cid}/add-products"),
+            &[
+                ("csrf", &csrf),
+                ("step", "review"),
+                ("supplier", &c.provider_org),
+            ],
+        )
+        .await;
+    assert_eq!(nothing.status, 422);
+    let review = reseller
+        .post(
+            &format!("/customers/{cid}/add-products"),
+            &[
+                ("csrf", &csrf),
+                ("step", "review"),
+                ("supplier", &c.provider_org),
+                ("qty_m365", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(review.status, 200);
+    assert!(review.html.contains("30.00 USD") && review.html.contains("No credit limit applies"));
+    // With a limit the review shows what remains, and the order is refused beyond it.
+    let rel = app.get("/v1/relationships", &c.provider).await.ok(200)["items"][0]["id"]
+        .as_str()
+        .expect("rel")
+        .to_owned();
+    let (mut provider, pcsrf) = signed_in_browser(&app, "admin@dist-pc-res.example").await;
+    let credit = provider
+        .get(&format!("/partners/relationships/{rel}/credit"))
+        .await;
+    assert!(credit.html.contains("Save limit"));
+    let set = provider
+        .post(
+            &format!("/partners/relationships/{rel}/credit"),
+            &[
+                ("csrf", &pcsrf),
+                ("etag", &etag_in(&credit.html)),
+                ("currency", "USD"),
+                ("amount", "20.00"),
+                ("do", "set"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303);
+    let theirs = reseller
+        .get(&format!("/partners/relationships/{rel}/credit"))
+        .await;
+    assert!(theirs.html.contains("20.00 USD") && !theirs.html.contains("Save limit"));
+    let review = reseller
+        .post(
+            &format!("/customers/{cid}/add-products"),
+            &[
+                ("csrf", &csrf),
+                ("step", "review"),
+                ("supplier", &c.provider_org),
+                ("qty_m365", "3"),
+            ],
+        )
+        .await;
+    assert!(review.html.contains("exceeds the remaining credit"));
+    let refused = reseller
+        .post(
+            &format!("/customers/{cid}/add-products"),
+            &[
+                ("csrf", &csrf),
+                ("step", "place"),
+                ("supplier", &c.provider_org),
+                ("qty_m365", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 409);
+    let credit = provider
+        .get(&format!("/partners/relationships/{rel}/credit"))
+        .await;
+    provider
+        .post(
+            &format!("/partners/relationships/{rel}/credit"),
+            &[
+                ("csrf", &pcsrf),
+                ("etag", &etag_in(&credit.html)),
+                ("currency", "USD"),
+                ("do", "remove"),
+            ],
+        )
+        .await;
+    let placed = reseller
+        .post(
+            &format!("/customers/{cid}/add-products"),
+            &[
+                ("csrf", &csrf),
+                ("step", "place"),
+                ("supplier", &c.provider_org),
+                ("qty_m365", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(placed.status, 200);
+    assert!(placed.html.contains("The order is placed"));
+    let sub_path = format!(
+        "/customers/{cid}/subscriptions/{}",
+        between(
+            &placed.html,
+            &format!("/customers/{cid}/subscriptions/"),
+            "\""
+        )
+    );
+
+    // A change is confirmed first, then applied; a stale form changes nothing.
+    let confirm = reseller.get(&format!("{sub_path}?action=suspend")).await;
+    assert!(confirm.html.contains("Assigned licenses stay assigned"));
+    let stale = reseller
+        .post(
+            &sub_path,
+            &[("csrf", &csrf), ("etag", "stale"), ("action", "suspend")],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    let suspended = reseller
+        .post(
+            &sub_path,
+            &[
+                ("csrf", &csrf),
+                ("etag", &etag_in(&confirm.html)),
+                ("action", "suspend"),
+            ],
+        )
+        .await;
+    assert_eq!(suspended.status, 303);
+    let now = reseller.get(&sub_path).await;
+    assert!(now.html.contains("suspended") && now.html.contains("Reactivate"));
+
+    // Licenses: assign one seat to the customer's admin.
+    let users = app
+        .get(&format!("/v1/customers/{cid}/users"), &c.reseller)
+        .await
+        .ok(200)
+        .clone();
+    let uid = users["items"][0]["id"].as_str().expect("user").to_owned();
+    let confirm = reseller.get(&format!("{sub_path}?action=reactivate")).await;
+    reseller
+        .post(
+            &sub_path,
+            &[
+                ("csrf", &csrf),
+                ("etag", &etag_in(&confirm.html)),
+                ("action", "reactivate"),
+            ],
+        )
+        .await;
+    let lic = reseller
+        .get(&format!("/customers/{cid}/users/{uid}/licenses"))
+        .await;
+    assert!(lic.html.contains("0 / 3") && lic.html.contains("Assign"));
+    let assigned = reseller
+        .post(
+            &format!("/customers/{cid}/users/{uid}/licenses"),
+            &[("csrf", &csrf), ("assign", "m365")],
+        )
+        .await;
+    assert_eq!(assigned.status, 303);
+    let lic = reseller
+        .get(&format!("/customers/{cid}/users/{uid}/licenses"))
+        .await;
+    assert!(lic.html.contains("Remove"));
+    app.shutdown().await;
+}
+both!(commerce_through_the_pages);

@@ -1,0 +1,605 @@
+//! Commerce in the portal: Add products for a customer (choose, review with the
+//! total and the remaining credit, place), a subscription's page with its changes
+//! (each confirmed first, saying what will happen), a user's licenses, and the
+//! credit page of a provider–reseller relationship.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use partnerd_app::catalog::{Money, OfferFilters};
+use partnerd_app::commerce::{LicenseUpdate, LineInput, OrderInput, SubscriptionChanges};
+use partnerd_app::connections::{AS_PROVIDER, AS_RESELLER, RelationshipFilters};
+use partnerd_app::paging::PageParams;
+use partnerd_domain::money::{format_amount, parse_amount};
+use partnerd_domain::policy::Action;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::ReqCtx;
+use crate::pages::enroll::form_map;
+use crate::pages::layout::{FormErrors, capitalize, page};
+use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+
+fn all() -> PageParams {
+    PageParams {
+        size: Some(500),
+        continuation_token: None,
+    }
+}
+
+fn minor(m: &Money) -> i64 {
+    parse_amount("", &m.amount).unwrap_or(0)
+}
+
+fn amount(minor: i64, currency: &str) -> String {
+    format!("{} {currency}", format_amount(minor))
+}
+
+/// The organisations that can supply an order the caller places for `cid`: for a
+/// reseller its active providers; for a provider the customer's resellers it works with.
+async fn suppliers(
+    s: &AppState,
+    user: &PageUser,
+    cid: &str,
+) -> Result<(bool, Vec<(String, String, String)>), PageError> {
+    let p = &user.principal;
+    let customer = s.app.get_customer(p, cid).await?;
+    let mine = customer
+        .relationships
+        .iter()
+        .find(|r| r.partner.organization_id == p.organization.id);
+    let as_provider = mine.is_some_and(|r| r.role == "indirectProvider");
+    let kind = if as_provider {
+        AS_PROVIDER
+    } else {
+        AS_RESELLER
+    };
+    let rels = s
+        .app
+        .list_relationships(
+            p,
+            &RelationshipFilters {
+                relationship_type: Some(kind.into()),
+                ..Default::default()
+            },
+            &all(),
+        )
+        .await?
+        .items;
+    let serving: Vec<&str> = customer
+        .relationships
+        .iter()
+        .filter(|r| r.role == "indirectReseller")
+        .map(|r| r.partner.organization_id.as_str())
+        .collect();
+    Ok((
+        as_provider,
+        rels.into_iter()
+            .filter(|r| !as_provider || serving.contains(&r.partner.organization_id.as_str()))
+            .map(|r| (r.id, r.partner.organization_id, r.partner.name))
+            .collect(),
+    ))
+}
+
+/// `/customers/{id}/add-products`: choose offers and quantities.
+pub async fn add_products_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(cid): Path<String>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let customer = s.app.get_customer(p, &cid).await?;
+    p.require(Action::PlaceOrders)?;
+    let (as_provider, suppliers) = suppliers(&s, &user, &cid).await?;
+    let offers = s
+        .app
+        .list_offers(p, &OfferFilters::default(), &all())
+        .await?
+        .items;
+    let body = html! {
+        p { "Choose the products and quantities for " strong { (customer.company_name) } ". You review the total before anything is ordered." }
+        form method="post" action=(format!("/customers/{cid}/add-products")) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="step" value="review";
+            @if suppliers.is_empty() {
+                div.alert.error role="alert" { @if as_provider { "None of this customer's resellers works with you." } @else { "You work with no indirect provider yet; a provider supplies every order." } }
+            } @else {
+                label for="supplier" { @if as_provider { "Reseller of record" } @else { "Indirect provider" } }
+                select #supplier name="supplier" {
+                    @for (_, id, name) in &suppliers { option value=(id) { (name) } }
+                }
+            }
+            table {
+                thead { tr { th { "Offer" } th { "Family" } th { "Billing" } th { "Unit price" } th { "Quantity" } } }
+                tbody { @for o in &offers { tr {
+                    td { (o.name) } td { (o.product_family) } td { (o.billing_cycle) } td { (o.unit_price.amount) " " (o.unit_price.currency) }
+                    td { input type="number" name=(format!("qty_{}", o.id)) min=(o.min_quantity) max=(o.max_quantity) aria-label=(format!("Quantity of {}", o.name)); }
+                } } }
+            }
+            button type="submit" { "Review order" }
+            " " a.button.secondary href=(format!("/customers/{cid}")) { "Cancel" }
+        }
+    };
+    Ok(page("Add products", &user, &csrf, body))
+}
+
+/// `POST /customers/{id}/add-products`: `step=review` shows the total and the
+/// remaining credit; `step=place` orders.
+pub async fn add_products(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(cid): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let p = &user.principal;
+    let customer = s.app.get_customer(p, &cid).await?;
+    let (as_provider, suppliers) = suppliers(&s, &user, &cid).await?;
+    let supplier = m.get("supplier").cloned().unwrap_or_default();
+    let offers = s
+        .app
+        .list_offers(p, &OfferFilters::default(), &all())
+        .await?
+        .items;
+    let mut chosen: Vec<(partnerd_app::catalog::Offer, i64)> = offers
+        .into_iter()
+        .filter_map(|o| {
+            let q = m
+                .get(&format!("qty_{}", o.id))
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .filter(|q| *q != 0)?;
+            Some((o, q))
+        })
+        .collect();
+    chosen.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    if chosen.is_empty() {
+        let body = html! {
+            div.alert.error role="alert" { "Enter a quantity for at least one product." }
+            p { a href=(format!("/customers/{cid}/add-products")) { "Back to the products" } }
+        };
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page("Add products", &user, &csrf.0, body),
+        )
+            .into_response());
+    }
+    let currency = chosen[0].0.unit_price.currency.clone();
+    let total: i64 = chosen.iter().map(|(o, q)| minor(&o.unit_price) * q).sum();
+    if m.get("step").map(String::as_str) == Some("place") {
+        let input = OrderInput {
+            line_items: chosen
+                .iter()
+                .enumerate()
+                .map(|(i, (o, q))| LineInput {
+                    line_item_number: i64::try_from(i).unwrap_or_default(),
+                    offer_id: o.id.clone(),
+                    quantity: *q,
+                    friendly_name: None,
+                })
+                .collect(),
+            indirect_provider_id: (!as_provider && !supplier.is_empty()).then(|| supplier.clone()),
+            reseller_organization_id: (as_provider && !supplier.is_empty())
+                .then(|| supplier.clone()),
+        };
+        return match s.app.create_order(p, &ctx, &cid, Ok(input)).await {
+            Ok(order) => {
+                let body = html! {
+                    div.alert.success role="status" { "The order is placed: " (order.line_items.len()) " new subscriptions, " (order.total.amount) " " (order.total.currency) "." }
+                    table {
+                        thead { tr { th { "Offer" } th { "Quantity" } th { "Subscription" } } }
+                        tbody { @for l in &order.line_items { tr {
+                            td { (l.offer_name) } td { (l.quantity) }
+                            td { a href=(format!("/customers/{cid}/subscriptions/{}", l.subscription_id)) { "Manage" } }
+                        } } }
+                    }
+                    p { a.button href=(format!("/customers/{cid}")) { "Back to " (customer.company_name) } }
+                };
+                Ok(page("Order placed", &user, &csrf.0, body).into_response())
+            }
+            Err(e) if matches!(e.status, 403 | 409 | 422) => {
+                let detail = e
+                    .errors
+                    .first()
+                    .map(|f| f.message.clone())
+                    .unwrap_or(e.detail.clone());
+                let body = html! {
+                    div.alert.error role="alert" { (capitalize(&detail)) "." }
+                    p { a href=(format!("/customers/{cid}/add-products")) { "Back to the products" } }
+                };
+                Ok((
+                    StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
+                    page("The order was not placed", &user, &csrf.0, body),
+                )
+                    .into_response())
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    let rel = suppliers.iter().find(|(_, id, _)| id == &supplier);
+    let credit = match rel {
+        Some((rel_id, _, _)) => s.app.get_credit_limit(p, rel_id).await.ok(),
+        None => None,
+    };
+    let body = html! {
+        p { "Review the order for " strong { (customer.company_name) } @if let Some((_, _, name)) = rel { " through " (name) } "." }
+        table {
+            thead { tr { th { "Offer" } th { "Quantity" } th { "Unit price" } th { "Line total" } } }
+            tbody { @for (o, q) in &chosen { tr {
+                td { (o.name) } td { (q) } td { (o.unit_price.amount) } td { (amount(minor(&o.unit_price) * q, &currency)) }
+            } } }
+            tfoot { tr { th scope="row" colspan="3" { "Total" } td { strong { (amount(total, &currency)) } } } }
+        }
+        @match credit.as_ref().and_then(|c| c.available.as_ref()) {
+            Some(avail) => {
+                p { "Remaining credit with this provider: " (avail.amount) " " (avail.currency) "; after this order: " (amount(minor(avail) - total, &currency)) "." }
+                @if minor(avail) < total { div.alert.error role="alert" { "This order exceeds the remaining credit and will be refused." } }
+            },
+            None => p.muted { "No credit limit applies." },
+        }
+        form method="post" action=(format!("/customers/{cid}/add-products")) {
+            input type="hidden" name="csrf" value=(csrf.0);
+            input type="hidden" name="step" value="place";
+            input type="hidden" name="supplier" value=(supplier);
+            @for (o, q) in &chosen { input type="hidden" name=(format!("qty_{}", o.id)) value=(q); }
+            button type="submit" { "Place order" }
+            " " a.button.secondary href=(format!("/customers/{cid}/add-products")) { "Change" }
+        }
+    };
+    Ok(page("Review order", &user, &csrf.0, body).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ChangeQuery {
+    action: Option<String>,
+    quantity: Option<i64>,
+    done: Option<String>,
+}
+
+fn describe(action: &str, quantity: Option<i64>, offer: &str) -> (String, String) {
+    match action {
+        "suspend" => (
+            format!("Suspend {offer}"),
+            "The customer's users lose access until you reactivate it. Assigned licenses stay assigned and count as suspended; billing pauses.".into(),
+        ),
+        "reactivate" => (
+            format!("Reactivate {offer}"),
+            "Access returns at once. Reactivation counts against the reseller's credit limit.".into(),
+        ),
+        "cancel" => (
+            format!("Cancel {offer}"),
+            "Cancelling is final: the subscription cannot be reactivated. Remove its licenses from users first.".into(),
+        ),
+        "autorenew-on" => (
+            "Turn auto-renew on".into(),
+            "At the end of the term the subscription renews for another term at the offer's price then.".into(),
+        ),
+        "autorenew-off" => (
+            "Turn auto-renew off".into(),
+            "At the end of the term the subscription expires.".into(),
+        ),
+        _ => (
+            format!("Change the quantity of {offer} to {}", quantity.unwrap_or_default()),
+            "More seats count against the credit limit at once; fewer seats are refused while more licenses are assigned.".into(),
+        ),
+    }
+}
+
+/// `/customers/{cid}/subscriptions/{sid}`: the subscription and its changes; with
+/// `?action=…` the confirmation of one change.
+pub async fn subscription_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path((cid, sid)): Path<(String, String)>,
+    Query(q): Query<ChangeQuery>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let sub = s.app.get_subscription(p, &cid, &sid).await?;
+    let may_change = p.may(Action::PlaceOrders);
+    if let Some(action) = q.action.as_deref().filter(|_| may_change) {
+        let (title, what) = describe(action, q.quantity, &sub.offer_name);
+        let body = html! {
+            div.card {
+                p { (what) }
+                form method="post" action=(format!("/customers/{cid}/subscriptions/{sid}")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="etag" value=(sub.etag);
+                    input type="hidden" name="action" value=(action);
+                    @if let Some(n) = q.quantity { input type="hidden" name="quantity" value=(n); }
+                    button.danger[action == "cancel" || action == "suspend"] type="submit" { (title) }
+                    " " a.button.secondary href=(format!("/customers/{cid}/subscriptions/{sid}")) { "Keep it as it is" }
+                }
+            }
+        };
+        return Ok(page(&title, &user, &csrf, body));
+    }
+    let history = s
+        .app
+        .subscription_history(
+            p,
+            &cid,
+            &sid,
+            &PageParams {
+                size: Some(20),
+                continuation_token: None,
+            },
+        )
+        .await?;
+    let base = format!("/customers/{cid}/subscriptions/{sid}");
+    let body = html! {
+        @if q.done.is_some() { div.alert.success role="status" { "The subscription was changed." } }
+        dl {
+            dt { "Offer" } dd { (sub.offer_name) " (" (sub.product_family) ")" }
+            dt { "Status" } dd { (sub.status) }
+            dt { "Quantity" } dd { (sub.quantity) " (" (sub.assigned_licenses) " assigned)" }
+            dt { "Unit price" } dd { (sub.unit_price.amount) " " (sub.unit_price.currency) " per " (if sub.billing_cycle == "annual" { "year" } else { "month" }) }
+            dt { "Term" } dd { (sub.term_start_date.get(..10).unwrap_or_default()) " to " (sub.commitment_end_date.get(..10).unwrap_or_default()) }
+            dt { "Auto-renew" } dd { (if sub.auto_renew_enabled { "On" } else { "Off" }) }
+        }
+        @if may_change && (sub.status == "active" || sub.status == "suspended") {
+            div.card {
+                h2 { "Change" }
+                @if sub.status == "active" {
+                    form method="get" action=(base) {
+                        input type="hidden" name="action" value="quantity";
+                        label for="quantity" { "New quantity" }
+                        input #quantity name="quantity" type="number" min="1" value=(sub.quantity);
+                        button type="submit" { "Change quantity" }
+                    }
+                    p { a href=(format!("{base}?action=suspend")) { "Suspend" } " · " a href=(format!("{base}?action=cancel")) { "Cancel subscription" } }
+                } @else {
+                    p { a href=(format!("{base}?action=reactivate")) { "Reactivate" } " · " a href=(format!("{base}?action=cancel")) { "Cancel subscription" } }
+                }
+                p { @if sub.auto_renew_enabled { a href=(format!("{base}?action=autorenew-off")) { "Turn auto-renew off" } } @else { a href=(format!("{base}?action=autorenew-on")) { "Turn auto-renew on" } } }
+            }
+        }
+        h2 { "History" }
+        @if history.items.is_empty() { p.empty { "No change since the order." } } @else {
+            table {
+                thead { tr { th { "When" } th { "What" } th { "From" } th { "To" } } }
+                tbody { @for h in &history.items { tr {
+                    td { (h.at) } td { (h.change.field) } td { (h.change.from.clone().unwrap_or_default()) } td { (h.change.to.clone().unwrap_or_default()) }
+                } } }
+            }
+        }
+        p { a href=(format!("/customers/{cid}")) { "Back to the customer" } }
+    };
+    Ok(page(&sub.offer_name, &user, &csrf, body))
+}
+
+pub async fn change_subscription(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path((cid, sid)): Path<(String, String)>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let mut changes = SubscriptionChanges::default();
+    match m.get("action").map(String::as_str).unwrap_or_default() {
+        "suspend" => changes.status = Some("suspended".into()),
+        "reactivate" => changes.status = Some("active".into()),
+        "cancel" => changes.status = Some("cancelled".into()),
+        "autorenew-on" => changes.auto_renew_enabled = Some(true),
+        "autorenew-off" => changes.auto_renew_enabled = Some(false),
+        _ => {
+            changes.quantity = m
+                .get("quantity")
+                .and_then(|q| q.trim().parse().ok())
+                .or(Some(0))
+        }
+    }
+    let etag = m.get("etag").cloned();
+    match s
+        .app
+        .update_subscription(
+            &user.principal,
+            &ctx,
+            &cid,
+            &sid,
+            etag.as_deref(),
+            Ok(changes),
+        )
+        .await
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/customers/{cid}/subscriptions/{sid}?done=1")).into_response(),
+        ),
+        Err(e) if matches!(e.status, 403 | 409 | 412 | 422) => {
+            let detail = e
+                .errors
+                .first()
+                .map(|f| f.message.clone())
+                .unwrap_or(e.detail.clone());
+            let body = html! {
+                div.alert.error role="alert" { (capitalize(&detail)) "." }
+                p { a href=(format!("/customers/{cid}/subscriptions/{sid}")) { "Back to the subscription" } }
+            };
+            Ok((
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
+                page("Nothing was changed", &user, &csrf.0, body),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `/customers/{cid}/users/{uid}/licenses`: what the user holds, what can be assigned.
+pub async fn licenses_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path((cid, uid)): Path<(String, String)>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let u = s.app.get_customer_user(p, &cid, &uid).await?;
+    let held = s.app.user_licenses(p, &cid, &uid).await?;
+    let skus = s.app.subscribed_skus(p, &cid).await?;
+    let may = p.may(Action::ManageLicenses);
+    let action = format!("/customers/{cid}/users/{uid}/licenses");
+    let body = html! {
+        h2 { "Assigned" }
+        @if held.is_empty() { p.empty { "No licenses yet." } } @else {
+            table {
+                thead { tr { th { "Offer" } th { "Since" } th { span.skip { "Actions" } } } }
+                tbody { @for l in &held { tr {
+                    td { (l.offer_name) } td { (l.assigned_at.get(..10).unwrap_or_default()) }
+                    td { @if may { form.inline method="post" action=(action) { input type="hidden" name="csrf" value=(csrf); input type="hidden" name="remove" value=(l.offer_id); button.link type="submit" { "Remove" } } } }
+                } } }
+            }
+        }
+        h2 { "Available" }
+        @let free: Vec<_> = skus.iter().filter(|k| !held.iter().any(|h| h.offer_id == k.offer_id)).collect();
+        @if free.is_empty() { p.empty { "Nothing else to assign: order more products first." } } @else {
+            table {
+                thead { tr { th { "Offer" } th { "Seats used" } th { span.skip { "Actions" } } } }
+                tbody { @for k in &free { tr {
+                    td { (k.offer_name) } td { (k.assigned_units) " / " (k.total_units) }
+                    td { @if may && k.available_units > 0 { form.inline method="post" action=(action) { input type="hidden" name="csrf" value=(csrf); input type="hidden" name="assign" value=(k.offer_id); button.link type="submit" { "Assign" } } } @else if k.available_units == 0 { "All seats used" } }
+                } } }
+            }
+        }
+        p { a href=(format!("/customers/{cid}")) { "Back to the customer" } }
+    };
+    Ok(page(
+        &format!("Licenses of {}", u.display_name()),
+        &user,
+        &csrf,
+        body,
+    ))
+}
+
+pub async fn update_licenses(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path((cid, uid)): Path<(String, String)>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let update = LicenseUpdate {
+        assign: m.get("assign").cloned().into_iter().collect(),
+        remove: m.get("remove").cloned().into_iter().collect(),
+    };
+    match s
+        .app
+        .update_licenses(&user.principal, &ctx, &cid, &uid, Ok(update))
+        .await
+    {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/customers/{cid}/users/{uid}/licenses")).into_response())
+        }
+        Err(e) if matches!(e.status, 403 | 409 | 422) => {
+            let body = html! {
+                div.alert.error role="alert" { (capitalize(&e.detail)) "." }
+                p { a href=(format!("/customers/{cid}/users/{uid}/licenses")) { "Back to the licenses" } }
+            };
+            Ok((
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
+                page("Nothing was changed", &user, &csrf.0, body),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `/partners/relationships/{id}/credit`: limit, used, available; the provider's
+/// global or billing admin sets or removes the limit.
+pub async fn credit_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let r = s.app.get_relationship(p, &id).await?;
+    let c = s.app.get_credit_limit(p, &id).await?;
+    let may_set =
+        r.relationship_type == AS_PROVIDER && p.may(Action::SetCreditLimit) && r.state == "active";
+    let body = html! {
+        p { @if r.relationship_type == AS_PROVIDER { "Credit of your reseller " } @else { "Your credit with " } strong { (r.partner.name) } "." }
+        dl {
+            dt { "Limit" } dd { @match &c.limit { Some(l) => { (l.amount) " " (l.currency) }, None => "None (not enforced)" } }
+            dt { "Used" } dd { (c.used.amount) " " (c.used.currency) }
+            dt { "Available" } dd { @match &c.available { Some(a) => { (a.amount) " " (a.currency) }, None => "Unlimited" } }
+        }
+        @if may_set {
+            div.card {
+                h2 { "Set the credit limit" }
+                form method="post" action=(format!("/partners/relationships/{id}/credit")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="etag" value=(c.etag);
+                    input type="hidden" name="currency" value=(c.used.currency);
+                    label for="amount" { "Limit in " (c.used.currency) }
+                    input #amount name="amount" type="text" inputmode="decimal" value=(c.limit.as_ref().map(|l| l.amount.clone()).unwrap_or_default());
+                    p.hint { "Orders, quantity increases and reactivations beyond it are refused. Lowering it below what is used only blocks increases." }
+                    button type="submit" name="do" value="set" { "Save limit" }
+                    @if c.limit.is_some() { " " button.secondary type="submit" name="do" value="remove" { "Remove the limit" } }
+                }
+            }
+        }
+        p { a href=(if r.relationship_type == AS_PROVIDER { "/partners/resellers" } else { "/partners/providers" }) { "Back" } }
+    };
+    Ok(page("Credit", &user, &csrf, body))
+}
+
+pub async fn set_credit(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let limit = (m.get("do").map(String::as_str) != Some("remove")).then(|| {
+        partnerd_app::catalog::MoneyInput {
+            amount: m.get("amount").cloned().unwrap_or_default(),
+            currency: m.get("currency").cloned().unwrap_or_default(),
+        }
+    });
+    match s
+        .app
+        .set_credit_limit(
+            &user.principal,
+            &ctx,
+            &id,
+            m.get("etag").map(String::as_str),
+            Ok(limit),
+        )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/partners/relationships/{id}/credit")).into_response()),
+        Err(e) if matches!(e.status, 409 | 412 | 422) => {
+            let errors = FormErrors::from_app(&e);
+            let detail = errors
+                .fields
+                .first()
+                .map(|f| f.message.clone())
+                .or(errors.general)
+                .unwrap_or_default();
+            let body = html! {
+                div.alert.error role="alert" { (capitalize(&detail)) "." }
+                p { a href=(format!("/partners/relationships/{id}/credit")) { "Back to the credit" } }
+            };
+            Ok((
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                page("The limit was not changed", &user, &csrf.0, body),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
