@@ -534,13 +534,35 @@ async fn sign_out(c: &Client, app: &TestApp) {
     assert_eq!(wait_for_path(c, "/signin").await, "/signin");
 }
 
+/// Waits (up to 20 s) until the page's main content contains `needle`; returns it.
+async fn wait_text(c: &Client, needle: &str) -> String {
+    let mut text = String::new();
+    for _ in 0..200 {
+        // The page may be changing under us: a vanished element is just a retry.
+        if let Ok(main) = c.find(Locator::Css("main")).await
+            && let Ok(t) = main.text().await
+        {
+            text = t;
+            if text.contains(needle) {
+                return text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {needle:?}: {text}");
+}
+
+/// The main content once the page holds one (retrying while a navigation swaps it).
 async fn main_text(c: &Client) -> String {
-    wait_find(c, Locator::Css("main"))
-        .await
-        .expect("main")
-        .text()
-        .await
-        .expect("text")
+    for _ in 0..200 {
+        if let Ok(main) = wait_find(c, Locator::Css("main")).await
+            && let Ok(text) = main.text().await
+        {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no page content");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -691,11 +713,127 @@ async fn browser_provider_reseller_and_a_three_way_customer() {
         .click()
         .await
         .expect("click");
-    let shared = main_text(&c).await;
+    let shared = wait_text(&c, "you share with").await;
     assert!(
         shared.contains("Fourth Coffee") && shared.contains("you share with"),
         "{shared}"
     );
     c.close().await.expect("close");
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_reseller_sells_assigns_suspends_reactivates_and_cancels() {
+    let Some(mut driver) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, |c| c).await;
+    let op = app.operator_token().await;
+    crate::commerce::catalog(&app, &op).await;
+    let c = crate::customers::connected(&app, &op, "bc-res", "99000002").await;
+    let (_, cid) = crate::commerce::three_way_customer(&app, &c, "bc-cust").await;
+    let b = driver.client.take().expect("client");
+    sign_in_as(&b, &app, "gina@bc-res.example").await;
+
+    // Add products: choose, review, place.
+    b.goto(&app.url(&format!("/customers/{cid}")))
+        .await
+        .expect("goto");
+    wait_find(&b, Locator::LinkText("Add products"))
+        .await
+        .expect("add products")
+        .click()
+        .await
+        .expect("click");
+    fill(&b, "supplier", "").await;
+    wait_find(&b, Locator::Css("input[name=qty_m365]"))
+        .await
+        .expect("quantity")
+        .send_keys("2")
+        .await
+        .expect("type");
+    submit(&b).await;
+    wait_text(&b, "20.00 USD").await;
+    submit(&b).await;
+    wait_text(&b, "The order is placed").await;
+    wait_find(&b, Locator::LinkText("Manage"))
+        .await
+        .expect("manage")
+        .click()
+        .await
+        .expect("click");
+    let sub_path = {
+        let mut path = path_of(&b).await;
+        for _ in 0..200 {
+            if path.contains("/subscriptions/") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            path = path_of(&b).await;
+        }
+        path
+    };
+    assert!(sub_path.contains("/subscriptions/sub_"), "{sub_path}");
+
+    // Assign a license to the customer's admin.
+    let users = app
+        .get(&format!("/v1/customers/{cid}/users"), &c.reseller)
+        .await
+        .ok(200)
+        .clone();
+    let uid = users["items"][0]["id"].as_str().expect("user").to_owned();
+    b.goto(&app.url(&format!("/customers/{cid}/users/{uid}/licenses")))
+        .await
+        .expect("goto");
+    click(&b, "main button.link").await;
+    wait_text(&b, "Remove").await;
+
+    // Suspend, reactivate, cancel: each confirmed first.
+    for (link, button_text, status) in [
+        ("Suspend", "Suspend", "suspended"),
+        ("Reactivate", "Reactivate", "active"),
+    ] {
+        b.goto(&app.url(&sub_path)).await.expect("goto");
+        wait_find(&b, Locator::LinkText(link))
+            .await
+            .expect(link)
+            .click()
+            .await
+            .expect("click");
+        wait_text(&b, "Keep it as it is").await;
+        let confirm = wait_find(&b, Locator::Css("main form button[type=submit]"))
+            .await
+            .expect("confirm");
+        assert!(confirm.text().await.expect("text").starts_with(button_text));
+        confirm.click().await.expect("click");
+        let after = wait_text(&b, "The subscription was changed").await;
+        assert!(
+            after.contains("The subscription was changed") && after.contains(status),
+            "{after}"
+        );
+    }
+    // Cancelling with a license still assigned is refused; after removing it, final.
+    b.goto(&app.url(&format!("{sub_path}?action=cancel")))
+        .await
+        .expect("goto");
+    wait_text(&b, "Keep it as it is").await;
+    submit(&b).await;
+    wait_text(&b, "remove licenses first").await;
+    b.goto(&app.url(&format!("/customers/{cid}/users/{uid}/licenses")))
+        .await
+        .expect("goto");
+    click(&b, "main button.link").await;
+    wait_text(&b, "Assign").await;
+    b.goto(&app.url(&format!("{sub_path}?action=cancel")))
+        .await
+        .expect("goto");
+    wait_text(&b, "Keep it as it is").await;
+    submit(&b).await;
+    let cancelled = wait_text(&b, "The subscription was changed").await;
+    assert!(
+        cancelled.contains("cancelled") && !cancelled.contains("Reactivate"),
+        "{cancelled}"
+    );
+    b.close().await.expect("close");
     app.shutdown().await;
 }
