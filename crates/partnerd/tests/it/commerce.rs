@@ -274,6 +274,45 @@ async fn orders_follow_the_checks_in_their_order(app: TestApp) {
     )
     .await
     .problem(409, "active_subscriptions");
+    // Once the provider relationship ends, nothing grows through it any more.
+    app.post(
+        &format!("/v1/relationships/{rel}/terminate"),
+        &c.reseller,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(
+        app.get(&credit, &c.provider).await.ok(200)["limit"],
+        Value::Null
+    );
+    app.post(&orders, &c.reseller, lines(&[("m365", 1)]))
+        .await
+        .problem(403, "relationship_required");
+    let sid = order["lineItems"][0]["subscriptionId"]
+        .as_str()
+        .expect("sid");
+    let path = format!("/v1/customers/{cid}/subscriptions/{sid}");
+    let sub = app.get(&path, &c.reseller).await.ok(200).clone();
+    patch(
+        &app,
+        &path,
+        &c.reseller,
+        sub["etag"].as_str(),
+        json!({"quantity": 6}),
+    )
+    .await
+    .problem(403, "relationship_required");
+    // Lowering still works: existing subscriptions continue unchanged.
+    patch(
+        &app,
+        &path,
+        &c.reseller,
+        sub["etag"].as_str(),
+        json!({"quantity": 4}),
+    )
+    .await
+    .ok(200);
     app.shutdown().await;
 }
 both!(orders_follow_the_checks_in_their_order);
