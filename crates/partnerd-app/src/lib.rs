@@ -29,6 +29,7 @@ pub mod profiles;
 pub mod providers;
 pub mod ratelimit;
 pub mod registry;
+pub mod support;
 pub mod tenancy;
 pub mod users;
 pub mod views;

@@ -106,6 +106,10 @@ actions! {
     CustomerServiceRequests = "customerServiceRequests",
     /// Open and follow service requests about partnerd itself.
     PartnerServiceRequests = "partnerServiceRequests",
+    /// See the service requests your organisation opened.
+    ReadServiceRequests = "readServiceRequests",
+    /// Operator: work the queue of service requests (status, assignment, notes).
+    HandleServiceRequests = "handleServiceRequests",
     /// Read service health.
     ReadServiceHealth = "readServiceHealth",
     /// Search the provider directory.
@@ -383,6 +387,18 @@ pub const RULES: &[Rule] = &[
         "open partner-center support tickets",
         &[GA],
         &[P, N],
+    ),
+    rule(
+        Action::ReadServiceRequests,
+        "see your organisation's service requests",
+        &[GA, AA, HA],
+        &[P, N, O],
+    ),
+    rule(
+        Action::HandleServiceRequests,
+        "work the queue of service requests",
+        &[GA, AA, HA],
+        &[O],
     ),
     rule(Action::ReadServiceHealth, "read service health", &[], &[]),
     rule(

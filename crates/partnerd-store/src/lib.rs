@@ -25,6 +25,7 @@ pub mod registry;
 pub mod relationships;
 pub mod sessions;
 pub mod sql;
+pub mod support;
 pub mod users;
 
 pub use db::{Backend, Conn, Db, Tx, commit};

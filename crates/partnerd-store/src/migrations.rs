@@ -45,6 +45,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "commerce",
         include_str!("../migrations/sqlite/0007_commerce.sql"),
     ),
+    (
+        8,
+        "support",
+        include_str!("../migrations/sqlite/0008_support.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -83,6 +88,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "commerce",
         include_str!("../migrations/postgres/0007_commerce.sql"),
+    ),
+    (
+        8,
+        "support",
+        include_str!("../migrations/postgres/0008_support.sql"),
     ),
 ];
 

@@ -14,6 +14,7 @@ pub mod profiles;
 pub mod providers;
 pub mod registry;
 pub mod sessions;
+pub mod support;
 pub mod users;
 
 use axum::Json;
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(connections::router())
         .merge(customers::router())
         .merge(commerce::router())
+        .merge(support::router())
         .merge(auditrecords::router())
 }
 

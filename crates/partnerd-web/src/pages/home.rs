@@ -9,14 +9,37 @@ use crate::pages::layout::page;
 use crate::pages::{CsrfToken, PageUser};
 
 pub async fn dashboard(
-    State(_s): State<AppState>,
+    State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
 ) -> Markup {
     let p = &user.principal;
+    // Active incidents at a glance; the dashboard still shows if they cannot be read.
+    let incidents = s
+        .app
+        .list_incidents(
+            p,
+            &partnerd_app::support::IncidentFilters::default(),
+            &partnerd_app::paging::PageParams {
+                size: Some(5),
+                continuation_token: None,
+            },
+        )
+        .await
+        .map(|page| page.items)
+        .unwrap_or_default();
     let org = &p.organization;
     let enrolling = org.kind == partnerd_domain::OrgKind::None && p.may(Action::ManageEnrollment);
     let body = html! {
+        @if !incidents.is_empty() {
+            div.alert.warning role="status" {
+                strong { "Service health: " }
+                @for (n, i) in incidents.iter().enumerate() {
+                    @if n > 0 { "; " }
+                    a href=(format!("/health/{}", i.id)) { (i.title) } " (" (i.product_families.join(", ")) ")"
+                }
+            }
+        }
         @if enrolling {
             div.alert.warning {
                 "Your organisation is not in a programme yet. "

@@ -110,6 +110,23 @@ const MENU: &[(&str, &[MenuItem])] = &[
         ],
     ),
     (
+        "Support",
+        &[
+            MenuItem {
+                href: "/support",
+                label: "Service requests",
+                action: Action::ReadServiceRequests,
+                program: None,
+            },
+            MenuItem {
+                href: "/health",
+                label: "Service health",
+                action: Action::ReadServiceHealth,
+                program: None,
+            },
+        ],
+    ),
+    (
         "Activity",
         &[MenuItem {
             href: "/activity",

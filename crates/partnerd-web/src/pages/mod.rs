@@ -18,6 +18,7 @@ pub mod organizations;
 pub mod partners;
 pub mod profiles;
 pub mod registry;
+pub mod support;
 pub mod users;
 
 use axum::Router;
@@ -241,6 +242,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/partners/delegations/{id}/terminate",
             get(partners::end_delegation_confirm).post(partners::end_delegation),
+        )
+        .route("/support", get(support::list_page).post(support::create))
+        .route(
+            "/support/{id}",
+            get(support::detail_page).post(support::update),
+        )
+        .route(
+            "/support/{id}/notes",
+            axum::routing::post(support::add_note),
+        )
+        .route("/support/{id}/reopen", axum::routing::post(support::reopen))
+        .route(
+            "/health",
+            get(support::health_page).post(support::post_incident),
+        )
+        .route(
+            "/health/{id}",
+            get(support::incident_page).post(support::incident_action),
         )
         .route("/activity", get(activity::list_page))
         .route("/activity/{id}", get(activity::detail_page))

@@ -23,4 +23,5 @@ mod pages;
 mod rate_limits;
 mod roles;
 mod sessions;
+mod support;
 mod users;

@@ -192,7 +192,14 @@ async fn the_openapi_document_lists_every_route_and_guards_the_private_ones() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let body =
                 matches!(method.as_str(), "post" | "patch" | "put").then(|| serde_json::json!({}));
-            let res = app.call(m, &concrete, Some(&key), body).await;
+            let mut res = app
+                .call(m.clone(), &concrete, Some(&key), body.clone())
+                .await;
+            if res.status.as_u16() == 429 {
+                // More routes than the key's burst: let its bucket refill, then ask again.
+                app.app.clock().advance(60_000);
+                res = app.call(m, &concrete, Some(&key), body).await;
+            }
             let status = res.status.as_u16();
             // API.md §8.2 answers a partner or operator answering a customer's
             // request with 409 wrong_organization_kind, before the role check.

@@ -1,0 +1,392 @@
+//! Service requests with their notes, and service-health incidents with updates.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::sql::{Arg, Filter, PageOf, PageRequest};
+use crate::{Conn, StoreResult};
+
+// ---------------------------------------------------------- service requests
+
+/// A stored service request.
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    pub id: String,
+    pub organization_id: String,
+    pub customer_id: Option<String>,
+    /// `customer` or `partner`.
+    pub scope: String,
+    pub title: String,
+    pub description: String,
+    pub severity: String,
+    pub category: String,
+    pub product_family: Option<String>,
+    pub status: String,
+    pub primary_contact_user_id: Option<String>,
+    pub primary_contact_email: Option<String>,
+    pub assigned_to: Option<String>,
+    pub created_at: i64,
+    pub last_modified_at: i64,
+    pub closed_at: Option<i64>,
+    pub version: i64,
+}
+
+const REQUEST_COLUMNS: &str = "id, organization_id, customer_id, scope, title, description, severity, category, \
+     product_family, status, primary_contact_user_id, primary_contact_email, assigned_to, created_at, \
+     last_modified_at, closed_at, version";
+
+impl RequestRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            organization_id: r.try_get("organization_id")?,
+            customer_id: r.try_get("customer_id")?,
+            scope: r.try_get("scope")?,
+            title: r.try_get("title")?,
+            description: r.try_get("description")?,
+            severity: r.try_get("severity")?,
+            category: r.try_get("category")?,
+            product_family: r.try_get("product_family")?,
+            status: r.try_get("status")?,
+            primary_contact_user_id: r.try_get("primary_contact_user_id")?,
+            primary_contact_email: r.try_get("primary_contact_email")?,
+            assigned_to: r.try_get("assigned_to")?,
+            created_at: r.try_get("created_at")?,
+            last_modified_at: r.try_get("last_modified_at")?,
+            closed_at: r.try_get("closed_at")?,
+            version: r.try_get("version")?,
+        })
+    }
+}
+
+pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO service_requests ({REQUEST_COLUMNS}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    )))
+    .bind(&q.id)
+    .bind(&q.organization_id)
+    .bind(&q.customer_id)
+    .bind(&q.scope)
+    .bind(&q.title)
+    .bind(&q.description)
+    .bind(&q.severity)
+    .bind(&q.category)
+    .bind(&q.product_family)
+    .bind(&q.status)
+    .bind(&q.primary_contact_user_id)
+    .bind(&q.primary_contact_email)
+    .bind(&q.assigned_to)
+    .bind(q.created_at)
+    .bind(q.last_modified_at)
+    .bind(q.closed_at)
+    .bind(q.version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_request(conn: &mut Conn, id: &str) -> StoreResult<Option<RequestRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM service_requests WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| RequestRow::read(&r)).transpose()
+}
+
+/// Writes status, assignment and times if still at `q.version`; false otherwise.
+pub async fn update_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE service_requests SET status = $1, assigned_to = $2, last_modified_at = $3, closed_at = $4, \
+         version = version + 1 WHERE id = $5 AND version = $6",
+    )
+    .bind(&q.status)
+    .bind(&q.assigned_to)
+    .bind(q.last_modified_at)
+    .bind(q.closed_at)
+    .bind(&q.id)
+    .bind(q.version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Filters of a request list.
+#[derive(Debug, Clone, Default)]
+pub struct RequestQuery {
+    /// The creator organisation (None: every one — the operator's queue).
+    pub organization_id: Option<String>,
+    pub status: Option<String>,
+    pub customer_id: Option<String>,
+    pub scope: Option<String>,
+}
+
+pub async fn list_requests(
+    conn: &mut Conn,
+    q: &RequestQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<RequestRow>> {
+    let mut f = Filter::new();
+    for (col, v) in [
+        ("organization_id", &q.organization_id),
+        ("status", &q.status),
+        ("customer_id", &q.customer_id),
+        ("scope", &q.scope),
+    ] {
+        if let Some(v) = v {
+            f.and(&format!("{col} = ?"), [Arg::Text(v.clone())]);
+        }
+    }
+    crate::sql::newest_first(
+        conn,
+        f,
+        "service_requests",
+        REQUEST_COLUMNS,
+        "created_at",
+        page,
+        RequestRow::read,
+    )
+    .await
+}
+
+/// A note on a request.
+#[derive(Debug, Clone)]
+pub struct NoteRow {
+    pub id: String,
+    pub request_id: String,
+    pub text: String,
+    pub author_user_id: Option<String>,
+    pub author_organization_id: String,
+    pub author_name: String,
+    pub created_at: i64,
+}
+
+pub async fn insert_note(conn: &mut Conn, n: &NoteRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO service_request_notes (id, request_id, text, author_user_id, author_organization_id, \
+         author_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&n.id)
+    .bind(&n.request_id)
+    .bind(&n.text)
+    .bind(&n.author_user_id)
+    .bind(&n.author_organization_id)
+    .bind(&n.author_name)
+    .bind(n.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A request's notes, oldest first.
+pub async fn notes(conn: &mut Conn, request_id: &str) -> StoreResult<Vec<NoteRow>> {
+    let rows = sqlx::query(
+        "SELECT id, request_id, text, author_user_id, author_organization_id, author_name, created_at \
+         FROM service_request_notes WHERE request_id = $1 ORDER BY created_at, id",
+    )
+    .bind(request_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(NoteRow {
+                id: r.try_get("id")?,
+                request_id: r.try_get("request_id")?,
+                text: r.try_get("text")?,
+                author_user_id: r.try_get("author_user_id")?,
+                author_organization_id: r.try_get("author_organization_id")?,
+                author_name: r.try_get("author_name")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- incidents
+
+/// A stored incident.
+#[derive(Debug, Clone)]
+pub struct IncidentRow {
+    pub id: String,
+    pub title: String,
+    pub product_families: String,
+    pub severity: String,
+    pub status: String,
+    pub message: String,
+    pub started_at: i64,
+    pub resolved_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+const INCIDENT_COLUMNS: &str = "id, title, product_families, severity, status, message, started_at, resolved_at, \
+     created_at, updated_at, version";
+
+impl IncidentRow {
+    fn read(r: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            title: r.try_get("title")?,
+            product_families: r.try_get("product_families")?,
+            severity: r.try_get("severity")?,
+            status: r.try_get("status")?,
+            message: r.try_get("message")?,
+            started_at: r.try_get("started_at")?,
+            resolved_at: r.try_get("resolved_at")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+            version: r.try_get("version")?,
+        })
+    }
+}
+
+pub async fn insert_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO service_incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    )))
+    .bind(&i.id)
+    .bind(&i.title)
+    .bind(&i.product_families)
+    .bind(&i.severity)
+    .bind(&i.status)
+    .bind(&i.message)
+    .bind(i.started_at)
+    .bind(i.resolved_at)
+    .bind(i.created_at)
+    .bind(i.updated_at)
+    .bind(i.version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_incident(conn: &mut Conn, id: &str) -> StoreResult<Option<IncidentRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {INCIDENT_COLUMNS} FROM service_incidents WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| IncidentRow::read(&r)).transpose()
+}
+
+pub async fn update_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE service_incidents SET title = $1, severity = $2, status = $3, resolved_at = $4, updated_at = $5, \
+         version = version + 1 WHERE id = $6 AND version = $7",
+    )
+    .bind(&i.title)
+    .bind(&i.severity)
+    .bind(&i.status)
+    .bind(i.resolved_at)
+    .bind(i.updated_at)
+    .bind(&i.id)
+    .bind(i.version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Filters of the incident list.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentQuery {
+    pub status: Option<String>,
+    /// Only incidents touching one of these families (None: all families).
+    pub families: Option<Vec<String>>,
+    pub since: Option<i64>,
+}
+
+pub async fn list_incidents(
+    conn: &mut Conn,
+    q: &IncidentQuery,
+    page: &PageRequest,
+) -> StoreResult<PageOf<IncidentRow>> {
+    let mut f = Filter::new();
+    if let Some(s) = &q.status {
+        f.and("status = ?", [Arg::Text(s.clone())]);
+    }
+    if let Some(families) = &q.families {
+        if families.is_empty() {
+            f.and("1 = 0", []);
+        } else {
+            let cond = vec!["(',' || product_families || ',') LIKE ?"; families.len()].join(" OR ");
+            f.and(
+                &format!("({cond})"),
+                families.iter().map(|fam| Arg::Text(format!("%,{fam},%"))),
+            );
+        }
+    }
+    if let Some(t) = q.since {
+        f.and("(resolved_at IS NULL OR resolved_at >= ?)", [Arg::Int(t)]);
+    }
+    crate::sql::newest_first(
+        conn,
+        f,
+        "service_incidents",
+        INCIDENT_COLUMNS,
+        "created_at",
+        page,
+        IncidentRow::read,
+    )
+    .await
+}
+
+/// An update posted on an incident.
+#[derive(Debug, Clone)]
+pub struct IncidentUpdateRow {
+    pub id: String,
+    pub incident_id: String,
+    pub message: String,
+    pub posted_at: i64,
+}
+
+pub async fn insert_incident_update(conn: &mut Conn, u: &IncidentUpdateRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO service_incident_updates (id, incident_id, message, posted_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&u.id)
+    .bind(&u.incident_id)
+    .bind(&u.message)
+    .bind(u.posted_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn incident_updates(
+    conn: &mut Conn,
+    incident_id: &str,
+) -> StoreResult<Vec<IncidentUpdateRow>> {
+    let rows = sqlx::query(
+        "SELECT id, incident_id, message, posted_at FROM service_incident_updates WHERE incident_id = $1 \
+         ORDER BY posted_at, id",
+    )
+    .bind(incident_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(IncidentUpdateRow {
+                id: r.try_get("id")?,
+                incident_id: r.try_get("incident_id")?,
+                message: r.try_get("message")?,
+                posted_at: r.try_get("posted_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The product families an organisation's customers hold (active or suspended
+/// subscriptions): as customer, as reseller of record, or as supplying provider.
+pub async fn families_held(conn: &mut Conn, organization_id: &str) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT product_family FROM subscriptions WHERE status IN ('active', 'suspended') \
+         AND (customer_id = $1 OR reseller_organization_id = $1 OR indirect_provider_id = $1)",
+    )
+    .bind(organization_id)
+    .fetch_all(conn)
+    .await?)
+}

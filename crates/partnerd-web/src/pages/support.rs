@@ -1,0 +1,520 @@
+//! Support in the portal: service requests (open, follow, note, close, reopen; the
+//! operator's queue with status and assignee) and service health (incidents that
+//! concern you; the operator posts, updates and resolves them).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use partnerd_app::customers::CustomerFilters;
+use partnerd_app::paging::PageParams;
+use partnerd_app::support::{
+    IncidentChanges, IncidentFilters, IncidentInput, ServiceRequestChanges, ServiceRequestFilters,
+    ServiceRequestInput,
+};
+use partnerd_domain::policy::Action;
+use partnerd_domain::roles::OrgKind;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::ReqCtx;
+use crate::pages::enroll::{Values, form_map};
+use crate::pages::layout::{FormErrors, capitalize, field, page};
+use crate::pages::{CsrfToken, PageError, PageUser, blank, check_csrf, next_page_link};
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    status: Option<String>,
+    #[serde(rename = "continuationToken")]
+    continuation_token: Option<String>,
+    done: Option<String>,
+}
+
+fn severity_select(name: &str, chosen: &str, options: &[&str]) -> Markup {
+    html! {
+        select id=(name) name=(name) {
+            @for o in options { option value=(o) selected[*o == chosen] { (capitalize(o)) } }
+        }
+    }
+}
+
+async fn new_request_form(
+    s: &AppState,
+    user: &PageUser,
+    csrf: &str,
+    m: &Values,
+    errors: &FormErrors,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let customers = if p.may(Action::CustomerServiceRequests) && p.may(Action::ReadCustomers) {
+        s.app
+            .list_customers(
+                p,
+                &CustomerFilters::default(),
+                &PageParams {
+                    size: Some(500),
+                    continuation_token: None,
+                },
+            )
+            .await?
+            .items
+    } else {
+        Vec::new()
+    };
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let about = get("customer_id");
+    Ok(html! {
+        div.card {
+            h2 { "Open a service request" }
+            @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
+            form method="post" action="/support" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="customer_id" { "About" }
+                select #customer_id name="customer_id" {
+                    @if p.may(Action::PartnerServiceRequests) { option value="" { "partnerd itself (your partner account)" } }
+                    @for c in &customers { option value=(c.id) selected[about == c.id] { "Customer: " (c.company_name) } }
+                }
+                (field("title", "Title", "text", &get("title"), "off", None, errors.for_field("/title")))
+                label for="description" { "What happens, and since when?" }
+                textarea #description name="description" rows="5" { (get("description")) }
+                @if let Some(e) = errors.for_field("/description") { p.field-error { (capitalize(e)) } }
+                label for="severity" { "Severity" }
+                (severity_select("severity", &m.get("severity").cloned().unwrap_or_else(|| "moderate".into()), &["minimal", "moderate", "critical"]))
+                label for="category" { "Category" }
+                (severity_select("category", &m.get("category").cloned().unwrap_or_else(|| "technical".into()), &["technical", "billing", "account", "other"]))
+                button type="submit" { "Open request" }
+            }
+        }
+    })
+}
+
+/// `/support`: the organisation's requests (the operator: the queue) and the form.
+pub async fn list_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<ListQuery>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let operator = p.organization.kind == OrgKind::Operator;
+    let list = s
+        .app
+        .list_service_requests(
+            p,
+            &ServiceRequestFilters {
+                status: blank(&q.status),
+                ..Default::default()
+            },
+            &PageParams {
+                size: Some(25),
+                continuation_token: blank(&q.continuation_token),
+            },
+        )
+        .await?;
+    let may_open = p.may(Action::CustomerServiceRequests) || p.may(Action::PartnerServiceRequests);
+    let form = if may_open && !operator {
+        Some(new_request_form(&s, &user, &csrf, &Values::new(), &FormErrors::default()).await?)
+    } else {
+        None
+    };
+    let body = html! {
+        @if q.done.is_some() { div.alert.success role="status" { "Your request was opened. We mail you when the operator updates it." } }
+        form.filters method="get" action="/support" {
+            label for="status" { "Status" }
+            select #status name="status" {
+                option value="" { "Any" }
+                @for st in ["open", "attentionNeeded", "closed"] { option value=(st) selected[q.status.as_deref() == Some(st)] { (st) } }
+            }
+            button type="submit" { "Filter" }
+        }
+        @if list.items.is_empty() { p.empty { @if operator { "The queue is empty." } @else { "No service requests yet." } } } @else {
+            table {
+                thead { tr { th { "Title" } th { "About" } th { "Severity" } th { "Status" } th { "Updated" } } }
+                tbody { @for r in &list.items { tr {
+                    td { a href=(format!("/support/{}", r.id)) { (r.title) } }
+                    td { @if r.scope == "customer" { "A customer" } @else { "partnerd" } }
+                    td { (r.severity) } td { (r.status) } td { (r.last_modified_at) }
+                } } }
+            }
+        }
+        @if let Some(t) = &list.continuation_token { p { a href=(next_page_link("/support", &[("status", &q.status)], t)) { "Next page" } } }
+        @if let Some(f) = form { (f) }
+    };
+    Ok(page(
+        if operator {
+            "Service request queue"
+        } else {
+            "Service requests"
+        },
+        &user,
+        &csrf,
+        body,
+    ))
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let input = ServiceRequestInput {
+        title: get("title"),
+        description: get("description"),
+        severity: get("severity"),
+        category: Some(get("category")),
+        customer_id: m.get("customer_id").filter(|c| !c.is_empty()).cloned(),
+        product_family: None,
+    };
+    match s
+        .app
+        .create_service_request(&user.principal, &ctx, Ok(input))
+        .await
+    {
+        Ok(r) => Ok(Redirect::to(&format!("/support/{}?done=1", r.id)).into_response()),
+        Err(e) if matches!(e.status, 403 | 422) => {
+            let form = new_request_form(&s, &user, &csrf.0, &m, &FormErrors::from_app(&e)).await?;
+            Ok((
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                page("Service requests", &user, &csrf.0, form),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `/support/{id}`: the request, its notes, and what the viewer may do with it.
+pub async fn detail_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let r = s.app.get_service_request(p, &id).await?;
+    let operator = p.organization.kind == OrgKind::Operator;
+    let action = format!("/support/{id}");
+    let body = html! {
+        @if q.done.is_some() { div.alert.success role="status" { "Saved." } }
+        dl {
+            dt { "Status" } dd { (r.status) }
+            dt { "Severity" } dd { (r.severity) " · " (r.category) }
+            dt { "Opened" } dd { (r.created_at) " by " (r.primary_contact.email.clone().unwrap_or_default()) }
+            @if let Some(a) = &r.assigned_to { dt { "Assigned to" } dd { (a) } }
+        }
+        p { (r.description) }
+        h2 { "Notes" }
+        @let notes = r.notes.clone().unwrap_or_default();
+        @if notes.is_empty() { p.empty { "No notes yet." } }
+        @for n in &notes { div.card { p.muted { (n.author.name) " · " (n.created_at) } p { (n.text) } } }
+        @if r.status != "closed" {
+            form method="post" action=(format!("{action}/notes")) {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="text" { "Add a note" }
+                textarea #text name="text" rows="3" {}
+                button type="submit" { "Add note" }
+            }
+        }
+        div.card {
+            @if r.status == "closed" {
+                form method="post" action=(format!("{action}/reopen")) { input type="hidden" name="csrf" value=(csrf); button type="submit" { "Reopen" } }
+            } @else if operator {
+                form method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="etag" value=(r.etag);
+                    label for="status" { "Status" }
+                    select #status name="status" { @for st in ["open", "attentionNeeded", "closed"] { option value=(st) selected[r.status == st] { (st) } } }
+                    (field("assigned_to", "Assigned to", "text", &r.assigned_to.clone().unwrap_or_default(), "off", None, None))
+                    button type="submit" { "Save" }
+                }
+            } @else {
+                form method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="etag" value=(r.etag);
+                    input type="hidden" name="status" value="closed";
+                    button.secondary type="submit" { "Close request" }
+                }
+            }
+        }
+        p { a href="/support" { "Back to the requests" } }
+    };
+    Ok(page(&r.title, &user, &csrf, body))
+}
+
+fn refused(user: &PageUser, csrf: &str, back: &str, e: &partnerd_app::AppError) -> Response {
+    let detail = e
+        .errors
+        .first()
+        .map(|f| f.message.clone())
+        .unwrap_or(e.detail.clone());
+    (
+        StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
+        page("Nothing was changed", user, csrf, html! { div.alert.error role="alert" { (capitalize(&detail)) "." } p { a href=(back) { "Back" } } }),
+    )
+        .into_response()
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let changes = ServiceRequestChanges {
+        status: m.get("status").cloned(),
+        assigned_to: m
+            .get("assigned_to")
+            .filter(|a| !a.trim().is_empty())
+            .cloned(),
+    };
+    match s
+        .app
+        .update_service_request(
+            &user.principal,
+            &ctx,
+            &id,
+            m.get("etag").map(String::as_str),
+            Ok(changes),
+        )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/support/{id}?done=1")).into_response()),
+        Err(e) if matches!(e.status, 409 | 412 | 422) => {
+            Ok(refused(&user, &csrf.0, &format!("/support/{id}"), &e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn add_note(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    match s
+        .app
+        .add_service_request_note(
+            &user.principal,
+            &ctx,
+            &id,
+            Ok(m.get("text").cloned().unwrap_or_default()),
+        )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/support/{id}")).into_response()),
+        Err(e) if matches!(e.status, 409 | 422) => {
+            Ok(refused(&user, &csrf.0, &format!("/support/{id}"), &e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn reopen(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    match s
+        .app
+        .reopen_service_request(&user.principal, &ctx, &id)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/support/{id}?done=1")).into_response()),
+        Err(e) if e.status == 409 => Ok(refused(&user, &csrf.0, &format!("/support/{id}"), &e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct HealthQuery {
+    status: Option<String>,
+}
+
+/// `/health`: the incidents that concern you; the operator posts new ones here.
+pub async fn health_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<HealthQuery>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let list = s
+        .app
+        .list_incidents(
+            p,
+            &IncidentFilters {
+                status: blank(&q.status),
+                ..Default::default()
+            },
+            &PageParams {
+                size: Some(100),
+                continuation_token: None,
+            },
+        )
+        .await?;
+    let body = html! {
+        p { @if q.status.as_deref() == Some("all") { a href="/health" { "Show active incidents only" } } @else { a href="/health?status=all" { "Show resolved incidents too" } } }
+        @if list.items.is_empty() { p.empty { "No incident affects the products you or your customers use." } } @else {
+            table {
+                thead { tr { th { "Incident" } th { "Products" } th { "Severity" } th { "Status" } th { "Since" } } }
+                tbody { @for i in &list.items { tr {
+                    td { a href=(format!("/health/{}", i.id)) { (i.title) } } td { (i.product_families.join(", ")) }
+                    td { (i.severity) } td { (i.status) } td { (i.started_at) }
+                } } }
+            }
+        }
+        @if p.may(Action::ManageServiceIncidents) {
+            div.card {
+                h2 { "Post an incident" }
+                form method="post" action="/health" novalidate {
+                    input type="hidden" name="csrf" value=(csrf);
+                    (field("title", "Title", "text", "", "off", None, None))
+                    (field("product_families", "Product families", "text", "", "off", Some("Comma separated, as in the catalog."), None))
+                    label for="severity" { "Severity" }
+                    (severity_select("severity", "warning", &["informational", "warning", "critical"]))
+                    label for="message" { "Message" }
+                    textarea #message name="message" rows="3" {}
+                    button type="submit" { "Post incident" }
+                }
+            }
+        }
+    };
+    Ok(page("Service health", &user, &csrf, body))
+}
+
+pub async fn post_incident(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let input = IncidentInput {
+        title: get("title"),
+        product_families: get("product_families")
+            .split(',')
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty())
+            .collect(),
+        severity: get("severity"),
+        message: get("message"),
+        started_at: None,
+    };
+    match s
+        .app
+        .create_incident(&user.principal, &ctx, Ok(input))
+        .await
+    {
+        Ok(i) => Ok(Redirect::to(&format!("/health/{}", i.id)).into_response()),
+        Err(e) if e.status == 422 => Ok(refused(&user, &csrf.0, "/health", &e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `/health/{id}`: the incident and its updates; the operator updates and resolves.
+pub async fn incident_page(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    let i = s.app.get_incident(p, &id).await?;
+    let body = html! {
+        dl {
+            dt { "Products" } dd { (i.product_families.join(", ")) }
+            dt { "Severity" } dd { (i.severity) }
+            dt { "Status" } dd { (i.status) @if let Some(r) = &i.resolved_at { " (" (r) ")" } }
+            dt { "Started" } dd { (i.started_at) }
+        }
+        p { (i.message) }
+        h2 { "Updates" }
+        @let updates = i.updates.clone().unwrap_or_default();
+        @if updates.is_empty() { p.empty { "No updates yet." } }
+        @for u in &updates { div.card { p.muted { (u.posted_at) } p { (u.message) } } }
+        @if p.may(Action::ManageServiceIncidents) {
+            form method="post" action=(format!("/health/{id}")) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="etag" value=(i.etag);
+                label for="message" { "Post an update" }
+                textarea #message name="message" rows="3" {}
+                button type="submit" name="do" value="update" { "Post update" }
+                @if i.status == "active" { " " button.secondary type="submit" name="do" value="resolve" { "Resolve incident" } }
+            }
+        }
+        p { a href="/health" { "Back to service health" } }
+    };
+    Ok(page(&i.title, &user, &csrf, body))
+}
+
+pub async fn incident_action(
+    State(s): State<AppState>,
+    user: PageUser,
+    csrf: CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    let m = form_map(&body);
+    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let message = m.get("message").filter(|t| !t.trim().is_empty()).cloned();
+    let result = if m.get("do").map(String::as_str) == Some("resolve") {
+        let resolved = s
+            .app
+            .update_incident(
+                &user.principal,
+                &ctx,
+                &id,
+                m.get("etag").map(String::as_str),
+                Ok(IncidentChanges {
+                    status: Some("resolved".into()),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map(|_| ());
+        match (resolved, message) {
+            (Ok(()), Some(text)) => s
+                .app
+                .post_incident_update(&user.principal, &ctx, &id, Ok(text))
+                .await
+                .map(|_| ()),
+            (other, _) => other,
+        }
+    } else {
+        s.app
+            .post_incident_update(&user.principal, &ctx, &id, Ok(message.unwrap_or_default()))
+            .await
+            .map(|_| ())
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/health/{id}")).into_response()),
+        Err(e) if matches!(e.status, 412 | 422) => {
+            Ok(refused(&user, &csrf.0, &format!("/health/{id}"), &e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
