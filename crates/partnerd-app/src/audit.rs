@@ -261,7 +261,8 @@ pub struct AuditFilters {
     pub operation_status: Option<String>,
 }
 
-const RETENTION_DAYS: i64 = 400;
+/// How long audit records are kept (API.md §12).
+pub const RETENTION_DAYS: i64 = 400;
 pub const RESOURCE_TYPES: &[&str] = &[
     "organization",
     "enrollment",
@@ -416,5 +417,17 @@ impl App {
             return Err(AppError::not_found());
         }
         Ok(row.into())
+    }
+}
+
+impl App {
+    /// The retention job: deletes audit records older than the retention window
+    /// (400 days). Returns how many went.
+    pub async fn prune_audit_once(&self) -> AppResult<u64> {
+        let before = self.now().millis() - RETENTION_DAYS * Timestamp::DAY;
+        let mut tx = self.db().begin().await?;
+        let pruned = audit::prune(&mut tx, before).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(pruned)
     }
 }

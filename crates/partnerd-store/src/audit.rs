@@ -171,3 +171,17 @@ pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<AuditRow>> {
     .await?;
     row.map(|r| AuditRow::read(&r)).transpose()
 }
+
+/// Deletes the records that occurred before `before` and their participant rows
+/// (the retention job); returns how many records went.
+pub async fn prune(conn: &mut Conn, before: i64) -> StoreResult<u64> {
+    sqlx::query("DELETE FROM audit_participants WHERE occurred_at < $1")
+        .bind(before)
+        .execute(&mut *conn)
+        .await?;
+    let done = sqlx::query("DELETE FROM audit_records WHERE occurred_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

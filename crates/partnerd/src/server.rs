@@ -101,6 +101,11 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
                 {
                     tracing::error!(error = %e, "idempotency purge failed");
                 }
+                if ticks.is_multiple_of(3600)
+                    && let Err(e) = app.prune_audit_once().await
+                {
+                    tracing::error!(error = %e, "audit retention pass failed");
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                     _ = stopped.wait_for(|s| *s) => break,

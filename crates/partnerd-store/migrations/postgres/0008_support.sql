@@ -57,3 +57,6 @@ CREATE TABLE service_incident_updates (
     posted_at BIGINT NOT NULL
 );
 CREATE INDEX service_incident_updates_incident_idx ON service_incident_updates (incident_id, posted_at, id);
+
+-- The retention job deletes old audit records by time.
+CREATE INDEX audit_participants_occurred_idx ON audit_participants (occurred_at);

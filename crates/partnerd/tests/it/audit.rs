@@ -154,3 +154,50 @@ async fn only_global_admins_and_admin_agents_read_the_log(app: TestApp) {
     app.shutdown().await;
 }
 both!(only_global_admins_and_admin_agents_read_the_log);
+
+async fn retention_prunes_only_records_older_than_the_window(app: TestApp) {
+    app.operator_token().await;
+    let owned = app;
+    let app = &owned;
+    // A fresh session each time: the clock jumps past the 8-hour session lifetime.
+    let session = || async move {
+        app.sign_in(OPERATOR_EMAIL, crate::helpers::NEW_PASSWORD)
+            .await
+            .ok(201)["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    };
+    let key_record = |name: &'static str| async move {
+        let token = session().await;
+        app.post("/v1/apikeys", &token, json!({"name": name}))
+            .await
+            .ok(201);
+        let list = app
+            .get("/v1/auditrecords?operationType=createApiKey", &token)
+            .await;
+        list.ok(200)["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|r| r["changes"]["after"]["name"] == name)
+            .and_then(|r| r["id"].as_str())
+            .expect("the record")
+            .to_owned()
+    };
+    let old = key_record("old").await;
+    app.app.clock().advance(200 * 24 * 3600 * 1000);
+    let recent = key_record("recent").await;
+    assert_eq!(app.app.prune_audit_once().await.expect("prune"), 0);
+    app.app.clock().advance(201 * 24 * 3600 * 1000);
+    assert!(app.app.prune_audit_once().await.expect("prune") >= 1);
+    let token = session().await;
+    app.get(&format!("/v1/auditrecords/{old}"), &token)
+        .await
+        .problem(404, "not_found");
+    app.get(&format!("/v1/auditrecords/{recent}"), &token)
+        .await
+        .ok(200);
+    owned.shutdown().await;
+}
+both!(retention_prunes_only_records_older_than_the_window);
