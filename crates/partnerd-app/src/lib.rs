@@ -33,6 +33,7 @@ pub mod support;
 pub mod tenancy;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -189,6 +190,8 @@ struct Inner {
     metrics: Metrics,
     /// The key customer-request links are derived from (read once from the database).
     link_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// Outgoing HTTP (webhook deliveries): no redirects, bounded time.
+    http: reqwest::Client,
 }
 
 /// The application: cheap to clone, shared by every request and worker.
@@ -215,6 +218,12 @@ impl App {
             mailer,
             metrics: Metrics::new(),
             link_key: tokio::sync::OnceCell::new(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .user_agent("partnerd-webhooks")
+                .build()
+                .map_err(|e| AppError::unavailable(format!("cannot build the HTTP client: {e}")))?,
         })))
     }
 
@@ -244,6 +253,10 @@ impl App {
 
     pub(crate) fn hasher(&self) -> &crypto::PasswordHasherPool {
         &self.0.hasher
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.0.http
     }
 
     pub(crate) fn mailer(&self) -> &mail::Mailer {

@@ -183,9 +183,8 @@ impl App {
                     Ok(mail) => self.deliver(&row.id, &mail).await,
                     Err(e) => Err(format!("unreadable payload: {e}")),
                 },
-                // Events fan out to webhook subscriptions; with none registered an
-                // event is complete once written.
-                "event" => Ok(()),
+                // Events fan out to one delivery per matching webhook subscription.
+                "event" => self.fan_out(&row).await.map_err(|e| e.to_string()),
                 other => Err(format!("no deliverer for outbox kind {other}")),
             };
             let now = self.now();

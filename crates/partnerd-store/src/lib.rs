@@ -27,6 +27,7 @@ pub mod sessions;
 pub mod sql;
 pub mod support;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Backend, Conn, Db, Tx, commit};
 pub use error::StoreError;

@@ -50,6 +50,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "support",
         include_str!("../migrations/sqlite/0008_support.sql"),
     ),
+    (
+        9,
+        "webhooks",
+        include_str!("../migrations/sqlite/0009_webhooks.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -93,6 +98,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "support",
         include_str!("../migrations/postgres/0008_support.sql"),
+    ),
+    (
+        9,
+        "webhooks",
+        include_str!("../migrations/postgres/0009_webhooks.sql"),
     ),
 ];
 

@@ -85,6 +85,9 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
                 if let Err(e) = app.drain_outbox().await {
                     tracing::error!(error = %e, "outbox worker pass failed");
                 }
+                if let Err(e) = app.run_webhook_deliveries_once().await {
+                    tracing::error!(error = %e, "webhook delivery pass failed");
+                }
                 if ticks.is_multiple_of(60)
                     && let Err(e) = app.run_delegation_jobs_once().await
                 {

@@ -16,6 +16,7 @@ pub mod registry;
 pub mod sessions;
 pub mod support;
 pub mod users;
+pub mod webhooks;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -44,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(commerce::router())
         .merge(support::router())
+        .merge(webhooks::router())
         .merge(auditrecords::router())
 }
 

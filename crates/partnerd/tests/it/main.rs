@@ -25,3 +25,4 @@ mod roles;
 mod sessions;
 mod support;
 mod users;
+mod webhooks;
