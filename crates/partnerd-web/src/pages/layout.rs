@@ -163,6 +163,12 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 program: None,
             },
             MenuItem {
+                href: "/settings/webhooks",
+                label: "Webhooks",
+                action: Action::ManageWebhooks,
+                program: None,
+            },
+            MenuItem {
                 href: "/account/permissions",
                 label: "What can I do?",
                 action: Action::ReadOwnOrganization,

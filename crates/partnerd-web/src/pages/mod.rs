@@ -20,6 +20,7 @@ pub mod profiles;
 pub mod registry;
 pub mod support;
 pub mod users;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
@@ -260,6 +261,27 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/health/{id}",
             get(support::incident_page).post(support::incident_action),
+        )
+        .route(
+            "/settings/webhooks",
+            get(webhooks::list_page).post(webhooks::create),
+        )
+        .route("/settings/webhooks/{id}", get(webhooks::detail_page))
+        .route(
+            "/settings/webhooks/{id}/test",
+            axum::routing::post(webhooks::test),
+        )
+        .route(
+            "/settings/webhooks/{id}/rotate",
+            axum::routing::post(webhooks::rotate),
+        )
+        .route(
+            "/settings/webhooks/{id}/deliveries/{did}/redeliver",
+            axum::routing::post(webhooks::redeliver),
+        )
+        .route(
+            "/settings/webhooks/{id}/delete",
+            get(webhooks::delete_confirm).post(webhooks::delete),
         )
         .route("/activity", get(activity::list_page))
         .route("/activity/{id}", get(activity::detail_page))

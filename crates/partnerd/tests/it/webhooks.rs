@@ -307,3 +307,69 @@ both!(
         c
     }
 );
+
+async fn webhooks_through_the_pages(app: TestApp) {
+    use crate::pages::signed_in_browser;
+    let op = app.operator_token().await;
+    let (url, seen) = receiver(vec![]).await;
+    crate::customers::connected(&app, &op, "wp-res", "94300001").await;
+    let (mut b, csrf) = signed_in_browser(&app, "admin@dist-wp-res.example").await;
+    let empty = b.get("/settings/webhooks").await;
+    assert!(empty.html.contains("No webhooks yet"));
+    let bad = b
+        .post(
+            "/settings/webhooks",
+            &[("csrf", &csrf), ("url", "ftp://x"), ("events", "*")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.html.contains("field-error"));
+    let made = b
+        .post(
+            "/settings/webhooks",
+            &[("csrf", &csrf), ("url", &url), ("events", "webhook.test")],
+        )
+        .await;
+    assert_eq!(made.status, 200);
+    assert!(made.html.contains("whsec_") && made.html.contains("shown only this once"));
+    let list = b.get("/settings/webhooks").await;
+    assert!(
+        !list.html.contains("whsec_"),
+        "the secret is never shown again"
+    );
+    let id = list
+        .html
+        .split("/settings/webhooks/whk_")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(|r| format!("whk_{r}"))
+        .expect("the webhook");
+    let tested = b
+        .post(&format!("/settings/webhooks/{id}/test"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(tested.status, 303);
+    deliver(&app).await;
+    assert_eq!(seen.lock().expect("seen").len(), 1);
+    let log = b.get(&format!("/settings/webhooks/{id}")).await;
+    assert!(log.html.contains("webhook.test") && log.html.contains("succeeded"));
+    let confirm = b.get(&format!("/settings/webhooks/{id}/delete")).await;
+    assert!(confirm.html.contains("Delete webhook"));
+    let gone = b
+        .post(
+            &format!("/settings/webhooks/{id}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(gone.status, 303);
+    assert!(
+        b.get("/settings/webhooks")
+            .await
+            .html
+            .contains("No webhooks yet")
+    );
+    app.shutdown().await;
+}
+both!(webhooks_through_the_pages, |mut c| {
+    c.app.dev_mode = true;
+    c
+});
