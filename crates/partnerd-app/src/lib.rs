@@ -6,6 +6,7 @@
 //! that transaction. The web layer only extracts input, calls one method, renders.
 
 pub mod api_keys;
+pub mod attention;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;

@@ -126,3 +126,27 @@ pub async fn status(
     })
     .transpose()
 }
+
+/// Mail the worker gave up on, newest first: (id, topic, last error, completed at).
+pub async fn failed_mail(
+    conn: &mut Conn,
+    limit: i64,
+) -> StoreResult<Vec<(String, String, Option<String>, Option<i64>)>> {
+    let rows = sqlx::query(
+        "SELECT id, topic, last_error, completed_at FROM outbox WHERE kind = 'mail' AND status = 'failed' \
+         ORDER BY created_at DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("topic")?,
+                r.try_get("last_error")?,
+                r.try_get("completed_at")?,
+            ))
+        })
+        .collect()
+}

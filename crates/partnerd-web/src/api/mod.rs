@@ -1,6 +1,7 @@
 //! The JSON API under `/v1`. Each resource module owns its `router()`.
 
 pub mod apikeys;
+pub mod attention;
 pub mod auditrecords;
 pub mod commerce;
 pub mod connections;
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(sessions::router())
         .merge(me::router())
+        .merge(attention::router())
         .merge(apikeys::router())
         .merge(organization::router())
         .merge(organizations::router())

@@ -357,13 +357,14 @@ pub async fn draft_page(
             label for="email-subject" { "Subject" }
             input #email-subject type="text" value=(r.email_subject);
             label for="email-body" { "Message" }
-            textarea #email-body rows="14" data-keeps-link=(r.url) { (r.email_body) }
-            p.hint { "Edit the text as you like, but keep the link: it is personal to this customer and works once." }
+            textarea #email-body rows="14" data-keeps-link=(r.url) aria-describedby="email-body-hint" { (r.email_body) }
+            p.hint #email-body-hint { "Edit the text as you like, but keep the link: it is personal to this customer and works once." }
+            p.field-error #email-body-warning role="alert" hidden { "The link is no longer in the message. It goes back at the end when you copy the text or open it in your mail client." }
             label for="request-link" { "The customer's link" }
             input #request-link type="text" readonly value=(r.url);
             p {
-                button type="button" data-copy="email-body" { "Copy to clipboard" }
-                " " a.button.secondary #open-mail href=(mailto) { "Open in mail client" }
+                button type="button" data-copy="email-body" hidden { "Copy to clipboard" }
+                " " a.button.secondary #open-mail href=(mailto) data-mailto-subject="email-subject" data-mailto-body="email-body" { "Open in mail client" }
                 " " a.button.secondary href="/customers" { "Done" }
             }
             p.muted id="email-body-status" role="status" {}
@@ -618,7 +619,7 @@ pub async fn create_user(
                 div.card {
                     p { "Temporary password for " strong { (done.user.email) } " — shown only this once; they choose their own at first sign-in:" }
                     p { code #temporary-password { (done.temporary_password) } }
-                    button type="button" data-copy="temporary-password" { "Copy" }
+                    button type="button" data-copy="temporary-password" hidden { "Copy" }
                     p.muted id="temporary-password-status" role="status" {}
                 }
                 p { a.button href=(format!("/customers/{id}?done=user")) { "Back to the customer" } }
@@ -693,7 +694,7 @@ pub async fn reset(
         div.card {
             p { "New temporary password — shown only this once:" }
             p { code #temporary-password { (done.temporary_password) } }
-            button type="button" data-copy="temporary-password" { "Copy" }
+            button type="button" data-copy="temporary-password" hidden { "Copy" }
             p.muted id="temporary-password-status" role="status" {}
         }
         p { a.button href=(format!("/customers/{cid}")) { "Back to the customer" } }

@@ -21,12 +21,20 @@ struct MenuItem {
 const MENU: &[(&str, &[MenuItem])] = &[
     (
         "Home",
-        &[MenuItem {
-            href: "/",
-            label: "Dashboard",
-            action: Action::ReadOwnOrganization,
-            program: None,
-        }],
+        &[
+            MenuItem {
+                href: "/",
+                label: "Dashboard",
+                action: Action::ReadOwnOrganization,
+                program: None,
+            },
+            MenuItem {
+                href: "/attention",
+                label: "Waiting on you",
+                action: Action::ReadOwnOrganization,
+                program: None,
+            },
+        ],
     ),
     (
         "Operator",

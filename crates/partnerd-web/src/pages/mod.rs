@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod apikeys;
+pub mod attention;
 pub mod auth;
 pub mod catalog;
 pub mod commerce;
@@ -37,6 +38,7 @@ use crate::extract::ctx_from_parts;
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home::dashboard))
+        .route("/attention", get(attention::page_view))
         .route("/signin", get(auth::signin_page).post(auth::signin_submit))
         .route(
             "/password",

@@ -657,6 +657,43 @@ async fn browser_provider_reseller_and_a_three_way_customer() {
         .expect("value")
         .expect("a link");
     assert!(request_link.contains("/customer-invitations?token="));
+    // The text is the reseller's to edit, but the link stays: removing it is flagged,
+    // the mail-client link follows the edits with the link added back, and copying
+    // puts it back into the text.
+    let token = request_link.split("token=").nth(1).expect("token");
+    let body = wait_find(&c, Locator::Id("email-body"))
+        .await
+        .expect("body");
+    body.clear().await.expect("clear");
+    body.send_keys("Dear Fourth Coffee, please accept.")
+        .await
+        .expect("type");
+    let warning = c
+        .find(Locator::Id("email-body-warning"))
+        .await
+        .expect("warning");
+    assert!(warning.is_displayed().await.expect("displayed"));
+    let mailto = c
+        .find(Locator::Id("open-mail"))
+        .await
+        .expect("mail link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("an href");
+    assert!(
+        mailto.contains("body=Dear%20Fourth%20Coffee%2C%20please%20accept.")
+            && mailto.contains("customer-invitations%3Ftoken%3D")
+            && mailto.contains(token),
+        "{mailto}"
+    );
+    click(&c, "button[data-copy=email-body]").await;
+    let restored = body.prop("value").await.expect("value").expect("text");
+    assert!(
+        restored.starts_with("Dear Fourth Coffee") && restored.contains(&request_link),
+        "{restored}"
+    );
+    assert!(!warning.is_displayed().await.expect("displayed"));
     sign_out(&c, &app).await;
 
     // The customer opens the link, creates its account, consents and accepts.

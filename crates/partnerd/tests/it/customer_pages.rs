@@ -287,6 +287,149 @@ async fn a_customer_accepts_through_the_pages(app: TestApp) {
 }
 both!(a_customer_accepts_through_the_pages);
 
+/// The customer's link on a draft page, as a path on this server, and its token.
+async fn link_of(app: &TestApp, b: &mut Browser<'_>, draft_path: &str) -> (String, String) {
+    let draft = b.get(draft_path).await;
+    assert_eq!(draft.status, 200);
+    let link = between(
+        &draft.html,
+        "id=\"request-link\" type=\"text\" readonly value=\"",
+        "\"",
+    )
+    .replace("&amp;", "&");
+    let path = link
+        .strip_prefix(&app.base)
+        .expect("a link here")
+        .to_owned();
+    let token = path.split("token=").nth(1).expect("token").to_owned();
+    (path, token)
+}
+
+async fn withdrawing_declining_and_ending_each_ask_first(app: TestApp) {
+    let op = app.operator_token().await;
+    let c = connected(&app, &op, "pw-res", "98000003").await;
+    let (mut reseller, csrf) = signed_in_browser(&app, "gina@pw-res.example").await;
+
+    // A two-way request without delegated admin; without script the draft still
+    // offers the text, the link and a mailto that carries both.
+    let made = reseller
+        .post(
+            "/customers/request",
+            &[("csrf", &csrf), ("message", "Glad to work with you")],
+        )
+        .await;
+    assert_eq!(made.status, 303);
+    let draft_path = made.location.expect("to the draft");
+    let id = draft_path.rsplit('/').next().expect("id").to_owned();
+    let draft = reseller.get(&draft_path).await;
+    assert!(draft.html.contains("Glad to work with you"));
+    let mailto = between(&draft.html, "href=\"mailto:?subject=", "\"");
+    assert!(mailto.contains("&amp;body=") && mailto.contains("customer-invitations%3Ftoken%3D"));
+    assert!(draft.html.contains("data-copy=\"email-body\" hidden"));
+    let (path, _) = link_of(&app, &mut reseller, &draft_path).await;
+
+    // Withdraw: the list links to a confirmation; showing it, or a forged form,
+    // changes nothing.
+    let revoke = format!("/customers/requests/{id}/revoke");
+    assert!(reseller.get("/customers").await.html.contains(&revoke));
+    let confirm = reseller.get(&revoke).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.html.contains("Withdraw request") && confirm.html.contains("Cancel"));
+    let mut visitor = Browser::new(&app);
+    assert_eq!(visitor.get(&path).await.status, 200);
+    assert_eq!(
+        reseller.post(&revoke, &[("csrf", "forged")]).await.status,
+        403
+    );
+    assert_eq!(visitor.get(&path).await.status, 200);
+    let withdrawn = reseller.post(&revoke, &[("csrf", &csrf)]).await;
+    assert_eq!(withdrawn.status, 303);
+    assert_eq!(
+        withdrawn.location.as_deref(),
+        Some("/customers?done=revoked")
+    );
+    let list = reseller.get("/customers?done=revoked").await;
+    assert!(list.html.contains("The request was withdrawn") && !list.html.contains(&revoke));
+    let gone = visitor.get(&path).await;
+    assert_eq!(gone.status, 410);
+    assert!(
+        gone.html.contains("role=\"alert\"")
+            && gone.html.contains("The reseller withdrew this request")
+            && gone.html.contains("Ask the reseller for a new request")
+    );
+
+    // Decline: a signed-in customer is asked only for what the request needs, says
+    // no, and the link is used up; no customer appears.
+    let made = reseller
+        .post("/customers/request", &[("csrf", &csrf)])
+        .await;
+    let (path, token) = link_of(&app, &mut reseller, &made.location.expect("draft")).await;
+    crate::customers::new_tenant(&app, "pw-cust").await;
+    let (mut customer, ccsrf) = signed_in_browser(&app, "cora@pw-cust.example").await;
+    let landing = customer.get(&path).await;
+    assert!(
+        landing.html.contains("name=\"accept_reseller\"")
+            && !landing.html.contains("name=\"accept_indirect_provider\"")
+            && !landing.html.contains("name=\"grant_delegated_admin\"")
+    );
+    let answer = |csrf: &'static str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("token", token.clone()),
+            ("decision", "decline".to_owned()),
+        ]
+    };
+    let forged = answer("forged");
+    assert_eq!(
+        customer
+            .post("/customer-invitations", &refs(&forged))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(customer.get(&path).await.status, 200, "still open");
+    let declined = customer
+        .post(
+            "/customer-invitations",
+            &[("csrf", &ccsrf), ("token", &token), ("decision", "decline")],
+        )
+        .await;
+    assert_eq!(declined.status, 200);
+    assert!(declined.html.contains("You declined the request"));
+    let used = customer.get(&path).await;
+    assert_eq!(used.status, 409);
+    assert!(used.html.contains("This request was declined already"));
+    assert!(
+        reseller
+            .get("/customers")
+            .await
+            .html
+            .contains("No customers yet")
+    );
+
+    // The reseller ends a customer relationship only after confirming it.
+    let (_, cid) = crate::commerce::three_way_customer(&app, &c, "pw-three").await;
+    let record = format!("/customers/{cid}");
+    let end = format!("/customers/{cid}/terminate");
+    assert!(reseller.get(&record).await.html.contains(&end));
+    let confirm = reseller.get(&end).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.html.contains("End your relationship with") && confirm.html.contains("Cancel"));
+    assert_eq!(reseller.get(&record).await.status, 200);
+    assert_eq!(reseller.post(&end, &[("csrf", "forged")]).await.status, 403);
+    assert_eq!(reseller.get(&record).await.status, 200);
+    let ended = reseller
+        .post(&end, &[("csrf", &csrf), ("reason", "Moving on")])
+        .await;
+    assert_eq!(ended.status, 303);
+    assert_eq!(ended.location.as_deref(), Some("/customers?done=ended"));
+    assert_eq!(reseller.get(&record).await.status, 404);
+    let list = reseller.get("/customers?done=ended").await;
+    assert!(list.html.contains("The relationship ended") && !list.html.contains("pw-three Corp"));
+    app.shutdown().await;
+}
+both!(withdrawing_declining_and_ending_each_ask_first);
+
 fn etag_in(html: &str) -> String {
     between(html, "name=\"etag\" value=\"", "\"").to_owned()
 }

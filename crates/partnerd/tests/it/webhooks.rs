@@ -274,6 +274,21 @@ async fn a_delivery_gives_up_after_twelve_attempts_and_can_be_redelivered(app: T
         .as_str()
         .expect("id")
         .to_owned();
+    // What waits lists the failed delivery with the call that unblocks it.
+    let waiting = app.get("/v1/attention", &token).await.ok(200).clone();
+    let item = waiting["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["kind"] == "webhookDeliveryFailed")
+        .expect("the failed delivery")
+        .clone();
+    assert_eq!(item["resourceId"], did.as_str());
+    assert_eq!(item["action"]["method"], "POST");
+    assert_eq!(
+        item["action"]["href"],
+        format!("/v1/webhooks/{id}/deliveries/{did}/redeliver")
+    );
     let again = app
         .post(
             &format!("/v1/webhooks/{id}/deliveries/{did}/redeliver"),
@@ -298,6 +313,38 @@ async fn a_delivery_gives_up_after_twelve_attempts_and_can_be_redelivered(app: T
         )
         .await;
     assert_eq!(done.ok(200)["totalCount"], 1);
+    // An invitation nobody answers shows up three days before it expires.
+    app.post(
+        "/v1/resellerinvitations",
+        &token,
+        json!({"email": "late@nobody.example"}),
+    )
+    .await
+    .ok(201);
+    let none = app.get("/v1/attention", &token).await.ok(200).clone();
+    assert!(
+        none["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["kind"] != "invitationExpiring" && i["kind"] != "webhookDeliveryFailed")
+    );
+    app.app.clock().advance(12 * 24 * 3600 * 1000);
+    let token = app
+        .sign_in("admin@dist-wg-res.example", crate::helpers::NEW_PASSWORD)
+        .await
+        .ok(201)["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let soon = app.get("/v1/attention", &token).await.ok(200).clone();
+    assert!(
+        soon["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|i| i["kind"] == "invitationExpiring" && i["action"]["method"] == "DELETE")
+    );
     app.shutdown().await;
 }
 both!(
@@ -314,6 +361,10 @@ async fn webhooks_through_the_pages(app: TestApp) {
     let (url, seen) = receiver(vec![]).await;
     crate::customers::connected(&app, &op, "wp-res", "94300001").await;
     let (mut b, csrf) = signed_in_browser(&app, "admin@dist-wp-res.example").await;
+    let calm = b.get("/attention").await;
+    assert!(
+        calm.html.contains("Nothing waits on you") && calm.html.contains("href=\"/attention\"")
+    );
     let empty = b.get("/settings/webhooks").await;
     assert!(empty.html.contains("No webhooks yet"));
     let bad = b
