@@ -648,6 +648,19 @@ impl App {
         )
         .participant(&i.provider_organization_id);
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "invitation.declined",
+                resource_type: "invitation",
+                resource_id: &i.id,
+                resource_url: format!("/v1/resellerinvitations/{}", i.id),
+                participants: vec![&i.provider_organization_id],
+            },
+            &self.invitation_view(&i),
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(())
     }

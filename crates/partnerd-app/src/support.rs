@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, Actor, Entry};
 use crate::crypto::etag;
 use crate::error::check_if_match;
+use crate::events::{self, Event};
 use crate::mail::{self, OutgoingMail};
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
@@ -383,6 +384,21 @@ impl App {
             entry.on_behalf_of = Some((org.id.clone(), org.name.clone()));
         }
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "serviceRequest.created",
+                resource_type: "serviceRequest",
+                resource_id: &row.id,
+                resource_url: format!("/v1/servicerequests/{}", row.id),
+                participants: std::iter::once(row.organization_id.as_str())
+                    .chain(row.customer_id.as_deref())
+                    .collect(),
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }
@@ -535,6 +551,19 @@ impl App {
         .before(request_view(&before, None))
         .after(&view);
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "serviceRequest.updated",
+                resource_type: "serviceRequest",
+                resource_id: &after.id,
+                resource_url: format!("/v1/servicerequests/{}", after.id),
+                participants: vec![after.organization_id.as_str()],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }
@@ -595,6 +624,19 @@ impl App {
         )
         .participant(&r.organization_id);
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "serviceRequest.updated",
+                resource_type: "serviceRequest",
+                resource_id: &r.id,
+                resource_url: format!("/v1/servicerequests/{}", r.id),
+                participants: vec![r.organization_id.as_str()],
+            },
+            &serde_json::json!({"noteId": note.id}),
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(Note {
             id: note.id,
@@ -651,6 +693,19 @@ impl App {
         )
         .participant(&after.organization_id);
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "serviceRequest.updated",
+                resource_type: "serviceRequest",
+                resource_id: &after.id,
+                resource_url: format!("/v1/servicerequests/{}", after.id),
+                participants: vec![after.organization_id.as_str()],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }

@@ -314,6 +314,22 @@ impl App {
             entry = entry.participant(provider);
         }
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        crate::events::emit(
+            &mut tx,
+            crate::events::Event {
+                event_type: "customer.created",
+                resource_type: "customer",
+                resource_id: &org.id,
+                resource_url: format!("/v1/customers/{}", org.id),
+                participants: std::iter::once(org.id.as_str())
+                    .chain(std::iter::once(reseller.id.as_str()))
+                    .chain(input.indirect_provider_id.as_deref())
+                    .collect(),
+            },
+            &customer,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(ImportedCustomer {
             customer,

@@ -811,6 +811,21 @@ impl App {
         )
         .participant(&r.reseller_organization_id);
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        events::emit(
+            &mut tx,
+            Event {
+                event_type: "relationshipRequest.declined",
+                resource_type: "relationshipRequest",
+                resource_id: &r.id,
+                resource_url: format!("/v1/customers/relationshiprequests/{}", r.id),
+                participants: std::iter::once(r.reseller_organization_id.as_str())
+                    .chain(r.indirect_provider_id.as_deref())
+                    .collect(),
+            },
+            &serde_json::json!({"status": "declined"}),
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(())
     }
