@@ -583,6 +583,19 @@ impl App {
             self.now(),
         )
         .await?;
+        crate::events::emit(
+            &mut tx,
+            crate::events::Event {
+                event_type: "invitation.accepted",
+                resource_type: "invitation",
+                resource_id: &i.id,
+                resource_url: format!("/v1/resellerinvitations/{}", i.id),
+                participants: vec![&i.provider_organization_id, &row.reseller_organization_id],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }

@@ -110,6 +110,19 @@ impl App {
         let view = User::from(&row);
         let entry = Self::on_behalf_entry(p, &customer, &row.id, "createCustomerUser").after(&view);
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        crate::events::emit(
+            &mut tx,
+            crate::events::Event {
+                event_type: "user.created",
+                resource_type: "user",
+                resource_id: &row.id,
+                resource_url: format!("/v1/customers/{customer_id}/users/{}", row.id),
+                participants: vec![customer_id, p.organization.id.as_str()],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(CreatedUser {
             user: view,
@@ -174,6 +187,19 @@ impl App {
         let entry = Self::on_behalf_entry(p, &customer, &before.id, "deleteCustomerUser")
             .before(User::from(&before));
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        crate::events::emit(
+            &mut tx,
+            crate::events::Event {
+                event_type: "user.deleted",
+                resource_type: "user",
+                resource_id: &before.id,
+                resource_url: format!("/v1/customers/{customer_id}/users/{}", before.id),
+                participants: vec![customer_id, p.organization.id.as_str()],
+            },
+            &User::from(&before),
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(())
     }

@@ -1442,6 +1442,19 @@ impl App {
             .after(serde_json::json!({"status": e.status})),
         )
         .await?;
+        crate::events::emit(
+            &mut tx,
+            crate::events::Event {
+                event_type: "enrollment.submitted",
+                resource_type: "enrollment",
+                resource_id: &e.id,
+                resource_url: format!("/v1/enrollments/{}", e.id),
+                participants: vec![e.organization_id.as_str()],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }
@@ -1589,6 +1602,19 @@ impl App {
             .participant(&e.organization_id),
         )
         .await?;
+        crate::events::emit(
+            &mut tx,
+            crate::events::Event {
+                event_type: "enrollment.approved",
+                resource_type: "enrollment",
+                resource_id: &e.id,
+                resource_url: format!("/v1/enrollments/{}", e.id),
+                participants: vec![e.organization_id.as_str()],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }
@@ -1652,6 +1678,19 @@ impl App {
             )
             .participant(&e.organization_id)
             .after(serde_json::json!({"reason": reason})),
+        )
+        .await?;
+        crate::events::emit(
+            &mut tx,
+            crate::events::Event {
+                event_type: "enrollment.rejected",
+                resource_type: "enrollment",
+                resource_id: &e.id,
+                resource_url: format!("/v1/enrollments/{}", e.id),
+                participants: vec![e.organization_id.as_str()],
+            },
+            &view,
+            self.now(),
         )
         .await?;
         partnerd_store::commit(tx).await?;

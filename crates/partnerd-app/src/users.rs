@@ -267,6 +267,19 @@ impl App {
             .after(&view),
         )
         .await?;
+        crate::events::emit(
+            &mut tx,
+            crate::events::Event {
+                event_type: "user.created",
+                resource_type: "user",
+                resource_id: &row.id,
+                resource_url: format!("/v1/users/{}", row.id),
+                participants: vec![row.organization_id.as_str()],
+            },
+            &view,
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(CreatedUser {
             user: view,
@@ -375,6 +388,19 @@ impl App {
         )
         .before(User::from(&before));
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        crate::events::emit(
+            &mut tx,
+            crate::events::Event {
+                event_type: "user.deleted",
+                resource_type: "user",
+                resource_id: &before.id,
+                resource_url: format!("/v1/users/{}", before.id),
+                participants: vec![before.organization_id.as_str()],
+            },
+            &User::from(&before),
+            self.now(),
+        )
+        .await?;
         partnerd_store::commit(tx).await?;
         Ok(())
     }

@@ -603,6 +603,23 @@ impl App {
         }
         if p.organization.kind == OrgKind::None {
             customers::become_customer(&mut tx, &me, now).await?;
+            let parties: Vec<&str> = std::iter::once(me.as_str())
+                .chain(std::iter::once(r.reseller_organization_id.as_str()))
+                .chain(r.indirect_provider_id.as_deref())
+                .collect();
+            events::emit(
+                &mut tx,
+                Event {
+                    event_type: "customer.created",
+                    resource_type: "customer",
+                    resource_id: &me,
+                    resource_url: format!("/v1/customers/{me}"),
+                    participants: parties,
+                },
+                &serde_json::json!({"companyName": p.organization.name, "country": p.organization.country}),
+                self.now(),
+            )
+            .await?;
         }
         let mut created: Vec<CustomerRelationshipRow> = Vec::new();
         let mut wanted = vec![(r.reseller_organization_id.clone(), ROLE_RESELLER, None)];

@@ -424,3 +424,56 @@ both!(webhooks_through_the_pages, |mut c| {
     c.app.dev_mode = true;
     c
 });
+
+async fn user_events_reach_subscribers(app: TestApp) {
+    let op = app.operator_token().await;
+    let (url, seen) = receiver(vec![]).await;
+    let partner = crate::roles::partner_admin(&app, &op, "we-dist").await;
+    app.post(
+        "/v1/webhooks",
+        &partner,
+        json!({"url": url, "events": ["user.created", "user.deleted"]}),
+    )
+    .await
+    .ok(201);
+    let made = app
+        .post(
+            "/v1/users",
+            &partner,
+            json!({"email": "new@we-dist.example", "firstName": "New", "lastName": "Person", "roles": []}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let uid = made["user"]["id"].as_str().expect("id").to_owned();
+    app.delete(&format!("/v1/users/{uid}"), &partner)
+        .await
+        .ok(204);
+    deliver(&app).await;
+    let seen = seen.lock().expect("seen").clone();
+    let types: Vec<String> = seen
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_str::<Value>(body).expect("json")["type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        types.contains(&"user.created".to_owned()) && types.contains(&"user.deleted".to_owned()),
+        "{types:?}"
+    );
+    let created: Value = seen
+        .iter()
+        .map(|(_, b)| serde_json::from_str::<Value>(b).expect("json"))
+        .find(|e| e["type"] == "user.created")
+        .expect("created");
+    assert_eq!(created["data"]["email"], "new@we-dist.example");
+    assert_eq!(created["data"]["resourceUrl"], format!("/v1/users/{uid}"));
+    app.shutdown().await;
+}
+both!(user_events_reach_subscribers, |mut c| {
+    c.app.dev_mode = true;
+    c
+});
