@@ -29,14 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(license_updates))
 }
 
-fn page(size: Option<i64>, token: &Option<String>) -> partnerd_app::paging::PageParams {
-    PageQuery {
-        size,
-        continuation_token: token.clone(),
-    }
-    .params()
-}
-
 /// One line of a new order.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -124,7 +116,7 @@ pub async fn orders(
     Path(customer_id): Path<String>,
     ApiQuery(q): ApiQuery<OrderListQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     let f = OrderFilters {
         status: q.status,
         created_from: q.created_from,
@@ -172,7 +164,7 @@ pub async fn subscriptions(
     Path(customer_id): Path<String>,
     ApiQuery(q): ApiQuery<SubscriptionListQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     let f = SubscriptionFilters {
         status: q.status,
         offer_id: q.offer_id,

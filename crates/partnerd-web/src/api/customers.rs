@@ -49,14 +49,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reset_user_password))
 }
 
-fn page(size: Option<i64>, token: &Option<String>) -> partnerd_app::paging::PageParams {
-    PageQuery {
-        size,
-        continuation_token: token.clone(),
-    }
-    .params()
-}
-
 /// Filters of the customer list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -87,7 +79,7 @@ pub async fn list(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<CustomerListQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     let f = CustomerFilters {
         q: q.q,
         country: q.country,
@@ -151,7 +143,7 @@ pub async fn relationship_customers(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<SharedCustomersQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     Ok(Json(s.app.relationship_customers(&p, &id, q.q, &paging).await?).into_response())
 }
 
@@ -221,7 +213,7 @@ pub async fn list_requests(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<RequestListQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     Ok(Json(s.app.list_customer_requests(&p, q.status, &paging).await?).into_response())
 }
 
@@ -352,7 +344,7 @@ pub async fn partner_relationships(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<PartnerListQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     Ok(Json(
         s.app
             .list_partner_relationships(&p, q.state, &paging)
@@ -415,7 +407,7 @@ pub async fn delegations(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<DelegationListQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     let f = DelegationFilters {
         customer_id: q.customer_id,
         status: q.status,
@@ -535,7 +527,7 @@ pub async fn imports(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<ImportListQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     Ok(Json(s.app.list_imports(&p, q.source, &paging).await?).into_response())
 }
 
@@ -560,7 +552,7 @@ pub async fn users(
     Path(customer_id): Path<String>,
     ApiQuery(q): ApiQuery<CustomerUserQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     Ok(Json(
         s.app
             .list_customer_users(&p, &customer_id, q.q, &paging)

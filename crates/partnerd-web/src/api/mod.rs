@@ -88,11 +88,19 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    pub fn params(&self) -> partnerd_app::paging::PageParams {
+    /// The paging members of a list's own query struct.
+    pub fn of(
+        size: Option<i64>,
+        continuation_token: &Option<String>,
+    ) -> partnerd_app::paging::PageParams {
         partnerd_app::paging::PageParams {
-            size: self.size,
-            continuation_token: self.continuation_token.clone(),
+            size,
+            continuation_token: continuation_token.clone(),
         }
+    }
+
+    pub fn params(&self) -> partnerd_app::paging::PageParams {
+        Self::of(self.size, &self.continuation_token)
     }
 }
 

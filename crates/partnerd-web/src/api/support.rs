@@ -28,14 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_update))
 }
 
-fn page(size: Option<i64>, token: &Option<String>) -> partnerd_app::paging::PageParams {
-    PageQuery {
-        size,
-        continuation_token: token.clone(),
-    }
-    .params()
-}
-
 /// A new service request.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -104,7 +96,7 @@ pub async fn requests(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<RequestListQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     let f = ServiceRequestFilters {
         status: q.status,
         customer_id: q.customer_id,
@@ -266,7 +258,7 @@ pub async fn incidents(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<IncidentListQuery>,
 ) -> ApiResult<Response> {
-    let paging = page(q.size, &q.continuation_token);
+    let paging = PageQuery::of(q.size, &q.continuation_token);
     let f = IncidentFilters {
         status: q.status,
         product_family: q.product_family,
