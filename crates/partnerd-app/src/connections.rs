@@ -146,7 +146,7 @@ pub(crate) struct Notice<'a> {
 }
 
 impl App {
-    fn invitation_view(&self, i: &InvitationRow) -> ResellerInvitation {
+    pub(crate) fn invitation_view(&self, i: &InvitationRow) -> ResellerInvitation {
         let status = if i.status == "pending" && i.expires_at <= self.now().millis() {
             "expired".into()
         } else {
@@ -354,19 +354,17 @@ impl App {
             provider_organization_id: p.organization.id.clone(),
             status: status.clone().filter(|s| s != "expired"),
             email,
+            unexpired_at: (status.as_deref() == Some("pending")).then_some(now),
+            expired_at: (status.as_deref() == Some("expired")).then_some(now),
         };
         let mut conn = self.db().conn().await?;
         let rows = relationships::list_invitations(&mut conn, &q, &start.request).await?;
-        let mut page = start.finish(
+        Ok(start.finish(
             rows,
             now,
             |r| (r.created_at, r.id.clone()),
             |r| self.invitation_view(&r),
-        );
-        if let Some(s) = status {
-            page.items.retain(|i| i.status == s);
-        }
-        Ok(page)
+        ))
     }
 
     async fn own_invitation(

@@ -21,6 +21,7 @@ pub mod customers;
 pub mod enrollment;
 pub mod error;
 pub(crate) mod events;
+pub mod expiry;
 pub mod idempotency;
 pub mod mail;
 pub mod metrics;

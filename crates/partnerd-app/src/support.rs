@@ -896,8 +896,36 @@ impl App {
         )
         .after(&view);
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        self.emit_incident(&mut tx, "serviceIncident.created", &row, &view)
+            .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
+    }
+
+    /// Emits `event_type` for an incident to every organisation it concerns.
+    async fn emit_incident(
+        &self,
+        conn: &mut Conn,
+        event_type: &str,
+        i: &IncidentRow,
+        view: &ServiceIncident,
+    ) -> AppResult<()> {
+        let families: Vec<String> = i.product_families.split(',').map(str::to_owned).collect();
+        let participants = support::incident_participants(conn, &families).await?;
+        events::emit(
+            conn,
+            Event {
+                event_type,
+                resource_type: "serviceIncident",
+                resource_id: &i.id,
+                resource_url: format!("/v1/serviceincidents/{}", i.id),
+                participants: participants.iter().map(String::as_str).collect(),
+            },
+            view,
+            self.now(),
+        )
+        .await?;
+        Ok(())
     }
 
     /// `PATCH /v1/serviceincidents/{id}`.
@@ -974,6 +1002,8 @@ impl App {
         .before(incident_view(&before, None))
         .after(&view);
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        self.emit_incident(&mut tx, "serviceIncident.updated", &after, &view)
+            .await?;
         partnerd_store::commit(tx).await?;
         Ok(view)
     }
@@ -1011,6 +1041,11 @@ impl App {
             "postServiceIncidentUpdate",
         );
         audit::write(&mut tx, ctx, self.now(), entry).await?;
+        touched.version += 1;
+        let updates = support::incident_updates(&mut tx, &touched.id).await?;
+        let view = incident_view(&touched, Some(updates));
+        self.emit_incident(&mut tx, "serviceIncident.updated", &touched, &view)
+            .await?;
         partnerd_store::commit(tx).await?;
         Ok(IncidentUpdate {
             id: u.id,

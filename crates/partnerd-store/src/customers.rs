@@ -130,6 +130,23 @@ pub async fn decide_request(
     Ok(done.rows_affected() == 1)
 }
 
+/// Pending requests past their expiry at `now`, oldest expiry first.
+pub async fn requests_past_expiry(
+    conn: &mut Conn,
+    now: i64,
+    limit: i64,
+) -> StoreResult<Vec<RequestRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM customer_requests WHERE status = 'pending' AND expires_at <= $1 \
+         ORDER BY expires_at, id LIMIT $2"
+    )))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(RequestRow::read).collect()
+}
+
 /// Filters of a reseller's requests.
 #[derive(Debug, Clone, Default)]
 pub struct RequestQuery {
@@ -137,7 +154,8 @@ pub struct RequestQuery {
     pub status: Option<String>,
     /// Only pending requests still valid at this time (the `pending` filter).
     pub unexpired_at: Option<i64>,
-    /// Only pending requests past their expiry at this time (the `expired` filter).
+    /// Only expired requests: marked so by the expiry job, or still pending past
+    /// their expiry at this time (the `expired` filter).
     pub expired_at: Option<i64>,
 }
 
@@ -158,7 +176,10 @@ pub async fn list_requests(
         f.and("expires_at > ?", [Arg::Int(t)]);
     }
     if let Some(t) = q.expired_at {
-        f.and("expires_at <= ?", [Arg::Int(t)]);
+        f.and(
+            "(status = 'expired' OR (status = 'pending' AND expires_at <= ?))",
+            [Arg::Int(t)],
+        );
     }
     crate::sql::newest_first(
         conn,

@@ -55,6 +55,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../migrations/sqlite/0009_webhooks.sql"),
     ),
+    (
+        10,
+        "link_expiry",
+        include_str!("../migrations/sqlite/0010_link_expiry.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -103,6 +108,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         9,
         "webhooks",
         include_str!("../migrations/postgres/0009_webhooks.sql"),
+    ),
+    (
+        10,
+        "link_expiry",
+        include_str!("../migrations/postgres/0010_link_expiry.sql"),
     ),
 ];
 

@@ -123,12 +123,34 @@ pub async fn decide_invitation(
     Ok(done.rows_affected() == 1)
 }
 
+/// Pending invitations past their expiry at `now`, oldest expiry first.
+pub async fn invitations_past_expiry(
+    conn: &mut Conn,
+    now: i64,
+    limit: i64,
+) -> StoreResult<Vec<InvitationRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {INVITATION_COLUMNS} FROM reseller_invitations WHERE status = 'pending' AND expires_at <= $1 \
+         ORDER BY expires_at, id LIMIT $2"
+    )))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(InvitationRow::read).collect()
+}
+
 /// Filters of a provider's invitations.
 #[derive(Debug, Clone, Default)]
 pub struct InvitationQuery {
     pub provider_organization_id: String,
     pub status: Option<String>,
     pub email: Option<String>,
+    /// Only pending invitations still valid at this time (the `pending` filter).
+    pub unexpired_at: Option<i64>,
+    /// Only expired invitations: marked so by the expiry job, or still pending
+    /// past their expiry at this time (the `expired` filter).
+    pub expired_at: Option<i64>,
 }
 
 pub async fn list_invitations(
@@ -146,6 +168,15 @@ pub async fn list_invitations(
     }
     if let Some(e) = &q.email {
         f.and("email_norm = ?", [Arg::Text(e.to_lowercase())]);
+    }
+    if let Some(t) = q.unexpired_at {
+        f.and("expires_at > ?", [Arg::Int(t)]);
+    }
+    if let Some(t) = q.expired_at {
+        f.and(
+            "(status = 'expired' OR (status = 'pending' AND expires_at <= ?))",
+            [Arg::Int(t)],
+        );
     }
     crate::sql::newest_first(
         conn,

@@ -390,3 +390,44 @@ pub async fn families_held(conn: &mut Conn, organization_id: &str) -> StoreResul
     .fetch_all(conn)
     .await?)
 }
+
+/// Every organisation an incident on `families` concerns (the fan-out of
+/// `serviceIncident.*` events): the operator, the customers holding one of the
+/// families (active or suspended), their resellers and supplying providers, and
+/// the providers authorised for one of the families.
+pub async fn incident_participants(
+    conn: &mut Conn,
+    families: &[String],
+) -> StoreResult<Vec<String>> {
+    let mut orgs: std::collections::BTreeSet<String> =
+        sqlx::query_scalar("SELECT id FROM organizations WHERE kind = 'operator'")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    for family in families {
+        let rows = sqlx::query(
+            "SELECT DISTINCT customer_id, reseller_organization_id, indirect_provider_id FROM subscriptions \
+             WHERE product_family = $1 AND status IN ('active', 'suspended')",
+        )
+        .bind(family)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &rows {
+            orgs.insert(r.try_get("customer_id")?);
+            orgs.insert(r.try_get("reseller_organization_id")?);
+            if let Some(p) = r.try_get::<Option<String>, _>("indirect_provider_id")? {
+                orgs.insert(p);
+            }
+        }
+        let providers: Vec<String> = sqlx::query_scalar(
+            "SELECT organization_id FROM provider_authorizations \
+             WHERE (',' || product_families || ',') LIKE $1",
+        )
+        .bind(format!("%,{family},%"))
+        .fetch_all(&mut *conn)
+        .await?;
+        orgs.extend(providers);
+    }
+    Ok(orgs.into_iter().collect())
+}

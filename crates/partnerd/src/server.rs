@@ -98,6 +98,11 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
                 {
                     tracing::error!(error = %e, "subscription term pass failed");
                 }
+                if ticks.is_multiple_of(60)
+                    && let Err(e) = app.run_link_expiry_once().await
+                {
+                    tracing::error!(error = %e, "link expiry pass failed");
+                }
                 ticks += 1;
                 if ticks.is_multiple_of(3600)
                     && let Err(e) = app.purge_idempotency().await

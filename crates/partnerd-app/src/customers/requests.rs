@@ -403,10 +403,7 @@ impl App {
                 q.status = Some("pending".into());
                 q.unexpired_at = Some(now);
             }
-            Some("expired") => {
-                q.status = Some("pending".into());
-                q.expired_at = Some(now);
-            }
+            Some("expired") => q.expired_at = Some(now),
             Some(s @ ("accepted" | "declined" | "revoked")) => q.status = Some(s.into()),
             Some(_) => {
                 return Err(FieldError::invalid(

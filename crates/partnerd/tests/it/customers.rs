@@ -82,7 +82,7 @@ pub async fn new_tenant(app: &TestApp, prefix: &str) -> String {
 }
 
 /// A new session (after the clock moved past the 8-hour session lifetime).
-async fn sign_in_again(app: &TestApp, email: &str) -> String {
+pub async fn sign_in_again(app: &TestApp, email: &str) -> String {
     app.sign_in(email, NEW_PASSWORD).await.ok(201)["token"]
         .as_str()
         .expect("token")

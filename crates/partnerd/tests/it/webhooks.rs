@@ -58,12 +58,20 @@ fn verifies(headers: &HeaderMap, body: &str, secret: &str) -> bool {
         })
 }
 
+/// Fans the outbox out and runs delivery passes until nothing more is due now
+/// (a pass takes at most 8 deliveries).
 async fn deliver(app: &TestApp) {
     app.drain_mail().await;
-    app.app
-        .run_webhook_deliveries_once()
-        .await
-        .expect("deliveries");
+    loop {
+        let o = app
+            .app
+            .run_webhook_deliveries_once()
+            .await
+            .expect("deliveries");
+        if o.succeeded + o.failed + o.retrying == 0 {
+            break;
+        }
+    }
 }
 
 async fn webhooks_are_signed_retried_and_never_lost(app: TestApp) {
@@ -477,3 +485,282 @@ both!(user_events_reach_subscribers, |mut c| {
     c.app.dev_mode = true;
     c
 });
+
+async fn subscribe(app: &TestApp, token: &str, url: &str, events: Value) {
+    app.post("/v1/webhooks", token, json!({"url": url, "events": events}))
+        .await
+        .ok(201);
+}
+
+/// The events a receiver got, in order.
+fn events_in(seen: &Seen) -> Vec<Value> {
+    seen.lock()
+        .expect("seen")
+        .iter()
+        .map(|(_, body)| serde_json::from_str(body).expect("event json"))
+        .collect()
+}
+
+/// The event types, sorted: deliveries run concurrently, so arrival order is free.
+fn types_of(events: &[Value]) -> Vec<&str> {
+    let mut types: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    types.sort_unstable();
+    types
+}
+
+fn first_of<'a>(events: &'a [Value], event_type: &str) -> &'a Value {
+    events
+        .iter()
+        .find(|e| e["type"] == event_type)
+        .unwrap_or_else(|| panic!("no {event_type} among {events:?}"))
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+async fn unanswered_links_expire_with_an_event_and_a_record(app: TestApp) {
+    let op = app.operator_token().await;
+    let c = crate::customers::connected(&app, &op, "ex-res", "94100011").await;
+    let (provider_url, provider_seen) = receiver(vec![]).await;
+    let (reseller_url, reseller_seen) = receiver(vec![]).await;
+    subscribe(
+        &app,
+        &c.provider,
+        &provider_url,
+        json!(["invitation.expired", "relationshipRequest.expired"]),
+    )
+    .await;
+    subscribe(
+        &app,
+        &c.reseller,
+        &reseller_url,
+        json!(["relationshipRequest.expired"]),
+    )
+    .await;
+    let invitation = app
+        .post(
+            "/v1/resellerinvitations",
+            &c.provider,
+            json!({"email": "late@ex-later.example"}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let request = app
+        .post(
+            "/v1/customers/relationshiprequests",
+            &c.reseller,
+            json!({"indirectProviderId": c.provider_org}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let token = request["url"]
+        .as_str()
+        .and_then(|u| u.split("token=").nth(1))
+        .expect("token")
+        .to_owned();
+
+    // Nothing is due yet; the invitation (14 days) goes before the request (30 days).
+    assert_eq!(app.app.run_link_expiry_once().await.expect("job"), (0, 0));
+    app.app.clock().advance(14 * DAY_MS + 1000);
+    assert_eq!(app.app.run_link_expiry_once().await.expect("job"), (1, 0));
+    app.app.clock().advance(16 * DAY_MS);
+    assert_eq!(app.app.run_link_expiry_once().await.expect("job"), (0, 1));
+    assert_eq!(
+        app.app.run_link_expiry_once().await.expect("job"),
+        (0, 0),
+        "each link expires once"
+    );
+
+    let provider = crate::customers::sign_in_again(&app, "admin@dist-ex-res.example").await;
+    let reseller = crate::customers::sign_in_again(&app, "gina@ex-res.example").await;
+    let expired = app
+        .get("/v1/resellerinvitations?status=expired", &provider)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(expired["totalCount"], 1, "{expired}");
+    assert_eq!(expired["items"][0]["id"], invitation["id"]);
+    assert_eq!(
+        app.get("/v1/resellerinvitations?status=pending", &provider)
+            .await
+            .ok(200)["totalCount"],
+        0
+    );
+    let requests = app
+        .get(
+            "/v1/customers/relationshiprequests?status=expired",
+            &reseller,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(requests["totalCount"], 1);
+    assert_eq!(requests["items"][0]["status"], "expired");
+    assert_eq!(
+        app.get(
+            "/v1/customers/relationshiprequests?status=pending",
+            &reseller
+        )
+        .await
+        .ok(200)["totalCount"],
+        0
+    );
+    app.call(
+        axum::http::Method::POST,
+        "/v1/customers/relationshiprequests/resolve",
+        None,
+        Some(json!({"token": token})),
+    )
+    .await
+    .problem(410, "token_expired");
+
+    deliver(&app).await;
+    let to_provider = events_in(&provider_seen);
+    assert_eq!(
+        types_of(&to_provider),
+        ["invitation.expired", "relationshipRequest.expired"],
+        "the provider takes part in the three-way request"
+    );
+    let expired_invitation = first_of(&to_provider, "invitation.expired");
+    assert_eq!(expired_invitation["data"]["resourceId"], invitation["id"]);
+    assert_eq!(expired_invitation["data"]["status"], "expired");
+    let to_reseller = events_in(&reseller_seen);
+    assert_eq!(types_of(&to_reseller), ["relationshipRequest.expired"]);
+    let data = &to_reseller[0]["data"];
+    assert_eq!(data["resourceId"], request["id"]);
+    assert!(
+        data.get("url").is_none() && !data.to_string().contains(&token),
+        "the customer's link stays out of the event: {data}"
+    );
+
+    let records = app
+        .get(
+            "/v1/auditrecords?operationType=expireResellerInvitation",
+            &provider,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(records["totalCount"], 1);
+    assert_eq!(records["items"][0]["actor"]["type"], "system");
+    assert_eq!(
+        app.get(
+            "/v1/auditrecords?operationType=expireCustomerRelationshipRequest",
+            &reseller,
+        )
+        .await
+        .ok(200)["totalCount"],
+        1
+    );
+    app.shutdown().await;
+}
+both!(
+    unanswered_links_expire_with_an_event_and_a_record,
+    |mut c| {
+        c.app.dev_mode = true;
+        c
+    }
+);
+
+async fn incident_events_reach_the_organisations_they_concern(app: TestApp) {
+    let op = app.operator_token().await;
+    crate::commerce::catalog(&app, &op).await;
+    let c = crate::customers::connected(&app, &op, "si-res", "94100021").await;
+    let (customer, cid) = crate::commerce::three_way_customer(&app, &c, "si-cust").await;
+    app.post(
+        &format!("/v1/customers/{cid}/orders"),
+        &c.reseller,
+        json!({"lineItems": [{"lineItemNumber": 0, "offerId": "m365", "quantity": 1}]}),
+    )
+    .await
+    .ok(201);
+    let bystander = crate::roles::partner_admin(&app, &op, "si-other").await;
+    let kinds = json!(["serviceIncident.created", "serviceIncident.updated"]);
+    let mut seen = Vec::new();
+    for token in [&op, &customer, &c.reseller, &c.provider, &bystander] {
+        let (url, log) = receiver(vec![]).await;
+        subscribe(&app, token, &url, kinds.clone()).await;
+        seen.push(log);
+    }
+    let [
+        op_seen,
+        customer_seen,
+        reseller_seen,
+        provider_seen,
+        bystander_seen,
+    ] = <[Seen; 5]>::try_from(seen).expect("five receivers");
+
+    let post = |title: &str, family: &str| json!({"title": title, "productFamilies": [family], "severity": "warning", "message": "We are looking into it."});
+    let m365 = app
+        .post(
+            "/v1/serviceincidents",
+            &op,
+            post("Mail delays", "Microsoft 365"),
+        )
+        .await
+        .ok(201)
+        .clone();
+    app.post(
+        "/v1/serviceincidents",
+        &op,
+        post("VM start failures", "Azure"),
+    )
+    .await
+    .ok(201);
+    app.post(
+        &format!(
+            "/v1/serviceincidents/{}/updates",
+            m365["id"].as_str().expect("id")
+        ),
+        &op,
+        json!({"message": "A fix is rolling out."}),
+    )
+    .await
+    .ok(201);
+    deliver(&app).await;
+
+    let concerned = ["serviceIncident.created", "serviceIncident.updated"];
+    for (who, log) in [
+        ("customer", &customer_seen),
+        ("reseller", &reseller_seen),
+        ("provider", &provider_seen),
+    ] {
+        let events = events_in(log);
+        assert_eq!(
+            types_of(&events),
+            concerned,
+            "{who} hears of the Microsoft 365 incident only"
+        );
+        assert!(events.iter().all(|e| e["data"]["resourceId"] == m365["id"]));
+        assert_eq!(
+            first_of(&events, "serviceIncident.updated")["data"]["updates"][0]["message"],
+            "A fix is rolling out.",
+            "{who}: the update carries the incident with its updates"
+        );
+    }
+    assert_eq!(
+        types_of(&events_in(&op_seen)),
+        [
+            "serviceIncident.created",
+            "serviceIncident.created",
+            "serviceIncident.updated"
+        ],
+        "the operator hears of every incident"
+    );
+    assert!(
+        events_in(&bystander_seen).is_empty(),
+        "a partner whose customers hold neither family hears nothing"
+    );
+    app.shutdown().await;
+}
+both!(
+    incident_events_reach_the_organisations_they_concern,
+    |mut c| {
+        c.app.dev_mode = true;
+        c
+    }
+);
