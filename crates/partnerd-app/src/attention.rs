@@ -169,20 +169,25 @@ impl App {
                 }
             }
         }
-        if p.may(Action::ReviewEnrollments) {
+        if p.may(Action::RetryMail) {
             let mut conn = self.db().conn().await?;
             for (id, topic, error, _) in partnerd_store::outbox::failed_mail(&mut conn, 100).await?
             {
                 items.push(AttentionItem {
                     kind: "mailFailed".into(),
                     resource_type: "mail".into(),
-                    resource_id: id,
+                    resource_id: id.clone(),
                     reason: format!(
-                        "a {topic} mail could not be delivered for 24 hours: {}; check the mail settings with `partnerd mail test`",
+                        "a {topic} mail could not be delivered for 24 hours: {}; check the mail settings with `partnerd mail test`, then retry it",
                         error.unwrap_or_default()
                     ),
                     due_at: None,
-                    action: None,
+                    action: action(
+                        "Retry",
+                        "POST",
+                        format!("/v1/mail/{id}/retry"),
+                        format!("/attention/mail/{id}/retry"),
+                    ),
                 });
             }
         }

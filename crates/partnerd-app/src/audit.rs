@@ -284,6 +284,7 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "serviceIncident",
     "webhook",
     "session",
+    "mail",
 ];
 
 impl App {

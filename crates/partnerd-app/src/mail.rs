@@ -9,13 +9,14 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use partnerd_domain::ids::OutboxId;
+use partnerd_domain::policy::Action;
 use partnerd_domain::time::Timestamp;
 use partnerd_store::{Conn, StoreResult, outbox};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor, Entry};
 use crate::metrics::TemplateLabels;
-use crate::{App, AppConfig, AppError, AppResult, Ctx, MailTransportConfig};
+use crate::{App, AppConfig, AppError, AppResult, Ctx, MailTransportConfig, Principal};
 
 /// A message waiting in the outbox.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -75,6 +76,16 @@ impl std::fmt::Debug for Mailer {
             Self::Smtp(_) => f.write_str("Mailer::Smtp"),
         }
     }
+}
+
+/// A mail back in the queue.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailRetry {
+    pub id: String,
+    /// `pending`: the worker sends it on its next pass.
+    pub status: String,
+    pub queued_at: String,
 }
 
 /// What one pass of the outbox worker did.
@@ -210,7 +221,7 @@ impl App {
                     drop(conn);
                     let mut tx = self.db().begin().await?;
                     outbox::mark_failed(&mut tx, &row.id, now.millis(), &error).await?;
-                    let entry = Entry::new(Actor::System("outbox"), "session", Some(row.id.clone()), "deliverMail")
+                    let entry = Entry::new(Actor::System("outbox"), "mail", Some(row.id.clone()), "deliverMail")
                         .failed()
                         .after(serde_json::json!({"template": row.topic, "attempts": row.attempts, "error": error}));
                     audit::write(&mut tx, &Ctx::default(), now, entry).await?;
@@ -270,6 +281,61 @@ impl App {
         let id = enqueue(&mut tx, &mail, now).await?;
         partnerd_store::commit(tx).await?;
         Ok(id)
+    }
+
+    /// `POST /v1/mail/{id}/retry`: the operator puts a mail the worker gave up on
+    /// back in the queue (after fixing the mail settings or the recipient's server).
+    pub async fn retry_mail(&self, p: &Principal, ctx: &Ctx, id: &str) -> AppResult<MailRetry> {
+        p.require(Action::RetryMail)?;
+        self.requeue_mail(Actor::Principal(p), ctx, id).await
+    }
+
+    /// `partnerd mail retry`: every mail the worker gave up on (at most `limit`),
+    /// back in the queue. Returns what was queued again.
+    pub async fn retry_failed_mail_cli(&self, limit: i64) -> AppResult<Vec<MailRetry>> {
+        let failed = {
+            let mut conn = self.db().conn().await?;
+            outbox::failed_mail(&mut conn, limit).await?
+        };
+        let mut done = Vec::new();
+        for (id, _, _, _) in failed {
+            match self
+                .requeue_mail(Actor::System("cli"), &Ctx::default(), &id)
+                .await
+            {
+                Ok(r) => done.push(r),
+                // Retried by someone else meanwhile.
+                Err(e) if e.status == 409 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    async fn requeue_mail(&self, actor: Actor<'_>, ctx: &Ctx, id: &str) -> AppResult<MailRetry> {
+        let mut tx = self.db().begin().await?;
+        let (kind, status) = outbox::kind_and_status(&mut tx, id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        if kind != "mail" {
+            return Err(AppError::not_found());
+        }
+        let now = self.now();
+        if !outbox::retry_failed_mail(&mut tx, id, now.millis()).await? {
+            return Err(AppError::conflict(
+                "invalid_state",
+                format!("the mail is {status}; only mail that could not be delivered is retried"),
+            ));
+        }
+        let retry = MailRetry {
+            id: id.to_owned(),
+            status: "pending".into(),
+            queued_at: now.to_rfc3339(),
+        };
+        let entry = Entry::new(actor, "mail", Some(id.to_owned()), "retryMail").after(&retry);
+        audit::write(&mut tx, ctx, now, entry).await?;
+        partnerd_store::commit(tx).await?;
+        Ok(retry)
     }
 
     /// Rows waiting in the outbox (for `/metrics` and readiness).

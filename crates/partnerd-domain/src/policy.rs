@@ -144,6 +144,8 @@ actions! {
     ManageRegistry = "manageRegistry",
     /// Operator: post service-health incidents.
     ManageServiceIncidents = "manageServiceIncidents",
+    /// Operator: put mail that could not be delivered back in the queue.
+    RetryMail = "retryMail",
 }
 
 use OrgKind::{Customer as C, None as N, Operator as O, Partner as P};
@@ -482,6 +484,12 @@ pub const RULES: &[Rule] = &[
         Action::ManageServiceIncidents,
         "post service-health incidents",
         &[GA, AA, HA],
+        &[O],
+    ),
+    rule(
+        Action::RetryMail,
+        "retry mail that could not be delivered",
+        &[GA],
         &[O],
     ),
 ];

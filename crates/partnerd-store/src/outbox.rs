@@ -150,3 +150,27 @@ pub async fn failed_mail(
         })
         .collect()
 }
+
+/// `(kind, status)` of one row.
+pub async fn kind_and_status(conn: &mut Conn, id: &str) -> StoreResult<Option<(String, String)>> {
+    let row = sqlx::query("SELECT kind, status FROM outbox WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| Ok((r.try_get("kind")?, r.try_get("status")?)))
+        .transpose()
+}
+
+/// Puts a mail the worker gave up on back in the queue, due now, with a fresh
+/// attempt count and give-up window. False when it is not a failed mail.
+pub async fn retry_failed_mail(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, created_at = $1, \
+         completed_at = NULL, locked_until = NULL WHERE id = $2 AND kind = 'mail' AND status = 'failed'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

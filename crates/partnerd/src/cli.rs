@@ -1,5 +1,5 @@
 //! The command line (API.md §4.1): `serve`, `migrate`, `bootstrap`,
-//! `user reset-password`, `customers import`, `mail test` and `demo`.
+//! `user reset-password`, `customers import`, `mail test`, `mail retry` and `demo`.
 
 use std::io::Write;
 
@@ -111,6 +111,13 @@ pub enum MailCommand {
         #[arg(long)]
         to: String,
     },
+    /// Queue every mail the worker gave up on again (after fixing the mail
+    /// settings) and try it at once.
+    Retry {
+        /// At most this many messages, newest first.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        limit: i64,
+    },
 }
 
 /// Exit codes: 0 success, 1 failure, 2 invalid arguments, 3 already bootstrapped.
@@ -151,6 +158,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Mail {
             command: MailCommand::Test { to },
         } => mail_test(config, &to).await,
+        Command::Mail {
+            command: MailCommand::Retry { limit },
+        } => mail_retry(config, limit).await,
         Command::Customers {
             command: CustomersCommand::Import { file, source, json },
         } => import_customers(config, &file, source.as_deref(), json).await,
@@ -306,6 +316,39 @@ async fn import_customers(
             2
         }
     }
+}
+
+async fn mail_retry(config: Config, limit: i64) -> i32 {
+    let app = match cli_app(&config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let queued = match app.retry_failed_mail_cli(limit).await {
+        Ok(q) => q,
+        Err(e) => return fail(e),
+    };
+    if queued.is_empty() {
+        app.db().close().await;
+        println!("no failed mail: nothing to retry");
+        return 0;
+    }
+    let outcome = app.drain_outbox().await;
+    let mut waiting = 0;
+    for r in &queued {
+        if !matches!(app.outbox_status(&r.id).await, Ok(Some((s, _, _))) if s == "sent") {
+            waiting += 1;
+        }
+    }
+    app.db().close().await;
+    if let Err(e) = outcome {
+        return fail(e);
+    }
+    println!(
+        "queued {} failed message(s) again: {} sent, {waiting} still waiting (the worker keeps retrying them)",
+        queued.len(),
+        queued.len() - waiting
+    );
+    i32::from(waiting > 0)
 }
 
 async fn mail_test(config: Config, to: &str) -> i32 {

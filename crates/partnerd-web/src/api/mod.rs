@@ -7,6 +7,7 @@ pub mod commerce;
 pub mod connections;
 pub mod customers;
 pub mod enrollments;
+pub mod mail;
 pub mod me;
 pub mod offers;
 pub mod organization;
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(me::router())
         .merge(attention::router())
+        .merge(mail::router())
         .merge(apikeys::router())
         .merge(organization::router())
         .merge(organizations::router())

@@ -39,6 +39,10 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home::dashboard))
         .route("/attention", get(attention::page_view))
+        .route(
+            "/attention/mail/{id}/retry",
+            axum::routing::post(attention::retry_mail),
+        )
         .route("/signin", get(auth::signin_page).post(auth::signin_submit))
         .route(
             "/password",

@@ -257,3 +257,171 @@ async fn deliveries_give_up_after_a_day_with_an_audit_record() {
     );
     app.shutdown().await;
 }
+
+/// Queues `n` test messages to a sink that refuses everything and runs the worker
+/// over simulated hours until it gives up on all of them (24 hours).
+async fn given_up(app: &TestApp, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(
+            app.app
+                .queue_test_mail(&format!("ops{i}@customer.example"))
+                .await
+                .expect("queued"),
+        );
+    }
+    let mut failed = 0;
+    for _ in 0..40 {
+        failed += app.drain_mail().await.failed;
+        if failed == n {
+            return ids;
+        }
+        app.app.clock().advance(6 * 3600 * 1000);
+    }
+    panic!("the worker gave up on {failed} of {n} messages");
+}
+
+async fn operator_session(app: &TestApp) -> String {
+    app.sign_in(crate::helpers::OPERATOR_EMAIL, crate::helpers::NEW_PASSWORD)
+        .await
+        .ok(201)["token"]
+        .as_str()
+        .expect("t")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_retries_failed_mail_from_what_waits() {
+    let sink = SmtpSink::start(usize::MAX).await;
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite, smtp_to(&sink)).await;
+    let op = app.operator_token().await;
+    let partner = crate::roles::partner_admin(&app, &op, "mr-dist").await;
+    let ids = given_up(&app, 2).await;
+    // The receiving server is repaired.
+    sink.refuse.store(0, Ordering::SeqCst);
+    let op = operator_session(&app).await;
+    let partner = {
+        let _ = partner;
+        crate::customers::sign_in_again(&app, "admin@mr-dist.example").await
+    };
+
+    // Only the operator sees failed mail, and only the operator may retry it.
+    let theirs = app.get("/v1/attention", &partner).await.ok(200).clone();
+    assert!(
+        theirs["items"]
+            .as_array()
+            .is_some_and(|i| i.iter().all(|i| i["kind"] != "mailFailed")),
+        "{theirs}"
+    );
+    let first = format!("/v1/mail/{}/retry", ids[0]);
+    app.post(&first, &partner, serde_json::json!({}))
+        .await
+        .problem(403, "forbidden");
+    let waits = app.get("/v1/attention", &op).await.ok(200).clone();
+    let item = waits["items"]
+        .as_array()
+        .and_then(|i| i.iter().find(|i| i["resourceId"] == ids[0].as_str()))
+        .cloned()
+        .expect("the failed mail waits");
+    assert_eq!(item["kind"], "mailFailed");
+    assert_eq!(item["action"]["method"], "POST");
+    assert_eq!(item["action"]["href"], first.as_str());
+    app.post("/v1/mail/obx_unknown/retry", &op, serde_json::json!({}))
+        .await
+        .problem(404, "not_found");
+
+    // By the API: accepted once, then it is no longer failed.
+    let retried = app.post(&first, &op, serde_json::json!({})).await;
+    assert_eq!(retried.status.as_u16(), 202);
+    assert_eq!(retried.body["status"], "pending");
+    app.post(&first, &op, serde_json::json!({}))
+        .await
+        .problem(409, "invalid_state");
+
+    // By the portal: the Retry button on Waiting on you.
+    let (mut b, csrf) = crate::pages::signed_in_browser(&app, crate::helpers::OPERATOR_EMAIL).await;
+    let page = b.get("/attention").await;
+    let action = format!("/attention/mail/{}/retry", ids[1]);
+    assert!(page.html.contains(&action), "{}", page.html);
+    let done = b.post(&action, &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, 303);
+    let after = b.get("/attention?done=mail").await;
+    assert!(after.html.contains("back in the queue"));
+    assert!(!after.html.contains(&action), "no longer waiting");
+
+    let o = app.drain_mail().await;
+    assert_eq!(o.sent, 2, "both go out once the server is back");
+    assert_eq!(sink.received().len(), 2);
+    for id in &ids {
+        let (status, _, _) = app
+            .app
+            .outbox_status(id)
+            .await
+            .expect("status")
+            .expect("row");
+        assert_eq!(status, "sent");
+    }
+    let records = app
+        .get(
+            "/v1/auditrecords?operationType=retryMail&resourceType=mail",
+            &op,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(records["totalCount"], 2);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_retries_every_failed_mail() {
+    let sink = SmtpSink::start(usize::MAX).await;
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite, smtp_to(&sink)).await;
+    app.operator_token().await;
+    let ids = given_up(&app, 1).await;
+    let out_dir = tempfile::tempdir().expect("dir");
+    let run = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_partnerd"))
+            .env("PARTNERD_DATABASE_URL", &app.database_url)
+            .env("PARTNERD_MAIL_DIR", out_dir.path())
+            .env("PARTNERD_LOG", "warn")
+            .args(["mail", "retry"])
+            .output()
+            .expect("run partnerd");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, said) = run();
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains("queued 1 failed message(s) again: 1 sent, 0 still waiting"),
+        "{said}"
+    );
+    let (status, _, _) = app
+        .app
+        .outbox_status(&ids[0])
+        .await
+        .expect("status")
+        .expect("row");
+    assert_eq!(status, "sent");
+    let written = std::fs::read_dir(out_dir.path())
+        .expect("mail dir")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        })
+        .count();
+    assert_eq!(
+        written, 1,
+        "the message went out through the CLI's transport"
+    );
+    let (code, said) = run();
+    assert_eq!(
+        (code, said.trim()),
+        (Some(0), "no failed mail: nothing to retry")
+    );
+    app.shutdown().await;
+}
