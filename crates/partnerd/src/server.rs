@@ -70,7 +70,7 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
     let db = open_db(&config).await?;
     let app = App::new(db, config.app.clone(), options.clock).map_err(|e| e.detail)?;
     let state = AppState::new(app.clone());
-    let (stop, mut stopped) = watch::channel(false);
+    let (stop, stopped) = watch::channel(false);
     let drain_state = state.clone();
     let mut server_stop = stopped.clone();
     let server = tokio::spawn(partnerd_web::serve(listener, state.clone(), async move {
@@ -79,46 +79,43 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
     }));
     let workers = options.workers.then(|| {
         let app = app.clone();
+        // Three loops side by side, so that a slow mail server, a slow webhook
+        // receiver and the periodic jobs never hold each other up.
         tokio::spawn(async move {
-            let mut ticks: u64 = 0;
-            loop {
+            let outbox = every(Duration::from_secs(1), stopped.clone(), || async {
                 if let Err(e) = app.drain_outbox().await {
                     tracing::error!(error = %e, "outbox worker pass failed");
                 }
+            });
+            let deliveries = every(Duration::from_secs(1), stopped.clone(), || async {
                 if let Err(e) = app.run_webhook_deliveries_once().await {
                     tracing::error!(error = %e, "webhook delivery pass failed");
                 }
-                if ticks.is_multiple_of(60)
-                    && let Err(e) = app.run_delegation_jobs_once().await
-                {
-                    tracing::error!(error = %e, "delegated admin expiry pass failed");
+            });
+            let mut minutes: u64 = 0;
+            let jobs = every(Duration::from_secs(60), stopped, || {
+                minutes += 1;
+                let hourly = minutes % 60 == 1;
+                let app = &app;
+                async move {
+                    if let Err(e) = app.run_delegation_jobs_once().await {
+                        tracing::error!(error = %e, "delegated admin expiry pass failed");
+                    }
+                    if let Err(e) = app.run_subscription_terms_once().await {
+                        tracing::error!(error = %e, "subscription term pass failed");
+                    }
+                    if let Err(e) = app.run_link_expiry_once().await {
+                        tracing::error!(error = %e, "link expiry pass failed");
+                    }
+                    if hourly && let Err(e) = app.purge_idempotency().await {
+                        tracing::error!(error = %e, "idempotency purge failed");
+                    }
+                    if hourly && let Err(e) = app.prune_audit_once().await {
+                        tracing::error!(error = %e, "audit retention pass failed");
+                    }
                 }
-                if ticks.is_multiple_of(60)
-                    && let Err(e) = app.run_subscription_terms_once().await
-                {
-                    tracing::error!(error = %e, "subscription term pass failed");
-                }
-                if ticks.is_multiple_of(60)
-                    && let Err(e) = app.run_link_expiry_once().await
-                {
-                    tracing::error!(error = %e, "link expiry pass failed");
-                }
-                ticks += 1;
-                if ticks.is_multiple_of(3600)
-                    && let Err(e) = app.purge_idempotency().await
-                {
-                    tracing::error!(error = %e, "idempotency purge failed");
-                }
-                if ticks.is_multiple_of(3600)
-                    && let Err(e) = app.prune_audit_once().await
-                {
-                    tracing::error!(error = %e, "audit retention pass failed");
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = stopped.wait_for(|s| *s) => break,
-                }
-            }
+            });
+            tokio::join!(outbox, deliveries, jobs);
         })
     });
     Ok(Running {
@@ -129,6 +126,22 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
         server,
         workers,
     })
+}
+
+/// Runs `pass` now and then every `period` (after the previous pass ends) until
+/// `stopped` turns true.
+async fn every<F, Fut>(period: Duration, mut stopped: watch::Receiver<bool>, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        pass().await;
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = stopped.wait_for(|s| *s) => break,
+        }
+    }
 }
 
 impl Running {

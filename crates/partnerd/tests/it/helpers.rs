@@ -162,6 +162,20 @@ pub fn settings_for(database_url: &str, mail_dir: &Path) -> Config {
 
 impl TestApp {
     pub async fn spawn(backend: Backend, tune: impl FnOnce(Config) -> Config) -> Self {
+        Self::spawn_with(backend, tune, false).await
+    }
+
+    /// As `spawn`, with the background workers running as in production (tests
+    /// otherwise drive the workers' passes themselves).
+    pub async fn spawn_with_workers(backend: Backend, tune: impl FnOnce(Config) -> Config) -> Self {
+        Self::spawn_with(backend, tune, true).await
+    }
+
+    async fn spawn_with(
+        backend: Backend,
+        tune: impl FnOnce(Config) -> Config,
+        workers: bool,
+    ) -> Self {
         // Server-side errors show up in the failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -183,7 +197,7 @@ impl TestApp {
         let running = server::start(
             config,
             StartOptions {
-                workers: false,
+                workers,
                 clock: Clock::default(),
             },
         )

@@ -764,3 +764,85 @@ both!(
         c
     }
 );
+
+/// A receiver that takes each request and holds its answer until released.
+async fn stuck_receiver() -> (String, Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>) {
+    let arrived = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (a, r) = (arrived.clone(), release.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (a, r) = (a.clone(), r.clone());
+            async move {
+                a.notify_one();
+                r.notified().await;
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), arrived, release)
+}
+
+/// With the production workers running: while a receiver holds a delivery open,
+/// mail still goes out (the delivery loop runs beside the outbox, not in it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_receiver_does_not_hold_up_mail() {
+    let app = TestApp::spawn_with_workers(crate::helpers::Backend::Sqlite, |mut c| {
+        c.app.dev_mode = true;
+        c
+    })
+    .await;
+    let op = app.operator_token().await;
+    let partner = crate::roles::partner_admin(&app, &op, "stuck-dist").await;
+    let (url, arrived, release) = stuck_receiver().await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            &partner,
+            json!({"url": url, "events": ["webhook.test"]}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let id = hook["id"].as_str().expect("id");
+    app.post(&format!("/v1/webhooks/{id}/test"), &partner, json!({}))
+        .await;
+    tokio::time::timeout(std::time::Duration::from_secs(30), arrived.notified())
+        .await
+        .expect("the worker posts the test event");
+
+    // The delivery is now held open (up to its 10 s timeout); mail queued now
+    // goes out on the outbox loop's next pass regardless.
+    let before = app.mails().len();
+    let mail = app
+        .app
+        .queue_test_mail("ops@stuck.example")
+        .await
+        .expect("queued");
+    let mut sent = false;
+    for _ in 0..50 {
+        if app.mails().len() > before {
+            sent = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (status, _, _) = app
+        .app
+        .outbox_status(&mail)
+        .await
+        .expect("status")
+        .expect("row");
+    assert!(
+        sent && status == "sent",
+        "mail waited for the stuck receiver (status {status})"
+    );
+    release.notify_one();
+    app.shutdown().await;
+}
