@@ -10,6 +10,7 @@ use partnerd_app::MailTransportConfig;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::both;
+use crate::customers::sign_in_again;
 use crate::helpers::{TestApp, mail_header};
 
 /// An SMTP server that keeps what it receives; it can refuse the first N messages
@@ -201,22 +202,8 @@ async fn failed_deliveries_are_retried_with_backoff_and_never_lost() {
 async fn deliveries_give_up_after_a_day_with_an_audit_record() {
     let sink = SmtpSink::start(usize::MAX).await;
     let app = TestApp::spawn(crate::helpers::Backend::Sqlite, smtp_to(&sink)).await;
-    let token = app.operator_token().await;
-    let id = app
-        .app
-        .queue_test_mail("ops@customer.example")
-        .await
-        .expect("queued");
-    let mut failed = 0;
-    for _ in 0..40 {
-        let o = app.drain_mail().await;
-        failed += o.failed;
-        if failed > 0 {
-            break;
-        }
-        app.app.clock().advance(6 * 3600 * 1000);
-    }
-    assert_eq!(failed, 1);
+    app.operator_token().await;
+    let id = given_up(&app, 1).await.remove(0);
     let (status, _, _) = app
         .app
         .outbox_status(&id)
@@ -224,15 +211,7 @@ async fn deliveries_give_up_after_a_day_with_an_audit_record() {
         .expect("status")
         .expect("row");
     assert_eq!(status, "failed");
-    let token = {
-        let _ = token;
-        app.sign_in(crate::helpers::OPERATOR_EMAIL, crate::helpers::NEW_PASSWORD)
-            .await
-            .ok(201)["token"]
-            .as_str()
-            .expect("t")
-            .to_owned()
-    };
+    let token = sign_in_again(&app, crate::helpers::OPERATOR_EMAIL).await;
     let records = app
         .get(
             "/v1/auditrecords?operationType=deliverMail&operationStatus=failed",
@@ -281,29 +260,17 @@ async fn given_up(app: &TestApp, n: usize) -> Vec<String> {
     panic!("the worker gave up on {failed} of {n} messages");
 }
 
-async fn operator_session(app: &TestApp) -> String {
-    app.sign_in(crate::helpers::OPERATOR_EMAIL, crate::helpers::NEW_PASSWORD)
-        .await
-        .ok(201)["token"]
-        .as_str()
-        .expect("t")
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_retries_failed_mail_from_what_waits() {
     let sink = SmtpSink::start(usize::MAX).await;
     let app = TestApp::spawn(crate::helpers::Backend::Sqlite, smtp_to(&sink)).await;
     let op = app.operator_token().await;
-    let partner = crate::roles::partner_admin(&app, &op, "mr-dist").await;
+    crate::roles::partner_admin(&app, &op, "mr-dist").await;
     let ids = given_up(&app, 2).await;
     // The receiving server is repaired.
     sink.refuse.store(0, Ordering::SeqCst);
-    let op = operator_session(&app).await;
-    let partner = {
-        let _ = partner;
-        crate::customers::sign_in_again(&app, "admin@mr-dist.example").await
-    };
+    let op = sign_in_again(&app, crate::helpers::OPERATOR_EMAIL).await;
+    let partner = sign_in_again(&app, "admin@mr-dist.example").await;
 
     // Only the operator sees failed mail, and only the operator may retry it.
     let theirs = app.get("/v1/attention", &partner).await.ok(200).clone();
