@@ -39,10 +39,7 @@ pub struct AttentionItem {
 }
 
 fn all() -> PageParams {
-    PageParams {
-        size: Some(500),
-        continuation_token: None,
-    }
+    PageParams::first(500)
 }
 
 fn hours_left(now: i64, due: &str) -> Option<i64> {

@@ -20,6 +20,16 @@ pub struct PageParams {
     pub continuation_token: Option<String>,
 }
 
+impl PageParams {
+    /// The first `size` items (pages that show a bounded list at once).
+    pub fn first(size: i64) -> Self {
+        Self {
+            size: Some(size),
+            continuation_token: None,
+        }
+    }
+}
+
 /// A page of a collection, as every list endpoint returns it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -174,13 +174,7 @@ pub async fn revoke_confirm(
 ) -> Result<Markup, PageError> {
     let keys = s
         .app
-        .list_api_keys(
-            &user.principal,
-            &PageParams {
-                size: Some(500),
-                continuation_token: None,
-            },
-        )
+        .list_api_keys(&user.principal, &PageParams::first(500))
         .await?;
     let key = keys
         .items

@@ -18,14 +18,11 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::enroll::form_map;
-use crate::pages::layout::{FormErrors, capitalize, page};
+use crate::pages::layout::{FormErrors, capitalize, nothing_changed, page};
 use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
 
 fn all() -> PageParams {
-    PageParams {
-        size: Some(500),
-        continuation_token: None,
-    }
+    PageParams::first(500)
 }
 
 fn minor(m: &Money) -> i64 {
@@ -320,15 +317,7 @@ pub async fn subscription_page(
     }
     let history = s
         .app
-        .subscription_history(
-            p,
-            &cid,
-            &sid,
-            &PageParams {
-                size: Some(20),
-                continuation_token: None,
-            },
-        )
+        .subscription_history(p, &cid, &sid, &PageParams::first(20))
         .await?;
     let base = format!("/customers/{cid}/subscriptions/{sid}");
     let body = html! {
@@ -412,22 +401,15 @@ pub async fn change_subscription(
         Ok(_) => Ok(
             Redirect::to(&format!("/customers/{cid}/subscriptions/{sid}?done=1")).into_response(),
         ),
-        Err(e) if matches!(e.status, 403 | 409 | 412 | 422) => {
-            let detail = e
-                .errors
-                .first()
-                .map(|f| f.message.clone())
-                .unwrap_or(e.detail.clone());
-            let body = html! {
-                div.alert.error role="alert" { (capitalize(&detail)) "." }
-                p { a href=(format!("/customers/{cid}/subscriptions/{sid}")) { "Back to the subscription" } }
-            };
-            Ok((
-                StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
-                page("Nothing was changed", &user, &csrf.0, body),
-            )
-                .into_response())
-        }
+        Err(e) if matches!(e.status, 403 | 409 | 412 | 422) => Ok(nothing_changed(
+            &user,
+            &csrf.0,
+            (
+                &format!("/customers/{cid}/subscriptions/{sid}"),
+                "Back to the subscription",
+            ),
+            &e,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -499,17 +481,15 @@ pub async fn update_licenses(
         Ok(_) => {
             Ok(Redirect::to(&format!("/customers/{cid}/users/{uid}/licenses")).into_response())
         }
-        Err(e) if matches!(e.status, 403 | 409 | 422) => {
-            let body = html! {
-                div.alert.error role="alert" { (capitalize(&e.detail)) "." }
-                p { a href=(format!("/customers/{cid}/users/{uid}/licenses")) { "Back to the licenses" } }
-            };
-            Ok((
-                StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
-                page("Nothing was changed", &user, &csrf.0, body),
-            )
-                .into_response())
-        }
+        Err(e) if matches!(e.status, 403 | 409 | 422) => Ok(nothing_changed(
+            &user,
+            &csrf.0,
+            (
+                &format!("/customers/{cid}/users/{uid}/licenses"),
+                "Back to the licenses",
+            ),
+            &e,
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -34,14 +34,7 @@ async fn relationships(
         name: None,
     };
     Ok(s.app
-        .list_relationships(
-            &user.principal,
-            &f,
-            &PageParams {
-                size: Some(500),
-                continuation_token: None,
-            },
-        )
+        .list_relationships(&user.principal, &f, &PageParams::first(500))
         .await?
         .items)
 }
@@ -110,10 +103,7 @@ async fn resellers_body(
             &user.principal,
             Some("pending".into()),
             None,
-            &PageParams {
-                size: Some(100),
-                continuation_token: None,
-            },
+            &PageParams::first(100),
         )
         .await?;
     let may_end = user.principal.may(Action::EndPartnerRelationship);

@@ -113,14 +113,7 @@ pub async fn list_page(
     let may_request = p.may(Action::RequestCustomerRelationship);
     let pending = if may_request {
         s.app
-            .list_customer_requests(
-                p,
-                Some("pending".into()),
-                &PageParams {
-                    size: Some(50),
-                    continuation_token: None,
-                },
-            )
+            .list_customer_requests(p, Some("pending".into()), &PageParams::first(50))
             .await?
             .items
     } else {
@@ -232,10 +225,7 @@ async fn request_form(
                 relationship_type: Some(AS_RESELLER.into()),
                 ..Default::default()
             },
-            &PageParams {
-                size: Some(500),
-                continuation_token: None,
-            },
+            &PageParams::first(500),
         )
         .await?
         .items;
@@ -427,15 +417,7 @@ pub async fn record_page(
     let users = if p.may(Action::ReadCustomerUsers) {
         Some(
             s.app
-                .list_customer_users(
-                    p,
-                    &id,
-                    blank(&q.q),
-                    &PageParams {
-                        size: Some(100),
-                        continuation_token: None,
-                    },
-                )
+                .list_customer_users(p, &id, blank(&q.q), &PageParams::first(100))
                 .await,
         )
     } else {
@@ -443,15 +425,7 @@ pub async fn record_page(
     };
     let subscriptions = s
         .app
-        .list_subscriptions(
-            p,
-            &id,
-            &Default::default(),
-            &PageParams {
-                size: Some(100),
-                continuation_token: None,
-            },
-        )
+        .list_subscriptions(p, &id, &Default::default(), &PageParams::first(100))
         .await?;
     let skus = s.app.subscribed_skus(p, &id).await?;
     let notice = match q.done.as_deref() {

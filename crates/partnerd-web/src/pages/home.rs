@@ -20,10 +20,7 @@ pub async fn dashboard(
         .list_incidents(
             p,
             &partnerd_app::support::IncidentFilters::default(),
-            &partnerd_app::paging::PageParams {
-                size: Some(5),
-                continuation_token: None,
-            },
+            &partnerd_app::paging::PageParams::first(5),
         )
         .await
         .map(|page| page.items)

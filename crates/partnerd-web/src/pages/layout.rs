@@ -339,3 +339,28 @@ pub fn field(
 pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// The page for an action the application refused (a conflict, a stale form, a
+/// rule): the reason, nothing changed, and the way back.
+pub fn nothing_changed(
+    user: &PageUser,
+    csrf: &str,
+    back: (&str, &str),
+    e: &AppError,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let detail = e
+        .errors
+        .first()
+        .map(|f| f.message.clone())
+        .unwrap_or(e.detail.clone());
+    let body = html! {
+        div.alert.error role="alert" { (capitalize(&detail)) "." }
+        p { a href=(back.0) { (back.1) } }
+    };
+    (
+        axum::http::StatusCode::from_u16(e.status).unwrap_or(axum::http::StatusCode::CONFLICT),
+        page("Nothing was changed", user, csrf, body),
+    )
+        .into_response()
+}

@@ -37,10 +37,7 @@ pub async fn list_page(
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
     p.require(Action::ReadPartnerRelationships)?;
-    let all = PageParams {
-        size: Some(200),
-        continuation_token: None,
-    };
+    let all = PageParams::first(200);
     let partners = s.app.list_partner_relationships(p, None, &all).await?;
     let delegations = s
         .app

@@ -32,21 +32,12 @@ async fn body(
         .list_memberships(
             &user.principal,
             &MembershipQuery::default(),
-            &PageParams {
-                size: Some(200),
-                continuation_token: None,
-            },
+            &PageParams::first(200),
         )
         .await?;
     let accounts = s
         .app
-        .list_registry_accounts(
-            &user.principal,
-            &PageParams {
-                size: Some(200),
-                continuation_token: None,
-            },
-        )
+        .list_registry_accounts(&user.principal, &PageParams::first(200))
         .await?;
     let v = |k: &str| {
         values

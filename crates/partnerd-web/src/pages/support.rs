@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::enroll::{Values, form_map};
-use crate::pages::layout::{FormErrors, capitalize, field, page};
+use crate::pages::layout::{FormErrors, capitalize, field, nothing_changed, page};
 use crate::pages::{CsrfToken, PageError, PageUser, blank, check_csrf, next_page_link};
 
 #[derive(Deserialize, Default)]
@@ -48,14 +48,7 @@ async fn new_request_form(
     let p = &user.principal;
     let customers = if p.may(Action::CustomerServiceRequests) && p.may(Action::ReadCustomers) {
         s.app
-            .list_customers(
-                p,
-                &CustomerFilters::default(),
-                &PageParams {
-                    size: Some(500),
-                    continuation_token: None,
-                },
-            )
+            .list_customers(p, &CustomerFilters::default(), &PageParams::first(500))
             .await?
             .items
     } else {
@@ -247,19 +240,6 @@ pub async fn detail_page(
     Ok(page(&r.title, &user, &csrf, body))
 }
 
-fn refused(user: &PageUser, csrf: &str, back: &str, e: &partnerd_app::AppError) -> Response {
-    let detail = e
-        .errors
-        .first()
-        .map(|f| f.message.clone())
-        .unwrap_or(e.detail.clone());
-    (
-        StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
-        page("Nothing was changed", user, csrf, html! { div.alert.error role="alert" { (capitalize(&detail)) "." } p { a href=(back) { "Back" } } }),
-    )
-        .into_response()
-}
-
 pub async fn update(
     State(s): State<AppState>,
     user: PageUser,
@@ -289,9 +269,12 @@ pub async fn update(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/support/{id}?done=1")).into_response()),
-        Err(e) if matches!(e.status, 409 | 412 | 422) => {
-            Ok(refused(&user, &csrf.0, &format!("/support/{id}"), &e))
-        }
+        Err(e) if matches!(e.status, 409 | 412 | 422) => Ok(nothing_changed(
+            &user,
+            &csrf.0,
+            (&format!("/support/{id}"), "Back"),
+            &e,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -317,9 +300,12 @@ pub async fn add_note(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/support/{id}")).into_response()),
-        Err(e) if matches!(e.status, 409 | 422) => {
-            Ok(refused(&user, &csrf.0, &format!("/support/{id}"), &e))
-        }
+        Err(e) if matches!(e.status, 409 | 422) => Ok(nothing_changed(
+            &user,
+            &csrf.0,
+            (&format!("/support/{id}"), "Back"),
+            &e,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -340,7 +326,12 @@ pub async fn reopen(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/support/{id}?done=1")).into_response()),
-        Err(e) if e.status == 409 => Ok(refused(&user, &csrf.0, &format!("/support/{id}"), &e)),
+        Err(e) if e.status == 409 => Ok(nothing_changed(
+            &user,
+            &csrf.0,
+            (&format!("/support/{id}"), "Back"),
+            &e,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -366,10 +357,7 @@ pub async fn health_page(
                 status: blank(&q.status),
                 ..Default::default()
             },
-            &PageParams {
-                size: Some(100),
-                continuation_token: None,
-            },
+            &PageParams::first(100),
         )
         .await?;
     let body = html! {
@@ -429,7 +417,7 @@ pub async fn post_incident(
         .await
     {
         Ok(i) => Ok(Redirect::to(&format!("/health/{}", i.id)).into_response()),
-        Err(e) if e.status == 422 => Ok(refused(&user, &csrf.0, "/health", &e)),
+        Err(e) if e.status == 422 => Ok(nothing_changed(&user, &csrf.0, ("/health", "Back"), &e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -512,9 +500,12 @@ pub async fn incident_action(
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/health/{id}")).into_response()),
-        Err(e) if matches!(e.status, 412 | 422) => {
-            Ok(refused(&user, &csrf.0, &format!("/health/{id}"), &e))
-        }
+        Err(e) if matches!(e.status, 412 | 422) => Ok(nothing_changed(
+            &user,
+            &csrf.0,
+            (&format!("/health/{id}"), "Back"),
+            &e,
+        )),
         Err(e) => Err(e.into()),
     }
 }

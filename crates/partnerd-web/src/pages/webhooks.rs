@@ -34,13 +34,7 @@ async fn list_body(
 ) -> Result<Markup, PageError> {
     let hooks = s
         .app
-        .list_webhooks(
-            &user.principal,
-            &PageParams {
-                size: Some(100),
-                continuation_token: None,
-            },
-        )
+        .list_webhooks(&user.principal, &PageParams::first(100))
         .await?;
     Ok(html! {
         p { "partnerd posts events about your organisation to your URLs, signed, and retries for a day when your receiver is down." }
@@ -133,15 +127,7 @@ pub async fn detail_page(
     let w = s.app.get_webhook(p, &id).await?;
     let log = s
         .app
-        .list_deliveries(
-            p,
-            &id,
-            None,
-            &PageParams {
-                size: Some(50),
-                continuation_token: None,
-            },
-        )
+        .list_deliveries(p, &id, None, &PageParams::first(50))
         .await?;
     let base = format!("/settings/webhooks/{id}");
     let body = html! {
