@@ -255,6 +255,16 @@ fn is_operator(p: &Principal) -> bool {
     p.organization.kind == OrgKind::Operator
 }
 
+/// The operator works the queue; everyone else reads their own organisation's
+/// requests: the action that lets the caller see (and close or reopen) one.
+fn read_requests_action(p: &Principal) -> Action {
+    if is_operator(p) {
+        Action::HandleServiceRequests
+    } else {
+        Action::ReadServiceRequests
+    }
+}
+
 impl App {
     /// A request the caller may see: its own organisation's, or any for the operator.
     async fn visible_service_request(
@@ -411,11 +421,7 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<ServiceRequest>> {
         let operator = is_operator(p);
-        if operator {
-            p.require(Action::HandleServiceRequests)?;
-        } else {
-            p.require(Action::ReadServiceRequests)?;
-        }
+        p.require(read_requests_action(p))?;
         let mut c = Collect::default();
         if let Some(s) = &f.status {
             one_of(
@@ -457,11 +463,7 @@ impl App {
     pub async fn get_service_request(&self, p: &Principal, id: &str) -> AppResult<ServiceRequest> {
         let mut conn = self.db().conn().await?;
         let r = self.visible_service_request(&mut conn, p, id).await?;
-        p.require(if is_operator(p) {
-            Action::HandleServiceRequests
-        } else {
-            Action::ReadServiceRequests
-        })?;
+        p.require(read_requests_action(p))?;
         let notes = support::notes(&mut conn, &r.id).await?;
         Ok(request_view(&r, Some(notes)))
     }
@@ -479,11 +481,7 @@ impl App {
         let mut tx = self.db().begin().await?;
         let before = self.visible_service_request(&mut tx, p, id).await?;
         let operator = is_operator(p);
-        p.require(if operator {
-            Action::HandleServiceRequests
-        } else {
-            Action::ReadServiceRequests
-        })?;
+        p.require(read_requests_action(p))?;
         check_if_match(&etag(&before.id, before.version), if_match, false)?;
         let input = input?;
         let mut c = Collect::default();
@@ -660,11 +658,7 @@ impl App {
         let mut tx = self.db().begin().await?;
         let before = self.visible_service_request(&mut tx, p, id).await?;
         let operator = is_operator(p);
-        p.require(if operator {
-            Action::HandleServiceRequests
-        } else {
-            Action::ReadServiceRequests
-        })?;
+        p.require(read_requests_action(p))?;
         if before.status != "closed" {
             return Err(AppError::conflict(
                 "invalid_state",
