@@ -146,7 +146,7 @@ pub async fn create(
                     p { "Key " strong { (key.name) } " was created." }
                     label for="secret" { "Secret" }
                     input #secret type="text" readonly value=(key.secret) .secret;
-                    button.secondary type="button" data-copy="secret" { "Copy secret" }
+                    button.secondary type="button" data-copy="secret" hidden { "Copy secret" }
                     p #secret-status role="status" aria-live="polite" {}
                     p.hint { "Send it as " code { "Authorization: Bearer <secret>" } "." }
                 }

@@ -175,7 +175,7 @@ pub async fn create(
                     p { "Sign-in name: " strong { (done.admin_user.email) } }
                     label for="temporary-password" { "Temporary password" }
                     input #temporary-password type="text" readonly value=(done.temporary_password) .secret;
-                    button.secondary type="button" data-copy="temporary-password" { "Copy password" }
+                    button.secondary type="button" data-copy="temporary-password" hidden { "Copy password" }
                     p #temporary-password-status role="status" aria-live="polite" {}
                 }
                 a.button href=(format!("/operator/organizations/{}", done.organization.id)) { "Go to the organisation" }

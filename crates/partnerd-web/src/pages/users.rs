@@ -227,7 +227,7 @@ fn temporary_password_card(email: &str, password: &str) -> Markup {
             p { "Sign-in name: " strong { (email) } }
             label for="temporary-password" { "Temporary password" }
             input #temporary-password type="text" readonly value=(password) .secret;
-            button.secondary type="button" data-copy="temporary-password" { "Copy password" }
+            button.secondary type="button" data-copy="temporary-password" hidden { "Copy password" }
             p #temporary-password-status role="status" aria-live="polite" {}
         }
     }

@@ -19,7 +19,7 @@ fn secret_card(secret: &str) -> Markup {
         div.card {
             p { "Signing secret — shown only this once. Keep it in your receiver; it verifies " code { "Partnerd-Signature" } "." }
             p { code #webhook-secret { (secret) } }
-            button type="button" data-copy="webhook-secret" { "Copy" }
+            button type="button" data-copy="webhook-secret" hidden { "Copy" }
             p.muted id="webhook-secret-status" role="status" {}
         }
     }

@@ -431,6 +431,12 @@ async fn user_management_pages_add_edit_reset_and_delete(app: TestApp) {
     assert!(
         created.html.contains("shown only this once") && created.html.contains("Copy password")
     );
+    assert!(
+        created
+            .html
+            .contains("data-copy=\"temporary-password\" hidden"),
+        "the copy button needs script, so the page without it hides it"
+    );
     let marker = "id=\"temporary-password\" type=\"text\" readonly value=\"";
     let start = created.html.find(marker).expect("password field") + marker.len();
     let temporary: String = created.html[start..]
