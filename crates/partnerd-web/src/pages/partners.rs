@@ -28,6 +28,11 @@ fn role_label(role: &str) -> &'static str {
     }
 }
 
+/// The date of an RFC 3339 time.
+fn day(t: &str) -> &str {
+    t.get(..10).unwrap_or_default()
+}
+
 /// `/partners`.
 pub async fn list_page(
     State(s): State<AppState>,
@@ -41,14 +46,7 @@ pub async fn list_page(
     let partners = s.app.list_partner_relationships(p, None, &all).await?;
     let delegations = s
         .app
-        .list_delegations(
-            p,
-            &DelegationFilters {
-                status: Some("active".into()),
-                ..Default::default()
-            },
-            &all,
-        )
+        .list_delegations(p, &DelegationFilters::default(), &all)
         .await
         .map(|d| d.items)
         .unwrap_or_default();
@@ -70,11 +68,14 @@ pub async fn list_page(
             table {
                 thead { tr { th { "Partner" } th { "Country/region" } th { "Role" } th { "Since" } th { "Delegated admin" } th { span.skip { "Actions" } } } }
                 tbody { @for r in &partners.items {
+                    // The newest delegation of this partner (the list is newest first).
                     @let delegation = delegations.iter().find(|d| d.partner_organization_id == r.partner.organization_id);
                     tr {
                         td { (r.partner.name) } td { (r.partner.country) } td { (role_label(&r.role)) } td { (r.since.get(..10).unwrap_or_default()) }
                         td { @match delegation {
-                            Some(d) => { "Until " (d.expires_at.get(..10).unwrap_or_default()) " " @if may_end { a href=(format!("/partners/delegations/{}/terminate", d.id)) { "End" } } },
+                            Some(d) if d.status == "active" => { "Until " (day(&d.expires_at)) " " @if may_end { a href=(format!("/partners/delegations/{}/terminate", d.id)) { "End" } } },
+                            Some(d) if d.status == "expired" => { "Expired on " (day(&d.expires_at)) span.muted { " — the partner can send a new request" } },
+                            Some(d) => { "Ended on " (day(d.terminated_at.as_deref().unwrap_or(&d.expires_at))) },
                             None => "None",
                         } }
                         td { @if may_end { a href=(format!("/partners/customer-relationships/{}/terminate", r.id)) { "End relationship" } } }

@@ -270,6 +270,28 @@ async fn a_customer_accepts_through_the_pages(app: TestApp) {
             .html
             .contains(&format!("/partners/customer-relationships/{rel}/terminate"))
     );
+    // The customer ends the delegated admin first, after a confirmation; the page
+    // then says when it ended.
+    let da = between(&partners.html, "/partners/delegations/", "/terminate");
+    let ask = customer
+        .get(&format!("/partners/delegations/{da}/terminate"))
+        .await;
+    assert!(ask.html.contains("End delegated admin"));
+    let da_ended = customer
+        .post(
+            &format!("/partners/delegations/{da}/terminate"),
+            &[("csrf", &ccsrf)],
+        )
+        .await;
+    assert_eq!(da_ended.status, 303);
+    let after = customer.get("/partners?done=delegation").await;
+    assert!(
+        after.html.contains("The delegated admin privileges ended.")
+            && after.html.contains("Ended on ")
+            && !after.html.contains("/partners/delegations/"),
+        "{}",
+        after.html
+    );
     let confirm = customer
         .get(&format!("/partners/customer-relationships/{rel}/terminate"))
         .await;
