@@ -391,43 +391,62 @@ pub async fn families_held(conn: &mut Conn, organization_id: &str) -> StoreResul
     .await?)
 }
 
-/// Every organisation an incident on `families` concerns (the fan-out of
-/// `serviceIncident.*` events): the operator, the customers holding one of the
-/// families (active or suspended), their resellers and supplying providers, and
-/// the providers authorised for one of the families.
+/// The organisations an incident on `families` concerns that can receive its
+/// events (the fan-out of `serviceIncident.*`): among those with an enabled
+/// webhook, the operator, the customers holding one of the families (active or
+/// suspended), their resellers and supplying providers, and the providers
+/// authorised for one of the families. Only webhook owners are looked at, so the
+/// work grows with subscribers, not with customers.
 pub async fn incident_participants(
     conn: &mut Conn,
     families: &[String],
 ) -> StoreResult<Vec<String>> {
-    let mut orgs: std::collections::BTreeSet<String> =
-        sqlx::query_scalar("SELECT id FROM organizations WHERE kind = 'operator'")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
+    let rows = sqlx::query(
+        "SELECT DISTINCT w.organization_id, o.kind FROM webhooks w \
+         JOIN organizations o ON o.id = w.organization_id WHERE w.enabled = 1 ORDER BY w.organization_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut concerned = Vec::new();
+    for r in &rows {
+        let org: String = r.try_get("organization_id")?;
+        let kind: String = r.try_get("kind")?;
+        if kind == "operator" || concerns(conn, &org, families).await? {
+            concerned.push(org);
+        }
+    }
+    Ok(concerned)
+}
+
+/// Whether an incident on `families` concerns `org` (see `incident_participants`).
+async fn concerns(conn: &mut Conn, org: &str, families: &[String]) -> StoreResult<bool> {
+    let authorised: Option<String> = sqlx::query_scalar(
+        "SELECT product_families FROM provider_authorizations WHERE organization_id = $1",
+    )
+    .bind(org)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if authorised.is_some_and(|a| a.split(',').any(|f| families.iter().any(|x| x == f))) {
+        return Ok(true);
+    }
     for family in families {
-        let rows = sqlx::query(
-            "SELECT DISTINCT customer_id, reseller_organization_id, indirect_provider_id FROM subscriptions \
-             WHERE product_family = $1 AND status IN ('active', 'suspended')",
-        )
-        .bind(family)
-        .fetch_all(&mut *conn)
-        .await?;
-        for r in &rows {
-            orgs.insert(r.try_get("customer_id")?);
-            orgs.insert(r.try_get("reseller_organization_id")?);
-            if let Some(p) = r.try_get::<Option<String>, _>("indirect_provider_id")? {
-                orgs.insert(p);
+        for side in [
+            "customer_id",
+            "reseller_organization_id",
+            "indirect_provider_id",
+        ] {
+            let held = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM subscriptions WHERE {side} = $1 AND product_family = $2 \
+                 AND status IN ('active', 'suspended') LIMIT 1"
+            )))
+            .bind(org)
+            .bind(family)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if held.is_some() {
+                return Ok(true);
             }
         }
-        let providers: Vec<String> = sqlx::query_scalar(
-            "SELECT organization_id FROM provider_authorizations \
-             WHERE (',' || product_families || ',') LIKE $1",
-        )
-        .bind(format!("%,{family},%"))
-        .fetch_all(&mut *conn)
-        .await?;
-        orgs.extend(providers);
     }
-    Ok(orgs.into_iter().collect())
+    Ok(false)
 }
