@@ -16,6 +16,7 @@ use partnerd_app::enrollment::{
 use partnerd_app::organizations::NewOrganizationInput;
 use partnerd_app::providers::{AuthorizationInput, ListingChanges};
 use partnerd_app::registry::{AccountInput, MembershipInput};
+use partnerd_app::support::{IncidentInput, ServiceRequestChanges, ServiceRequestInput};
 use partnerd_app::users::NewUserInput;
 use partnerd_app::{App, AppError, Ctx, MailTransportConfig};
 
@@ -102,6 +103,7 @@ pub async fn seed(app: &App) -> Result<Vec<(String, String, String)>, AppError> 
         operator.temporary_password.clone(),
     )];
     people.extend(sample_organisations(app, &operator.email, &operator.temporary_password).await?);
+    service_desk(app, &people).await?;
     Ok(people)
 }
 
@@ -710,6 +712,71 @@ async fn commerce(
             }),
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// Support: an active Microsoft 365 incident (on the dashboards of Wingtip,
+/// Northwind and Fabrikam) and Northwind's request for Wingtip, which the operator
+/// is working on and waits for Northwind's answer.
+async fn service_desk(app: &App, people: &[(String, String, String)]) -> Result<(), AppError> {
+    let ctx = &Ctx {
+        request_id: "demo".into(),
+        ..Ctx::default()
+    };
+    let olivia = session_of(app, ctx, people, "admin@contoso-cloud.example").await?;
+    let nora = &session_of(app, ctx, people, "nora@northwind.example").await?;
+    let wendy = session_of(app, ctx, people, "wendy@wingtip.example").await?;
+    let wingtip = wendy.organization.id.as_str();
+    app.create_incident(
+        &olivia,
+        ctx,
+        Ok(IncidentInput {
+            title: "Delays in Exchange Online mail delivery".into(),
+            product_families: vec!["Microsoft 365".into()],
+            severity: "warning".into(),
+            message: "Some messages reach their recipients up to 30 minutes late. We are rerouting traffic."
+                .into(),
+            started_at: None,
+        }),
+    )
+    .await?;
+    let request = app
+        .create_service_request(
+            nora,
+            ctx,
+            Ok(ServiceRequestInput {
+                title: "Licenses not showing for two Wingtip users".into(),
+                description: "Wes and Tia were assigned Microsoft 365 Business Basic but cannot open Outlook."
+                    .into(),
+                severity: "moderate".into(),
+                category: Some("technical".into()),
+                customer_id: Some(wingtip.into()),
+                product_family: Some("Microsoft 365".into()),
+            }),
+        )
+        .await?;
+    app.add_service_request_note(
+        &olivia,
+        ctx,
+        &request.id,
+        Ok("Could you confirm the users signed out and in again after the assignment?".into()),
+    )
+    .await?;
+    let current = app.get_service_request(&olivia, &request.id).await?;
+    app.update_service_request(
+        &olivia,
+        ctx,
+        &request.id,
+        Some(&current.etag),
+        Ok(ServiceRequestChanges {
+            status: Some("attentionNeeded".into()),
+            assigned_to: Some("Olivia Operator".into()),
+        }),
+    )
+    .await?;
+    for p in [&olivia, nora, &wendy] {
+        app.sign_out(p, ctx).await?;
     }
     Ok(())
 }

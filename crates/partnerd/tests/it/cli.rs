@@ -292,6 +292,18 @@ fn demo_prints_sign_ins_that_work() {
     stream.read_to_string(&mut response).expect("read");
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     assert!(response.contains("\"kind\":\"customer\""), "{response}");
+    // Its dashboard's incident: the demo's Microsoft 365 incident concerns it.
+    let session: serde_json::Value =
+        serde_json::from_str(response.split("\r\n\r\n").nth(1).expect("body")).expect("json");
+    let token = session["token"].as_str().expect("token");
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(stream, "GET /v1/serviceincidents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(
+        response.starts_with("HTTP/1.1 200") && response.contains("Delays in Exchange Online"),
+        "{response}"
+    );
     assert!(
         out.iter()
             .any(|l| l.contains("it@litware.example") && l.contains("/customer-invitations?token=")),
