@@ -18,6 +18,7 @@ pub mod credit;
 pub mod crypto;
 pub mod customer_users;
 pub mod customers;
+pub mod egress;
 pub mod enrollment;
 pub mod error;
 pub(crate) mod events;
@@ -211,6 +212,7 @@ impl App {
             config.rate_limit_target_per_min,
         );
         let mailer = mail::Mailer::new(&config)?;
+        let deliveries_to_loopback = config.dev_mode;
         Ok(Self(Arc::new(Inner {
             db,
             config,
@@ -222,6 +224,9 @@ impl App {
             link_key: tokio::sync::OnceCell::new(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(std::sync::Arc::new(egress::PublicOnly {
+                    allow_loopback: deliveries_to_loopback,
+                }))
                 .connect_timeout(std::time::Duration::from_secs(5))
                 .user_agent("partnerd-webhooks")
                 .build()

@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Actor, Entry};
 use crate::crypto::{etag, new_token};
+use crate::egress::{self, HostCheck};
 use crate::error::check_if_match;
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
@@ -164,7 +165,7 @@ fn backoff_ms(attempt: i64) -> i64 {
 }
 
 impl App {
-    fn check_url(&self, pointer: &str, raw: &str) -> Result<String, FieldError> {
+    async fn check_url(&self, pointer: &str, raw: &str) -> Result<String, FieldError> {
         let url = raw.trim();
         let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
             .iter()
@@ -179,13 +180,16 @@ impl App {
             ));
         }
         let https = url.starts_with("https://") && url.len() > "https://".len();
-        if https || (loopback && self.config().dev_mode) {
-            Ok(url.to_owned())
-        } else {
-            Err(FieldError::invalid(
+        if !(https || (loopback && self.config().dev_mode)) {
+            return Err(FieldError::invalid(
                 pointer,
                 "must be an https:// URL (http:// to loopback addresses only in dev mode)",
-            ))
+            ));
+        }
+        // A name that does not resolve now is kept: deliveries try again later.
+        match egress::check_host(url, self.config().dev_mode).await {
+            HostCheck::Refused => Err(FieldError::invalid(pointer, egress::REFUSED)),
+            HostCheck::Fine | HostCheck::Unresolved => Ok(url.to_owned()),
         }
     }
 
@@ -231,7 +235,11 @@ impl App {
         let input = input?;
         let mut errors = Vec::new();
         let url = match &input.url {
-            Some(u) => self.check_url("/url", u).map_err(|e| errors.push(e)).ok(),
+            Some(u) => self
+                .check_url("/url", u)
+                .await
+                .map_err(|e| errors.push(e))
+                .ok(),
             None => {
                 errors.push(FieldError::invalid("/url", "is required"));
                 None
@@ -323,7 +331,7 @@ impl App {
         let mut after = before.clone();
         let mut errors = Vec::new();
         if let Some(u) = &input.url {
-            match self.check_url("/url", u) {
+            match self.check_url("/url", u).await {
                 Ok(u) => after.url = u,
                 Err(e) => errors.push(e),
             }

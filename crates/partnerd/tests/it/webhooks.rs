@@ -846,3 +846,66 @@ async fn a_stuck_receiver_does_not_hold_up_mail() {
     release.notify_one();
     app.shutdown().await;
 }
+
+/// Server-side request forgery: a partner's webhook cannot aim the server at the
+/// operator's own network, by address or by a name that resolves there.
+async fn webhooks_never_point_inward(app: TestApp) {
+    let op = app.operator_token().await;
+    let partner = crate::roles::partner_admin(&app, &op, "ssrf-dist").await;
+    for url in [
+        "https://10.0.0.7/hook",
+        "https://192.168.1.20:8443/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://127.0.0.1/hook",
+        "https://[::1]/hook",
+        "https://[fd00::5]/hook",
+        "https://[::ffff:10.0.0.7]/hook",
+        "https://localhost/hook",
+    ] {
+        let res = app
+            .post(
+                "/v1/webhooks",
+                &partner,
+                json!({"url": url, "events": ["*"]}),
+            )
+            .await;
+        res.problem(422, "validation_failed");
+        assert_eq!(res.body["errors"][0]["pointer"], "/url", "{url}");
+        assert!(
+            res.body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("private, loopback or link-local")),
+            "{url}: {}",
+            res.body
+        );
+    }
+    // A public address is fine, and changing it to an inward one is refused.
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            &partner,
+            json!({"url": "https://203.0.114.10/hook", "events": ["*"]}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let id = hook["id"].as_str().expect("id");
+    let moved = app
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/v1/webhooks/{id}"),
+            Some(&partner),
+            Some(json!({"url": "https://10.1.1.1/hook"})),
+        )
+        .await;
+    moved.problem(422, "validation_failed");
+    assert_eq!(
+        app.get(&format!("/v1/webhooks/{id}"), &partner)
+            .await
+            .ok(200)["url"],
+        "https://203.0.114.10/hook",
+        "nothing changed"
+    );
+    app.shutdown().await;
+}
+both!(webhooks_never_point_inward);
