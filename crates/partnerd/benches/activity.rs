@@ -5,10 +5,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use partnerd::config::Settings;
-use partnerd::server::{self, StartOptions};
 use partnerd_domain::time::Timestamp;
 use partnerd_store::audit::{self, AuditRow};
 
@@ -16,73 +16,10 @@ const RECORDS: usize = 100_000;
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().expect("dir");
-    let url = std::env::var("PARTNERD_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let settings = Settings {
-        database_url: Some(url.clone()),
-        bind: Some("127.0.0.1:0".into()),
-        mail_dir: Some(dir.path().join("mail")),
-        rate_limit_principal_per_min: Some(10_000_000),
-        rate_limit_public_per_min: Some(10_000_000),
-        log: Some("error".into()),
-        auto_migrate: Some(true),
-        ..Settings::default()
-    };
-    let running = server::start(
-        settings.resolve().expect("settings"),
-        StartOptions {
-            workers: false,
-            ..StartOptions::default()
-        },
-    )
-    .await
-    .expect("server");
-    let app = running.app.clone();
-    let people = partnerd::demo::seed(&app).await.expect("seed");
-    let base = format!("http://{}", running.addr);
-    let client = reqwest::Client::new();
-    let token = |email: &str| {
-        let password = people
-            .iter()
-            .find(|(_, e, _)| e == email)
-            .map(|(_, _, p)| p.clone())
-            .expect("sign-in");
-        let client = client.clone();
-        let base = base.clone();
-        let email = email.to_owned();
-        async move {
-            let signed: serde_json::Value = client
-                .post(format!("{base}/v1/sessions"))
-                .json(&serde_json::json!({"email": email, "password": password}))
-                .send()
-                .await
-                .expect("sign in")
-                .json()
-                .await
-                .expect("json");
-            let restricted = signed["token"].as_str().expect("token").to_owned();
-            let changed: serde_json::Value = client
-                .post(format!("{base}/v1/me/password"))
-                .bearer_auth(&restricted)
-                .json(&serde_json::json!({"currentPassword": password, "newPassword": "copper kettle mountain river"}))
-                .send()
-                .await
-                .expect("password")
-                .json()
-                .await
-                .expect("json");
-            (
-                changed["token"].as_str().expect("token").to_owned(),
-                signed["organization"]["id"]
-                    .as_str()
-                    .expect("org")
-                    .to_owned(),
-            )
-        }
-    };
-    let (operator, _) = token("admin@contoso-cloud.example").await;
-    let (partner, partner_org) = token("gina@fabrikam.example").await;
+    let bench = common::Bench::start().await;
+    let app = bench.app.clone();
+    let (operator, _) = bench.session("admin@contoso-cloud.example").await;
+    let (partner, partner_org) = bench.session("gina@fabrikam.example").await;
 
     // 100 000 records over the last 300 days; a tenth of them Fabrikam's.
     let now = app.now().millis();
@@ -169,37 +106,8 @@ async fn main() {
     ];
     let mut worst = Duration::ZERO;
     for (name, token, path) in &cases {
-        let mut times = Vec::new();
-        for _ in 0..30 {
-            let t = Instant::now();
-            let res = client
-                .get(format!("{base}{path}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("get");
-            assert!(res.status().is_success(), "{name}: {}", res.status());
-            let _ = res.bytes().await;
-            times.push(t.elapsed());
-        }
-        times.sort();
-        worst = worst.max(times[times.len() - 1]);
-        println!(
-            "  {name:<28} median {:>7.2} ms   slowest {:>7.2} ms",
-            times[times.len() / 2].as_secs_f64() * 1000.0,
-            times[times.len() - 1].as_secs_f64() * 1000.0
-        );
+        worst = worst.max(bench.time(name, token, path, 30).await);
     }
-    println!(
-        "  slowest read {:.2} ms against the 100 ms target: {}",
-        worst.as_secs_f64() * 1000.0,
-        if worst < Duration::from_millis(100) {
-            "met"
-        } else {
-            "missed"
-        }
-    );
-    tokio::time::timeout(Duration::from_secs(10), running.shutdown())
-        .await
-        .ok();
+    println!("{}", common::verdict(worst, Duration::from_millis(100)));
+    bench.stop().await;
 }
