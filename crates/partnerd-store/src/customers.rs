@@ -257,9 +257,36 @@ pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -
     .bind(&r.terminated_by_user_id)
     .bind(r.version)
     .bind((r.state == "active").then(|| format!("{}:{}", r.customer_id, r.partner_organization_id)))
+    .execute(&mut *conn)
+    .await?;
+    if r.state == "active" {
+        count_customers(conn, &r.partner_organization_id, 1).await?;
+    }
+    Ok(())
+}
+
+/// Moves a partner's count of active customers by `delta`.
+async fn count_customers(conn: &mut Conn, partner: &str, delta: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO partner_customer_counts (partner_organization_id, active) VALUES ($1, $2) \
+         ON CONFLICT (partner_organization_id) DO UPDATE SET active = partner_customer_counts.active + $2",
+    )
+    .bind(partner)
+    .bind(delta)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A partner's number of active customers.
+pub async fn active_customer_count(conn: &mut Conn, partner: &str) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT active FROM partner_customer_counts WHERE partner_organization_id = $1",
+    )
+    .bind(partner)
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or(0))
 }
 
 pub async fn get_relationship(
@@ -326,9 +353,13 @@ pub async fn terminate_relationship(
     .bind(by_user)
     .bind(&r.id)
     .bind(r.version)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    count_customers(conn, &r.partner_organization_id, -1).await?;
+    Ok(true)
 }
 
 /// A customer's partner relationships for its Partners page, newest first.
@@ -457,14 +488,30 @@ pub async fn list_customers(
             .map(|c| format!("r.{} AS r_{}", c.trim(), c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        crate::sql::newest_first_by(
+        // Without a filter, the total is the partner's kept count (a million
+        // customers are not counted on every first page).
+        let unfiltered = q.q.as_deref().is_none_or(str::is_empty)
+            && q.country.is_none()
+            && q.indirect_reseller_id.is_none()
+            && q.indirect_provider_id.is_none()
+            && q.delegated_admin.is_none()
+            && q.imported.is_none();
+        let kept_total = match (&q.partner_organization_id, unfiltered && page.count) {
+            (Some(partner), true) => Some(active_customer_count(conn, partner).await?),
+            _ => None,
+        };
+        let request = PageRequest {
+            count: page.count && kept_total.is_none(),
+            ..page.clone()
+        };
+        let mut found = crate::sql::newest_first_by(
             conn,
             f,
             "customer_relationships r JOIN organizations o ON o.id = r.customer_id",
             &format!("{org_columns}, {rel_columns}"),
             "r.created_at",
             "r.id",
-            page,
+            &request,
             |row| {
                 Ok(CustomerListRow {
                     organization: OrganizationRow::read(row, "o_")?,
@@ -472,7 +519,9 @@ pub async fn list_customers(
                 })
             },
         )
-        .await
+        .await?;
+        found.total = found.total.or(kept_total);
+        Ok(found)
     } else {
         crate::sql::newest_first_by(
             conn,

@@ -60,6 +60,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "link_expiry",
         include_str!("../migrations/sqlite/0010_link_expiry.sql"),
     ),
+    (
+        11,
+        "customer_counts",
+        include_str!("../migrations/sqlite/0011_customer_counts.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -113,6 +118,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         10,
         "link_expiry",
         include_str!("../migrations/postgres/0010_link_expiry.sql"),
+    ),
+    (
+        11,
+        "customer_counts",
+        include_str!("../migrations/postgres/0011_customer_counts.sql"),
     ),
 ];
 

@@ -78,6 +78,14 @@ async fn main() {
         }
         partnerd_store::commit(tx).await.expect("commit");
     }
+    if app.db().backend() == partnerd_store::Backend::Sqlite {
+        // As a long-running server's file would be: the seeding's log folded in.
+        let mut conn = app.db().conn().await.expect("conn");
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut *conn)
+            .await
+            .expect("checkpoint");
+    }
     println!(
         "customer lists over {rows} customers of one reseller (seeded in {:.1} s)",
         started.elapsed().as_secs_f64()

@@ -413,6 +413,15 @@ async fn a_three_way_request_is_accepted_by_a_new_tenant(app: TestApp) {
         app.get("/v1/customers", &c.provider).await.ok(200)["totalCount"],
         1
     );
+    let left = app.get("/v1/customers", &c.reseller).await.ok(200).clone();
+    assert_eq!(
+        (
+            left["totalCount"].as_i64(),
+            left["items"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0)),
+        "the reseller's total follows the ended relationship"
+    );
     app.shutdown().await;
 }
 both!(a_three_way_request_is_accepted_by_a_new_tenant);
