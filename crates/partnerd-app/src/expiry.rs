@@ -11,6 +11,7 @@ use partnerd_domain::time::Timestamp;
 use partnerd_store::{customers, relationships};
 
 use crate::audit::{self, Actor, Entry};
+use crate::customers::request_event;
 use crate::events::{self, Event};
 use crate::{App, AppResult, Ctx};
 
@@ -109,15 +110,7 @@ impl App {
             audit::write(&mut tx, &Ctx::default(), now, entry.after(&snapshot)).await?;
             events::emit(
                 &mut tx,
-                Event {
-                    event_type: "relationshipRequest.expired",
-                    resource_type: "relationshipRequest",
-                    resource_id: &r.id,
-                    resource_url: format!("/v1/customers/relationshiprequests/{}", r.id),
-                    participants: std::iter::once(r.reseller_organization_id.as_str())
-                        .chain(r.indirect_provider_id.as_deref())
-                        .collect(),
-                },
+                request_event("relationshipRequest.expired", &r, Vec::new()),
                 &snapshot,
                 now,
             )

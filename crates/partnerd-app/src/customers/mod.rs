@@ -11,6 +11,7 @@ mod requests;
 
 pub use delegation::{DelegatedAdminRelationship, DelegationFilters};
 pub use imports::{ImportInput, ImportOutcome, ImportRecord, ImportedAdmin, ImportedCustomer};
+pub(crate) use requests::request_event;
 pub use requests::{
     AcceptConsent, AcceptedRequest, RelationshipRequest, RequestInput, ResolvedRequest,
 };

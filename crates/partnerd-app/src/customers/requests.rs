@@ -124,6 +124,24 @@ fn invalid_token() -> AppError {
     )
 }
 
+/// An event about a request for its reseller, its provider (three-way) and `more`.
+pub(crate) fn request_event<'a>(
+    event_type: &'a str,
+    r: &'a RequestRow,
+    more: Vec<&'a str>,
+) -> Event<'a> {
+    Event {
+        event_type,
+        resource_type: "relationshipRequest",
+        resource_id: &r.id,
+        resource_url: format!("/v1/customers/relationshiprequests/{}", r.id),
+        participants: std::iter::once(r.reseller_organization_id.as_str())
+            .chain(r.indirect_provider_id.as_deref())
+            .chain(more)
+            .collect(),
+    }
+}
+
 /// Who the caller's organisation is to the request: only a customer or a tenant
 /// without a programme can accept or decline.
 fn customer_side(p: &Principal) -> AppResult<()> {
@@ -737,17 +755,9 @@ impl App {
             entry = entry.participant(provider);
         }
         audit::write(&mut tx, ctx, self.now(), entry).await?;
-        let mut parties = vec![me.as_str(), r.reseller_organization_id.as_str()];
-        parties.extend(r.indirect_provider_id.as_deref());
         events::emit(
             &mut tx,
-            Event {
-                event_type: "relationshipRequest.accepted",
-                resource_type: "relationshipRequest",
-                resource_id: &r.id,
-                resource_url: format!("/v1/customers/relationshiprequests/{}", r.id),
-                participants: parties.clone(),
-            },
+            request_event("relationshipRequest.accepted", &r, vec![me.as_str()]),
             &customer,
             self.now(),
         )
@@ -827,15 +837,7 @@ impl App {
         audit::write(&mut tx, ctx, self.now(), entry).await?;
         events::emit(
             &mut tx,
-            Event {
-                event_type: "relationshipRequest.declined",
-                resource_type: "relationshipRequest",
-                resource_id: &r.id,
-                resource_url: format!("/v1/customers/relationshiprequests/{}", r.id),
-                participants: std::iter::once(r.reseller_organization_id.as_str())
-                    .chain(r.indirect_provider_id.as_deref())
-                    .collect(),
-            },
+            request_event("relationshipRequest.declined", &r, Vec::new()),
             &serde_json::json!({"status": "declined"}),
             self.now(),
         )
