@@ -241,8 +241,9 @@ impl CustomerRelationshipRow {
 /// `customer_relationships_active_key_key`.
 pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -> StoreResult<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO customer_relationships ({RELATIONSHIP_COLUMNS}, active_key) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        "INSERT INTO customer_relationships ({RELATIONSHIP_COLUMNS}, active_key, customer_country) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         (SELECT o.country FROM organizations o WHERE o.id = $2))"
     )))
     .bind(&r.id)
     .bind(&r.customer_id)
@@ -437,7 +438,11 @@ pub async fn list_customers(
         );
     }
     if let Some(c) = &q.country {
-        f.and("o.country = ?", [Arg::Text(c.clone())]);
+        if partner_list {
+            f.and("r.customer_country = ?", [Arg::Text(c.clone())]);
+        } else {
+            f.and("o.country = ?", [Arg::Text(c.clone())]);
+        }
     }
     for other in [&q.indirect_reseller_id, &q.indirect_provider_id]
         .into_iter()
@@ -488,16 +493,25 @@ pub async fn list_customers(
             .map(|c| format!("r.{} AS r_{}", c.trim(), c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        // Without a filter, the total is the partner's kept count (a million
-        // customers are not counted on every first page).
-        let unfiltered = q.q.as_deref().is_none_or(str::is_empty)
-            && q.country.is_none()
-            && q.indirect_reseller_id.is_none()
-            && q.indirect_provider_id.is_none()
-            && q.delegated_admin.is_none()
-            && q.imported.is_none();
-        let kept_total = match (&q.partner_organization_id, unfiltered && page.count) {
-            (Some(partner), true) => Some(active_customer_count(conn, partner).await?),
+        // Totals without reading a million organisations: without a filter, the
+        // partner's kept count; with only a country, the relationships' own index.
+        let reads_organization = q.q.as_deref().is_some_and(|t| !t.is_empty())
+            || q.indirect_reseller_id.is_some()
+            || q.indirect_provider_id.is_some()
+            || q.delegated_admin.is_some()
+            || q.imported.is_some();
+        let kept_total = match &q.partner_organization_id {
+            Some(partner) if page.count && !reads_organization && q.country.is_none() => {
+                Some(active_customer_count(conn, partner).await?)
+            }
+            Some(_) if page.count && !reads_organization => Some(
+                f.query_scalar::<i64>(format!(
+                    "SELECT COUNT(*) FROM customer_relationships r{}",
+                    f.where_clause()
+                ))
+                .fetch_one(&mut *conn)
+                .await?,
+            ),
             _ => None,
         };
         let request = PageRequest {

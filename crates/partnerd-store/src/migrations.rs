@@ -65,6 +65,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "customer_counts",
         include_str!("../migrations/sqlite/0011_customer_counts.sql"),
     ),
+    (
+        12,
+        "customer_country",
+        include_str!("../migrations/sqlite/0012_customer_country.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -123,6 +128,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         11,
         "customer_counts",
         include_str!("../migrations/postgres/0011_customer_counts.sql"),
+    ),
+    (
+        12,
+        "customer_country",
+        include_str!("../migrations/postgres/0012_customer_country.sql"),
     ),
 ];
 

@@ -316,6 +316,29 @@ async fn a_three_way_request_is_accepted_by_a_new_tenant(app: TestApp) {
     app.get("/v1/customers?country=Germany", &c.reseller)
         .await
         .problem(422, "validation_failed");
+    // The country filter: the customer's own country (DE), for the partner and the
+    // operator alike, items and total agreeing.
+    for (token, country, expected) in [
+        (&c.reseller, "DE", 1),
+        (&c.reseller, "FR", 0),
+        (&c.provider, "DE", 1),
+        (&op, "DE", 1),
+        (&op, "FR", 0),
+    ] {
+        let got = app
+            .get(&format!("/v1/customers?country={country}"), token)
+            .await
+            .ok(200)
+            .clone();
+        assert_eq!(
+            (
+                got["totalCount"].as_i64(),
+                got["items"].as_array().map(Vec::len)
+            ),
+            (Some(expected), Some(usize::try_from(expected).unwrap_or(0))),
+            "country={country}"
+        );
+    }
     // The operator sees every customer.
     assert_eq!(app.get("/v1/customers", &op).await.ok(200)["totalCount"], 1);
 
