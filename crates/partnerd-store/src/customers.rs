@@ -241,9 +241,12 @@ impl CustomerRelationshipRow {
 /// `customer_relationships_active_key_key`.
 pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -> StoreResult<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO customer_relationships ({RELATIONSHIP_COLUMNS}, active_key, customer_country) VALUES \
+        "INSERT INTO customer_relationships ({RELATIONSHIP_COLUMNS}, active_key, customer_country, \
+         customer_name_key, customer_domain_prefix) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-         (SELECT o.country FROM organizations o WHERE o.id = $2))"
+         (SELECT o.country FROM organizations o WHERE o.id = $2), \
+         (SELECT LOWER(o.name) FROM organizations o WHERE o.id = $2), \
+         (SELECT o.domain_prefix FROM organizations o WHERE o.id = $2))"
     )))
     .bind(&r.id)
     .bind(&r.customer_id)
@@ -432,10 +435,35 @@ pub async fn list_customers(
     }
     if let Some(text) = q.q.as_deref().filter(|t| !t.is_empty()) {
         let p = crate::users::like_prefix(text);
-        f.and(
-            "(LOWER(o.name) LIKE ? ESCAPE '\\' OR o.domain_prefix LIKE ? ESCAPE '\\')",
-            [Arg::Text(p.clone()), Arg::Text(p)],
-        );
+        if partner_list {
+            // Two index ranges (lower-case name, domain prefix) that hold exactly the
+            // strings starting with the text; LIKE keeps the meaning exact.
+            let low = text.to_lowercase();
+            let high = format!("{low}\u{10FFFF}");
+            let range = |column: &str| {
+                format!("({column} >= ? AND {column} < ? AND {column} LIKE ? ESCAPE '\\')")
+            };
+            f.and(
+                &format!(
+                    "({} OR {})",
+                    range("r.customer_name_key"),
+                    range("r.customer_domain_prefix")
+                ),
+                [
+                    Arg::Text(low.clone()),
+                    Arg::Text(high.clone()),
+                    Arg::Text(p.clone()),
+                    Arg::Text(low),
+                    Arg::Text(high),
+                    Arg::Text(p),
+                ],
+            );
+        } else {
+            f.and(
+                "(LOWER(o.name) LIKE ? ESCAPE '\\' OR o.domain_prefix LIKE ? ESCAPE '\\')",
+                [Arg::Text(p.clone()), Arg::Text(p)],
+            );
+        }
     }
     if let Some(c) = &q.country {
         if partner_list {
@@ -494,14 +522,19 @@ pub async fn list_customers(
             .collect::<Vec<_>>()
             .join(", ");
         // Totals without reading a million organisations: without a filter, the
-        // partner's kept count; with only a country, the relationships' own index.
-        let reads_organization = q.q.as_deref().is_some_and(|t| !t.is_empty())
-            || q.indirect_reseller_id.is_some()
+        // partner's kept count; with only a country or a search, the relationships'
+        // own indexes.
+        let reads_organization = q.indirect_reseller_id.is_some()
             || q.indirect_provider_id.is_some()
             || q.delegated_admin.is_some()
             || q.imported.is_some();
         let kept_total = match &q.partner_organization_id {
-            Some(partner) if page.count && !reads_organization && q.country.is_none() => {
+            Some(partner)
+                if page.count
+                    && !reads_organization
+                    && q.country.is_none()
+                    && q.q.as_deref().is_none_or(str::is_empty) =>
+            {
                 Some(active_customer_count(conn, partner).await?)
             }
             Some(_) if page.count && !reads_organization => Some(

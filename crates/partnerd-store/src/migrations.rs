@@ -70,6 +70,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "customer_country",
         include_str!("../migrations/sqlite/0012_customer_country.sql"),
     ),
+    (
+        13,
+        "customer_search",
+        include_str!("../migrations/sqlite/0013_customer_search.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -133,6 +138,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         12,
         "customer_country",
         include_str!("../migrations/postgres/0012_customer_country.sql"),
+    ),
+    (
+        13,
+        "customer_search",
+        include_str!("../migrations/postgres/0013_customer_search.sql"),
     ),
 ];
 

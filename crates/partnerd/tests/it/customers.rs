@@ -339,6 +339,33 @@ async fn a_three_way_request_is_accepted_by_a_new_tenant(app: TestApp) {
             "country={country}"
         );
     }
+    // Search: a case-insensitive prefix of the name or of the domain prefix; `%` and
+    // `_` are plain characters. The same for the partner and the operator.
+    for (q, expected) in [
+        ("CUST-A%20c", 1),
+        ("cust-a", 1),
+        ("Cust", 1),
+        ("corp", 0),
+        ("cust%25", 0),
+        ("cust_a", 0),
+        ("zzz", 0),
+    ] {
+        for token in [&c.reseller, &op] {
+            let got = app
+                .get(&format!("/v1/customers?q={q}"), token)
+                .await
+                .ok(200)
+                .clone();
+            assert_eq!(
+                (
+                    got["totalCount"].as_i64(),
+                    got["items"].as_array().map(Vec::len)
+                ),
+                (Some(expected), Some(usize::try_from(expected).unwrap_or(0))),
+                "q={q}"
+            );
+        }
+    }
     // The operator sees every customer.
     assert_eq!(app.get("/v1/customers", &op).await.ok(200)["totalCount"], 1);
 
