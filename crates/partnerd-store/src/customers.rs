@@ -551,12 +551,20 @@ pub async fn list_customers(
             count: page.count && kept_total.is_none(),
             ..page.clone()
         };
+        // A search reads its two name ranges and sorts what they hold; ordering by
+        // the bare column would let the planner walk every customer in order
+        // instead (measured: 0.45 s against 1 ms at a million customers).
+        let order = if q.q.as_deref().is_some_and(|t| !t.is_empty()) {
+            "(r.created_at + 0)"
+        } else {
+            "r.created_at"
+        };
         let mut found = crate::sql::newest_first_by(
             conn,
             f,
             "customer_relationships r JOIN organizations o ON o.id = r.customer_id",
             &format!("{org_columns}, {rel_columns}"),
-            "r.created_at",
+            order,
             "r.id",
             &request,
             |row| {

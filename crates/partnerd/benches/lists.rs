@@ -114,6 +114,11 @@ async fn main() {
             format!("/v1/customers?size=50&q={}", needle.replace(' ', "%20")),
         ),
         (
+            "reseller: search, a tenth matches",
+            reseller.clone(),
+            "/v1/customers?size=50&q=customer%2005".to_owned(),
+        ),
+        (
             "reseller: by country",
             reseller.clone(),
             "/v1/customers?size=50&country=NL".to_owned(),

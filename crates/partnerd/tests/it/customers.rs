@@ -959,6 +959,33 @@ async fn the_operator_imports_existing_customers(app: TestApp) {
         )
         .await;
     assert_eq!(signed_in.ok(201)["passwordChangeRequired"], true);
+
+    // A search pages like any list: newest first, one at a time, to the end.
+    for (ext, prefix) in [("10", "page-a"), ("11", "page-b"), ("12", "page-c")] {
+        app.post("/v1/customers/imports", &op, body(ext, prefix))
+            .await
+            .ok(201);
+        app.app.clock().advance(1000);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/v1/customers?q=PAGE&size=1".to_owned();
+    loop {
+        let got = app.get(&path, &c.reseller).await.ok(200).clone();
+        if seen.is_empty() {
+            assert_eq!(got["totalCount"], 3);
+        }
+        seen.push(
+            got["items"][0]["companyName"]
+                .as_str()
+                .expect("name")
+                .to_owned(),
+        );
+        match got["continuationToken"].as_str() {
+            Some(t) => path = format!("/v1/customers?q=PAGE&size=1&continuationToken={t}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["page-c AG", "page-b AG", "page-a AG"]);
     app.shutdown().await;
 }
 both!(the_operator_imports_existing_customers);
