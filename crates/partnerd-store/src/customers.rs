@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use crate::organizations::{self, OrganizationRow};
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
-use crate::{Conn, StoreResult, flag};
+use crate::{Conn, StoreError, StoreResult, flag};
 
 // ---------------------------------------------------------------- requests
 
@@ -240,13 +240,13 @@ impl CustomerRelationshipRow {
 /// Inserts an active relationship. A second active one for the same pair fails with
 /// `customer_relationships_active_key_key`.
 pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    // The customer's country, name and domain prefix come along for the list's
+    // filters (one read of the organisation).
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO customer_relationships ({RELATIONSHIP_COLUMNS}, active_key, customer_country, \
-         customer_name_key, customer_domain_prefix) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-         (SELECT o.country FROM organizations o WHERE o.id = $2), \
-         (SELECT LOWER(o.name) FROM organizations o WHERE o.id = $2), \
-         (SELECT o.domain_prefix FROM organizations o WHERE o.id = $2))"
+         customer_name_key, customer_domain_prefix) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         o.country, LOWER(o.name), o.domain_prefix FROM organizations o WHERE o.id = $2"
     )))
     .bind(&r.id)
     .bind(&r.customer_id)
@@ -263,6 +263,12 @@ pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -
     .bind((r.state == "active").then(|| format!("{}:{}", r.customer_id, r.partner_organization_id)))
     .execute(&mut *conn)
     .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Corrupt(format!(
+            "no organisation {} for a customer relationship",
+            r.customer_id
+        )));
+    }
     if r.state == "active" {
         count_customers(conn, &r.partner_organization_id, 1).await?;
     }
