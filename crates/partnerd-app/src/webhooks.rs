@@ -324,8 +324,12 @@ impl App {
         if_match: Option<&str>,
         input: AppResult<WebhookInput>,
     ) -> AppResult<Webhook> {
-        let mut tx = self.db().begin().await?;
-        let before = self.own_webhook(&mut tx, p, id).await?;
+        // Read and check (a new URL's name is resolved) before taking the write
+        // lock; the update below is version-checked, so nothing slips in between.
+        let before = {
+            let mut conn = self.db().conn().await?;
+            self.own_webhook(&mut conn, p, id).await?
+        };
         check_if_match(&etag(&before.id, before.version), if_match, false)?;
         let input = input?;
         let mut after = before.clone();
@@ -355,6 +359,7 @@ impl App {
             return Err(AppError::validation(errors));
         }
         after.updated_at = self.now().millis();
+        let mut tx = self.db().begin().await?;
         crate::error::written(webhooks::update(&mut tx, &after).await?)?;
         after.version += 1;
         let entry = Entry::new(
