@@ -352,10 +352,9 @@ impl App {
         let start = paging::start(page, &format!("{status:?}{email:?}"), now)?;
         let q = InvitationQuery {
             provider_organization_id: p.organization.id.clone(),
-            status: status.clone().filter(|s| s != "expired"),
+            status: status.clone(),
             email,
-            unexpired_at: (status.as_deref() == Some("pending")).then_some(now),
-            expired_at: (status.as_deref() == Some("expired")).then_some(now),
+            now,
         };
         let mut conn = self.db().conn().await?;
         let rows = relationships::list_invitations(&mut conn, &q, &start.request).await?;

@@ -136,27 +136,24 @@ pub async fn requests_past_expiry(
     now: i64,
     limit: i64,
 ) -> StoreResult<Vec<RequestRow>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {REQUEST_COLUMNS} FROM customer_requests WHERE status = 'pending' AND expires_at <= $1 \
-         ORDER BY expires_at, id LIMIT $2"
-    )))
-    .bind(now)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(RequestRow::read).collect()
+    crate::sql::pending_past_expiry(
+        conn,
+        "customer_requests",
+        REQUEST_COLUMNS,
+        now,
+        limit,
+        RequestRow::read,
+    )
+    .await
 }
 
 /// Filters of a reseller's requests.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RequestQuery {
     pub reseller_organization_id: String,
+    /// `pending`, `accepted`, `declined`, `revoked` or `expired`, as at `now`.
     pub status: Option<String>,
-    /// Only pending requests still valid at this time (the `pending` filter).
-    pub unexpired_at: Option<i64>,
-    /// Only expired requests: marked so by the expiry job, or still pending past
-    /// their expiry at this time (the `expired` filter).
-    pub expired_at: Option<i64>,
+    pub now: i64,
 }
 
 pub async fn list_requests(
@@ -170,16 +167,7 @@ pub async fn list_requests(
         [Arg::Text(q.reseller_organization_id.clone())],
     );
     if let Some(s) = &q.status {
-        f.and("status = ?", [Arg::Text(s.clone())]);
-    }
-    if let Some(t) = q.unexpired_at {
-        f.and("expires_at > ?", [Arg::Int(t)]);
-    }
-    if let Some(t) = q.expired_at {
-        f.and(
-            "(status = 'expired' OR (status = 'pending' AND expires_at <= ?))",
-            [Arg::Int(t)],
-        );
+        f.link_status(s, q.now);
     }
     crate::sql::newest_first(
         conn,

@@ -129,28 +129,25 @@ pub async fn invitations_past_expiry(
     now: i64,
     limit: i64,
 ) -> StoreResult<Vec<InvitationRow>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {INVITATION_COLUMNS} FROM reseller_invitations WHERE status = 'pending' AND expires_at <= $1 \
-         ORDER BY expires_at, id LIMIT $2"
-    )))
-    .bind(now)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(InvitationRow::read).collect()
+    crate::sql::pending_past_expiry(
+        conn,
+        "reseller_invitations",
+        INVITATION_COLUMNS,
+        now,
+        limit,
+        InvitationRow::read,
+    )
+    .await
 }
 
 /// Filters of a provider's invitations.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct InvitationQuery {
     pub provider_organization_id: String,
+    /// `pending`, `accepted`, `declined`, `revoked` or `expired`, as at `now`.
     pub status: Option<String>,
     pub email: Option<String>,
-    /// Only pending invitations still valid at this time (the `pending` filter).
-    pub unexpired_at: Option<i64>,
-    /// Only expired invitations: marked so by the expiry job, or still pending
-    /// past their expiry at this time (the `expired` filter).
-    pub expired_at: Option<i64>,
+    pub now: i64,
 }
 
 pub async fn list_invitations(
@@ -164,19 +161,10 @@ pub async fn list_invitations(
         [Arg::Text(q.provider_organization_id.clone())],
     );
     if let Some(s) = &q.status {
-        f.and("status = ?", [Arg::Text(s.clone())]);
+        f.link_status(s, q.now);
     }
     if let Some(e) = &q.email {
         f.and("email_norm = ?", [Arg::Text(e.to_lowercase())]);
-    }
-    if let Some(t) = q.unexpired_at {
-        f.and("expires_at > ?", [Arg::Int(t)]);
-    }
-    if let Some(t) = q.expired_at {
-        f.and(
-            "(status = 'expired' OR (status = 'pending' AND expires_at <= ?))",
-            [Arg::Int(t)],
-        );
     }
     crate::sql::newest_first(
         conn,

@@ -63,6 +63,20 @@ impl Filter {
         self
     }
 
+    /// A link's status (invitation, relationship request) as readers see it at
+    /// `now`: a pending link past `expires_at` is expired whether or not the expiry
+    /// job has marked it yet.
+    pub fn link_status(&mut self, status: &str, now: i64) -> &mut Self {
+        match status {
+            "pending" => self.and("status = 'pending' AND expires_at > ?", [Arg::Int(now)]),
+            "expired" => self.and(
+                "(status = 'expired' OR (status = 'pending' AND expires_at <= ?))",
+                [Arg::Int(now)],
+            ),
+            other => self.and("status = ?", [Arg::Text(other.to_owned())]),
+        }
+    }
+
     /// Adds the keyset condition for "newer than (created_at, id)" (oldest-first lists).
     pub fn after(&mut self, column: &str, cursor: Option<&Cursor>) -> &mut Self {
         if let Some(c) = cursor {
@@ -256,4 +270,25 @@ pub async fn by_text<T>(
     let more = rows.len() as i64 > page.size;
     rows.truncate(usize::try_from(page.size).unwrap_or(0));
     Ok(PageOf { rows, more, total })
+}
+
+/// Pending links of `table` past their expiry at `now`, oldest expiry first (the
+/// expiry job's work).
+pub async fn pending_past_expiry<T>(
+    conn: &mut crate::Conn,
+    table: &str,
+    columns: &str,
+    now: i64,
+    limit: i64,
+    read: impl Fn(&sqlx::any::AnyRow) -> crate::StoreResult<T>,
+) -> crate::StoreResult<Vec<T>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} WHERE status = 'pending' AND expires_at <= $1 \
+         ORDER BY expires_at, id LIMIT $2"
+    )))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(read).collect()
 }

@@ -411,26 +411,20 @@ impl App {
     ) -> AppResult<Page<RelationshipRequest>> {
         p.require(Action::RequestCustomerRelationship)?;
         let now = self.now().millis();
-        let mut q = RequestQuery {
-            reseller_organization_id: p.organization.id.clone(),
-            ..Default::default()
-        };
-        match status.as_deref() {
-            None => {}
-            Some("pending") => {
-                q.status = Some("pending".into());
-                q.unexpired_at = Some(now);
-            }
-            Some("expired") => q.expired_at = Some(now),
-            Some(s @ ("accepted" | "declined" | "revoked")) => q.status = Some(s.into()),
-            Some(_) => {
-                return Err(FieldError::invalid(
-                    "/query/status",
-                    "must be pending, accepted, declined, revoked or expired",
-                )
-                .into());
-            }
+        if let Some(s) = &status
+            && !["pending", "accepted", "declined", "revoked", "expired"].contains(&s.as_str())
+        {
+            return Err(FieldError::invalid(
+                "/query/status",
+                "must be pending, accepted, declined, revoked or expired",
+            )
+            .into());
         }
+        let q = RequestQuery {
+            reseller_organization_id: p.organization.id.clone(),
+            status: status.clone(),
+            now,
+        };
         let start = paging::start(page, &format!("customer-requests{status:?}"), now)?;
         let mut conn = self.db().conn().await?;
         let rows = customers::list_requests(&mut conn, &q, &start.request).await?;
