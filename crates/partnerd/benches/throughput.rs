@@ -12,10 +12,9 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use partnerd::config::Settings;
-use partnerd::server::{self, StartOptions};
+mod common;
 
 const CONCURRENCY: usize = 8;
 
@@ -47,40 +46,10 @@ async fn hammer(client: &reqwest::Client, url: &str, token: Option<&str>, total:
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().expect("dir");
-    let backend = std::env::var("PARTNERD_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let settings = Settings {
-        database_url: Some(backend.clone()),
-        bind: Some("127.0.0.1:0".into()),
-        mail_dir: Some(dir.path().join("mail")),
-        rate_limit_principal_per_min: Some(10_000_000),
-        rate_limit_public_per_min: Some(10_000_000),
-        rate_limit_target_per_min: Some(10_000_000),
-        signin_failures_before_lockout: Some(1_000_000),
-        log: Some("error".into()),
-        auto_migrate: Some(true),
-        ..Settings::default()
-    };
-    let running = server::start(
-        settings.resolve().expect("settings"),
-        StartOptions {
-            workers: false,
-            ..StartOptions::default()
-        },
-    )
-    .await
-    .expect("server");
-    let base = format!("http://{}", running.addr);
-    let people = partnerd::demo::seed(&running.app).await.expect("seed");
-    let password_of = |email: &str| {
-        people
-            .iter()
-            .find(|(_, e, _)| e == email)
-            .map(|(_, _, p)| p.clone())
-            .expect("sign-in of the demo")
-    };
-    let (op_email, op_password) = (people[0].1.clone(), people[0].2.clone());
+    let bench = common::Bench::start().await;
+    let base = bench.base.clone();
+    let op_email = "admin@contoso-cloud.example".to_owned();
+    let op_password = bench.password_of(&op_email);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()
@@ -178,7 +147,7 @@ async fn main() {
     // on the same database and pool.
     let nora = own_password(
         "nora@northwind.example".into(),
-        password_of("nora@northwind.example"),
+        bench.password_of("nora@northwind.example"),
     )
     .await;
     let customers: serde_json::Value = client
@@ -227,7 +196,7 @@ async fn main() {
     }
     let order_rate = orders as f64 / started.elapsed().as_secs_f64();
     {
-        let mut conn = running.app.db().conn().await.expect("conn");
+        let mut conn = bench.app.db().conn().await.expect("conn");
         sqlx::query("CREATE TABLE bench_rows (id TEXT PRIMARY KEY, v BIGINT NOT NULL)")
             .execute(&mut *conn)
             .await
@@ -237,7 +206,7 @@ async fn main() {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for t in 0..CONCURRENCY {
-        let db = running.app.db().clone();
+        let db = bench.app.db().clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..inserts / CONCURRENCY {
                 let mut tx = db.begin().await.expect("begin");
@@ -256,10 +225,9 @@ async fn main() {
     }
     let insert_rate = inserts as f64 / started.elapsed().as_secs_f64();
 
-    let backend_name = if backend.starts_with("sqlite") {
-        "SQLite"
-    } else {
-        "PostgreSQL"
+    let backend_name = match bench.app.db().backend() {
+        partnerd_store::Backend::Sqlite => "SQLite",
+        partnerd_store::Backend::Postgres => "PostgreSQL",
     };
     println!(
         "partnerd throughput ({backend_name}, {cores} cores, {CONCURRENCY} concurrent clients on loopback)"
@@ -279,7 +247,5 @@ async fn main() {
         "  ratio orders : inserts      {:>10.2}",
         order_rate / insert_rate
     );
-    tokio::time::timeout(Duration::from_secs(10), running.shutdown())
-        .await
-        .ok();
+    bench.stop().await;
 }

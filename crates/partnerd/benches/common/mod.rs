@@ -2,6 +2,9 @@
 //! `PARTNERD_BENCH_DATABASE_URL`) with the demo's organisations, sessions for
 //! their people, and timed reads through HTTP.
 
+// Every bench binary compiles this module and uses its own part of it.
+#![allow(dead_code)]
+
 use std::time::{Duration, Instant};
 
 use partnerd::config::Settings;
@@ -18,7 +21,8 @@ pub struct Bench {
 }
 
 impl Bench {
-    /// A server with the demo seeded, no background workers, no rate limits.
+    /// A server with the demo seeded, no background workers, no rate limits or
+    /// lockouts.
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("dir");
         let url = std::env::var("PARTNERD_BENCH_DATABASE_URL")
@@ -29,6 +33,8 @@ impl Bench {
             mail_dir: Some(dir.path().join("mail")),
             rate_limit_principal_per_min: Some(10_000_000),
             rate_limit_public_per_min: Some(10_000_000),
+            rate_limit_target_per_min: Some(10_000_000),
+            signin_failures_before_lockout: Some(1_000_000),
             log: Some("error".into()),
             auto_migrate: Some(true),
             ..Settings::default()
@@ -58,12 +64,7 @@ impl Bench {
     /// A full session for one of the demo's people (its temporary password
     /// replaced): (token, organisation id).
     pub async fn session(&self, email: &str) -> (String, String) {
-        let password = self
-            .people
-            .iter()
-            .find(|(_, e, _)| e == email)
-            .map(|(_, _, p)| p.clone())
-            .expect("sign-in");
+        let password = self.password_of(email);
         let signed: serde_json::Value = self
             .client
             .post(format!("{}/v1/sessions", self.base))
@@ -96,6 +97,15 @@ impl Bench {
                 .expect("org")
                 .to_owned(),
         )
+    }
+
+    /// The password the demo printed for one of its people.
+    pub fn password_of(&self, email: &str) -> String {
+        self.people
+            .iter()
+            .find(|(_, e, _)| e == email)
+            .map(|(_, _, p)| p.clone())
+            .expect("a sign-in of the demo")
     }
 
     /// One read, checked for success; the answer's body as JSON.
