@@ -1,7 +1,6 @@
 //! API keys of an organisation.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::organizations::OrganizationRow;
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -28,7 +27,7 @@ const COLUMNS: &str = "id, organization_id, name, roles, prefix, secret_hash, cr
      expires_at, last_used_at, revoked_at, version";
 
 impl ApiKeyRow {
-    fn read(r: &AnyRow, p: &str) -> StoreResult<Self> {
+    fn read(r: &Row, p: &str) -> StoreResult<Self> {
         let c = |n: &str| format!("{p}{n}");
         Ok(Self {
             id: r.try_get(c("id").as_str())?,
@@ -48,7 +47,7 @@ impl ApiKeyRow {
 }
 
 pub async fn insert(conn: &mut Conn, k: &ApiKeyRow) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO api_keys (id, organization_id, name, roles, prefix, secret_hash, created_by, created_at, \
          expires_at, last_used_at, revoked_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
@@ -87,7 +86,7 @@ pub async fn find_principal(
         kcols.join(", "),
         ocols.join(", ")
     );
-    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let Some(r) = crate::query(sql)
         .bind(secret_hash)
         .fetch_optional(conn)
         .await?
@@ -102,7 +101,7 @@ pub async fn find_principal(
 
 /// Records use at most once a minute, so reads stay reads.
 pub async fn touch_used(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+    crate::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(now)
         .bind(id)
         .bind(now - 60_000)
@@ -134,9 +133,9 @@ pub async fn get(
     organization_id: &str,
     id: &str,
 ) -> StoreResult<Option<ApiKeyRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {COLUMNS} FROM api_keys WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL"
-    )))
+    ))
     .bind(id)
     .bind(organization_id)
     .fetch_optional(conn)
@@ -145,7 +144,7 @@ pub async fn get(
 }
 
 pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE api_keys SET revoked_at = $1, version = version + 1 WHERE id = $2 AND revoked_at IS NULL")
+    let done = crate::query("UPDATE api_keys SET revoked_at = $1, version = version + 1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
         .execute(conn)

@@ -1,8 +1,7 @@
 //! The append-only audit trail: one row per change (or failed attempt), plus one
 //! participant row per organisation allowed to read it.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -36,7 +35,7 @@ const COLUMNS: &str = "id, occurred_at, actor_type, actor_user_id, actor_api_key
      resource_id, operation_type, operation_status, changes, request_id, source_ip";
 
 impl AuditRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             occurred_at: r.try_get("occurred_at")?,
@@ -60,10 +59,10 @@ impl AuditRow {
 }
 
 pub async fn insert(conn: &mut Conn, a: &AuditRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO audit_records ({COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-    )))
+    ))
     .bind(&a.id)
     .bind(a.occurred_at)
     .bind(&a.actor_type)
@@ -84,7 +83,7 @@ pub async fn insert(conn: &mut Conn, a: &AuditRow) -> StoreResult<()> {
     .execute(&mut *conn)
     .await?;
     for org in a.participants.split(',').filter(|s| !s.is_empty()) {
-        sqlx::query(
+        crate::query(
             "INSERT INTO audit_participants (organization_id, occurred_at, record_id) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
         )
@@ -163,23 +162,21 @@ pub async fn list(
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<AuditRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM audit_records WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row = crate::query(format!("SELECT {COLUMNS} FROM audit_records WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| AuditRow::read(&r)).transpose()
 }
 
 /// Deletes the records that occurred before `before` and their participant rows
 /// (the retention job); returns how many records went.
 pub async fn prune(conn: &mut Conn, before: i64) -> StoreResult<u64> {
-    sqlx::query("DELETE FROM audit_participants WHERE occurred_at < $1")
+    crate::query("DELETE FROM audit_participants WHERE occurred_at < $1")
         .bind(before)
         .execute(&mut *conn)
         .await?;
-    let done = sqlx::query("DELETE FROM audit_records WHERE occurred_at < $1")
+    let done = crate::query("DELETE FROM audit_records WHERE occurred_at < $1")
         .bind(before)
         .execute(conn)
         .await?;

@@ -1,7 +1,6 @@
 //! Orders, subscriptions, their change history and license assignments.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
@@ -29,7 +28,7 @@ const ORDER_COLUMNS: &str = "id, customer_id, reseller_organization_id, indirect
      placed_by_user_id, placed_by_api_key_id, status, total_minor, currency, created_at, version";
 
 impl OrderRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             customer_id: r.try_get("customer_id")?,
@@ -62,9 +61,9 @@ pub struct LineRow {
 }
 
 pub async fn insert_order(conn: &mut Conn, o: &OrderRow, lines: &[LineRow]) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    )))
+    ))
     .bind(&o.id)
     .bind(&o.customer_id)
     .bind(&o.reseller_organization_id)
@@ -80,7 +79,7 @@ pub async fn insert_order(conn: &mut Conn, o: &OrderRow, lines: &[LineRow]) -> S
     .execute(&mut *conn)
     .await?;
     for l in lines {
-        sqlx::query(
+        crate::query(
             "INSERT INTO order_lines (order_id, line_item_number, offer_id, offer_name, quantity, unit_price_minor, \
              subscription_id, friendly_name, billing_cycle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -100,17 +99,15 @@ pub async fn insert_order(conn: &mut Conn, o: &OrderRow, lines: &[LineRow]) -> S
 }
 
 pub async fn get_order(conn: &mut Conn, id: &str) -> StoreResult<Option<OrderRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row = crate::query(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| OrderRow::read(&r)).transpose()
 }
 
 pub async fn order_lines(conn: &mut Conn, order_id: &str) -> StoreResult<Vec<LineRow>> {
-    let rows = sqlx::query(
+    let rows = crate::query(
         "SELECT order_id, line_item_number, offer_id, offer_name, quantity, unit_price_minor, subscription_id, \
          friendly_name, billing_cycle FROM order_lines WHERE order_id = $1 ORDER BY line_item_number",
     )
@@ -215,7 +212,7 @@ const SUBSCRIPTION_COLUMNS: &str = "id, customer_id, order_id, offer_id, offer_n
      created_at, updated_at, version";
 
 impl SubscriptionRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             customer_id: r.try_get("customer_id")?,
@@ -229,7 +226,7 @@ impl SubscriptionRow {
             currency: r.try_get("currency")?,
             billing_cycle: r.try_get("billing_cycle")?,
             status: r.try_get("status")?,
-            auto_renew: r.try_get::<i64, _>("auto_renew")? != 0,
+            auto_renew: r.try_get::<i64>("auto_renew")? != 0,
             term_start: r.try_get("term_start")?,
             commitment_end: r.try_get("commitment_end")?,
             reseller_organization_id: r.try_get("reseller_organization_id")?,
@@ -245,10 +242,10 @@ impl SubscriptionRow {
 }
 
 pub async fn insert_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
          $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
-    )))
+    ))
     .bind(&s.id)
     .bind(&s.customer_id)
     .bind(&s.order_id)
@@ -278,9 +275,9 @@ pub async fn insert_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreR
 }
 
 pub async fn get_subscription(conn: &mut Conn, id: &str) -> StoreResult<Option<SubscriptionRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -289,7 +286,7 @@ pub async fn get_subscription(conn: &mut Conn, id: &str) -> StoreResult<Option<S
 
 /// Writes the mutable members if the row is still at `s.version`; false otherwise.
 pub async fn update_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE subscriptions SET friendly_name = $1, quantity = $2, unit_price_minor = $3, status = $4, auto_renew = $5, \
          term_start = $6, commitment_end = $7, suspended_by_organization_id = $8, suspended_reason = $9, \
          cancelled_at = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
@@ -368,13 +365,13 @@ pub async fn credit_used(
     provider_id: &str,
     reseller_id: &str,
 ) -> StoreResult<i64> {
-    let used: Option<i64> = sqlx::query_scalar(
+    let used: Option<i64> = crate::query(
         "SELECT CAST(SUM(unit_price_minor * quantity) AS BIGINT) FROM subscriptions \
          WHERE indirect_provider_id = $1 AND reseller_organization_id = $2 AND status IN ('active', 'suspended')",
     )
     .bind(provider_id)
     .bind(reseller_id)
-    .fetch_one(conn)
+    .fetch_scalar(conn)
     .await?;
     Ok(used.unwrap_or(0))
 }
@@ -382,13 +379,13 @@ pub async fn credit_used(
 /// Whether the partner is reseller of record or supplier of an active or suspended
 /// subscription of the customer.
 pub async fn supplies(conn: &mut Conn, partner_id: &str, customer_id: &str) -> StoreResult<bool> {
-    let n: i64 = sqlx::query_scalar(
+    let n: i64 = crate::query(
         "SELECT COUNT(*) FROM subscriptions WHERE customer_id = $1 AND status IN ('active', 'suspended') \
          AND (reseller_organization_id = $2 OR indirect_provider_id = $2)",
     )
     .bind(customer_id)
     .bind(partner_id)
-    .fetch_one(conn)
+    .fetch_scalar(conn)
     .await?;
     Ok(n > 0)
 }
@@ -399,10 +396,10 @@ pub async fn due_for_term_end(
     now: i64,
     limit: i64,
 ) -> StoreResult<Vec<SubscriptionRow>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = crate::query(format!(
         "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE status = 'active' AND commitment_end <= $1 \
          ORDER BY commitment_end LIMIT $2"
-    )))
+    ))
     .bind(now)
     .bind(limit)
     .fetch_all(conn)
@@ -425,7 +422,7 @@ pub struct ChangeRow {
 }
 
 pub async fn insert_change(conn: &mut Conn, c: &ChangeRow) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO subscription_changes (id, subscription_id, at, by_organization_id, by_user_id, by_api_key_id, \
          field, from_value, to_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -504,13 +501,13 @@ pub async fn seats(
     } else {
         ""
     };
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let mut q = crate::query(format!(
         "SELECT offer_id, MAX(offer_name) AS offer_name, MAX(product_family) AS product_family, \
          CAST(SUM(CASE WHEN status = 'active' THEN quantity ELSE 0 END) AS BIGINT) AS total, \
          CAST(SUM(CASE WHEN status = 'suspended' THEN quantity ELSE 0 END) AS BIGINT) AS suspended \
          FROM subscriptions WHERE customer_id = $1 AND status IN ('active', 'suspended'){offer_filter} \
          GROUP BY offer_id"
-    )))
+    ))
     .bind(customer_id);
     if let Some(o) = offer_id {
         q = q.bind(o);
@@ -523,15 +520,15 @@ pub async fn seats(
                 offer_id: r.try_get("offer_id")?,
                 offer_name: r.try_get("offer_name")?,
                 product_family: r.try_get("product_family")?,
-                total: r.try_get::<Option<i64>, _>("total")?.unwrap_or(0),
-                suspended: r.try_get::<Option<i64>, _>("suspended")?.unwrap_or(0),
+                total: r.try_get::<Option<i64>>("total")?.unwrap_or(0),
+                suspended: r.try_get::<Option<i64>>("suspended")?.unwrap_or(0),
                 assigned: 0,
             })
         })
         .collect::<StoreResult<_>>()?;
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let mut q = crate::query(format!(
         "SELECT offer_id, COUNT(*) AS n FROM license_assignments WHERE customer_id = $1{offer_filter} GROUP BY offer_id"
-    )))
+    ))
     .bind(customer_id);
     if let Some(o) = offer_id {
         q = q.bind(o);
@@ -555,7 +552,7 @@ pub async fn seats(
 
 /// A user's licenses: (offer id, assigned at), oldest first.
 pub async fn user_licenses(conn: &mut Conn, user_id: &str) -> StoreResult<Vec<(String, i64)>> {
-    let rows = sqlx::query(
+    let rows = crate::query(
         "SELECT offer_id, assigned_at FROM license_assignments WHERE user_id = $1 ORDER BY assigned_at, offer_id",
     )
     .bind(user_id)
@@ -573,7 +570,7 @@ pub async fn assign_license(
     offer_id: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO license_assignments (customer_id, user_id, offer_id, assigned_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(customer_id)
@@ -587,7 +584,7 @@ pub async fn assign_license(
 
 /// False when the user did not hold it.
 pub async fn remove_license(conn: &mut Conn, user_id: &str, offer_id: &str) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM license_assignments WHERE user_id = $1 AND offer_id = $2")
+    let done = crate::query("DELETE FROM license_assignments WHERE user_id = $1 AND offer_id = $2")
         .bind(user_id)
         .bind(offer_id)
         .execute(conn)
@@ -597,7 +594,7 @@ pub async fn remove_license(conn: &mut Conn, user_id: &str, offer_id: &str) -> S
 
 /// Releases every license of a user (the user is being deleted).
 pub async fn release_user_licenses(conn: &mut Conn, user_id: &str) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM license_assignments WHERE user_id = $1")
+    let done = crate::query("DELETE FROM license_assignments WHERE user_id = $1")
         .bind(user_id)
         .execute(conn)
         .await?;

@@ -1,8 +1,7 @@
 //! Customers: relationship requests, partner ↔ customer relationships, delegated
 //! admin relationships and imported-customer records.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::organizations::{self, OrganizationRow};
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -36,12 +35,12 @@ const REQUEST_COLUMNS: &str = "id, reseller_organization_id, indirect_provider_i
      expires_at, accepted_by_customer_id, decided_at, version";
 
 impl RequestRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             reseller_organization_id: r.try_get("reseller_organization_id")?,
             indirect_provider_id: r.try_get("indirect_provider_id")?,
-            include_delegated_admin: r.try_get::<i64, _>("include_delegated_admin")? != 0,
+            include_delegated_admin: r.try_get::<i64>("include_delegated_admin")? != 0,
             delegated_admin_days: r.try_get("delegated_admin_days")?,
             customer_id: r.try_get("customer_id")?,
             recipient_email: r.try_get("recipient_email")?,
@@ -59,10 +58,10 @@ impl RequestRow {
 }
 
 pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO customer_requests ({REQUEST_COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-    )))
+    ))
     .bind(&q.id)
     .bind(&q.reseller_organization_id)
     .bind(&q.indirect_provider_id)
@@ -85,9 +84,9 @@ pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> 
 }
 
 pub async fn get_request(conn: &mut Conn, id: &str) -> StoreResult<Option<RequestRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {REQUEST_COLUMNS} FROM customer_requests WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -98,9 +97,9 @@ pub async fn request_by_token(
     conn: &mut Conn,
     token_hash: &str,
 ) -> StoreResult<Option<RequestRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {REQUEST_COLUMNS} FROM customer_requests WHERE token_hash = $1"
-    )))
+    ))
     .bind(token_hash)
     .fetch_optional(conn)
     .await?;
@@ -116,7 +115,7 @@ pub async fn decide_request(
     customer_id: Option<&str>,
     now: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE customer_requests SET status = $1, accepted_by_customer_id = $2, decided_at = $3, \
          version = version + 1 WHERE id = $4 AND status = 'pending' AND version = $5",
     )
@@ -205,7 +204,7 @@ const RELATIONSHIP_COLUMNS: &str = "id, customer_id, partner_organization_id, ro
      state, created_at, terminated_at, terminated_by_organization_id, terminated_by_user_id, version";
 
 impl CustomerRelationshipRow {
-    fn read(r: &AnyRow, p: &str) -> StoreResult<Self> {
+    fn read(r: &Row, p: &str) -> StoreResult<Self> {
         let c = |n: &str| format!("{p}{n}");
         Ok(Self {
             id: r.try_get(c("id").as_str())?,
@@ -230,12 +229,12 @@ impl CustomerRelationshipRow {
 pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -> StoreResult<()> {
     // The customer's country, name and domain prefix come along for the list's
     // filters (one read of the organisation).
-    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let done = crate::query(format!(
         "INSERT INTO customer_relationships ({RELATIONSHIP_COLUMNS}, active_key, customer_country, \
          customer_name_key, customer_domain_prefix) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
          o.country, LOWER(o.name), o.domain_prefix FROM organizations o WHERE o.id = $2"
-    )))
+    ))
     .bind(&r.id)
     .bind(&r.customer_id)
     .bind(&r.partner_organization_id)
@@ -265,7 +264,7 @@ pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -
 
 /// Moves a partner's count of active customers by `delta`.
 async fn count_customers(conn: &mut Conn, partner: &str, delta: i64) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO partner_customer_counts (partner_organization_id, active) VALUES ($1, $2) \
          ON CONFLICT (partner_organization_id) DO UPDATE SET active = partner_customer_counts.active + $2",
     )
@@ -278,11 +277,11 @@ async fn count_customers(conn: &mut Conn, partner: &str, delta: i64) -> StoreRes
 
 /// A partner's number of active customers.
 pub async fn active_customer_count(conn: &mut Conn, partner: &str) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
+    Ok(crate::query(
         "SELECT active FROM partner_customer_counts WHERE partner_organization_id = $1",
     )
     .bind(partner)
-    .fetch_optional(conn)
+    .fetch_optional_scalar(conn)
     .await?
     .unwrap_or(0))
 }
@@ -291,9 +290,9 @@ pub async fn get_relationship(
     conn: &mut Conn,
     id: &str,
 ) -> StoreResult<Option<CustomerRelationshipRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -307,9 +306,9 @@ pub async fn active_relationship(
     customer_id: &str,
     partner_id: &str,
 ) -> StoreResult<Option<CustomerRelationshipRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE active_key = $1"
-    )))
+    ))
     .bind(format!("{customer_id}:{partner_id}"))
     .fetch_optional(conn)
     .await?;
@@ -322,10 +321,10 @@ pub async fn customer_relationships(
     conn: &mut Conn,
     customer_id: &str,
 ) -> StoreResult<Vec<CustomerRelationshipRow>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE customer_id = $1 AND state = 'active' \
          ORDER BY created_at, id"
-    )))
+    ))
     .bind(customer_id)
     .fetch_all(conn)
     .await?;
@@ -342,7 +341,7 @@ pub async fn terminate_relationship(
     by_user: Option<&str>,
     now: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE customer_relationships SET state = 'terminated', terminated_at = $1, terminated_by_organization_id = $2, \
          terminated_by_user_id = $3, active_key = NULL, version = version + 1 WHERE id = $4 AND state = 'active' AND version = $5",
     )
@@ -532,11 +531,11 @@ pub async fn list_customers(
                 Some(active_customer_count(conn, partner).await?)
             }
             Some(_) if page.count && !reads_organization => Some(
-                f.query_scalar::<i64>(format!(
+                f.query(format!(
                     "SELECT COUNT(*) FROM customer_relationships r{}",
                     f.where_clause()
                 ))
-                .fetch_one(&mut *conn)
+                .fetch_scalar::<i64>(&mut *conn)
                 .await?,
             ),
             _ => None,
@@ -595,7 +594,7 @@ pub async fn list_customers(
 /// false when it was a customer already. Other kinds are left alone (the caller
 /// checks them first).
 pub async fn become_customer(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE organizations SET kind = 'customer', updated_at = $1, version = version + 1 WHERE id = $2 AND kind = 'none'",
     )
     .bind(now)
@@ -628,7 +627,7 @@ const DELEGATION_COLUMNS: &str = "id, partner_organization_id, customer_id, stat
      expires_at, terminated_at, terminated_by_organization_id, terminated_by_user_id, warned_at, version";
 
 impl DelegationRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             partner_organization_id: r.try_get("partner_organization_id")?,
@@ -647,10 +646,10 @@ impl DelegationRow {
 }
 
 pub async fn insert_delegation(conn: &mut Conn, d: &DelegationRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO delegated_admin_relationships ({DELEGATION_COLUMNS}, active_key) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    )))
+    ))
     .bind(&d.id)
     .bind(&d.partner_organization_id)
     .bind(&d.customer_id)
@@ -672,9 +671,9 @@ pub async fn insert_delegation(conn: &mut Conn, d: &DelegationRow) -> StoreResul
 }
 
 pub async fn get_delegation(conn: &mut Conn, id: &str) -> StoreResult<Option<DelegationRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -688,9 +687,9 @@ pub async fn active_delegation(
     partner_id: &str,
     customer_id: &str,
 ) -> StoreResult<Option<DelegationRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE active_key = $1"
-    )))
+    ))
     .bind(format!("{partner_id}:{customer_id}"))
     .fetch_optional(conn)
     .await?;
@@ -707,7 +706,7 @@ pub async fn end_delegation(
     by_user: Option<&str>,
     now: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE delegated_admin_relationships SET status = $1, terminated_at = $2, terminated_by_organization_id = $3, \
          terminated_by_user_id = $4, active_key = NULL, version = version + 1 \
          WHERE id = $5 AND status = 'active' AND version = $6",
@@ -777,10 +776,10 @@ pub async fn due_for_expiry(
     now: i64,
     limit: i64,
 ) -> StoreResult<Vec<DelegationRow>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = crate::query(format!(
         "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE status = 'active' AND expires_at <= $1 \
          ORDER BY expires_at LIMIT $2"
-    )))
+    ))
     .bind(now)
     .bind(limit)
     .fetch_all(conn)
@@ -796,10 +795,10 @@ pub async fn due_for_warning(
     horizon: i64,
     limit: i64,
 ) -> StoreResult<Vec<DelegationRow>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = crate::query(format!(
         "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE status = 'active' AND expires_at > $1 \
          AND expires_at <= $2 AND warned_at IS NULL ORDER BY expires_at LIMIT $3"
-    )))
+    ))
     .bind(now)
     .bind(horizon)
     .bind(limit)
@@ -810,7 +809,7 @@ pub async fn due_for_warning(
 
 /// Marks the expiry warning sent; false when another worker did first.
 pub async fn mark_warned(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE delegated_admin_relationships SET warned_at = $1 WHERE id = $2 AND warned_at IS NULL AND status = 'active'",
     )
     .bind(now)
@@ -835,7 +834,7 @@ pub struct ImportRow {
 const IMPORT_COLUMNS: &str = "customer_id, source, external_id, imported_at, imported_by";
 
 impl ImportRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             customer_id: r.try_get("customer_id")?,
             source: r.try_get("source")?,
@@ -849,7 +848,7 @@ impl ImportRow {
 /// Records an import; a second one for the same source and external id fails with
 /// `customer_imports_source_external_id_key`.
 pub async fn insert_import(conn: &mut Conn, i: &ImportRow) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO customer_imports (customer_id, source, external_id, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&i.customer_id)
@@ -863,9 +862,9 @@ pub async fn insert_import(conn: &mut Conn, i: &ImportRow) -> StoreResult<()> {
 }
 
 pub async fn import_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<ImportRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {IMPORT_COLUMNS} FROM customer_imports WHERE customer_id = $1"
-    )))
+    ))
     .bind(customer_id)
     .fetch_optional(conn)
     .await?;
@@ -877,9 +876,9 @@ pub async fn import_by_source(
     source: &str,
     external_id: &str,
 ) -> StoreResult<Option<ImportRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {IMPORT_COLUMNS} FROM customer_imports WHERE source = $1 AND external_id = $2"
-    )))
+    ))
     .bind(source)
     .bind(external_id)
     .fetch_optional(conn)
@@ -919,7 +918,7 @@ pub async fn platform_secret(
     make: impl FnOnce() -> String,
     now: i64,
 ) -> StoreResult<String> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO platform_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
     )
     .bind(name)
@@ -927,10 +926,8 @@ pub async fn platform_secret(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(
-        sqlx::query_scalar("SELECT value FROM platform_secrets WHERE name = $1")
-            .bind(name)
-            .fetch_one(conn)
-            .await?,
-    )
+    crate::query("SELECT value FROM platform_secrets WHERE name = $1")
+        .bind(name)
+        .fetch_scalar(conn)
+        .await
 }

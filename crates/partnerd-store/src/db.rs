@@ -1,10 +1,18 @@
-//! The connection pool, transactions and health probes.
+//! The connection pool, transactions and health probes, over sqlx's concrete SQLite
+//! and PostgreSQL drivers.
+//!
+//! [`Db`] holds one pool of either kind; [`Conn`] is a connection of either kind,
+//! pooled or inside a transaction ([`Tx`] derefs to it), and every store function
+//! takes `&mut Conn`. Statements run through [`crate::query`], which binds and
+//! decodes native values per backend, so no statement is written twice.
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::{StoreError, StoreResult, migrations};
 
@@ -15,24 +23,62 @@ pub enum Backend {
     Postgres,
 }
 
-/// A transaction; commit it or it rolls back on drop.
-pub type Tx = sqlx::Transaction<'static, Any>;
-/// A connection (pooled or inside a transaction) that store functions run on.
-pub type Conn = sqlx::AnyConnection;
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
 
 /// The database handle shared by the whole process.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: AnyPool,
-    backend: Backend,
+    pool: Pool,
+}
+
+/// A connection that store functions run on: taken from the pool, or the one a
+/// transaction holds.
+#[derive(Debug)]
+pub struct Conn(pub(crate) Inner);
+
+#[derive(Debug)]
+pub(crate) enum Inner {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+    SqliteTx(Transaction<'static, Sqlite>),
+    PostgresTx(Transaction<'static, Postgres>),
+}
+
+/// A write transaction; commit it with [`commit`] or it rolls back on drop.
+#[derive(Debug)]
+pub struct Tx(Conn);
+
+impl std::ops::Deref for Tx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.0
+    }
+}
+
+impl Conn {
+    pub fn backend(&self) -> Backend {
+        match self.0 {
+            Inner::Sqlite(_) | Inner::SqliteTx(_) => Backend::Sqlite,
+            Inner::Postgres(_) | Inner::PostgresTx(_) => Backend::Postgres,
+        }
+    }
 }
 
 impl Db {
     /// Connects to `sqlite://PATH` (file and folder created if missing; WAL,
     /// `synchronous=FULL`, foreign keys, busy timeout) or `postgres://…`.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        sqlx::any::install_default_drivers();
-        let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+        let pool = if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
             let (path, query) = path.split_once('?').unwrap_or((path, ""));
             if path.is_empty() {
@@ -51,95 +97,124 @@ impl Db {
             } else {
                 format!("{query}&mode=rwc")
             };
-            (Backend::Sqlite, format!("sqlite://{path}?{query}"))
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}?{query}"))?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?,
+            )
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_owned())
+            let options = PgConnectOptions::from_str(url)?;
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?,
+            )
         } else {
             return Err(StoreError::Corrupt(
                 "the database URL must start with sqlite:// or postgres://".into(),
             ));
         };
-        let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        Ok(Self { pool, backend })
+        Ok(Self { pool })
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of
     /// failing when a read lock would have to be upgraded.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        Ok(Tx(Conn(match &self.pool {
+            Pool::Sqlite(p) => Inner::SqliteTx(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Inner::PostgresTx(p.begin().await?),
+        })))
     }
 
     /// A pooled connection for reads.
-    pub async fn conn(&self) -> StoreResult<sqlx::pool::PoolConnection<Any>> {
-        Ok(self.pool.acquire().await?)
+    pub async fn conn(&self) -> StoreResult<Conn> {
+        Ok(Conn(match &self.pool {
+            Pool::Sqlite(p) => Inner::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => Inner::Postgres(p.acquire().await?),
+        }))
     }
 
     /// Runs pending migrations of this backend's tree.
     pub async fn migrate(&self) -> StoreResult<()> {
-        let migrator = migrations::migrator(self.backend);
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Db(e.into()))
+        let migrator = migrations::migrator(self.backend());
+        let run = match &self.pool {
+            Pool::Sqlite(p) => migrator.run(p).await,
+            Pool::Postgres(p) => migrator.run(p).await,
+        };
+        run.map_err(|e| StoreError::Db(e.into()))
     }
 
     /// `(applied, known)` latest migration versions; ready when they are equal.
     pub async fn migration_status(&self) -> StoreResult<(Option<i64>, i64)> {
-        let known = migrations::latest(self.backend);
-        let applied: Option<i64> = match sqlx::query_scalar::<_, Option<i64>>(
-            "SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE",
+        let known = migrations::latest(self.backend());
+        let mut conn = self.conn().await?;
+        let applied = match crate::query(
+            "SELECT MAX(version) AS v FROM _sqlx_migrations WHERE success = TRUE",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut conn)
         .await
         {
-            Ok(v) => v,
-            Err(sqlx::Error::Database(_)) => None,
-            Err(e) => return Err(e.into()),
+            Ok(row) => row.try_get::<Option<i64>>("v")?,
+            Err(StoreError::Db(sqlx::Error::Database(_))) => None,
+            Err(e) => return Err(e),
         };
         Ok((applied, known))
     }
 
     /// A trivial round trip.
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut conn = self.conn().await?;
+        crate::query("SELECT 1").execute(&mut conn).await?;
         Ok(())
     }
 
     /// Connections open (in use or idle).
     pub fn pool_size(&self) -> u32 {
-        self.pool.size()
+        match &self.pool {
+            Pool::Sqlite(p) => p.size(),
+            Pool::Postgres(p) => p.size(),
+        }
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    /// Commits the transaction.
+    pub async fn commit(self) -> StoreResult<()> {
+        match self.0.0 {
+            Inner::SqliteTx(t) => t.commit().await?,
+            Inner::PostgresTx(t) => t.commit().await?,
+            // A Tx is only ever made by `Db::begin`, which always opens one.
+            Inner::Sqlite(_) | Inner::Postgres(_) => {}
+        }
+        Ok(())
     }
 }
 
 /// Commits a transaction.
-pub async fn commit(tx: Tx) -> crate::StoreResult<()> {
-    Ok(tx.commit().await?)
+pub async fn commit(tx: Tx) -> StoreResult<()> {
+    tx.commit().await
 }

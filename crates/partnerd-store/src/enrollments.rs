@@ -1,8 +1,7 @@
 //! Enrollments of indirect resellers and their tokens (membership sign-in sessions,
 //! e-mail verifications).
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
@@ -36,17 +35,17 @@ const COLUMNS: &str = "id, organization_id, status, existing_partner, membership
      created_by, created_at, updated_at, version";
 
 impl EnrollmentRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             organization_id: r.try_get("organization_id")?,
             status: r.try_get("status")?,
-            existing_partner: r.try_get::<i64, _>("existing_partner")? != 0,
+            existing_partner: r.try_get::<i64>("existing_partner")? != 0,
             membership_id: r.try_get("membership_id")?,
             legal_profile: r.try_get("legal_profile")?,
             support_profile: r.try_get("support_profile")?,
             primary_contact_email: r.try_get("primary_contact_email")?,
-            primary_contact_verified: r.try_get::<i64, _>("primary_contact_verified")? != 0,
+            primary_contact_verified: r.try_get::<i64>("primary_contact_verified")? != 0,
             country: r.try_get("country")?,
             legal_name_sort: r.try_get("legal_name_sort")?,
             submitted_at: r.try_get("submitted_at")?,
@@ -61,9 +60,9 @@ impl EnrollmentRow {
 }
 
 pub async fn insert(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO enrollments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-    )))
+    ))
     .bind(&e.id)
     .bind(&e.organization_id)
     .bind(&e.status)
@@ -90,7 +89,7 @@ pub async fn insert(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<()> {
 /// Writes every mutable field if the row is still at `e.version`; bumps the version.
 /// False when another transaction changed it first.
 pub async fn update(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE enrollments SET status = $1, membership_id = $2, legal_profile = $3, support_profile = $4, \
          primary_contact_email = $5, primary_contact_verified = $6, legal_name_sort = $7, submitted_at = $8, \
          decision = $9, history = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
@@ -114,12 +113,10 @@ pub async fn update(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<bool> {
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<EnrollmentRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM enrollments WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row = crate::query(format!("SELECT {COLUMNS} FROM enrollments WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| EnrollmentRow::read(&r)).transpose()
 }
 
@@ -128,9 +125,9 @@ pub async fn latest_for(
     conn: &mut Conn,
     organization_id: &str,
 ) -> StoreResult<Option<EnrollmentRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {COLUMNS} FROM enrollments WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
-    )))
+    ))
     .bind(organization_id)
     .fetch_optional(conn)
     .await?;
@@ -167,11 +164,11 @@ pub async fn list(
     }
     let total = if page.count {
         Some(
-            f.query_scalar::<i64>(format!(
+            f.query(format!(
                 "SELECT COUNT(*) FROM enrollments{}",
                 f.where_clause()
             ))
-            .fetch_one(&mut *conn)
+            .fetch_scalar::<i64>(&mut *conn)
             .await?,
         )
     } else {
@@ -202,7 +199,7 @@ pub async fn insert_membership_session(
     membership_ids: &str,
     expires_at: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO membership_sessions (token_hash, enrollment_id, account_id, membership_ids, expires_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -221,7 +218,7 @@ pub async fn membership_session(
     conn: &mut Conn,
     token_hash: &str,
 ) -> StoreResult<Option<(String, String, i64)>> {
-    let row = sqlx::query("SELECT enrollment_id, membership_ids, expires_at FROM membership_sessions WHERE token_hash = $1")
+    let row = crate::query("SELECT enrollment_id, membership_ids, expires_at FROM membership_sessions WHERE token_hash = $1")
         .bind(token_hash)
         .fetch_optional(conn)
         .await?;
@@ -254,12 +251,12 @@ pub async fn insert_verification(
     now: i64,
     expires_at: i64,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE email_verifications SET invalidated_at = $1 WHERE enrollment_id = $2 AND used_at IS NULL AND invalidated_at IS NULL")
+    crate::query("UPDATE email_verifications SET invalidated_at = $1 WHERE enrollment_id = $2 AND used_at IS NULL AND invalidated_at IS NULL")
         .bind(now)
         .bind(enrollment_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
+    crate::query(
         "INSERT INTO email_verifications (token_hash, enrollment_id, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token_hash)
@@ -278,7 +275,7 @@ pub async fn invalidate_verifications(
     enrollment_id: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE email_verifications SET invalidated_at = $1 WHERE enrollment_id = $2 AND used_at IS NULL AND invalidated_at IS NULL")
+    crate::query("UPDATE email_verifications SET invalidated_at = $1 WHERE enrollment_id = $2 AND used_at IS NULL AND invalidated_at IS NULL")
         .bind(now)
         .bind(enrollment_id)
         .execute(conn)
@@ -290,7 +287,7 @@ pub async fn get_verification(
     conn: &mut Conn,
     token_hash: &str,
 ) -> StoreResult<Option<VerificationRow>> {
-    let row = sqlx::query(
+    let row = crate::query(
         "SELECT enrollment_id, email, expires_at, used_at, invalidated_at FROM email_verifications WHERE token_hash = $1",
     )
     .bind(token_hash)
@@ -310,7 +307,7 @@ pub async fn get_verification(
 
 /// Marks a token used; false when another request used it first.
 pub async fn use_verification(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE email_verifications SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
     )
     .bind(now)
@@ -326,19 +323,19 @@ pub async fn verification_counts(
     enrollment_id: &str,
     now: i64,
 ) -> StoreResult<(i64, i64)> {
-    let minute: i64 = sqlx::query_scalar(
+    let minute: i64 = crate::query(
         "SELECT COUNT(*) FROM email_verifications WHERE enrollment_id = $1 AND created_at > $2",
     )
     .bind(enrollment_id)
     .bind(now - 60_000)
-    .fetch_one(&mut *conn)
+    .fetch_scalar(&mut *conn)
     .await?;
-    let day: i64 = sqlx::query_scalar(
+    let day: i64 = crate::query(
         "SELECT COUNT(*) FROM email_verifications WHERE enrollment_id = $1 AND created_at > $2",
     )
     .bind(enrollment_id)
     .bind(now - 86_400_000)
-    .fetch_one(conn)
+    .fetch_scalar(conn)
     .await?;
     Ok((minute, day))
 }
@@ -348,10 +345,10 @@ pub async fn open_enrollment_with_membership(
     conn: &mut Conn,
     membership_id: &str,
 ) -> StoreResult<Option<String>> {
-    Ok(sqlx::query_scalar(
+    crate::query(
         "SELECT id FROM enrollments WHERE membership_id = $1 AND status IN ('draft', 'pendingVerification', 'pendingReview', 'rejected')",
     )
     .bind(membership_id)
-    .fetch_optional(conn)
-    .await?)
+    .fetch_optional_scalar(conn)
+    .await
 }

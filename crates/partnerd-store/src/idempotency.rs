@@ -1,7 +1,5 @@
 //! Stored responses of `POST` requests sent with an `Idempotency-Key`.
 
-use sqlx::Row;
-
 use crate::{Conn, StoreResult};
 
 /// What to do with a request that carries a key.
@@ -33,7 +31,7 @@ pub async fn begin(
     ttl_ms: i64,
     stale_ms: i64,
 ) -> StoreResult<Begin> {
-    sqlx::query(
+    crate::query(
         "DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2 AND created_at < $3",
     )
     .bind(principal)
@@ -41,7 +39,7 @@ pub async fn begin(
     .bind(now - ttl_ms)
     .execute(&mut *conn)
     .await?;
-    let inserted = sqlx::query(
+    let inserted = crate::query(
         "INSERT INTO idempotency_keys (principal, idem_key, request_hash, state, created_at) \
          VALUES ($1, $2, $3, 'inflight', $4) ON CONFLICT DO NOTHING",
     )
@@ -54,7 +52,7 @@ pub async fn begin(
     if inserted.rows_affected() == 1 {
         return Ok(Begin::Started);
     }
-    let Some(r) = sqlx::query(
+    let Some(r) = crate::query(
         "SELECT request_hash, state, response_status, response_headers, response_body, created_at \
          FROM idempotency_keys WHERE principal = $1 AND idem_key = $2",
     )
@@ -72,20 +70,18 @@ pub async fn begin(
     let state: String = r.try_get("state")?;
     if state == "done" {
         return Ok(Begin::Replay {
-            status: r
-                .try_get::<Option<i64>, _>("response_status")?
-                .unwrap_or(200),
+            status: r.try_get::<Option<i64>>("response_status")?.unwrap_or(200),
             headers: r
-                .try_get::<Option<String>, _>("response_headers")?
+                .try_get::<Option<String>>("response_headers")?
                 .unwrap_or_default(),
             body: r
-                .try_get::<Option<String>, _>("response_body")?
+                .try_get::<Option<String>>("response_body")?
                 .unwrap_or_default(),
         });
     }
     let created: i64 = r.try_get("created_at")?;
     if created < now - stale_ms {
-        let taken = sqlx::query(
+        let taken = crate::query(
             "UPDATE idempotency_keys SET created_at = $1 WHERE principal = $2 AND idem_key = $3 \
              AND state = 'inflight' AND created_at = $4",
         )
@@ -110,7 +106,7 @@ pub async fn complete(
     headers: &str,
     body: &str,
 ) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "UPDATE idempotency_keys SET state = 'done', response_status = $1, response_headers = $2, \
          response_body = $3 WHERE principal = $4 AND idem_key = $5",
     )
@@ -126,7 +122,7 @@ pub async fn complete(
 
 /// Forgets a key whose request failed on our side, so the client may retry it.
 pub async fn abandon(conn: &mut Conn, principal: &str, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2 AND state = 'inflight'")
+    crate::query("DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2 AND state = 'inflight'")
         .bind(principal)
         .bind(key)
         .execute(conn)
@@ -137,7 +133,7 @@ pub async fn abandon(conn: &mut Conn, principal: &str, key: &str) -> StoreResult
 /// Deletes records past their 24 h window.
 pub async fn purge(conn: &mut Conn, older_than: i64) -> StoreResult<u64> {
     Ok(
-        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        crate::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(older_than)
             .execute(conn)
             .await?

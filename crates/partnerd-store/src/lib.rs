@@ -1,11 +1,11 @@
 //! partnerd's storage layer.
 //!
 //! One code path over SQLite and PostgreSQL: statements are written once in portable
-//! SQL (`$1` placeholders, `RETURNING`, `ON CONFLICT`) and run through sqlx's `Any`
-//! driver. Values cross the boundary as text and 64-bit integers (times are epoch
-//! milliseconds, flags 0/1), which both backends store natively; that is why the
-//! `Any` driver's small type set is enough here. The few statements that differ live
-//! in [`dialect`].
+//! SQL (`$1` placeholders, `RETURNING`, `ON CONFLICT`) and run on sqlx's concrete
+//! drivers through [`query`], which binds and decodes native values per backend.
+//! Rows read columns into the domain's types ([`Stored`]); a stored value a type does
+//! not know is [`StoreError::Corrupt`], never a default. The few statements that
+//! differ live in [`dialect`].
 
 pub mod api_keys;
 pub mod audit;
@@ -21,6 +21,7 @@ pub mod offers;
 pub mod organizations;
 pub mod outbox;
 pub mod providers;
+mod query;
 pub mod registry;
 pub mod relationships;
 pub mod sessions;
@@ -31,6 +32,7 @@ pub mod webhooks;
 
 pub use db::{Backend, Conn, Db, Tx, commit};
 pub use error::StoreError;
+pub use query::{Done, Index, Primitive, Query, Row, Stored, ToValue, Value, query};
 
 /// Result of every store function.
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,7 +1,6 @@
 //! The vendor's catalog.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
@@ -29,7 +28,7 @@ const COLUMNS: &str = "id, name, product_family, billing_cycle, unit_price_minor
      max_quantity, requires_admin_agent, status, description, created_at, updated_at, version";
 
 impl OfferRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             name: r.try_get("name")?,
@@ -39,7 +38,7 @@ impl OfferRow {
             currency: r.try_get("currency")?,
             min_quantity: r.try_get("min_quantity")?,
             max_quantity: r.try_get("max_quantity")?,
-            requires_admin_agent: r.try_get::<i64, _>("requires_admin_agent")? != 0,
+            requires_admin_agent: r.try_get::<i64>("requires_admin_agent")? != 0,
             status: r.try_get("status")?,
             description: r.try_get("description")?,
             created_at: r.try_get("created_at")?,
@@ -50,9 +49,9 @@ impl OfferRow {
 }
 
 pub async fn insert(conn: &mut Conn, o: &OfferRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO offers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-    )))
+    ))
     .bind(&o.id)
     .bind(&o.name)
     .bind(&o.product_family)
@@ -75,7 +74,7 @@ pub async fn insert(conn: &mut Conn, o: &OfferRow) -> StoreResult<()> {
 /// Writes every field but the id if the row is still at `o.version`; bumps the
 /// version. False when another transaction changed it first.
 pub async fn update(conn: &mut Conn, o: &OfferRow) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE offers SET name = $1, product_family = $2, billing_cycle = $3, unit_price_minor = $4, currency = $5, \
          min_quantity = $6, max_quantity = $7, requires_admin_agent = $8, status = $9, description = $10, \
          updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
@@ -99,12 +98,10 @@ pub async fn update(conn: &mut Conn, o: &OfferRow) -> StoreResult<bool> {
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<OfferRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM offers WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row = crate::query(format!("SELECT {COLUMNS} FROM offers WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| OfferRow::read(&r)).transpose()
 }
 
@@ -154,17 +151,12 @@ pub async fn list(
 
 /// `(family, requires admin agent)`: distinct families, by name.
 pub async fn families(conn: &mut Conn) -> StoreResult<Vec<(String, bool)>> {
-    let rows = sqlx::query(
+    let rows = crate::query(
         "SELECT product_family, MAX(requires_admin_agent) AS raa FROM offers GROUP BY product_family ORDER BY product_family",
     )
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("product_family")?,
-                r.try_get::<i64, _>("raa")? != 0,
-            ))
-        })
+        .map(|r| Ok((r.try_get("product_family")?, r.try_get::<i64>("raa")? != 0)))
         .collect()
 }

@@ -1,7 +1,6 @@
 //! Organisations (tenants).
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::{Conn, StoreResult};
 
@@ -27,7 +26,7 @@ pub(crate) const COLUMNS: &str = "id, kind, name, legal_name, country, domain_pr
      programs, enrollment_status, membership_id, created_at, updated_at, version";
 
 impl OrganizationRow {
-    pub(crate) fn read(r: &AnyRow, p: &str) -> StoreResult<Self> {
+    pub(crate) fn read(r: &Row, p: &str) -> StoreResult<Self> {
         let c = |n: &str| format!("{p}{n}");
         Ok(Self {
             id: r.try_get(c("id").as_str())?,
@@ -48,7 +47,7 @@ impl OrganizationRow {
 }
 
 pub async fn insert(conn: &mut Conn, o: &OrganizationRow) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO organizations (id, kind, name, legal_name, country, domain_prefix, default_domain, \
          programs, enrollment_status, membership_id, created_at, updated_at, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -72,19 +71,17 @@ pub async fn insert(conn: &mut Conn, o: &OrganizationRow) -> StoreResult<()> {
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<OrganizationRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM organizations WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row = crate::query(format!("SELECT {COLUMNS} FROM organizations WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| OrganizationRow::read(&r, "")).transpose()
 }
 
 pub async fn operator(conn: &mut Conn) -> StoreResult<Option<OrganizationRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {COLUMNS} FROM organizations WHERE kind = 'operator'"
-    )))
+    ))
     .fetch_optional(conn)
     .await?;
     row.map(|r| OrganizationRow::read(&r, "")).transpose()
@@ -92,7 +89,7 @@ pub async fn operator(conn: &mut Conn) -> StoreResult<Option<OrganizationRow>> {
 
 /// Takes the organisation's lock for the rest of the transaction.
 pub async fn lock(conn: &mut Conn, backend: crate::Backend, id: &str) -> StoreResult<()> {
-    sqlx::query(crate::dialect::lock_organization(backend))
+    crate::query(crate::dialect::lock_organization(backend))
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -143,7 +140,7 @@ pub async fn list(
 
 /// Replaces the programme list; bumps the version.
 pub async fn set_programs(conn: &mut Conn, id: &str, programs: &str, now: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE organizations SET programs = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+    crate::query("UPDATE organizations SET programs = $1, updated_at = $2, version = version + 1 WHERE id = $3")
         .bind(programs)
         .bind(now)
         .bind(id)
@@ -159,7 +156,7 @@ pub async fn set_enrollment_status(
     status: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE organizations SET enrollment_status = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+    crate::query("UPDATE organizations SET enrollment_status = $1, updated_at = $2, version = version + 1 WHERE id = $3")
         .bind(status)
         .bind(now)
         .bind(id)
@@ -178,7 +175,7 @@ pub async fn become_partner(
     programs: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "UPDATE organizations SET kind = 'partner', legal_name = COALESCE($1, legal_name), \
          membership_id = COALESCE($2, membership_id), programs = $3, enrollment_status = 'approved', \
          updated_at = $4, version = version + 1 WHERE id = $5",
@@ -195,11 +192,11 @@ pub async fn become_partner(
 
 /// The organisation's global admins' e-mail addresses (mail to an organisation).
 pub async fn global_admin_emails(conn: &mut Conn, id: &str) -> StoreResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
+    crate::query(
         "SELECT email FROM users WHERE organization_id = $1 AND disabled = 0 AND (',' || roles || ',') LIKE '%,globalAdmin,%' \
          ORDER BY created_at",
     )
     .bind(id)
-    .fetch_all(conn)
-    .await?)
+    .fetch_all_scalar(conn)
+    .await
 }

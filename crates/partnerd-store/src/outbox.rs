@@ -1,8 +1,6 @@
 //! The transactional outbox: mail (and, later, webhook events) written in the same
 //! transaction as the change that causes it, delivered by a worker afterwards.
 
-use sqlx::Row;
-
 use crate::{Conn, Db, StoreResult, dialect};
 
 /// A row claimed for delivery.
@@ -25,7 +23,7 @@ pub async fn enqueue(
     payload: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO outbox (id, kind, topic, payload, status, attempts, next_attempt_at, created_at) \
          VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
     )
@@ -42,11 +40,11 @@ pub async fn enqueue(
 /// Claims up to `limit` due rows for `lease_ms`; safe with several replicas.
 pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<OutboxRow>> {
     let mut tx = db.begin().await?;
-    let rows = sqlx::query(dialect::claim_outbox(db.backend()))
+    let rows = crate::query(dialect::claim_outbox(db.backend()))
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
     tx.commit().await?;
     rows.iter()
@@ -64,7 +62,7 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<
 }
 
 pub async fn mark_sent(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE outbox SET status = 'sent', completed_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
+    crate::query("UPDATE outbox SET status = 'sent', completed_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(conn)
@@ -78,7 +76,7 @@ pub async fn mark_retry(
     next_attempt_at: i64,
     error: &str,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
+    crate::query("UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
         .bind(next_attempt_at)
         .bind(error)
         .bind(id)
@@ -88,7 +86,7 @@ pub async fn mark_retry(
 }
 
 pub async fn mark_failed(conn: &mut Conn, id: &str, now: i64, error: &str) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "UPDATE outbox SET status = 'failed', completed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
     )
     .bind(now)
@@ -101,11 +99,9 @@ pub async fn mark_failed(conn: &mut Conn, id: &str, now: i64, error: &str) -> St
 
 /// Rows still waiting for delivery.
 pub async fn count_pending(conn: &mut Conn) -> StoreResult<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
-            .fetch_one(conn)
-            .await?,
-    )
+    crate::query("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+        .fetch_scalar(conn)
+        .await
 }
 
 /// `(status, attempts, last_error)` of one row, for operators and tests.
@@ -113,7 +109,7 @@ pub async fn status(
     conn: &mut Conn,
     id: &str,
 ) -> StoreResult<Option<(String, i64, Option<String>)>> {
-    let row = sqlx::query("SELECT status, attempts, last_error FROM outbox WHERE id = $1")
+    let row = crate::query("SELECT status, attempts, last_error FROM outbox WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -132,7 +128,7 @@ pub async fn failed_mail(
     conn: &mut Conn,
     limit: i64,
 ) -> StoreResult<Vec<(String, String, Option<String>, Option<i64>)>> {
-    let rows = sqlx::query(
+    let rows = crate::query(
         "SELECT id, topic, last_error, completed_at FROM outbox WHERE kind = 'mail' AND status = 'failed' \
          ORDER BY created_at DESC LIMIT $1",
     )
@@ -153,7 +149,7 @@ pub async fn failed_mail(
 
 /// `(kind, status)` of one row.
 pub async fn kind_and_status(conn: &mut Conn, id: &str) -> StoreResult<Option<(String, String)>> {
-    let row = sqlx::query("SELECT kind, status FROM outbox WHERE id = $1")
+    let row = crate::query("SELECT kind, status FROM outbox WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -164,7 +160,7 @@ pub async fn kind_and_status(conn: &mut Conn, id: &str) -> StoreResult<Option<(S
 /// Puts a mail the worker gave up on back in the queue, due now, with a fresh
 /// attempt count and give-up window. False when it is not a failed mail.
 pub async fn retry_failed_mail(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, created_at = $1, \
          completed_at = NULL, locked_until = NULL WHERE id = $2 AND kind = 'mail' AND status = 'failed'",
     )

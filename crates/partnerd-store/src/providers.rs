@@ -1,7 +1,6 @@
 //! Indirect-provider authorisations and the directory listing each keeps.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
@@ -30,7 +29,7 @@ const SELECT: &str = "SELECT p.organization_id AS organization_id, o.name AS nam
      p.contact_email AS contact_email FROM provider_authorizations p JOIN organizations o ON o.id = p.organization_id";
 
 impl ProviderRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             organization_id: r.try_get("organization_id")?,
             name: r.try_get("name")?,
@@ -39,7 +38,7 @@ impl ProviderRow {
             authorized_at: r.try_get("authorized_at")?,
             updated_at: r.try_get("updated_at")?,
             version: r.try_get("version")?,
-            listed: r.try_get::<i64, _>("listed")? != 0,
+            listed: r.try_get::<i64>("listed")? != 0,
             description: r.try_get("description")?,
             website: r.try_get("website")?,
             contact_email: r.try_get("contact_email")?,
@@ -48,12 +47,10 @@ impl ProviderRow {
 }
 
 pub async fn get(conn: &mut Conn, organization_id: &str) -> StoreResult<Option<ProviderRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE p.organization_id = $1"
-    )))
-    .bind(organization_id)
-    .fetch_optional(conn)
-    .await?;
+    let row = crate::query(format!("{SELECT} WHERE p.organization_id = $1"))
+        .bind(organization_id)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| ProviderRow::read(&r)).transpose()
 }
 
@@ -67,7 +64,7 @@ pub async fn authorize(
     families: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO provider_authorizations (organization_id, countries, product_families, authorized_at, \
          updated_at, version, listed, name_sort) VALUES ($1, $2, $3, $4, $4, 1, 1, $5) \
          ON CONFLICT (organization_id) DO UPDATE SET countries = $2, product_families = $3, updated_at = $4, \
@@ -84,7 +81,7 @@ pub async fn authorize(
 }
 
 pub async fn withdraw(conn: &mut Conn, organization_id: &str) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM provider_authorizations WHERE organization_id = $1")
+    let done = crate::query("DELETE FROM provider_authorizations WHERE organization_id = $1")
         .bind(organization_id)
         .execute(conn)
         .await?;
@@ -93,7 +90,7 @@ pub async fn withdraw(conn: &mut Conn, organization_id: &str) -> StoreResult<boo
 
 /// Writes the listing's own fields; bumps the version.
 pub async fn update_listing(conn: &mut Conn, p: &ProviderRow, now: i64) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "UPDATE provider_authorizations SET listed = $1, description = $2, website = $3, contact_email = $4, \
          updated_at = $5, version = version + 1 WHERE organization_id = $6",
     )

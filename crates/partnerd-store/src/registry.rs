@@ -1,8 +1,7 @@
 //! The membership registry: memberships (partner-network identities) and the
 //! registry accounts that sign in to them during enrollment.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -23,7 +22,7 @@ const MEMBERSHIP_COLUMNS: &str =
     "membership_id, legal_name, country, linked_organization_id, created_at, updated_at, version";
 
 impl MembershipRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             membership_id: r.try_get("membership_id")?,
             legal_name: r.try_get("legal_name")?,
@@ -37,9 +36,9 @@ impl MembershipRow {
 }
 
 pub async fn insert_membership(conn: &mut Conn, m: &MembershipRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO memberships ({MEMBERSHIP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    )))
+    ))
     .bind(&m.membership_id)
     .bind(&m.legal_name)
     .bind(&m.country)
@@ -53,9 +52,9 @@ pub async fn insert_membership(conn: &mut Conn, m: &MembershipRow) -> StoreResul
 }
 
 pub async fn get_membership(conn: &mut Conn, id: &str) -> StoreResult<Option<MembershipRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE membership_id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -64,7 +63,7 @@ pub async fn get_membership(conn: &mut Conn, id: &str) -> StoreResult<Option<Mem
 
 /// Writes name, country and link; bumps the version.
 pub async fn update_membership(conn: &mut Conn, m: &MembershipRow, now: i64) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "UPDATE memberships SET legal_name = $1, country = $2, linked_organization_id = $3, updated_at = $4, \
          version = version + 1 WHERE membership_id = $5",
     )
@@ -85,7 +84,7 @@ pub async fn link_membership(
     organization_id: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE memberships SET linked_organization_id = $1, updated_at = $2, version = version + 1 \
          WHERE membership_id = $3 AND linked_organization_id IS NULL",
     )
@@ -98,7 +97,7 @@ pub async fn link_membership(
 }
 
 pub async fn delete_membership(conn: &mut Conn, id: &str) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM memberships WHERE membership_id = $1")
+    let done = crate::query("DELETE FROM memberships WHERE membership_id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -180,7 +179,7 @@ const ACCOUNT_COLUMNS: &str =
     "id, username, username_norm, password_hash, membership_ids, created_at, updated_at, version";
 
 impl AccountRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             username: r.try_get("username")?,
@@ -195,9 +194,9 @@ impl AccountRow {
 }
 
 pub async fn insert_account(conn: &mut Conn, a: &AccountRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO registry_accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    )))
+    ))
     .bind(&a.id)
     .bind(&a.username)
     .bind(&a.username_norm)
@@ -212,9 +211,9 @@ pub async fn insert_account(conn: &mut Conn, a: &AccountRow) -> StoreResult<()> 
 }
 
 pub async fn get_account(conn: &mut Conn, id: &str) -> StoreResult<Option<AccountRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {ACCOUNT_COLUMNS} FROM registry_accounts WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -222,9 +221,9 @@ pub async fn get_account(conn: &mut Conn, id: &str) -> StoreResult<Option<Accoun
 }
 
 pub async fn find_account(conn: &mut Conn, username_norm: &str) -> StoreResult<Option<AccountRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {ACCOUNT_COLUMNS} FROM registry_accounts WHERE username_norm = $1"
-    )))
+    ))
     .bind(username_norm)
     .fetch_optional(conn)
     .await?;
@@ -232,7 +231,7 @@ pub async fn find_account(conn: &mut Conn, username_norm: &str) -> StoreResult<O
 }
 
 pub async fn update_account(conn: &mut Conn, a: &AccountRow, now: i64) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "UPDATE registry_accounts SET password_hash = $1, membership_ids = $2, updated_at = $3, version = version + 1 WHERE id = $4",
     )
     .bind(&a.password_hash)
@@ -245,7 +244,7 @@ pub async fn update_account(conn: &mut Conn, a: &AccountRow, now: i64) -> StoreR
 }
 
 pub async fn delete_account(conn: &mut Conn, id: &str) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM registry_accounts WHERE id = $1")
+    let done = crate::query("DELETE FROM registry_accounts WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;

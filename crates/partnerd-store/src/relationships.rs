@@ -1,7 +1,6 @@
 //! Provider → reseller invitations and the partner relationships they create.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -30,7 +29,7 @@ const INVITATION_COLUMNS: &str = "id, provider_organization_id, email, email_nor
      token_hash, created_at, created_by, expires_at, accepted_by_organization_id, relationship_id, decided_at, version";
 
 impl InvitationRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             provider_organization_id: r.try_get("provider_organization_id")?,
@@ -52,9 +51,9 @@ impl InvitationRow {
 }
 
 pub async fn insert_invitation(conn: &mut Conn, i: &InvitationRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO reseller_invitations ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-    )))
+    ))
     .bind(&i.id)
     .bind(&i.provider_organization_id)
     .bind(&i.email)
@@ -76,9 +75,9 @@ pub async fn insert_invitation(conn: &mut Conn, i: &InvitationRow) -> StoreResul
 }
 
 pub async fn get_invitation(conn: &mut Conn, id: &str) -> StoreResult<Option<InvitationRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {INVITATION_COLUMNS} FROM reseller_invitations WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -89,9 +88,9 @@ pub async fn invitation_by_token(
     conn: &mut Conn,
     token_hash: &str,
 ) -> StoreResult<Option<InvitationRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {INVITATION_COLUMNS} FROM reseller_invitations WHERE token_hash = $1"
-    )))
+    ))
     .bind(token_hash)
     .fetch_optional(conn)
     .await?;
@@ -108,7 +107,7 @@ pub async fn decide_invitation(
     relationship_id: Option<&str>,
     now: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE reseller_invitations SET status = $1, accepted_by_organization_id = $2, relationship_id = $3, \
          decided_at = $4, version = version + 1 WHERE id = $5 AND status = 'pending' AND version = $6",
     )
@@ -196,7 +195,7 @@ const RELATIONSHIP_COLUMNS: &str = "id, provider_organization_id, reseller_organ
      terminated_at, terminated_by_organization_id, terminated_by_user_id, version";
 
 impl RelationshipRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             provider_organization_id: r.try_get("provider_organization_id")?,
@@ -212,9 +211,9 @@ impl RelationshipRow {
 }
 
 pub async fn insert_relationship(conn: &mut Conn, r: &RelationshipRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO partner_relationships ({RELATIONSHIP_COLUMNS}, active_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    )))
+    ))
     .bind(&r.id)
     .bind(&r.provider_organization_id)
     .bind(&r.reseller_organization_id)
@@ -231,9 +230,9 @@ pub async fn insert_relationship(conn: &mut Conn, r: &RelationshipRow) -> StoreR
 }
 
 pub async fn get_relationship(conn: &mut Conn, id: &str) -> StoreResult<Option<RelationshipRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM partner_relationships WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -246,9 +245,9 @@ pub async fn active_between(
     provider_id: &str,
     reseller_id: &str,
 ) -> StoreResult<Option<RelationshipRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM partner_relationships WHERE active_key = $1"
-    )))
+    ))
     .bind(format!("{provider_id}:{reseller_id}"))
     .fetch_optional(conn)
     .await?;
@@ -263,7 +262,7 @@ pub async fn terminate_relationship(
     by_user: Option<&str>,
     now: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE partner_relationships SET state = 'terminated', terminated_at = $1, terminated_by_organization_id = $2, \
          terminated_by_user_id = $3, active_key = NULL, version = version + 1 WHERE id = $4 AND state = 'active' AND version = $5",
     )
@@ -351,7 +350,7 @@ pub async fn credit_limit(
     conn: &mut Conn,
     relationship_id: &str,
 ) -> StoreResult<Option<CreditLimitRow>> {
-    let row = sqlx::query(
+    let row = crate::query(
         "SELECT relationship_id, limit_minor, currency, updated_at, updated_by, version FROM credit_limits \
          WHERE relationship_id = $1",
     )
@@ -383,7 +382,7 @@ pub async fn set_credit_limit(
     version: i64,
 ) -> StoreResult<bool> {
     let done = if version == 0 {
-        sqlx::query(
+        crate::query(
             "INSERT INTO credit_limits (relationship_id, limit_minor, currency, updated_at, updated_by, version) \
              VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (relationship_id) DO NOTHING",
         )
@@ -395,7 +394,7 @@ pub async fn set_credit_limit(
         .execute(conn)
         .await?
     } else {
-        sqlx::query(
+        crate::query(
             "UPDATE credit_limits SET limit_minor = $1, currency = $2, updated_at = $3, updated_by = $4, \
              version = version + 1 WHERE relationship_id = $5 AND version = $6",
         )
@@ -413,11 +412,11 @@ pub async fn set_credit_limit(
 
 /// The providers a reseller works with now (active relationships), oldest first.
 pub async fn active_providers(conn: &mut Conn, reseller_id: &str) -> StoreResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
+    crate::query(
         "SELECT provider_organization_id FROM partner_relationships WHERE reseller_organization_id = $1 \
          AND state = 'active' ORDER BY created_at, id",
     )
     .bind(reseller_id)
-    .fetch_all(conn)
-    .await?)
+    .fetch_all_scalar(conn)
+    .await
 }

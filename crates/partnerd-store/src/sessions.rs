@@ -1,7 +1,5 @@
 //! Sign-in sessions, and the one query that turns a bearer token into a principal.
 
-use sqlx::Row;
-
 use crate::organizations::OrganizationRow;
 use crate::users::UserRow;
 use crate::{Conn, StoreResult, flag, organizations, users};
@@ -29,7 +27,7 @@ pub struct SessionPrincipal {
 }
 
 pub async fn insert(conn: &mut Conn, s: &NewSession) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO sessions (id, token_hash, user_id, restricted, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -64,7 +62,7 @@ pub async fn find_principal(
         ucols.join(", "),
         ocols.join(", ")
     );
-    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let Some(r) = crate::query(sql)
         .bind(token_hash)
         .fetch_optional(conn)
         .await?
@@ -73,16 +71,16 @@ pub async fn find_principal(
     };
     Ok(Some(SessionPrincipal {
         session_id: r.try_get("s_id")?,
-        restricted: r.try_get::<i64, _>("s_restricted")? != 0,
+        restricted: r.try_get::<i64>("s_restricted")? != 0,
         expires_at: r.try_get("s_expires_at")?,
-        revoked: r.try_get::<Option<i64>, _>("s_revoked_at")?.is_some(),
+        revoked: r.try_get::<Option<i64>>("s_revoked_at")?.is_some(),
         user: UserRow::read(&r, "u_")?,
         organization: OrganizationRow::read(&r, "o_")?,
     }))
 }
 
 pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+    crate::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
         .execute(conn)
@@ -92,7 +90,7 @@ pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
 
 /// Revokes every live session of a user; returns how many.
 pub async fn revoke_all_for_user(conn: &mut Conn, user_id: &str, now: i64) -> StoreResult<u64> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
     )
     .bind(now)

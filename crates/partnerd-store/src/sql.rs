@@ -1,10 +1,6 @@
 //! A small builder for statements whose WHERE clause depends on filters, and the
 //! keyset paging every list uses (`created_at DESC, id DESC`).
 
-use sqlx::any::AnyArguments;
-use sqlx::query::{Query, QueryScalar};
-use sqlx::{Any, AssertSqlSafe};
-
 /// A bind value.
 #[derive(Debug, Clone)]
 pub enum Arg {
@@ -105,30 +101,18 @@ impl Filter {
         &self.args
     }
 
-    pub fn query<'q>(&self, sql: String) -> Query<'q, Any, AnyArguments> {
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for a in &self.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q
+    /// The statement with this filter's arguments bound.
+    pub fn query(&self, sql: String) -> crate::Query {
+        crate::query(sql).bind_all(self.args.iter().map(Arg::value))
     }
+}
 
-    pub fn query_scalar<'q, T>(&self, sql: String) -> QueryScalar<'q, Any, T, AnyArguments>
-    where
-        T: Send + Unpin,
-        (T,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
-    {
-        let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
-        for a in &self.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
+impl Arg {
+    fn value(&self) -> crate::Value {
+        match self {
+            Arg::Text(s) => crate::Value::Text(Some(s.clone())),
+            Arg::Int(i) => crate::Value::Int(Some(*i)),
         }
-        q
     }
 }
 
@@ -168,7 +152,7 @@ pub async fn newest_first<T>(
     columns: &str,
     time_column: &str,
     page: &PageRequest,
-    read: impl Fn(&sqlx::any::AnyRow) -> crate::StoreResult<T>,
+    read: impl Fn(&crate::Row) -> crate::StoreResult<T>,
 ) -> crate::StoreResult<PageOf<T>> {
     newest_first_by(conn, filter, table, columns, time_column, "id", page, read).await
 }
@@ -186,16 +170,16 @@ pub async fn newest_first_by<T>(
     time_column: &str,
     id_column: &str,
     page: &PageRequest,
-    read: impl Fn(&sqlx::any::AnyRow) -> crate::StoreResult<T>,
+    read: impl Fn(&crate::Row) -> crate::StoreResult<T>,
 ) -> crate::StoreResult<PageOf<T>> {
     let total = if page.count {
         Some(
             filter
-                .query_scalar::<i64>(format!(
+                .query(format!(
                     "SELECT COUNT(*) FROM {table}{}",
                     filter.where_clause()
                 ))
-                .fetch_one(&mut *conn)
+                .fetch_scalar::<i64>(&mut *conn)
                 .await?,
         )
     } else {
@@ -231,16 +215,16 @@ pub async fn by_text<T>(
     text_column: &str,
     id_column: &str,
     page: &PageRequest,
-    read: impl Fn(&sqlx::any::AnyRow) -> crate::StoreResult<T>,
+    read: impl Fn(&crate::Row) -> crate::StoreResult<T>,
 ) -> crate::StoreResult<PageOf<T>> {
     let total = if page.count {
         Some(
             filter
-                .query_scalar::<i64>(format!(
+                .query(format!(
                     "SELECT COUNT(*) FROM {table}{}",
                     filter.where_clause()
                 ))
-                .fetch_one(&mut *conn)
+                .fetch_scalar::<i64>(&mut *conn)
                 .await?,
         )
     } else {
@@ -280,12 +264,12 @@ pub async fn pending_past_expiry<T>(
     columns: &str,
     now: i64,
     limit: i64,
-    read: impl Fn(&sqlx::any::AnyRow) -> crate::StoreResult<T>,
+    read: impl Fn(&crate::Row) -> crate::StoreResult<T>,
 ) -> crate::StoreResult<Vec<T>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = crate::query(format!(
         "SELECT {columns} FROM {table} WHERE status = 'pending' AND expires_at <= $1 \
          ORDER BY expires_at, id LIMIT $2"
-    )))
+    ))
     .bind(now)
     .bind(limit)
     .fetch_all(conn)

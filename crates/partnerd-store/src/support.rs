@@ -1,7 +1,6 @@
 //! Service requests with their notes, and service-health incidents with updates.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -36,7 +35,7 @@ const REQUEST_COLUMNS: &str = "id, organization_id, customer_id, scope, title, d
      last_modified_at, closed_at, version";
 
 impl RequestRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             organization_id: r.try_get("organization_id")?,
@@ -60,10 +59,10 @@ impl RequestRow {
 }
 
 pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO service_requests ({REQUEST_COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-    )))
+    ))
     .bind(&q.id)
     .bind(&q.organization_id)
     .bind(&q.customer_id)
@@ -87,9 +86,9 @@ pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> 
 }
 
 pub async fn get_request(conn: &mut Conn, id: &str) -> StoreResult<Option<RequestRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {REQUEST_COLUMNS} FROM service_requests WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -98,7 +97,7 @@ pub async fn get_request(conn: &mut Conn, id: &str) -> StoreResult<Option<Reques
 
 /// Writes status, assignment and times if still at `q.version`; false otherwise.
 pub async fn update_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE service_requests SET status = $1, assigned_to = $2, last_modified_at = $3, closed_at = $4, \
          version = version + 1 WHERE id = $5 AND version = $6",
     )
@@ -164,7 +163,7 @@ pub struct NoteRow {
 }
 
 pub async fn insert_note(conn: &mut Conn, n: &NoteRow) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO service_request_notes (id, request_id, text, author_user_id, author_organization_id, \
          author_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -182,7 +181,7 @@ pub async fn insert_note(conn: &mut Conn, n: &NoteRow) -> StoreResult<()> {
 
 /// A request's notes, oldest first.
 pub async fn notes(conn: &mut Conn, request_id: &str) -> StoreResult<Vec<NoteRow>> {
-    let rows = sqlx::query(
+    let rows = crate::query(
         "SELECT id, request_id, text, author_user_id, author_organization_id, author_name, created_at \
          FROM service_request_notes WHERE request_id = $1 ORDER BY created_at, id",
     )
@@ -226,7 +225,7 @@ const INCIDENT_COLUMNS: &str = "id, title, product_families, severity, status, m
      created_at, updated_at, version";
 
 impl IncidentRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             title: r.try_get("title")?,
@@ -244,9 +243,9 @@ impl IncidentRow {
 }
 
 pub async fn insert_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO service_incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    )))
+    ))
     .bind(&i.id)
     .bind(&i.title)
     .bind(&i.product_families)
@@ -264,9 +263,9 @@ pub async fn insert_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<()
 }
 
 pub async fn get_incident(conn: &mut Conn, id: &str) -> StoreResult<Option<IncidentRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {INCIDENT_COLUMNS} FROM service_incidents WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -274,7 +273,7 @@ pub async fn get_incident(conn: &mut Conn, id: &str) -> StoreResult<Option<Incid
 }
 
 pub async fn update_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE service_incidents SET title = $1, severity = $2, status = $3, resolved_at = $4, updated_at = $5, \
          version = version + 1 WHERE id = $6 AND version = $7",
     )
@@ -344,7 +343,7 @@ pub struct IncidentUpdateRow {
 }
 
 pub async fn insert_incident_update(conn: &mut Conn, u: &IncidentUpdateRow) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO service_incident_updates (id, incident_id, message, posted_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(&u.id)
@@ -360,7 +359,7 @@ pub async fn incident_updates(
     conn: &mut Conn,
     incident_id: &str,
 ) -> StoreResult<Vec<IncidentUpdateRow>> {
-    let rows = sqlx::query(
+    let rows = crate::query(
         "SELECT id, incident_id, message, posted_at FROM service_incident_updates WHERE incident_id = $1 \
          ORDER BY posted_at, id",
     )
@@ -382,13 +381,13 @@ pub async fn incident_updates(
 /// The product families an organisation's customers hold (active or suspended
 /// subscriptions): as customer, as reseller of record, or as supplying provider.
 pub async fn families_held(conn: &mut Conn, organization_id: &str) -> StoreResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
+    crate::query(
         "SELECT DISTINCT product_family FROM subscriptions WHERE status IN ('active', 'suspended') \
          AND (customer_id = $1 OR reseller_organization_id = $1 OR indirect_provider_id = $1)",
     )
     .bind(organization_id)
-    .fetch_all(conn)
-    .await?)
+    .fetch_all_scalar(conn)
+    .await
 }
 
 /// The organisations an incident on `families` concerns that can receive its
@@ -401,7 +400,7 @@ pub async fn incident_participants(
     conn: &mut Conn,
     families: &[String],
 ) -> StoreResult<Vec<String>> {
-    let rows = sqlx::query(
+    let rows = crate::query(
         "SELECT DISTINCT w.organization_id, o.kind FROM webhooks w \
          JOIN organizations o ON o.id = w.organization_id WHERE w.enabled = 1 ORDER BY w.organization_id",
     )
@@ -420,11 +419,11 @@ pub async fn incident_participants(
 
 /// Whether an incident on `families` concerns `org` (see `incident_participants`).
 async fn concerns(conn: &mut Conn, org: &str, families: &[String]) -> StoreResult<bool> {
-    let authorised: Option<String> = sqlx::query_scalar(
+    let authorised: Option<String> = crate::query(
         "SELECT product_families FROM provider_authorizations WHERE organization_id = $1",
     )
     .bind(org)
-    .fetch_optional(&mut *conn)
+    .fetch_optional_scalar(&mut *conn)
     .await?;
     if authorised.is_some_and(|a| a.split(',').any(|f| families.iter().any(|x| x == f))) {
         return Ok(true);
@@ -435,10 +434,10 @@ async fn concerns(conn: &mut Conn, org: &str, families: &[String]) -> StoreResul
             "reseller_organization_id",
             "indirect_provider_id",
         ] {
-            let held = sqlx::query(sqlx::AssertSqlSafe(format!(
+            let held = crate::query(format!(
                 "SELECT id FROM subscriptions WHERE {side} = $1 AND product_family = $2 \
                  AND status IN ('active', 'suspended') LIMIT 1"
-            )))
+            ))
             .bind(org)
             .bind(family)
             .fetch_optional(&mut *conn)

@@ -1,7 +1,6 @@
 //! Users of every organisation's directory, and failed sign-ins per e-mail.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::{Conn, StoreResult, flag};
 
@@ -28,7 +27,7 @@ pub(crate) const COLUMNS: &str = "id, organization_id, email, email_norm, first_
      password_hash, must_change_password, disabled, last_sign_in_at, created_at, updated_at, version";
 
 impl UserRow {
-    pub(crate) fn read(r: &AnyRow, p: &str) -> StoreResult<Self> {
+    pub(crate) fn read(r: &Row, p: &str) -> StoreResult<Self> {
         let c = |n: &str| format!("{p}{n}");
         Ok(Self {
             id: r.try_get(c("id").as_str())?,
@@ -39,8 +38,8 @@ impl UserRow {
             last_name: r.try_get(c("last_name").as_str())?,
             roles: r.try_get(c("roles").as_str())?,
             password_hash: r.try_get(c("password_hash").as_str())?,
-            must_change_password: r.try_get::<i64, _>(c("must_change_password").as_str())? != 0,
-            disabled: r.try_get::<i64, _>(c("disabled").as_str())? != 0,
+            must_change_password: r.try_get::<i64>(c("must_change_password").as_str())? != 0,
+            disabled: r.try_get::<i64>(c("disabled").as_str())? != 0,
             last_sign_in_at: r.try_get(c("last_sign_in_at").as_str())?,
             created_at: r.try_get(c("created_at").as_str())?,
             updated_at: r.try_get(c("updated_at").as_str())?,
@@ -50,7 +49,7 @@ impl UserRow {
 }
 
 pub async fn insert(conn: &mut Conn, u: &UserRow) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "INSERT INTO users (id, organization_id, email, email_norm, first_name, last_name, roles, \
          password_hash, must_change_password, disabled, last_sign_in_at, created_at, updated_at, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -75,22 +74,18 @@ pub async fn insert(conn: &mut Conn, u: &UserRow) -> StoreResult<()> {
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<UserRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row = crate::query(format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| UserRow::read(&r, "")).transpose()
 }
 
 pub async fn find_by_email(conn: &mut Conn, email_norm: &str) -> StoreResult<Option<UserRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE email_norm = $1"
-    )))
-    .bind(email_norm)
-    .fetch_optional(conn)
-    .await?;
+    let row = crate::query(format!("SELECT {COLUMNS} FROM users WHERE email_norm = $1"))
+        .bind(email_norm)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| UserRow::read(&r, "")).transpose()
 }
 
@@ -102,7 +97,7 @@ pub async fn set_password(
     must_change: bool,
     now: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3, \
          version = version + 1 WHERE id = $4",
     )
@@ -116,7 +111,7 @@ pub async fn set_password(
 }
 
 pub async fn touch_sign_in(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+    crate::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(conn)
@@ -125,7 +120,7 @@ pub async fn touch_sign_in(conn: &mut Conn, id: &str, now: i64) -> StoreResult<(
 }
 
 pub async fn record_signin_failure(conn: &mut Conn, email_norm: &str, at: i64) -> StoreResult<()> {
-    sqlx::query("INSERT INTO signin_failures (email_norm, failed_at) VALUES ($1, $2)")
+    crate::query("INSERT INTO signin_failures (email_norm, failed_at) VALUES ($1, $2)")
         .bind(email_norm)
         .bind(at)
         .execute(conn)
@@ -140,15 +135,15 @@ pub async fn recent_signin_failures(
     since: i64,
     limit: i64,
 ) -> StoreResult<Vec<i64>> {
-    Ok(sqlx::query_scalar(
+    crate::query(
         "SELECT failed_at FROM signin_failures WHERE email_norm = $1 AND failed_at >= $2 \
          ORDER BY failed_at DESC LIMIT $3",
     )
     .bind(email_norm)
     .bind(since)
     .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    .fetch_all_scalar(conn)
+    .await
 }
 
 /// Forgets failures of an e-mail (after a successful sign-in), and old ones of everybody.
@@ -157,7 +152,7 @@ pub async fn clear_signin_failures(
     email_norm: &str,
     older_than: i64,
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM signin_failures WHERE email_norm = $1 OR failed_at < $2")
+    crate::query("DELETE FROM signin_failures WHERE email_norm = $1 OR failed_at < $2")
         .bind(email_norm)
         .bind(older_than)
         .execute(conn)
@@ -222,7 +217,7 @@ pub async fn list(
 /// Writes names, roles and the disabled flag if the row is still at `u.version`;
 /// bumps the version. False when another transaction changed it first.
 pub async fn update(conn: &mut Conn, u: &UserRow, now: i64) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE users SET first_name = $1, last_name = $2, roles = $3, disabled = $4, updated_at = $5, \
          version = version + 1 WHERE id = $6 AND version = $7",
     )
@@ -239,11 +234,11 @@ pub async fn update(conn: &mut Conn, u: &UserRow, now: i64) -> StoreResult<bool>
 }
 
 pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<bool> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    crate::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+    let done = crate::query("DELETE FROM users WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -255,11 +250,11 @@ pub async fn active_global_admins(
     conn: &mut Conn,
     organization_id: &str,
 ) -> StoreResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
+    crate::query(
         "SELECT id FROM users WHERE organization_id = $1 AND disabled = 0 \
          AND (',' || roles || ',') LIKE '%,globalAdmin,%'",
     )
     .bind(organization_id)
-    .fetch_all(conn)
-    .await?)
+    .fetch_all_scalar(conn)
+    .await
 }

@@ -1,7 +1,6 @@
 //! Webhook subscriptions and their deliveries.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::Row;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Backend, Conn, Db, StoreResult, flag};
@@ -27,14 +26,14 @@ const COLUMNS: &str = "id, organization_id, url, events, description, enabled, s
      previous_secret_until, created_at, updated_at, version";
 
 impl WebhookRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             organization_id: r.try_get("organization_id")?,
             url: r.try_get("url")?,
             events: r.try_get("events")?,
             description: r.try_get("description")?,
-            enabled: r.try_get::<i64, _>("enabled")? != 0,
+            enabled: r.try_get::<i64>("enabled")? != 0,
             secret: r.try_get("secret")?,
             previous_secret: r.try_get("previous_secret")?,
             previous_secret_until: r.try_get("previous_secret_until")?,
@@ -51,9 +50,9 @@ impl WebhookRow {
 }
 
 pub async fn insert(conn: &mut Conn, w: &WebhookRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    )))
+    ))
     .bind(&w.id)
     .bind(&w.organization_id)
     .bind(&w.url)
@@ -72,18 +71,16 @@ pub async fn insert(conn: &mut Conn, w: &WebhookRow) -> StoreResult<()> {
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<WebhookRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM webhooks WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row = crate::query(format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| WebhookRow::read(&r)).transpose()
 }
 
 /// Writes every mutable member if still at `w.version`; false otherwise.
 pub async fn update(conn: &mut Conn, w: &WebhookRow) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE webhooks SET url = $1, events = $2, description = $3, enabled = $4, secret = $5, \
          previous_secret = $6, previous_secret_until = $7, updated_at = $8, version = version + 1 \
          WHERE id = $9 AND version = $10",
@@ -104,11 +101,11 @@ pub async fn update(conn: &mut Conn, w: &WebhookRow) -> StoreResult<bool> {
 }
 
 pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
+    crate::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM webhooks WHERE id = $1")
+    crate::query("DELETE FROM webhooks WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -144,9 +141,9 @@ pub async fn enabled_for(
 ) -> StoreResult<Vec<WebhookRow>> {
     let mut out = Vec::new();
     for org in organizations {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = crate::query(format!(
             "SELECT {COLUMNS} FROM webhooks WHERE organization_id = $1 AND enabled = 1"
-        )))
+        ))
         .bind(org)
         .fetch_all(&mut *conn)
         .await?;
@@ -177,7 +174,7 @@ const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_type, payload, a
      duration_ms, next_attempt_at, created_at";
 
 impl DeliveryRow {
-    fn read(r: &AnyRow) -> StoreResult<Self> {
+    fn read(r: &Row) -> StoreResult<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             webhook_id: r.try_get("webhook_id")?,
@@ -195,9 +192,9 @@ impl DeliveryRow {
 }
 
 pub async fn insert_delivery(conn: &mut Conn, d: &DeliveryRow) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::query(format!(
         "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    )))
+    ))
     .bind(&d.id)
     .bind(&d.webhook_id)
     .bind(&d.event_id)
@@ -215,9 +212,9 @@ pub async fn insert_delivery(conn: &mut Conn, d: &DeliveryRow) -> StoreResult<()
 }
 
 pub async fn get_delivery(conn: &mut Conn, id: &str) -> StoreResult<Option<DeliveryRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = crate::query(format!(
         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1"
-    )))
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -240,11 +237,11 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<
         ),
     };
     let mut tx = db.begin().await?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = crate::query(sql)
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
     tx.commit().await?;
     rows.iter().map(DeliveryRow::read).collect()
@@ -259,7 +256,7 @@ pub async fn finish_attempt(
     duration_ms: i64,
     next: Option<i64>,
 ) -> StoreResult<()> {
-    sqlx::query(
+    crate::query(
         "UPDATE webhook_deliveries SET status = $1, response_status = $2, duration_ms = $3, next_attempt_at = $4, \
          locked_until = NULL WHERE id = $5",
     )
@@ -275,7 +272,7 @@ pub async fn finish_attempt(
 
 /// A failed delivery goes back in line (manual redelivery); false if it was not failed.
 pub async fn redeliver(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = crate::query(
         "UPDATE webhook_deliveries SET status = 'pending', attempt = 0, next_attempt_at = $1, locked_until = NULL \
          WHERE id = $2 AND status = 'failed'",
     )

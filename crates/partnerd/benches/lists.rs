@@ -81,8 +81,8 @@ async fn main() {
     if app.db().backend() == partnerd_store::Backend::Sqlite {
         // As a long-running server's file would be: the seeding's log folded in.
         let mut conn = app.db().conn().await.expect("conn");
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&mut *conn)
+        partnerd_store::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut conn)
             .await
             .expect("checkpoint");
     }

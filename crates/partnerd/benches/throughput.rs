@@ -197,8 +197,8 @@ async fn main() {
     let order_rate = orders as f64 / started.elapsed().as_secs_f64();
     {
         let mut conn = bench.app.db().conn().await.expect("conn");
-        sqlx::query("CREATE TABLE bench_rows (id TEXT PRIMARY KEY, v BIGINT NOT NULL)")
-            .execute(&mut *conn)
+        partnerd_store::query("CREATE TABLE bench_rows (id TEXT PRIMARY KEY, v BIGINT NOT NULL)")
+            .execute(&mut conn)
             .await
             .expect("table");
     }
@@ -210,10 +210,10 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             for i in 0..inserts / CONCURRENCY {
                 let mut tx = db.begin().await.expect("begin");
-                sqlx::query("INSERT INTO bench_rows (id, v) VALUES ($1, $2)")
+                partnerd_store::query("INSERT INTO bench_rows (id, v) VALUES ($1, $2)")
                     .bind(format!("{t}-{i}"))
                     .bind(i64::try_from(i).unwrap_or_default())
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await
                     .expect("insert");
                 partnerd_store::commit(tx).await.expect("commit");

@@ -176,10 +176,10 @@ async fn orders_follow_the_checks_in_their_order(app: TestApp) {
     assert_eq!(subs.ok(200)["totalCount"], 3);
     // Each order leaves its event in the outbox, in the order's own transaction.
     let mut conn = app.app.db().conn().await.expect("conn");
-    let events: Vec<String> = sqlx::query_scalar(
+    let events: Vec<String> = partnerd_store::query(
         "SELECT payload FROM outbox WHERE kind = 'event' AND topic = 'order.created' ORDER BY created_at",
     )
-    .fetch_all(&mut *conn)
+    .fetch_all_scalar(&mut conn)
     .await
     .expect("events");
     drop(conn);
