@@ -10,6 +10,7 @@ pub mod names;
 pub mod password;
 pub mod policy;
 pub mod roles;
+pub mod states;
 pub mod time;
 pub mod webmail;
 

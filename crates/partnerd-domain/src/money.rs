@@ -1,4 +1,14 @@
 //! Money: `{"amount": "12.50", "currency": "EUR"}`, kept as minor units (cents).
+//!
+//! [`Money`] is an amount with its [`Currency`]: arithmetic on it is checked (an
+//! overflow or a mix of currencies is an error, never a wrong total), and it reads
+//! and writes the API's Money object. The free functions below are the older,
+//! string-level helpers that request validation uses.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::FieldError;
 
@@ -49,7 +59,258 @@ pub fn check_currency(pointer: &str, raw: &str, platform: &str) -> Result<(), Fi
     }
 }
 
+/// A currency code: three capital ASCII letters, as ISO 4217 spells them. Only the
+/// shape is checked; that a code is the deployment's currency is the real check
+/// ([`check_currency`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// `"EUR"`; lower case, other lengths and other characters are refused.
+    pub fn parse(s: &str) -> Result<Self, MoneyError> {
+        match s.as_bytes() {
+            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => Ok(Self([a, b, c])),
+            _ => Err(MoneyError::InvalidCurrency(s.to_owned())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only `parse` builds a Currency, so the bytes are ASCII letters.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Currency {
+    type Err = MoneyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[A-Z]{3}$"))
+            .description(Some("ISO 4217 currency code"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Currency {}
+
+/// What checked money arithmetic and parsing refuse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    /// The result does not fit in 64-bit minor units.
+    #[error("the amount is too large")]
+    Overflow,
+    /// Amounts in two currencies were combined.
+    #[error("cannot combine {left} with {right}")]
+    CurrencyMismatch { left: Currency, right: Currency },
+    #[error("'{0}' is not a currency code (three capital letters, such as EUR)")]
+    InvalidCurrency(String),
+    #[error("'{0}' is not a decimal amount with at most 2 decimals, such as \"12.50\"")]
+    InvalidAmount(String),
+}
+
+/// An amount in minor units (1 = 0.01) of one currency. It may be negative (refunds,
+/// credit notes); request validation refuses negative input separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Money {
+    minor: i64,
+    currency: Currency,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: Currency) -> Self {
+        Self { minor, currency }
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Self::new(0, currency)
+    }
+
+    /// The API's two strings: a decimal `amount` (optionally negative, at most two
+    /// decimals) and a `currency` code.
+    pub fn parse(amount: &str, currency: &str) -> Result<Self, MoneyError> {
+        let currency = Currency::parse(currency)?;
+        let minor = parse_signed(amount)?;
+        Ok(Self::new(minor, currency))
+    }
+
+    pub fn minor(self) -> i64 {
+        self.minor
+    }
+
+    pub fn currency(self) -> Currency {
+        self.currency
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.minor < 0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.minor == 0
+    }
+
+    /// The amount alone, as the API writes it: `"12.50"`, `"-0.05"`.
+    pub fn amount(self) -> String {
+        format_amount(self.minor)
+    }
+
+    fn same_currency(self, other: Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            })
+        }
+    }
+
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Self::new(minor, self.currency))
+    }
+
+    pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let minor = self
+            .minor
+            .checked_sub(other.minor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Self::new(minor, self.currency))
+    }
+
+    /// A unit price times a quantity.
+    pub fn checked_mul(self, quantity: i64) -> Result<Money, MoneyError> {
+        let minor = self
+            .minor
+            .checked_mul(quantity)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Self::new(minor, self.currency))
+    }
+
+    pub fn checked_neg(self) -> Result<Money, MoneyError> {
+        let minor = self.minor.checked_neg().ok_or(MoneyError::Overflow)?;
+        Ok(Self::new(minor, self.currency))
+    }
+
+    /// The total of `items` in `currency` (zero when there are none); an item in
+    /// another currency is a mismatch, not skipped.
+    pub fn sum(
+        currency: Currency,
+        items: impl IntoIterator<Item = Money>,
+    ) -> Result<Money, MoneyError> {
+        items
+            .into_iter()
+            .try_fold(Self::zero(currency), Money::checked_add)
+    }
+}
+
+/// `12.50 EUR`, `-0.05 EUR`.
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", format_amount(self.minor), self.currency)
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Money", 2)?;
+        s.serialize_field("amount", &format_amount(self.minor))?;
+        s.serialize_field("currency", &self.currency)?;
+        s.end()
+    }
+}
+
+/// The API's Money object on the wire (and in the OpenAPI document).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Money)]
+struct MoneyWire<'a> {
+    /// A decimal string with at most two decimals, such as `"12.50"`; may be negative
+    /// in responses.
+    #[serde(borrow)]
+    #[schema(value_type = String, example = "12.50")]
+    amount: Cow<'a, str>,
+    /// ISO 4217, the deployment's one currency.
+    #[serde(borrow)]
+    #[schema(value_type = String, example = "EUR")]
+    currency: Cow<'a, str>,
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let w = MoneyWire::deserialize(deserializer)?;
+        Money::parse(&w.amount, &w.currency).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <MoneyWire<'static> as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for Money {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Money")
+    }
+}
+
+/// `-?digits(.d{1,2})?` as minor units, up to what an i64 holds. Unlike
+/// [`parse_amount`] (request input) the sign is allowed and the size is not capped
+/// below i64, so every value [`format_amount`] writes reads back.
+fn parse_signed(raw: &str) -> Result<i64, MoneyError> {
+    let bad = || MoneyError::InvalidAmount(raw.to_owned());
+    let (negative, digits) = match raw.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, raw),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 18 || !all_digits(whole) {
+        return Err(bad());
+    }
+    if frac.len() > 2 || !all_digits(frac) || (digits.contains('.') && frac.is_empty()) {
+        return Err(bad());
+    }
+    let whole: i128 = whole.parse().map_err(|_| bad())?;
+    let cents: i128 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    let magnitude = whole * 100 + cents;
+    i64::try_from(if negative { -magnitude } else { magnitude }).map_err(|_| MoneyError::Overflow)
+}
+
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failed unwrap is the test failing")]
 mod tests {
     use super::*;
 
@@ -64,5 +325,168 @@ mod tests {
         }
         assert_eq!(format_amount(1250), "12.50");
         assert_eq!(format_amount(5), "0.05");
+    }
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    fn usd() -> Currency {
+        Currency::parse("USD").unwrap()
+    }
+
+    #[test]
+    fn currencies_are_three_capital_letters() {
+        assert_eq!(eur().as_str(), "EUR");
+        assert_eq!(eur().to_string(), "EUR");
+        assert_eq!("USD".parse::<Currency>(), Ok(usd()));
+        for bad in ["", "eur", "EU", "EURO", "E1R", " EUR", "ÉUR", "€"] {
+            assert_eq!(
+                Currency::parse(bad),
+                Err(MoneyError::InvalidCurrency(bad.into())),
+                "{bad}"
+            );
+        }
+        assert_eq!(serde_json::to_string(&eur()).unwrap(), "\"EUR\"");
+        assert_eq!(serde_json::from_str::<Currency>("\"EUR\"").unwrap(), eur());
+        assert!(serde_json::from_str::<Currency>("\"eur\"").is_err());
+    }
+
+    #[test]
+    fn arithmetic_is_checked() {
+        let a = Money::new(1250, eur());
+        let b = Money::new(75, eur());
+        assert_eq!(a.checked_add(b), Ok(Money::new(1325, eur())));
+        assert_eq!(a.checked_sub(b), Ok(Money::new(1175, eur())));
+        assert_eq!(b.checked_sub(a), Ok(Money::new(-1175, eur())));
+        assert_eq!(a.checked_mul(3), Ok(Money::new(3750, eur())));
+        assert_eq!(a.checked_neg(), Ok(Money::new(-1250, eur())));
+        assert!(a.checked_neg().unwrap().is_negative());
+        assert!(!a.is_negative());
+        assert!(Money::zero(eur()).is_zero());
+        assert_eq!(a.minor(), 1250);
+        assert_eq!(a.currency(), eur());
+
+        let max = Money::new(i64::MAX, eur());
+        let min = Money::new(i64::MIN, eur());
+        assert_eq!(
+            max.checked_add(Money::new(1, eur())),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            min.checked_sub(Money::new(1, eur())),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(max.checked_mul(2), Err(MoneyError::Overflow));
+        assert_eq!(min.checked_mul(-1), Err(MoneyError::Overflow));
+        assert_eq!(min.checked_neg(), Err(MoneyError::Overflow));
+        assert_eq!(max.checked_neg(), Ok(Money::new(-i64::MAX, eur())));
+
+        let dollars = Money::new(100, usd());
+        let mismatch = MoneyError::CurrencyMismatch {
+            left: eur(),
+            right: usd(),
+        };
+        assert_eq!(a.checked_add(dollars), Err(mismatch.clone()));
+        assert_eq!(a.checked_sub(dollars), Err(mismatch.clone()));
+        assert_eq!(mismatch.to_string(), "cannot combine EUR with USD");
+        // A mismatch is reported even when the sum would also overflow.
+        assert!(matches!(
+            max.checked_add(Money::new(i64::MAX, usd())),
+            Err(MoneyError::CurrencyMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn sums_stay_in_one_currency() {
+        let items = [1250, 75, -25].map(|m| Money::new(m, eur()));
+        assert_eq!(Money::sum(eur(), items), Ok(Money::new(1300, eur())));
+        assert_eq!(Money::sum(usd(), []), Ok(Money::zero(usd())));
+        assert_eq!(
+            Money::sum(usd(), items),
+            Err(MoneyError::CurrencyMismatch {
+                left: usd(),
+                right: eur()
+            })
+        );
+        let big = [Money::new(i64::MAX, eur()), Money::new(1, eur())];
+        assert_eq!(Money::sum(eur(), big), Err(MoneyError::Overflow));
+    }
+
+    #[test]
+    fn display_and_negative_amounts() {
+        assert_eq!(Money::new(1250, eur()).to_string(), "12.50 EUR");
+        assert_eq!(Money::new(5, eur()).to_string(), "0.05 EUR");
+        assert_eq!(Money::new(-5, eur()).to_string(), "-0.05 EUR");
+        assert_eq!(Money::new(-7740, eur()).to_string(), "-77.40 EUR");
+        assert_eq!(Money::new(0, eur()).to_string(), "0.00 EUR");
+        assert_eq!(Money::new(-7740, eur()).amount(), "-77.40");
+        assert_eq!(
+            Money::new(i64::MIN, eur()).to_string(),
+            "-92233720368547758.08 EUR"
+        );
+    }
+
+    #[test]
+    fn parses_the_api_strings() {
+        assert_eq!(Money::parse("12.5", "EUR"), Ok(Money::new(1250, eur())));
+        assert_eq!(Money::parse("-77.40", "EUR"), Ok(Money::new(-7740, eur())));
+        assert_eq!(Money::parse("-0.05", "EUR"), Ok(Money::new(-5, eur())));
+        assert_eq!(Money::parse("7", "EUR"), Ok(Money::new(700, eur())));
+        for bad in [
+            "", "-", "+1", "1.234", "1.", ".5", "-.5", "1e3", " 1", "12,50", "--1",
+        ] {
+            assert_eq!(
+                Money::parse(bad, "EUR"),
+                Err(MoneyError::InvalidAmount(bad.into())),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            Money::parse("1", "eur"),
+            Err(MoneyError::InvalidCurrency("eur".into()))
+        );
+        assert_eq!(
+            Money::parse("92233720368547758.08", "EUR"),
+            Err(MoneyError::Overflow)
+        );
+    }
+
+    #[test]
+    fn serde_is_the_api_money_object() {
+        let m = Money::new(1250, eur());
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"amount":"12.50","currency":"EUR"}"#
+        );
+        for minor in [0, 5, -5, 1250, -7740, i64::MAX, i64::MIN] {
+            let m = Money::new(minor, eur());
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(serde_json::from_str::<Money>(&json).unwrap(), m, "{json}");
+        }
+        for bad in [
+            r#"{"amount":12.5,"currency":"EUR"}"#,
+            r#"{"amount":"12.505","currency":"EUR"}"#,
+            r#"{"amount":"12.50","currency":"eur"}"#,
+            r#"{"amount":"12.50"}"#,
+            r#"{"currency":"EUR"}"#,
+            r#""12.50 EUR""#,
+        ] {
+            assert!(serde_json::from_str::<Money>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn openapi_schema_is_the_money_object() {
+        use utoipa::{PartialSchema, ToSchema};
+        assert_eq!(Money::name(), "Money");
+        let schema = serde_json::to_value(Money::schema()).unwrap();
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["properties"]["amount"]["type"], "string");
+        assert_eq!(schema["properties"]["currency"]["type"], "string");
+        assert_eq!(
+            schema["required"],
+            serde_json::json!(["amount", "currency"])
+        );
     }
 }
