@@ -1,5 +1,6 @@
 //! Sign-in, sessions, the caller's own account and password (API.md §3.1).
 
+use crate::error::Refusal;
 use partnerd_domain::ids::SessionId;
 use partnerd_domain::password::{self, Context};
 use partnerd_domain::policy::Action;
@@ -153,12 +154,9 @@ impl App {
         self.limit_target(&format!("email:{}", email.normalized()))?;
         if let Some(wait) = self.lockout_remaining(&email.normalized()).await? {
             self.metrics().rate_limited.inc();
-            return Err(AppError {
-                detail: format!(
-                    "too many failed sign-ins for this e-mail; try again in {wait} seconds"
-                ),
-                ..AppError::rate_limited(wait)
-            });
+            return Err(AppError::rate_limited(wait).with_detail(format!(
+                "too many failed sign-ins for this e-mail; try again in {wait} seconds"
+            )));
         }
         let user = {
             let mut conn = self.db().conn().await?;
@@ -201,7 +199,9 @@ impl App {
         users::clear_signin_failures(&mut tx, &user.email_norm, now.millis() - 2 * window).await?;
         let organization = partnerd_store::organizations::get(&mut tx, &user.organization_id)
             .await?
-            .ok_or_else(AppError::internal)?;
+            .ok_or_else(|| {
+                AppError::internal("organizations::get found no row where one must exist")
+            })?;
         let actor = Actor::Anonymous {
             email: user.email.clone(),
             user_id: Some(user.id.clone()),
@@ -328,7 +328,7 @@ impl App {
     ) -> AppResult<NewSessionToken> {
         let Some(user) = &p.user else {
             return Err(AppError::forbidden(
-                "user_session_required",
+                Refusal::UserSessionRequired,
                 "an API key has no password; sign in as a person",
             ));
         };
@@ -347,10 +347,9 @@ impl App {
             .verify(&input.current_password, Some(&stored.password_hash))
             .await?
         {
-            return Err(AppError {
-                detail: "the current password is wrong".into(),
-                ..AppError::invalid_credentials()
-            });
+            return Err(
+                AppError::invalid_credentials().with_detail("the current password is wrong")
+            );
         }
         self.check_password_policy(
             "/newPassword",
@@ -408,7 +407,7 @@ impl App {
     pub async fn sign_out(&self, p: &Principal, ctx: &Ctx) -> AppResult<()> {
         let Credential::Session { session_id, .. } = &p.credential else {
             return Err(AppError::forbidden(
-                "user_session_required",
+                Refusal::UserSessionRequired,
                 "an API key has no session; delete the key instead",
             ));
         };

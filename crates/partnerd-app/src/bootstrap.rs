@@ -11,6 +11,7 @@ use partnerd_store::{StoreError, sessions};
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Entry};
+use crate::error::Conflict;
 use crate::{App, AppError, Ctx};
 
 /// Arguments of `partnerd bootstrap`.
@@ -97,12 +98,17 @@ impl App {
         );
         let mut tx = self.db().begin().await?;
         match self.insert_tenant(&mut tx, &org, &user).await {
-            Err(e) if e.code == "conflict" => return Err(CliError::AlreadyBootstrapped),
-            Err(e) if e.code == "email_in_use" => {
-                return Err(CliError::Invalid(format!("--admin-email: {}", e.detail)));
+            Err(e) if e.conflict_kind() == Some(Conflict::Concurrent) => {
+                return Err(CliError::AlreadyBootstrapped);
             }
-            Err(e) if e.code == "domain_unavailable" => {
-                return Err(CliError::Invalid(format!("--domain-prefix: {}", e.detail)));
+            Err(e) if e.conflict_kind() == Some(Conflict::EmailInUse) => {
+                return Err(CliError::Invalid(format!("--admin-email: {}", e.detail())));
+            }
+            Err(e) if e.conflict_kind() == Some(Conflict::DomainUnavailable) => {
+                return Err(CliError::Invalid(format!(
+                    "--domain-prefix: {}",
+                    e.detail()
+                )));
             }
             other => other?,
         }

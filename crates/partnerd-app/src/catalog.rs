@@ -1,9 +1,11 @@
 //! The vendor's catalog (API.md §4.5): offers and product families.
 
+use crate::error::Conflict;
 use partnerd_domain::FieldError;
 use partnerd_domain::money::{check_currency, format_amount, parse_amount};
 use partnerd_domain::names::{long_text, name, offer_id};
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::OfferStatus;
 use partnerd_domain::time::Timestamp;
 use partnerd_store::offers::{self, OfferQuery, OfferRow};
 use serde::Serialize;
@@ -34,7 +36,7 @@ pub struct Offer {
     pub min_quantity: i64,
     pub max_quantity: i64,
     pub requires_admin_agent: bool,
-    pub status: String,
+    pub status: OfferStatus,
     pub description: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -205,7 +207,7 @@ impl App {
             min_quantity: 1,
             max_quantity: 1,
             requires_admin_agent: false,
-            status: "available".into(),
+            status: OfferStatus::Available,
             description: None,
             created_at: now,
             updated_at: now,
@@ -216,7 +218,7 @@ impl App {
             _ => Vec::new(),
         };
         if let Err(e) = self.apply_offer(&mut scratch, input, creating) {
-            errors.extend(e.errors);
+            errors.extend(e.field_errors().iter().cloned());
         }
         errors
     }
@@ -245,7 +247,7 @@ impl App {
             min_quantity: 1,
             max_quantity: 1,
             requires_admin_agent: false,
-            status: "available".into(),
+            status: OfferStatus::Available,
             description: None,
             created_at: now,
             updated_at: now,
@@ -256,7 +258,7 @@ impl App {
         match offers::insert(&mut tx, &row).await {
             Err(e) if e.is_unique("offers_id_key") => {
                 return Err(AppError::conflict(
-                    "conflict",
+                    Conflict::Concurrent,
                     format!("an offer with the id {} exists", row.id),
                 ));
             }
@@ -283,8 +285,8 @@ impl App {
     ) -> AppResult<Page<Offer>> {
         p.require(Action::ReadCatalog)?;
         let status = match f.status.as_deref() {
-            None | Some("available") => Some("available".to_owned()),
-            Some("retired") => Some("retired".to_owned()),
+            None | Some("available") => Some(OfferStatus::Available),
+            Some("retired") => Some(OfferStatus::Retired),
             Some("all") => None,
             Some(_) => {
                 return Err(FieldError::invalid(
@@ -380,7 +382,10 @@ impl App {
         p.require(Action::ManageCatalog)?;
         check_if_match(&etag(&before.id, before.version), if_match, false)?;
         let mut after = before.clone();
-        after.status = "retired".into();
+        // Retiring a retired offer changes nothing and is not an error.
+        if before.status != OfferStatus::Retired {
+            after.status = before.status.retire()?;
+        }
         after.updated_at = self.now().millis();
         crate::error::written(offers::update(&mut tx, &after).await?)?;
         let entry = Entry::new(

@@ -2,6 +2,7 @@
 //! by e-mail; the reseller's global admin authorises it by explicit consent; either
 //! side can end the relationship.
 
+use crate::error::{Conflict, Refusal};
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{long_text, name};
 use partnerd_domain::policy::Action;
@@ -118,20 +119,10 @@ fn mask(email: &str) -> String {
 
 fn token_error(status: &str) -> AppError {
     match status {
-        "revoked" => AppError::new(
-            410,
-            "token_expired",
-            "Invitation withdrawn",
-            "the provider withdrew this invitation",
-        ),
-        "expired" => AppError::new(
-            410,
-            "token_expired",
-            "Invitation expired",
-            "this invitation expired; ask the provider for a new one",
-        ),
+        "revoked" => AppError::gone("the provider withdrew this invitation"),
+        "expired" => AppError::gone("this invitation expired; ask the provider for a new one"),
         _ => AppError::conflict(
-            "token_used",
+            Conflict::TokenUsed,
             format!("this invitation was {status} already"),
         ),
     }
@@ -178,9 +169,9 @@ impl App {
         } else {
             (AS_RESELLER, &r.provider_organization_id)
         };
-        let org = organizations::get(conn, other)
-            .await?
-            .ok_or_else(AppError::internal)?;
+        let org = organizations::get(conn, other).await?.ok_or_else(|| {
+            AppError::internal("organizations::get found no row where one must exist")
+        })?;
         Ok(Relationship {
             id: r.id.clone(),
             relationship_type: kind.into(),
@@ -393,7 +384,7 @@ impl App {
         let status = self.invitation_view(&i).status;
         if status != "pending" {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 format!("the invitation is {status}; only pending invitations can be revoked"),
             ));
         }
@@ -408,7 +399,7 @@ impl App {
         .await?
         {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 "the invitation was answered meanwhile",
             ));
         }
@@ -431,14 +422,7 @@ impl App {
     async fn invitation_for_token(&self, conn: &mut Conn, token: &str) -> AppResult<InvitationRow> {
         relationships::invitation_by_token(conn, &token_hash(token))
             .await?
-            .ok_or_else(|| {
-                AppError::new(
-                    404,
-                    "token_invalid",
-                    "Unknown invitation",
-                    "this invitation link is not valid",
-                )
-            })
+            .ok_or_else(|| AppError::token_invalid("this invitation link is not valid"))
     }
 
     /// `POST /v1/resellerinvitations/resolve` (public; the token is the secret).
@@ -458,7 +442,9 @@ impl App {
         }
         let provider = organizations::get(&mut conn, &i.provider_organization_id)
             .await?
-            .ok_or_else(AppError::internal)?;
+            .ok_or_else(|| {
+                AppError::internal("organizations::get found no row where one must exist")
+            })?;
         let families = providers::get(&mut conn, &provider.id)
             .await?
             .map(|a| {
@@ -497,7 +483,7 @@ impl App {
         }
         if i.provider_organization_id == p.organization.id {
             return Err(AppError::conflict(
-                "conflict",
+                Conflict::Concurrent,
                 "an organisation cannot accept its own invitation",
             ));
         }
@@ -507,7 +493,7 @@ impl App {
             .is_some_and(|a| a.countries.split(',').any(|c| c == p.organization.country));
         if !country_ok {
             return Err(AppError::forbidden(
-                "provider_not_authorized",
+                Refusal::ProviderNotAuthorized,
                 format!(
                     "this provider is not authorised as indirect provider for {}, your country",
                     p.organization.country
@@ -536,7 +522,7 @@ impl App {
         match relationships::insert_relationship(&mut tx, &row).await {
             Err(e) if e.is_unique("partner_relationships_active_key_key") => {
                 return Err(AppError::conflict(
-                    "relationship_exists",
+                    Conflict::RelationshipExists,
                     "you work with this provider already",
                 ));
             }
@@ -553,7 +539,7 @@ impl App {
         .await?
         {
             return Err(AppError::conflict(
-                "token_used",
+                Conflict::TokenUsed,
                 "this invitation was answered already",
             ));
         }
@@ -627,7 +613,7 @@ impl App {
         .await?
         {
             return Err(AppError::conflict(
-                "token_used",
+                Conflict::TokenUsed,
                 "this invitation was answered already",
             ));
         }
@@ -773,7 +759,7 @@ impl App {
             .flatten();
         if r.state != "active" {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 "the relationship has ended already",
             ));
         }
@@ -789,7 +775,7 @@ impl App {
         .await?
         {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 "the relationship has ended already",
             ));
         }

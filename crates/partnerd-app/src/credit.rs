@@ -3,6 +3,7 @@
 //! Orders beyond it are refused (commerce); lowering it below what is used is
 //! allowed and only blocks increases.
 
+use crate::error::{Conflict, Refusal};
 use partnerd_domain::Collect;
 use partnerd_domain::money::{check_currency, format_amount, parse_amount};
 use partnerd_domain::policy::Action;
@@ -96,7 +97,7 @@ impl App {
         let r = self.visible_relationship(&mut tx, p, id).await?;
         if r.provider_organization_id != p.organization.id {
             return Err(AppError::forbidden(
-                "forbidden",
+                Refusal::Forbidden,
                 "only the indirect provider sets a reseller's credit limit",
             ));
         }
@@ -122,7 +123,7 @@ impl App {
         };
         if r.state != "active" {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 "the relationship has ended; it has no credit limit any more",
             ));
         }

@@ -30,8 +30,8 @@ pub fn token_hash(token: &str) -> String {
 pub fn derived_token(key: &[u8], purpose: &str) -> AppResult<String> {
     use hmac::{Hmac, KeyInit, Mac};
     // HMAC takes keys of any length; the error branch cannot happen.
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key).map_err(|_| AppError::internal())?;
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .map_err(|e| AppError::internal(e.to_string()))?;
     mac.update(purpose.as_bytes());
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
@@ -82,11 +82,11 @@ impl PasswordHasherPool {
             .permits
             .acquire()
             .await
-            .map_err(|_| AppError::internal())?;
+            .map_err(|e| AppError::internal(e.to_string()))?;
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || hash_blocking(&password))
             .await
-            .map_err(|_| AppError::internal())?
+            .map_err(|e| AppError::internal(e.to_string()))?
     }
 
     /// Verifies `password` against `hash`. With no hash (unknown user) it still does
@@ -96,7 +96,7 @@ impl PasswordHasherPool {
             .permits
             .acquire()
             .await
-            .map_err(|_| AppError::internal())?;
+            .map_err(|e| AppError::internal(e.to_string()))?;
         let password = password.to_owned();
         let hash = hash.map(str::to_owned);
         tokio::task::spawn_blocking(move || {
@@ -119,18 +119,18 @@ impl PasswordHasherPool {
                 .is_ok()
         })
         .await
-        .map_err(|_| AppError::internal())
+        .map_err(|e| AppError::internal(e.to_string()))
     }
 }
 
 pub fn hash_blocking(password: &str) -> AppResult<String> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|_| AppError::internal())?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::internal(e.to_string()))?;
     argon2()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|_| AppError::internal())
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 fn dummy_hash() -> &'static str {

@@ -3,6 +3,7 @@
 //! names, and an active, unexpired delegated admin relationship; every change is
 //! recorded with the full chain: user → partner → customer.
 
+use crate::error::Refusal;
 use partnerd_domain::Roles;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Role};
@@ -222,7 +223,7 @@ impl App {
             && !p.roles.contains(Role::AdminAgent)
         {
             return Err(AppError::forbidden(
-                "forbidden",
+                Refusal::Forbidden,
                 "only an Admin agent can reset the password of a customer's Global admin",
             ));
         }

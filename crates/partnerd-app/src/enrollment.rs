@@ -2,6 +2,7 @@
 //! membership ID, the legal and support profiles, verifying the primary contact,
 //! submission, the operator's review, and the shortcut for existing partners.
 
+use crate::error::{Conflict, Refusal};
 use partnerd_domain::ids::{SessionId, random_suffix};
 use partnerd_domain::names::{country, long_text, name, short_text, website};
 use partnerd_domain::password::{self, Context};
@@ -223,7 +224,7 @@ const EDITABLE: &[&str] = &["draft", "rejected"];
 
 fn invalid_state(status: &str, what: &str) -> AppError {
     AppError::conflict(
-        "invalid_state",
+        Conflict::InvalidState,
         format!("the enrollment is {status}; {what}"),
     )
 }
@@ -463,13 +464,13 @@ impl App {
                 }
                 if input.existing_partner && p.organization.kind != OrgKind::Partner {
                     return Err(AppError::conflict(
-                        "wrong_organization_kind",
+                        Conflict::WrongOrganizationKind,
                         "only an organisation that is already a partner can use the existing-partner shortcut",
                     ));
                 }
                 if p.organization.programs.contains(&Program::IndirectReseller) {
                     return Err(AppError::conflict(
-                        "conflict",
+                        Conflict::Concurrent,
                         "your organisation is an indirect reseller already",
                     ));
                 }
@@ -491,7 +492,7 @@ impl App {
                 };
                 if input.existing_partner {
                     return Err(AppError::conflict(
-                        "wrong_organization_kind",
+                        Conflict::WrongOrganizationKind,
                         "a new tenant is not a partner yet",
                     ));
                 }
@@ -551,7 +552,7 @@ impl App {
         match enrollments::insert(&mut tx, &row).await {
             Err(e) if e.is_unique("enrollments_organization_id_key") => {
                 return Err(AppError::conflict(
-                    "conflict",
+                    Conflict::Concurrent,
                     "your organisation already has an open or approved enrollment",
                 ));
             }
@@ -650,10 +651,8 @@ impl App {
             .verify(pw, account.as_ref().map(|a| a.password_hash.as_str()))
             .await?
         {
-            return Err(AppError {
-                detail: "the membership registry username or password is wrong".into(),
-                ..AppError::invalid_credentials()
-            });
+            return Err(AppError::invalid_credentials()
+                .with_detail("the membership registry username or password is wrong"));
         }
         let Some(account) = account else {
             return Err(AppError::invalid_credentials());
@@ -756,32 +755,23 @@ impl App {
         let Some((session_enrollment, ids, expires_at)) =
             enrollments::membership_session(&mut tx, &token_hash(token)).await?
         else {
-            return Err(AppError::new(
-                404,
-                "token_invalid",
-                "Unknown token",
+            return Err(AppError::token_invalid(
                 "sign in to the membership registry again",
             ));
         };
         if session_enrollment != e.id {
-            return Err(AppError::new(
-                404,
-                "token_invalid",
-                "Unknown token",
+            return Err(AppError::token_invalid(
                 "this registry sign-in belongs to another enrollment",
             ));
         }
         if expires_at <= self.now().millis() {
-            return Err(AppError::new(
-                410,
-                "token_expired",
-                "Sign-in expired",
+            return Err(AppError::gone(
                 "the registry sign-in is older than 10 minutes; sign in again",
             ));
         }
         if !ids.split(',').any(|m| m == membership_id) {
             return Err(AppError::forbidden(
-                "forbidden",
+                Refusal::Forbidden,
                 "that membership does not belong to the registry account you signed in with",
             ));
         }
@@ -806,7 +796,7 @@ impl App {
                 .await?
         {
             return Err(AppError::conflict(
-                "membership_already_linked",
+                Conflict::MembershipAlreadyLinked,
                 "this membership ID is linked to another organisation or used in another enrollment",
             ));
         }
@@ -815,7 +805,7 @@ impl App {
         match enrollments::update(&mut tx, &e).await {
             Err(err) if err.is_unique("enrollments_membership_id_key") => {
                 return Err(AppError::conflict(
-                    "membership_already_linked",
+                    Conflict::MembershipAlreadyLinked,
                     "this membership ID is used in another enrollment",
                 ));
             }
@@ -999,7 +989,9 @@ impl App {
         .await?;
         let org = organizations::get(conn, &e.organization_id)
             .await?
-            .ok_or_else(AppError::internal)?;
+            .ok_or_else(|| {
+                AppError::internal("organizations::get found no row where one must exist")
+            })?;
         mail::enqueue(conn, &self.verification_mail(email, &token, &org.name), now).await?;
         Ok(expires)
     }
@@ -1123,7 +1115,7 @@ impl App {
         };
         if e.primary_contact_verified {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 "the primary contact is verified already",
             ));
         }
@@ -1133,13 +1125,11 @@ impl App {
         let (minute, day) =
             enrollments::verification_counts(&mut tx, &e.id, self.now().millis()).await?;
         if minute >= 1 {
-            return Err(AppError { detail: "a verification mail was sent less than a minute ago; check the inbox (and spam folder) first".into(), ..AppError::rate_limited(60) });
+            return Err(AppError::rate_limited(60).with_detail("a verification mail was sent less than a minute ago; check the inbox (and spam folder) first"));
         }
         if day >= 10 {
-            return Err(AppError {
-                detail: "ten verification mails were sent today; try again tomorrow".into(),
-                ..AppError::rate_limited(3600)
-            });
+            return Err(AppError::rate_limited(3600)
+                .with_detail("ten verification mails were sent today; try again tomorrow"));
         }
         let expires = self.queue_verification(&mut tx, &e, &email).await?;
         audit::write(
@@ -1177,30 +1167,29 @@ impl App {
         let mut tx = self.db().begin().await?;
         let v = enrollments::get_verification(&mut tx, &token_hash(&token))
             .await?
-            .ok_or_else(|| AppError::new(404, "token_invalid", "Unknown link", "this verification link is not valid; use the newest mail, or ask for a new one"))?;
+            .ok_or_else(|| AppError::token_invalid("this verification link is not valid; use the newest mail, or ask for a new one"))?;
         if v.used_at.is_some() {
             return Err(AppError::conflict(
-                "token_used",
+                Conflict::TokenUsed,
                 "this address was confirmed with this link already",
             ));
         }
         if v.invalidated_at.is_some() || v.expires_at <= now.millis() {
-            return Err(AppError::new(
-                410,
-                "token_expired",
-                "Link expired",
+            return Err(AppError::gone(
                 "this link expired or was replaced by a newer one; ask for a new verification mail",
             ));
         }
         if !enrollments::use_verification(&mut tx, &token_hash(&token), now.millis()).await? {
             return Err(AppError::conflict(
-                "token_used",
+                Conflict::TokenUsed,
                 "this address was confirmed with this link already",
             ));
         }
         let mut e = enrollments::get(&mut tx, &v.enrollment_id)
             .await?
-            .ok_or_else(AppError::internal)?;
+            .ok_or_else(|| {
+                AppError::internal("enrollments::get found no row where one must exist")
+            })?;
         e.primary_contact_verified = true;
         if e.status == "pendingVerification" {
             self.push_history(&mut e, "pendingReview", &v.email);
@@ -1283,7 +1272,9 @@ impl App {
         let now = self.now().millis();
         let org = organizations::get(conn, &e.organization_id)
             .await?
-            .ok_or_else(AppError::internal)?;
+            .ok_or_else(|| {
+                AppError::internal("organizations::get found no row where one must exist")
+            })?;
         if let Some(m) = &e.membership_id {
             let linked = registry::link_membership(conn, m, &org.id, now).await?;
             let mine = registry::get_membership(conn, m)
@@ -1292,7 +1283,7 @@ impl App {
                 .is_some_and(|o| o == org.id);
             if !linked && !mine {
                 return Err(AppError::conflict(
-                    "membership_already_linked",
+                    Conflict::MembershipAlreadyLinked,
                     "the membership ID was linked to another organisation meanwhile",
                 ));
             }
@@ -1340,7 +1331,7 @@ impl App {
         let mut e = self.own_enrollment_for_change(&mut tx, p, id).await?;
         if !matches!(p.credential, Credential::Session { .. }) {
             return Err(AppError::forbidden(
-                "user_session_required",
+                Refusal::UserSessionRequired,
                 "a person must submit the enrollment",
             ));
         }

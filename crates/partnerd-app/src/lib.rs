@@ -46,7 +46,7 @@ use partnerd_domain::{Roles, time::Timestamp};
 use partnerd_store::Db;
 
 pub use clock::Clock;
-pub use error::{AppError, AppResult};
+pub use error::{AppError, AppResult, Conflict, Refusal, Unacceptable};
 pub use metrics::Metrics;
 
 /// Where outgoing mail goes.
@@ -292,21 +292,36 @@ impl App {
     }
 
     /// Readiness: the database answers and every migration is applied.
-    pub async fn readiness(&self) -> Result<(), (&'static str, String)> {
-        self.db()
-            .ping()
-            .await
-            .map_err(|e| ("database", e.to_string()))?;
+    pub async fn readiness(&self) -> Result<(), Unready> {
+        self.db().ping().await.map_err(|e| Unready {
+            check: "database",
+            detail: "the database does not answer".into(),
+            cause: Some(e.to_string()),
+        })?;
         match self.db().migration_status().await {
             Ok((Some(applied), known)) if applied >= known => Ok(()),
-            Ok((applied, known)) => Err((
-                "migrations",
-                format!(
+            Ok((applied, known)) => Err(Unready {
+                check: "migrations",
+                detail: format!(
                     "database is at version {}, this build needs {known}",
                     applied.unwrap_or(0)
                 ),
-            )),
-            Err(e) => Err(("migrations", e.to_string())),
+                cause: None,
+            }),
+            Err(e) => Err(Unready {
+                check: "migrations",
+                detail: "the migration history cannot be read".into(),
+                cause: Some(e.to_string()),
+            }),
         }
     }
+}
+
+/// Why this replica should not get traffic: the dependency that failed, a sentence for
+/// the probe's answer, and the raw cause for the log only.
+#[derive(Debug, Clone)]
+pub struct Unready {
+    pub check: &'static str,
+    pub detail: String,
+    pub cause: Option<String>,
 }

@@ -3,6 +3,7 @@
 //! the configured transport (`.eml` files in a folder, or SMTP), with retry and
 //! backoff for up to 24 hours.
 
+use crate::error::Conflict;
 use std::path::PathBuf;
 
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -305,7 +306,7 @@ impl App {
             {
                 Ok(r) => done.push(r),
                 // Retried by someone else meanwhile.
-                Err(e) if e.status == 409 => {}
+                Err(AppError::Conflict { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -323,7 +324,7 @@ impl App {
         let now = self.now();
         if !outbox::retry_failed_mail(&mut tx, id, now.millis()).await? {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 format!("the mail is {status}; only mail that could not be delivered is retried"),
             ));
         }

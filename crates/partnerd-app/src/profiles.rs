@@ -34,12 +34,9 @@ pub struct SupportBusinessProfile {
 }
 
 fn no_profile(what: &str) -> AppError {
-    AppError {
-        detail: format!(
-            "your organisation has no {what} yet; it comes with an approved enrollment"
-        ),
-        ..AppError::not_found()
-    }
+    AppError::not_found().with_detail(format!(
+        "your organisation has no {what} yet; it comes with an approved enrollment"
+    ))
 }
 
 impl App {

@@ -1,6 +1,7 @@
 //! Indirect providers: the operator's authorisation (API.md §4.2) and the provider
 //! directory (§13).
 
+use crate::error::{Conflict, Refusal};
 use partnerd_domain::names::{country, long_text, website};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program, programs_from_stored, programs_to_stored};
@@ -174,7 +175,7 @@ impl App {
         }
         if org.kind != OrgKind::Partner.as_str() {
             return Err(AppError::conflict(
-                "wrong_organization_kind",
+                Conflict::WrongOrganizationKind,
                 format!(
                     "only partner organisations can be indirect providers; this one is of kind {}",
                     org.kind
@@ -199,9 +200,9 @@ impl App {
             programs.push(Program::IndirectProvider);
         }
         set_programs(&mut tx, &org, &programs, now).await?;
-        let row = providers::get(&mut tx, org_id)
-            .await?
-            .ok_or_else(AppError::internal)?;
+        let row = providers::get(&mut tx, org_id).await?.ok_or_else(|| {
+            AppError::internal("providers::get found no row where one must exist")
+        })?;
         let view = ProviderAuthorization::from(&row);
         let mut entry = Entry::new(
             Actor::Principal(p),
@@ -339,7 +340,7 @@ impl App {
         }
         if p.organization.id != org_id {
             return Err(AppError::forbidden(
-                "forbidden",
+                Refusal::Forbidden,
                 "only the provider itself can edit its listing",
             ));
         }

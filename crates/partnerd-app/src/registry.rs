@@ -1,6 +1,7 @@
 //! The membership registry (API.md §4.4): the operator's stand-in for the partner
 //! network, with memberships and the registry accounts that sign in to them.
 
+use crate::error::Conflict;
 use partnerd_domain::FieldError;
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{country, name, short_text};
@@ -146,7 +147,7 @@ impl App {
         match registry::insert_membership(&mut tx, &row).await {
             Err(e) if e.is_unique("memberships_membership_id_key") => {
                 return Err(AppError::conflict(
-                    "conflict",
+                    Conflict::Concurrent,
                     format!("the membership {} exists", row.membership_id),
                 ));
             }
@@ -248,7 +249,7 @@ impl App {
         }
         if after.country != before.country && before.linked_organization_id.is_some() {
             return Err(AppError::conflict(
-                "conflict",
+                Conflict::Concurrent,
                 "the membership is linked to an organisation; its country cannot change",
             ));
         }
@@ -282,7 +283,7 @@ impl App {
             .ok_or_else(AppError::not_found)?;
         if before.linked_organization_id.is_some() {
             return Err(AppError::conflict(
-                "conflict",
+                Conflict::Concurrent,
                 "the membership is linked to an organisation and cannot be deleted",
             ));
         }
@@ -386,7 +387,7 @@ impl App {
         match registry::insert_account(&mut tx, &row).await {
             Err(e) if e.is_unique("registry_accounts_username_norm_key") => {
                 return Err(AppError::conflict(
-                    "conflict",
+                    Conflict::Concurrent,
                     format!("the username {} is taken", row.username),
                 ));
             }

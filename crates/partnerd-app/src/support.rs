@@ -3,6 +3,7 @@
 //! operator; and service health (§11.2): incidents per product family, shown to
 //! those whose customers hold the family.
 
+use crate::error::Conflict;
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{long_text, short_text};
 use partnerd_domain::policy::Action;
@@ -514,7 +515,7 @@ impl App {
         }
         if before.status == "closed" && status.as_deref().is_some_and(|s| s != "closed") {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 "the request is closed; reopen it first",
             ));
         }
@@ -588,7 +589,7 @@ impl App {
             .ok_or_else(|| AppError::field(FieldError::invalid("/text", "must not be empty")))?;
         if r.status == "closed" {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 "the request is closed; reopen it to add a note",
             ));
         }
@@ -661,7 +662,7 @@ impl App {
         p.require(read_requests_action(p))?;
         if before.status != "closed" {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 format!(
                     "the request is {}; only a closed request reopens",
                     before.status

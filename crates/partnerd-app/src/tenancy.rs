@@ -1,6 +1,7 @@
 //! Building an organisation and its first user, shared by bootstrap, the operator's
 //! "create partner organisation" and (later) tenant sign-up and customer imports.
 
+use crate::error::Conflict;
 use partnerd_domain::ids::{OrgId, UserId};
 use partnerd_domain::roles::OrgKind;
 use partnerd_domain::{EmailAddress, Roles};
@@ -81,13 +82,13 @@ impl App {
         match organizations::insert(conn, org).await {
             Err(e) if e.is_unique("organizations_domain_prefix_key") => {
                 return Err(AppError::conflict(
-                    "domain_unavailable",
+                    Conflict::DomainUnavailable,
                     format!("the domain prefix {} is taken", org.domain_prefix),
                 ));
             }
             Err(e) if e.is_unique("organizations_kind_key") => {
                 return Err(AppError::conflict(
-                    "conflict",
+                    Conflict::Concurrent,
                     "an operator organisation already exists",
                 ));
             }
@@ -95,7 +96,7 @@ impl App {
         }
         match users::insert(conn, admin).await {
             Err(e) if e.is_unique("users_email_norm_key") => Err(AppError::conflict(
-                "email_in_use",
+                Conflict::EmailInUse,
                 format!("{} is already a user of partnerd", admin.email),
             )),
             other => Ok(other?),

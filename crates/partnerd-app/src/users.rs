@@ -1,5 +1,6 @@
 //! Users of the caller's own organisation (API.md §6) and the permission explainer.
 
+use crate::error::Conflict;
 use partnerd_domain::names::name;
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::policy::{self, Action, Actor as PolicyActor, Check};
@@ -149,7 +150,7 @@ impl App {
     pub(crate) async fn insert_user(&self, conn: &mut Conn, row: &UserRow) -> AppResult<()> {
         match users::insert(conn, row).await {
             Err(e) if e.is_unique("users_email_norm_key") => Err(AppError::conflict(
-                "email_in_use",
+                Conflict::EmailInUse,
                 format!("{} is already a user of partnerd", row.email),
             )),
             other => Ok(other?),
@@ -305,7 +306,7 @@ impl App {
         let admins = users::active_global_admins(conn, &before.organization_id).await?;
         if admins.iter().all(|id| id == &before.id) {
             return Err(AppError::conflict(
-                "last_global_admin",
+                Conflict::LastGlobalAdmin,
                 "this is the organisation's last enabled Global admin; make someone else Global admin first",
             ));
         }
@@ -486,7 +487,7 @@ impl App {
                         .map(|r| r.describes.to_owned())
                         .unwrap_or_default(),
                     allowed: e.allowed,
-                    code: e.code.map(str::to_owned),
+                    code: e.code.map(|c| c.code().to_owned()),
                     reason: e.reason,
                     checks: e.checks.into_iter().map(check_view).collect(),
                 }

@@ -5,6 +5,7 @@
 //! request path, with a timeout and bounded concurrency, so a slow or dead receiver
 //! never slows the server.
 
+use crate::error::Conflict;
 use std::time::{Duration, Instant};
 
 use partnerd_domain::FieldError;
@@ -533,7 +534,7 @@ impl App {
             .ok_or_else(AppError::not_found)?;
         if !webhooks::redeliver(&mut tx, &d.id, self.now().millis()).await? {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 format!(
                     "the delivery is {}; only failed deliveries are redelivered",
                     d.status
@@ -549,7 +550,9 @@ impl App {
         audit::write(&mut tx, ctx, self.now(), entry).await?;
         let d = webhooks::get_delivery(&mut tx, delivery_id)
             .await?
-            .ok_or_else(AppError::internal)?;
+            .ok_or_else(|| {
+                AppError::internal("webhooks::get_delivery found no row where one must exist")
+            })?;
         partnerd_store::commit(tx).await?;
         Ok(delivery_view(&d))
     }
@@ -557,7 +560,7 @@ impl App {
     /// Fans an outbox event out to the webhooks of its participants.
     pub(crate) async fn fan_out(&self, row: &OutboxRow) -> AppResult<()> {
         let event: serde_json::Value =
-            serde_json::from_str(&row.payload).map_err(|_| AppError::internal())?;
+            serde_json::from_str(&row.payload).map_err(|e| AppError::internal(e.to_string()))?;
         let participants: Vec<String> = event["participants"]
             .as_array()
             .map(|a| {

@@ -504,13 +504,55 @@ pub struct Check {
     pub detail: String,
 }
 
+/// Why the policy refuses an action: the error code a client sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// The roles or the organisation kind do not allow it.
+    Forbidden,
+    RelationshipRequired,
+    UserSessionRequired,
+    ProviderNotAuthorized,
+    RequiresAdminAgent,
+    EnrollmentRequired,
+    DelegatedAdminRequired,
+    /// A session opened with a temporary password may only change it.
+    PasswordChangeRequired,
+}
+
+impl Refusal {
+    pub const ALL: &[Self] = &[
+        Self::Forbidden,
+        Self::RelationshipRequired,
+        Self::UserSessionRequired,
+        Self::ProviderNotAuthorized,
+        Self::RequiresAdminAgent,
+        Self::EnrollmentRequired,
+        Self::DelegatedAdminRequired,
+        Self::PasswordChangeRequired,
+    ];
+
+    /// The contract's error code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Forbidden => "forbidden",
+            Self::RelationshipRequired => "relationship_required",
+            Self::UserSessionRequired => "user_session_required",
+            Self::ProviderNotAuthorized => "provider_not_authorized",
+            Self::RequiresAdminAgent => "requires_admin_agent",
+            Self::EnrollmentRequired => "enrollment_required",
+            Self::DelegatedAdminRequired => "delegated_admin_required",
+            Self::PasswordChangeRequired => "password_change_required",
+        }
+    }
+}
+
 /// The policy's answer with its reasons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
     pub action: Action,
     pub allowed: bool,
     /// The error code of a refusal (`forbidden`, `enrollment_required`, …).
-    pub code: Option<&'static str>,
+    pub code: Option<Refusal>,
     /// One sentence: why.
     pub reason: String,
     pub checks: Vec<Check>,
@@ -520,7 +562,7 @@ pub struct Explanation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     Allow { reason: String },
-    Deny { code: &'static str, reason: String },
+    Deny { code: Refusal, reason: String },
 }
 
 impl Decision {
@@ -560,19 +602,18 @@ pub fn explain_with(actor: &Actor, action: Action, facts: Facts) -> Explanation 
         return Explanation {
             action,
             allowed: false,
-            code: Some("forbidden"),
+            code: Some(Refusal::Forbidden),
             reason: "this action is not in the policy table".into(),
             checks: vec![],
         };
     };
     let mut checks = Vec::new();
-    let mut refusal: Option<(&'static str, String)> = None;
-    let refuse =
-        |code: &'static str, reason: String, refusal: &mut Option<(&'static str, String)>| {
-            if refusal.is_none() {
-                *refusal = Some((code, reason));
-            }
-        };
+    let mut refusal: Option<(Refusal, String)> = None;
+    let refuse = |code: Refusal, reason: String, refusal: &mut Option<(Refusal, String)>| {
+        if refusal.is_none() {
+            *refusal = Some((code, reason));
+        }
+    };
 
     let kind_ok = rule.kinds.is_empty() || rule.kinds.contains(&actor.org_kind);
     checks.push(Check {
@@ -594,7 +635,7 @@ pub fn explain_with(actor: &Actor, action: Action, facts: Facts) -> Explanation 
     });
     if !kind_ok {
         refuse(
-            "forbidden",
+            Refusal::Forbidden,
             format!(
                 "only organisations of kind {} can {}; yours is {}",
                 rule.kinds
@@ -622,8 +663,8 @@ pub fn explain_with(actor: &Actor, action: Action, facts: Facts) -> Explanation 
         });
         if !ok {
             let code = match program {
-                Program::IndirectReseller => "enrollment_required",
-                Program::IndirectProvider => "provider_not_authorized",
+                Program::IndirectReseller => Refusal::EnrollmentRequired,
+                Program::IndirectProvider => Refusal::ProviderNotAuthorized,
             };
             refuse(
                 code,
@@ -649,7 +690,7 @@ pub fn explain_with(actor: &Actor, action: Action, facts: Facts) -> Explanation 
         });
         if !actor.user_session {
             refuse(
-                "user_session_required",
+                Refusal::UserSessionRequired,
                 format!(
                     "a person must {} in a signed-in session; API keys cannot",
                     rule.describes
@@ -681,7 +722,7 @@ pub fn explain_with(actor: &Actor, action: Action, facts: Facts) -> Explanation 
     });
     if !role_ok {
         refuse(
-            "forbidden",
+            Refusal::Forbidden,
             format!(
                 "to {} you need the role {}; you have {}",
                 rule.describes,
@@ -715,7 +756,7 @@ pub fn explain_with(actor: &Actor, action: Action, facts: Facts) -> Explanation 
         });
         if !satisfied {
             refuse(
-                "delegated_admin_required",
+                Refusal::DelegatedAdminRequired,
                 format!(
                     "to {} your organisation needs an active delegated admin relationship with this customer; \
                      ask the customer for one with a relationship request that includes delegated admin",
@@ -795,12 +836,12 @@ mod tests {
         };
         assert!(can_with(&aa, Action::AdministerCustomers, with(true)).is_allowed());
         let e = explain_with(&aa, Action::AdministerCustomers, with(false));
-        assert_eq!(e.code, Some("delegated_admin_required"));
+        assert_eq!(e.code, Some(Refusal::DelegatedAdminRequired));
         assert_eq!(e.checks.last().map(|c| c.check), Some("delegation"));
         // The role is reported first: a sales agent is refused for its role.
         assert_eq!(
             explain_with(&sa, Action::AdministerCustomers, with(false)).code,
-            Some("forbidden")
+            Some(Refusal::Forbidden)
         );
         // Without a customer at hand the explainer lists the requirement.
         let general = explain(&aa, Action::AdministerCustomers);
@@ -928,7 +969,7 @@ mod tests {
         assert!(!e.allowed);
         assert_eq!(
             e.code,
-            Some("enrollment_required"),
+            Some(Refusal::EnrollmentRequired),
             "the programme is checked before the role"
         );
         assert_eq!(
@@ -946,7 +987,7 @@ mod tests {
         assert_eq!(
             d,
             Decision::Deny {
-                code: "forbidden",
+                code: Refusal::Forbidden,
                 reason:
                     "to manage API keys you need the role Global admin; you have Helpdesk agent"
                         .into()
@@ -958,7 +999,7 @@ mod tests {
         };
         assert_eq!(
             explain(&key, Action::AcceptProviderInvitation).code,
-            Some("user_session_required")
+            Some(Refusal::UserSessionRequired)
         );
     }
 

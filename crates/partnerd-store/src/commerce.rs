@@ -1,6 +1,7 @@
 //! Orders, subscriptions, their change history and license assignments.
 
 use crate::Row;
+use partnerd_domain::states::{OrderStatus, SubscriptionStatus};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
@@ -17,7 +18,7 @@ pub struct OrderRow {
     pub placed_by_organization_id: String,
     pub placed_by_user_id: Option<String>,
     pub placed_by_api_key_id: Option<String>,
-    pub status: String,
+    pub status: OrderStatus,
     pub total_minor: i64,
     pub currency: String,
     pub created_at: i64,
@@ -71,7 +72,7 @@ pub async fn insert_order(conn: &mut Conn, o: &OrderRow, lines: &[LineRow]) -> S
     .bind(&o.placed_by_organization_id)
     .bind(&o.placed_by_user_id)
     .bind(&o.placed_by_api_key_id)
-    .bind(&o.status)
+    .bind(o.status)
     .bind(o.total_minor)
     .bind(&o.currency)
     .bind(o.created_at)
@@ -137,7 +138,7 @@ pub struct OrderQuery {
     pub customer_id: String,
     /// Only orders this partner supplies or is reseller of record for (None: all).
     pub party: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<OrderStatus>,
     pub created_from: Option<i64>,
     pub created_to: Option<i64>,
 }
@@ -155,8 +156,8 @@ pub async fn list_orders(
             [Arg::Text(p.clone()), Arg::Text(p.clone())],
         );
     }
-    if let Some(s) = &q.status {
-        f.and("status = ?", [Arg::Text(s.clone())]);
+    if let Some(s) = q.status {
+        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     if let Some(t) = q.created_from {
         f.and("created_at >= ?", [Arg::Int(t)]);
@@ -192,7 +193,7 @@ pub struct SubscriptionRow {
     pub unit_price_minor: i64,
     pub currency: String,
     pub billing_cycle: String,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub auto_renew: bool,
     pub term_start: i64,
     pub commitment_end: i64,
@@ -257,7 +258,7 @@ pub async fn insert_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreR
     .bind(s.unit_price_minor)
     .bind(&s.currency)
     .bind(&s.billing_cycle)
-    .bind(&s.status)
+    .bind(s.status)
     .bind(flag(s.auto_renew))
     .bind(s.term_start)
     .bind(s.commitment_end)
@@ -294,7 +295,7 @@ pub async fn update_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreR
     .bind(&s.friendly_name)
     .bind(s.quantity)
     .bind(s.unit_price_minor)
-    .bind(&s.status)
+    .bind(s.status)
     .bind(flag(s.auto_renew))
     .bind(s.term_start)
     .bind(s.commitment_end)
@@ -315,7 +316,7 @@ pub struct SubscriptionQuery {
     pub customer_id: String,
     /// Only those this partner supplies or is reseller of record for (None: all).
     pub party: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<SubscriptionStatus>,
     pub offer_id: Option<String>,
     pub product_family: Option<String>,
     pub indirect_provider_id: Option<String>,
@@ -335,8 +336,10 @@ pub async fn list_subscriptions(
             [Arg::Text(p.clone()), Arg::Text(p.clone())],
         );
     }
+    if let Some(s) = q.status {
+        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
+    }
     for (col, v) in [
-        ("status", &q.status),
         ("offer_id", &q.offer_id),
         ("product_family", &q.product_family),
         ("indirect_provider_id", &q.indirect_provider_id),

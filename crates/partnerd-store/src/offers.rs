@@ -1,6 +1,7 @@
 //! The vendor's catalog.
 
 use crate::Row;
+use partnerd_domain::states::OfferStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
@@ -17,7 +18,7 @@ pub struct OfferRow {
     pub min_quantity: i64,
     pub max_quantity: i64,
     pub requires_admin_agent: bool,
-    pub status: String,
+    pub status: OfferStatus,
     pub description: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -61,7 +62,7 @@ pub async fn insert(conn: &mut Conn, o: &OfferRow) -> StoreResult<()> {
     .bind(o.min_quantity)
     .bind(o.max_quantity)
     .bind(flag(o.requires_admin_agent))
-    .bind(&o.status)
+    .bind(o.status)
     .bind(&o.description)
     .bind(o.created_at)
     .bind(o.updated_at)
@@ -87,7 +88,7 @@ pub async fn update(conn: &mut Conn, o: &OfferRow) -> StoreResult<bool> {
     .bind(o.min_quantity)
     .bind(o.max_quantity)
     .bind(flag(o.requires_admin_agent))
-    .bind(&o.status)
+    .bind(o.status)
     .bind(&o.description)
     .bind(o.updated_at)
     .bind(&o.id)
@@ -111,7 +112,7 @@ pub struct OfferQuery {
     pub product_family: Option<String>,
     pub billing_cycle: Option<String>,
     /// None = every status.
-    pub status: Option<String>,
+    pub status: Option<OfferStatus>,
     /// Name contains, case-insensitive.
     pub q: Option<String>,
 }
@@ -128,8 +129,8 @@ pub async fn list(
     if let Some(v) = &q.billing_cycle {
         f.and("billing_cycle = ?", [Arg::Text(v.clone())]);
     }
-    if let Some(v) = &q.status {
-        f.and("status = ?", [Arg::Text(v.clone())]);
+    if let Some(v) = q.status {
+        f.and("status = ?", [Arg::Text(v.as_str().to_owned())]);
     }
     if let Some(v) = q.q.as_deref().filter(|v| !v.is_empty()) {
         f.and(

@@ -345,3 +345,48 @@ impl Stored for Option<partnerd_domain::time::Timestamp> {
         Ok(raw.map(partnerd_domain::time::Timestamp))
     }
 }
+
+/// Statuses are kept as their contract names; a name the enum does not know is a
+/// corrupt row.
+macro_rules! stored_as_name {
+    ($($t:ident),* $(,)?) => {$(
+        impl ToValue for partnerd_domain::states::$t {
+            fn to_value(&self) -> Value {
+                Value::Text(Some(self.as_str().to_owned()))
+            }
+            const NULL: Value = Value::Text(None);
+        }
+
+        impl Stored for partnerd_domain::states::$t {
+            type Raw = String;
+            fn from_stored(raw: String) -> Result<Self, String> {
+                Self::parse(&raw).map_err(|e| e.to_string())
+            }
+        }
+
+        impl Stored for Option<partnerd_domain::states::$t> {
+            type Raw = Option<String>;
+            fn from_stored(raw: Option<String>) -> Result<Self, String> {
+                raw.map(|r| partnerd_domain::states::$t::parse(&r).map_err(|e| e.to_string()))
+                    .transpose()
+            }
+        }
+    )*};
+}
+
+stored_as_name!(
+    EnrollmentStatus,
+    ResellerInvitationStatus,
+    ResellerRelationshipStatus,
+    RelationshipRequestStatus,
+    CustomerRelationshipStatus,
+    DelegatedAdminStatus,
+    OrderStatus,
+    SubscriptionStatus,
+    ServiceRequestStatus,
+    ServiceIncidentStatus,
+    WebhookDeliveryStatus,
+    OutboxStatus,
+    OfferStatus,
+    OperationStatus,
+);

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use partnerd_app::{AppError, AppResult, Ctx, Principal};
+use partnerd_app::{AppError, AppResult, Ctx, Principal, Unacceptable};
 use partnerd_domain::FieldError;
 use serde::de::DeserializeOwned;
 
@@ -120,12 +120,7 @@ impl<S: Send + Sync, T> FromRequest<S> for ApiBody<T> {
     async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
         let json = is_json(req.headers());
         let result = match axum::body::to_bytes(req.into_body(), BODY_LIMIT).await {
-            Err(_) => Err(AppError::new(
-                413,
-                "payload_too_large",
-                "Payload too large",
-                "the request body exceeds 1 MiB",
-            )),
+            Err(_) => Err(AppError::Unacceptable(Unacceptable::PayloadTooLarge)),
             Ok(bytes) => parse_value(&bytes, json),
         };
         Ok(Self {
@@ -140,12 +135,7 @@ fn parse_value(bytes: &Bytes, json: bool) -> AppResult<serde_json::Value> {
         return Ok(serde_json::Value::Object(Default::default()));
     }
     if !json {
-        return Err(AppError::new(
-            415,
-            "unsupported_media_type",
-            "Unsupported media type",
-            "send the body as application/json",
-        ));
+        return Err(AppError::Unacceptable(Unacceptable::UnsupportedMediaType));
     }
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;

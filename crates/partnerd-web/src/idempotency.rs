@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use partnerd_app::AppError;
 use partnerd_app::idempotency::Begin;
+use partnerd_app::{Conflict, Unacceptable};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -56,13 +57,7 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
     let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         let req = Request::from_parts(parts, Body::empty());
         drop(req);
-        return ApiError(AppError::new(
-            413,
-            "payload_too_large",
-            "Payload too large",
-            "the request body exceeds 1 MiB",
-        ))
-        .into_response();
+        return ApiError(AppError::Unacceptable(Unacceptable::PayloadTooLarge)).into_response();
     };
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str().as_bytes());
@@ -76,15 +71,11 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
         Err(e) => return ApiError(e).into_response(),
     };
     match begun {
-        Begin::Mismatch => ApiError(AppError::new(
-            422,
-            "idempotency_key_reused",
-            "Idempotency key reused",
-            "this Idempotency-Key was used with another request body",
-        ))
-        .into_response(),
+        Begin::Mismatch => {
+            ApiError(AppError::Unacceptable(Unacceptable::IdempotencyKeyReused)).into_response()
+        }
         Begin::InFlight => ApiError(AppError::conflict(
-            "conflict",
+            Conflict::Concurrent,
             "a request with this Idempotency-Key is still in progress",
         ))
         .into_response(),
@@ -120,7 +111,10 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
             let (rparts, rbody) = res.into_parts();
             let Ok(rbytes) = axum::body::to_bytes(rbody, usize::MAX).await else {
                 let _ = s.app.idempotency_abandon(&principal, &key).await;
-                return ApiError(AppError::internal()).into_response();
+                return ApiError(AppError::internal(
+                    "could not read the response to store it under its Idempotency-Key",
+                ))
+                .into_response();
             };
             let stored = if keep {
                 let headers = kept_headers(&rparts.headers);

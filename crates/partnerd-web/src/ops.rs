@@ -9,11 +9,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use partnerd_app::AppError;
 use partnerd_app::metrics::{HttpLabels, RouteLabels};
+use partnerd_app::{AppError, Unacceptable};
 
 use crate::AppState;
-use crate::problem::{PROBLEM_JSON, problem_response};
+use crate::problem::{InternalCause, PROBLEM_JSON, problem_response, titled_problem_response};
 
 /// `GET /healthz`: the process runs.
 pub async fn healthz() -> Response {
@@ -31,10 +31,12 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
             "checks": {"database": "ok", "migrations": "ok", "outbox": "ok"}
         }))
         .into_response(),
-        Err((check, why)) => {
-            let mut e = AppError::unavailable(format!("{check}: {why}"));
-            e.title = "Not ready";
-            problem_response(&e)
+        Err(unready) => {
+            if let Some(cause) = &unready.cause {
+                tracing::warn!(check = unready.check, %cause, "not ready");
+            }
+            let e = AppError::unavailable(format!("{}: {}", unready.check, unready.detail));
+            titled_problem_response(&e, "Not ready")
         }
     }
 }
@@ -77,7 +79,16 @@ pub async fn measure(State(s): State<AppState>, req: Request, next: Next) -> Res
         .get_or_create(&RouteLabels { method, route })
         .observe(started.elapsed().as_secs_f64());
     if res.status().is_server_error() {
-        tracing::error!(status = res.status().as_u16(), "request failed");
+        // The one place a failed request is logged, with the cause's whole chain when
+        // a use case gave one.
+        match res.extensions().get::<InternalCause>() {
+            Some(cause) => tracing::error!(
+                status = res.status().as_u16(),
+                cause = %cause.chain(),
+                "request failed"
+            ),
+            None => tracing::error!(status = res.status().as_u16(), "request failed"),
+        }
     }
     res
 }
@@ -100,41 +111,22 @@ pub async fn normalize_api_errors(req: Request, next: Next) -> Response {
     }
     let e = match status {
         StatusCode::NOT_FOUND => AppError::not_found(),
-        StatusCode::METHOD_NOT_ALLOWED => AppError::new(
-            405,
-            "method_not_allowed",
-            "Method not allowed",
-            "this path does not accept that method; see Allow",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-            413,
-            "payload_too_large",
-            "Payload too large",
-            "the request body exceeds 1 MiB",
-        ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::new(
-            415,
-            "unsupported_media_type",
-            "Unsupported media type",
-            "send the body as application/json",
-        ),
+        StatusCode::METHOD_NOT_ALLOWED => AppError::Unacceptable(Unacceptable::MethodNotAllowed),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::Unacceptable(Unacceptable::PayloadTooLarge),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            AppError::Unacceptable(Unacceptable::UnsupportedMediaType)
+        }
         StatusCode::BAD_REQUEST => AppError::bad_request("the request is malformed"),
-        StatusCode::UNPROCESSABLE_ENTITY => AppError::new(
-            422,
-            "validation_failed",
-            "The request is not valid",
-            "the request is not valid",
-        ),
-        s if s.is_server_error() => AppError::internal(),
-        _ => AppError::new(
-            status.as_u16(),
-            "bad_request",
-            "The request failed",
-            "the request failed",
-        ),
+        StatusCode::UNPROCESSABLE_ENTITY => AppError::validation(Vec::new()),
+        s if s.is_server_error() => {
+            AppError::internal(format!("the router answered {s} without a problem body"))
+        }
+        _ => AppError::bad_request("the request failed"),
     };
     let allow = res.headers().get(header::ALLOW).cloned();
     let mut out = problem_response(&e);
+    // A status the list above does not name keeps its number.
+    *out.status_mut() = status;
     if let Some(allow) = allow {
         out.headers_mut().insert(header::ALLOW, allow);
     }

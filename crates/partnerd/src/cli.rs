@@ -1,6 +1,7 @@
 //! The command line (API.md §4.1): `serve`, `migrate`, `bootstrap`,
 //! `user reset-password`, `customers import`, `mail test`, `mail retry` and `demo`.
 
+use partnerd_app::AppError;
 use std::io::Write;
 
 use clap::{Parser, Subcommand};
@@ -225,7 +226,7 @@ pub async fn cli_app(config: &Config) -> Result<App, String> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.bind));
-    App::new(db, app_config, Clock::default()).map_err(|e| e.detail)
+    App::new(db, app_config, Clock::default()).map_err(|e| e.detail().into_owned())
 }
 
 fn exit_for(e: &CliError) -> i32 {
@@ -358,8 +359,8 @@ async fn mail_test(config: Config, to: &str) -> i32 {
     };
     let id = match app.queue_test_mail(to).await {
         Ok(id) => id,
-        Err(e) if e.status == 422 => {
-            eprintln!("partnerd: --to: {}", e.detail);
+        Err(e) if matches!(e, AppError::Validation(_)) => {
+            eprintln!("partnerd: --to: {}", e.detail());
             return 2;
         }
         Err(e) => return fail(e),

@@ -1,6 +1,7 @@
 //! `partnerd demo`: a fresh platform on an embedded SQLite file, with sample
 //! organisations, their sign-ins printed, served until Ctrl-C.
 
+use partnerd_app::Conflict;
 use std::io::Write;
 use std::path::Path;
 
@@ -95,7 +96,7 @@ pub async fn seed(app: &App) -> Result<Vec<(String, String, String)>, AppError> 
         .await
         .map_err(|e| match e {
             partnerd_app::bootstrap::CliError::App(e) => e,
-            other => AppError::conflict("conflict", other.to_string()),
+            other => AppError::conflict(Conflict::Concurrent, other.to_string()),
         })?;
     let mut people = vec![(
         "Contoso Cloud (operator), global admin".to_owned(),

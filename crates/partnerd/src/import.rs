@@ -195,16 +195,16 @@ pub async fn run(
             ImportOutcome::Refused(e) => {
                 summary.refused += 1;
                 let fields: Vec<String> = e
-                    .errors
+                    .field_errors()
                     .iter()
                     .map(|f| format!("{}: {}", f.pointer, f.message))
                     .collect();
                 if as_json {
-                    json!({"line": line, "externalId": external_id, "outcome": "refused", "code": e.code,
-                        "detail": e.detail, "errors": fields})
+                    json!({"line": line, "externalId": external_id, "outcome": "refused", "code": e.code(),
+                        "detail": e.detail(), "errors": fields})
                     .to_string()
                 } else {
-                    format!("line {line}: refused ({}): {}", e.code, e.detail)
+                    format!("line {line}: refused ({}): {}", e.code(), e.detail())
                 }
             }
         });

@@ -68,7 +68,8 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let db = open_db(&config).await?;
-    let app = App::new(db, config.app.clone(), options.clock).map_err(|e| e.detail)?;
+    let app =
+        App::new(db, config.app.clone(), options.clock).map_err(|e| e.detail().into_owned())?;
     let state = AppState::new(app.clone());
     let (stop, stopped) = watch::channel(false);
     let drain_state = state.clone();

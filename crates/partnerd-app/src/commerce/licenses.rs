@@ -2,6 +2,7 @@
 //! license updates that never assign more than the purchased seats, even in
 //! parallel (the customer's lock is held while counting and writing).
 
+use crate::error::{Conflict, Refusal};
 use partnerd_domain::FieldError;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::Role;
@@ -201,7 +202,7 @@ impl App {
             && !p.roles.contains(Role::AdminAgent)
         {
             return Err(AppError::forbidden(
-                "requires_admin_agent",
+                Refusal::RequiresAdminAgent,
                 format!(
                     "{} requires an Admin agent to assign or remove its licenses",
                     o.name
@@ -230,7 +231,7 @@ impl App {
                     .find(|o| &o.id == offer_id)
                     .map_or(offer_id.clone(), |o| o.name.clone());
                 return Err(AppError::conflict(
-                    "license_quota_exceeded",
+                    Conflict::LicenseQuotaExceeded,
                     format!(
                         "{name} ({offer_id}): all {} active seats are assigned; availableUnits = 0",
                         seats.total

@@ -16,6 +16,7 @@ pub use subscriptions::{
     Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, SuspendedBy,
 };
 
+use crate::error::Conflict;
 use partnerd_domain::money::format_amount;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
@@ -113,7 +114,7 @@ impl App {
         let used = partnerd_store::commerce::credit_used(conn, provider, reseller).await?;
         if used + extra > limit {
             return Err(AppError::conflict(
-                "credit_limit_exceeded",
+                Conflict::CreditLimitExceeded,
                 format!(
                     "the credit limit is {limit}, {used} is used and this change adds {extra} {}",
                     self.config().currency,

@@ -2,10 +2,13 @@
 //! validation → the customer relationship (404) → the supplying relationship →
 //! the provider's authorisation → availability and quantities → credit.
 
+use crate::error::{Conflict, Refusal};
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::name;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::Program;
+use partnerd_domain::states::OfferStatus;
+use partnerd_domain::states::{OrderStatus, SubscriptionStatus};
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::commerce::{self, LineRow, OrderQuery, OrderRow, SubscriptionRow};
 use partnerd_store::offers::{self, OfferRow};
@@ -73,7 +76,7 @@ pub struct Order {
     pub indirect_provider_id: String,
     pub placed_by: PlacedBy,
     /// `completed` (v1 provisions at once); open enum.
-    pub status: String,
+    pub status: OrderStatus,
     pub line_items: Vec<OrderLine>,
     /// Σ unit price × quantity, each line priced for its own billing period.
     pub total: Money,
@@ -100,7 +103,7 @@ fn order_view(o: &OrderRow, lines: &[LineRow]) -> Order {
             user_id: o.placed_by_user_id.clone(),
             api_key_id: o.placed_by_api_key_id.clone(),
         },
-        status: o.status.clone(),
+        status: o.status,
         line_items: lines
             .iter()
             .map(|l| OrderLine {
@@ -121,7 +124,7 @@ fn order_view(o: &OrderRow, lines: &[LineRow]) -> Order {
 }
 
 fn relationship_required(detail: impl Into<String>) -> AppError {
-    AppError::forbidden("relationship_required", detail)
+    AppError::forbidden(Refusal::RelationshipRequired, detail)
 }
 
 impl App {
@@ -179,7 +182,7 @@ impl App {
                 ));
             } else {
                 return Err(AppError::forbidden(
-                    "enrollment_required",
+                    Refusal::EnrollmentRequired,
                     "only approved indirect resellers and authorised indirect providers place orders",
                 ));
             }
@@ -265,7 +268,7 @@ impl App {
         };
         if let Some(o) = offers_found.iter().find(|o| !authorized(&o.product_family)) {
             return Err(AppError::forbidden(
-                "provider_not_authorized",
+                Refusal::ProviderNotAuthorized,
                 format!(
                     "the indirect provider is not authorised for {} in {}",
                     o.product_family, customer.country
@@ -274,9 +277,12 @@ impl App {
         }
 
         // 4. Availability, then quantities.
-        if let Some(o) = offers_found.iter().find(|o| o.status != "available") {
+        if let Some(o) = offers_found
+            .iter()
+            .find(|o| o.status != OfferStatus::Available)
+        {
             return Err(AppError::conflict(
-                "offer_not_available",
+                Conflict::OfferNotAvailable,
                 format!("{} ({}) is no longer available", o.name, o.id),
             ));
         }
@@ -320,7 +326,8 @@ impl App {
             placed_by_organization_id: me.clone(),
             placed_by_user_id: user_id,
             placed_by_api_key_id: key_id,
-            status: "completed".into(),
+            // v1 provisions at once: an order is complete when it is written.
+            status: OrderStatus::Completed,
             total_minor: total,
             currency: self.config().currency.clone(),
             created_at: now,
@@ -341,7 +348,7 @@ impl App {
                 unit_price_minor: o.unit_price_minor,
                 currency: o.currency.clone(),
                 billing_cycle: o.billing_cycle.clone(),
-                status: "active".into(),
+                status: SubscriptionStatus::Active,
                 auto_renew: true,
                 term_start: now,
                 commitment_end: term_end(now, &o.billing_cycle),
@@ -431,7 +438,7 @@ impl App {
             ["etag", format!("\"{etag_value}\"")]
         ])
         .to_string();
-        let body = serde_json::to_string(body).map_err(|_| AppError::internal())?;
+        let body = serde_json::to_string(body).map_err(|e| AppError::internal(e.to_string()))?;
         idempotency::complete(conn, principal, key, status, &headers, &body).await?;
         Ok(())
     }
@@ -458,14 +465,11 @@ impl App {
         };
         let from = instant("/query/createdFrom", &f.created_from);
         let to = instant("/query/createdTo", &f.created_to);
-        if let Some(s) = &f.status
-            && !["pending", "completed", "cancelled"].contains(&s.as_str())
-        {
-            c.0.push(FieldError::invalid(
-                "/query/status",
-                "must be pending, completed or cancelled",
-            ));
-        }
+        let status = f.status.as_deref().and_then(|s| {
+            c.take(OrderStatus::parse(s).map_err(|_| {
+                FieldError::invalid("/query/status", "must be pending, completed or cancelled")
+            }))
+        });
         if !c.is_empty() {
             return Err(AppError::validation(c.0));
         }
@@ -474,7 +478,7 @@ impl App {
         let q = OrderQuery {
             customer_id: cid.to_owned(),
             party: reader.party(),
-            status: f.status.clone(),
+            status,
             created_from: from,
             created_to: to,
         };

@@ -2,10 +2,13 @@
 //! state machine active ⇄ suspended → cancelled, the change history, and the
 //! term-end job (renew at the current price, or expire).
 
+use crate::error::{Conflict, Refusal};
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::name;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
+use partnerd_domain::states::OfferStatus;
+use partnerd_domain::states::SubscriptionStatus;
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::commerce::{self, ChangeRow, SubscriptionQuery, SubscriptionRow};
 use partnerd_store::{Conn, customers, offers, organizations, relationships};
@@ -44,7 +47,7 @@ pub struct Subscription {
     pub unit_price: Money,
     pub billing_cycle: String,
     /// `active`, `suspended`, `cancelled`, `expired`; open enum.
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub auto_renew_enabled: bool,
     pub term_start_date: String,
     pub commitment_end_date: String,
@@ -106,8 +109,6 @@ pub struct SubscriptionFilters {
     pub reseller_organization_id: Option<String>,
 }
 
-const STATUSES: &[&str] = &["active", "suspended", "cancelled", "expired"];
-
 impl App {
     pub(crate) async fn subscription_view(
         &self,
@@ -129,7 +130,7 @@ impl App {
             quantity: s.quantity,
             unit_price: money(s.unit_price_minor, &s.currency),
             billing_cycle: s.billing_cycle.clone(),
-            status: s.status.clone(),
+            status: s.status,
             auto_renew_enabled: s.auto_renew,
             term_start_date: ts(s.term_start),
             commitment_end_date: ts(s.commitment_end),
@@ -176,21 +177,23 @@ impl App {
     ) -> AppResult<Page<Subscription>> {
         let mut conn = self.db().conn().await?;
         let (_, reader) = self.commerce_reader(&mut conn, p, cid).await?;
-        if let Some(s) = &f.status
-            && !STATUSES.contains(&s.as_str())
-        {
-            return Err(FieldError::invalid(
-                "/query/status",
-                "must be active, suspended, cancelled or expired",
-            )
-            .into());
-        }
+        let status = f
+            .status
+            .as_deref()
+            .map(SubscriptionStatus::parse)
+            .transpose()
+            .map_err(|_| {
+                FieldError::invalid(
+                    "/query/status",
+                    "must be active, suspended, cancelled or expired",
+                )
+            })?;
         let now = self.now().millis();
         let start = paging::start(page, &format!("subscriptions{cid}{f:?}"), now)?;
         let q = SubscriptionQuery {
             customer_id: cid.to_owned(),
             party: reader.party(),
-            status: f.status.clone(),
+            status,
             offer_id: f.offer_id.clone(),
             product_family: f.product_family.clone(),
             indirect_provider_id: f.indirect_provider_id.clone(),
@@ -263,7 +266,7 @@ impl App {
         after: &SubscriptionRow,
     ) -> AppResult<()> {
         let held = |s: &SubscriptionRow| {
-            if matches!(s.status.as_str(), "active" | "suspended") {
+            if s.status.holds_seats() {
                 s.quantity
             } else {
                 0
@@ -281,7 +284,7 @@ impl App {
         let remaining = seats.total + seats.suspended - held(before) + held(after);
         if seats.assigned > remaining {
             return Err(AppError::conflict(
-                "quantity_below_assigned",
+                Conflict::QuantityBelowAssigned,
                 format!(
                     "{} licenses of {} are assigned and only {remaining} seats would remain; remove licenses first",
                     seats.assigned, before.offer_name
@@ -308,7 +311,7 @@ impl App {
             p.require(Action::SuspendSubscriptions)?;
         } else if matches!(reader, Reader::Customer) {
             return Err(AppError::forbidden(
-                "forbidden",
+                Refusal::Forbidden,
                 "your partners change subscriptions for you; ask your reseller",
             ));
         } else {
@@ -327,14 +330,24 @@ impl App {
                 "send at least one of quantity, status, autoRenewEnabled, friendlyName",
             ));
         }
-        if let Some(s) = &input.status
-            && !["active", "suspended", "cancelled"].contains(&s.as_str())
-        {
-            c.0.push(FieldError::invalid(
-                "/status",
-                "must be active, suspended or cancelled",
-            ));
-        }
+        // A partner may ask for these three; `expired` is the term's end, not a choice.
+        let wanted = input.status.as_deref().and_then(|s| {
+            c.take(
+                SubscriptionStatus::parse(s)
+                    .ok()
+                    .filter(|s| {
+                        matches!(
+                            s,
+                            SubscriptionStatus::Active
+                                | SubscriptionStatus::Suspended
+                                | SubscriptionStatus::Cancelled
+                        )
+                    })
+                    .ok_or_else(|| {
+                        FieldError::invalid("/status", "must be active, suspended or cancelled")
+                    }),
+            )
+        });
         let friendly = input
             .friendly_name
             .as_deref()
@@ -345,22 +358,22 @@ impl App {
                 || input.friendly_name.is_some())
         {
             return Err(AppError::forbidden(
-                "forbidden",
+                Refusal::Forbidden,
                 "the operator changes only a subscription's status",
             ));
         }
         if !c.is_empty() {
             return Err(AppError::validation(c.0));
         }
-        if matches!(before.status.as_str(), "cancelled" | "expired") {
+        if before.status.is_terminal() {
             return Err(AppError::conflict(
-                "subscription_cancelled",
+                Conflict::SubscriptionCancelled,
                 format!("the subscription is {}; it cannot change", before.status),
             ));
         }
         let mut after = before.clone();
-        let reactivating =
-            before.status == "suspended" && input.status.as_deref() == Some("active");
+        let reactivating = before.status == SubscriptionStatus::Suspended
+            && wanted == Some(SubscriptionStatus::Active);
         let increasing = input.quantity.is_some_and(|q| q > before.quantity);
         if reactivating
             && before.suspended_by_organization_id.as_deref() != Some(p.organization.id.as_str())
@@ -376,7 +389,7 @@ impl App {
             .is_some_and(|o| o.kind == OrgKind::Operator.as_str())
         {
             return Err(AppError::forbidden(
-                "forbidden",
+                Refusal::Forbidden,
                 "the operator suspended this subscription; only the operator reactivates it",
             ));
         }
@@ -393,7 +406,7 @@ impl App {
                 .is_some();
             if !supplying || !serving {
                 return Err(AppError::forbidden(
-                    "relationship_required",
+                    Refusal::RelationshipRequired,
                     "the relationship this subscription is supplied through has ended; it can no longer grow",
                 ));
             }
@@ -413,18 +426,22 @@ impl App {
                     ),
                 )));
             }
-            if before.status != "active" {
+            if before.status != SubscriptionStatus::Active {
                 return Err(AppError::conflict(
-                    "subscription_not_active",
+                    Conflict::SubscriptionNotActive,
                     format!(
                         "the subscription is {}; reactivate it before changing the quantity",
                         before.status
                     ),
                 ));
             }
-            if increasing && offer.as_ref().is_none_or(|o| o.status != "available") {
+            if increasing
+                && offer
+                    .as_ref()
+                    .is_none_or(|o| o.status != OfferStatus::Available)
+            {
                 return Err(AppError::conflict(
-                    "offer_not_available",
+                    Conflict::OfferNotAvailable,
                     format!(
                         "{} is no longer available; its quantity cannot grow",
                         before.offer_name
@@ -434,16 +451,16 @@ impl App {
             after.quantity = q;
         }
         let now = self.now().millis();
-        if let Some(s) = &input.status
-            && s != &before.status
+        if let Some(s) = wanted
+            && s != before.status
         {
-            after.status = s.clone();
-            match s.as_str() {
-                "suspended" => {
+            after.status = before.status.move_to(s)?;
+            match s {
+                SubscriptionStatus::Suspended => {
                     after.suspended_by_organization_id = Some(p.organization.id.clone());
                     after.suspended_reason = None;
                 }
-                "active" => {
+                SubscriptionStatus::Active => {
                     after.suspended_by_organization_id = None;
                     after.suspended_reason = None;
                 }
@@ -460,8 +477,8 @@ impl App {
             after.friendly_name = friendly;
         }
         self.check_seats_after(&mut tx, &before, &after).await?;
-        let extra = if after.status == "active" {
-            let was = if before.status == "active" {
+        let extra = if after.status == SubscriptionStatus::Active {
+            let was = if before.status == SubscriptionStatus::Active {
                 before.quantity
             } else {
                 0
@@ -492,7 +509,11 @@ impl App {
                 before.quantity.to_string(),
                 after.quantity.to_string(),
             ),
-            ("status", before.status.clone(), after.status.clone()),
+            (
+                "status",
+                before.status.to_string(),
+                after.status.to_string(),
+            ),
             (
                 "autoRenewEnabled",
                 before.auto_renew.to_string(),
@@ -521,9 +542,9 @@ impl App {
             )
             .await?;
         }
-        let customer = organizations::get(&mut tx, cid)
-            .await?
-            .ok_or_else(AppError::internal)?;
+        let customer = organizations::get(&mut tx, cid).await?.ok_or_else(|| {
+            AppError::internal("organizations::get found no row where one must exist")
+        })?;
         let view = self.subscription_view(&mut tx, &after).await?;
         let before_view = self.subscription_view(&mut tx, &before).await?;
         let mut entry = Entry::new(
@@ -539,10 +560,10 @@ impl App {
         .after(&view);
         entry.on_behalf_of = Some((customer.id.clone(), customer.name));
         audit::write(&mut tx, ctx, self.now(), entry).await?;
-        let event_type = match (before.status.as_str(), after.status.as_str()) {
+        let event_type = match (before.status, after.status) {
             (a, b) if a == b => "subscription.updated",
-            (_, "suspended") => "subscription.suspended",
-            (_, "active") => "subscription.reactivated",
+            (_, SubscriptionStatus::Suspended) => "subscription.suspended",
+            (_, SubscriptionStatus::Active) => "subscription.reactivated",
             _ => "subscription.cancelled",
         };
         events::emit(
@@ -580,9 +601,14 @@ impl App {
             let mut tx = self.db().begin().await?;
             let offer = offers::get(&mut tx, &s.offer_id).await?;
             let mut after = s.clone();
-            let renew = s.auto_renew && offer.as_ref().is_some_and(|o| o.status == "available");
+            let renew = s.auto_renew
+                && offer
+                    .as_ref()
+                    .is_some_and(|o| o.status == OfferStatus::Available);
             if renew {
-                let o = offer.as_ref().ok_or_else(AppError::internal)?;
+                let o = offer
+                    .as_ref()
+                    .ok_or_else(|| AppError::internal("the subscription's offer is missing"))?;
                 after.unit_price_minor = o.unit_price_minor;
                 // Terms follow each other without gaps, however late the job runs.
                 while after.commitment_end <= now {
@@ -590,7 +616,7 @@ impl App {
                     after.commitment_end = term_end(after.term_start, &after.billing_cycle);
                 }
             } else {
-                after.status = "expired".into();
+                after.status = s.status.expire()?;
             }
             after.updated_at = now;
             if !commerce::update_subscription(&mut tx, &after).await? {
@@ -603,7 +629,7 @@ impl App {
                     ts(after.commitment_end),
                 )
             } else {
-                ("status", s.status.clone(), after.status.clone())
+                ("status", s.status.to_string(), after.status.to_string())
             };
             commerce::insert_change(
                 &mut tx,

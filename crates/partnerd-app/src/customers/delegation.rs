@@ -3,6 +3,7 @@
 //! sides, checked against the server's one clock, and expired by a job that also
 //! warns both sides 14 days ahead.
 
+use crate::error::Conflict;
 use partnerd_domain::FieldError;
 use partnerd_domain::names::long_text;
 use partnerd_domain::policy::{Action, Facts};
@@ -215,7 +216,7 @@ impl App {
             .await?
         {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 format!("the delegated admin relationship is {status} already"),
             ));
         }

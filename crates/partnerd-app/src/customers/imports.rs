@@ -2,6 +2,7 @@
 //! brought in by the operator without the consent flow, idempotent on
 //! `source` + `externalId`. The API takes one at a time; the CLI reads a CSV.
 
+use crate::error::{Conflict, Refusal};
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{country, domain_prefix, name, short_text};
 use partnerd_domain::password::generate_temporary;
@@ -180,7 +181,7 @@ impl App {
         let mut tx = self.db().begin().await?;
         if let Some(existing) = customers::import_by_source(&mut tx, &source, &external_id).await? {
             return Err(AppError::conflict(
-                "conflict",
+                Conflict::Concurrent,
                 format!(
                     "{source} {external_id} was imported already as customer {}",
                     existing.customer_id
@@ -202,7 +203,7 @@ impl App {
                 .is_none()
         {
             return Err(AppError::forbidden(
-                "relationship_required",
+                Refusal::RelationshipRequired,
                 format!(
                     "{} has no active relationship with the indirect provider {provider}",
                     reseller.name
@@ -297,7 +298,7 @@ impl App {
         {
             Err(e) if e.is_unique("customer_imports_source_external_id_key") => {
                 return Err(AppError::conflict(
-                    "conflict",
+                    Conflict::Concurrent,
                     format!(
                         "{source} {external_id} was imported at the same moment by another request"
                     ),

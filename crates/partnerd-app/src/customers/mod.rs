@@ -16,6 +16,7 @@ pub use requests::{
     AcceptConsent, AcceptedRequest, RelationshipRequest, RequestInput, ResolvedRequest,
 };
 
+use crate::error::Conflict;
 use partnerd_domain::FieldError;
 use partnerd_domain::names::long_text;
 use partnerd_domain::policy::Action;
@@ -377,7 +378,7 @@ impl App {
             .await?
         {
             return Err(AppError::conflict(
-                "active_subscriptions",
+                Conflict::ActiveSubscriptions,
                 "the partner still supplies active subscriptions to this customer; cancel them first",
             ));
         }
@@ -385,7 +386,7 @@ impl App {
         let by_user = p.user.as_ref().map(|u| u.id.as_str());
         if !customers::terminate_relationship(conn, rel, &p.organization.id, by_user, now).await? {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 "the relationship has ended already",
             ));
         }
@@ -476,7 +477,9 @@ impl App {
     ) -> AppResult<PartnerRelationship> {
         let partner = organizations::get(conn, &r.partner_organization_id)
             .await?
-            .ok_or_else(AppError::internal)?;
+            .ok_or_else(|| {
+                AppError::internal("organizations::get found no row where one must exist")
+            })?;
         let delegated_admin = if r.state == "active" {
             self.delegation_summary(conn, &r.partner_organization_id, &r.customer_id)
                 .await?
@@ -578,7 +581,7 @@ impl App {
             .flatten();
         if r.state != "active" {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 "the relationship has ended already",
             ));
         }

@@ -2,6 +2,7 @@
 //! accept it (optionally with its indirect provider, three-way, and optionally with
 //! delegated admin); the customer's global admin accepts all of it or nothing.
 
+use crate::error::{Conflict, Refusal};
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{duration_days, long_text};
 use partnerd_domain::policy::Action;
@@ -99,29 +100,17 @@ pub struct AcceptedRequest {
 
 fn token_error(status: &str) -> AppError {
     match status {
-        "revoked" => AppError::new(
-            410,
-            "token_expired",
-            "Request withdrawn",
-            "the reseller withdrew this request",
+        "revoked" => AppError::gone("the reseller withdrew this request"),
+        "expired" => AppError::gone("this request expired; ask the reseller for a new one"),
+        _ => AppError::conflict(
+            Conflict::TokenUsed,
+            format!("this request was {status} already"),
         ),
-        "expired" => AppError::new(
-            410,
-            "token_expired",
-            "Request expired",
-            "this request expired; ask the reseller for a new one",
-        ),
-        _ => AppError::conflict("token_used", format!("this request was {status} already")),
     }
 }
 
 fn invalid_token() -> AppError {
-    AppError::new(
-        404,
-        "token_invalid",
-        "Unknown request",
-        "this request link is not valid",
-    )
+    AppError::token_invalid("this request link is not valid")
 }
 
 /// An event about a request for its reseller, its provider (three-way) and `more`.
@@ -148,7 +137,7 @@ fn customer_side(p: &Principal) -> AppResult<()> {
     match p.organization.kind {
         OrgKind::Customer | OrgKind::None => Ok(()),
         other => Err(AppError::conflict(
-            "wrong_organization_kind",
+            Conflict::WrongOrganizationKind,
             format!(
                 "your organisation is a {} organisation; only a customer (or a new tenant) can accept a reseller relationship",
                 other.as_str()
@@ -187,7 +176,9 @@ impl App {
     async fn draft(&self, conn: &mut Conn, r: &RequestRow, url: &str) -> AppResult<Draft> {
         let reseller = organizations::get(conn, &r.reseller_organization_id)
             .await?
-            .ok_or_else(AppError::internal)?;
+            .ok_or_else(|| {
+                AppError::internal("organizations::get found no row where one must exist")
+            })?;
         let provider = match &r.indirect_provider_id {
             Some(id) => organizations::get(conn, id).await?.map(|o| o.name),
             None => None,
@@ -284,7 +275,7 @@ impl App {
                 .is_none()
         {
             return Err(AppError::forbidden(
-                "relationship_required",
+                Refusal::RelationshipRequired,
                 "you have no active relationship with that indirect provider",
             ));
         }
@@ -294,7 +285,7 @@ impl App {
                 .is_none_or(|r| r.role != ROLE_RESELLER)
         {
             return Err(AppError::forbidden(
-                "relationship_required",
+                Refusal::RelationshipRequired,
                 "you are not the reseller of that customer; send a request without customerId to bring in a new customer",
             ));
         }
@@ -335,7 +326,7 @@ impl App {
             };
             if !provider_new && !include_da {
                 return Err(AppError::conflict(
-                    "relationship_exists",
+                    Conflict::RelationshipExists,
                     "the customer already has everything this request would grant",
                 ));
             }
@@ -481,7 +472,7 @@ impl App {
             || !customers::decide_request(&mut tx, &r, "revoked", None, self.now().millis()).await?
         {
             return Err(AppError::conflict(
-                "invalid_state",
+                Conflict::InvalidState,
                 format!("the request is {status}; only pending requests can be revoked"),
             ));
         }
@@ -520,7 +511,9 @@ impl App {
         let r = self.pending_request(&mut conn, &token).await?;
         let reseller = organizations::get(&mut conn, &r.reseller_organization_id)
             .await?
-            .ok_or_else(AppError::internal)?;
+            .ok_or_else(|| {
+                AppError::internal("organizations::get found no row where one must exist")
+            })?;
         let provider = match &r.indirect_provider_id {
             Some(id) => organizations::get(&mut conn, id).await?.map(|o| o.name),
             None => None,
@@ -558,7 +551,7 @@ impl App {
         let me = p.organization.id.clone();
         if r.customer_id.as_ref().is_some_and(|c| c != &me) {
             return Err(AppError::forbidden(
-                "forbidden",
+                Refusal::Forbidden,
                 "this request is for another customer organisation",
             ));
         }
@@ -586,10 +579,7 @@ impl App {
             ));
         }
         if !missing.is_empty() {
-            let mut e = AppError::validation(missing);
-            e.code = "consent_required";
-            e.title = "Consent required";
-            return Err(e);
+            return Err(AppError::validation(missing));
         }
         if let Some(provider) = &r.indirect_provider_id
             && relationships::active_between(&mut tx, provider, &r.reseller_organization_id)
@@ -597,7 +587,7 @@ impl App {
                 .is_none()
         {
             return Err(AppError::forbidden(
-                "relationship_required",
+                Refusal::RelationshipRequired,
                 "the reseller no longer works with the indirect provider this request names; ask the reseller for a new request",
             ));
         }
@@ -606,7 +596,7 @@ impl App {
         // this row and then finds it answered.
         if !customers::decide_request(&mut tx, &r, "accepted", Some(&me), now).await? {
             return Err(AppError::conflict(
-                "token_used",
+                Conflict::TokenUsed,
                 "this request was answered already",
             ));
         }
@@ -693,7 +683,7 @@ impl App {
         };
         if created.is_empty() && delegation.is_none() {
             return Err(AppError::conflict(
-                "relationship_exists",
+                Conflict::RelationshipExists,
                 "your organisation already has every relationship this request asks for",
             ));
         }
@@ -722,9 +712,9 @@ impl App {
             )
             .await?;
         }
-        let org = organizations::get(&mut tx, &me)
-            .await?
-            .ok_or_else(AppError::internal)?;
+        let org = organizations::get(&mut tx, &me).await?.ok_or_else(|| {
+            AppError::internal("organizations::get found no row where one must exist")
+        })?;
         let customer = self.customer_view(&mut tx, &me, false, &org).await?;
         let mut partner_relationships = Vec::new();
         for rel in &created {
@@ -796,13 +786,13 @@ impl App {
             .is_some_and(|c| c != &p.organization.id)
         {
             return Err(AppError::forbidden(
-                "forbidden",
+                Refusal::Forbidden,
                 "this request is for another customer organisation",
             ));
         }
         if !customers::decide_request(&mut tx, &r, "declined", None, self.now().millis()).await? {
             return Err(AppError::conflict(
-                "token_used",
+                Conflict::TokenUsed,
                 "this request was answered already",
             ));
         }

@@ -5,6 +5,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::api_keys::CreateApiKeyInput;
 use partnerd_app::paging::PageParams;
 use partnerd_domain::roles::Role;
@@ -154,7 +155,7 @@ pub async fn create(
             };
             Ok(page("API key created", &user, &csrf.0, body).into_response())
         }
-        Err(e) if e.status == 422 => {
+        Err(e) if matches!(e, AppError::Validation(_)) => {
             let body = create_form(&user, &csrf.0, &form.name, &FormErrors::from_app(&e));
             Ok((
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,

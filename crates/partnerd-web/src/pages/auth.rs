@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::auth::{ChangePasswordInput, SignInInput};
 use partnerd_domain::password::MIN_CHARS;
 use serde::Deserialize;
@@ -91,9 +92,14 @@ pub async fn signin_submit(
             set_cookie(&mut res, &Cookies::new(&s).session(&signed.token, max_age));
             Ok(res)
         }
-        Err(e) if e.status == 401 || e.status == 422 || e.status == 429 => {
-            let status = axum::http::StatusCode::from_u16(e.status)
-                .unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+        Err(e)
+            if matches!(
+                e,
+                AppError::Unauthenticated | AppError::InvalidCredentials(_)
+            ) || matches!(e, AppError::Validation(_))
+                || matches!(e, AppError::RateLimited { .. }) =>
+        {
+            let status = crate::problem::status_of(&e);
             Ok((
                 status,
                 signin_form(&csrf.0, &form.email, &next, &FormErrors::from_app(&e)),
@@ -185,9 +191,14 @@ pub async fn password_submit(
             set_cookie(&mut res, &Cookies::new(&s).session(&new.token, max_age));
             Ok(res)
         }
-        Err(e) if e.status == 401 || e.status == 422 => {
+        Err(e)
+            if matches!(
+                e,
+                AppError::Unauthenticated | AppError::InvalidCredentials(_)
+            ) || matches!(e, AppError::Validation(_)) =>
+        {
             let mut errors = FormErrors::from_app(&e);
-            if e.code == "invalid_credentials" {
+            if matches!(e, AppError::InvalidCredentials(_)) {
                 errors = FormErrors {
                     general: None,
                     fields: vec![partnerd_domain::FieldError::invalid(

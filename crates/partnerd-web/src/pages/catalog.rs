@@ -4,9 +4,11 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::catalog::{MoneyInput, Offer, OfferFilters, OfferInput};
 use partnerd_app::paging::PageParams;
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::OfferStatus;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -306,19 +308,20 @@ pub async fn create(
     };
     match result {
         Ok(o) => Ok(Redirect::to(&format!("/catalog/{}?done=created", o.id)).into_response()),
-        Err(e) if e.status == 422 || e.status == 409 => {
+        Err(e)
+            if matches!(e, AppError::Validation(_)) || matches!(e, AppError::Conflict { .. }) =>
+        {
             let mut errors = FormErrors::from_app(&e);
-            if e.status == 409 {
+            if matches!(e, AppError::Conflict { .. }) {
                 errors = FormErrors {
                     general: None,
                     fields: vec![partnerd_domain::FieldError::invalid(
                         "/id",
-                        e.detail.clone(),
+                        e.detail().into_owned(),
                     )],
                 };
             }
-            let status = axum::http::StatusCode::from_u16(e.status)
-                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            let status = crate::problem::status_of(&e);
             Ok((
                 status,
                 page(
@@ -369,7 +372,7 @@ pub async fn detail_page(
         @if manage {
             h2 { "Change" }
             (offer_form(&format!("/catalog/{}", o.id), &csrf, &s.app.config().currency, &form_of(&o), &FormErrors::default(), false))
-            @if o.status == "available" {
+            @if o.status == OfferStatus::Available {
                 p { a href=(format!("/catalog/{}/retire", o.id)) { "Retire this offer" } }
             }
         }
@@ -406,10 +409,13 @@ pub async fn update(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/catalog/{id}?done=saved")).into_response()),
-        Err(e) if e.status == 422 || e.status == 412 => {
+        Err(e)
+            if matches!(e, AppError::Validation(_))
+                || matches!(e, AppError::PreconditionFailed) =>
+        {
             let current = s.app.get_offer(&user.principal, &id).await?;
             let mut errors = FormErrors::from_app(&e);
-            let shown = if e.status == 412 {
+            let shown = if matches!(e, AppError::PreconditionFailed) {
                 errors.general = Some("Someone changed this offer while you were editing. The form now shows their version.".into());
                 form_of(&current)
             } else {
@@ -418,8 +424,7 @@ pub async fn update(
                     ..f
                 }
             };
-            let status = axum::http::StatusCode::from_u16(e.status)
-                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            let status = crate::problem::status_of(&e);
             Ok((
                 status,
                 page(

@@ -7,12 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::catalog::{Money, OfferFilters};
 use partnerd_app::commerce::{LicenseUpdate, LineInput, OrderInput, SubscriptionChanges};
 use partnerd_app::connections::{AS_PROVIDER, AS_RESELLER, RelationshipFilters};
 use partnerd_app::paging::PageParams;
 use partnerd_domain::money::{format_amount, parse_amount};
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::SubscriptionStatus;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -198,18 +200,25 @@ pub async fn add_products(
                 };
                 Ok(page("Order placed", &user, &csrf.0, body).into_response())
             }
-            Err(e) if matches!(e.status, 403 | 409 | 422) => {
+            Err(e)
+                if matches!(
+                    e,
+                    AppError::Forbidden { .. }
+                        | AppError::Conflict { .. }
+                        | AppError::Validation(_)
+                ) =>
+            {
                 let detail = e
-                    .errors
+                    .field_errors()
                     .first()
                     .map(|f| f.message.clone())
-                    .unwrap_or(e.detail.clone());
+                    .unwrap_or(e.detail().into_owned());
                 let body = html! {
                     div.alert.error role="alert" { (capitalize(&detail)) "." }
                     p { a href=(format!("/customers/{cid}/add-products")) { "Back to the products" } }
                 };
                 Ok((
-                    StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
+                    crate::problem::status_of(&e),
                     page("The order was not placed", &user, &csrf.0, body),
                 )
                     .into_response())
@@ -330,10 +339,10 @@ pub async fn subscription_page(
             dt { "Term" } dd { (sub.term_start_date.get(..10).unwrap_or_default()) " to " (sub.commitment_end_date.get(..10).unwrap_or_default()) }
             dt { "Auto-renew" } dd { (if sub.auto_renew_enabled { "On" } else { "Off" }) }
         }
-        @if may_change && (sub.status == "active" || sub.status == "suspended") {
+        @if may_change && sub.status.holds_seats() {
             div.card {
                 h2 { "Change" }
-                @if sub.status == "active" {
+                @if sub.status == SubscriptionStatus::Active {
                     form method="get" action=(base) {
                         input type="hidden" name="action" value="quantity";
                         label for="quantity" { "New quantity" }
@@ -401,15 +410,25 @@ pub async fn change_subscription(
         Ok(_) => Ok(
             Redirect::to(&format!("/customers/{cid}/subscriptions/{sid}?done=1")).into_response(),
         ),
-        Err(e) if matches!(e.status, 403 | 409 | 412 | 422) => Ok(nothing_changed(
-            &user,
-            &csrf.0,
-            (
-                &format!("/customers/{cid}/subscriptions/{sid}"),
-                "Back to the subscription",
-            ),
-            &e,
-        )),
+        Err(e)
+            if matches!(
+                e,
+                AppError::Forbidden { .. }
+                    | AppError::Conflict { .. }
+                    | AppError::PreconditionFailed
+                    | AppError::Validation(_)
+            ) =>
+        {
+            Ok(nothing_changed(
+                &user,
+                &csrf.0,
+                (
+                    &format!("/customers/{cid}/subscriptions/{sid}"),
+                    "Back to the subscription",
+                ),
+                &e,
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -481,15 +500,22 @@ pub async fn update_licenses(
         Ok(_) => {
             Ok(Redirect::to(&format!("/customers/{cid}/users/{uid}/licenses")).into_response())
         }
-        Err(e) if matches!(e.status, 403 | 409 | 422) => Ok(nothing_changed(
-            &user,
-            &csrf.0,
-            (
-                &format!("/customers/{cid}/users/{uid}/licenses"),
-                "Back to the licenses",
-            ),
-            &e,
-        )),
+        Err(e)
+            if matches!(
+                e,
+                AppError::Forbidden { .. } | AppError::Conflict { .. } | AppError::Validation(_)
+            ) =>
+        {
+            Ok(nothing_changed(
+                &user,
+                &csrf.0,
+                (
+                    &format!("/customers/{cid}/users/{uid}/licenses"),
+                    "Back to the licenses",
+                ),
+                &e,
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -562,7 +588,12 @@ pub async fn set_credit(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/partners/relationships/{id}/credit")).into_response()),
-        Err(e) if matches!(e.status, 409 | 412 | 422) => {
+        Err(e)
+            if matches!(
+                e,
+                AppError::Conflict { .. } | AppError::PreconditionFailed | AppError::Validation(_)
+            ) =>
+        {
             let errors = FormErrors::from_app(&e);
             let detail = errors
                 .fields
@@ -575,7 +606,7 @@ pub async fn set_credit(
                 p { a href=(format!("/partners/relationships/{id}/credit")) { "Back to the credit" } }
             };
             Ok((
-                StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                crate::problem::status_of(&e),
                 page("The limit was not changed", &user, &csrf.0, body),
             )
                 .into_response())

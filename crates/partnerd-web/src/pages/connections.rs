@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::connections::{
     AS_PROVIDER, AS_RESELLER, InvitationInput, Relationship, RelationshipFilters,
 };
@@ -169,7 +170,7 @@ pub async fn invite(
         .await
     {
         Ok(_) => Ok(Redirect::to("/partners/resellers?done=invited").into_response()),
-        Err(e) if e.status == 422 => {
+        Err(e) if matches!(e, AppError::Validation(_)) => {
             let b = resellers_body(&s, &user, &csrf.0, &m, &FormErrors::from_app(&e), None).await?;
             Ok((
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -276,14 +277,23 @@ pub async fn landing(
     let token = q.token.unwrap_or_default();
     let resolved = match s.app.resolve_invitation(&ctx, Ok(token.clone())).await {
         Ok(r) => r,
-        Err(e) if matches!(e.status, 404 | 409 | 410 | 422 | 429) => {
-            let status =
-                axum::http::StatusCode::from_u16(e.status).unwrap_or(axum::http::StatusCode::GONE);
+        Err(e)
+            if matches!(
+                e,
+                AppError::NotFound(_)
+                    | AppError::TokenInvalid(_)
+                    | AppError::Conflict { .. }
+                    | AppError::Gone(_)
+                    | AppError::Validation(_)
+                    | AppError::RateLimited { .. }
+            ) =>
+        {
+            let status = crate::problem::status_of(&e);
             return Ok((
                 status,
                 bare(
                     "This invitation cannot be used",
-                    html! { div.alert.error role="alert" { (capitalize(&e.detail)) "." } },
+                    html! { div.alert.error role="alert" { (capitalize(&e.detail())) "." } },
                 ),
             )
                 .into_response());
@@ -354,9 +364,9 @@ pub async fn answer(
     match result {
         Ok(Some(_)) => Ok(Redirect::to("/partners/providers").into_response()),
         Ok(None) => Ok(bare("Invitation declined", html! { div.alert.success role="status" { "You declined the invitation; the provider was told." } }).into_response()),
-        Err(e) if matches!(e.status, 403 | 404 | 409 | 410 | 422) => {
-            let status = axum::http::StatusCode::from_u16(e.status).unwrap_or(axum::http::StatusCode::CONFLICT);
-            let detail = e.errors.first().map(|f| f.message.clone()).unwrap_or(e.detail.clone());
+        Err(e) if matches!(e, AppError::Forbidden { .. } | AppError::NotFound(_) | AppError::TokenInvalid(_) | AppError::Conflict { .. } | AppError::Gone(_) | AppError::Validation(_)) => {
+            let status = crate::problem::status_of(&e);
+            let detail = e.field_errors().first().map(|f| f.message.clone()).unwrap_or(e.detail().into_owned());
             Ok((status, bare("The invitation was not answered", html! { div.alert.error role="alert" { (capitalize(&detail)) "." } p { a href=(back) { "Back to the invitation" } } })).into_response())
         }
         Err(e) => Err(e.into()),

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::customers::{AcceptConsent, ResolvedRequest};
 use partnerd_app::enrollment::TenantInput;
+use partnerd_app::{AppError, Conflict};
 use partnerd_domain::roles::OrgKind;
 use serde::Deserialize;
 
@@ -78,12 +79,12 @@ fn signup_form(token: &str, csrf: &str, m: &Values, errors: &FormErrors) -> Mark
 }
 
 fn unusable(e: &partnerd_app::AppError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::GONE);
+    let status = crate::problem::status_of(e);
     (
         status,
         bare(
             "This request cannot be used",
-            html! { div.alert.error role="alert" { (capitalize(&e.detail)) "." } p { "Ask the reseller for a new request." } },
+            html! { div.alert.error role="alert" { (capitalize(&e.detail())) "." } p { "Ask the reseller for a new request." } },
         ),
     )
         .into_response()
@@ -161,7 +162,19 @@ pub async fn landing(
         .await
     {
         Ok(r) => r,
-        Err(e) if matches!(e.status, 404 | 409 | 410 | 422 | 429) => return Ok(unusable(&e)),
+        Err(e)
+            if matches!(
+                e,
+                AppError::NotFound(_)
+                    | AppError::TokenInvalid(_)
+                    | AppError::Conflict { .. }
+                    | AppError::Gone(_)
+                    | AppError::Validation(_)
+                    | AppError::RateLimited { .. }
+            ) =>
+        {
+            return Ok(unusable(&e));
+        }
         Err(e) => return Err(e.into()),
     };
     let body = landing_body(
@@ -208,7 +221,12 @@ pub async fn signup(
             );
             Ok(res)
         }
-        Err(e) if matches!(e.status, 409 | 422 | 429) => {
+        Err(e)
+            if matches!(
+                e,
+                AppError::Conflict { .. } | AppError::Validation(_) | AppError::RateLimited { .. }
+            ) =>
+        {
             let r = match s
                 .app
                 .resolve_customer_request(&ctx, Ok(token.clone()))
@@ -218,16 +236,16 @@ pub async fn signup(
                 Err(e) => return Ok(unusable(&e)),
             };
             let mut errors = FormErrors::from_app(&e);
-            let pointer = match e.code {
-                "email_in_use" => Some("/admin/email"),
-                "domain_unavailable" => Some("/domainPrefix"),
+            let pointer = match e.conflict_kind() {
+                Some(Conflict::EmailInUse) => Some("/admin/email"),
+                Some(Conflict::DomainUnavailable) => Some("/domainPrefix"),
                 _ => None,
             };
             if let Some(p) = pointer {
                 errors.fields.push(partnerd_domain::FieldError::new(
                     p,
-                    e.code,
-                    e.detail.clone(),
+                    e.code(),
+                    e.detail().into_owned(),
                 ));
                 errors.general = None;
             }
@@ -242,7 +260,7 @@ pub async fn signup(
             )
             .await;
             Ok((
-                StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                crate::problem::status_of(&e),
                 bare("A reseller relationship request", body),
             )
                 .into_response())
@@ -293,7 +311,7 @@ pub async fn answer(
             html! { div.alert.success role="status" { "You declined the request; the reseller was told." } },
         )
         .into_response()),
-        Err(e) if e.code == "consent_required" => {
+        Err(e) if e.code() == "consent_required" => {
             let r = match s.app.resolve_customer_request(&ctx, Ok(token.clone())).await {
                 Ok(r) => r,
                 Err(e) => return Ok(unusable(&e)),
@@ -310,13 +328,13 @@ pub async fn answer(
             .await;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, bare("A reseller relationship request", body)).into_response())
         }
-        Err(e) if matches!(e.status, 403 | 404 | 409 | 410) => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT);
+        Err(e) if matches!(e, AppError::Forbidden { .. } | AppError::NotFound(_) | AppError::TokenInvalid(_) | AppError::Conflict { .. } | AppError::Gone(_)) => {
+            let status = crate::problem::status_of(&e);
             Ok((
                 status,
                 bare(
                     "The request was not answered",
-                    html! { div.alert.error role="alert" { (capitalize(&e.detail)) "." } p { a href=(here(&token)) { "Back to the request" } } },
+                    html! { div.alert.error role="alert" { (capitalize(&e.detail())) "." } p { a href=(here(&token)) { "Back to the request" } } },
                 ),
             )
                 .into_response())

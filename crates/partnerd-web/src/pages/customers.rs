@@ -9,6 +9,7 @@ use partnerd_app::connections::{AS_RESELLER, RelationshipFilters};
 use partnerd_app::customers::{Customer, CustomerFilters, RelationshipRequest, RequestInput};
 use partnerd_app::paging::PageParams;
 use partnerd_app::users::NewUserInput;
+use partnerd_app::{AppError, Conflict, Refusal};
 use partnerd_domain::policy::Action;
 use serde::Deserialize;
 
@@ -310,11 +311,15 @@ pub async fn request_submit(
         .await
     {
         Ok(r) => Ok(Redirect::to(&format!("/customers/requests/{}", r.id)).into_response()),
-        Err(e) if matches!(e.status, 403 | 409 | 422) => {
+        Err(e)
+            if matches!(
+                e,
+                AppError::Forbidden { .. } | AppError::Conflict { .. } | AppError::Validation(_)
+            ) =>
+        {
             let b = request_form(&s, &user, &csrf.0, &m, &FormErrors::from_app(&e)).await?;
             Ok((
-                axum::http::StatusCode::from_u16(e.status)
-                    .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY),
+                crate::problem::status_of(&e),
                 page("Request a reseller relationship", &user, &csrf.0, b),
             )
                 .into_response())
@@ -484,11 +489,11 @@ pub async fn record_page(
             summary { h2 { "Users" } }
             @match &users {
                 None => p.empty { "Your role does not administer customers' users." },
-                Some(Err(e)) if e.code == "delegated_admin_required" => p.empty {
+                Some(Err(AppError::Forbidden { reason: Refusal::DelegatedAdminRequired, .. })) => p.empty {
                     "Managing this customer's users needs active delegated admin privileges. "
                     @if p.may(Action::RequestDelegatedAdmin) { a href=(format!("/customers/request?customerId={}", c.id)) { "Ask the customer for them." } }
                 },
-                Some(Err(e)) => div.alert.error role="alert" { (e.detail) },
+                Some(Err(e)) => div.alert.error role="alert" { (e.detail()) },
                 Some(Ok(list)) => {
                     form.filters method="get" action=(format!("/customers/{}", c.id)) role="search" {
                         label for="q" { "Search users" }
@@ -600,24 +605,23 @@ pub async fn create_user(
             };
             Ok(page("User added", &user, &csrf.0, body).into_response())
         }
-        Err(e) if matches!(e.status, 409 | 422) => {
+        Err(e) if matches!(e, AppError::Conflict { .. } | AppError::Validation(_)) => {
             let mut m = Values::new();
             for k in ["first_name", "last_name", "email"] {
                 m.insert(k.into(), one(k));
             }
             m.insert("roles".into(), roles.join(","));
             let mut errors = FormErrors::from_app(&e);
-            if e.code == "email_in_use" {
+            if e.conflict_kind() == Some(Conflict::EmailInUse) {
                 errors.fields.push(partnerd_domain::FieldError::new(
                     "/email",
                     "email_in_use",
-                    e.detail.clone(),
+                    e.detail().into_owned(),
                 ));
                 errors.general = None;
             }
             Ok((
-                axum::http::StatusCode::from_u16(e.status)
-                    .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY),
+                crate::problem::status_of(&e),
                 page(
                     "Add a user",
                     &user,

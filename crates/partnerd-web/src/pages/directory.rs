@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::paging::PageParams;
 use partnerd_app::providers::{DirectoryFilters, ListingChanges, ProviderListing};
 use partnerd_domain::policy::Action;
@@ -47,7 +48,7 @@ pub async fn list_page(
         .await;
     let (providers, error) = match result {
         Ok(p) => (Some(p), None),
-        Err(e) if e.status == 422 => (None, Some(e)),
+        Err(e) if matches!(e, AppError::Validation(_)) => (None, Some(e)),
         Err(e) => return Err(e.into()),
     };
     let errors = error.as_ref().map(FormErrors::from_app).unwrap_or_default();
@@ -211,17 +212,16 @@ pub async fn listing_update(
         .await
     {
         Ok(_) => Ok(Redirect::to("/settings/directory-listing?done=1").into_response()),
-        Err(e) if matches!(e.status, 412 | 422) => {
+        Err(e) if matches!(e, AppError::PreconditionFailed | AppError::Validation(_)) => {
             let l = s.app.directory_listing(&user.principal, &org).await?;
             let mut errors = FormErrors::from_app(&e);
-            if e.status == 412 {
+            if matches!(e, AppError::PreconditionFailed) {
                 errors.general = Some(
                     "Someone changed the listing while you were editing; this is their version."
                         .into(),
                 );
             }
-            let status = axum::http::StatusCode::from_u16(e.status)
-                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            let status = crate::problem::status_of(&e);
             Ok((
                 status,
                 page(

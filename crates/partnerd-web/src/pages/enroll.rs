@@ -10,6 +10,7 @@ use partnerd_app::enrollment::{
     SupportProfile, TenantInput,
 };
 use partnerd_app::paging::PageParams;
+use partnerd_app::{AppError, Conflict};
 use partnerd_domain::password::MIN_CHARS;
 use partnerd_domain::policy::Action;
 use serde::Deserialize;
@@ -155,28 +156,32 @@ pub async fn signup(
             }
             Ok(res)
         }
-        Err(e) if matches!(e.status, 409 | 422 | 429) => {
+        Err(e)
+            if matches!(
+                e,
+                AppError::Conflict { .. } | AppError::Validation(_) | AppError::RateLimited { .. }
+            ) =>
+        {
             let mut errors = FormErrors::from_app(&e);
-            match e.code {
-                "domain_unavailable" => {
+            match e.conflict_kind() {
+                Some(Conflict::DomainUnavailable) => {
                     errors = FormErrors {
                         general: None,
                         fields: vec![partnerd_domain::FieldError::invalid(
                             "/domainPrefix",
-                            e.detail.clone(),
+                            e.detail().into_owned(),
                         )],
                     }
                 }
-                "email_in_use" => {
+                Some(Conflict::EmailInUse) => {
                     errors.general = Some(format!(
                         "{}. Sign in with that account instead.",
-                        crate::pages::layout::capitalize(&e.detail)
+                        crate::pages::layout::capitalize(&e.detail())
                     ))
                 }
                 _ => {}
             }
-            let status = axum::http::StatusCode::from_u16(e.status)
-                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            let status = crate::problem::status_of(&e);
             Ok((status, signup_form(&csrf.0, &m, &errors)).into_response())
         }
         Err(e) => Err(e.into()),
@@ -187,7 +192,7 @@ pub async fn signup(
 async fn current(s: &AppState, user: &PageUser) -> Result<Option<Enrollment>, PageError> {
     match s.app.current_enrollment(&user.principal).await {
         Ok(e) => Ok(Some(e)),
-        Err(e) if e.status == 404 => Ok(None),
+        Err(AppError::NotFound(_) | AppError::TokenInvalid(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
@@ -261,12 +266,7 @@ pub async fn start_submit(
 
 async fn require_enrollment(s: &AppState, user: &PageUser) -> Result<Enrollment, PageError> {
     current(s, user).await?.ok_or_else(|| {
-        PageError(partnerd_app::AppError::new(
-            404,
-            "not_found",
-            "No enrollment yet",
-            "start your enrollment first",
-        ))
+        PageError(partnerd_app::AppError::not_found().with_detail("start your enrollment first"))
     })
 }
 
@@ -361,10 +361,17 @@ pub async fn membership_signin(
             };
             Ok(page("Choose your organisation profile", &user, &csrf.0, body).into_response())
         }
-        Err(err) if matches!(err.status, 401 | 422 | 429) => {
+        Err(err)
+            if matches!(
+                err,
+                AppError::Unauthenticated
+                    | AppError::InvalidCredentials(_)
+                    | AppError::Validation(_)
+                    | AppError::RateLimited { .. }
+            ) =>
+        {
             let body = html! { (steps(1)) (membership_intro()) (registry_form(&csrf.0, &FormErrors::from_app(&err))) };
-            let status = axum::http::StatusCode::from_u16(err.status)
-                .unwrap_or(axum::http::StatusCode::UNAUTHORIZED);
+            let status = crate::problem::status_of(&err);
             Ok((
                 status,
                 page("Link your membership ID", &user, &csrf.0, body),
@@ -396,7 +403,17 @@ pub async fn membership_link(
         .await
     {
         Ok(_) => Ok(Redirect::to("/enroll/profile").into_response()),
-        Err(err) if matches!(err.status, 403 | 404 | 409 | 410 | 422) => {
+        Err(err)
+            if matches!(
+                err,
+                AppError::Forbidden { .. }
+                    | AppError::NotFound(_)
+                    | AppError::TokenInvalid(_)
+                    | AppError::Conflict { .. }
+                    | AppError::Gone(_)
+                    | AppError::Validation(_)
+            ) =>
+        {
             let mut errors = FormErrors::from_app(&err);
             if errors.general.is_none() {
                 errors.general = errors
@@ -405,8 +422,7 @@ pub async fn membership_link(
                     .map(|f| crate::pages::layout::capitalize(&f.message));
             }
             let body = html! { (steps(1)) (membership_intro()) (registry_form(&csrf.0, &errors)) };
-            let status = axum::http::StatusCode::from_u16(err.status)
-                .unwrap_or(axum::http::StatusCode::CONFLICT);
+            let status = crate::problem::status_of(&err);
             Ok((
                 status,
                 page("Link your membership ID", &user, &csrf.0, body),
@@ -585,12 +601,22 @@ pub async fn profile_save(
         .put_support_profile(&user.principal, &ctx, &e.id, None, Ok(support))
         .await;
     let legal_errors = match &legal_result {
-        Err(err) if err.status == 422 || err.status == 409 => FormErrors::from_app(err),
+        Err(err)
+            if matches!(err, AppError::Validation(_))
+                || matches!(err, AppError::Conflict { .. }) =>
+        {
+            FormErrors::from_app(err)
+        }
         Err(err) => return Err(err.clone().into()),
         Ok(_) => FormErrors::default(),
     };
     let support_errors = match &support_result {
-        Err(err) if err.status == 422 || err.status == 409 => FormErrors::from_app(err),
+        Err(err)
+            if matches!(err, AppError::Validation(_))
+                || matches!(err, AppError::Conflict { .. }) =>
+        {
+            FormErrors::from_app(err)
+        }
         Err(err) => return Err(err.clone().into()),
         Ok(_) => FormErrors::default(),
     };
@@ -794,7 +820,7 @@ pub async fn existing_submit(
                 .await?;
             Ok(Redirect::to("/enroll/status").into_response())
         }
-        Err(err) if err.status == 422 => {
+        Err(err) if matches!(err, AppError::Validation(_)) => {
             let body = html! {
                 form method="post" action="/enroll/existing" novalidate {
                     input type="hidden" name="csrf" value=(csrf.0);
@@ -851,9 +877,9 @@ pub async fn verify(
             },
         )
         .into_response()),
-        Err(e) if matches!(e.status, 404 | 409 | 410 | 422 | 429) => {
-            let status = axum::http::StatusCode::from_u16(e.status).unwrap_or(axum::http::StatusCode::GONE);
-            Ok((status, bare("This link cannot be used", html! { div.alert.error role="alert" { (crate::pages::layout::capitalize(&e.detail)) "." } })).into_response())
+        Err(e) if matches!(e, AppError::NotFound(_) | AppError::TokenInvalid(_) | AppError::Conflict { .. } | AppError::Gone(_) | AppError::Validation(_) | AppError::RateLimited { .. }) => {
+            let status = crate::problem::status_of(&e);
+            Ok((status, bare("This link cannot be used", html! { div.alert.error role="alert" { (crate::pages::layout::capitalize(&e.detail())) "." } })).into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -1000,7 +1026,7 @@ pub async fn reject(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/operator/enrollments/{id}")).into_response()),
-        Err(err) if err.status == 422 => {
+        Err(err) if matches!(err, AppError::Validation(_)) => {
             let e = s.app.get_enrollment(&user.principal, &id).await?;
             Ok((
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,

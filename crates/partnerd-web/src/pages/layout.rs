@@ -266,10 +266,10 @@ pub fn bare(title: &str, body: Markup) -> Markup {
 /// The error page: what happened, what to do, and the request id for support.
 pub fn error_page(e: &AppError) -> Markup {
     bare(
-        e.title,
+        crate::problem::title_of(e),
         html! {
-            div.alert.error role="alert" { p { (capitalize(&e.detail)) "." } }
-            @for f in &e.errors { p.field-error { (f.pointer) ": " (f.message) } }
+            div.alert.error role="alert" { p { (capitalize(&e.detail())) "." } }
+            @for f in e.field_errors() { p.field-error { (f.pointer) ": " (f.message) } }
             p.muted { "Request id: " code { (context::current_request_id()) } }
             p { a href="/" { "Back to the dashboard" } }
         },
@@ -294,15 +294,15 @@ pub struct FormErrors {
 impl FormErrors {
     /// Field errors go next to their field; everything else on top of the form.
     pub fn from_app(e: &AppError) -> Self {
-        if e.errors.is_empty() {
+        if e.field_errors().is_empty() {
             Self {
-                general: Some(capitalize(&e.detail)),
+                general: Some(capitalize(&e.detail())),
                 fields: vec![],
             }
         } else {
             Self {
                 general: None,
-                fields: e.errors.clone(),
+                fields: e.field_errors().to_vec(),
             }
         }
     }
@@ -350,16 +350,16 @@ pub fn nothing_changed(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let detail = e
-        .errors
+        .field_errors()
         .first()
         .map(|f| f.message.clone())
-        .unwrap_or(e.detail.clone());
+        .unwrap_or(e.detail().into_owned());
     let body = html! {
         div.alert.error role="alert" { (capitalize(&detail)) "." }
         p { a href=(back.0) { (back.1) } }
     };
     (
-        axum::http::StatusCode::from_u16(e.status).unwrap_or(axum::http::StatusCode::CONFLICT),
+        crate::problem::status_of(e),
         page("Nothing was changed", user, csrf, body),
     )
         .into_response()

@@ -26,10 +26,11 @@ pub mod webhooks;
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use partnerd_app::Refusal;
 use partnerd_app::{AppError, Principal};
 
 use crate::AppState;
@@ -416,7 +417,7 @@ pub fn check_csrf(expected: &CsrfToken, submitted: &str) -> Result<(), PageError
         Ok(())
     } else {
         Err(PageError(AppError::forbidden(
-            "forbidden",
+            Refusal::Forbidden,
             "the form expired or came from another site; go back, reload the page and try again",
         )))
     }
@@ -462,7 +463,9 @@ impl FromRequestParts<AppState> for PageUser {
         };
         let principal = match s.app.authenticate(&token).await {
             Ok(p) => p,
-            Err(e) if e.status == 401 => return Err(to_signin(&path)),
+            Err(AppError::Unauthenticated | AppError::InvalidCredentials(_)) => {
+                return Err(to_signin(&path));
+            }
             Err(e) => return Err(PageError(e).into_response()),
         };
         if let Err(limited) = s
@@ -496,11 +499,11 @@ impl From<AppError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = crate::problem::status_of(&self.0);
         let markup = layout::error_page(&self.0);
         let mut res = (status, markup).into_response();
-        if let Some(secs) = self.0.retry_after
+        crate::problem::carry_cause(&self.0, &mut res);
+        if let Some(secs) = self.0.retry_after()
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -511,13 +514,7 @@ impl IntoResponse for PageError {
 
 /// Unknown pages.
 pub async fn not_found() -> Response {
-    PageError(AppError::new(
-        404,
-        "not_found",
-        "Page not found",
-        "there is no page at this address",
-    ))
-    .into_response()
+    PageError(AppError::not_found().with_detail("there is no page at this address")).into_response()
 }
 
 /// A form that carries only its CSRF token (confirmations, sign-out).

@@ -7,6 +7,7 @@ use maud::{Markup, html};
 use partnerd_app::organizations::{NewOrganizationInput, OrganizationFilters};
 use partnerd_app::paging::PageParams;
 use partnerd_app::providers::AuthorizationInput;
+use partnerd_app::{AppError, Conflict};
 use partnerd_domain::policy::Action;
 use serde::Deserialize;
 
@@ -182,31 +183,30 @@ pub async fn create(
             };
             Ok(page("Organisation created", &user, &csrf.0, body).into_response())
         }
-        Err(e) if matches!(e.status, 409 | 422) => {
+        Err(e) if matches!(e, AppError::Conflict { .. } | AppError::Validation(_)) => {
             let mut errors = FormErrors::from_app(&e);
-            match e.code {
-                "domain_unavailable" => {
+            match e.conflict_kind() {
+                Some(Conflict::DomainUnavailable) => {
                     errors = FormErrors {
                         general: None,
                         fields: vec![partnerd_domain::FieldError::invalid(
                             "/domainPrefix",
-                            e.detail.clone(),
+                            e.detail().into_owned(),
                         )],
                     }
                 }
-                "email_in_use" => {
+                Some(Conflict::EmailInUse) => {
                     errors = FormErrors {
                         general: None,
                         fields: vec![partnerd_domain::FieldError::invalid(
                             "/admin/email",
-                            e.detail.clone(),
+                            e.detail().into_owned(),
                         )],
                     }
                 }
                 _ => {}
             }
-            let status = axum::http::StatusCode::from_u16(e.status)
-                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            let status = crate::problem::status_of(&e);
             Ok((
                 status,
                 page(
@@ -356,9 +356,8 @@ pub async fn authorize(
         Ok(_) => Ok(
             Redirect::to(&format!("/operator/organizations/{id}?done=authorized")).into_response(),
         ),
-        Err(e) if matches!(e.status, 409 | 422) => {
-            let status = axum::http::StatusCode::from_u16(e.status)
-                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        Err(e) if matches!(e, AppError::Conflict { .. } | AppError::Validation(_)) => {
+            let status = crate::problem::status_of(&e);
             Ok((
                 status,
                 detail(&s, &user, &csrf.0, &id, &FormErrors::from_app(&e), None).await?,

@@ -4,6 +4,7 @@
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::enrollment::{Address, LegalProfile, PrimaryContact, SupportProfile};
 use partnerd_domain::policy::Action;
 use serde::Deserialize;
@@ -134,7 +135,10 @@ pub async fn profiles_save(
             )
             .await
         {
-            if !matches!(e.status, 409 | 412 | 422) {
+            if !matches!(
+                e,
+                AppError::Conflict { .. } | AppError::PreconditionFailed | AppError::Validation(_)
+            ) {
                 return Err(e.into());
             }
             legal_errors = FormErrors::from_app(&e);
@@ -161,7 +165,10 @@ pub async fn profiles_save(
         .put_support_business_profile(&user.principal, &ctx, support_tag.as_deref(), Ok(support))
         .await
     {
-        if !matches!(e.status, 409 | 412 | 422) {
+        if !matches!(
+            e,
+            AppError::Conflict { .. } | AppError::PreconditionFailed | AppError::Validation(_)
+        ) {
             return Err(e.into());
         }
         support_errors = FormErrors::from_app(&e);

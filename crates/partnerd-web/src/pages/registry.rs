@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::paging::PageParams;
 use partnerd_app::registry::{AccountInput, MembershipInput, MembershipQuery};
 use serde::Deserialize;
@@ -148,14 +149,14 @@ pub async fn add_membership(
         .await
     {
         Ok(_) => Ok(Redirect::to("/operator/registry?done=membership").into_response()),
-        Err(e) if matches!(e.status, 409 | 422) => {
+        Err(e) if matches!(e, AppError::Conflict { .. } | AppError::Validation(_)) => {
             let mut errors = FormErrors::from_app(&e);
-            if e.status == 409 {
+            if matches!(e, AppError::Conflict { .. }) {
                 errors = FormErrors {
                     general: None,
                     fields: vec![partnerd_domain::FieldError::invalid(
                         "/membershipId",
-                        e.detail.clone(),
+                        e.detail().into_owned(),
                     )],
                 };
             }
@@ -210,14 +211,14 @@ pub async fn add_account(
         .await
     {
         Ok(_) => Ok(Redirect::to("/operator/registry?done=account").into_response()),
-        Err(e) if matches!(e.status, 409 | 422) => {
+        Err(e) if matches!(e, AppError::Conflict { .. } | AppError::Validation(_)) => {
             let mut errors = FormErrors::from_app(&e);
-            if e.status == 409 {
+            if matches!(e, AppError::Conflict { .. }) {
                 errors = FormErrors {
                     general: None,
                     fields: vec![partnerd_domain::FieldError::invalid(
                         "/username",
-                        e.detail.clone(),
+                        e.detail().into_owned(),
                     )],
                 };
             }

@@ -3,9 +3,9 @@
 //! concern you; the operator posts, updates and resolves them).
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::customers::CustomerFilters;
 use partnerd_app::paging::PageParams;
 use partnerd_app::support::{
@@ -169,10 +169,10 @@ pub async fn create(
         .await
     {
         Ok(r) => Ok(Redirect::to(&format!("/support/{}?done=1", r.id)).into_response()),
-        Err(e) if matches!(e.status, 403 | 422) => {
+        Err(e) if matches!(e, AppError::Forbidden { .. } | AppError::Validation(_)) => {
             let form = new_request_form(&s, &user, &csrf.0, &m, &FormErrors::from_app(&e)).await?;
             Ok((
-                StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                crate::problem::status_of(&e),
                 page("Service requests", &user, &csrf.0, form),
             )
                 .into_response())
@@ -269,12 +269,19 @@ pub async fn update(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/support/{id}?done=1")).into_response()),
-        Err(e) if matches!(e.status, 409 | 412 | 422) => Ok(nothing_changed(
-            &user,
-            &csrf.0,
-            (&format!("/support/{id}"), "Back"),
-            &e,
-        )),
+        Err(e)
+            if matches!(
+                e,
+                AppError::Conflict { .. } | AppError::PreconditionFailed | AppError::Validation(_)
+            ) =>
+        {
+            Ok(nothing_changed(
+                &user,
+                &csrf.0,
+                (&format!("/support/{id}"), "Back"),
+                &e,
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -300,12 +307,9 @@ pub async fn add_note(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/support/{id}")).into_response()),
-        Err(e) if matches!(e.status, 409 | 422) => Ok(nothing_changed(
-            &user,
-            &csrf.0,
-            (&format!("/support/{id}"), "Back"),
-            &e,
-        )),
+        Err(e) if matches!(e, AppError::Conflict { .. } | AppError::Validation(_)) => Ok(
+            nothing_changed(&user, &csrf.0, (&format!("/support/{id}"), "Back"), &e),
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -326,7 +330,7 @@ pub async fn reopen(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/support/{id}?done=1")).into_response()),
-        Err(e) if e.status == 409 => Ok(nothing_changed(
+        Err(e) if matches!(e, AppError::Conflict { .. }) => Ok(nothing_changed(
             &user,
             &csrf.0,
             (&format!("/support/{id}"), "Back"),
@@ -417,7 +421,9 @@ pub async fn post_incident(
         .await
     {
         Ok(i) => Ok(Redirect::to(&format!("/health/{}", i.id)).into_response()),
-        Err(e) if e.status == 422 => Ok(nothing_changed(&user, &csrf.0, ("/health", "Back"), &e)),
+        Err(e) if matches!(e, AppError::Validation(_)) => {
+            Ok(nothing_changed(&user, &csrf.0, ("/health", "Back"), &e))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -500,12 +506,9 @@ pub async fn incident_action(
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/health/{id}")).into_response()),
-        Err(e) if matches!(e.status, 412 | 422) => Ok(nothing_changed(
-            &user,
-            &csrf.0,
-            (&format!("/health/{id}"), "Back"),
-            &e,
-        )),
+        Err(e) if matches!(e, AppError::PreconditionFailed | AppError::Validation(_)) => Ok(
+            nothing_changed(&user, &csrf.0, (&format!("/health/{id}"), "Back"), &e),
+        ),
         Err(e) => Err(e.into()),
     }
 }

@@ -8,6 +8,7 @@ use maud::{Markup, html};
 use partnerd_app::paging::PageParams;
 use partnerd_app::users::{NewUserInput, UserChanges, UserFilters};
 use partnerd_app::views::User;
+use partnerd_app::{AppError, Conflict};
 use partnerd_domain::Roles;
 use partnerd_domain::policy::{Action, role_summary};
 use partnerd_domain::roles::Role;
@@ -259,19 +260,20 @@ pub async fn create(
             };
             Ok(page("User added", &user, &csrf.0, body).into_response())
         }
-        Err(e) if e.status == 422 || e.status == 409 => {
+        Err(e)
+            if matches!(e, AppError::Validation(_)) || matches!(e, AppError::Conflict { .. }) =>
+        {
             let mut errors = FormErrors::from_app(&e);
-            if e.code == "email_in_use" {
+            if e.conflict_kind() == Some(Conflict::EmailInUse) {
                 errors = FormErrors {
                     general: None,
                     fields: vec![partnerd_domain::FieldError::invalid(
                         "/email",
-                        e.detail.clone(),
+                        e.detail().into_owned(),
                     )],
                 };
             }
-            let status = axum::http::StatusCode::from_u16(e.status)
-                .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            let status = crate::problem::status_of(&e);
             Ok((
                 status,
                 page(
@@ -397,19 +399,23 @@ pub async fn update(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/settings/users/{id}?saved=1")).into_response()),
-        Err(e) if matches!(e.status, 409 | 412 | 422) => {
+        Err(e)
+            if matches!(
+                e,
+                AppError::Conflict { .. } | AppError::PreconditionFailed | AppError::Validation(_)
+            ) =>
+        {
             let target = s.app.get_user(&user.principal, &id).await?;
             let mut errors = FormErrors::from_app(&e);
-            if e.status == 412 {
+            if matches!(e, AppError::PreconditionFailed) {
                 errors.general = Some("Someone changed this user while you were editing. The page now shows their changes; make yours again.".into());
             }
-            let shown = if e.status == 412 {
+            let shown = if matches!(e, AppError::PreconditionFailed) {
                 form_of(&target)
             } else {
                 form
             };
-            let status = axum::http::StatusCode::from_u16(e.status)
-                .unwrap_or(axum::http::StatusCode::CONFLICT);
+            let status = crate::problem::status_of(&e);
             Ok((
                 status,
                 page(

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_app::AppError;
 use partnerd_app::paging::PageParams;
 use partnerd_app::webhooks::WebhookInput;
 
@@ -104,7 +105,7 @@ pub async fn create(
             };
             Ok(page("Webhook registered", &user, &csrf.0, body).into_response())
         }
-        Err(e) if e.status == 422 => {
+        Err(e) if matches!(e, AppError::Validation(_)) => {
             let b = list_body(&s, &user, &csrf.0, &url, &FormErrors::from_app(&e)).await?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,

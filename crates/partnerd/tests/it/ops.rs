@@ -100,6 +100,47 @@ async fn readiness_turns_503_while_draining(app: TestApp) {
 }
 both!(readiness_turns_503_while_draining);
 
+/// A lost database: readiness names the dependency without the driver's words, and a
+/// request that needs it is a 500 whose body shows only the request id.
+async fn a_lost_database_is_named_but_its_error_text_is_not_shown(app: TestApp) {
+    let password = app.bootstrap().await;
+    app.app.db().close().await;
+    let ready = TestApp::read(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    ready.problem(503, "service_unavailable");
+    assert_eq!(ready.body["title"], "Not ready");
+    assert_eq!(
+        ready.body["detail"], "database: the database does not answer",
+        "{}",
+        ready.text
+    );
+    assert!(
+        !ready.text.to_lowercase().contains("pool"),
+        "{}",
+        ready.text
+    );
+    let failed = app.sign_in(crate::helpers::OPERATOR_EMAIL, &password).await;
+    failed.problem(500, "internal_error");
+    assert!(
+        !failed.text.to_lowercase().contains("pool"),
+        "{}",
+        failed.text
+    );
+    assert!(
+        failed.body["requestId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+    app.shutdown().await;
+}
+both!(a_lost_database_is_named_but_its_error_text_is_not_shown);
+
 #[tokio::test]
 async fn the_openapi_document_lists_every_route_and_guards_the_private_ones() {
     let app = TestApp::spawn(crate::helpers::Backend::Sqlite, |c| c).await;
