@@ -4,6 +4,7 @@
 //! each with why it waits and what unblocks it.
 
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::time::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -120,7 +121,7 @@ impl App {
         }
         if p.may(Action::ManageEnrollment)
             && let Ok(e) = self.current_enrollment(p).await
-            && e.status == "pendingVerification"
+            && e.status == EnrollmentStatus::PendingVerification
         {
             items.push(AttentionItem {
                 kind: "enrollmentAwaitingVerification".into(),

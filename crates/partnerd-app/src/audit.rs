@@ -5,6 +5,7 @@ use partnerd_domain::FieldError;
 use partnerd_domain::ids::AuditRecordId;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Role};
+use partnerd_domain::states::OperationStatus;
 use partnerd_domain::time::Timestamp;
 use partnerd_store::audit::{self, AuditQuery, AuditRow};
 use partnerd_store::{Conn, StoreResult};
@@ -150,11 +151,10 @@ pub async fn write(
         resource_id: entry.resource_id,
         operation_type: entry.operation_type.into(),
         operation_status: if entry.succeeded {
-            "succeeded"
+            OperationStatus::Succeeded
         } else {
-            "failed"
-        }
-        .into(),
+            OperationStatus::Failed
+        },
         changes,
         request_id: Some(ctx.request_id.clone()).filter(|s| !s.is_empty()),
         source_ip: ctx.source_ip.clone(),
@@ -200,7 +200,7 @@ pub struct AuditRecord {
     pub resource_type: String,
     pub resource_id: Option<String>,
     pub operation_type: String,
-    pub operation_status: String,
+    pub operation_status: OperationStatus,
     #[schema(value_type = Object)]
     pub changes: Option<serde_json::Value>,
     pub request_id: Option<String>,
@@ -379,7 +379,11 @@ impl App {
             resource_type: f.resource_type.clone(),
             resource_id: f.resource_id.clone(),
             operation_type: f.operation_type.clone(),
-            operation_status: f.operation_status.clone(),
+            // Checked against the same list just above.
+            operation_status: f
+                .operation_status
+                .as_deref()
+                .and_then(|s| OperationStatus::parse(s).ok()),
         })
     }
 

@@ -6,6 +6,7 @@ use crate::error::{Conflict, Refusal};
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{long_text, name};
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::{ResellerInvitationStatus, ResellerRelationshipStatus};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, EmailAddress, FieldError};
 use partnerd_store::relationships::{
@@ -33,7 +34,7 @@ pub struct ResellerInvitation {
     pub email: String,
     pub reseller_name: Option<String>,
     /// `pending`, `accepted`, `declined`, `revoked`, `expired`.
-    pub status: String,
+    pub status: ResellerInvitationStatus,
     pub created_at: String,
     pub created_by: String,
     pub expires_at: String,
@@ -51,7 +52,7 @@ pub struct ResolvedInvitation {
     pub product_families: Vec<String>,
     pub invited_email: String,
     pub expires_at: String,
-    pub status: String,
+    pub status: ResellerInvitationStatus,
 }
 
 /// The other side of a relationship.
@@ -82,7 +83,7 @@ pub struct Relationship {
     pub relationship_type: String,
     pub partner: RelationshipPartner,
     /// `active` or `terminated`.
-    pub state: String,
+    pub state: ResellerRelationshipStatus,
     pub created_at: String,
     pub terminated_at: Option<String>,
     pub terminated_by: Option<TerminatedBy>,
@@ -117,10 +118,14 @@ fn mask(email: &str) -> String {
     }
 }
 
-fn token_error(status: &str) -> AppError {
+fn token_error(status: ResellerInvitationStatus) -> AppError {
     match status {
-        "revoked" => AppError::gone("the provider withdrew this invitation"),
-        "expired" => AppError::gone("this invitation expired; ask the provider for a new one"),
+        ResellerInvitationStatus::Revoked => {
+            AppError::gone("the provider withdrew this invitation")
+        }
+        ResellerInvitationStatus::Expired => {
+            AppError::gone("this invitation expired; ask the provider for a new one")
+        }
         _ => AppError::conflict(
             Conflict::TokenUsed,
             format!("this invitation was {status} already"),
@@ -138,11 +143,7 @@ pub(crate) struct Notice<'a> {
 
 impl App {
     pub(crate) fn invitation_view(&self, i: &InvitationRow) -> ResellerInvitation {
-        let status = if i.status == "pending" && i.expires_at <= self.now().millis() {
-            "expired".into()
-        } else {
-            i.status.clone()
-        };
+        let status = i.status.as_of(Timestamp(i.expires_at), self.now());
         ResellerInvitation {
             id: i.id.clone(),
             provider_organization_id: i.provider_organization_id.clone(),
@@ -181,7 +182,7 @@ impl App {
                 membership_id: org.membership_id,
                 country: org.country,
             },
-            state: r.state.clone(),
+            state: r.state,
             created_at: Timestamp(r.created_at).to_rfc3339(),
             terminated_at: r.terminated_at.map(|t| Timestamp(t).to_rfc3339()),
             terminated_by: r
@@ -259,7 +260,7 @@ impl App {
             email_norm: email.normalized(),
             reseller_name,
             message,
-            status: "pending".into(),
+            status: ResellerInvitationStatus::Pending,
             token_hash: token_hash(&token),
             created_at: now.millis(),
             created_by: p
@@ -330,20 +331,21 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<ResellerInvitation>> {
         p.require(Action::ManageResellerInvitations)?;
-        if let Some(s) = &status
-            && !["pending", "accepted", "declined", "revoked", "expired"].contains(&s.as_str())
-        {
-            return Err(FieldError::invalid(
-                "/query/status",
-                "must be pending, accepted, declined, revoked or expired",
-            )
-            .into());
-        }
+        let status = status
+            .as_deref()
+            .map(ResellerInvitationStatus::parse)
+            .transpose()
+            .map_err(|_| {
+                FieldError::invalid(
+                    "/query/status",
+                    "must be pending, accepted, declined, revoked or expired",
+                )
+            })?;
         let now = self.now().millis();
         let start = paging::start(page, &format!("{status:?}{email:?}"), now)?;
         let q = InvitationQuery {
             provider_organization_id: p.organization.id.clone(),
-            status: status.clone(),
+            status,
             email,
             now,
         };
@@ -382,7 +384,7 @@ impl App {
         let mut tx = self.db().begin().await?;
         let i = self.own_invitation(&mut tx, p, id).await?;
         let status = self.invitation_view(&i).status;
-        if status != "pending" {
+        if status != ResellerInvitationStatus::Pending {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
                 format!("the invitation is {status}; only pending invitations can be revoked"),
@@ -391,7 +393,7 @@ impl App {
         if !relationships::decide_invitation(
             &mut tx,
             &i,
-            "revoked",
+            ResellerInvitationStatus::Revoked,
             None,
             None,
             self.now().millis(),
@@ -437,8 +439,8 @@ impl App {
         let mut conn = self.db().conn().await?;
         let i = self.invitation_for_token(&mut conn, &token).await?;
         let view = self.invitation_view(&i);
-        if view.status != "pending" {
-            return Err(token_error(&view.status));
+        if view.status != ResellerInvitationStatus::Pending {
+            return Err(token_error(view.status));
         }
         let provider = organizations::get(&mut conn, &i.provider_organization_id)
             .await?
@@ -478,8 +480,8 @@ impl App {
         let mut tx = self.db().begin().await?;
         let i = self.invitation_for_token(&mut tx, &token).await?;
         let status = self.invitation_view(&i).status;
-        if status != "pending" {
-            return Err(token_error(&status));
+        if status != ResellerInvitationStatus::Pending {
+            return Err(token_error(status));
         }
         if i.provider_organization_id == p.organization.id {
             return Err(AppError::conflict(
@@ -512,7 +514,7 @@ impl App {
             id: format!("rel_{}", random_suffix()),
             provider_organization_id: i.provider_organization_id.clone(),
             reseller_organization_id: p.organization.id.clone(),
-            state: "active".into(),
+            state: ResellerRelationshipStatus::Active,
             created_at: now,
             terminated_at: None,
             terminated_by_organization_id: None,
@@ -531,7 +533,7 @@ impl App {
         if !relationships::decide_invitation(
             &mut tx,
             &i,
-            "accepted",
+            ResellerInvitationStatus::Accepted,
             Some(&p.organization.id),
             Some(&row.id),
             now,
@@ -595,8 +597,8 @@ impl App {
         let mut tx = self.db().begin().await?;
         let i = self.invitation_for_token(&mut tx, &token).await?;
         let status = self.invitation_view(&i).status;
-        if status != "pending" {
-            return Err(token_error(&status));
+        if status != ResellerInvitationStatus::Pending {
+            return Err(token_error(status));
         }
         let reason = reason
             .map(|r| long_text("/reason", &r, 2000))
@@ -605,7 +607,7 @@ impl App {
         if !relationships::decide_invitation(
             &mut tx,
             &i,
-            "declined",
+            ResellerInvitationStatus::Declined,
             Some(&p.organization.id),
             None,
             self.now().millis(),
@@ -682,8 +684,8 @@ impl App {
             }
         };
         let state = match f.state.as_deref() {
-            None | Some("active") => Some("active".to_owned()),
-            Some("terminated") => Some("terminated".to_owned()),
+            None | Some("active") => Some(ResellerRelationshipStatus::Active),
+            Some("terminated") => Some(ResellerRelationshipStatus::Terminated),
             Some("all") => None,
             Some(_) => {
                 return Err(FieldError::invalid(
@@ -757,7 +759,7 @@ impl App {
             .map(|x| long_text("/reason", &x, 2000))
             .transpose()?
             .flatten();
-        if r.state != "active" {
+        if r.state != ResellerRelationshipStatus::Active {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
                 "the relationship has ended already",
@@ -780,7 +782,7 @@ impl App {
             ));
         }
         self.clear_credit_limit(&mut tx, &r.id).await?;
-        r.state = "terminated".into();
+        r.state = r.state.terminate()?;
         r.terminated_at = Some(now);
         r.terminated_by_organization_id = Some(p.organization.id.clone());
         r.terminated_by_user_id = by_user;

@@ -7,6 +7,7 @@ use crate::error::{Conflict, Refusal};
 use partnerd_domain::Collect;
 use partnerd_domain::money::{check_currency, format_amount, parse_amount};
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::ResellerRelationshipStatus;
 use partnerd_domain::time::Timestamp;
 use partnerd_store::Conn;
 use partnerd_store::relationships::{self, CreditLimitRow, RelationshipRow};
@@ -121,7 +122,7 @@ impl App {
             }
             None => None,
         };
-        if r.state != "active" {
+        if r.state != ResellerRelationshipStatus::Active {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
                 "the relationship has ended; it has no credit limit any more",

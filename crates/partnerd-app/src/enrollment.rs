@@ -8,6 +8,7 @@ use partnerd_domain::names::{country, long_text, name, short_text, website};
 use partnerd_domain::password::{self, Context};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program, Role, programs_from_stored, programs_to_stored};
+use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::webmail::webmail_entry;
 use partnerd_domain::{Collect, EmailAddress, FieldError, Roles};
@@ -94,7 +95,7 @@ pub struct Decision {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
-    pub status: String,
+    pub status: EnrollmentStatus,
     pub at: String,
     pub by: String,
 }
@@ -106,7 +107,7 @@ pub struct Enrollment {
     pub id: String,
     pub organization_id: String,
     /// `draft`, `pendingVerification`, `pendingReview`, `approved`, `rejected`, `withdrawn`.
-    pub status: String,
+    pub status: EnrollmentStatus,
     pub existing_partner: bool,
     pub membership: Option<EnrollmentMembership>,
     pub legal_profile: Option<LegalProfile>,
@@ -212,17 +213,7 @@ pub struct EnrollmentFilters {
     pub q: Option<String>,
 }
 
-pub const STATUSES: &[&str] = &[
-    "draft",
-    "pendingVerification",
-    "pendingReview",
-    "approved",
-    "rejected",
-    "withdrawn",
-];
-const EDITABLE: &[&str] = &["draft", "rejected"];
-
-fn invalid_state(status: &str, what: &str) -> AppError {
+fn invalid_state(status: EnrollmentStatus, what: &str) -> AppError {
     AppError::conflict(
         Conflict::InvalidState,
         format!("the enrollment is {status}; {what}"),
@@ -238,7 +229,7 @@ impl App {
         Enrollment {
             id: e.id.clone(),
             organization_id: e.organization_id.clone(),
-            status: e.status.clone(),
+            status: e.status,
             existing_partner: e.existing_partner,
             membership: membership.map(|m| EnrollmentMembership {
                 membership_id: m.membership_id.clone(),
@@ -273,15 +264,28 @@ impl App {
         Ok(self.enrollment_view(e, m.as_ref()))
     }
 
-    fn push_history(&self, e: &mut EnrollmentRow, status: &str, by: &str) {
+    /// Moves the enrollment to `status` (refused when the domain does not allow the
+    /// move) and records the step in its history.
+    fn push_history(
+        &self,
+        e: &mut EnrollmentRow,
+        status: EnrollmentStatus,
+        by: &str,
+    ) -> AppResult<()> {
+        e.status = e.status.move_to(status)?;
+        self.record_history(e, by);
+        Ok(())
+    }
+
+    /// Adds the enrollment's current status to its history.
+    fn record_history(&self, e: &mut EnrollmentRow, by: &str) {
         let mut h: Vec<HistoryEntry> = serde_json::from_str(&e.history).unwrap_or_default();
         h.push(HistoryEntry {
-            status: status.into(),
+            status: e.status,
             at: self.now().to_rfc3339(),
             by: by.into(),
         });
         e.history = serde_json::to_string(&h).unwrap_or_else(|_| "[]".into());
-        e.status = status.into();
         e.updated_at = self.now().millis();
     }
 
@@ -513,7 +517,7 @@ impl App {
         let mut row = EnrollmentRow {
             id: format!("enr_{}", random_suffix()),
             organization_id: org_id.clone(),
-            status: String::new(),
+            status: EnrollmentStatus::Draft,
             existing_partner: new_tenant.0,
             membership_id: None,
             legal_profile: None,
@@ -530,7 +534,7 @@ impl App {
             updated_at: now,
             version: 1,
         };
-        self.push_history(&mut row, "draft", &by);
+        self.record_history(&mut row, &by);
         let mut tx = self.db().begin().await?;
         let mut session = None;
         if let Some((org, user)) = &new_tenant.1 {
@@ -558,7 +562,8 @@ impl App {
             }
             other => other?,
         }
-        organizations::set_enrollment_status(&mut tx, &org_id, "draft", now).await?;
+        organizations::set_enrollment_status(&mut tx, &org_id, EnrollmentStatus::Draft, now)
+            .await?;
         let entry = match p {
             Some(p) => Entry::new(
                 Actor::Principal(p),
@@ -625,9 +630,9 @@ impl App {
         };
         let (username, pw) = input?;
         let (username, pw) = (username.as_str(), pw.as_str());
-        if !EDITABLE.contains(&e.status.as_str()) {
+        if !e.status.is_editable() {
             return Err(invalid_state(
-                &e.status,
+                e.status,
                 "its membership can no longer change",
             ));
         }
@@ -746,9 +751,9 @@ impl App {
         let mut e = self.own_enrollment_for_change(&mut tx, p, id).await?;
         let (token, membership_id) = input?;
         let (token, membership_id) = (token.as_str(), membership_id.as_str());
-        if !EDITABLE.contains(&e.status.as_str()) {
+        if !e.status.is_editable() {
             return Err(invalid_state(
-                &e.status,
+                e.status,
                 "its membership can no longer change",
             ));
         }
@@ -1010,14 +1015,14 @@ impl App {
         check_if_match(&etag(&e.id, e.version), if_match, false)?;
         let input = input?;
         if e.existing_partner {
-            return Err(invalid_state(
-                "an existing partner's shortcut",
-                "it needs only the support profile",
+            return Err(AppError::conflict(
+                Conflict::InvalidState,
+                "the enrollment is an existing partner's shortcut; it needs only the support profile",
             ));
         }
-        if !EDITABLE.contains(&e.status.as_str()) {
+        if !e.status.is_editable() {
             return Err(invalid_state(
-                &e.status,
+                e.status,
                 "only draft and rejected enrollments can change",
             ));
         }
@@ -1068,9 +1073,9 @@ impl App {
         let mut e = self.own_enrollment_for_change(&mut tx, p, id).await?;
         check_if_match(&etag(&e.id, e.version), if_match, false)?;
         let input = input?;
-        if !EDITABLE.contains(&e.status.as_str()) {
+        if !e.status.is_editable() {
             return Err(invalid_state(
-                &e.status,
+                e.status,
                 "only draft and rejected enrollments can change",
             ));
         }
@@ -1109,7 +1114,7 @@ impl App {
         let e = self.own_enrollment_for_change(&mut tx, p, id).await?;
         let Some(email) = e.primary_contact_email.clone() else {
             return Err(invalid_state(
-                &e.status,
+                e.status,
                 "name a primary contact in the legal profile first",
             ));
         };
@@ -1119,8 +1124,8 @@ impl App {
                 "the primary contact is verified already",
             ));
         }
-        if matches!(e.status.as_str(), "approved" | "withdrawn") {
-            return Err(invalid_state(&e.status, "nothing is left to verify"));
+        if e.status.is_terminal() {
+            return Err(invalid_state(e.status, "nothing is left to verify"));
         }
         let (minute, day) =
             enrollments::verification_counts(&mut tx, &e.id, self.now().millis()).await?;
@@ -1191,12 +1196,12 @@ impl App {
                 AppError::internal("enrollments::get found no row where one must exist")
             })?;
         e.primary_contact_verified = true;
-        if e.status == "pendingVerification" {
-            self.push_history(&mut e, "pendingReview", &v.email);
+        if e.status == EnrollmentStatus::PendingVerification {
+            self.push_history(&mut e, EnrollmentStatus::PendingReview, &v.email)?;
             organizations::set_enrollment_status(
                 &mut tx,
                 &e.organization_id,
-                "pendingReview",
+                EnrollmentStatus::PendingReview,
                 now.millis(),
             )
             .await?;
@@ -1335,8 +1340,8 @@ impl App {
                 "a person must submit the enrollment",
             ));
         }
-        if !EDITABLE.contains(&e.status.as_str()) {
-            return Err(invalid_state(&e.status, "it cannot be submitted"));
+        if !e.status.is_editable() {
+            return Err(invalid_state(e.status, "it cannot be submitted"));
         }
         let by = Self::actor_id(p);
         let now = self.now();
@@ -1348,7 +1353,7 @@ impl App {
                 )]));
             }
             e.submitted_at = Some(now.millis());
-            self.push_history(&mut e, "approved", &by);
+            self.push_history(&mut e, EnrollmentStatus::Approved, &by)?;
             e.decision = serde_json::to_string(&Decision {
                 decided_at: now.to_rfc3339(),
                 decided_by: "system".into(),
@@ -1395,16 +1400,16 @@ impl App {
             }
             e.submitted_at = Some(now.millis());
             let next = if e.primary_contact_verified {
-                "pendingReview"
+                EnrollmentStatus::PendingReview
             } else {
-                "pendingVerification"
+                EnrollmentStatus::PendingVerification
             };
-            self.push_history(&mut e, next, &by);
+            self.push_history(&mut e, next, &by)?;
             e.decision = None;
             crate::error::written(enrollments::update(&mut tx, &e).await?)?;
             organizations::set_enrollment_status(&mut tx, &e.organization_id, next, now.millis())
                 .await?;
-            let text = if next == "pendingVerification" {
+            let text = if next == EnrollmentStatus::PendingVerification {
                 "We received your enrollment as an indirect reseller. The primary contact must confirm their e-mail address with the link we sent; then the vendor reviews it, which can take a few days."
             } else {
                 "We received your enrollment as an indirect reseller. The vendor reviews it next, which can take a few days; we will write when it is decided."
@@ -1459,16 +1464,16 @@ impl App {
     ) -> AppResult<Enrollment> {
         let mut tx = self.db().begin().await?;
         let mut e = self.own_enrollment_for_change(&mut tx, p, id).await?;
-        if matches!(e.status.as_str(), "approved" | "withdrawn") {
-            return Err(invalid_state(&e.status, "it cannot be withdrawn"));
+        if e.status.is_terminal() {
+            return Err(invalid_state(e.status, "it cannot be withdrawn"));
         }
-        self.push_history(&mut e, "withdrawn", &Self::actor_id(p));
+        self.push_history(&mut e, EnrollmentStatus::Withdrawn, &Self::actor_id(p))?;
         crate::error::written(enrollments::update(&mut tx, &e).await?)?;
         enrollments::invalidate_verifications(&mut tx, &e.id, self.now().millis()).await?;
         organizations::set_enrollment_status(
             &mut tx,
             &e.organization_id,
-            "withdrawn",
+            EnrollmentStatus::Withdrawn,
             self.now().millis(),
         )
         .await?;
@@ -1498,22 +1503,25 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<Enrollment>> {
         p.require(Action::ReviewEnrollments)?;
-        if let Some(s) = &f.status
-            && !STATUSES.contains(&s.as_str())
-        {
-            return Err(FieldError::invalid(
-                "/query/status",
-                format!("must be one of {}", STATUSES.join(", ")),
-            )
-            .into());
-        }
+        let status = f
+            .status
+            .as_deref()
+            .map(EnrollmentStatus::parse)
+            .transpose()
+            .map_err(|_| {
+                let names: Vec<&str> = EnrollmentStatus::ALL.iter().map(|s| s.as_str()).collect();
+                FieldError::invalid(
+                    "/query/status",
+                    format!("must be one of {}", names.join(", ")),
+                )
+            })?;
         if let Some(c) = &f.country {
             country("/query/country", c)?;
         }
         let now = self.now().millis();
         let start = paging::start(page, &format!("{f:?}"), now)?;
         let q = EnrollmentQuery {
-            status: f.status.clone(),
+            status,
             country: f.country.clone(),
             q: f.q.clone(),
         };
@@ -1549,9 +1557,9 @@ impl App {
             .await?
             .ok_or_else(AppError::not_found)?;
         let note = note?;
-        if e.status != "pendingReview" {
+        if e.status != EnrollmentStatus::PendingReview {
             return Err(invalid_state(
-                &e.status,
+                e.status,
                 "only enrollments pending review can be approved",
             ));
         }
@@ -1560,7 +1568,7 @@ impl App {
             .transpose()?
             .flatten();
         let now = self.now();
-        self.push_history(&mut e, "approved", &Self::actor_id(p));
+        self.push_history(&mut e, EnrollmentStatus::Approved, &Self::actor_id(p))?;
         e.decision = serde_json::to_string(&Decision {
             decided_at: now.to_rfc3339(),
             decided_by: Self::actor_id(p),
@@ -1630,14 +1638,14 @@ impl App {
                 "say why, so the applicant can fix it",
             ))
         })?;
-        if e.status != "pendingReview" {
+        if e.status != EnrollmentStatus::PendingReview {
             return Err(invalid_state(
-                &e.status,
+                e.status,
                 "only enrollments pending review can be rejected",
             ));
         }
         let now = self.now();
-        self.push_history(&mut e, "rejected", &Self::actor_id(p));
+        self.push_history(&mut e, EnrollmentStatus::Rejected, &Self::actor_id(p))?;
         e.decision = serde_json::to_string(&Decision {
             decided_at: now.to_rfc3339(),
             decided_by: Self::actor_id(p),
@@ -1645,8 +1653,13 @@ impl App {
         })
         .ok();
         crate::error::written_state(enrollments::update(&mut tx, &e).await?)?;
-        organizations::set_enrollment_status(&mut tx, &e.organization_id, "rejected", now.millis())
-            .await?;
+        organizations::set_enrollment_status(
+            &mut tx,
+            &e.organization_id,
+            EnrollmentStatus::Rejected,
+            now.millis(),
+        )
+        .await?;
         self.enrollment_mail(
             &mut tx,
             &e,

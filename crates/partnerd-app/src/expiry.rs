@@ -36,13 +36,21 @@ impl App {
         let mut expired = 0;
         for i in due {
             let mut tx = self.db().begin().await?;
-            if !relationships::decide_invitation(&mut tx, &i, "expired", None, None, now.millis())
-                .await?
+            let expired_status = i.status.expire()?;
+            if !relationships::decide_invitation(
+                &mut tx,
+                &i,
+                expired_status,
+                None,
+                None,
+                now.millis(),
+            )
+            .await?
             {
                 continue;
             }
             let mut after = i.clone();
-            after.status = "expired".into();
+            after.status = expired_status;
             after.version += 1;
             let view = self.invitation_view(&after);
             let entry = Entry::new(
@@ -82,7 +90,8 @@ impl App {
         let mut expired = 0;
         for r in due {
             let mut tx = self.db().begin().await?;
-            if !customers::decide_request(&mut tx, &r, "expired", None, now.millis()).await? {
+            let ended_as = r.status.expire()?;
+            if !customers::decide_request(&mut tx, &r, ended_as, None, now.millis()).await? {
                 continue;
             }
             let mut entry = Entry::new(

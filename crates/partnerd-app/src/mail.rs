@@ -4,6 +4,7 @@
 //! backoff for up to 24 hours.
 
 use crate::error::Conflict;
+use partnerd_domain::states::OutboxStatus;
 use std::path::PathBuf;
 
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -85,7 +86,7 @@ impl std::fmt::Debug for Mailer {
 pub struct MailRetry {
     pub id: String,
     /// `pending`: the worker sends it on its next pass.
-    pub status: String,
+    pub status: OutboxStatus,
     pub queued_at: String,
 }
 
@@ -330,7 +331,7 @@ impl App {
         }
         let retry = MailRetry {
             id: id.to_owned(),
-            status: "pending".into(),
+            status: status.retry()?,
             queued_at: now.to_rfc3339(),
         };
         let entry = Entry::new(actor, "mail", Some(id.to_owned()), "retryMail").after(&retry);
@@ -349,7 +350,7 @@ impl App {
     pub async fn outbox_status(
         &self,
         id: &str,
-    ) -> AppResult<Option<(String, i64, Option<String>)>> {
+    ) -> AppResult<Option<(OutboxStatus, i64, Option<String>)>> {
         let mut conn = self.db().conn().await?;
         Ok(outbox::status(&mut conn, id).await?)
     }

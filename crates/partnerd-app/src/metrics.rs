@@ -11,6 +11,7 @@ use prometheus_client::registry::Registry;
 pub struct HttpLabels {
     pub method: String,
     pub route: String,
+    /// A metric label: the response's status code as text, as Prometheus wants it.
     pub status: String,
 }
 
@@ -27,6 +28,7 @@ pub struct TemplateLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabels {
+    /// A metric label (text, as Prometheus wants it), not a stored status.
     pub status: String,
 }
 

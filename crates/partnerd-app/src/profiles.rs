@@ -3,6 +3,7 @@
 //! on the organisation's approved enrollment and edited with the same rules.
 
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::EnrollmentStatus;
 use partnerd_store::enrollments::{self, EnrollmentRow};
 use partnerd_store::{Conn, registry};
 use serde::Serialize;
@@ -47,7 +48,7 @@ impl App {
     ) -> AppResult<EnrollmentRow> {
         enrollments::latest_for(conn, &p.organization.id)
             .await?
-            .filter(|e| e.status == "approved")
+            .filter(|e| e.status == EnrollmentStatus::Approved)
             .ok_or_else(|| no_profile("partner profile"))
     }
 

@@ -8,6 +8,7 @@ use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{long_text, short_text};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program};
+use partnerd_domain::states::{ServiceIncidentStatus, ServiceRequestStatus, Status};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::support::{
@@ -73,7 +74,7 @@ pub struct ServiceRequest {
     pub category: String,
     pub product_family: Option<String>,
     /// `open`, `attentionNeeded`, `closed`.
-    pub status: String,
+    pub status: ServiceRequestStatus,
     pub primary_contact: PrimaryContact,
     pub assigned_to: Option<String>,
     pub created_at: String,
@@ -132,7 +133,7 @@ pub struct ServiceIncident {
     /// `informational`, `warning`, `critical`.
     pub severity: String,
     /// `active` or `resolved`.
-    pub status: String,
+    pub status: ServiceIncidentStatus,
     pub message: String,
     pub started_at: String,
     pub resolved_at: Option<String>,
@@ -184,6 +185,21 @@ fn one_of(c: &mut Collect, pointer: &str, v: &str, allowed: &[&str]) -> Option<S
     }
 }
 
+/// A status sent by the client, one of `allowed`; otherwise a field error.
+fn status_in<S: Status>(c: &mut Collect, pointer: &str, v: &str, allowed: &[S]) -> Option<S> {
+    match S::parse(v) {
+        Ok(s) if allowed.contains(&s) => Some(s),
+        _ => {
+            let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+            c.0.push(FieldError::invalid(
+                pointer,
+                format!("must be one of {}", names.join(", ")),
+            ));
+            None
+        }
+    }
+}
+
 fn request_view(r: &RequestRow, notes: Option<Vec<NoteRow>>) -> ServiceRequest {
     ServiceRequest {
         id: r.id.clone(),
@@ -195,7 +211,7 @@ fn request_view(r: &RequestRow, notes: Option<Vec<NoteRow>>) -> ServiceRequest {
         severity: r.severity.clone(),
         category: r.category.clone(),
         product_family: r.product_family.clone(),
-        status: r.status.clone(),
+        status: r.status,
         primary_contact: PrimaryContact {
             user_id: r.primary_contact_user_id.clone(),
             email: r.primary_contact_email.clone(),
@@ -233,7 +249,7 @@ fn incident_view(i: &IncidentRow, updates: Option<Vec<IncidentUpdateRow>>) -> Se
             .map(str::to_owned)
             .collect(),
         severity: i.severity.clone(),
-        status: i.status.clone(),
+        status: i.status,
         message: i.message.clone(),
         started_at: ts(i.started_at),
         resolved_at: i.resolved_at.map(ts),
@@ -372,7 +388,7 @@ impl App {
             severity,
             category,
             product_family: family,
-            status: "open".into(),
+            status: ServiceRequestStatus::Open,
             primary_contact_user_id: p.user.as_ref().map(|u| u.id.clone()),
             primary_contact_email: p.user.as_ref().map(|u| u.email.clone()),
             assigned_to: None,
@@ -424,14 +440,10 @@ impl App {
         let operator = is_operator(p);
         p.require(read_requests_action(p))?;
         let mut c = Collect::default();
-        if let Some(s) = &f.status {
-            one_of(
-                &mut c,
-                "/query/status",
-                s,
-                &["open", "attentionNeeded", "closed"],
-            );
-        }
+        let status = f
+            .status
+            .as_deref()
+            .and_then(|s| status_in(&mut c, "/query/status", s, ServiceRequestStatus::ALL));
         if let Some(s) = &f.scope {
             one_of(&mut c, "/query/scope", s, &["customer", "partner"]);
         }
@@ -446,7 +458,7 @@ impl App {
             } else {
                 Some(p.organization.id.clone())
             },
-            status: f.status.clone(),
+            status,
             customer_id: f.customer_id.clone(),
             scope: f.scope.clone(),
         };
@@ -489,7 +501,7 @@ impl App {
         let status = input
             .status
             .as_deref()
-            .and_then(|s| one_of(&mut c, "/status", s, &["open", "attentionNeeded", "closed"]));
+            .and_then(|s| status_in(&mut c, "/status", s, ServiceRequestStatus::ALL));
         if !operator {
             if input.assigned_to.is_some() {
                 c.0.push(FieldError::invalid(
@@ -497,7 +509,7 @@ impl App {
                     "only the operator assigns requests",
                 ));
             }
-            if status.as_deref().is_some_and(|s| s != "closed") {
+            if status.is_some_and(|s| s != ServiceRequestStatus::Closed) {
                 c.0.push(FieldError::invalid(
                     "/status",
                     "you can close the request; the operator sets other statuses",
@@ -513,7 +525,9 @@ impl App {
         if !c.is_empty() {
             return Err(AppError::validation(c.0));
         }
-        if before.status == "closed" && status.as_deref().is_some_and(|s| s != "closed") {
+        if before.status == ServiceRequestStatus::Closed
+            && status.is_some_and(|s| s != ServiceRequestStatus::Closed)
+        {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
                 "the request is closed; reopen it first",
@@ -521,9 +535,12 @@ impl App {
         }
         let now = self.now().millis();
         let mut after = before.clone();
-        if let Some(s) = &status {
-            after.status = s.clone();
-            after.closed_at = (s == "closed").then_some(before.closed_at.unwrap_or(now));
+        if let Some(s) = status
+            && s != before.status
+        {
+            after.status = before.status.move_to(s)?;
+            after.closed_at =
+                (s == ServiceRequestStatus::Closed).then_some(before.closed_at.unwrap_or(now));
         }
         if let Some(a) = assignee {
             after.assigned_to = Some(a);
@@ -587,7 +604,7 @@ impl App {
         })?;
         let text = long_text("/text", &text?, 10_000)?
             .ok_or_else(|| AppError::field(FieldError::invalid("/text", "must not be empty")))?;
-        if r.status == "closed" {
+        if r.status == ServiceRequestStatus::Closed {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
                 "the request is closed; reopen it to add a note",
@@ -660,7 +677,7 @@ impl App {
         let before = self.visible_service_request(&mut tx, p, id).await?;
         let operator = is_operator(p);
         p.require(read_requests_action(p))?;
-        if before.status != "closed" {
+        if before.status != ServiceRequestStatus::Closed {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
                 format!(
@@ -670,7 +687,7 @@ impl App {
             ));
         }
         let mut after = before.clone();
-        after.status = "open".into();
+        after.status = before.status.reopen()?;
         after.closed_at = None;
         after.last_modified_at = self.now().millis();
         crate::error::written(support::update_request(&mut tx, &after).await?)?;
@@ -747,8 +764,8 @@ impl App {
         p.require(Action::ReadServiceHealth)?;
         let mut c = Collect::default();
         let status = match f.status.as_deref() {
-            None | Some("active") => Some("active".to_owned()),
-            Some("resolved") => Some("resolved".to_owned()),
+            None | Some("active") => Some(ServiceIncidentStatus::Active),
+            Some("resolved") => Some(ServiceIncidentStatus::Resolved),
             Some("all") => None,
             Some(_) => {
                 c.0.push(FieldError::invalid(
@@ -872,7 +889,7 @@ impl App {
             title,
             product_families: families.join(","),
             severity,
-            status: "active".into(),
+            status: ServiceIncidentStatus::Active,
             message,
             started_at: started,
             resolved_at: None,
@@ -962,14 +979,19 @@ impl App {
         if let Some(s) = input
             .status
             .as_deref()
-            .and_then(|s| one_of(&mut c, "/status", s, &["active", "resolved"]))
+            .and_then(|s| status_in(&mut c, "/status", s, ServiceIncidentStatus::ALL))
         {
-            after.resolved_at = (s == "resolved").then_some(before.resolved_at.unwrap_or(now));
-            after.status = s;
+            after.resolved_at =
+                (s == ServiceIncidentStatus::Resolved).then_some(before.resolved_at.unwrap_or(now));
+            if s != before.status {
+                after.status = before.status.move_to(s)?;
+            }
         }
         if let Some(r) = &input.resolved_at {
             match Timestamp::parse_rfc3339(r) {
-                Some(t) if after.status == "resolved" => after.resolved_at = Some(t.millis()),
+                Some(t) if after.status == ServiceIncidentStatus::Resolved => {
+                    after.resolved_at = Some(t.millis())
+                }
                 Some(_) => c.0.push(FieldError::invalid(
                     "/resolvedAt",
                     "only with status resolved",

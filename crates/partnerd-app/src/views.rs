@@ -2,6 +2,7 @@
 //! stored rows. camelCase members; times RFC 3339.
 
 use partnerd_domain::roles::{OrgKind, Program, programs_from_stored};
+use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::{Roles, time::Timestamp};
 use partnerd_store::organizations::OrganizationRow;
 use partnerd_store::users::UserRow;
@@ -66,7 +67,7 @@ pub struct Organization {
     pub country: String,
     pub default_domain: String,
     pub programs: Vec<Program>,
-    pub enrollment_status: Option<String>,
+    pub enrollment_status: Option<EnrollmentStatus>,
     pub membership_id: Option<String>,
     pub created_at: String,
     pub etag: String,
@@ -84,7 +85,7 @@ impl From<&OrganizationRow> for Organization {
             country: o.country.clone(),
             default_domain: o.default_domain.clone(),
             programs: programs_from_stored(&o.programs),
-            enrollment_status: o.enrollment_status.clone(),
+            enrollment_status: o.enrollment_status,
             membership_id: o.membership_id.clone(),
             created_at: ts(o.created_at),
             etag: etag(&o.id, o.version),

@@ -6,6 +6,7 @@
 //! never slows the server.
 
 use crate::error::Conflict;
+use partnerd_domain::states::WebhookDeliveryStatus;
 use std::time::{Duration, Instant};
 
 use partnerd_domain::FieldError;
@@ -91,7 +92,7 @@ pub struct WebhookDelivery {
     pub event_type: String,
     pub attempt: i64,
     /// `pending`, `succeeded`, `failed`.
-    pub status: String,
+    pub status: WebhookDeliveryStatus,
     pub response_status: Option<i64>,
     pub duration_ms: Option<i64>,
     pub next_attempt_at: Option<String>,
@@ -134,12 +135,12 @@ fn delivery_view(d: &DeliveryRow) -> WebhookDelivery {
         event_id: d.event_id.clone(),
         event_type: d.event_type.clone(),
         attempt: d.attempt,
-        status: d.status.clone(),
+        status: d.status,
         response_status: d.response_status,
         duration_ms: d.duration_ms,
         next_attempt_at: d
             .next_attempt_at
-            .filter(|_| d.status == "pending")
+            .filter(|_| d.status == WebhookDeliveryStatus::Pending)
             .map(|t| Timestamp(t).to_rfc3339()),
         created_at: Timestamp(d.created_at).to_rfc3339(),
     }
@@ -447,7 +448,7 @@ impl App {
             event_type: event_type.to_owned(),
             payload: body.to_string(),
             attempt: 0,
-            status: "pending".into(),
+            status: WebhookDeliveryStatus::Pending,
             response_status: None,
             duration_ms: None,
             next_attempt_at: Some(now),
@@ -496,19 +497,16 @@ impl App {
     ) -> AppResult<Page<WebhookDelivery>> {
         let mut conn = self.db().conn().await?;
         let w = self.own_webhook(&mut conn, p, id).await?;
-        if let Some(s) = &status
-            && !["pending", "succeeded", "failed"].contains(&s.as_str())
-        {
-            return Err(FieldError::invalid(
-                "/query/status",
-                "must be pending, succeeded or failed",
-            )
-            .into());
-        }
+        let status = status
+            .as_deref()
+            .map(WebhookDeliveryStatus::parse)
+            .transpose()
+            .map_err(|_| {
+                FieldError::invalid("/query/status", "must be pending, succeeded or failed")
+            })?;
         let now = self.now().millis();
         let start = paging::start(page, &format!("deliveries{id}{status:?}"), now)?;
-        let rows =
-            webhooks::list_deliveries(&mut conn, &w.id, status.as_deref(), &start.request).await?;
+        let rows = webhooks::list_deliveries(&mut conn, &w.id, status, &start.request).await?;
         Ok(start.finish(
             rows,
             now,
@@ -645,13 +643,17 @@ impl App {
             let now = self.now().millis();
             let (state, next) = if ok {
                 outcome.succeeded += 1;
-                ("succeeded", None)
+                (d.status.succeed()?, None)
             } else if d.attempt >= MAX_ATTEMPTS {
                 outcome.failed += 1;
-                ("failed", None)
+                (d.status.give_up()?, None)
             } else {
                 outcome.retrying += 1;
-                ("pending", Some(now + backoff_ms(d.attempt)))
+                // Still pending: another attempt is due later.
+                (
+                    WebhookDeliveryStatus::Pending,
+                    Some(now + backoff_ms(d.attempt)),
+                )
             };
             let mut conn = self.db().conn().await?;
             webhooks::finish_attempt(&mut conn, &d.id, state, status, took, next).await?;

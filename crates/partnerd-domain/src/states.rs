@@ -60,6 +60,14 @@ fn quoted_list(values: impl Iterator<Item = &'static str>) -> String {
         .join(",")
 }
 
+/// What every status enum offers, for code that works with any of them (parsing a
+/// client's filter, for example).
+pub trait Status: Copy + Eq + std::fmt::Debug + 'static {
+    const ALL: &'static [Self];
+    fn as_str(self) -> &'static str;
+    fn parse(s: &str) -> Result<Self, UnknownValue>;
+}
+
 /// Declares one status enum: its variants with their stored strings, and after `=>`
 /// the statuses each may move to (`[]`: terminal). Every variant must list its moves,
 /// so the table is complete or the crate does not compile.
@@ -81,6 +89,16 @@ macro_rules! status_enum {
                 #[serde(rename = $text)]
                 $variant,
             )+
+        }
+
+        impl Status for $name {
+            const ALL: &'static [Self] = $name::ALL;
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+            fn parse(s: &str) -> Result<Self, UnknownValue> {
+                $name::parse(s)
+            }
         }
 
         impl $name {

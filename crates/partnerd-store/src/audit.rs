@@ -2,12 +2,13 @@
 //! participant row per organisation allowed to read it.
 
 use crate::Row;
+use partnerd_domain::states::OperationStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
 
 /// A stored audit record.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuditRow {
     pub id: String,
     pub occurred_at: i64,
@@ -23,7 +24,7 @@ pub struct AuditRow {
     pub resource_type: String,
     pub resource_id: Option<String>,
     pub operation_type: String,
-    pub operation_status: String,
+    pub operation_status: OperationStatus,
     /// JSON `{before, after}`.
     pub changes: Option<String>,
     pub request_id: Option<String>,
@@ -76,7 +77,7 @@ pub async fn insert(conn: &mut Conn, a: &AuditRow) -> StoreResult<()> {
     .bind(&a.resource_type)
     .bind(&a.resource_id)
     .bind(&a.operation_type)
-    .bind(&a.operation_status)
+    .bind(a.operation_status)
     .bind(&a.changes)
     .bind(&a.request_id)
     .bind(&a.source_ip)
@@ -108,7 +109,7 @@ pub struct AuditQuery {
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub operation_type: Option<String>,
-    pub operation_status: Option<String>,
+    pub operation_status: Option<OperationStatus>,
 }
 
 fn filter(q: &AuditQuery) -> Filter {
@@ -133,12 +134,14 @@ fn filter(q: &AuditQuery) -> Filter {
         ("resource_type", &q.resource_type),
         ("resource_id", &q.resource_id),
         ("operation_type", &q.operation_type),
-        ("operation_status", &q.operation_status),
     ];
     for (col, v) in eq {
         if let Some(v) = v {
             f.and(&format!("{col} = ?"), [Arg::Text(v.clone())]);
         }
+    }
+    if let Some(s) = q.operation_status {
+        f.and("operation_status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     f
 }

@@ -2,6 +2,9 @@
 //! admin relationships and imported-customer records.
 
 use crate::Row;
+use partnerd_domain::states::{
+    CustomerRelationshipStatus, DelegatedAdminStatus, RelationshipRequestStatus,
+};
 
 use crate::organizations::{self, OrganizationRow};
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -20,7 +23,7 @@ pub struct RequestRow {
     pub customer_id: Option<String>,
     pub recipient_email: Option<String>,
     pub message: Option<String>,
-    pub status: String,
+    pub status: RelationshipRequestStatus,
     pub token_hash: String,
     pub created_at: i64,
     pub created_by: String,
@@ -70,7 +73,7 @@ pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> 
     .bind(&q.customer_id)
     .bind(&q.recipient_email)
     .bind(&q.message)
-    .bind(&q.status)
+    .bind(q.status)
     .bind(&q.token_hash)
     .bind(q.created_at)
     .bind(&q.created_by)
@@ -111,7 +114,7 @@ pub async fn request_by_token(
 pub async fn decide_request(
     conn: &mut Conn,
     q: &RequestRow,
-    status: &str,
+    status: RelationshipRequestStatus,
     customer_id: Option<&str>,
     now: i64,
 ) -> StoreResult<bool> {
@@ -151,7 +154,7 @@ pub async fn requests_past_expiry(
 pub struct RequestQuery {
     pub reseller_organization_id: String,
     /// `pending`, `accepted`, `declined`, `revoked` or `expired`, as at `now`.
-    pub status: Option<String>,
+    pub status: Option<RelationshipRequestStatus>,
     pub now: i64,
 }
 
@@ -165,8 +168,8 @@ pub async fn list_requests(
         "reseller_organization_id = ?",
         [Arg::Text(q.reseller_organization_id.clone())],
     );
-    if let Some(s) = &q.status {
-        f.link_status(s, q.now);
+    if let Some(s) = q.status {
+        f.link_status(s.as_str(), q.now);
     }
     crate::sql::newest_first(
         conn,
@@ -192,7 +195,7 @@ pub struct CustomerRelationshipRow {
     pub role: String,
     pub linked_reseller_id: Option<String>,
     pub request_id: Option<String>,
-    pub state: String,
+    pub state: CustomerRelationshipStatus,
     pub created_at: i64,
     pub terminated_at: Option<i64>,
     pub terminated_by_organization_id: Option<String>,
@@ -241,13 +244,16 @@ pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -
     .bind(&r.role)
     .bind(&r.linked_reseller_id)
     .bind(&r.request_id)
-    .bind(&r.state)
+    .bind(r.state)
     .bind(r.created_at)
     .bind(r.terminated_at)
     .bind(&r.terminated_by_organization_id)
     .bind(&r.terminated_by_user_id)
     .bind(r.version)
-    .bind((r.state == "active").then(|| format!("{}:{}", r.customer_id, r.partner_organization_id)))
+    .bind(
+        (r.state == CustomerRelationshipStatus::Active)
+            .then(|| format!("{}:{}", r.customer_id, r.partner_organization_id)),
+    )
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
@@ -256,7 +262,7 @@ pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -
             r.customer_id
         )));
     }
-    if r.state == "active" {
+    if r.state == CustomerRelationshipStatus::Active {
         count_customers(conn, &r.partner_organization_id, 1).await?;
     }
     Ok(())
@@ -363,13 +369,13 @@ pub async fn terminate_relationship(
 pub async fn list_customer_relationships(
     conn: &mut Conn,
     customer_id: &str,
-    state: Option<&str>,
+    state: Option<CustomerRelationshipStatus>,
     page: &PageRequest,
 ) -> StoreResult<PageOf<CustomerRelationshipRow>> {
     let mut f = Filter::new();
     f.and("customer_id = ?", [Arg::Text(customer_id.to_owned())]);
     if let Some(s) = state {
-        f.and("state = ?", [Arg::Text(s.to_owned())]);
+        f.and("state = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     crate::sql::newest_first(
         conn,
@@ -612,7 +618,7 @@ pub struct DelegationRow {
     pub id: String,
     pub partner_organization_id: String,
     pub customer_id: String,
-    pub status: String,
+    pub status: DelegatedAdminStatus,
     pub duration_days: i64,
     pub activated_at: i64,
     pub expires_at: i64,
@@ -653,7 +659,7 @@ pub async fn insert_delegation(conn: &mut Conn, d: &DelegationRow) -> StoreResul
     .bind(&d.id)
     .bind(&d.partner_organization_id)
     .bind(&d.customer_id)
-    .bind(&d.status)
+    .bind(d.status)
     .bind(d.duration_days)
     .bind(d.activated_at)
     .bind(d.expires_at)
@@ -663,7 +669,8 @@ pub async fn insert_delegation(conn: &mut Conn, d: &DelegationRow) -> StoreResul
     .bind(d.warned_at)
     .bind(d.version)
     .bind(
-        (d.status == "active").then(|| format!("{}:{}", d.partner_organization_id, d.customer_id)),
+        (d.status == DelegatedAdminStatus::Active)
+            .then(|| format!("{}:{}", d.partner_organization_id, d.customer_id)),
     )
     .execute(conn)
     .await?;
@@ -701,7 +708,7 @@ pub async fn active_delegation(
 pub async fn end_delegation(
     conn: &mut Conn,
     d: &DelegationRow,
-    status: &str,
+    status: DelegatedAdminStatus,
     by_org: Option<&str>,
     by_user: Option<&str>,
     now: i64,
@@ -712,7 +719,7 @@ pub async fn end_delegation(
          WHERE id = $5 AND status = 'active' AND version = $6",
     )
     .bind(status)
-    .bind((status == "terminated").then_some(now))
+    .bind((status == DelegatedAdminStatus::Terminated).then_some(now))
     .bind(by_org)
     .bind(by_user)
     .bind(&d.id)
@@ -727,7 +734,7 @@ pub async fn end_delegation(
 pub struct DelegationQuery {
     pub partner_organization_id: Option<String>,
     pub customer_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<DelegatedAdminStatus>,
     /// Only those still unexpired at this time.
     /// Expired ones: stored `expired`, or still `active` past their expiry at this time.
     pub unexpired_at: Option<i64>,
@@ -746,8 +753,8 @@ pub async fn list_delegations(
     if let Some(c) = &q.customer_id {
         f.and("customer_id = ?", [Arg::Text(c.clone())]);
     }
-    if let Some(s) = &q.status {
-        f.and("status = ?", [Arg::Text(s.clone())]);
+    if let Some(s) = q.status {
+        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     if let Some(t) = q.unexpired_at {
         f.and("expires_at > ?", [Arg::Int(t)]);

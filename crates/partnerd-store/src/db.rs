@@ -153,7 +153,13 @@ impl Db {
 
     /// Runs pending migrations of this backend's tree.
     pub async fn migrate(&self) -> StoreResult<()> {
-        let migrator = migrations::migrator(self.backend());
+        self.migrate_to(i64::MAX).await
+    }
+
+    /// Runs pending migrations up to and including `version`: the schema an earlier
+    /// release left, for upgrade drills.
+    pub async fn migrate_to(&self, version: i64) -> StoreResult<()> {
+        let migrator = migrations::migrator_to(self.backend(), version);
         let run = match &self.pool {
             Pool::Sqlite(p) => migrator.run(p).await,
             Pool::Postgres(p) => migrator.run(p).await,

@@ -2,6 +2,7 @@
 //! e-mail verifications).
 
 use crate::Row;
+use partnerd_domain::states::EnrollmentStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
@@ -11,7 +12,7 @@ use crate::{Conn, StoreResult, flag};
 pub struct EnrollmentRow {
     pub id: String,
     pub organization_id: String,
-    pub status: String,
+    pub status: EnrollmentStatus,
     pub existing_partner: bool,
     pub membership_id: Option<String>,
     pub legal_profile: Option<String>,
@@ -65,7 +66,7 @@ pub async fn insert(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<()> {
     ))
     .bind(&e.id)
     .bind(&e.organization_id)
-    .bind(&e.status)
+    .bind(e.status)
     .bind(flag(e.existing_partner))
     .bind(&e.membership_id)
     .bind(&e.legal_profile)
@@ -94,7 +95,7 @@ pub async fn update(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<bool> {
          primary_contact_email = $5, primary_contact_verified = $6, legal_name_sort = $7, submitted_at = $8, \
          decision = $9, history = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
     )
-    .bind(&e.status)
+    .bind(e.status)
     .bind(&e.membership_id)
     .bind(&e.legal_profile)
     .bind(&e.support_profile)
@@ -137,7 +138,7 @@ pub async fn latest_for(
 /// Filters of the review queue.
 #[derive(Debug, Clone, Default)]
 pub struct EnrollmentQuery {
-    pub status: Option<String>,
+    pub status: Option<EnrollmentStatus>,
     pub country: Option<String>,
     /// Legal-name prefix.
     pub q: Option<String>,
@@ -150,8 +151,8 @@ pub async fn list(
     page: &PageRequest,
 ) -> StoreResult<PageOf<EnrollmentRow>> {
     let mut f = Filter::new();
-    if let Some(s) = &q.status {
-        f.and("status = ?", [Arg::Text(s.clone())]);
+    if let Some(s) = q.status {
+        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     if let Some(c) = &q.country {
         f.and("country = ?", [Arg::Text(c.clone())]);

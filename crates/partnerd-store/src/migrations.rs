@@ -75,6 +75,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "customer_search",
         include_str!("../migrations/sqlite/0013_customer_search.sql"),
     ),
+    (
+        14,
+        "status_checks",
+        include_str!("../migrations/sqlite/0014_status_checks.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -144,6 +149,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         "customer_search",
         include_str!("../migrations/postgres/0013_customer_search.sql"),
     ),
+    (
+        14,
+        "status_checks",
+        include_str!("../migrations/postgres/0014_status_checks.sql"),
+    ),
 ];
 
 pub fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {
@@ -158,9 +168,15 @@ pub fn latest(backend: Backend) -> i64 {
 }
 
 pub fn migrator(backend: Backend) -> Migrator {
+    migrator_to(backend, i64::MAX)
+}
+
+/// The migrations up to and including `version`: the schema an earlier release left.
+pub fn migrator_to(backend: Backend, version: i64) -> Migrator {
     Migrator::with_migrations(
         list(backend)
             .iter()
+            .filter(|(v, _, _)| *v <= version)
             .map(|(v, d, sql)| {
                 Migration::new(
                     *v,
@@ -203,5 +219,89 @@ mod tests {
         assert_eq!(versions_on_disk("sqlite"), sqlite);
         assert_eq!(versions_on_disk("postgres"), postgres);
         assert!(!sqlite.is_empty());
+    }
+
+    /// Each status column's CHECK (PostgreSQL) and triggers (SQLite) accept exactly
+    /// the values of its enum in the domain.
+    #[test]
+    fn status_checks_match_the_domain() {
+        use partnerd_domain::states::*;
+        let columns: &[(&str, &str, String)] = &[
+            (
+                "audit_records",
+                "operation_status",
+                OperationStatus::sql_list(),
+            ),
+            ("outbox", "status", OutboxStatus::sql_list()),
+            ("offers", "status", OfferStatus::sql_list()),
+            (
+                "organizations",
+                "enrollment_status",
+                EnrollmentStatus::sql_list(),
+            ),
+            ("enrollments", "status", EnrollmentStatus::sql_list()),
+            (
+                "reseller_invitations",
+                "status",
+                ResellerInvitationStatus::sql_list(),
+            ),
+            (
+                "partner_relationships",
+                "state",
+                ResellerRelationshipStatus::sql_list(),
+            ),
+            (
+                "customer_requests",
+                "status",
+                RelationshipRequestStatus::sql_list(),
+            ),
+            (
+                "customer_relationships",
+                "state",
+                CustomerRelationshipStatus::sql_list(),
+            ),
+            (
+                "delegated_admin_relationships",
+                "status",
+                DelegatedAdminStatus::sql_list(),
+            ),
+            ("orders", "status", OrderStatus::sql_list()),
+            ("subscriptions", "status", SubscriptionStatus::sql_list()),
+            (
+                "service_requests",
+                "status",
+                ServiceRequestStatus::sql_list(),
+            ),
+            (
+                "service_incidents",
+                "status",
+                ServiceIncidentStatus::sql_list(),
+            ),
+            (
+                "webhook_deliveries",
+                "status",
+                WebhookDeliveryStatus::sql_list(),
+            ),
+        ];
+        let pg = include_str!("../migrations/postgres/0014_status_checks.sql");
+        let lite = include_str!("../migrations/sqlite/0014_status_checks.sql");
+        for (table, column, list) in columns {
+            let check = format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_check CHECK ({column} IN ({list}));"
+            );
+            assert!(pg.contains(&check), "PostgreSQL lacks {check}");
+            for event in ["INSERT ON", "UPDATE OF {column} ON"] {
+                let trigger = format!(
+                    "BEFORE {} {table}\nWHEN NEW.{column} NOT IN ({list})\n",
+                    event.replace("{column}", column)
+                );
+                assert!(lite.contains(&trigger), "SQLite lacks {trigger}");
+            }
+        }
+        assert_eq!(
+            pg.matches("ADD CONSTRAINT").count(),
+            columns.len() + 1,
+            "a check without its enum (idempotency_keys.state is the one plain list)"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Organisations (tenants).
 
 use crate::Row;
+use partnerd_domain::states::EnrollmentStatus;
 
 use crate::{Conn, StoreResult};
 
@@ -15,7 +16,7 @@ pub struct OrganizationRow {
     pub domain_prefix: String,
     pub default_domain: String,
     pub programs: String,
-    pub enrollment_status: Option<String>,
+    pub enrollment_status: Option<EnrollmentStatus>,
     pub membership_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -60,7 +61,7 @@ pub async fn insert(conn: &mut Conn, o: &OrganizationRow) -> StoreResult<()> {
     .bind(&o.domain_prefix)
     .bind(&o.default_domain)
     .bind(&o.programs)
-    .bind(&o.enrollment_status)
+    .bind(o.enrollment_status)
     .bind(&o.membership_id)
     .bind(o.created_at)
     .bind(o.updated_at)
@@ -153,7 +154,7 @@ pub async fn set_programs(conn: &mut Conn, id: &str, programs: &str, now: i64) -
 pub async fn set_enrollment_status(
     conn: &mut Conn,
     id: &str,
-    status: &str,
+    status: EnrollmentStatus,
     now: i64,
 ) -> StoreResult<()> {
     crate::query("UPDATE organizations SET enrollment_status = $1, updated_at = $2, version = version + 1 WHERE id = $3")

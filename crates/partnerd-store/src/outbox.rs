@@ -2,6 +2,7 @@
 //! transaction as the change that causes it, delivered by a worker afterwards.
 
 use crate::{Conn, Db, StoreResult, dialect};
+use partnerd_domain::states::OutboxStatus;
 
 /// A row claimed for delivery.
 #[derive(Debug, Clone)]
@@ -108,7 +109,7 @@ pub async fn count_pending(conn: &mut Conn) -> StoreResult<i64> {
 pub async fn status(
     conn: &mut Conn,
     id: &str,
-) -> StoreResult<Option<(String, i64, Option<String>)>> {
+) -> StoreResult<Option<(OutboxStatus, i64, Option<String>)>> {
     let row = crate::query("SELECT status, attempts, last_error FROM outbox WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
@@ -148,7 +149,10 @@ pub async fn failed_mail(
 }
 
 /// `(kind, status)` of one row.
-pub async fn kind_and_status(conn: &mut Conn, id: &str) -> StoreResult<Option<(String, String)>> {
+pub async fn kind_and_status(
+    conn: &mut Conn,
+    id: &str,
+) -> StoreResult<Option<(String, OutboxStatus)>> {
     let row = crate::query("SELECT kind, status FROM outbox WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)

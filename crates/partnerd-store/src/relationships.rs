@@ -1,6 +1,7 @@
 //! Provider → reseller invitations and the partner relationships they create.
 
 use crate::Row;
+use partnerd_domain::states::{ResellerInvitationStatus, ResellerRelationshipStatus};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -14,7 +15,7 @@ pub struct InvitationRow {
     pub email_norm: String,
     pub reseller_name: Option<String>,
     pub message: Option<String>,
-    pub status: String,
+    pub status: ResellerInvitationStatus,
     pub token_hash: String,
     pub created_at: i64,
     pub created_by: String,
@@ -60,7 +61,7 @@ pub async fn insert_invitation(conn: &mut Conn, i: &InvitationRow) -> StoreResul
     .bind(&i.email_norm)
     .bind(&i.reseller_name)
     .bind(&i.message)
-    .bind(&i.status)
+    .bind(i.status)
     .bind(&i.token_hash)
     .bind(i.created_at)
     .bind(&i.created_by)
@@ -102,7 +103,7 @@ pub async fn invitation_by_token(
 pub async fn decide_invitation(
     conn: &mut Conn,
     i: &InvitationRow,
-    status: &str,
+    status: ResellerInvitationStatus,
     accepted_by: Option<&str>,
     relationship_id: Option<&str>,
     now: i64,
@@ -144,7 +145,7 @@ pub async fn invitations_past_expiry(
 pub struct InvitationQuery {
     pub provider_organization_id: String,
     /// `pending`, `accepted`, `declined`, `revoked` or `expired`, as at `now`.
-    pub status: Option<String>,
+    pub status: Option<ResellerInvitationStatus>,
     pub email: Option<String>,
     pub now: i64,
 }
@@ -159,8 +160,8 @@ pub async fn list_invitations(
         "provider_organization_id = ?",
         [Arg::Text(q.provider_organization_id.clone())],
     );
-    if let Some(s) = &q.status {
-        f.link_status(s, q.now);
+    if let Some(s) = q.status {
+        f.link_status(s.as_str(), q.now);
     }
     if let Some(e) = &q.email {
         f.and("email_norm = ?", [Arg::Text(e.to_lowercase())]);
@@ -183,7 +184,7 @@ pub struct RelationshipRow {
     pub id: String,
     pub provider_organization_id: String,
     pub reseller_organization_id: String,
-    pub state: String,
+    pub state: ResellerRelationshipStatus,
     pub created_at: i64,
     pub terminated_at: Option<i64>,
     pub terminated_by_organization_id: Option<String>,
@@ -217,13 +218,13 @@ pub async fn insert_relationship(conn: &mut Conn, r: &RelationshipRow) -> StoreR
     .bind(&r.id)
     .bind(&r.provider_organization_id)
     .bind(&r.reseller_organization_id)
-    .bind(&r.state)
+    .bind(r.state)
     .bind(r.created_at)
     .bind(r.terminated_at)
     .bind(&r.terminated_by_organization_id)
     .bind(&r.terminated_by_user_id)
     .bind(r.version)
-    .bind((r.state == "active").then(|| format!("{}:{}", r.provider_organization_id, r.reseller_organization_id)))
+    .bind((r.state == ResellerRelationshipStatus::Active).then(|| format!("{}:{}", r.provider_organization_id, r.reseller_organization_id)))
     .execute(conn)
     .await?;
     Ok(())
@@ -284,7 +285,7 @@ pub struct RelationshipQuery {
     /// reseller; None: both.
     pub as_provider: Option<bool>,
     /// None = every state.
-    pub state: Option<String>,
+    pub state: Option<ResellerRelationshipStatus>,
     /// Prefix of the other side's name, case-insensitive.
     pub name: Option<String>,
 }
@@ -310,8 +311,8 @@ pub async fn list_relationships(
             );
         }
     }
-    if let Some(s) = &q.state {
-        f.and("state = ?", [Arg::Text(s.clone())]);
+    if let Some(s) = q.state {
+        f.and("state = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
         f.and(

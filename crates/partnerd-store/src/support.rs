@@ -1,6 +1,7 @@
 //! Service requests with their notes, and service-health incidents with updates.
 
 use crate::Row;
+use partnerd_domain::states::{ServiceIncidentStatus, ServiceRequestStatus};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -20,7 +21,7 @@ pub struct RequestRow {
     pub severity: String,
     pub category: String,
     pub product_family: Option<String>,
-    pub status: String,
+    pub status: ServiceRequestStatus,
     pub primary_contact_user_id: Option<String>,
     pub primary_contact_email: Option<String>,
     pub assigned_to: Option<String>,
@@ -72,7 +73,7 @@ pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> 
     .bind(&q.severity)
     .bind(&q.category)
     .bind(&q.product_family)
-    .bind(&q.status)
+    .bind(q.status)
     .bind(&q.primary_contact_user_id)
     .bind(&q.primary_contact_email)
     .bind(&q.assigned_to)
@@ -101,7 +102,7 @@ pub async fn update_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<bool
         "UPDATE service_requests SET status = $1, assigned_to = $2, last_modified_at = $3, closed_at = $4, \
          version = version + 1 WHERE id = $5 AND version = $6",
     )
-    .bind(&q.status)
+    .bind(q.status)
     .bind(&q.assigned_to)
     .bind(q.last_modified_at)
     .bind(q.closed_at)
@@ -117,7 +118,7 @@ pub async fn update_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<bool
 pub struct RequestQuery {
     /// The creator organisation (None: every one — the operator's queue).
     pub organization_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ServiceRequestStatus>,
     pub customer_id: Option<String>,
     pub scope: Option<String>,
 }
@@ -128,9 +129,11 @@ pub async fn list_requests(
     page: &PageRequest,
 ) -> StoreResult<PageOf<RequestRow>> {
     let mut f = Filter::new();
+    if let Some(s) = q.status {
+        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
+    }
     for (col, v) in [
         ("organization_id", &q.organization_id),
-        ("status", &q.status),
         ("customer_id", &q.customer_id),
         ("scope", &q.scope),
     ] {
@@ -212,7 +215,7 @@ pub struct IncidentRow {
     pub title: String,
     pub product_families: String,
     pub severity: String,
-    pub status: String,
+    pub status: ServiceIncidentStatus,
     pub message: String,
     pub started_at: i64,
     pub resolved_at: Option<i64>,
@@ -250,7 +253,7 @@ pub async fn insert_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<()
     .bind(&i.title)
     .bind(&i.product_families)
     .bind(&i.severity)
-    .bind(&i.status)
+    .bind(i.status)
     .bind(&i.message)
     .bind(i.started_at)
     .bind(i.resolved_at)
@@ -279,7 +282,7 @@ pub async fn update_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<bo
     )
     .bind(&i.title)
     .bind(&i.severity)
-    .bind(&i.status)
+    .bind(i.status)
     .bind(i.resolved_at)
     .bind(i.updated_at)
     .bind(&i.id)
@@ -292,7 +295,7 @@ pub async fn update_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<bo
 /// Filters of the incident list.
 #[derive(Debug, Clone, Default)]
 pub struct IncidentQuery {
-    pub status: Option<String>,
+    pub status: Option<ServiceIncidentStatus>,
     /// Only incidents touching one of these families (None: all families).
     pub families: Option<Vec<String>>,
     pub since: Option<i64>,
@@ -304,8 +307,8 @@ pub async fn list_incidents(
     page: &PageRequest,
 ) -> StoreResult<PageOf<IncidentRow>> {
     let mut f = Filter::new();
-    if let Some(s) = &q.status {
-        f.and("status = ?", [Arg::Text(s.clone())]);
+    if let Some(s) = q.status {
+        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     if let Some(families) = &q.families {
         if families.is_empty() {

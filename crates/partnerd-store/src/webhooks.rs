@@ -1,6 +1,7 @@
 //! Webhook subscriptions and their deliveries.
 
 use crate::Row;
+use partnerd_domain::states::WebhookDeliveryStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Backend, Conn, Db, StoreResult, flag};
@@ -163,7 +164,7 @@ pub struct DeliveryRow {
     pub event_type: String,
     pub payload: String,
     pub attempt: i64,
-    pub status: String,
+    pub status: WebhookDeliveryStatus,
     pub response_status: Option<i64>,
     pub duration_ms: Option<i64>,
     pub next_attempt_at: Option<i64>,
@@ -201,7 +202,7 @@ pub async fn insert_delivery(conn: &mut Conn, d: &DeliveryRow) -> StoreResult<()
     .bind(&d.event_type)
     .bind(&d.payload)
     .bind(d.attempt)
-    .bind(&d.status)
+    .bind(d.status)
     .bind(d.response_status)
     .bind(d.duration_ms)
     .bind(d.next_attempt_at)
@@ -251,7 +252,7 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<
 pub async fn finish_attempt(
     conn: &mut Conn,
     id: &str,
-    status: &str,
+    status: WebhookDeliveryStatus,
     response_status: Option<i64>,
     duration_ms: i64,
     next: Option<i64>,
@@ -286,13 +287,13 @@ pub async fn redeliver(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool>
 pub async fn list_deliveries(
     conn: &mut Conn,
     webhook_id: &str,
-    status: Option<&str>,
+    status: Option<WebhookDeliveryStatus>,
     page: &PageRequest,
 ) -> StoreResult<PageOf<DeliveryRow>> {
     let mut f = Filter::new();
     f.and("webhook_id = ?", [Arg::Text(webhook_id.to_owned())]);
     if let Some(s) = status {
-        f.and("status = ?", [Arg::Text(s.to_owned())]);
+        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     crate::sql::newest_first(
         conn,

@@ -54,7 +54,7 @@ async fn main() {
                 resource_type: "order".into(),
                 resource_id: Some(format!("ord_{n}")),
                 operation_type: operations[n % operations.len()].into(),
-                operation_status: "succeeded".into(),
+                operation_status: partnerd_domain::states::OperationStatus::Succeeded,
                 changes: None,
                 request_id: None,
                 source_ip: None,

@@ -65,7 +65,7 @@ async fn main() {
                     role: "indirectReseller".into(),
                     linked_reseller_id: None,
                     request_id: None,
-                    state: "active".into(),
+                    state: partnerd_domain::states::CustomerRelationshipStatus::Active,
                     created_at: at,
                     terminated_at: None,
                     terminated_by_organization_id: None,

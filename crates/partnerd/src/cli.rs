@@ -2,6 +2,7 @@
 //! `user reset-password`, `customers import`, `mail test`, `mail retry` and `demo`.
 
 use partnerd_app::AppError;
+use partnerd_domain::states::OutboxStatus;
 use std::io::Write;
 
 use clap::{Parser, Subcommand};
@@ -336,7 +337,8 @@ async fn mail_retry(config: Config, limit: i64) -> i32 {
     let outcome = app.drain_outbox().await;
     let mut waiting = 0;
     for r in &queued {
-        if !matches!(app.outbox_status(&r.id).await, Ok(Some((s, _, _))) if s == "sent") {
+        if !matches!(app.outbox_status(&r.id).await, Ok(Some((s, _, _))) if s == OutboxStatus::Sent)
+        {
             waiting += 1;
         }
     }
@@ -369,7 +371,7 @@ async fn mail_test(config: Config, to: &str) -> i32 {
     let status = app.outbox_status(&id).await;
     app.db().close().await;
     match (outcome, status) {
-        (Ok(_), Ok(Some((status, _, _)))) if status == "sent" => {
+        (Ok(_), Ok(Some((OutboxStatus::Sent, _, _)))) => {
             println!("sent test message {id} to {to}");
             0
         }

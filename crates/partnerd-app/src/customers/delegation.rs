@@ -8,6 +8,7 @@ use partnerd_domain::FieldError;
 use partnerd_domain::names::long_text;
 use partnerd_domain::policy::{Action, Facts};
 use partnerd_domain::roles::OrgKind;
+use partnerd_domain::states::DelegatedAdminStatus;
 use partnerd_domain::time::Timestamp;
 use partnerd_store::customers::{self, DelegationQuery, DelegationRow};
 use partnerd_store::{Conn, organizations};
@@ -34,7 +35,7 @@ pub struct DelegatedAdminRelationship {
     pub customer_id: String,
     pub customer_name: String,
     /// `active`, `expired`, `terminated`.
-    pub status: String,
+    pub status: DelegatedAdminStatus,
     /// ISO 8601 (`P730D`).
     pub duration: String,
     pub activated_at: String,
@@ -54,12 +55,8 @@ pub struct DelegationFilters {
 impl App {
     /// `active` turns `expired` the moment the clock passes `expiresAt`, whether or
     /// not the expiry job has run.
-    pub(crate) fn delegation_status(&self, d: &DelegationRow) -> String {
-        if d.status == "active" && d.expires_at <= self.now().millis() {
-            "expired".into()
-        } else {
-            d.status.clone()
-        }
+    pub(crate) fn delegation_status(&self, d: &DelegationRow) -> DelegatedAdminStatus {
+        d.status.as_of(Timestamp(d.expires_at), self.now())
     }
 
     pub(crate) async fn delegation_view(
@@ -135,11 +132,11 @@ impl App {
         match f.status.as_deref() {
             None => {}
             Some("active") => {
-                q.status = Some("active".into());
+                q.status = Some(DelegatedAdminStatus::Active);
                 q.unexpired_at = Some(now);
             }
             Some("expired") => q.expired_at = Some(now),
-            Some("terminated") => q.status = Some("terminated".into()),
+            Some("terminated") => q.status = Some(DelegatedAdminStatus::Terminated),
             Some(_) => {
                 return Err(FieldError::invalid(
                     "/query/status",
@@ -204,11 +201,11 @@ impl App {
         let status = self.delegation_status(&d);
         let now = self.now().millis();
         let by_user = p.user.as_ref().map(|u| u.id.clone());
-        if status != "active"
+        if status != DelegatedAdminStatus::Active
             || !customers::end_delegation(
                 &mut tx,
                 &d,
-                "terminated",
+                DelegatedAdminStatus::Terminated,
                 Some(&p.organization.id),
                 by_user.as_deref(),
                 now,
@@ -220,7 +217,7 @@ impl App {
                 format!("the delegated admin relationship is {status} already"),
             ));
         }
-        d.status = "terminated".into();
+        d.status = d.status.terminate()?;
         d.terminated_at = Some(now);
         d.terminated_by_organization_id = Some(p.organization.id.clone());
         d.terminated_by_user_id = by_user;
@@ -269,7 +266,8 @@ impl App {
         };
         for d in due {
             let mut tx = self.db().begin().await?;
-            if !customers::end_delegation(&mut tx, &d, "expired", None, None, now.millis()).await? {
+            let ended_as = d.status.expire()?;
+            if !customers::end_delegation(&mut tx, &d, ended_as, None, None, now.millis()).await? {
                 continue;
             }
             let entry = Entry::new(
@@ -282,7 +280,7 @@ impl App {
             .participant(&d.customer_id);
             audit::write(&mut tx, &Ctx::default(), now, entry).await?;
             let mut ended = d.clone();
-            ended.status = "expired".into();
+            ended.status = ended_as;
             let view = self.delegation_view(&mut tx, &ended).await?;
             events::emit(
                 &mut tx,

@@ -8,6 +8,7 @@ use partnerd_domain::names::{country, domain_prefix, name, short_text};
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program, Role, programs_from_stored};
+use partnerd_domain::states::{CustomerRelationshipStatus, DelegatedAdminStatus};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, EmailAddress, FieldError, Roles};
 use partnerd_store::customers::{self, CustomerRelationshipRow, DelegationRow, ImportRow};
@@ -245,7 +246,7 @@ impl App {
                     role: role.into(),
                     linked_reseller_id: linked,
                     request_id: None,
-                    state: "active".into(),
+                    state: CustomerRelationshipStatus::Active,
                     created_at: now,
                     terminated_at: None,
                     terminated_by_organization_id: None,
@@ -262,7 +263,7 @@ impl App {
                     id: format!("dar_{}", random_suffix()),
                     partner_organization_id: reseller.id.clone(),
                     customer_id: org.id.clone(),
-                    status: "active".into(),
+                    status: DelegatedAdminStatus::Active,
                     duration_days: MAX_DELEGATION_DAYS,
                     activated_at: now,
                     expires_at: now + MAX_DELEGATION_DAYS * Timestamp::DAY,

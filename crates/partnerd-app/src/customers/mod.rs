@@ -21,6 +21,7 @@ use partnerd_domain::FieldError;
 use partnerd_domain::names::long_text;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
+use partnerd_domain::states::{CustomerRelationshipStatus, DelegatedAdminStatus};
 use partnerd_domain::time::Timestamp;
 use partnerd_store::customers::{self, CustomerQuery, CustomerRelationshipRow};
 use partnerd_store::organizations::{self, OrganizationRow};
@@ -66,7 +67,7 @@ pub struct CustomerRelationship {
 #[serde(rename_all = "camelCase")]
 pub struct DelegatedAdminSummary {
     /// `active`, `expired`, `terminated`.
-    pub status: String,
+    pub status: DelegatedAdminStatus,
     pub expires_at: String,
 }
 
@@ -115,7 +116,7 @@ pub struct PartnerRelationship {
     pub since: String,
     pub delegated_admin: Option<DelegatedAdminSummary>,
     /// `active` or `terminated`.
-    pub state: String,
+    pub state: CustomerRelationshipStatus,
     pub terminated_at: Option<String>,
     pub etag: String,
 }
@@ -397,7 +398,7 @@ impl App {
             customers::end_delegation(
                 conn,
                 &d,
-                "terminated",
+                DelegatedAdminStatus::Terminated,
                 Some(&p.organization.id),
                 by_user,
                 now,
@@ -480,7 +481,7 @@ impl App {
             .ok_or_else(|| {
                 AppError::internal("organizations::get found no row where one must exist")
             })?;
-        let delegated_admin = if r.state == "active" {
+        let delegated_admin = if r.state == CustomerRelationshipStatus::Active {
             self.delegation_summary(conn, &r.partner_organization_id, &r.customer_id)
                 .await?
         } else {
@@ -496,7 +497,7 @@ impl App {
             role: r.role.clone(),
             since: ts(r.created_at),
             delegated_admin,
-            state: r.state.clone(),
+            state: r.state,
             terminated_at: r.terminated_at.map(ts),
             etag: etag(&r.id, r.version),
         })
@@ -512,8 +513,8 @@ impl App {
     ) -> AppResult<Page<PartnerRelationship>> {
         p.require(Action::ReadPartnerRelationships)?;
         let state = match state.as_deref() {
-            None | Some("active") => Some("active"),
-            Some("terminated") => Some("terminated"),
+            None | Some("active") => Some(CustomerRelationshipStatus::Active),
+            Some("terminated") => Some(CustomerRelationshipStatus::Terminated),
             Some("all") => None,
             Some(_) => {
                 return Err(FieldError::invalid(
@@ -579,7 +580,7 @@ impl App {
             .map(|x| long_text("/reason", &x, 2000))
             .transpose()?
             .flatten();
-        if r.state != "active" {
+        if r.state != CustomerRelationshipStatus::Active {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
                 "the relationship has ended already",
@@ -587,7 +588,7 @@ impl App {
         }
         self.end_customer_relationship(&mut tx, p, &r, reason.as_deref())
             .await?;
-        r.state = "terminated".into();
+        r.state = r.state.terminate()?;
         r.terminated_at = Some(self.now().millis());
         r.version += 1;
         let view = self.partner_relationship_view(&mut tx, &r).await?;

@@ -7,6 +7,9 @@ use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{duration_days, long_text};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
+use partnerd_domain::states::{
+    CustomerRelationshipStatus, DelegatedAdminStatus, RelationshipRequestStatus,
+};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, EmailAddress, FieldError};
 use partnerd_store::customers::{
@@ -66,7 +69,7 @@ pub struct RelationshipRequest {
     /// A draft e-mail with the link; edit it freely but keep the link.
     pub email_body: String,
     /// `pending`, `accepted`, `declined`, `revoked`, `expired`.
-    pub status: String,
+    pub status: RelationshipRequestStatus,
     pub created_at: String,
     pub created_by: String,
     pub expires_at: String,
@@ -86,7 +89,7 @@ pub struct ResolvedRequest {
     /// Set when the request is for an existing customer.
     pub customer_id: Option<String>,
     pub expires_at: String,
-    pub status: String,
+    pub status: RelationshipRequestStatus,
 }
 
 /// The result of an acceptance.
@@ -98,10 +101,12 @@ pub struct AcceptedRequest {
     pub delegated_admin_relationship: Option<DelegatedAdminRelationship>,
 }
 
-fn token_error(status: &str) -> AppError {
+fn token_error(status: RelationshipRequestStatus) -> AppError {
     match status {
-        "revoked" => AppError::gone("the reseller withdrew this request"),
-        "expired" => AppError::gone("this request expired; ask the reseller for a new one"),
+        RelationshipRequestStatus::Revoked => AppError::gone("the reseller withdrew this request"),
+        RelationshipRequestStatus::Expired => {
+            AppError::gone("this request expired; ask the reseller for a new one")
+        }
         _ => AppError::conflict(
             Conflict::TokenUsed,
             format!("this request was {status} already"),
@@ -153,12 +158,8 @@ struct Draft {
 }
 
 impl App {
-    fn request_status(&self, r: &RequestRow) -> String {
-        if r.status == "pending" && r.expires_at <= self.now().millis() {
-            "expired".into()
-        } else {
-            r.status.clone()
-        }
+    fn request_status(&self, r: &RequestRow) -> RelationshipRequestStatus {
+        r.status.as_of(Timestamp(r.expires_at), self.now())
     }
 
     async fn request_url(&self, r: &RequestRow) -> AppResult<(String, String)> {
@@ -341,7 +342,7 @@ impl App {
             customer_id: input.customer_id.clone(),
             recipient_email: recipient.as_ref().map(|e| e.as_str().to_owned()),
             message,
-            status: "pending".into(),
+            status: RelationshipRequestStatus::Pending,
             token_hash: String::new(),
             created_at: now,
             created_by: p
@@ -402,18 +403,19 @@ impl App {
     ) -> AppResult<Page<RelationshipRequest>> {
         p.require(Action::RequestCustomerRelationship)?;
         let now = self.now().millis();
-        if let Some(s) = &status
-            && !["pending", "accepted", "declined", "revoked", "expired"].contains(&s.as_str())
-        {
-            return Err(FieldError::invalid(
-                "/query/status",
-                "must be pending, accepted, declined, revoked or expired",
-            )
-            .into());
-        }
+        let status = status
+            .as_deref()
+            .map(RelationshipRequestStatus::parse)
+            .transpose()
+            .map_err(|_| {
+                FieldError::invalid(
+                    "/query/status",
+                    "must be pending, accepted, declined, revoked or expired",
+                )
+            })?;
         let q = RequestQuery {
             reseller_organization_id: p.organization.id.clone(),
-            status: status.clone(),
+            status,
             now,
         };
         let start = paging::start(page, &format!("customer-requests{status:?}"), now)?;
@@ -468,8 +470,15 @@ impl App {
             .ok_or_else(AppError::not_found)?;
         p.require(Action::RequestCustomerRelationship)?;
         let status = self.request_status(&r);
-        if status != "pending"
-            || !customers::decide_request(&mut tx, &r, "revoked", None, self.now().millis()).await?
+        if status != RelationshipRequestStatus::Pending
+            || !customers::decide_request(
+                &mut tx,
+                &r,
+                RelationshipRequestStatus::Revoked,
+                None,
+                self.now().millis(),
+            )
+            .await?
         {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
@@ -492,8 +501,8 @@ impl App {
             .await?
             .ok_or_else(invalid_token)?;
         let status = self.request_status(&r);
-        if status != "pending" {
-            return Err(token_error(&status));
+        if status != RelationshipRequestStatus::Pending {
+            return Err(token_error(status));
         }
         Ok(r)
     }
@@ -594,7 +603,15 @@ impl App {
         let now = self.now().millis();
         // Claim the request first: of two parallel acceptances the second waits on
         // this row and then finds it answered.
-        if !customers::decide_request(&mut tx, &r, "accepted", Some(&me), now).await? {
+        if !customers::decide_request(
+            &mut tx,
+            &r,
+            RelationshipRequestStatus::Accepted,
+            Some(&me),
+            now,
+        )
+        .await?
+        {
             return Err(AppError::conflict(
                 Conflict::TokenUsed,
                 "this request was answered already",
@@ -643,7 +660,7 @@ impl App {
                 role: role.into(),
                 linked_reseller_id: linked,
                 request_id: Some(r.id.clone()),
-                state: "active".into(),
+                state: CustomerRelationshipStatus::Active,
                 created_at: now,
                 terminated_at: None,
                 terminated_by_organization_id: None,
@@ -658,15 +675,22 @@ impl App {
                 customers::active_delegation(&mut tx, &r.reseller_organization_id, &me).await?
             {
                 let by_user = p.user.as_ref().map(|u| u.id.as_str());
-                customers::end_delegation(&mut tx, &old, "terminated", Some(&me), by_user, now)
-                    .await?;
+                customers::end_delegation(
+                    &mut tx,
+                    &old,
+                    DelegatedAdminStatus::Terminated,
+                    Some(&me),
+                    by_user,
+                    now,
+                )
+                .await?;
             }
             let days = r.delegated_admin_days.unwrap_or(MAX_DELEGATION_DAYS);
             let d = DelegationRow {
                 id: format!("dar_{}", random_suffix()),
                 partner_organization_id: r.reseller_organization_id.clone(),
                 customer_id: me.clone(),
-                status: "active".into(),
+                status: DelegatedAdminStatus::Active,
                 duration_days: days,
                 activated_at: now,
                 expires_at: now + days * Timestamp::DAY,
@@ -790,7 +814,15 @@ impl App {
                 "this request is for another customer organisation",
             ));
         }
-        if !customers::decide_request(&mut tx, &r, "declined", None, self.now().millis()).await? {
+        if !customers::decide_request(
+            &mut tx,
+            &r,
+            RelationshipRequestStatus::Declined,
+            None,
+            self.now().millis(),
+        )
+        .await?
+        {
             return Err(AppError::conflict(
                 Conflict::TokenUsed,
                 "this request was answered already",

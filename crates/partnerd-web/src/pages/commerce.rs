@@ -14,7 +14,7 @@ use partnerd_app::connections::{AS_PROVIDER, AS_RESELLER, RelationshipFilters};
 use partnerd_app::paging::PageParams;
 use partnerd_domain::money::{format_amount, parse_amount};
 use partnerd_domain::policy::Action;
-use partnerd_domain::states::SubscriptionStatus;
+use partnerd_domain::states::{ResellerRelationshipStatus, SubscriptionStatus};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -531,8 +531,9 @@ pub async fn credit_page(
     let p = &user.principal;
     let r = s.app.get_relationship(p, &id).await?;
     let c = s.app.get_credit_limit(p, &id).await?;
-    let may_set =
-        r.relationship_type == AS_PROVIDER && p.may(Action::SetCreditLimit) && r.state == "active";
+    let may_set = r.relationship_type == AS_PROVIDER
+        && p.may(Action::SetCreditLimit)
+        && r.state == ResellerRelationshipStatus::Active;
     let body = html! {
         p { @if r.relationship_type == AS_PROVIDER { "Credit of your reseller " } @else { "Your credit with " } strong { (r.partner.name) } "." }
         dl {

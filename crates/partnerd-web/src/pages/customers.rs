@@ -11,6 +11,7 @@ use partnerd_app::paging::PageParams;
 use partnerd_app::users::NewUserInput;
 use partnerd_app::{AppError, Conflict, Refusal};
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::{DelegatedAdminStatus, RelationshipRequestStatus};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -57,8 +58,10 @@ fn partner_names(c: &Customer) -> String {
 
 fn delegation_text(c: &Customer) -> String {
     match &c.delegated_admin {
-        Some(d) if d.status == "active" => format!("Active until {}", &d.expires_at[..10]),
-        Some(d) => capital(&d.status),
+        Some(d) if d.status == DelegatedAdminStatus::Active => {
+            format!("Active until {}", &d.expires_at[..10])
+        }
+        Some(d) => capital(d.status.as_str()),
         None => "None".into(),
     }
 }
@@ -342,7 +345,7 @@ pub async fn draft_page(
         enc(&r.email_body).replace('+', "%20")
     );
     let body = html! {
-        @if r.status != "pending" {
+        @if r.status != RelationshipRequestStatus::Pending {
             div.alert.error role="alert" { "This request is " (r.status) "; its link no longer works." }
         } @else {
             div.alert.success role="status" { "Your request is ready. Send it to the customer's global admin." }
@@ -440,7 +443,7 @@ pub async fn record_page(
     let da_active = c
         .delegated_admin
         .as_ref()
-        .is_some_and(|d| d.status == "active");
+        .is_some_and(|d| d.status == DelegatedAdminStatus::Active);
     let body = html! {
         @if let Some(n) = notice { div.alert.success role="status" { (n) } }
         details open {

@@ -13,6 +13,7 @@ use partnerd_app::paging::PageParams;
 use partnerd_app::{AppError, Conflict};
 use partnerd_domain::password::MIN_CHARS;
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::EnrollmentStatus;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -35,15 +36,20 @@ fn opt(m: &std::collections::HashMap<String, String>, k: &str) -> Option<String>
     m.get(k).filter(|v| !v.trim().is_empty()).cloned()
 }
 
-fn status_label(s: &str) -> &'static str {
+fn status_label(s: EnrollmentStatus) -> &'static str {
     match s {
-        "draft" => "Draft: not submitted yet",
-        "pendingVerification" => "Waiting for the primary contact to confirm their e-mail address",
-        "pendingReview" => "Waiting for the vendor's review (this can take a few days)",
-        "approved" => "Approved: you are an indirect reseller",
-        "rejected" => "Needs changes: see the reason below, correct and submit again",
-        "withdrawn" => "Withdrawn",
-        _ => "Unknown",
+        EnrollmentStatus::Draft => "Draft: not submitted yet",
+        EnrollmentStatus::PendingVerification => {
+            "Waiting for the primary contact to confirm their e-mail address"
+        }
+        EnrollmentStatus::PendingReview => {
+            "Waiting for the vendor's review (this can take a few days)"
+        }
+        EnrollmentStatus::Approved => "Approved: you are an indirect reseller",
+        EnrollmentStatus::Rejected => {
+            "Needs changes: see the reason below, correct and submit again"
+        }
+        EnrollmentStatus::Withdrawn => "Withdrawn",
     }
 }
 
@@ -198,7 +204,7 @@ async fn current(s: &AppState, user: &PageUser) -> Result<Option<Enrollment>, Pa
 }
 
 fn next_step(e: &Enrollment) -> &'static str {
-    if !matches!(e.status.as_str(), "draft" | "rejected") {
+    if !e.status.is_editable() {
         "/enroll/status"
     } else if e.existing_partner {
         "/enroll/existing"
@@ -220,7 +226,7 @@ pub async fn start(
     user.principal.require(Action::ManageEnrollment)?;
     if let Some(e) = current(&s, &user)
         .await?
-        .filter(|e| e.status != "withdrawn")
+        .filter(|e| e.status != EnrollmentStatus::Withdrawn)
     {
         return Ok(Redirect::to(next_step(&e)).into_response());
     }
@@ -543,7 +549,7 @@ pub async fn profile_page(
     CsrfToken(csrf): CsrfToken,
 ) -> Result<Response, PageError> {
     let e = require_enrollment(&s, &user).await?;
-    if !matches!(e.status.as_str(), "draft" | "rejected") || e.existing_partner {
+    if !e.status.is_editable() || e.existing_partner {
         return Ok(Redirect::to(next_step(&e)).into_response());
     }
     let m = values_of(&e);
@@ -722,20 +728,20 @@ pub async fn status_page(
         }
         div.card {
             h2 { "Status" }
-            p.status { strong { (status_label(&e.status)) } }
-            @if let Some(d) = &e.decision { @if let Some(r) = &d.reason { @if e.status == "rejected" { div.alert.error { "Reason: " (r) } } } }
-            @if e.status == "approved" {
+            p.status { strong { (status_label(e.status)) } }
+            @if let Some(d) = &e.decision { @if let Some(r) = &d.reason { @if e.status == EnrollmentStatus::Rejected { div.alert.error { "Reason: " (r) } } } }
+            @if e.status == EnrollmentStatus::Approved {
                 p { "You are Global admin and Admin agent. Check it under " a href="/settings/users" { "Account settings > User management" } "." }
             }
-            @if e.status == "pendingVerification" {
+            @if e.status == EnrollmentStatus::PendingVerification {
                 form method="post" action="/enroll/resend" { input type="hidden" name="csrf" value=(csrf); button.secondary type="submit" { "Resend the verification mail" } }
             }
-            @if matches!(e.status.as_str(), "draft" | "rejected") { p { a.button href=(next_step(&e)) { "Continue the enrollment" } } }
+            @if e.status.is_editable() { p { a.button href=(next_step(&e)) { "Continue the enrollment" } } }
         }
         h2 { "History" }
-        ol { @for h in &e.history { li { (h.at) " — " (status_label(&h.status)) } } }
+        ol { @for h in &e.history { li { (h.at) " — " (status_label(h.status)) } } }
         (summary(&e))
-        @if !matches!(e.status.as_str(), "approved" | "withdrawn") {
+        @if !e.status.is_terminal() {
             form method="post" action="/enroll/withdraw" { input type="hidden" name="csrf" value=(csrf); button.link type="submit" { "Withdraw the enrollment" } }
         }
     };
@@ -955,9 +961,9 @@ pub async fn queue_page(
 
 fn review_body(csrf: &str, e: &Enrollment, errors: &FormErrors) -> Markup {
     html! {
-        p { "Status: " strong { (status_label(&e.status)) } }
+        p { "Status: " strong { (status_label(e.status)) } }
         (summary(e))
-        @if e.status == "pendingReview" {
+        @if e.status == EnrollmentStatus::PendingReview {
             div.card {
                 h2 { "Decide" }
                 form method="post" action=(format!("/operator/enrollments/{}/approve", e.id)) {

@@ -7,6 +7,7 @@ use maud::{Markup, html};
 use partnerd_app::customers::DelegationFilters;
 use partnerd_app::paging::PageParams;
 use partnerd_domain::policy::Action;
+use partnerd_domain::states::DelegatedAdminStatus;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -73,8 +74,8 @@ pub async fn list_page(
                     tr {
                         td { (r.partner.name) } td { (r.partner.country) } td { (role_label(&r.role)) } td { (r.since.get(..10).unwrap_or_default()) }
                         td { @match delegation {
-                            Some(d) if d.status == "active" => { "Until " (day(&d.expires_at)) " " @if may_end { a href=(format!("/partners/delegations/{}/terminate", d.id)) { "End" } } },
-                            Some(d) if d.status == "expired" => { "Expired on " (day(&d.expires_at)) span.muted { " — the partner can send a new request" } },
+                            Some(d) if d.status == DelegatedAdminStatus::Active => { "Until " (day(&d.expires_at)) " " @if may_end { a href=(format!("/partners/delegations/{}/terminate", d.id)) { "End" } } },
+                            Some(d) if d.status == DelegatedAdminStatus::Expired => { "Expired on " (day(&d.expires_at)) span.muted { " — the partner can send a new request" } },
                             Some(d) => { "Ended on " (day(d.terminated_at.as_deref().unwrap_or(&d.expires_at))) },
                             None => "None",
                         } }

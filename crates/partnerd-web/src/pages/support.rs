@@ -14,6 +14,7 @@ use partnerd_app::support::{
 };
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
+use partnerd_domain::states::{ServiceIncidentStatus, ServiceRequestStatus};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -206,7 +207,7 @@ pub async fn detail_page(
         @let notes = r.notes.clone().unwrap_or_default();
         @if notes.is_empty() { p.empty { "No notes yet." } }
         @for n in &notes { div.card { p.muted { (n.author.name) " · " (n.created_at) } p { (n.text) } } }
-        @if r.status != "closed" {
+        @if r.status != ServiceRequestStatus::Closed {
             form method="post" action=(format!("{action}/notes")) {
                 input type="hidden" name="csrf" value=(csrf);
                 label for="text" { "Add a note" }
@@ -215,14 +216,14 @@ pub async fn detail_page(
             }
         }
         div.card {
-            @if r.status == "closed" {
+            @if r.status == ServiceRequestStatus::Closed {
                 form method="post" action=(format!("{action}/reopen")) { input type="hidden" name="csrf" value=(csrf); button type="submit" { "Reopen" } }
             } @else if operator {
                 form method="post" action=(action) {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="etag" value=(r.etag);
                     label for="status" { "Status" }
-                    select #status name="status" { @for st in ["open", "attentionNeeded", "closed"] { option value=(st) selected[r.status == st] { (st) } } }
+                    select #status name="status" { @for st in ["open", "attentionNeeded", "closed"] { option value=(st) selected[r.status.as_str() == st] { (st) } } }
                     (field("assigned_to", "Assigned to", "text", &r.assigned_to.clone().unwrap_or_default(), "off", None, None))
                     button type="submit" { "Save" }
                 }
@@ -456,7 +457,7 @@ pub async fn incident_page(
                 label for="message" { "Post an update" }
                 textarea #message name="message" rows="3" {}
                 button type="submit" name="do" value="update" { "Post update" }
-                @if i.status == "active" { " " button.secondary type="submit" name="do" value="resolve" { "Resolve incident" } }
+                @if i.status == ServiceIncidentStatus::Active { " " button.secondary type="submit" name="do" value="resolve" { "Resolve incident" } }
             }
         }
         p { a href="/health" { "Back to service health" } }

@@ -8,6 +8,7 @@ use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::paging::PageParams;
 use partnerd_app::webhooks::WebhookInput;
+use partnerd_domain::states::WebhookDeliveryStatus;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
@@ -146,7 +147,7 @@ pub async fn detail_page(
                     td { (d.event_type) } td { (d.status) } td { (d.attempt) }
                     td { @if let Some(r) = d.response_status { (r) } @else { "—" } }
                     td { (d.next_attempt_at.clone().unwrap_or_default()) }
-                    td { @if d.status == "failed" { form.inline method="post" action=(format!("{base}/deliveries/{}/redeliver", d.id)) { input type="hidden" name="csrf" value=(csrf); button.link type="submit" { "Redeliver" } } } }
+                    td { @if d.status == WebhookDeliveryStatus::Failed { form.inline method="post" action=(format!("{base}/deliveries/{}/redeliver", d.id)) { input type="hidden" name="csrf" value=(csrf); button.link type="submit" { "Redeliver" } } } }
                 } } }
             }
         }

@@ -61,7 +61,7 @@ pub fn postgres_url() -> Option<String> {
 }
 
 /// Creates a fresh database on the test server and returns its URL.
-async fn fresh_postgres_database(base: &str) -> String {
+pub async fn fresh_postgres_database(base: &str) -> String {
     use sqlx::Connection;
     let name = format!("partnerd_t_{}", partnerd_domain::ids::random_suffix());
     let mut conn = sqlx::PgConnection::connect(base)

@@ -210,7 +210,7 @@ async fn deliveries_give_up_after_a_day_with_an_audit_record() {
         .await
         .expect("status")
         .expect("row");
-    assert_eq!(status, "failed");
+    assert_eq!(status.as_str(), "failed");
     let token = sign_in_again(&app, crate::helpers::OPERATOR_EMAIL).await;
     let records = app
         .get(
@@ -326,7 +326,7 @@ async fn the_operator_retries_failed_mail_from_what_waits() {
             .await
             .expect("status")
             .expect("row");
-        assert_eq!(status, "sent");
+        assert_eq!(status.as_str(), "sent");
     }
     let records = app
         .get(
@@ -373,7 +373,7 @@ async fn the_cli_retries_every_failed_mail() {
         .await
         .expect("status")
         .expect("row");
-    assert_eq!(status, "sent");
+    assert_eq!(status.as_str(), "sent");
     let written = std::fs::read_dir(out_dir.path())
         .expect("mail dir")
         .filter(|e| {

@@ -24,5 +24,6 @@ mod rate_limits;
 mod roles;
 mod sessions;
 mod support;
+mod upgrade;
 mod users;
 mod webhooks;

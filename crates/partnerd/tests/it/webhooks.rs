@@ -840,7 +840,7 @@ async fn a_stuck_receiver_does_not_hold_up_mail() {
         .expect("status")
         .expect("row");
     assert!(
-        sent && status == "sent",
+        sent && status.as_str() == "sent",
         "mail waited for the stuck receiver (status {status})"
     );
     release.notify_one();
