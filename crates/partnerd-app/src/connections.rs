@@ -3,6 +3,7 @@
 //! side can end the relationship.
 
 use crate::error::{Conflict, Refusal};
+use crate::filters::status_in;
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{long_text, name};
 use partnerd_domain::policy::Action;
@@ -331,16 +332,11 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<ResellerInvitation>> {
         p.require(Action::ManageResellerInvitations)?;
-        let status = status
-            .as_deref()
-            .map(ResellerInvitationStatus::parse)
-            .transpose()
-            .map_err(|_| {
-                FieldError::invalid(
-                    "/query/status",
-                    "must be pending, accepted, declined, revoked or expired",
-                )
-            })?;
+        let status = status_in(
+            "/query/status",
+            status.as_deref(),
+            ResellerInvitationStatus::ALL,
+        )?;
         let now = self.now().millis();
         let start = paging::start(page, &format!("{status:?}{email:?}"), now)?;
         let q = InvitationQuery {

@@ -3,6 +3,7 @@
 //! submission, the operator's review, and the shortcut for existing partners.
 
 use crate::error::{Conflict, Refusal};
+use crate::filters::status_in;
 use partnerd_domain::ids::{SessionId, random_suffix};
 use partnerd_domain::names::{country, long_text, name, short_text, website};
 use partnerd_domain::password::{self, Context};
@@ -1503,18 +1504,7 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<Enrollment>> {
         p.require(Action::ReviewEnrollments)?;
-        let status = f
-            .status
-            .as_deref()
-            .map(EnrollmentStatus::parse)
-            .transpose()
-            .map_err(|_| {
-                let names: Vec<&str> = EnrollmentStatus::ALL.iter().map(|s| s.as_str()).collect();
-                FieldError::invalid(
-                    "/query/status",
-                    format!("must be one of {}", names.join(", ")),
-                )
-            })?;
+        let status = status_in("/query/status", f.status.as_deref(), EnrollmentStatus::ALL)?;
         if let Some(c) = &f.country {
             country("/query/country", c)?;
         }

@@ -23,6 +23,7 @@ pub mod enrollment;
 pub mod error;
 pub(crate) mod events;
 pub mod expiry;
+pub mod filters;
 pub mod idempotency;
 pub mod mail;
 pub mod metrics;

@@ -4,11 +4,12 @@
 //! those whose customers hold the family.
 
 use crate::error::Conflict;
+use crate::filters::status_in;
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{long_text, short_text};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program};
-use partnerd_domain::states::{ServiceIncidentStatus, ServiceRequestStatus, Status};
+use partnerd_domain::states::{ServiceIncidentStatus, ServiceRequestStatus};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::support::{
@@ -182,21 +183,6 @@ fn one_of(c: &mut Collect, pointer: &str, v: &str, allowed: &[&str]) -> Option<S
             format!("must be one of {}", allowed.join(", ")),
         ));
         None
-    }
-}
-
-/// A status sent by the client, one of `allowed`; otherwise a field error.
-fn status_in<S: Status>(c: &mut Collect, pointer: &str, v: &str, allowed: &[S]) -> Option<S> {
-    match S::parse(v) {
-        Ok(s) if allowed.contains(&s) => Some(s),
-        _ => {
-            let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-            c.0.push(FieldError::invalid(
-                pointer,
-                format!("must be one of {}", names.join(", ")),
-            ));
-            None
-        }
     }
 }
 
@@ -440,10 +426,13 @@ impl App {
         let operator = is_operator(p);
         p.require(read_requests_action(p))?;
         let mut c = Collect::default();
-        let status = f
-            .status
-            .as_deref()
-            .and_then(|s| status_in(&mut c, "/query/status", s, ServiceRequestStatus::ALL));
+        let status = c
+            .take(status_in(
+                "/query/status",
+                f.status.as_deref(),
+                ServiceRequestStatus::ALL,
+            ))
+            .flatten();
         if let Some(s) = &f.scope {
             one_of(&mut c, "/query/scope", s, &["customer", "partner"]);
         }
@@ -498,10 +487,10 @@ impl App {
         check_if_match(&etag(&before.id, before.version), if_match, false)?;
         let input = input?;
         let mut c = Collect::default();
-        let status = input
-            .status
-            .as_deref()
-            .and_then(|s| status_in(&mut c, "/status", s, ServiceRequestStatus::ALL));
+        let status = input.status.as_deref().and_then(|s| {
+            c.take(status_in("/status", Some(s), ServiceRequestStatus::ALL))
+                .flatten()
+        });
         if !operator {
             if input.assigned_to.is_some() {
                 c.0.push(FieldError::invalid(
@@ -976,11 +965,10 @@ impl App {
             after.severity = s;
         }
         let now = self.now().millis();
-        if let Some(s) = input
-            .status
-            .as_deref()
-            .and_then(|s| status_in(&mut c, "/status", s, ServiceIncidentStatus::ALL))
-        {
+        if let Some(s) = input.status.as_deref().and_then(|s| {
+            c.take(status_in("/status", Some(s), ServiceIncidentStatus::ALL))
+                .flatten()
+        }) {
             after.resolved_at =
                 (s == ServiceIncidentStatus::Resolved).then_some(before.resolved_at.unwrap_or(now));
             if s != before.status {

@@ -6,6 +6,7 @@
 //! never slows the server.
 
 use crate::error::Conflict;
+use crate::filters::status_in;
 use partnerd_domain::states::WebhookDeliveryStatus;
 use std::time::{Duration, Instant};
 
@@ -497,13 +498,11 @@ impl App {
     ) -> AppResult<Page<WebhookDelivery>> {
         let mut conn = self.db().conn().await?;
         let w = self.own_webhook(&mut conn, p, id).await?;
-        let status = status
-            .as_deref()
-            .map(WebhookDeliveryStatus::parse)
-            .transpose()
-            .map_err(|_| {
-                FieldError::invalid("/query/status", "must be pending, succeeded or failed")
-            })?;
+        let status = status_in(
+            "/query/status",
+            status.as_deref(),
+            WebhookDeliveryStatus::ALL,
+        )?;
         let now = self.now().millis();
         let start = paging::start(page, &format!("deliveries{id}{status:?}"), now)?;
         let rows = webhooks::list_deliveries(&mut conn, &w.id, status, &start.request).await?;

@@ -177,6 +177,10 @@ macro_rules! status_enum {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 utoipa::openapi::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(
+                        "Open enum (API.md §1): the values this release writes; \
+                         clients must tolerate values not listed here.",
+                    ))
                     .enum_values(Some(Self::ALL.iter().map(|s| s.as_str())))
                     .into()
             }

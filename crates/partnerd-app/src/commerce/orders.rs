@@ -3,6 +3,7 @@
 //! the provider's authorisation → availability and quantities → credit.
 
 use crate::error::{Conflict, Refusal};
+use crate::filters::status_in;
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::name;
 use partnerd_domain::policy::Action;
@@ -465,11 +466,13 @@ impl App {
         };
         let from = instant("/query/createdFrom", &f.created_from);
         let to = instant("/query/createdTo", &f.created_to);
-        let status = f.status.as_deref().and_then(|s| {
-            c.take(OrderStatus::parse(s).map_err(|_| {
-                FieldError::invalid("/query/status", "must be pending, completed or cancelled")
-            }))
-        });
+        let status = c
+            .take(status_in(
+                "/query/status",
+                f.status.as_deref(),
+                OrderStatus::ALL,
+            ))
+            .flatten();
         if !c.is_empty() {
             return Err(AppError::validation(c.0));
         }

@@ -3,6 +3,7 @@
 //! term-end job (renew at the current price, or expire).
 
 use crate::error::{Conflict, Refusal};
+use crate::filters::status_in;
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::name;
 use partnerd_domain::policy::Action;
@@ -177,17 +178,11 @@ impl App {
     ) -> AppResult<Page<Subscription>> {
         let mut conn = self.db().conn().await?;
         let (_, reader) = self.commerce_reader(&mut conn, p, cid).await?;
-        let status = f
-            .status
-            .as_deref()
-            .map(SubscriptionStatus::parse)
-            .transpose()
-            .map_err(|_| {
-                FieldError::invalid(
-                    "/query/status",
-                    "must be active, suspended, cancelled or expired",
-                )
-            })?;
+        let status = status_in(
+            "/query/status",
+            f.status.as_deref(),
+            SubscriptionStatus::ALL,
+        )?;
         let now = self.now().millis();
         let start = paging::start(page, &format!("subscriptions{cid}{f:?}"), now)?;
         let q = SubscriptionQuery {
@@ -331,23 +326,17 @@ impl App {
             ));
         }
         // A partner may ask for these three; `expired` is the term's end, not a choice.
-        let wanted = input.status.as_deref().and_then(|s| {
-            c.take(
-                SubscriptionStatus::parse(s)
-                    .ok()
-                    .filter(|s| {
-                        matches!(
-                            s,
-                            SubscriptionStatus::Active
-                                | SubscriptionStatus::Suspended
-                                | SubscriptionStatus::Cancelled
-                        )
-                    })
-                    .ok_or_else(|| {
-                        FieldError::invalid("/status", "must be active, suspended or cancelled")
-                    }),
-            )
-        });
+        let wanted = c
+            .take(status_in(
+                "/status",
+                input.status.as_deref(),
+                &[
+                    SubscriptionStatus::Active,
+                    SubscriptionStatus::Suspended,
+                    SubscriptionStatus::Cancelled,
+                ],
+            ))
+            .flatten();
         let friendly = input
             .friendly_name
             .as_deref()

@@ -3,6 +3,7 @@
 //! delegated admin); the customer's global admin accepts all of it or nothing.
 
 use crate::error::{Conflict, Refusal};
+use crate::filters::status_in;
 use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{duration_days, long_text};
 use partnerd_domain::policy::Action;
@@ -403,16 +404,11 @@ impl App {
     ) -> AppResult<Page<RelationshipRequest>> {
         p.require(Action::RequestCustomerRelationship)?;
         let now = self.now().millis();
-        let status = status
-            .as_deref()
-            .map(RelationshipRequestStatus::parse)
-            .transpose()
-            .map_err(|_| {
-                FieldError::invalid(
-                    "/query/status",
-                    "must be pending, accepted, declined, revoked or expired",
-                )
-            })?;
+        let status = status_in(
+            "/query/status",
+            status.as_deref(),
+            RelationshipRequestStatus::ALL,
+        )?;
         let q = RequestQuery {
             reseller_organization_id: p.organization.id.clone(),
             status,
