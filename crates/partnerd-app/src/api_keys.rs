@@ -41,7 +41,7 @@ pub struct ApiKey {
 impl From<ApiKeyRow> for ApiKey {
     fn from(k: ApiKeyRow) -> Self {
         Self {
-            roles: Roles::from_stored(&k.roles).names(),
+            roles: k.roles.clone().names(),
             created_at: Timestamp(k.created_at).to_rfc3339(),
             expires_at: k.expires_at.map(|t| Timestamp(t).to_rfc3339()),
             last_used_at: k.last_used_at.map(|t| Timestamp(t).to_rfc3339()),
@@ -140,7 +140,7 @@ impl App {
             id: ApiKeyId::generate().into_string(),
             organization_id: p.organization.id.clone(),
             name,
-            roles: roles.to_stored(),
+            roles: roles.clone(),
             prefix: secret.chars().take(12).collect(),
             secret_hash: token_hash(&secret),
             created_by: p.user.as_ref().map(|u| u.id.clone()),

@@ -5,7 +5,7 @@ use partnerd_domain::ids::SessionId;
 use partnerd_domain::password::{self, Context};
 use partnerd_domain::policy::Action;
 use partnerd_domain::time::Timestamp;
-use partnerd_domain::{EmailAddress, FieldError, Roles};
+use partnerd_domain::{EmailAddress, FieldError};
 use partnerd_store::{api_keys, sessions, users};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -242,7 +242,7 @@ impl App {
                     session_id: s.session_id,
                     restricted: s.restricted,
                 },
-                roles: Roles::from_stored(&s.user.roles),
+                roles: s.user.roles.clone(),
                 user: Some(User::from(&s.user)),
                 organization: Organization::from(&s.organization),
             });
@@ -261,7 +261,7 @@ impl App {
                     id: key.id.clone(),
                     name: key.name.clone(),
                 },
-                roles: Roles::from_stored(&key.roles),
+                roles: key.roles.clone(),
                 user: None,
                 organization: Organization::from(&org),
             });

@@ -4,7 +4,6 @@
 //! recorded with the full chain: user → partner → customer.
 
 use crate::error::Refusal;
-use partnerd_domain::Roles;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Role};
 use partnerd_store::organizations::OrganizationRow;
@@ -219,9 +218,7 @@ impl App {
             .on_behalf(&mut tx, p, customer_id, Action::ResetCustomerUserPassword)
             .await?;
         let target: UserRow = self.org_user(&mut tx, customer_id, user_id).await?;
-        if Roles::from_stored(&target.roles).contains(Role::GlobalAdmin)
-            && !p.roles.contains(Role::AdminAgent)
-        {
+        if target.roles.clone().contains(Role::GlobalAdmin) && !p.roles.contains(Role::AdminAgent) {
             return Err(AppError::forbidden(
                 Refusal::Forbidden,
                 "only an Admin agent can reset the password of a customer's Global admin",

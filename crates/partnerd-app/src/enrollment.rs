@@ -8,7 +8,7 @@ use partnerd_domain::ids::{SessionId, random_suffix};
 use partnerd_domain::names::{country, long_text, name, short_text, website};
 use partnerd_domain::password::{self, Context};
 use partnerd_domain::policy::Action;
-use partnerd_domain::roles::{OrgKind, Program, Role, programs_from_stored, programs_to_stored};
+use partnerd_domain::roles::{OrgKind, Program, Role, programs_to_stored};
 use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::webmail::webmail_entry;
@@ -1294,7 +1294,7 @@ impl App {
                 ));
             }
         }
-        let mut programs = programs_from_stored(&org.programs);
+        let mut programs = org.programs.clone();
         if !programs.contains(&Program::IndirectReseller) {
             programs.push(Program::IndirectReseller);
         }
@@ -1315,12 +1315,9 @@ impl App {
             .await?
             .filter(|u| u.organization_id == org.id)
         {
-            let mut roles: Vec<Role> = Roles::from_stored(&u.roles)
-                .iter()
-                .filter(|r| !r.is_agent())
-                .collect();
+            let mut roles: Vec<Role> = u.roles.clone().iter().filter(|r| !r.is_agent()).collect();
             roles.push(Role::AdminAgent);
-            u.roles = Roles::new(roles).to_stored();
+            u.roles = Roles::new(roles);
             crate::error::written(users::update(conn, &u, now).await?)?;
         }
         Ok(())

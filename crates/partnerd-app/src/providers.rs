@@ -4,7 +4,7 @@
 use crate::error::{Conflict, Refusal};
 use partnerd_domain::names::{country, long_text, website};
 use partnerd_domain::policy::Action;
-use partnerd_domain::roles::{OrgKind, Program, programs_from_stored, programs_to_stored};
+use partnerd_domain::roles::{OrgKind, Program, programs_to_stored};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{EmailAddress, FieldError};
 use partnerd_store::providers::{self, DirectoryQuery, ProviderRow};
@@ -173,12 +173,12 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::validation(errors));
         }
-        if org.kind != OrgKind::Partner.as_str() {
+        if org.kind != OrgKind::Partner {
             return Err(AppError::conflict(
                 Conflict::WrongOrganizationKind,
                 format!(
                     "only partner organisations can be indirect providers; this one is of kind {}",
-                    org.kind
+                    org.kind.as_str()
                 ),
             ));
         }
@@ -195,7 +195,7 @@ impl App {
             now,
         )
         .await?;
-        let mut programs = programs_from_stored(&org.programs);
+        let mut programs = org.programs.clone();
         if !programs.contains(&Program::IndirectProvider) {
             programs.push(Program::IndirectProvider);
         }
@@ -257,7 +257,9 @@ impl App {
             .await?
             .ok_or_else(AppError::not_found)?;
         providers::withdraw(&mut tx, org_id).await?;
-        let programs: Vec<Program> = programs_from_stored(&org.programs)
+        let programs: Vec<Program> = org
+            .programs
+            .clone()
             .into_iter()
             .filter(|p| *p != Program::IndirectProvider)
             .collect();

@@ -184,7 +184,7 @@ impl App {
             .as_deref()
             .and_then(|r| c.take(Roles::parse("/roles", r, kind)))
         {
-            after.roles = v.to_stored();
+            after.roles = v;
         }
         if let Some(d) = input.disabled {
             after.disabled = d;
@@ -295,10 +295,9 @@ impl App {
         before: &UserRow,
         after: Option<&UserRow>,
     ) -> AppResult<()> {
-        let was = !before.disabled && Roles::from_stored(&before.roles).contains(Role::GlobalAdmin);
-        let stays = after.is_some_and(|a| {
-            !a.disabled && Roles::from_stored(&a.roles).contains(Role::GlobalAdmin)
-        });
+        let was = !before.disabled && before.roles.clone().contains(Role::GlobalAdmin);
+        let stays =
+            after.is_some_and(|a| !a.disabled && a.roles.clone().contains(Role::GlobalAdmin));
         if !was || stays {
             return Ok(());
         }
@@ -315,7 +314,7 @@ impl App {
 
     /// Global admins are touched only by global admins.
     fn guard_global_admin_target(p: &Principal, target: &UserRow) -> AppResult<()> {
-        if Roles::from_stored(&target.roles).contains(Role::GlobalAdmin) {
+        if target.roles.clone().contains(Role::GlobalAdmin) {
             p.require(Action::ManageGlobalAdmins)?;
         }
         Ok(())
@@ -463,7 +462,7 @@ impl App {
                 PolicyActor {
                     org_kind: p.organization.kind,
                     programs: p.organization.programs.clone(),
-                    roles: Roles::from_stored(&target.roles),
+                    roles: target.roles.clone(),
                     user_session: true,
                 }
             }

@@ -1,9 +1,9 @@
 //! The resource shapes the API returns and the portal shows (API.md), built from
 //! stored rows. camelCase members; times RFC 3339.
 
-use partnerd_domain::roles::{OrgKind, Program, programs_from_stored};
+use partnerd_domain::roles::{OrgKind, Program};
 use partnerd_domain::states::EnrollmentStatus;
-use partnerd_domain::{Roles, time::Timestamp};
+use partnerd_domain::time::Timestamp;
 use partnerd_store::organizations::OrganizationRow;
 use partnerd_store::users::UserRow;
 use serde::Serialize;
@@ -40,7 +40,7 @@ impl From<&UserRow> for User {
             email: u.email.clone(),
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
-            roles: Roles::from_stored(&u.roles).names(),
+            roles: u.roles.clone().names(),
             must_change_password: u.must_change_password,
             disabled: u.disabled,
             last_sign_in_at: u.last_sign_in_at.map(ts),
@@ -79,12 +79,12 @@ impl From<&OrganizationRow> for Organization {
     fn from(o: &OrganizationRow) -> Self {
         Self {
             id: o.id.clone(),
-            kind: OrgKind::parse(&o.kind).unwrap_or(OrgKind::None),
+            kind: o.kind,
             name: o.name.clone(),
             legal_name: o.legal_name.clone(),
             country: o.country.clone(),
             default_domain: o.default_domain.clone(),
-            programs: programs_from_stored(&o.programs),
+            programs: o.programs.clone(),
             enrollment_status: o.enrollment_status,
             membership_id: o.membership_id.clone(),
             created_at: ts(o.created_at),

@@ -638,6 +638,7 @@ impl App {
             let Ok((d, status, took)) = done else {
                 continue;
             };
+            // The receiver's HTTP answer (this is egress): any 2xx accepts the event.
             let ok = status.is_some_and(|s| (200..300).contains(&s));
             let now = self.now().millis();
             let (state, next) = if ok {

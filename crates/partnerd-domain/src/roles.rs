@@ -186,9 +186,19 @@ impl Roles {
         Ok(roles)
     }
 
-    /// Reads the stored form (comma separated); unknown names are dropped.
-    pub fn from_stored(s: &str) -> Self {
-        Self::new(s.split(',').filter_map(Role::parse).collect())
+    /// Reads the stored form (comma separated). A name this release does not know is
+    /// an error: a role is never dropped in silence.
+    pub fn from_stored(s: &str) -> Result<Self, crate::states::UnknownValue> {
+        s.split(',')
+            .filter(|r| !r.is_empty())
+            .map(|r| {
+                Role::parse(r).ok_or_else(|| crate::states::UnknownValue {
+                    kind: "role",
+                    value: r.to_owned(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self::new)
     }
 
     pub fn to_stored(&self) -> String {
@@ -216,12 +226,22 @@ impl Roles {
     }
 }
 
-/// Reads the stored programme list (comma separated).
-pub fn programs_from_stored(s: &str) -> Vec<Program> {
-    let mut v: Vec<Program> = s.split(',').filter_map(Program::parse).collect();
+/// Reads the stored programme list (comma separated), sorted and without repeats.
+/// A name this release does not know is an error, never dropped in silence.
+pub fn programs_from_stored(s: &str) -> Result<Vec<Program>, crate::states::UnknownValue> {
+    let mut v = s
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            Program::parse(p).ok_or_else(|| crate::states::UnknownValue {
+                kind: "programme",
+                value: p.to_owned(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     v.sort();
     v.dedup();
-    v
+    Ok(v)
 }
 
 pub fn programs_to_stored(p: &[Program]) -> String {
@@ -234,6 +254,18 @@ mod tests {
 
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn stored_roles_round_trip_and_an_unknown_name_is_an_error() {
+        let roles = Roles::new(vec![Role::GlobalAdmin, Role::AdminAgent]);
+        assert_eq!(Roles::from_stored(&roles.to_stored()), Ok(roles));
+        assert_eq!(Roles::from_stored(""), Ok(Roles::new(vec![])));
+        let unknown = Roles::from_stored("globalAdmin,superUser");
+        assert_eq!(
+            unknown.map_err(|e| e.to_string()),
+            Err("unknown role 'superUser'".to_owned())
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! API keys of an organisation.
 
 use crate::Row;
+use partnerd_domain::Roles;
 
 use crate::organizations::OrganizationRow;
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -12,7 +13,7 @@ pub struct ApiKeyRow {
     pub id: String,
     pub organization_id: String,
     pub name: String,
-    pub roles: String,
+    pub roles: Roles,
     pub prefix: String,
     pub secret_hash: String,
     pub created_by: Option<String>,

@@ -2,6 +2,7 @@
 
 use crate::Row;
 use partnerd_domain::states::EnrollmentStatus;
+use partnerd_domain::{OrgKind, Program};
 
 use crate::{Conn, StoreResult};
 
@@ -9,13 +10,13 @@ use crate::{Conn, StoreResult};
 #[derive(Debug, Clone)]
 pub struct OrganizationRow {
     pub id: String,
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub legal_name: Option<String>,
     pub country: String,
     pub domain_prefix: String,
     pub default_domain: String,
-    pub programs: String,
+    pub programs: Vec<Program>,
     pub enrollment_status: Option<EnrollmentStatus>,
     pub membership_id: Option<String>,
     pub created_at: i64,
@@ -54,7 +55,7 @@ pub async fn insert(conn: &mut Conn, o: &OrganizationRow) -> StoreResult<()> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&o.id)
-    .bind(&o.kind)
+    .bind(o.kind)
     .bind(&o.name)
     .bind(&o.legal_name)
     .bind(&o.country)

@@ -390,3 +390,50 @@ stored_as_name!(
     OfferStatus,
     OperationStatus,
 );
+
+/// A user's or API key's roles, kept comma separated; a name the release does not
+/// know makes the row corrupt.
+impl ToValue for partnerd_domain::Roles {
+    fn to_value(&self) -> Value {
+        Value::Text(Some(self.to_stored()))
+    }
+    const NULL: Value = Value::Text(None);
+}
+
+impl Stored for partnerd_domain::Roles {
+    type Raw = String;
+    fn from_stored(raw: String) -> Result<Self, String> {
+        Self::from_stored(&raw).map_err(|e| e.to_string())
+    }
+}
+
+/// An organisation's kind, kept by name; an unknown name makes the row corrupt.
+impl ToValue for partnerd_domain::OrgKind {
+    fn to_value(&self) -> Value {
+        Value::Text(Some(self.as_str().to_owned()))
+    }
+    const NULL: Value = Value::Text(None);
+}
+
+impl Stored for partnerd_domain::OrgKind {
+    type Raw = String;
+    fn from_stored(raw: String) -> Result<Self, String> {
+        Self::parse(&raw).ok_or_else(|| format!("unknown organisation kind '{raw}'"))
+    }
+}
+
+/// An organisation's programmes, kept comma separated; an unknown name makes the row
+/// corrupt.
+impl ToValue for Vec<partnerd_domain::Program> {
+    fn to_value(&self) -> Value {
+        Value::Text(Some(partnerd_domain::roles::programs_to_stored(self)))
+    }
+    const NULL: Value = Value::Text(None);
+}
+
+impl Stored for Vec<partnerd_domain::Program> {
+    type Raw = String;
+    fn from_stored(raw: String) -> Result<Self, String> {
+        partnerd_domain::roles::programs_from_stored(&raw).map_err(|e| e.to_string())
+    }
+}

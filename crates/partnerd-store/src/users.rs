@@ -1,6 +1,7 @@
 //! Users of every organisation's directory, and failed sign-ins per e-mail.
 
 use crate::Row;
+use partnerd_domain::Roles;
 
 use crate::{Conn, StoreResult, flag};
 
@@ -13,7 +14,7 @@ pub struct UserRow {
     pub email_norm: String,
     pub first_name: String,
     pub last_name: String,
-    pub roles: String,
+    pub roles: Roles,
     pub password_hash: String,
     pub must_change_password: bool,
     pub disabled: bool,

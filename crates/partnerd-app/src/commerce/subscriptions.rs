@@ -375,7 +375,7 @@ impl App {
                     .unwrap_or_default(),
             )
             .await?
-            .is_some_and(|o| o.kind == OrgKind::Operator.as_str())
+            .is_some_and(|o| o.kind == OrgKind::Operator)
         {
             return Err(AppError::forbidden(
                 Refusal::Forbidden,

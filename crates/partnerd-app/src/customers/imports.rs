@@ -7,7 +7,7 @@ use partnerd_domain::ids::random_suffix;
 use partnerd_domain::names::{country, domain_prefix, name, short_text};
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::policy::Action;
-use partnerd_domain::roles::{OrgKind, Program, Role, programs_from_stored};
+use partnerd_domain::roles::{OrgKind, Program, Role};
 use partnerd_domain::states::{CustomerRelationshipStatus, DelegatedAdminStatus};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, EmailAddress, FieldError, Roles};
@@ -80,7 +80,7 @@ pub enum ImportOutcome {
 }
 
 fn has_program(o: &organizations::OrganizationRow, p: Program) -> bool {
-    o.kind == OrgKind::Partner.as_str() && programs_from_stored(&o.programs).contains(&p)
+    o.kind == OrgKind::Partner && o.programs.clone().contains(&p)
 }
 
 impl App {

@@ -157,7 +157,7 @@ impl App {
         };
         let org = organizations::get(conn, id)
             .await?
-            .filter(|o| o.kind == OrgKind::Customer.as_str())
+            .filter(|o| o.kind == OrgKind::Customer)
             .ok_or_else(AppError::not_found)?;
         Ok((org, rel))
     }

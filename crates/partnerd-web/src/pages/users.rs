@@ -29,7 +29,7 @@ pub struct ListQuery {
 }
 
 fn role_names(u: &User) -> String {
-    let roles = Roles::from_stored(&u.roles.join(","));
+    let roles = Roles::new(u.roles.iter().filter_map(|r| Role::parse(r)).collect());
     let labels: Vec<&str> = roles.iter().map(|r| r.label()).collect();
     if labels.is_empty() {
         "No roles".into()

@@ -141,6 +141,29 @@ async fn a_lost_database_is_named_but_its_error_text_is_not_shown(app: TestApp) 
 }
 both!(a_lost_database_is_named_but_its_error_text_is_not_shown);
 
+/// A stored value this release does not know (a role here) is an error, not a
+/// default: the request fails with a 500 instead of running with fewer roles.
+async fn an_unknown_stored_value_is_an_error_not_a_default(app: TestApp) {
+    let password = app.bootstrap().await;
+    let signed_in = app.sign_in(crate::helpers::OPERATOR_EMAIL, &password).await;
+    let token = signed_in.ok(201)["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    app.get("/v1/me", &token).await.ok(200);
+    let mut conn = app.app.db().conn().await.expect("conn");
+    partnerd_store::query("UPDATE users SET roles = roles || ',superUser'")
+        .execute(&mut conn)
+        .await
+        .expect("update");
+    drop(conn);
+    let me = app.get("/v1/me", &token).await;
+    me.problem(500, "internal_error");
+    assert!(!me.text.contains("superUser"), "{}", me.text);
+    app.shutdown().await;
+}
+both!(an_unknown_stored_value_is_an_error_not_a_default);
+
 #[tokio::test]
 async fn the_openapi_document_lists_every_route_and_guards_the_private_ones() {
     let app = TestApp::spawn(crate::helpers::Backend::Sqlite, |c| c).await;
