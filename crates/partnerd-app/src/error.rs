@@ -315,16 +315,6 @@ impl AppError {
             _ => None,
         }
     }
-
-    /// A refusal the person can act on from the form they sent (wrong input, a state
-    /// that moved on, a stale copy): pages show it beside the form instead of an
-    /// error page.
-    pub fn is_correctable(&self) -> bool {
-        matches!(
-            self,
-            Self::Validation(_) | Self::Conflict { .. } | Self::PreconditionFailed
-        )
-    }
 }
 
 impl From<StoreError> for AppError {

@@ -277,17 +277,7 @@ pub async fn landing(
     let token = q.token.unwrap_or_default();
     let resolved = match s.app.resolve_invitation(&ctx, Ok(token.clone())).await {
         Ok(r) => r,
-        Err(e)
-            if matches!(
-                e,
-                AppError::NotFound(_)
-                    | AppError::TokenInvalid(_)
-                    | AppError::Conflict { .. }
-                    | AppError::Gone(_)
-                    | AppError::Validation(_)
-                    | AppError::RateLimited { .. }
-            ) =>
-        {
+        Err(e) if crate::pages::link_cannot_be_used(&e) => {
             let status = crate::problem::status_of(&e);
             return Ok((
                 status,

@@ -162,17 +162,7 @@ pub async fn landing(
         .await
     {
         Ok(r) => r,
-        Err(e)
-            if matches!(
-                e,
-                AppError::NotFound(_)
-                    | AppError::TokenInvalid(_)
-                    | AppError::Conflict { .. }
-                    | AppError::Gone(_)
-                    | AppError::Validation(_)
-                    | AppError::RateLimited { .. }
-            ) =>
-        {
+        Err(e) if crate::pages::link_cannot_be_used(&e) => {
             return Ok(unusable(&e));
         }
         Err(e) => return Err(e.into()),

@@ -883,7 +883,7 @@ pub async fn verify(
             },
         )
         .into_response()),
-        Err(e) if matches!(e, AppError::NotFound(_) | AppError::TokenInvalid(_) | AppError::Conflict { .. } | AppError::Gone(_) | AppError::Validation(_) | AppError::RateLimited { .. }) => {
+        Err(e) if crate::pages::link_cannot_be_used(&e) => {
             let status = crate::problem::status_of(&e);
             Ok((status, bare("This link cannot be used", html! { div.alert.error role="alert" { (crate::pages::layout::capitalize(&e.detail())) "." } })).into_response())
         }

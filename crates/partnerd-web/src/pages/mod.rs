@@ -512,6 +512,21 @@ impl IntoResponse for PageError {
     }
 }
 
+/// A mailed link (invitation, relationship request, verification) that cannot be
+/// used as it stands: unknown, answered already, expired or withdrawn, refused, or
+/// tried too often. Its page explains that in place of the error page.
+pub(crate) fn link_cannot_be_used(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::NotFound(_)
+            | AppError::TokenInvalid(_)
+            | AppError::Conflict { .. }
+            | AppError::Gone(_)
+            | AppError::Validation(_)
+            | AppError::RateLimited { .. }
+    )
+}
+
 /// Unknown pages.
 pub async fn not_found() -> Response {
     PageError(AppError::not_found().with_detail("there is no page at this address")).into_response()
