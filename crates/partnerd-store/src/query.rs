@@ -118,23 +118,15 @@ impl Done {
     }
 }
 
-fn sqlite_args(args: &[Value]) -> StoreResult<SqliteArguments> {
-    use sqlx::Arguments as _;
-    let mut out = SqliteArguments::default();
-    for a in args {
-        let r = match a {
-            Value::Text(v) => out.add(v.clone()),
-            Value::Int(v) => out.add(*v),
-            Value::Bool(v) => out.add(*v),
-        };
-        r.map_err(|e| StoreError::Db(sqlx::Error::Encode(e)))?;
-    }
-    Ok(out)
-}
-
-fn pg_args(args: &[Value]) -> StoreResult<PgArguments> {
-    use sqlx::Arguments as _;
-    let mut out = PgArguments::default();
+/// The bound values as one backend's arguments; the same three kinds on both.
+fn arguments<A>(args: &[Value]) -> StoreResult<A>
+where
+    A: sqlx::Arguments,
+    for<'q> Option<String>: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
+    for<'q> Option<i64>: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
+    for<'q> Option<bool>: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
+{
+    let mut out = A::default();
     for a in args {
         let r = match a {
             Value::Text(v) => out.add(v.clone()),
@@ -152,25 +144,25 @@ macro_rules! run {
         let sql = AssertSqlSafe(sql);
         match &mut $conn.0 {
             Inner::Sqlite(c) => {
-                let $r = sqlx::query_with::<Sqlite, _>(sql, sqlite_args(&args)?)
+                let $r = sqlx::query_with::<Sqlite, _>(sql, arguments::<SqliteArguments>(&args)?)
                     .$method(&mut **c)
                     .await?;
                 $sqlite
             }
             Inner::SqliteTx(c) => {
-                let $r = sqlx::query_with::<Sqlite, _>(sql, sqlite_args(&args)?)
+                let $r = sqlx::query_with::<Sqlite, _>(sql, arguments::<SqliteArguments>(&args)?)
                     .$method(&mut **c)
                     .await?;
                 $sqlite
             }
             Inner::Postgres(c) => {
-                let $r = sqlx::query_with::<Postgres, _>(sql, pg_args(&args)?)
+                let $r = sqlx::query_with::<Postgres, _>(sql, arguments::<PgArguments>(&args)?)
                     .$method(&mut **c)
                     .await?;
                 $postgres
             }
             Inner::PostgresTx(c) => {
-                let $r = sqlx::query_with::<Postgres, _>(sql, pg_args(&args)?)
+                let $r = sqlx::query_with::<Postgres, _>(sql, arguments::<PgArguments>(&args)?)
                     .$method(&mut **c)
                     .await?;
                 $postgres
