@@ -15,14 +15,7 @@ async fn health_readiness_and_metrics(app: TestApp) {
     )
     .await;
     assert_eq!(health.ok(200)["status"], "ok");
-    let ready = TestApp::read(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let ready = readyz(&app).await;
     let body = ready.ok(200);
     assert_eq!(body["status"], "ready");
     assert_eq!(body["checks"]["database"], "ok");
@@ -65,25 +58,23 @@ async fn health_readiness_and_metrics(app: TestApp) {
 }
 both!(health_readiness_and_metrics);
 
-async fn readiness_turns_503_while_draining(app: TestApp) {
-    let res = TestApp::read(
+/// `GET /readyz`, without credentials.
+async fn readyz(app: &TestApp) -> crate::helpers::Resp {
+    TestApp::read(
         app.client
             .get(app.url("/readyz"))
             .send()
             .await
             .expect("send"),
     )
-    .await;
+    .await
+}
+
+async fn readiness_turns_503_while_draining(app: TestApp) {
+    let res = readyz(&app).await;
     res.ok(200);
     app.start_draining();
-    let res = TestApp::read(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let res = readyz(&app).await;
     res.problem(503, "service_unavailable");
     assert!(res.header("retry-after").is_some());
     // Liveness is unaffected.
@@ -105,14 +96,7 @@ both!(readiness_turns_503_while_draining);
 async fn a_lost_database_is_named_but_its_error_text_is_not_shown(app: TestApp) {
     let password = app.bootstrap().await;
     app.app.db().close().await;
-    let ready = TestApp::read(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let ready = readyz(&app).await;
     ready.problem(503, "service_unavailable");
     assert_eq!(ready.body["title"], "Not ready");
     assert_eq!(
