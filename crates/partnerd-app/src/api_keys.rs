@@ -28,7 +28,8 @@ pub struct CreateApiKeyInput {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKey {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ApiKeyId,
     pub name: String,
     pub roles: Vec<String>,
     pub prefix: String,
@@ -57,7 +58,8 @@ impl From<ApiKeyRow> for ApiKey {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedApiKey {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ApiKeyId,
     pub name: String,
     pub roles: Vec<String>,
     pub prefix: String,
@@ -137,13 +139,13 @@ impl App {
         };
         let secret = new_token(API_KEY_PREFIX);
         let row = ApiKeyRow {
-            id: ApiKeyId::generate().into_string(),
+            id: ApiKeyId::generate(),
             organization_id: p.organization.id.clone(),
             name,
             roles: roles.clone(),
             prefix: secret.chars().take(12).collect(),
             secret_hash: token_hash(&secret),
-            created_by: p.user.as_ref().map(|u| u.id.clone()),
+            created_by: p.user.as_ref().map(|u| u.id.to_string()),
             created_at: now.millis(),
             expires_at: expires_at.map(Timestamp::millis),
             last_used_at: None,
@@ -186,7 +188,12 @@ impl App {
         let start = paging::start(page, "apikeys", now)?;
         let mut conn = self.db().conn().await?;
         let rows = api_keys::list(&mut conn, &p.organization.id, &start.request).await?;
-        Ok(start.finish(rows, now, |r| (r.created_at, r.id.clone()), ApiKey::from))
+        Ok(start.finish(
+            rows,
+            now,
+            |r| (r.created_at, r.id.to_string()),
+            ApiKey::from,
+        ))
     }
 
     /// `DELETE /v1/apikeys/{id}`: revoked at once.
@@ -194,7 +201,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &ApiKeyId,
         if_match: Option<&str>,
     ) -> AppResult<()> {
         let mut tx = self.db().begin().await?;

@@ -76,7 +76,7 @@ impl App {
                 items.push(AttentionItem {
                     kind: "invitationExpiring".into(),
                     resource_type: "invitation".into(),
-                    resource_id: i.id.clone(),
+                    resource_id: i.id.to_string(),
                     reason: format!(
                         "{} has not answered; the invitation expires in {h} hours",
                         i.email
@@ -105,7 +105,7 @@ impl App {
                 items.push(AttentionItem {
                     kind: "relationshipRequestExpiring".into(),
                     resource_type: "relationshipRequest".into(),
-                    resource_id: r.id.clone(),
+                    resource_id: r.id.to_string(),
                     reason: format!(
                         "the customer has not answered; the request expires in {h} hours"
                     ),
@@ -126,7 +126,7 @@ impl App {
             items.push(AttentionItem {
                 kind: "enrollmentAwaitingVerification".into(),
                 resource_type: "enrollment".into(),
-                resource_id: e.id.clone(),
+                resource_id: e.id.to_string(),
                 reason: "the primary contact has not confirmed the e-mail address yet; review waits for it".into(),
                 due_at: None,
                 action: action(
@@ -147,7 +147,7 @@ impl App {
                     items.push(AttentionItem {
                         kind: "webhookDeliveryFailed".into(),
                         resource_type: "webhookDelivery".into(),
-                        resource_id: d.id.clone(),
+                        resource_id: d.id.to_string(),
                         reason: format!(
                             "{} to {} gave up after {} attempts (last answer: {})",
                             d.event_type,
@@ -174,7 +174,7 @@ impl App {
                 items.push(AttentionItem {
                     kind: "mailFailed".into(),
                     resource_type: "mail".into(),
-                    resource_id: id.clone(),
+                    resource_id: id.to_string(),
                     reason: format!(
                         "a {topic} mail could not be delivered for 24 hours: {}; check the mail settings with `partnerd mail test`, then retry it",
                         error.unwrap_or_default()

@@ -2,7 +2,7 @@
 //! read back through the activity log with the caller's visibility.
 
 use partnerd_domain::FieldError;
-use partnerd_domain::ids::AuditRecordId;
+use partnerd_domain::ids::{ApiKeyId, AuditRecordId, OrgId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Role};
 use partnerd_domain::states::OperationStatus;
@@ -22,8 +22,8 @@ pub enum Actor<'a> {
     /// A person identified by e-mail only (failed sign-in).
     Anonymous {
         email: String,
-        user_id: Option<String>,
-        organization_id: Option<String>,
+        user_id: Option<UserId>,
+        organization_id: Option<OrgId>,
     },
     /// The platform itself: CLI commands and background jobs.
     System(&'static str),
@@ -33,8 +33,8 @@ pub enum Actor<'a> {
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub actor: Actor<'a>,
-    pub on_behalf_of: Option<(String, String)>,
-    pub participants: Vec<String>,
+    pub on_behalf_of: Option<(OrgId, String)>,
+    pub participants: Vec<OrgId>,
     pub resource_type: &'static str,
     pub resource_id: Option<String>,
     pub operation_type: &'static str,
@@ -47,7 +47,7 @@ impl<'a> Entry<'a> {
     pub fn new(
         actor: Actor<'a>,
         resource_type: &'static str,
-        resource_id: Option<String>,
+        resource_id: Option<impl Into<String>>,
         operation_type: &'static str,
     ) -> Self {
         let participants = match &actor {
@@ -62,7 +62,7 @@ impl<'a> Entry<'a> {
             on_behalf_of: None,
             participants,
             resource_type,
-            resource_id,
+            resource_id: resource_id.map(Into::into),
             operation_type,
             succeeded: true,
             before: None,
@@ -75,9 +75,9 @@ impl<'a> Entry<'a> {
         self
     }
 
-    pub fn participant(mut self, org: &str) -> Self {
-        if !self.participants.iter().any(|p| p == org) {
-            self.participants.push(org.to_owned());
+    pub fn participant(mut self, org: &OrgId) -> Self {
+        if !self.participants.contains(org) {
+            self.participants.push(org.clone());
         }
         self
     }
@@ -99,8 +99,8 @@ pub async fn write(
     ctx: &Ctx,
     now: Timestamp,
     entry: Entry<'_>,
-) -> StoreResult<String> {
-    let id = AuditRecordId::generate().into_string();
+) -> StoreResult<AuditRecordId> {
+    let id = AuditRecordId::generate();
     let (actor_type, user_id, key_id, name, org) = match &entry.actor {
         Actor::Principal(p) => match &p.credential {
             Credential::Session { .. } => (
@@ -146,7 +146,12 @@ pub async fn write(
         actor_organization_id: org,
         on_behalf_of_organization_id: entry.on_behalf_of.as_ref().map(|o| o.0.clone()),
         on_behalf_of_name: entry.on_behalf_of.as_ref().map(|o| o.1.clone()),
-        participants: entry.participants.join(","),
+        participants: entry
+            .participants
+            .iter()
+            .map(|o| o.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
         resource_type: entry.resource_type.into(),
         resource_id: entry.resource_id,
         operation_type: entry.operation_type.into(),
@@ -170,21 +175,25 @@ pub struct AuditActor {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_key_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub api_key_id: Option<ApiKeyId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    pub organization_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub organization_id: Option<OrgId>,
 }
 
 /// `onBehalfOf` of an audit record.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OnBehalfOf {
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     pub name: String,
 }
 
@@ -192,7 +201,8 @@ pub struct OnBehalfOf {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: AuditRecordId,
     pub occurred_at: String,
     pub actor: AuditActor,
     pub on_behalf_of: Option<OnBehalfOf>,
@@ -250,11 +260,11 @@ impl From<AuditRow> for AuditRecord {
 pub struct AuditFilters {
     pub start_date: Option<String>,
     pub end_date: Option<String>,
-    pub actor_user_id: Option<String>,
+    pub actor_user_id: Option<UserId>,
     pub actor_type: Option<String>,
-    pub on_behalf_of_organization_id: Option<String>,
-    pub customer_id: Option<String>,
-    pub organization_id: Option<String>,
+    pub on_behalf_of_organization_id: Option<OrgId>,
+    pub customer_id: Option<OrgId>,
+    pub organization_id: Option<OrgId>,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub operation_type: Option<String>,
@@ -404,20 +414,27 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |r| (r.occurred_at, r.id.clone()),
+            |r| (r.occurred_at, r.id.to_string()),
             AuditRecord::from,
         ))
     }
 
     /// `GET /v1/auditrecords/{id}`.
-    pub async fn get_audit_record(&self, p: &Principal, id: &str) -> AppResult<AuditRecord> {
+    pub async fn get_audit_record(
+        &self,
+        p: &Principal,
+        id: &AuditRecordId,
+    ) -> AppResult<AuditRecord> {
         p.require(Action::ReadAuditRecords)?;
         let mut conn = self.db().conn().await?;
         let row = audit::get(&mut conn, id)
             .await?
             .ok_or_else(AppError::not_found)?;
-        let visible =
-            Self::sees_all_audit(p) || row.participants.split(',').any(|o| o == p.organization.id);
+        let visible = Self::sees_all_audit(p)
+            || row
+                .participants
+                .split(',')
+                .any(|o| o == p.organization.id.as_str());
         if !visible {
             return Err(AppError::not_found());
         }

@@ -1,7 +1,7 @@
 //! Sign-in, sessions, the caller's own account and password (API.md §3.1).
 
 use crate::error::Refusal;
-use partnerd_domain::ids::SessionId;
+use partnerd_domain::ids::{ApiKeyId, SessionId};
 use partnerd_domain::password::{self, Context};
 use partnerd_domain::policy::Action;
 use partnerd_domain::time::Timestamp;
@@ -47,7 +47,8 @@ pub struct NewSessionToken {
 /// The API key behind a call, in `GET /v1/me`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiKeyRef {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ApiKeyId,
     pub name: String,
 }
 
@@ -135,7 +136,7 @@ impl App {
             &mut tx,
             ctx,
             now,
-            Entry::new(actor, "session", None, "signInFailed").failed(),
+            Entry::new(actor, "session", None::<String>, "signInFailed").failed(),
         )
         .await?;
         partnerd_store::commit(tx).await?;
@@ -180,7 +181,7 @@ impl App {
         let now = self.now();
         let token = new_token(SESSION_PREFIX);
         let expires = now.plus_millis(self.config().session_ttl_ms);
-        let session_id = SessionId::generate().into_string();
+        let session_id = SessionId::generate();
         let mut tx = self.db().begin().await?;
         sessions::insert(
             &mut tx,
@@ -375,7 +376,7 @@ impl App {
         sessions::insert(
             &mut tx,
             &sessions::NewSession {
-                id: SessionId::generate().into_string(),
+                id: SessionId::generate(),
                 token_hash: token_hash(&token),
                 user_id: user.id.clone(),
                 restricted: false,

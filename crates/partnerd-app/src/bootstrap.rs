@@ -1,6 +1,7 @@
 //! Operator commands of the CLI (API.md §4.1): bootstrap and password recovery.
 
 use crate::tenancy::{NewPerson, NewTenant};
+use partnerd_domain::ids::{OrgId, UserId};
 use partnerd_domain::names::{country, domain_prefix, name};
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::roles::{OrgKind, Role};
@@ -29,8 +30,8 @@ pub struct BootstrapInput {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bootstrapped {
-    pub organization_id: String,
-    pub user_id: String,
+    pub organization_id: OrgId,
+    pub user_id: UserId,
     pub email: String,
     pub temporary_password: String,
 }

@@ -314,7 +314,7 @@ impl App {
         };
         let mut conn = self.db().conn().await?;
         let rows = offers::list(&mut conn, &q, &start.request).await?;
-        Ok(start.finish(rows, now, |r| (r.created_at, r.id.clone()), Offer::from))
+        Ok(start.finish(rows, now, |r| (r.created_at, r.id.to_string()), Offer::from))
     }
 
     /// `GET /v1/offers/{id}`.

@@ -4,7 +4,7 @@
 
 use crate::error::{Conflict, Refusal};
 use crate::filters::status_in;
-use partnerd_domain::ids::random_suffix;
+use partnerd_domain::ids::{OrgId, ResellerInvitationId, ResellerRelationshipId, UserId};
 use partnerd_domain::names::{long_text, name};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::{ResellerInvitationStatus, ResellerRelationshipStatus};
@@ -30,8 +30,10 @@ const INVITATION_MS: i64 = 14 * Timestamp::DAY;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResellerInvitation {
-    pub id: String,
-    pub provider_organization_id: String,
+    #[schema(value_type = String)]
+    pub id: ResellerInvitationId,
+    #[schema(value_type = String)]
+    pub provider_organization_id: OrgId,
     pub email: String,
     pub reseller_name: Option<String>,
     /// `pending`, `accepted`, `declined`, `revoked`, `expired`.
@@ -39,8 +41,10 @@ pub struct ResellerInvitation {
     pub created_at: String,
     pub created_by: String,
     pub expires_at: String,
-    pub accepted_by_organization_id: Option<String>,
-    pub relationship_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub accepted_by_organization_id: Option<OrgId>,
+    #[schema(value_type = Option<String>)]
+    pub relationship_id: Option<ResellerRelationshipId>,
     pub etag: String,
 }
 
@@ -60,7 +64,8 @@ pub struct ResolvedInvitation {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RelationshipPartner {
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     pub name: String,
     pub membership_id: Option<String>,
     pub country: String,
@@ -70,15 +75,18 @@ pub struct RelationshipPartner {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TerminatedBy {
-    pub organization_id: String,
-    pub user_id: Option<String>,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
 }
 
 /// A provider–reseller relationship as the caller sees it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Relationship {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ResellerRelationshipId,
     /// `IsIndirectCloudSolutionProviderOf` (the caller is the provider) or
     /// `IsIndirectResellerOf` (the caller is the reseller).
     pub relationship_type: String,
@@ -163,10 +171,10 @@ impl App {
     async fn relationship_view(
         &self,
         conn: &mut Conn,
-        viewer: &str,
+        viewer: &OrgId,
         r: &RelationshipRow,
     ) -> AppResult<Relationship> {
-        let (kind, other) = if r.provider_organization_id == viewer {
+        let (kind, other) = if r.provider_organization_id == *viewer {
             (AS_PROVIDER, &r.reseller_organization_id)
         } else {
             (AS_RESELLER, &r.provider_organization_id)
@@ -201,13 +209,14 @@ impl App {
     pub(crate) async fn mail_organization(
         &self,
         conn: &mut Conn,
-        org_id: &str,
+        org_id: &OrgId,
         also: Option<&str>,
         notice: Notice<'_>,
     ) -> AppResult<()> {
         let mut to = organizations::global_admin_emails(conn, org_id).await?;
         if let Some(user_id) = also
-            && let Some(u) = partnerd_store::users::get(conn, user_id).await?
+            // `also` is whoever acted: a user's id, or an API key's, which names nobody.
+            && let Some(u) = partnerd_store::users::get(conn, &UserId::from_raw(user_id)).await?
             && !to.iter().any(|t| t.eq_ignore_ascii_case(&u.email))
         {
             to.push(u.email);
@@ -255,7 +264,7 @@ impl App {
         let token = new_token("");
         let now = self.now();
         let row = InvitationRow {
-            id: format!("inv_{}", random_suffix()),
+            id: ResellerInvitationId::generate(),
             provider_organization_id: p.organization.id.clone(),
             email: email.as_str().into(),
             email_norm: email.normalized(),
@@ -264,11 +273,7 @@ impl App {
             status: ResellerInvitationStatus::Pending,
             token_hash: token_hash(&token),
             created_at: now.millis(),
-            created_by: p
-                .user
-                .as_ref()
-                .map(|u| u.id.clone())
-                .unwrap_or_else(|| p.key()),
+            created_by: p.key(),
             expires_at: now.millis() + INVITATION_MS,
             accepted_by_organization_id: None,
             relationship_id: None,
@@ -350,7 +355,7 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |r| (r.created_at, r.id.clone()),
+            |r| (r.created_at, r.id.to_string()),
             |r| self.invitation_view(&r),
         ))
     }
@@ -359,7 +364,7 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        id: &str,
+        id: &ResellerInvitationId,
     ) -> AppResult<InvitationRow> {
         let i = relationships::get_invitation(conn, id)
             .await?
@@ -370,13 +375,22 @@ impl App {
     }
 
     /// `GET /v1/resellerinvitations/{id}`.
-    pub async fn get_invitation(&self, p: &Principal, id: &str) -> AppResult<ResellerInvitation> {
+    pub async fn get_invitation(
+        &self,
+        p: &Principal,
+        id: &ResellerInvitationId,
+    ) -> AppResult<ResellerInvitation> {
         let mut conn = self.db().conn().await?;
         Ok(self.invitation_view(&self.own_invitation(&mut conn, p, id).await?))
     }
 
     /// `DELETE /v1/resellerinvitations/{id}`: the link answers 410 from now on.
-    pub async fn revoke_invitation(&self, p: &Principal, ctx: &Ctx, id: &str) -> AppResult<()> {
+    pub async fn revoke_invitation(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &ResellerInvitationId,
+    ) -> AppResult<()> {
         let mut tx = self.db().begin().await?;
         let i = self.own_invitation(&mut tx, p, id).await?;
         let status = self.invitation_view(&i).status;
@@ -507,7 +521,7 @@ impl App {
         }
         let now = self.now().millis();
         let row = RelationshipRow {
-            id: format!("rel_{}", random_suffix()),
+            id: ResellerRelationshipId::generate(),
             provider_organization_id: i.provider_organization_id.clone(),
             reseller_organization_id: p.organization.id.clone(),
             state: ResellerRelationshipStatus::Active,
@@ -701,7 +715,7 @@ impl App {
         };
         let mut conn = self.db().conn().await?;
         let rows = relationships::list_relationships(&mut conn, &q, &start.request).await?;
-        let page = start.finish(rows, now, |r| (r.created_at, r.id.clone()), |r| r);
+        let page = start.finish(rows, now, |r| (r.created_at, r.id.to_string()), |r| r);
         let mut items = Vec::with_capacity(page.items.len());
         for r in &page.items {
             items.push(
@@ -720,7 +734,7 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        id: &str,
+        id: &ResellerRelationshipId,
     ) -> AppResult<RelationshipRow> {
         relationships::get_relationship(conn, id)
             .await?
@@ -732,7 +746,11 @@ impl App {
     }
 
     /// `GET /v1/relationships/{id}`.
-    pub async fn get_relationship(&self, p: &Principal, id: &str) -> AppResult<Relationship> {
+    pub async fn get_relationship(
+        &self,
+        p: &Principal,
+        id: &ResellerRelationshipId,
+    ) -> AppResult<Relationship> {
         let mut conn = self.db().conn().await?;
         let r = self.visible_relationship(&mut conn, p, id).await?;
         p.require(Action::ReadRelationships)?;
@@ -745,7 +763,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &ResellerRelationshipId,
         reason: AppResult<Option<String>>,
     ) -> AppResult<Relationship> {
         let mut tx = self.db().begin().await?;

@@ -5,6 +5,7 @@
 
 use crate::error::{Conflict, Refusal};
 use partnerd_domain::Collect;
+use partnerd_domain::ids::ResellerRelationshipId;
 use partnerd_domain::money::{check_currency, format_amount, parse_amount};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::ResellerRelationshipStatus;
@@ -26,7 +27,8 @@ use crate::{App, AppError, AppResult, Ctx, Principal};
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreditLimit {
-    pub relationship_id: String,
+    #[schema(value_type = String)]
+    pub relationship_id: ResellerRelationshipId,
     /// Null: not enforced.
     pub limit: Option<Money>,
     /// Σ unit price × quantity of the reseller's active and suspended subscriptions
@@ -38,7 +40,7 @@ pub struct CreditLimit {
     pub etag: String,
 }
 
-fn credit_etag(relationship_id: &str, row: Option<&CreditLimitRow>) -> String {
+fn credit_etag(relationship_id: &ResellerRelationshipId, row: Option<&CreditLimitRow>) -> String {
     etag(
         &format!("{relationship_id}:credit"),
         row.map_or(0, |r| r.version),
@@ -77,7 +79,11 @@ impl App {
     }
 
     /// `GET /v1/relationships/{id}/creditlimit` (both sides).
-    pub async fn get_credit_limit(&self, p: &Principal, id: &str) -> AppResult<CreditLimit> {
+    pub async fn get_credit_limit(
+        &self,
+        p: &Principal,
+        id: &ResellerRelationshipId,
+    ) -> AppResult<CreditLimit> {
         let mut conn = self.db().conn().await?;
         let r = self.visible_relationship(&mut conn, p, id).await?;
         p.require(Action::ReadRelationships)?;
@@ -90,7 +96,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &ResellerRelationshipId,
         if_match: Option<&str>,
         limit: AppResult<Option<MoneyInput>>,
     ) -> AppResult<CreditLimit> {
@@ -199,7 +205,7 @@ impl App {
     pub(crate) async fn clear_credit_limit(
         &self,
         conn: &mut Conn,
-        relationship_id: &str,
+        relationship_id: &ResellerRelationshipId,
     ) -> AppResult<()> {
         if let Some(c) = relationships::credit_limit(conn, relationship_id).await?
             && c.limit_minor.is_some()
@@ -224,6 +230,10 @@ mod tests {
     #[test]
     fn no_row_and_first_row_have_different_etags() {
         use super::credit_etag;
-        assert_ne!(credit_etag("rel_1", None), credit_etag("rel_2", None));
+        use partnerd_domain::ids::ResellerRelationshipId;
+        assert_ne!(
+            credit_etag(&ResellerRelationshipId::from_raw("rel_1"), None),
+            credit_etag(&ResellerRelationshipId::from_raw("rel_2"), None)
+        );
     }
 }

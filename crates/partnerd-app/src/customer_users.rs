@@ -4,6 +4,7 @@
 //! recorded with the full chain: user → partner → customer.
 
 use crate::error::Refusal;
+use partnerd_domain::ids::{OrgId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Role};
 use partnerd_store::organizations::OrganizationRow;
@@ -24,7 +25,7 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        customer_id: &str,
+        customer_id: &OrgId,
         action: Action,
     ) -> AppResult<OrganizationRow> {
         let (org, _) = self.visible_customer(conn, p, customer_id).await?;
@@ -35,7 +36,7 @@ impl App {
     fn on_behalf_entry<'a>(
         p: &'a Principal,
         customer: &OrganizationRow,
-        user_id: &str,
+        user_id: &UserId,
         operation: &'static str,
     ) -> Entry<'a> {
         let mut e = Entry::new(
@@ -53,7 +54,7 @@ impl App {
     pub async fn list_customer_users(
         &self,
         p: &Principal,
-        customer_id: &str,
+        customer_id: &OrgId,
         q: Option<String>,
         page: &PageParams,
     ) -> AppResult<Page<User>> {
@@ -71,7 +72,7 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |r| (r.created_at, r.id.clone()),
+            |r| (r.created_at, r.id.to_string()),
             |r| User::from(&r),
         ))
     }
@@ -80,8 +81,8 @@ impl App {
     pub async fn get_customer_user(
         &self,
         p: &Principal,
-        customer_id: &str,
-        user_id: &str,
+        customer_id: &OrgId,
+        user_id: &UserId,
     ) -> AppResult<User> {
         let mut conn = self.db().conn().await?;
         self.on_behalf(&mut conn, p, customer_id, Action::ReadCustomerUsers)
@@ -97,7 +98,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        customer_id: &str,
+        customer_id: &OrgId,
         input: AppResult<NewUserInput>,
     ) -> AppResult<CreatedUser> {
         let mut tx = self.db().begin().await?;
@@ -135,8 +136,8 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        customer_id: &str,
-        user_id: &str,
+        customer_id: &OrgId,
+        user_id: &UserId,
         if_match: Option<&str>,
         input: AppResult<UserChanges>,
     ) -> AppResult<User> {
@@ -171,8 +172,8 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        customer_id: &str,
-        user_id: &str,
+        customer_id: &OrgId,
+        user_id: &UserId,
         if_match: Option<&str>,
     ) -> AppResult<()> {
         let mut tx = self.db().begin().await?;
@@ -210,8 +211,8 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        customer_id: &str,
-        user_id: &str,
+        customer_id: &OrgId,
+        user_id: &UserId,
     ) -> AppResult<TemporaryPassword> {
         let mut tx = self.db().begin().await?;
         let customer = self

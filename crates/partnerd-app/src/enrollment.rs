@@ -4,7 +4,7 @@
 
 use crate::error::{Conflict, Refusal};
 use crate::filters::status_in;
-use partnerd_domain::ids::{SessionId, random_suffix};
+use partnerd_domain::ids::{EnrollmentId, OrgId, SessionId, UserId};
 use partnerd_domain::names::{country, long_text, name, short_text, website};
 use partnerd_domain::password::{self, Context};
 use partnerd_domain::policy::Action;
@@ -105,8 +105,10 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Enrollment {
-    pub id: String,
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub id: EnrollmentId,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     /// `draft`, `pendingVerification`, `pendingReview`, `approved`, `rejected`, `withdrawn`.
     pub status: EnrollmentStatus,
     pub existing_partner: bool,
@@ -203,7 +205,8 @@ pub struct VerificationSent {
 pub struct EmailConfirmed {
     pub email: String,
     pub verified_at: String,
-    pub enrollment_id: String,
+    #[schema(value_type = String)]
+    pub enrollment_id: EnrollmentId,
 }
 
 /// Filters of the review queue.
@@ -291,10 +294,7 @@ impl App {
     }
 
     fn actor_id(p: &Principal) -> String {
-        p.user
-            .as_ref()
-            .map(|u| u.id.clone())
-            .unwrap_or_else(|| p.key())
+        p.key()
     }
 
     /// Loads an enrollment the caller may see: its own organisation's (GA), or any
@@ -303,7 +303,7 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        id: &str,
+        id: &EnrollmentId,
     ) -> AppResult<EnrollmentRow> {
         let e = enrollments::get(conn, id)
             .await?
@@ -319,7 +319,7 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        id: &str,
+        id: &EnrollmentId,
     ) -> AppResult<EnrollmentRow> {
         let e = enrollments::get(conn, id)
             .await?
@@ -391,14 +391,14 @@ impl App {
         Ok((org, user))
     }
 
-    async fn open_session(&self, conn: &mut Conn, user_id: &str) -> AppResult<SessionToken> {
+    async fn open_session(&self, conn: &mut Conn, user_id: &UserId) -> AppResult<SessionToken> {
         let now = self.now();
         let token = new_token(SESSION_PREFIX);
         let expires = now.plus_millis(self.config().session_ttl_ms);
         sessions::insert(
             conn,
             &sessions::NewSession {
-                id: SessionId::generate().into_string(),
+                id: SessionId::generate(),
                 token_hash: token_hash(&token),
                 user_id: user_id.to_owned(),
                 restricted: false,
@@ -508,7 +508,7 @@ impl App {
                     OrgKind::None,
                     org.country.clone(),
                     vec![],
-                    user.id.clone(),
+                    user.id.to_string(),
                     (false, Some((org, user))),
                 )
             }
@@ -516,7 +516,7 @@ impl App {
         let _ = (org_kind, programs);
         let now = self.now().millis();
         let mut row = EnrollmentRow {
-            id: format!("enr_{}", random_suffix()),
+            id: EnrollmentId::generate(),
             organization_id: org_id.clone(),
             status: EnrollmentStatus::Draft,
             existing_partner: new_tenant.0,
@@ -575,7 +575,7 @@ impl App {
             None => Entry::new(
                 Actor::Anonymous {
                     email: String::new(),
-                    user_id: Some(by.clone()),
+                    user_id: Some(UserId::from_raw(by.clone())),
                     organization_id: Some(org_id.clone()),
                 },
                 "enrollment",
@@ -604,7 +604,7 @@ impl App {
     }
 
     /// `GET /v1/enrollments/{id}`.
-    pub async fn get_enrollment(&self, p: &Principal, id: &str) -> AppResult<Enrollment> {
+    pub async fn get_enrollment(&self, p: &Principal, id: &EnrollmentId) -> AppResult<Enrollment> {
         let mut conn = self.db().conn().await?;
         let e = self.visible_enrollment(&mut conn, p, id).await?;
         if e.organization_id == p.organization.id {
@@ -622,7 +622,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &EnrollmentId,
         input: AppResult<(String, String)>,
     ) -> AppResult<MembershipSignIn> {
         let e = {
@@ -676,8 +676,8 @@ impl App {
         for m in registry::memberships_in(&mut tx, &ids).await? {
             let linked_elsewhere = m
                 .linked_organization_id
-                .as_deref()
-                .is_some_and(|o| o != e.organization_id);
+                .as_ref()
+                .is_some_and(|o| *o != e.organization_id);
             let reason = if m.country != e.country {
                 Some("countryMismatch")
             } else if linked_elsewhere
@@ -729,15 +729,16 @@ impl App {
     async fn membership_in_other_enrollment(
         &self,
         conn: &mut Conn,
+        // Text, not an id type: the vendor registry's own id, not one partnerd mints.
         membership_id: &str,
-        enrollment_id: &str,
+        enrollment_id: &EnrollmentId,
     ) -> AppResult<bool> {
         let q = EnrollmentQuery::default();
         let _ = q;
-        let other: Option<String> =
+        let other: Option<EnrollmentId> =
             partnerd_store::enrollments::open_enrollment_with_membership(conn, membership_id)
                 .await?;
-        Ok(other.is_some_and(|o| o != enrollment_id))
+        Ok(other.is_some_and(|o| o != *enrollment_id))
     }
 
     /// `PUT /v1/enrollments/{id}/membership`.
@@ -745,7 +746,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &EnrollmentId,
         input: AppResult<(String, String)>,
     ) -> AppResult<Enrollment> {
         let mut tx = self.db().begin().await?;
@@ -795,8 +796,8 @@ impl App {
             )));
         }
         if m.linked_organization_id
-            .as_deref()
-            .is_some_and(|o| o != e.organization_id)
+            .as_ref()
+            .is_some_and(|o| *o != e.organization_id)
             || self
                 .membership_in_other_enrollment(&mut tx, membership_id, &e.id)
                 .await?
@@ -1007,7 +1008,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &EnrollmentId,
         if_match: Option<&str>,
         input: AppResult<LegalProfile>,
     ) -> AppResult<Enrollment> {
@@ -1066,7 +1067,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &EnrollmentId,
         if_match: Option<&str>,
         input: AppResult<SupportProfile>,
     ) -> AppResult<Enrollment> {
@@ -1109,7 +1110,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &EnrollmentId,
     ) -> AppResult<VerificationSent> {
         let mut tx = self.db().begin().await?;
         let e = self.own_enrollment_for_change(&mut tx, p, id).await?;
@@ -1246,7 +1247,7 @@ impl App {
         if let Some(c) = &e.primary_contact_email {
             to.push(c.clone());
         }
-        if let Some(u) = users::get(conn, &e.created_by).await?
+        if let Some(u) = users::get(conn, &creator(e)).await?
             && !to.iter().any(|t| t.eq_ignore_ascii_case(&u.email))
         {
             to.push(u.email);
@@ -1273,7 +1274,7 @@ impl App {
         &self,
         conn: &mut Conn,
         e: &EnrollmentRow,
-        user_id: &str,
+        user_id: &UserId,
     ) -> AppResult<()> {
         let now = self.now().millis();
         let org = organizations::get(conn, &e.organization_id)
@@ -1328,7 +1329,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &EnrollmentId,
     ) -> AppResult<Enrollment> {
         let mut tx = self.db().begin().await?;
         let mut e = self.own_enrollment_for_change(&mut tx, p, id).await?;
@@ -1359,7 +1360,8 @@ impl App {
             })
             .ok();
             crate::error::written(enrollments::update(&mut tx, &e).await?)?;
-            self.grant_reseller(&mut tx, &e, &by).await?;
+            self.grant_reseller(&mut tx, &e, &UserId::from_raw(by))
+                .await?;
             let to = organizations::global_admin_emails(&mut tx, &e.organization_id).await?;
             let link = format!("{}/", self.config().public_url);
             let mail = OutgoingMail {
@@ -1458,7 +1460,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &EnrollmentId,
     ) -> AppResult<Enrollment> {
         let mut tx = self.db().begin().await?;
         let mut e = self.own_enrollment_for_change(&mut tx, p, id).await?;
@@ -1525,7 +1527,7 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |r| (r.created_at, r.id.clone()),
+            |r| (r.created_at, r.id.to_string()),
             |r| self.enrollment_view(&r, ms.next().flatten().as_ref()),
         ))
     }
@@ -1535,7 +1537,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &EnrollmentId,
         note: AppResult<Option<String>>,
     ) -> AppResult<Enrollment> {
         p.require(Action::ReviewEnrollments)?;
@@ -1563,8 +1565,7 @@ impl App {
         })
         .ok();
         crate::error::written_state(enrollments::update(&mut tx, &e).await?)?;
-        self.grant_reseller(&mut tx, &e, &e.created_by.clone())
-            .await?;
+        self.grant_reseller(&mut tx, &e, &creator(&e)).await?;
         self.enrollment_mail(
             &mut tx,
             &e,
@@ -1610,7 +1611,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &EnrollmentId,
         reason: AppResult<String>,
     ) -> AppResult<Enrollment> {
         p.require(Action::ReviewEnrollments)?;
@@ -1707,4 +1708,10 @@ pub(crate) fn validate_support(s: SupportProfile) -> AppResult<SupportProfile> {
         }),
         _ => Err(AppError::validation(errors)),
     }
+}
+
+/// The user who created an enrollment. `created_by` holds a user's id, or an API
+/// key's, which names no user: lookups by it then find nobody, as they should.
+fn creator(e: &EnrollmentRow) -> UserId {
+    UserId::from_raw(e.created_by.clone())
 }

@@ -24,8 +24,8 @@ pub(crate) async fn emit(
     event: Event<'_>,
     snapshot: &impl Serialize,
     now: Timestamp,
-) -> StoreResult<String> {
-    let id = OutboxId::generate().into_string();
+) -> StoreResult<OutboxId> {
+    let id = OutboxId::generate();
     let mut data = serde_json::to_value(snapshot).unwrap_or_default();
     if let Some(map) = data.as_object_mut() {
         map.insert("resourceType".into(), event.resource_type.into());

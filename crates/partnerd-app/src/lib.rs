@@ -39,6 +39,7 @@ pub mod users;
 pub mod views;
 pub mod webhooks;
 
+use partnerd_domain::ids::{ApiKeyId, SessionId};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -113,11 +114,11 @@ pub struct Ctx {
 #[derive(Debug, Clone)]
 pub enum Credential {
     Session {
-        session_id: String,
+        session_id: SessionId,
         restricted: bool,
     },
     ApiKey {
-        id: String,
+        id: ApiKeyId,
         name: String,
     },
 }
@@ -137,10 +138,12 @@ impl Principal {
     /// Key of the caller's rate-limit bucket and idempotency records.
     pub fn key(&self) -> String {
         match &self.credential {
-            Credential::Session { .. } => {
-                self.user.as_ref().map(|u| u.id.clone()).unwrap_or_default()
-            }
-            Credential::ApiKey { id, .. } => id.clone(),
+            Credential::Session { .. } => self
+                .user
+                .as_ref()
+                .map(|u| u.id.to_string())
+                .unwrap_or_default(),
+            Credential::ApiKey { id, .. } => id.to_string(),
         }
     }
 

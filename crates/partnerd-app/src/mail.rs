@@ -34,8 +34,12 @@ pub struct OutgoingMail {
 }
 
 /// Writes `mail` to the outbox on `conn`; returns the outbox id (the Message-ID).
-pub async fn enqueue(conn: &mut Conn, mail: &OutgoingMail, now: Timestamp) -> StoreResult<String> {
-    let id = OutboxId::generate().into_string();
+pub async fn enqueue(
+    conn: &mut Conn,
+    mail: &OutgoingMail,
+    now: Timestamp,
+) -> StoreResult<OutboxId> {
+    let id = OutboxId::generate();
     let payload = serde_json::to_string(mail).unwrap_or_default();
     outbox::enqueue(conn, &id, "mail", &mail.template, &payload, now.millis()).await?;
     Ok(id)
@@ -84,7 +88,8 @@ impl std::fmt::Debug for Mailer {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MailRetry {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: OutboxId,
     /// `pending`: the worker sends it on its next pass.
     pub status: OutboxStatus,
     pub queued_at: String,
@@ -108,7 +113,11 @@ pub fn backoff_ms(attempts: i64) -> i64 {
     (30_000_i64.saturating_mul(1_i64 << exp)).min(6 * Timestamp::HOUR)
 }
 
-fn build_message(config: &AppConfig, id: &str, mail: &OutgoingMail) -> Result<Message, String> {
+fn build_message(
+    config: &AppConfig,
+    id: &OutboxId,
+    mail: &OutgoingMail,
+) -> Result<Message, String> {
     let from: Mailbox = config
         .mail_from
         .parse()
@@ -167,7 +176,7 @@ async fn write_eml(dir: &PathBuf, name: &str, bytes: &[u8]) -> Result<(), String
 }
 
 impl App {
-    async fn deliver(&self, id: &str, mail: &OutgoingMail) -> Result<(), String> {
+    async fn deliver(&self, id: &OutboxId, mail: &OutgoingMail) -> Result<(), String> {
         let message = build_message(self.config(), id, mail)?;
         match self.mailer() {
             Mailer::Dir(dir) => {
@@ -264,7 +273,7 @@ impl App {
 
     /// `partnerd mail test --to`: queues a test message (through the outbox, like
     /// every mail) so an operator can check the transport settings.
-    pub async fn queue_test_mail(&self, to: &str) -> AppResult<String> {
+    pub async fn queue_test_mail(&self, to: &str) -> AppResult<OutboxId> {
         let email = partnerd_domain::EmailAddress::parse("/to", to)?;
         let now = self.now();
         let mail = OutgoingMail {
@@ -287,7 +296,12 @@ impl App {
 
     /// `POST /v1/mail/{id}/retry`: the operator puts a mail the worker gave up on
     /// back in the queue (after fixing the mail settings or the recipient's server).
-    pub async fn retry_mail(&self, p: &Principal, ctx: &Ctx, id: &str) -> AppResult<MailRetry> {
+    pub async fn retry_mail(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &OutboxId,
+    ) -> AppResult<MailRetry> {
         p.require(Action::RetryMail)?;
         self.requeue_mail(Actor::Principal(p), ctx, id).await
     }
@@ -314,7 +328,12 @@ impl App {
         Ok(done)
     }
 
-    async fn requeue_mail(&self, actor: Actor<'_>, ctx: &Ctx, id: &str) -> AppResult<MailRetry> {
+    async fn requeue_mail(
+        &self,
+        actor: Actor<'_>,
+        ctx: &Ctx,
+        id: &OutboxId,
+    ) -> AppResult<MailRetry> {
         let mut tx = self.db().begin().await?;
         let (kind, status) = outbox::kind_and_status(&mut tx, id)
             .await?
@@ -349,7 +368,7 @@ impl App {
     /// Status of one outbox row: `(status, attempts, last_error)`.
     pub async fn outbox_status(
         &self,
-        id: &str,
+        id: &OutboxId,
     ) -> AppResult<Option<(OutboxStatus, i64, Option<String>)>> {
         let mut conn = self.db().conn().await?;
         Ok(outbox::status(&mut conn, id).await?)

@@ -11,7 +11,7 @@ use prometheus_client::registry::Registry;
 pub struct HttpLabels {
     pub method: String,
     pub route: String,
-    /// A metric label: the response's status code as text, as Prometheus wants it.
+    /// A metric label, not a stored status: the response's status code as text, as Prometheus wants it.
     pub status: String,
 }
 

@@ -2,6 +2,7 @@
 //! creating a partner organisation with its first global admin.
 
 use crate::tenancy::{NewPerson, NewTenant};
+use partnerd_domain::ids::OrgId;
 use partnerd_domain::names::{country, domain_prefix, name};
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::policy::Action;
@@ -93,14 +94,14 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |r| (r.created_at, r.id.clone()),
+            |r| (r.created_at, r.id.to_string()),
             |r| Organization::from(&r),
         ))
     }
 
     /// `GET /v1/organizations/{id}`.
-    pub async fn get_organization(&self, p: &Principal, id: &str) -> AppResult<Organization> {
-        if !p.may(Action::ReadOrganizations) && id != p.organization.id {
+    pub async fn get_organization(&self, p: &Principal, id: &OrgId) -> AppResult<Organization> {
+        if !p.may(Action::ReadOrganizations) && *id != p.organization.id {
             return Err(AppError::not_found());
         }
         let mut conn = self.db().conn().await?;

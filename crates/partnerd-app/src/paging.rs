@@ -124,11 +124,11 @@ pub fn start(params: &PageParams, filters: &str, now_ms: i64) -> AppResult<Start
 
 impl Start {
     /// Builds the page of a newest-first list; `key` gives the time and id of a row.
-    pub fn finish<R, T>(
+    pub fn finish<R, T, K: Into<String>>(
         self,
         page: PageOf<R>,
         now_ms: i64,
-        key: impl Fn(&R) -> (i64, String),
+        key: impl Fn(&R) -> (i64, K),
         view: impl FnMut(R) -> T,
     ) -> Page<T> {
         self.build(
@@ -136,18 +136,18 @@ impl Start {
             now_ms,
             |r| {
                 let (a, i) = key(r);
-                (a, None, i)
+                (a, None, i.into())
             },
             view,
         )
     }
 
     /// Builds the page of a list sorted by a text key; `key` gives the text and id.
-    pub fn finish_by_text<R, T>(
+    pub fn finish_by_text<R, T, K: Into<String>>(
         self,
         page: PageOf<R>,
         now_ms: i64,
-        key: impl Fn(&R) -> (String, String),
+        key: impl Fn(&R) -> (String, K),
         view: impl FnMut(R) -> T,
     ) -> Page<T> {
         self.build(
@@ -155,7 +155,7 @@ impl Start {
             now_ms,
             |r| {
                 let (s, i) = key(r);
-                (0, Some(s), i)
+                (0, Some(s), i.into())
             },
             view,
         )

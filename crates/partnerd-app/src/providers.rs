@@ -2,6 +2,7 @@
 //! directory (§13).
 
 use crate::error::{Conflict, Refusal};
+use partnerd_domain::ids::OrgId;
 use partnerd_domain::names::{country, long_text, website};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program, programs_to_stored};
@@ -22,7 +23,8 @@ use crate::{App, AppError, AppResult, Ctx, Principal};
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderAuthorization {
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     pub authorized: bool,
     pub countries: Vec<String>,
     pub product_families: Vec<String>,
@@ -34,7 +36,8 @@ pub struct ProviderAuthorization {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderListing {
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     pub name: String,
     pub countries: Vec<String>,
     pub product_families: Vec<String>,
@@ -121,7 +124,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        org_id: &str,
+        org_id: &OrgId,
         input: AppResult<AuthorizationInput>,
     ) -> AppResult<ProviderAuthorization> {
         if !p.may(Action::ReadOrganizations) {
@@ -224,9 +227,9 @@ impl App {
     pub async fn get_provider_authorization(
         &self,
         p: &Principal,
-        org_id: &str,
+        org_id: &OrgId,
     ) -> AppResult<ProviderAuthorization> {
-        let own = p.organization.id == org_id;
+        let own = p.organization.id == *org_id;
         if !own && !p.may(Action::ReadOrganizations) {
             return Err(AppError::not_found());
         }
@@ -244,7 +247,12 @@ impl App {
 
     /// `DELETE …/indirectproviderauthorization`: the programme ends; existing
     /// subscriptions continue.
-    pub async fn withdraw_provider(&self, p: &Principal, ctx: &Ctx, org_id: &str) -> AppResult<()> {
+    pub async fn withdraw_provider(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        org_id: &OrgId,
+    ) -> AppResult<()> {
         if !p.may(Action::ReadOrganizations) {
             return Err(AppError::not_found());
         }
@@ -310,14 +318,14 @@ impl App {
     pub async fn directory_listing(
         &self,
         p: &Principal,
-        org_id: &str,
+        org_id: &OrgId,
     ) -> AppResult<ProviderListing> {
         p.require(Action::ReadProviderDirectory)?;
         let mut conn = self.db().conn().await?;
         let row = providers::get(&mut conn, org_id)
             .await?
             .ok_or_else(AppError::not_found)?;
-        if !row.listed && p.organization.id != org_id && !p.may(Action::ReadOrganizations) {
+        if !row.listed && p.organization.id != *org_id && !p.may(Action::ReadOrganizations) {
             return Err(AppError::not_found());
         }
         Ok(row.into())
@@ -329,7 +337,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        org_id: &str,
+        org_id: &OrgId,
         if_match: Option<&str>,
         input: AppResult<ListingChanges>,
     ) -> AppResult<ProviderListing> {
@@ -337,10 +345,10 @@ impl App {
         let before = providers::get(&mut tx, org_id)
             .await?
             .ok_or_else(AppError::not_found)?;
-        if !before.listed && p.organization.id != org_id && !p.may(Action::ReadOrganizations) {
+        if !before.listed && p.organization.id != *org_id && !p.may(Action::ReadOrganizations) {
             return Err(AppError::not_found());
         }
-        if p.organization.id != org_id {
+        if p.organization.id != *org_id {
             return Err(AppError::forbidden(
                 Refusal::Forbidden,
                 "only the provider itself can edit its listing",

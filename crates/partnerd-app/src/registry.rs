@@ -3,7 +3,7 @@
 
 use crate::error::Conflict;
 use partnerd_domain::FieldError;
-use partnerd_domain::ids::random_suffix;
+use partnerd_domain::ids::{OrgId, RegistryAccountId};
 use partnerd_domain::names::{country, name, short_text};
 use partnerd_domain::policy::Action;
 use partnerd_domain::time::Timestamp;
@@ -26,7 +26,8 @@ pub struct Membership {
     pub membership_id: String,
     pub legal_name: String,
     pub country: String,
-    pub linked_organization_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub linked_organization_id: Option<OrgId>,
     pub created_at: String,
     pub etag: String,
 }
@@ -48,7 +49,8 @@ impl From<MembershipRow> for Membership {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistryAccount {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: RegistryAccountId,
     pub username: String,
     pub membership_ids: Vec<String>,
     pub created_at: String,
@@ -374,7 +376,7 @@ impl App {
         let hash = self.hasher().hash(&password).await?;
         let now = self.now().millis();
         let row = AccountRow {
-            id: format!("rga_{}", random_suffix()),
+            id: RegistryAccountId::generate(),
             username_norm: username.to_lowercase(),
             username,
             password_hash: hash,
@@ -425,7 +427,7 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |r| (r.created_at, r.id.clone()),
+            |r| (r.created_at, r.id.to_string()),
             RegistryAccount::from,
         ))
     }
@@ -434,7 +436,7 @@ impl App {
     pub async fn get_registry_account(
         &self,
         p: &Principal,
-        id: &str,
+        id: &RegistryAccountId,
     ) -> AppResult<RegistryAccount> {
         p.require(Action::ManageRegistry)?;
         let mut conn = self.db().conn().await?;
@@ -449,7 +451,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &RegistryAccountId,
         if_match: Option<&str>,
         input: AppResult<AccountInput>,
     ) -> AppResult<RegistryAccount> {
@@ -515,7 +517,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &RegistryAccountId,
     ) -> AppResult<()> {
         p.require(Action::ManageRegistry)?;
         let mut tx = self.db().begin().await?;

@@ -5,7 +5,9 @@
 
 use crate::error::Conflict;
 use crate::filters::status_in;
-use partnerd_domain::ids::random_suffix;
+use partnerd_domain::ids::{
+    IncidentId, IncidentUpdateId, OrgId, ServiceRequestId, ServiceRequestNoteId, UserId,
+};
 use partnerd_domain::names::{long_text, short_text};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program};
@@ -35,7 +37,8 @@ fn ts(ms: i64) -> String {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrimaryContact {
-    pub user_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
     pub email: Option<String>,
 }
 
@@ -43,8 +46,10 @@ pub struct PrimaryContact {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NoteAuthor {
-    pub user_id: Option<String>,
-    pub organization_id: String,
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     pub name: String,
 }
 
@@ -52,7 +57,8 @@ pub struct NoteAuthor {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Note {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ServiceRequestNoteId,
     pub text: String,
     pub author: NoteAuthor,
     pub created_at: String,
@@ -62,9 +68,12 @@ pub struct Note {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceRequest {
-    pub id: String,
-    pub organization_id: String,
-    pub customer_id: Option<String>,
+    #[schema(value_type = String)]
+    pub id: ServiceRequestId,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
+    #[schema(value_type = Option<String>)]
+    pub customer_id: Option<OrgId>,
     /// `customer` or `partner`.
     pub scope: String,
     pub title: String,
@@ -94,7 +103,7 @@ pub struct ServiceRequestInput {
     pub description: String,
     pub severity: String,
     pub category: Option<String>,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<OrgId>,
     pub product_family: Option<String>,
 }
 
@@ -109,17 +118,18 @@ pub struct ServiceRequestChanges {
 #[derive(Debug, Clone, Default)]
 pub struct ServiceRequestFilters {
     pub status: Option<String>,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<OrgId>,
     pub scope: Option<String>,
     /// Operator only: one creator organisation.
-    pub organization_id: Option<String>,
+    pub organization_id: Option<OrgId>,
 }
 
 /// An update on an incident.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IncidentUpdate {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: IncidentUpdateId,
     pub message: String,
     pub posted_at: String,
 }
@@ -128,7 +138,8 @@ pub struct IncidentUpdate {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceIncident {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: IncidentId,
     pub title: String,
     pub product_families: Vec<String>,
     /// `informational`, `warning`, `critical`.
@@ -274,7 +285,7 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        id: &str,
+        id: &ServiceRequestId,
     ) -> AppResult<RequestRow> {
         support::get_request(conn, id)
             .await?
@@ -360,7 +371,7 @@ impl App {
         };
         let now = self.now().millis();
         let row = RequestRow {
-            id: format!("srq_{}", random_suffix()),
+            id: ServiceRequestId::generate(),
             organization_id: p.organization.id.clone(),
             customer_id: customer.as_ref().map(|o| o.id.clone()),
             scope: if customer.is_some() {
@@ -456,13 +467,17 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |r| (r.created_at, r.id.clone()),
+            |r| (r.created_at, r.id.to_string()),
             |r| request_view(&r, None),
         ))
     }
 
     /// `GET /v1/servicerequests/{id}` with its notes.
-    pub async fn get_service_request(&self, p: &Principal, id: &str) -> AppResult<ServiceRequest> {
+    pub async fn get_service_request(
+        &self,
+        p: &Principal,
+        id: &ServiceRequestId,
+    ) -> AppResult<ServiceRequest> {
         let mut conn = self.db().conn().await?;
         let r = self.visible_service_request(&mut conn, p, id).await?;
         p.require(read_requests_action(p))?;
@@ -476,7 +491,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &ServiceRequestId,
         if_match: Option<&str>,
         input: AppResult<ServiceRequestChanges>,
     ) -> AppResult<ServiceRequest> {
@@ -578,7 +593,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &ServiceRequestId,
         text: AppResult<String>,
     ) -> AppResult<Note> {
         let mut tx = self.db().begin().await?;
@@ -601,7 +616,7 @@ impl App {
         }
         let now = self.now().millis();
         let note = NoteRow {
-            id: format!("srn_{}", random_suffix()),
+            id: ServiceRequestNoteId::generate(),
             request_id: r.id.clone(),
             text,
             author_user_id: p.user.as_ref().map(|u| u.id.clone()),
@@ -660,7 +675,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &ServiceRequestId,
     ) -> AppResult<ServiceRequest> {
         let mut tx = self.db().begin().await?;
         let before = self.visible_service_request(&mut tx, p, id).await?;
@@ -793,13 +808,13 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |i| (i.created_at, i.id.clone()),
+            |i| (i.created_at, i.id.to_string()),
             |i| incident_view(&i, None),
         ))
     }
 
     /// `GET /v1/serviceincidents/{id}` with its updates; 404 when not relevant.
-    pub async fn get_incident(&self, p: &Principal, id: &str) -> AppResult<ServiceIncident> {
+    pub async fn get_incident(&self, p: &Principal, id: &IncidentId) -> AppResult<ServiceIncident> {
         p.require(Action::ReadServiceHealth)?;
         let mut conn = self.db().conn().await?;
         let i = support::get_incident(&mut conn, id)
@@ -874,7 +889,7 @@ impl App {
             return Err(AppError::validation(c.0));
         };
         let row = IncidentRow {
-            id: format!("inc_{}", random_suffix()),
+            id: IncidentId::generate(),
             title,
             product_families: families.join(","),
             severity,
@@ -920,7 +935,7 @@ impl App {
                 resource_type: "serviceIncident",
                 resource_id: &i.id,
                 resource_url: format!("/v1/serviceincidents/{}", i.id),
-                participants: participants.iter().map(String::as_str).collect(),
+                participants: participants.iter().map(|o| o.as_str()).collect(),
             },
             view,
             self.now(),
@@ -934,7 +949,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &IncidentId,
         if_match: Option<&str>,
         input: AppResult<IncidentChanges>,
     ) -> AppResult<ServiceIncident> {
@@ -1018,7 +1033,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &IncidentId,
         message: AppResult<String>,
     ) -> AppResult<IncidentUpdate> {
         p.require(Action::ManageServiceIncidents)?;
@@ -1030,7 +1045,7 @@ impl App {
             .ok_or_else(|| AppError::field(FieldError::invalid("/message", "must not be empty")))?;
         let now = self.now().millis();
         let u = IncidentUpdateRow {
-            id: format!("inu_{}", random_suffix()),
+            id: IncidentUpdateId::generate(),
             incident_id: i.id.clone(),
             message,
             posted_at: now,

@@ -34,7 +34,7 @@ impl App {
     pub(crate) fn organization_row(&self, t: NewTenant) -> OrganizationRow {
         let now = self.now().millis();
         OrganizationRow {
-            id: OrgId::generate().into_string(),
+            id: OrgId::generate(),
             kind: t.kind,
             default_domain: format!("{}.{}", t.domain_prefix, self.config().platform_domain),
             name: t.name,
@@ -50,10 +50,10 @@ impl App {
         }
     }
 
-    pub(crate) fn user_row(&self, organization_id: &str, p: NewPerson) -> UserRow {
+    pub(crate) fn user_row(&self, organization_id: &OrgId, p: NewPerson) -> UserRow {
         let now = self.now().millis();
         UserRow {
-            id: UserId::generate().into_string(),
+            id: UserId::generate(),
             organization_id: organization_id.to_owned(),
             email: p.email.as_str().into(),
             email_norm: p.email.normalized(),

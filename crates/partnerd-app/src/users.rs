@@ -1,6 +1,7 @@
 //! Users of the caller's own organisation (API.md §6) and the permission explainer.
 
 use crate::error::Conflict;
+use partnerd_domain::ids::{OrgId, UserId};
 use partnerd_domain::names::name;
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::policy::{self, Action, Actor as PolicyActor, Check};
@@ -97,7 +98,7 @@ fn has_global_admin(roles: &[String]) -> bool {
 
 impl App {
     /// Loads a user of the caller's organisation, or 404.
-    async fn own_user(&self, conn: &mut Conn, p: &Principal, id: &str) -> AppResult<UserRow> {
+    async fn own_user(&self, conn: &mut Conn, p: &Principal, id: &UserId) -> AppResult<UserRow> {
         self.org_user(conn, &p.organization.id, id).await
     }
 
@@ -105,19 +106,19 @@ impl App {
     pub(crate) async fn org_user(
         &self,
         conn: &mut Conn,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &UserId,
     ) -> AppResult<UserRow> {
         users::get(conn, id)
             .await?
-            .filter(|u| u.organization_id == org)
+            .filter(|u| u.organization_id == *org)
             .ok_or_else(AppError::not_found)
     }
 
     /// A validated new user of `org` (of `kind`) with a fresh temporary password.
     pub(crate) fn new_user_row(
         &self,
-        org: &str,
+        org: &OrgId,
         kind: OrgKind,
         input: &NewUserInput,
     ) -> AppResult<(UserRow, String)> {
@@ -222,13 +223,13 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |r| (r.created_at, r.id.clone()),
+            |r| (r.created_at, r.id.to_string()),
             |r| User::from(&r),
         ))
     }
 
     /// `GET /v1/users/{id}`: global and user-management admins, and the user.
-    pub async fn get_user(&self, p: &Principal, id: &str) -> AppResult<User> {
+    pub async fn get_user(&self, p: &Principal, id: &UserId) -> AppResult<User> {
         let mut conn = self.db().conn().await?;
         let user = self.own_user(&mut conn, p, id).await?;
         if p.user.as_ref().is_none_or(|u| u.id != user.id) {
@@ -326,7 +327,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &UserId,
         if_match: Option<&str>,
         input: AppResult<UserChanges>,
     ) -> AppResult<User> {
@@ -369,7 +370,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &UserId,
         if_match: Option<&str>,
     ) -> AppResult<()> {
         let mut tx = self.db().begin().await?;
@@ -411,7 +412,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &UserId,
     ) -> AppResult<TemporaryPassword> {
         let target = {
             let mut conn = self.db().conn().await?;
@@ -448,7 +449,7 @@ impl App {
     pub async fn explain_permissions(
         &self,
         p: &Principal,
-        user_id: Option<&str>,
+        user_id: Option<&UserId>,
         action: Option<&str>,
     ) -> AppResult<Vec<Permission>> {
         let actor: PolicyActor = match user_id {

@@ -1,6 +1,7 @@
 //! The resource shapes the API returns and the portal shows (API.md), built from
 //! stored rows. camelCase members; times RFC 3339.
 
+use partnerd_domain::ids::{OrgId, UserId};
 use partnerd_domain::roles::{OrgKind, Program};
 use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::time::Timestamp;
@@ -19,8 +20,10 @@ fn ts(ms: i64) -> String {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
-    pub id: String,
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub id: UserId,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -60,7 +63,8 @@ impl User {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Organization {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: OrgId,
     pub kind: OrgKind,
     pub name: String,
     pub legal_name: Option<String>,

@@ -11,7 +11,7 @@ use partnerd_domain::states::WebhookDeliveryStatus;
 use std::time::{Duration, Instant};
 
 use partnerd_domain::FieldError;
-use partnerd_domain::ids::random_suffix;
+use partnerd_domain::ids::{DeliveryId, EventId, OrgId, WebhookId};
 use partnerd_domain::names::short_text;
 use partnerd_domain::policy::Action;
 use partnerd_domain::time::Timestamp;
@@ -73,7 +73,8 @@ const CONCURRENCY: i64 = 8;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Webhook {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: WebhookId,
     pub url: String,
     pub events: Vec<String>,
     pub description: Option<String>,
@@ -88,8 +89,10 @@ pub struct Webhook {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookDelivery {
-    pub id: String,
-    pub event_id: String,
+    #[schema(value_type = String)]
+    pub id: DeliveryId,
+    #[schema(value_type = String)]
+    pub event_id: EventId,
     pub event_type: String,
     pub attempt: i64,
     /// `pending`, `succeeded`, `failed`.
@@ -218,7 +221,12 @@ impl App {
         Ok(v.join(","))
     }
 
-    async fn own_webhook(&self, conn: &mut Conn, p: &Principal, id: &str) -> AppResult<WebhookRow> {
+    async fn own_webhook(
+        &self,
+        conn: &mut Conn,
+        p: &Principal,
+        id: &WebhookId,
+    ) -> AppResult<WebhookRow> {
         let w = webhooks::get(conn, id)
             .await?
             .filter(|w| w.organization_id == p.organization.id)
@@ -265,7 +273,7 @@ impl App {
         let now = self.now().millis();
         let secret = new_token("whsec_");
         let row = WebhookRow {
-            id: format!("whk_{}", random_suffix()),
+            id: WebhookId::generate(),
             organization_id: p.organization.id.clone(),
             url,
             events,
@@ -307,13 +315,13 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |w| (w.created_at, w.id.clone()),
+            |w| (w.created_at, w.id.to_string()),
             |w| view(&w, None),
         ))
     }
 
     /// `GET /v1/webhooks/{id}`.
-    pub async fn get_webhook(&self, p: &Principal, id: &str) -> AppResult<Webhook> {
+    pub async fn get_webhook(&self, p: &Principal, id: &WebhookId) -> AppResult<Webhook> {
         let mut conn = self.db().conn().await?;
         Ok(view(&self.own_webhook(&mut conn, p, id).await?, None))
     }
@@ -323,7 +331,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &WebhookId,
         if_match: Option<&str>,
         input: AppResult<WebhookInput>,
     ) -> AppResult<Webhook> {
@@ -379,7 +387,7 @@ impl App {
     }
 
     /// `DELETE /v1/webhooks/{id}`.
-    pub async fn delete_webhook(&self, p: &Principal, ctx: &Ctx, id: &str) -> AppResult<()> {
+    pub async fn delete_webhook(&self, p: &Principal, ctx: &Ctx, id: &WebhookId) -> AppResult<()> {
         let mut tx = self.db().begin().await?;
         let w = self.own_webhook(&mut tx, p, id).await?;
         webhooks::delete(&mut tx, &w.id).await?;
@@ -400,7 +408,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &WebhookId,
         grace_seconds: AppResult<Option<i64>>,
     ) -> AppResult<String> {
         let mut tx = self.db().begin().await?;
@@ -429,7 +437,7 @@ impl App {
 
     fn delivery_for(
         w: &WebhookRow,
-        event_id: &str,
+        event_id: &EventId,
         event_type: &str,
         occurred_at: &str,
         data: &serde_json::Value,
@@ -443,7 +451,7 @@ impl App {
             "data": data,
         });
         DeliveryRow {
-            id: format!("dlv_{}", random_suffix()),
+            id: DeliveryId::generate(),
             webhook_id: w.id.clone(),
             event_id: event_id.to_owned(),
             event_type: event_type.to_owned(),
@@ -462,12 +470,12 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &WebhookId,
     ) -> AppResult<WebhookDelivery> {
         let mut tx = self.db().begin().await?;
         let w = self.own_webhook(&mut tx, p, id).await?;
         let now = self.now();
-        let event_id = format!("evt_{}", random_suffix());
+        let event_id = EventId::generate();
         let d = Self::delivery_for(
             &w,
             &event_id,
@@ -492,7 +500,7 @@ impl App {
     pub async fn list_deliveries(
         &self,
         p: &Principal,
-        id: &str,
+        id: &WebhookId,
         status: Option<String>,
         page: &PageParams,
     ) -> AppResult<Page<WebhookDelivery>> {
@@ -509,7 +517,7 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |d| (d.created_at, d.id.clone()),
+            |d| (d.created_at, d.id.to_string()),
             |d| delivery_view(&d),
         ))
     }
@@ -520,8 +528,8 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
-        delivery_id: &str,
+        id: &WebhookId,
+        delivery_id: &DeliveryId,
     ) -> AppResult<WebhookDelivery> {
         let mut tx = self.db().begin().await?;
         let w = self.own_webhook(&mut tx, p, id).await?;
@@ -558,11 +566,11 @@ impl App {
     pub(crate) async fn fan_out(&self, row: &OutboxRow) -> AppResult<()> {
         let event: serde_json::Value =
             serde_json::from_str(&row.payload).map_err(|e| AppError::internal(e.to_string()))?;
-        let participants: Vec<String> = event["participants"]
+        let participants: Vec<OrgId> = event["participants"]
             .as_array()
             .map(|a| {
                 a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .filter_map(|v| v.as_str().map(OrgId::from_raw))
                     .collect()
             })
             .unwrap_or_default();
@@ -575,7 +583,7 @@ impl App {
             }
             let d = Self::delivery_for(
                 &w,
-                event["id"].as_str().unwrap_or_default(),
+                &EventId::from_raw(event["id"].as_str().unwrap_or_default()),
                 event_type,
                 event["occurredAt"].as_str().unwrap_or_default(),
                 &event["data"],
@@ -609,7 +617,7 @@ impl App {
             .http()
             .post(&w.url)
             .header("content-type", "application/json")
-            .header("Partnerd-Event-Id", &d.event_id)
+            .header("Partnerd-Event-Id", d.event_id.as_str())
             .header("Partnerd-Event-Type", &d.event_type)
             .header("Partnerd-Delivery-Attempt", d.attempt.to_string())
             .header("Partnerd-Signature", sig)

@@ -82,6 +82,28 @@ macro_rules! id_type {
             }
         }
 
+        // Reading an id as text (to show it, format it, hash it) is always safe;
+        // what the type refuses is text, or another kind of id, where this one
+        // is expected.
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
@@ -102,6 +124,40 @@ id_type!(/// An audit record.
     AuditRecordId, "aud");
 id_type!(/// A row of the transactional outbox.
     OutboxId, "obx");
+id_type!(/// A partner's enrollment (the request to join a programme).
+    EnrollmentId, "enr");
+id_type!(/// A provider's invitation to a reseller.
+    ResellerInvitationId, "inv");
+id_type!(/// A provider↔reseller relationship.
+    ResellerRelationshipId, "rel");
+id_type!(/// A partner's request to a customer for a relationship.
+    RelationshipRequestId, "crr");
+id_type!(/// A partner↔customer relationship.
+    CustomerRelationshipId, "crl");
+id_type!(/// A customer's grant of delegated admin to a partner.
+    DelegatedAdminId, "dar");
+id_type!(/// A registry account (signs in to the membership registry).
+    RegistryAccountId, "rga");
+id_type!(/// An order.
+    OrderId, "ord");
+id_type!(/// A subscription.
+    SubscriptionId, "sub");
+id_type!(/// A change made to a subscription.
+    SubscriptionChangeId, "chg");
+id_type!(/// A webhook endpoint.
+    WebhookId, "whk");
+id_type!(/// One attempt to deliver an event to a webhook.
+    DeliveryId, "dlv");
+id_type!(/// An event (what webhooks and the outbox carry).
+    EventId, "evt");
+id_type!(/// A support (service) request.
+    ServiceRequestId, "srq");
+id_type!(/// A note on a service request.
+    ServiceRequestNoteId, "srn");
+id_type!(/// A service incident.
+    IncidentId, "inc");
+id_type!(/// An update posted on a service incident.
+    IncidentUpdateId, "inu");
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 
 use crate::Row;
 use partnerd_domain::Roles;
+use partnerd_domain::ids::{ApiKeyId, OrgId};
 
 use crate::organizations::OrganizationRow;
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -10,8 +11,8 @@ use crate::{Conn, StoreResult, organizations};
 /// A stored API key (never its secret, only the secret's hash).
 #[derive(Debug, Clone)]
 pub struct ApiKeyRow {
-    pub id: String,
-    pub organization_id: String,
+    pub id: ApiKeyId,
+    pub organization_id: OrgId,
     pub name: String,
     pub roles: Roles,
     pub prefix: String,
@@ -101,7 +102,7 @@ pub async fn find_principal(
 }
 
 /// Records use at most once a minute, so reads stay reads.
-pub async fn touch_used(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
+pub async fn touch_used(conn: &mut Conn, id: &ApiKeyId, now: i64) -> StoreResult<()> {
     crate::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(now)
         .bind(id)
@@ -114,15 +115,12 @@ pub async fn touch_used(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> 
 /// The organisation's keys that are not revoked, newest first.
 pub async fn list(
     conn: &mut Conn,
-    organization_id: &str,
+    organization_id: &OrgId,
     page: &PageRequest,
 ) -> StoreResult<PageOf<ApiKeyRow>> {
     let mut f = Filter::new();
-    f.and(
-        "organization_id = ?",
-        [Arg::Text(organization_id.to_owned())],
-    )
-    .and("revoked_at IS NULL", []);
+    f.and("organization_id = ?", [Arg::text(organization_id)])
+        .and("revoked_at IS NULL", []);
     crate::sql::newest_first(conn, f, "api_keys", COLUMNS, "created_at", page, |r| {
         ApiKeyRow::read(r, "")
     })
@@ -131,8 +129,8 @@ pub async fn list(
 
 pub async fn get(
     conn: &mut Conn,
-    organization_id: &str,
-    id: &str,
+    organization_id: &OrgId,
+    id: &ApiKeyId,
 ) -> StoreResult<Option<ApiKeyRow>> {
     let row = crate::query(format!(
         "SELECT {COLUMNS} FROM api_keys WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL"
@@ -144,7 +142,7 @@ pub async fn get(
     row.map(|r| ApiKeyRow::read(&r, "")).transpose()
 }
 
-pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
+pub async fn revoke(conn: &mut Conn, id: &ApiKeyId, now: i64) -> StoreResult<bool> {
     let done = crate::query("UPDATE api_keys SET revoked_at = $1, version = version + 1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)

@@ -2,6 +2,7 @@
 //! participant row per organisation allowed to read it.
 
 use crate::Row;
+use partnerd_domain::ids::{ApiKeyId, AuditRecordId, OrgId, UserId};
 use partnerd_domain::states::OperationStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -10,14 +11,14 @@ use crate::{Conn, StoreResult};
 /// A stored audit record.
 #[derive(Debug, Clone)]
 pub struct AuditRow {
-    pub id: String,
+    pub id: AuditRecordId,
     pub occurred_at: i64,
     pub actor_type: String,
-    pub actor_user_id: Option<String>,
-    pub actor_api_key_id: Option<String>,
+    pub actor_user_id: Option<UserId>,
+    pub actor_api_key_id: Option<ApiKeyId>,
     pub actor_name: Option<String>,
-    pub actor_organization_id: Option<String>,
-    pub on_behalf_of_organization_id: Option<String>,
+    pub actor_organization_id: Option<OrgId>,
+    pub on_behalf_of_organization_id: Option<OrgId>,
     pub on_behalf_of_name: Option<String>,
     /// Organisation ids, comma separated.
     pub participants: String,
@@ -100,12 +101,12 @@ pub async fn insert(conn: &mut Conn, a: &AuditRow) -> StoreResult<()> {
 /// Filters of the activity log. `participant` limits to one organisation's records.
 #[derive(Debug, Default, Clone)]
 pub struct AuditQuery {
-    pub participant: Option<String>,
+    pub participant: Option<OrgId>,
     pub from: i64,
     pub to: i64,
-    pub actor_user_id: Option<String>,
+    pub actor_user_id: Option<UserId>,
     pub actor_type: Option<String>,
-    pub on_behalf_of_organization_id: Option<String>,
+    pub on_behalf_of_organization_id: Option<OrgId>,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub operation_type: Option<String>,
@@ -117,29 +118,22 @@ fn filter(q: &AuditQuery) -> Filter {
     if let Some(p) = &q.participant {
         f.and(
             "id IN (SELECT record_id FROM audit_participants WHERE organization_id = ? AND occurred_at >= ? AND occurred_at < ?)",
-            [Arg::Text(p.clone()), Arg::Int(q.from), Arg::Int(q.to)],
+            [Arg::text(p), Arg::Int(q.from), Arg::Int(q.to)],
         );
     }
     f.and(
         "occurred_at >= ? AND occurred_at < ?",
         [Arg::Int(q.from), Arg::Int(q.to)],
     );
-    let eq = [
-        ("actor_user_id", &q.actor_user_id),
-        ("actor_type", &q.actor_type),
-        (
-            "on_behalf_of_organization_id",
-            &q.on_behalf_of_organization_id,
-        ),
-        ("resource_type", &q.resource_type),
-        ("resource_id", &q.resource_id),
-        ("operation_type", &q.operation_type),
-    ];
-    for (col, v) in eq {
-        if let Some(v) = v {
-            f.and(&format!("{col} = ?"), [Arg::Text(v.clone())]);
-        }
-    }
+    f.equal_if("actor_user_id", q.actor_user_id.as_ref());
+    f.equal_if("actor_type", q.actor_type.as_ref());
+    f.equal_if(
+        "on_behalf_of_organization_id",
+        q.on_behalf_of_organization_id.as_ref(),
+    );
+    f.equal_if("resource_type", q.resource_type.as_ref());
+    f.equal_if("resource_id", q.resource_id.as_ref());
+    f.equal_if("operation_type", q.operation_type.as_ref());
     if let Some(s) = q.operation_status {
         f.and("operation_status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
@@ -164,7 +158,7 @@ pub async fn list(
     .await
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<AuditRow>> {
+pub async fn get(conn: &mut Conn, id: &AuditRecordId) -> StoreResult<Option<AuditRow>> {
     let row = crate::query(format!("SELECT {COLUMNS} FROM audit_records WHERE id = $1"))
         .bind(id)
         .fetch_optional(conn)

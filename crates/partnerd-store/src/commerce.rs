@@ -1,6 +1,9 @@
 //! Orders, subscriptions, their change history and license assignments.
 
 use crate::Row;
+use partnerd_domain::ids::{
+    ApiKeyId, OrderId, OrgId, SubscriptionChangeId, SubscriptionId, UserId,
+};
 use partnerd_domain::states::{OrderStatus, SubscriptionStatus};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -11,13 +14,13 @@ use crate::{Conn, StoreResult, flag};
 /// A stored order.
 #[derive(Debug, Clone)]
 pub struct OrderRow {
-    pub id: String,
-    pub customer_id: String,
-    pub reseller_organization_id: String,
-    pub indirect_provider_id: String,
-    pub placed_by_organization_id: String,
-    pub placed_by_user_id: Option<String>,
-    pub placed_by_api_key_id: Option<String>,
+    pub id: OrderId,
+    pub customer_id: OrgId,
+    pub reseller_organization_id: OrgId,
+    pub indirect_provider_id: OrgId,
+    pub placed_by_organization_id: OrgId,
+    pub placed_by_user_id: Option<UserId>,
+    pub placed_by_api_key_id: Option<ApiKeyId>,
     pub status: OrderStatus,
     pub total_minor: i64,
     pub currency: String,
@@ -50,13 +53,13 @@ impl OrderRow {
 /// One line of an order.
 #[derive(Debug, Clone)]
 pub struct LineRow {
-    pub order_id: String,
+    pub order_id: OrderId,
     pub line_item_number: i64,
     pub offer_id: String,
     pub offer_name: String,
     pub quantity: i64,
     pub unit_price_minor: i64,
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     pub friendly_name: Option<String>,
     pub billing_cycle: String,
 }
@@ -99,7 +102,7 @@ pub async fn insert_order(conn: &mut Conn, o: &OrderRow, lines: &[LineRow]) -> S
     Ok(())
 }
 
-pub async fn get_order(conn: &mut Conn, id: &str) -> StoreResult<Option<OrderRow>> {
+pub async fn get_order(conn: &mut Conn, id: &OrderId) -> StoreResult<Option<OrderRow>> {
     let row = crate::query(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
         .bind(id)
         .fetch_optional(conn)
@@ -107,7 +110,7 @@ pub async fn get_order(conn: &mut Conn, id: &str) -> StoreResult<Option<OrderRow
     row.map(|r| OrderRow::read(&r)).transpose()
 }
 
-pub async fn order_lines(conn: &mut Conn, order_id: &str) -> StoreResult<Vec<LineRow>> {
+pub async fn order_lines(conn: &mut Conn, order_id: &OrderId) -> StoreResult<Vec<LineRow>> {
     let rows = crate::query(
         "SELECT order_id, line_item_number, offer_id, offer_name, quantity, unit_price_minor, subscription_id, \
          friendly_name, billing_cycle FROM order_lines WHERE order_id = $1 ORDER BY line_item_number",
@@ -133,11 +136,11 @@ pub async fn order_lines(conn: &mut Conn, order_id: &str) -> StoreResult<Vec<Lin
 }
 
 /// Filters of a customer's orders.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OrderQuery {
-    pub customer_id: String,
+    pub customer_id: OrgId,
     /// Only orders this partner supplies or is reseller of record for (None: all).
-    pub party: Option<String>,
+    pub party: Option<OrgId>,
     pub status: Option<OrderStatus>,
     pub created_from: Option<i64>,
     pub created_to: Option<i64>,
@@ -149,11 +152,11 @@ pub async fn list_orders(
     page: &PageRequest,
 ) -> StoreResult<PageOf<OrderRow>> {
     let mut f = Filter::new();
-    f.and("customer_id = ?", [Arg::Text(q.customer_id.clone())]);
+    f.and("customer_id = ?", [Arg::text(&q.customer_id)]);
     if let Some(p) = &q.party {
         f.and(
             "(reseller_organization_id = ? OR indirect_provider_id = ?)",
-            [Arg::Text(p.clone()), Arg::Text(p.clone())],
+            [Arg::text(p), Arg::text(p)],
         );
     }
     if let Some(s) = q.status {
@@ -182,9 +185,9 @@ pub async fn list_orders(
 /// A stored subscription.
 #[derive(Debug, Clone)]
 pub struct SubscriptionRow {
-    pub id: String,
-    pub customer_id: String,
-    pub order_id: String,
+    pub id: SubscriptionId,
+    pub customer_id: OrgId,
+    pub order_id: OrderId,
     pub offer_id: String,
     pub offer_name: String,
     pub product_family: String,
@@ -197,9 +200,9 @@ pub struct SubscriptionRow {
     pub auto_renew: bool,
     pub term_start: i64,
     pub commitment_end: i64,
-    pub reseller_organization_id: String,
-    pub indirect_provider_id: String,
-    pub suspended_by_organization_id: Option<String>,
+    pub reseller_organization_id: OrgId,
+    pub indirect_provider_id: OrgId,
+    pub suspended_by_organization_id: Option<OrgId>,
     pub suspended_reason: Option<String>,
     pub cancelled_at: Option<i64>,
     pub created_at: i64,
@@ -275,7 +278,10 @@ pub async fn insert_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreR
     Ok(())
 }
 
-pub async fn get_subscription(conn: &mut Conn, id: &str) -> StoreResult<Option<SubscriptionRow>> {
+pub async fn get_subscription(
+    conn: &mut Conn,
+    id: &SubscriptionId,
+) -> StoreResult<Option<SubscriptionRow>> {
     let row = crate::query(format!(
         "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = $1"
     ))
@@ -311,16 +317,16 @@ pub async fn update_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreR
 }
 
 /// Filters of a customer's subscriptions.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SubscriptionQuery {
-    pub customer_id: String,
+    pub customer_id: OrgId,
     /// Only those this partner supplies or is reseller of record for (None: all).
-    pub party: Option<String>,
+    pub party: Option<OrgId>,
     pub status: Option<SubscriptionStatus>,
     pub offer_id: Option<String>,
     pub product_family: Option<String>,
-    pub indirect_provider_id: Option<String>,
-    pub reseller_organization_id: Option<String>,
+    pub indirect_provider_id: Option<OrgId>,
+    pub reseller_organization_id: Option<OrgId>,
 }
 
 pub async fn list_subscriptions(
@@ -329,26 +335,23 @@ pub async fn list_subscriptions(
     page: &PageRequest,
 ) -> StoreResult<PageOf<SubscriptionRow>> {
     let mut f = Filter::new();
-    f.and("customer_id = ?", [Arg::Text(q.customer_id.clone())]);
+    f.and("customer_id = ?", [Arg::text(&q.customer_id)]);
     if let Some(p) = &q.party {
         f.and(
             "(reseller_organization_id = ? OR indirect_provider_id = ?)",
-            [Arg::Text(p.clone()), Arg::Text(p.clone())],
+            [Arg::text(p), Arg::text(p)],
         );
     }
     if let Some(s) = q.status {
         f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
-    for (col, v) in [
-        ("offer_id", &q.offer_id),
-        ("product_family", &q.product_family),
-        ("indirect_provider_id", &q.indirect_provider_id),
-        ("reseller_organization_id", &q.reseller_organization_id),
-    ] {
-        if let Some(v) = v {
-            f.and(&format!("{col} = ?"), [Arg::Text(v.clone())]);
-        }
-    }
+    f.equal_if("offer_id", q.offer_id.as_ref());
+    f.equal_if("product_family", q.product_family.as_ref());
+    f.equal_if("indirect_provider_id", q.indirect_provider_id.as_ref());
+    f.equal_if(
+        "reseller_organization_id",
+        q.reseller_organization_id.as_ref(),
+    );
     crate::sql::newest_first(
         conn,
         f,
@@ -365,8 +368,8 @@ pub async fn list_subscriptions(
 /// supplied by the provider, in minor units.
 pub async fn credit_used(
     conn: &mut Conn,
-    provider_id: &str,
-    reseller_id: &str,
+    provider_id: &OrgId,
+    reseller_id: &OrgId,
 ) -> StoreResult<i64> {
     let used: Option<i64> = crate::query(
         "SELECT CAST(SUM(unit_price_minor * quantity) AS BIGINT) FROM subscriptions \
@@ -381,7 +384,11 @@ pub async fn credit_used(
 
 /// Whether the partner is reseller of record or supplier of an active or suspended
 /// subscription of the customer.
-pub async fn supplies(conn: &mut Conn, partner_id: &str, customer_id: &str) -> StoreResult<bool> {
+pub async fn supplies(
+    conn: &mut Conn,
+    partner_id: &OrgId,
+    customer_id: &OrgId,
+) -> StoreResult<bool> {
     let n: i64 = crate::query(
         "SELECT COUNT(*) FROM subscriptions WHERE customer_id = $1 AND status IN ('active', 'suspended') \
          AND (reseller_organization_id = $2 OR indirect_provider_id = $2)",
@@ -413,12 +420,12 @@ pub async fn due_for_term_end(
 /// A recorded change of one member.
 #[derive(Debug, Clone)]
 pub struct ChangeRow {
-    pub id: String,
-    pub subscription_id: String,
+    pub id: SubscriptionChangeId,
+    pub subscription_id: SubscriptionId,
     pub at: i64,
-    pub by_organization_id: Option<String>,
-    pub by_user_id: Option<String>,
-    pub by_api_key_id: Option<String>,
+    pub by_organization_id: Option<OrgId>,
+    pub by_user_id: Option<UserId>,
+    pub by_api_key_id: Option<ApiKeyId>,
     pub field: String,
     pub from_value: Option<String>,
     pub to_value: Option<String>,
@@ -445,14 +452,11 @@ pub async fn insert_change(conn: &mut Conn, c: &ChangeRow) -> StoreResult<()> {
 
 pub async fn list_changes(
     conn: &mut Conn,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     page: &PageRequest,
 ) -> StoreResult<PageOf<ChangeRow>> {
     let mut f = Filter::new();
-    f.and(
-        "subscription_id = ?",
-        [Arg::Text(subscription_id.to_owned())],
-    );
+    f.and("subscription_id = ?", [Arg::text(subscription_id)]);
     crate::sql::newest_first(
         conn,
         f,
@@ -496,7 +500,7 @@ pub struct Seats {
 /// assignments left over), ordered by offer name.
 pub async fn seats(
     conn: &mut Conn,
-    customer_id: &str,
+    customer_id: &OrgId,
     offer_id: Option<&str>,
 ) -> StoreResult<Vec<Seats>> {
     let offer_filter = if offer_id.is_some() {
@@ -554,7 +558,7 @@ pub async fn seats(
 }
 
 /// A user's licenses: (offer id, assigned at), oldest first.
-pub async fn user_licenses(conn: &mut Conn, user_id: &str) -> StoreResult<Vec<(String, i64)>> {
+pub async fn user_licenses(conn: &mut Conn, user_id: &UserId) -> StoreResult<Vec<(String, i64)>> {
     let rows = crate::query(
         "SELECT offer_id, assigned_at FROM license_assignments WHERE user_id = $1 ORDER BY assigned_at, offer_id",
     )
@@ -568,8 +572,9 @@ pub async fn user_licenses(conn: &mut Conn, user_id: &str) -> StoreResult<Vec<(S
 
 pub async fn assign_license(
     conn: &mut Conn,
-    customer_id: &str,
-    user_id: &str,
+    customer_id: &OrgId,
+    user_id: &UserId,
+    // Text, not an id type: an offer id is a catalog name the operator chose (validated by `names::offer_id`).
     offer_id: &str,
     now: i64,
 ) -> StoreResult<()> {
@@ -586,7 +591,12 @@ pub async fn assign_license(
 }
 
 /// False when the user did not hold it.
-pub async fn remove_license(conn: &mut Conn, user_id: &str, offer_id: &str) -> StoreResult<bool> {
+pub async fn remove_license(
+    conn: &mut Conn,
+    user_id: &UserId,
+    // Text, not an id type: an offer id is a catalog name the operator chose (validated by `names::offer_id`).
+    offer_id: &str,
+) -> StoreResult<bool> {
     let done = crate::query("DELETE FROM license_assignments WHERE user_id = $1 AND offer_id = $2")
         .bind(user_id)
         .bind(offer_id)
@@ -596,7 +606,7 @@ pub async fn remove_license(conn: &mut Conn, user_id: &str, offer_id: &str) -> S
 }
 
 /// Releases every license of a user (the user is being deleted).
-pub async fn release_user_licenses(conn: &mut Conn, user_id: &str) -> StoreResult<u64> {
+pub async fn release_user_licenses(conn: &mut Conn, user_id: &UserId) -> StoreResult<u64> {
     let done = crate::query("DELETE FROM license_assignments WHERE user_id = $1")
         .bind(user_id)
         .execute(conn)

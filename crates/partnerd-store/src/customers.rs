@@ -2,6 +2,9 @@
 //! admin relationships and imported-customer records.
 
 use crate::Row;
+use partnerd_domain::ids::{
+    CustomerRelationshipId, DelegatedAdminId, OrgId, RelationshipRequestId, UserId,
+};
 use partnerd_domain::states::{
     CustomerRelationshipStatus, DelegatedAdminStatus, RelationshipRequestStatus,
 };
@@ -15,12 +18,12 @@ use crate::{Conn, StoreError, StoreResult, flag};
 /// A stored customer relationship request.
 #[derive(Debug, Clone)]
 pub struct RequestRow {
-    pub id: String,
-    pub reseller_organization_id: String,
-    pub indirect_provider_id: Option<String>,
+    pub id: RelationshipRequestId,
+    pub reseller_organization_id: OrgId,
+    pub indirect_provider_id: Option<OrgId>,
     pub include_delegated_admin: bool,
     pub delegated_admin_days: Option<i64>,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<OrgId>,
     pub recipient_email: Option<String>,
     pub message: Option<String>,
     pub status: RelationshipRequestStatus,
@@ -28,7 +31,7 @@ pub struct RequestRow {
     pub created_at: i64,
     pub created_by: String,
     pub expires_at: i64,
-    pub accepted_by_customer_id: Option<String>,
+    pub accepted_by_customer_id: Option<OrgId>,
     pub decided_at: Option<i64>,
     pub version: i64,
 }
@@ -86,7 +89,10 @@ pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> 
     Ok(())
 }
 
-pub async fn get_request(conn: &mut Conn, id: &str) -> StoreResult<Option<RequestRow>> {
+pub async fn get_request(
+    conn: &mut Conn,
+    id: &RelationshipRequestId,
+) -> StoreResult<Option<RequestRow>> {
     let row = crate::query(format!(
         "SELECT {REQUEST_COLUMNS} FROM customer_requests WHERE id = $1"
     ))
@@ -152,7 +158,7 @@ pub async fn requests_past_expiry(
 /// Filters of a reseller's requests.
 #[derive(Debug, Clone)]
 pub struct RequestQuery {
-    pub reseller_organization_id: String,
+    pub reseller_organization_id: OrgId,
     /// `pending`, `accepted`, `declined`, `revoked` or `expired`, as at `now`.
     pub status: Option<RelationshipRequestStatus>,
     pub now: i64,
@@ -166,7 +172,7 @@ pub async fn list_requests(
     let mut f = Filter::new();
     f.and(
         "reseller_organization_id = ?",
-        [Arg::Text(q.reseller_organization_id.clone())],
+        [Arg::text(&q.reseller_organization_id)],
     );
     if let Some(s) = q.status {
         f.link_status(s.as_str(), q.now);
@@ -188,18 +194,18 @@ pub async fn list_requests(
 /// A stored partner ↔ customer relationship.
 #[derive(Debug, Clone)]
 pub struct CustomerRelationshipRow {
-    pub id: String,
-    pub customer_id: String,
-    pub partner_organization_id: String,
+    pub id: CustomerRelationshipId,
+    pub customer_id: OrgId,
+    pub partner_organization_id: OrgId,
     /// `indirectReseller` or `indirectProvider`.
     pub role: String,
-    pub linked_reseller_id: Option<String>,
-    pub request_id: Option<String>,
+    pub linked_reseller_id: Option<OrgId>,
+    pub request_id: Option<RelationshipRequestId>,
     pub state: CustomerRelationshipStatus,
     pub created_at: i64,
     pub terminated_at: Option<i64>,
-    pub terminated_by_organization_id: Option<String>,
-    pub terminated_by_user_id: Option<String>,
+    pub terminated_by_organization_id: Option<OrgId>,
+    pub terminated_by_user_id: Option<UserId>,
     pub version: i64,
 }
 
@@ -269,7 +275,7 @@ pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -
 }
 
 /// Moves a partner's count of active customers by `delta`.
-async fn count_customers(conn: &mut Conn, partner: &str, delta: i64) -> StoreResult<()> {
+async fn count_customers(conn: &mut Conn, partner: &OrgId, delta: i64) -> StoreResult<()> {
     crate::query(
         "INSERT INTO partner_customer_counts (partner_organization_id, active) VALUES ($1, $2) \
          ON CONFLICT (partner_organization_id) DO UPDATE SET active = partner_customer_counts.active + $2",
@@ -282,7 +288,7 @@ async fn count_customers(conn: &mut Conn, partner: &str, delta: i64) -> StoreRes
 }
 
 /// A partner's number of active customers.
-pub async fn active_customer_count(conn: &mut Conn, partner: &str) -> StoreResult<i64> {
+pub async fn active_customer_count(conn: &mut Conn, partner: &OrgId) -> StoreResult<i64> {
     Ok(crate::query(
         "SELECT active FROM partner_customer_counts WHERE partner_organization_id = $1",
     )
@@ -294,7 +300,7 @@ pub async fn active_customer_count(conn: &mut Conn, partner: &str) -> StoreResul
 
 pub async fn get_relationship(
     conn: &mut Conn,
-    id: &str,
+    id: &CustomerRelationshipId,
 ) -> StoreResult<Option<CustomerRelationshipRow>> {
     let row = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE id = $1"
@@ -309,8 +315,8 @@ pub async fn get_relationship(
 /// The active relationship between a customer and a partner, if any.
 pub async fn active_relationship(
     conn: &mut Conn,
-    customer_id: &str,
-    partner_id: &str,
+    customer_id: &OrgId,
+    partner_id: &OrgId,
 ) -> StoreResult<Option<CustomerRelationshipRow>> {
     let row = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE active_key = $1"
@@ -325,7 +331,7 @@ pub async fn active_relationship(
 /// Every active relationship of a customer, oldest first.
 pub async fn customer_relationships(
     conn: &mut Conn,
-    customer_id: &str,
+    customer_id: &OrgId,
 ) -> StoreResult<Vec<CustomerRelationshipRow>> {
     let rows = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE customer_id = $1 AND state = 'active' \
@@ -368,12 +374,12 @@ pub async fn terminate_relationship(
 /// A customer's partner relationships for its Partners page, newest first.
 pub async fn list_customer_relationships(
     conn: &mut Conn,
-    customer_id: &str,
+    customer_id: &OrgId,
     state: Option<CustomerRelationshipStatus>,
     page: &PageRequest,
 ) -> StoreResult<PageOf<CustomerRelationshipRow>> {
     let mut f = Filter::new();
-    f.and("customer_id = ?", [Arg::Text(customer_id.to_owned())]);
+    f.and("customer_id = ?", [Arg::text(customer_id)]);
     if let Some(s) = state {
         f.and("state = ?", [Arg::Text(s.as_str().to_owned())]);
     }
@@ -395,17 +401,17 @@ pub async fn list_customer_relationships(
 #[derive(Debug, Clone, Default)]
 pub struct CustomerQuery {
     /// The partner whose customers these are; None = every customer (operator).
-    pub partner_organization_id: Option<String>,
+    pub partner_organization_id: Option<OrgId>,
     /// Name or domain-prefix prefix, case-insensitive.
     pub q: Option<String>,
     pub country: Option<String>,
     /// Only customers with an active relationship with this reseller too.
-    pub indirect_reseller_id: Option<String>,
+    pub indirect_reseller_id: Option<OrgId>,
     /// Only customers with an active relationship with this provider too.
-    pub indirect_provider_id: Option<String>,
+    pub indirect_provider_id: Option<OrgId>,
     /// Some((partner, now, true)): only those where the partner (None: any partner)
     /// holds delegated admin active at `now`; false: only those where it does not.
-    pub delegated_admin: Option<(Option<String>, i64, bool)>,
+    pub delegated_admin: Option<(Option<OrgId>, i64, bool)>,
     pub imported: Option<bool>,
 }
 
@@ -427,7 +433,7 @@ pub async fn list_customers(
     let mut f = Filter::new();
     let partner_list = q.partner_organization_id.is_some();
     if let Some(p) = &q.partner_organization_id {
-        f.and("r.partner_organization_id = ?", [Arg::Text(p.clone())]);
+        f.and("r.partner_organization_id = ?", [Arg::text(p)]);
         f.and("r.state = 'active'", []);
     } else {
         f.and("o.kind = 'customer'", []);
@@ -477,7 +483,7 @@ pub async fn list_customers(
     {
         f.and(
             "EXISTS (SELECT 1 FROM customer_relationships x WHERE x.active_key = o.id || ':' || ?)",
-            [Arg::Text(other.clone())],
+            [Arg::text(other)],
         );
     }
     if let Some((partner, now, wanted)) = &q.delegated_admin {
@@ -485,7 +491,7 @@ pub async fn list_customers(
             Some(partner) => (
                 "EXISTS (SELECT 1 FROM delegated_admin_relationships d WHERE d.active_key = ? || ':' || o.id \
                  AND d.expires_at > ?)",
-                vec![Arg::Text(partner.clone())],
+                vec![Arg::text(partner)],
             ),
             None => (
                 "EXISTS (SELECT 1 FROM delegated_admin_relationships d WHERE d.customer_id = o.id \
@@ -599,7 +605,7 @@ pub async fn list_customers(
 /// Makes a tenant without a programme (`none`) a customer; true when it changed,
 /// false when it was a customer already. Other kinds are left alone (the caller
 /// checks them first).
-pub async fn become_customer(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
+pub async fn become_customer(conn: &mut Conn, id: &OrgId, now: i64) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE organizations SET kind = 'customer', updated_at = $1, version = version + 1 WHERE id = $2 AND kind = 'none'",
     )
@@ -615,16 +621,16 @@ pub async fn become_customer(conn: &mut Conn, id: &str, now: i64) -> StoreResult
 /// A stored delegated admin relationship.
 #[derive(Debug, Clone)]
 pub struct DelegationRow {
-    pub id: String,
-    pub partner_organization_id: String,
-    pub customer_id: String,
+    pub id: DelegatedAdminId,
+    pub partner_organization_id: OrgId,
+    pub customer_id: OrgId,
     pub status: DelegatedAdminStatus,
     pub duration_days: i64,
     pub activated_at: i64,
     pub expires_at: i64,
     pub terminated_at: Option<i64>,
-    pub terminated_by_organization_id: Option<String>,
-    pub terminated_by_user_id: Option<String>,
+    pub terminated_by_organization_id: Option<OrgId>,
+    pub terminated_by_user_id: Option<UserId>,
     pub warned_at: Option<i64>,
     pub version: i64,
 }
@@ -677,7 +683,10 @@ pub async fn insert_delegation(conn: &mut Conn, d: &DelegationRow) -> StoreResul
     Ok(())
 }
 
-pub async fn get_delegation(conn: &mut Conn, id: &str) -> StoreResult<Option<DelegationRow>> {
+pub async fn get_delegation(
+    conn: &mut Conn,
+    id: &DelegatedAdminId,
+) -> StoreResult<Option<DelegationRow>> {
     let row = crate::query(format!(
         "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE id = $1"
     ))
@@ -691,8 +700,8 @@ pub async fn get_delegation(conn: &mut Conn, id: &str) -> StoreResult<Option<Del
 /// may be past its expiry until the expiry job runs; callers compare with the clock).
 pub async fn active_delegation(
     conn: &mut Conn,
-    partner_id: &str,
-    customer_id: &str,
+    partner_id: &OrgId,
+    customer_id: &OrgId,
 ) -> StoreResult<Option<DelegationRow>> {
     let row = crate::query(format!(
         "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE active_key = $1"
@@ -732,8 +741,8 @@ pub async fn end_delegation(
 /// Filters of a delegation list: a partner's or a customer's.
 #[derive(Debug, Clone, Default)]
 pub struct DelegationQuery {
-    pub partner_organization_id: Option<String>,
-    pub customer_id: Option<String>,
+    pub partner_organization_id: Option<OrgId>,
+    pub customer_id: Option<OrgId>,
     pub status: Option<DelegatedAdminStatus>,
     /// Only those still unexpired at this time.
     /// Expired ones: stored `expired`, or still `active` past their expiry at this time.
@@ -748,10 +757,10 @@ pub async fn list_delegations(
 ) -> StoreResult<PageOf<DelegationRow>> {
     let mut f = Filter::new();
     if let Some(p) = &q.partner_organization_id {
-        f.and("partner_organization_id = ?", [Arg::Text(p.clone())]);
+        f.and("partner_organization_id = ?", [Arg::text(p)]);
     }
     if let Some(c) = &q.customer_id {
-        f.and("customer_id = ?", [Arg::Text(c.clone())]);
+        f.and("customer_id = ?", [Arg::text(c)]);
     }
     if let Some(s) = q.status {
         f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
@@ -815,7 +824,7 @@ pub async fn due_for_warning(
 }
 
 /// Marks the expiry warning sent; false when another worker did first.
-pub async fn mark_warned(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
+pub async fn mark_warned(conn: &mut Conn, id: &DelegatedAdminId, now: i64) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE delegated_admin_relationships SET warned_at = $1 WHERE id = $2 AND warned_at IS NULL AND status = 'active'",
     )
@@ -831,7 +840,7 @@ pub async fn mark_warned(conn: &mut Conn, id: &str, now: i64) -> StoreResult<boo
 /// The record that a customer was imported.
 #[derive(Debug, Clone)]
 pub struct ImportRow {
-    pub customer_id: String,
+    pub customer_id: OrgId,
     pub source: String,
     pub external_id: String,
     pub imported_at: i64,
@@ -868,7 +877,7 @@ pub async fn insert_import(conn: &mut Conn, i: &ImportRow) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn import_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<ImportRow>> {
+pub async fn import_of(conn: &mut Conn, customer_id: &OrgId) -> StoreResult<Option<ImportRow>> {
     let row = crate::query(format!(
         "SELECT {IMPORT_COLUMNS} FROM customer_imports WHERE customer_id = $1"
     ))
@@ -881,6 +890,7 @@ pub async fn import_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Option
 pub async fn import_by_source(
     conn: &mut Conn,
     source: &str,
+    // Text, not an id type: the source system's id, kept as it came.
     external_id: &str,
 ) -> StoreResult<Option<ImportRow>> {
     let row = crate::query(format!(

@@ -2,6 +2,7 @@
 //! e-mail verifications).
 
 use crate::Row;
+use partnerd_domain::ids::{EnrollmentId, OrgId, RegistryAccountId};
 use partnerd_domain::states::EnrollmentStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -10,8 +11,8 @@ use crate::{Conn, StoreResult, flag};
 /// A stored enrollment. Profiles, decision and history are JSON documents.
 #[derive(Debug, Clone)]
 pub struct EnrollmentRow {
-    pub id: String,
-    pub organization_id: String,
+    pub id: EnrollmentId,
+    pub organization_id: OrgId,
     pub status: EnrollmentStatus,
     pub existing_partner: bool,
     pub membership_id: Option<String>,
@@ -113,7 +114,7 @@ pub async fn update(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<EnrollmentRow>> {
+pub async fn get(conn: &mut Conn, id: &EnrollmentId) -> StoreResult<Option<EnrollmentRow>> {
     let row = crate::query(format!("SELECT {COLUMNS} FROM enrollments WHERE id = $1"))
         .bind(id)
         .fetch_optional(conn)
@@ -124,7 +125,7 @@ pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<EnrollmentRow>
 /// The organisation's latest enrollment.
 pub async fn latest_for(
     conn: &mut Conn,
-    organization_id: &str,
+    organization_id: &OrgId,
 ) -> StoreResult<Option<EnrollmentRow>> {
     let row = crate::query(format!(
         "SELECT {COLUMNS} FROM enrollments WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
@@ -195,8 +196,8 @@ pub async fn list(
 pub async fn insert_membership_session(
     conn: &mut Conn,
     token_hash: &str,
-    enrollment_id: &str,
-    account_id: &str,
+    enrollment_id: &EnrollmentId,
+    account_id: &RegistryAccountId,
     membership_ids: &str,
     expires_at: i64,
 ) -> StoreResult<()> {
@@ -218,7 +219,7 @@ pub async fn insert_membership_session(
 pub async fn membership_session(
     conn: &mut Conn,
     token_hash: &str,
-) -> StoreResult<Option<(String, String, i64)>> {
+) -> StoreResult<Option<(EnrollmentId, String, i64)>> {
     let row = crate::query("SELECT enrollment_id, membership_ids, expires_at FROM membership_sessions WHERE token_hash = $1")
         .bind(token_hash)
         .fetch_optional(conn)
@@ -236,7 +237,7 @@ pub async fn membership_session(
 /// A verification link's state.
 #[derive(Debug, Clone)]
 pub struct VerificationRow {
-    pub enrollment_id: String,
+    pub enrollment_id: EnrollmentId,
     pub email: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -247,7 +248,7 @@ pub struct VerificationRow {
 pub async fn insert_verification(
     conn: &mut Conn,
     token_hash: &str,
-    enrollment_id: &str,
+    enrollment_id: &EnrollmentId,
     email: &str,
     now: i64,
     expires_at: i64,
@@ -273,7 +274,7 @@ pub async fn insert_verification(
 /// Invalidates every open verification link of an enrollment.
 pub async fn invalidate_verifications(
     conn: &mut Conn,
-    enrollment_id: &str,
+    enrollment_id: &EnrollmentId,
     now: i64,
 ) -> StoreResult<()> {
     crate::query("UPDATE email_verifications SET invalidated_at = $1 WHERE enrollment_id = $2 AND used_at IS NULL AND invalidated_at IS NULL")
@@ -321,7 +322,7 @@ pub async fn use_verification(conn: &mut Conn, token_hash: &str, now: i64) -> St
 /// `(sent in the last minute, sent in the last day)` for the resend limits.
 pub async fn verification_counts(
     conn: &mut Conn,
-    enrollment_id: &str,
+    enrollment_id: &EnrollmentId,
     now: i64,
 ) -> StoreResult<(i64, i64)> {
     let minute: i64 = crate::query(
@@ -344,8 +345,9 @@ pub async fn verification_counts(
 /// The open enrollment that uses a membership, if any.
 pub async fn open_enrollment_with_membership(
     conn: &mut Conn,
+    // Text, not an id type: the vendor registry's own id, not one partnerd mints.
     membership_id: &str,
-) -> StoreResult<Option<String>> {
+) -> StoreResult<Option<EnrollmentId>> {
     crate::query(
         "SELECT id FROM enrollments WHERE membership_id = $1 AND status IN ('draft', 'pendingVerification', 'pendingReview', 'rejected')",
     )

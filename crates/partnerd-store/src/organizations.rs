@@ -1,6 +1,7 @@
 //! Organisations (tenants).
 
 use crate::Row;
+use partnerd_domain::ids::OrgId;
 use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::{OrgKind, Program};
 
@@ -9,7 +10,7 @@ use crate::{Conn, StoreResult};
 /// A stored organisation.
 #[derive(Debug, Clone)]
 pub struct OrganizationRow {
-    pub id: String,
+    pub id: OrgId,
     pub kind: OrgKind,
     pub name: String,
     pub legal_name: Option<String>,
@@ -72,7 +73,7 @@ pub async fn insert(conn: &mut Conn, o: &OrganizationRow) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<OrganizationRow>> {
+pub async fn get(conn: &mut Conn, id: &OrgId) -> StoreResult<Option<OrganizationRow>> {
     let row = crate::query(format!("SELECT {COLUMNS} FROM organizations WHERE id = $1"))
         .bind(id)
         .fetch_optional(conn)
@@ -90,7 +91,7 @@ pub async fn operator(conn: &mut Conn) -> StoreResult<Option<OrganizationRow>> {
 }
 
 /// Takes the organisation's lock for the rest of the transaction.
-pub async fn lock(conn: &mut Conn, backend: crate::Backend, id: &str) -> StoreResult<()> {
+pub async fn lock(conn: &mut Conn, backend: crate::Backend, id: &OrgId) -> StoreResult<()> {
     crate::query(crate::dialect::lock_organization(backend))
         .bind(id)
         .fetch_optional(conn)
@@ -141,7 +142,12 @@ pub async fn list(
 }
 
 /// Replaces the programme list; bumps the version.
-pub async fn set_programs(conn: &mut Conn, id: &str, programs: &str, now: i64) -> StoreResult<()> {
+pub async fn set_programs(
+    conn: &mut Conn,
+    id: &OrgId,
+    programs: &str,
+    now: i64,
+) -> StoreResult<()> {
     crate::query("UPDATE organizations SET programs = $1, updated_at = $2, version = version + 1 WHERE id = $3")
         .bind(programs)
         .bind(now)
@@ -154,7 +160,7 @@ pub async fn set_programs(conn: &mut Conn, id: &str, programs: &str, now: i64) -
 /// Records where the organisation's enrollment stands (shown on `Organization`).
 pub async fn set_enrollment_status(
     conn: &mut Conn,
-    id: &str,
+    id: &OrgId,
     status: EnrollmentStatus,
     now: i64,
 ) -> StoreResult<()> {
@@ -171,7 +177,7 @@ pub async fn set_enrollment_status(
 /// and membership.
 pub async fn become_partner(
     conn: &mut Conn,
-    id: &str,
+    id: &OrgId,
     legal_name: Option<&str>,
     membership_id: Option<&str>,
     programs: &str,
@@ -193,7 +199,7 @@ pub async fn become_partner(
 }
 
 /// The organisation's global admins' e-mail addresses (mail to an organisation).
-pub async fn global_admin_emails(conn: &mut Conn, id: &str) -> StoreResult<Vec<String>> {
+pub async fn global_admin_emails(conn: &mut Conn, id: &OrgId) -> StoreResult<Vec<String>> {
     crate::query(
         "SELECT email FROM users WHERE organization_id = $1 AND disabled = 0 AND (',' || roles || ',') LIKE '%,globalAdmin,%' \
          ORDER BY created_at",

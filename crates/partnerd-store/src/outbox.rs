@@ -2,12 +2,13 @@
 //! transaction as the change that causes it, delivered by a worker afterwards.
 
 use crate::{Conn, Db, StoreResult, dialect};
+use partnerd_domain::ids::OutboxId;
 use partnerd_domain::states::OutboxStatus;
 
 /// A row claimed for delivery.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
-    pub id: String,
+    pub id: OutboxId,
     pub kind: String,
     pub topic: String,
     pub payload: String,
@@ -18,7 +19,7 @@ pub struct OutboxRow {
 
 pub async fn enqueue(
     conn: &mut Conn,
-    id: &str,
+    id: &OutboxId,
     kind: &str,
     topic: &str,
     payload: &str,
@@ -62,7 +63,7 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<
         .collect()
 }
 
-pub async fn mark_sent(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
+pub async fn mark_sent(conn: &mut Conn, id: &OutboxId, now: i64) -> StoreResult<()> {
     crate::query("UPDATE outbox SET status = 'sent', completed_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -73,7 +74,7 @@ pub async fn mark_sent(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
 
 pub async fn mark_retry(
     conn: &mut Conn,
-    id: &str,
+    id: &OutboxId,
     next_attempt_at: i64,
     error: &str,
 ) -> StoreResult<()> {
@@ -86,7 +87,7 @@ pub async fn mark_retry(
     Ok(())
 }
 
-pub async fn mark_failed(conn: &mut Conn, id: &str, now: i64, error: &str) -> StoreResult<()> {
+pub async fn mark_failed(conn: &mut Conn, id: &OutboxId, now: i64, error: &str) -> StoreResult<()> {
     crate::query(
         "UPDATE outbox SET status = 'failed', completed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
     )
@@ -108,7 +109,7 @@ pub async fn count_pending(conn: &mut Conn) -> StoreResult<i64> {
 /// `(status, attempts, last_error)` of one row, for operators and tests.
 pub async fn status(
     conn: &mut Conn,
-    id: &str,
+    id: &OutboxId,
 ) -> StoreResult<Option<(OutboxStatus, i64, Option<String>)>> {
     let row = crate::query("SELECT status, attempts, last_error FROM outbox WHERE id = $1")
         .bind(id)
@@ -128,7 +129,7 @@ pub async fn status(
 pub async fn failed_mail(
     conn: &mut Conn,
     limit: i64,
-) -> StoreResult<Vec<(String, String, Option<String>, Option<i64>)>> {
+) -> StoreResult<Vec<(OutboxId, String, Option<String>, Option<i64>)>> {
     let rows = crate::query(
         "SELECT id, topic, last_error, completed_at FROM outbox WHERE kind = 'mail' AND status = 'failed' \
          ORDER BY created_at DESC LIMIT $1",
@@ -151,7 +152,7 @@ pub async fn failed_mail(
 /// `(kind, status)` of one row.
 pub async fn kind_and_status(
     conn: &mut Conn,
-    id: &str,
+    id: &OutboxId,
 ) -> StoreResult<Option<(String, OutboxStatus)>> {
     let row = crate::query("SELECT kind, status FROM outbox WHERE id = $1")
         .bind(id)
@@ -163,7 +164,7 @@ pub async fn kind_and_status(
 
 /// Puts a mail the worker gave up on back in the queue, due now, with a fresh
 /// attempt count and give-up window. False when it is not a failed mail.
-pub async fn retry_failed_mail(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
+pub async fn retry_failed_mail(conn: &mut Conn, id: &OutboxId, now: i64) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, created_at = $1, \
          completed_at = NULL, locked_until = NULL WHERE id = $2 AND kind = 'mail' AND status = 'failed'",

@@ -1,6 +1,7 @@
 //! Indirect-provider authorisations and the directory listing each keeps.
 
 use crate::Row;
+use partnerd_domain::ids::OrgId;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
@@ -8,7 +9,7 @@ use crate::{Conn, StoreResult, flag};
 /// A provider's authorisation and listing, with its organisation's name.
 #[derive(Debug, Clone)]
 pub struct ProviderRow {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     pub name: String,
     /// Comma separated.
     pub countries: String,
@@ -46,7 +47,7 @@ impl ProviderRow {
     }
 }
 
-pub async fn get(conn: &mut Conn, organization_id: &str) -> StoreResult<Option<ProviderRow>> {
+pub async fn get(conn: &mut Conn, organization_id: &OrgId) -> StoreResult<Option<ProviderRow>> {
     let row = crate::query(format!("{SELECT} WHERE p.organization_id = $1"))
         .bind(organization_id)
         .fetch_optional(conn)
@@ -58,7 +59,7 @@ pub async fn get(conn: &mut Conn, organization_id: &str) -> StoreResult<Option<P
 /// listed in the directory.
 pub async fn authorize(
     conn: &mut Conn,
-    organization_id: &str,
+    organization_id: &OrgId,
     name: &str,
     countries: &str,
     families: &str,
@@ -80,7 +81,7 @@ pub async fn authorize(
     Ok(())
 }
 
-pub async fn withdraw(conn: &mut Conn, organization_id: &str) -> StoreResult<bool> {
+pub async fn withdraw(conn: &mut Conn, organization_id: &OrgId) -> StoreResult<bool> {
     let done = crate::query("DELETE FROM provider_authorizations WHERE organization_id = $1")
         .bind(organization_id)
         .execute(conn)

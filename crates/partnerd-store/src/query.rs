@@ -429,3 +429,55 @@ impl Stored for Vec<partnerd_domain::Program> {
         partnerd_domain::roles::programs_from_stored(&raw).map_err(|e| e.to_string())
     }
 }
+
+/// Ids are opaque text; any stored string is a valid id of its kind.
+macro_rules! stored_as_id {
+    ($($t:ident),* $(,)?) => {$(
+        impl ToValue for partnerd_domain::ids::$t {
+            fn to_value(&self) -> Value {
+                Value::Text(Some(self.as_str().to_owned()))
+            }
+            const NULL: Value = Value::Text(None);
+        }
+
+        impl Stored for partnerd_domain::ids::$t {
+            type Raw = String;
+            fn from_stored(raw: String) -> Result<Self, String> {
+                Ok(Self::from_raw(raw))
+            }
+        }
+
+        impl Stored for Option<partnerd_domain::ids::$t> {
+            type Raw = Option<String>;
+            fn from_stored(raw: Option<String>) -> Result<Self, String> {
+                Ok(raw.map(partnerd_domain::ids::$t::from_raw))
+            }
+        }
+    )*};
+}
+
+stored_as_id!(
+    OrgId,
+    UserId,
+    SessionId,
+    ApiKeyId,
+    AuditRecordId,
+    OutboxId,
+    EnrollmentId,
+    ResellerInvitationId,
+    ResellerRelationshipId,
+    RelationshipRequestId,
+    CustomerRelationshipId,
+    DelegatedAdminId,
+    RegistryAccountId,
+    OrderId,
+    SubscriptionId,
+    SubscriptionChangeId,
+    WebhookId,
+    DeliveryId,
+    EventId,
+    ServiceRequestId,
+    ServiceRequestNoteId,
+    IncidentId,
+    IncidentUpdateId,
+);

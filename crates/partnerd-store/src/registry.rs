@@ -2,6 +2,7 @@
 //! registry accounts that sign in to them during enrollment.
 
 use crate::Row;
+use partnerd_domain::ids::{OrgId, RegistryAccountId};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -12,7 +13,7 @@ pub struct MembershipRow {
     pub membership_id: String,
     pub legal_name: String,
     pub country: String,
-    pub linked_organization_id: Option<String>,
+    pub linked_organization_id: Option<OrgId>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -81,7 +82,7 @@ pub async fn update_membership(conn: &mut Conn, m: &MembershipRow, now: i64) -> 
 pub async fn link_membership(
     conn: &mut Conn,
     id: &str,
-    organization_id: &str,
+    organization_id: &OrgId,
     now: i64,
 ) -> StoreResult<bool> {
     let done = crate::query(
@@ -164,7 +165,7 @@ pub async fn memberships_in(conn: &mut Conn, ids: &[String]) -> StoreResult<Vec<
 /// A stored registry account.
 #[derive(Debug, Clone)]
 pub struct AccountRow {
-    pub id: String,
+    pub id: RegistryAccountId,
     pub username: String,
     pub username_norm: String,
     pub password_hash: String,
@@ -210,7 +211,10 @@ pub async fn insert_account(conn: &mut Conn, a: &AccountRow) -> StoreResult<()> 
     Ok(())
 }
 
-pub async fn get_account(conn: &mut Conn, id: &str) -> StoreResult<Option<AccountRow>> {
+pub async fn get_account(
+    conn: &mut Conn,
+    id: &RegistryAccountId,
+) -> StoreResult<Option<AccountRow>> {
     let row = crate::query(format!(
         "SELECT {ACCOUNT_COLUMNS} FROM registry_accounts WHERE id = $1"
     ))
@@ -243,7 +247,7 @@ pub async fn update_account(conn: &mut Conn, a: &AccountRow, now: i64) -> StoreR
     Ok(())
 }
 
-pub async fn delete_account(conn: &mut Conn, id: &str) -> StoreResult<bool> {
+pub async fn delete_account(conn: &mut Conn, id: &RegistryAccountId) -> StoreResult<bool> {
     let done = crate::query("DELETE FROM registry_accounts WHERE id = $1")
         .bind(id)
         .execute(conn)

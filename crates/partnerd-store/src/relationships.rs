@@ -1,6 +1,7 @@
 //! Provider → reseller invitations and the partner relationships they create.
 
 use crate::Row;
+use partnerd_domain::ids::{OrgId, ResellerInvitationId, ResellerRelationshipId, UserId};
 use partnerd_domain::states::{ResellerInvitationStatus, ResellerRelationshipStatus};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -9,8 +10,8 @@ use crate::{Conn, StoreResult};
 /// A stored invitation.
 #[derive(Debug, Clone)]
 pub struct InvitationRow {
-    pub id: String,
-    pub provider_organization_id: String,
+    pub id: ResellerInvitationId,
+    pub provider_organization_id: OrgId,
     pub email: String,
     pub email_norm: String,
     pub reseller_name: Option<String>,
@@ -20,8 +21,8 @@ pub struct InvitationRow {
     pub created_at: i64,
     pub created_by: String,
     pub expires_at: i64,
-    pub accepted_by_organization_id: Option<String>,
-    pub relationship_id: Option<String>,
+    pub accepted_by_organization_id: Option<OrgId>,
+    pub relationship_id: Option<ResellerRelationshipId>,
     pub decided_at: Option<i64>,
     pub version: i64,
 }
@@ -75,7 +76,10 @@ pub async fn insert_invitation(conn: &mut Conn, i: &InvitationRow) -> StoreResul
     Ok(())
 }
 
-pub async fn get_invitation(conn: &mut Conn, id: &str) -> StoreResult<Option<InvitationRow>> {
+pub async fn get_invitation(
+    conn: &mut Conn,
+    id: &ResellerInvitationId,
+) -> StoreResult<Option<InvitationRow>> {
     let row = crate::query(format!(
         "SELECT {INVITATION_COLUMNS} FROM reseller_invitations WHERE id = $1"
     ))
@@ -143,7 +147,7 @@ pub async fn invitations_past_expiry(
 /// Filters of a provider's invitations.
 #[derive(Debug, Clone)]
 pub struct InvitationQuery {
-    pub provider_organization_id: String,
+    pub provider_organization_id: OrgId,
     /// `pending`, `accepted`, `declined`, `revoked` or `expired`, as at `now`.
     pub status: Option<ResellerInvitationStatus>,
     pub email: Option<String>,
@@ -158,7 +162,7 @@ pub async fn list_invitations(
     let mut f = Filter::new();
     f.and(
         "provider_organization_id = ?",
-        [Arg::Text(q.provider_organization_id.clone())],
+        [Arg::text(&q.provider_organization_id)],
     );
     if let Some(s) = q.status {
         f.link_status(s.as_str(), q.now);
@@ -181,14 +185,14 @@ pub async fn list_invitations(
 /// A stored provider–reseller relationship.
 #[derive(Debug, Clone)]
 pub struct RelationshipRow {
-    pub id: String,
-    pub provider_organization_id: String,
-    pub reseller_organization_id: String,
+    pub id: ResellerRelationshipId,
+    pub provider_organization_id: OrgId,
+    pub reseller_organization_id: OrgId,
     pub state: ResellerRelationshipStatus,
     pub created_at: i64,
     pub terminated_at: Option<i64>,
-    pub terminated_by_organization_id: Option<String>,
-    pub terminated_by_user_id: Option<String>,
+    pub terminated_by_organization_id: Option<OrgId>,
+    pub terminated_by_user_id: Option<UserId>,
     pub version: i64,
 }
 
@@ -230,7 +234,10 @@ pub async fn insert_relationship(conn: &mut Conn, r: &RelationshipRow) -> StoreR
     Ok(())
 }
 
-pub async fn get_relationship(conn: &mut Conn, id: &str) -> StoreResult<Option<RelationshipRow>> {
+pub async fn get_relationship(
+    conn: &mut Conn,
+    id: &ResellerRelationshipId,
+) -> StoreResult<Option<RelationshipRow>> {
     let row = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM partner_relationships WHERE id = $1"
     ))
@@ -243,8 +250,8 @@ pub async fn get_relationship(conn: &mut Conn, id: &str) -> StoreResult<Option<R
 /// The active relationship between a provider and a reseller, if any.
 pub async fn active_between(
     conn: &mut Conn,
-    provider_id: &str,
-    reseller_id: &str,
+    provider_id: &OrgId,
+    reseller_id: &OrgId,
 ) -> StoreResult<Option<RelationshipRow>> {
     let row = crate::query(format!(
         "SELECT {RELATIONSHIP_COLUMNS} FROM partner_relationships WHERE active_key = $1"
@@ -278,9 +285,9 @@ pub async fn terminate_relationship(
 }
 
 /// Filters of an organisation's relationships.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RelationshipQuery {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     /// `Some(true)`: those where the organisation is the provider; `Some(false)`: the
     /// reseller; None: both.
     pub as_provider: Option<bool>,
@@ -296,7 +303,7 @@ pub async fn list_relationships(
     page: &PageRequest,
 ) -> StoreResult<PageOf<RelationshipRow>> {
     let mut f = Filter::new();
-    let org = Arg::Text(q.organization_id.clone());
+    let org = Arg::text(&q.organization_id);
     match q.as_provider {
         Some(true) => {
             f.and("provider_organization_id = ?", [org]);
@@ -319,7 +326,7 @@ pub async fn list_relationships(
             "EXISTS (SELECT 1 FROM organizations o WHERE o.id = CASE WHEN provider_organization_id = ? \
              THEN reseller_organization_id ELSE provider_organization_id END AND LOWER(o.name) LIKE ? ESCAPE '\\')",
             [
-                Arg::Text(q.organization_id.clone()),
+                Arg::text(&q.organization_id),
                 Arg::Text(crate::users::like_prefix(n)),
             ],
         );
@@ -339,7 +346,7 @@ pub async fn list_relationships(
 /// A stored credit limit.
 #[derive(Debug, Clone)]
 pub struct CreditLimitRow {
-    pub relationship_id: String,
+    pub relationship_id: ResellerRelationshipId,
     pub limit_minor: Option<i64>,
     pub currency: String,
     pub updated_at: i64,
@@ -349,7 +356,7 @@ pub struct CreditLimitRow {
 
 pub async fn credit_limit(
     conn: &mut Conn,
-    relationship_id: &str,
+    relationship_id: &ResellerRelationshipId,
 ) -> StoreResult<Option<CreditLimitRow>> {
     let row = crate::query(
         "SELECT relationship_id, limit_minor, currency, updated_at, updated_by, version FROM credit_limits \
@@ -375,7 +382,7 @@ pub async fn credit_limit(
 /// read (0 = no row yet); false when another change came first.
 pub async fn set_credit_limit(
     conn: &mut Conn,
-    relationship_id: &str,
+    relationship_id: &ResellerRelationshipId,
     limit_minor: Option<i64>,
     currency: &str,
     by: Option<&str>,
@@ -412,7 +419,7 @@ pub async fn set_credit_limit(
 }
 
 /// The providers a reseller works with now (active relationships), oldest first.
-pub async fn active_providers(conn: &mut Conn, reseller_id: &str) -> StoreResult<Vec<String>> {
+pub async fn active_providers(conn: &mut Conn, reseller_id: &OrgId) -> StoreResult<Vec<OrgId>> {
     crate::query(
         "SELECT provider_organization_id FROM partner_relationships WHERE reseller_organization_id = $1 \
          AND state = 'active' ORDER BY created_at, id",

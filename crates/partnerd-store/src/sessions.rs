@@ -3,13 +3,14 @@
 use crate::organizations::OrganizationRow;
 use crate::users::UserRow;
 use crate::{Conn, StoreResult, flag, organizations, users};
+use partnerd_domain::ids::{SessionId, UserId};
 
 /// A new session.
 #[derive(Debug, Clone)]
 pub struct NewSession {
-    pub id: String,
+    pub id: SessionId,
     pub token_hash: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub restricted: bool,
     pub created_at: i64,
     pub expires_at: i64,
@@ -18,7 +19,7 @@ pub struct NewSession {
 /// A session with its user and organisation, as read on every request.
 #[derive(Debug, Clone)]
 pub struct SessionPrincipal {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub restricted: bool,
     pub expires_at: i64,
     pub revoked: bool,
@@ -79,7 +80,7 @@ pub async fn find_principal(
     }))
 }
 
-pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
+pub async fn revoke(conn: &mut Conn, id: &SessionId, now: i64) -> StoreResult<()> {
     crate::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
@@ -89,7 +90,7 @@ pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
 }
 
 /// Revokes every live session of a user; returns how many.
-pub async fn revoke_all_for_user(conn: &mut Conn, user_id: &str, now: i64) -> StoreResult<u64> {
+pub async fn revoke_all_for_user(conn: &mut Conn, user_id: &UserId, now: i64) -> StoreResult<u64> {
     let done = crate::query(
         "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
     )

@@ -8,6 +8,13 @@ pub enum Arg {
     Int(i64),
 }
 
+impl Arg {
+    /// Text from anything that reads as a string (ids, names).
+    pub fn text(v: impl AsRef<str>) -> Self {
+        Self::Text(v.as_ref().to_owned())
+    }
+}
+
 /// Conditions joined by AND, with their arguments numbered `$1..$n`.
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
@@ -35,6 +42,14 @@ impl Filter {
             }
         }
         self.conds.push(out);
+        self
+    }
+
+    /// Adds `column = value` when a value is given (an optional filter of a list).
+    pub fn equal_if(&mut self, column: &str, value: Option<impl AsRef<str>>) -> &mut Self {
+        if let Some(v) = value {
+            self.and(&format!("{column} = ?"), [Arg::text(v)]);
+        }
         self
     }
 

@@ -1,6 +1,9 @@
 //! Service requests with their notes, and service-health incidents with updates.
 
 use crate::Row;
+use partnerd_domain::ids::{
+    IncidentId, IncidentUpdateId, OrgId, ServiceRequestId, ServiceRequestNoteId, UserId,
+};
 use partnerd_domain::states::{ServiceIncidentStatus, ServiceRequestStatus};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -11,9 +14,9 @@ use crate::{Conn, StoreResult};
 /// A stored service request.
 #[derive(Debug, Clone)]
 pub struct RequestRow {
-    pub id: String,
-    pub organization_id: String,
-    pub customer_id: Option<String>,
+    pub id: ServiceRequestId,
+    pub organization_id: OrgId,
+    pub customer_id: Option<OrgId>,
     /// `customer` or `partner`.
     pub scope: String,
     pub title: String,
@@ -22,7 +25,7 @@ pub struct RequestRow {
     pub category: String,
     pub product_family: Option<String>,
     pub status: ServiceRequestStatus,
-    pub primary_contact_user_id: Option<String>,
+    pub primary_contact_user_id: Option<UserId>,
     pub primary_contact_email: Option<String>,
     pub assigned_to: Option<String>,
     pub created_at: i64,
@@ -86,7 +89,10 @@ pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> 
     Ok(())
 }
 
-pub async fn get_request(conn: &mut Conn, id: &str) -> StoreResult<Option<RequestRow>> {
+pub async fn get_request(
+    conn: &mut Conn,
+    id: &ServiceRequestId,
+) -> StoreResult<Option<RequestRow>> {
     let row = crate::query(format!(
         "SELECT {REQUEST_COLUMNS} FROM service_requests WHERE id = $1"
     ))
@@ -117,9 +123,9 @@ pub async fn update_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<bool
 #[derive(Debug, Clone, Default)]
 pub struct RequestQuery {
     /// The creator organisation (None: every one — the operator's queue).
-    pub organization_id: Option<String>,
+    pub organization_id: Option<OrgId>,
     pub status: Option<ServiceRequestStatus>,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<OrgId>,
     pub scope: Option<String>,
 }
 
@@ -132,15 +138,9 @@ pub async fn list_requests(
     if let Some(s) = q.status {
         f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
-    for (col, v) in [
-        ("organization_id", &q.organization_id),
-        ("customer_id", &q.customer_id),
-        ("scope", &q.scope),
-    ] {
-        if let Some(v) = v {
-            f.and(&format!("{col} = ?"), [Arg::Text(v.clone())]);
-        }
-    }
+    f.equal_if("organization_id", q.organization_id.as_ref());
+    f.equal_if("customer_id", q.customer_id.as_ref());
+    f.equal_if("scope", q.scope.as_ref());
     crate::sql::newest_first(
         conn,
         f,
@@ -156,11 +156,11 @@ pub async fn list_requests(
 /// A note on a request.
 #[derive(Debug, Clone)]
 pub struct NoteRow {
-    pub id: String,
-    pub request_id: String,
+    pub id: ServiceRequestNoteId,
+    pub request_id: ServiceRequestId,
     pub text: String,
-    pub author_user_id: Option<String>,
-    pub author_organization_id: String,
+    pub author_user_id: Option<UserId>,
+    pub author_organization_id: OrgId,
     pub author_name: String,
     pub created_at: i64,
 }
@@ -183,7 +183,7 @@ pub async fn insert_note(conn: &mut Conn, n: &NoteRow) -> StoreResult<()> {
 }
 
 /// A request's notes, oldest first.
-pub async fn notes(conn: &mut Conn, request_id: &str) -> StoreResult<Vec<NoteRow>> {
+pub async fn notes(conn: &mut Conn, request_id: &ServiceRequestId) -> StoreResult<Vec<NoteRow>> {
     let rows = crate::query(
         "SELECT id, request_id, text, author_user_id, author_organization_id, author_name, created_at \
          FROM service_request_notes WHERE request_id = $1 ORDER BY created_at, id",
@@ -211,7 +211,7 @@ pub async fn notes(conn: &mut Conn, request_id: &str) -> StoreResult<Vec<NoteRow
 /// A stored incident.
 #[derive(Debug, Clone)]
 pub struct IncidentRow {
-    pub id: String,
+    pub id: IncidentId,
     pub title: String,
     pub product_families: String,
     pub severity: String,
@@ -265,7 +265,7 @@ pub async fn insert_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<()
     Ok(())
 }
 
-pub async fn get_incident(conn: &mut Conn, id: &str) -> StoreResult<Option<IncidentRow>> {
+pub async fn get_incident(conn: &mut Conn, id: &IncidentId) -> StoreResult<Option<IncidentRow>> {
     let row = crate::query(format!(
         "SELECT {INCIDENT_COLUMNS} FROM service_incidents WHERE id = $1"
     ))
@@ -339,8 +339,8 @@ pub async fn list_incidents(
 /// An update posted on an incident.
 #[derive(Debug, Clone)]
 pub struct IncidentUpdateRow {
-    pub id: String,
-    pub incident_id: String,
+    pub id: IncidentUpdateId,
+    pub incident_id: IncidentId,
     pub message: String,
     pub posted_at: i64,
 }
@@ -360,7 +360,7 @@ pub async fn insert_incident_update(conn: &mut Conn, u: &IncidentUpdateRow) -> S
 
 pub async fn incident_updates(
     conn: &mut Conn,
-    incident_id: &str,
+    incident_id: &IncidentId,
 ) -> StoreResult<Vec<IncidentUpdateRow>> {
     let rows = crate::query(
         "SELECT id, incident_id, message, posted_at FROM service_incident_updates WHERE incident_id = $1 \
@@ -383,7 +383,7 @@ pub async fn incident_updates(
 
 /// The product families an organisation's customers hold (active or suspended
 /// subscriptions): as customer, as reseller of record, or as supplying provider.
-pub async fn families_held(conn: &mut Conn, organization_id: &str) -> StoreResult<Vec<String>> {
+pub async fn families_held(conn: &mut Conn, organization_id: &OrgId) -> StoreResult<Vec<String>> {
     crate::query(
         "SELECT DISTINCT product_family FROM subscriptions WHERE status IN ('active', 'suspended') \
          AND (customer_id = $1 OR reseller_organization_id = $1 OR indirect_provider_id = $1)",
@@ -402,7 +402,7 @@ pub async fn families_held(conn: &mut Conn, organization_id: &str) -> StoreResul
 pub async fn incident_participants(
     conn: &mut Conn,
     families: &[String],
-) -> StoreResult<Vec<String>> {
+) -> StoreResult<Vec<OrgId>> {
     let rows = crate::query(
         "SELECT DISTINCT w.organization_id, o.kind FROM webhooks w \
          JOIN organizations o ON o.id = w.organization_id WHERE w.enabled = 1 ORDER BY w.organization_id",
@@ -411,9 +411,9 @@ pub async fn incident_participants(
     .await?;
     let mut concerned = Vec::new();
     for r in &rows {
-        let org: String = r.try_get("organization_id")?;
-        let kind: String = r.try_get("kind")?;
-        if kind == "operator" || concerns(conn, &org, families).await? {
+        let org: OrgId = r.try_get("organization_id")?;
+        let kind: partnerd_domain::OrgKind = r.try_get("kind")?;
+        if kind == partnerd_domain::OrgKind::Operator || concerns(conn, &org, families).await? {
             concerned.push(org);
         }
     }
@@ -421,7 +421,7 @@ pub async fn incident_participants(
 }
 
 /// Whether an incident on `families` concerns `org` (see `incident_participants`).
-async fn concerns(conn: &mut Conn, org: &str, families: &[String]) -> StoreResult<bool> {
+async fn concerns(conn: &mut Conn, org: &OrgId, families: &[String]) -> StoreResult<bool> {
     let authorised: Option<String> = crate::query(
         "SELECT product_families FROM provider_authorizations WHERE organization_id = $1",
     )

@@ -2,14 +2,15 @@
 
 use crate::Row;
 use partnerd_domain::Roles;
+use partnerd_domain::ids::{OrgId, UserId};
 
 use crate::{Conn, StoreResult, flag};
 
 /// A stored user.
 #[derive(Debug, Clone)]
 pub struct UserRow {
-    pub id: String,
-    pub organization_id: String,
+    pub id: UserId,
+    pub organization_id: OrgId,
     pub email: String,
     pub email_norm: String,
     pub first_name: String,
@@ -74,7 +75,7 @@ pub async fn insert(conn: &mut Conn, u: &UserRow) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<UserRow>> {
+pub async fn get(conn: &mut Conn, id: &UserId) -> StoreResult<Option<UserRow>> {
     let row = crate::query(format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(conn)
@@ -93,7 +94,7 @@ pub async fn find_by_email(conn: &mut Conn, email_norm: &str) -> StoreResult<Opt
 /// Sets a new password hash (temporary or chosen) and bumps the version.
 pub async fn set_password(
     conn: &mut Conn,
-    id: &str,
+    id: &UserId,
     hash: &str,
     must_change: bool,
     now: i64,
@@ -111,7 +112,7 @@ pub async fn set_password(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn touch_sign_in(conn: &mut Conn, id: &str, now: i64) -> StoreResult<()> {
+pub async fn touch_sign_in(conn: &mut Conn, id: &UserId, now: i64) -> StoreResult<()> {
     crate::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -162,9 +163,9 @@ pub async fn clear_signin_failures(
 }
 
 /// Filters of a user list (one organisation).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct UserQuery {
-    pub organization_id: String,
+    pub organization_id: OrgId,
     /// A role name the user must hold.
     pub role: Option<String>,
     /// Prefix of the e-mail, first or last name (case-insensitive).
@@ -192,10 +193,7 @@ pub async fn list(
 ) -> StoreResult<crate::sql::PageOf<UserRow>> {
     use crate::sql::{Arg, Filter};
     let mut f = Filter::new();
-    f.and(
-        "organization_id = ?",
-        [Arg::Text(q.organization_id.clone())],
-    );
+    f.and("organization_id = ?", [Arg::text(&q.organization_id)]);
     if let Some(role) = &q.role {
         f.and(
             "(',' || roles || ',') LIKE ?",
@@ -234,7 +232,7 @@ pub async fn update(conn: &mut Conn, u: &UserRow, now: i64) -> StoreResult<bool>
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<bool> {
+pub async fn delete(conn: &mut Conn, id: &UserId) -> StoreResult<bool> {
     crate::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(id)
         .execute(&mut *conn)
@@ -249,8 +247,8 @@ pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<bool> {
 /// Ids of the organisation's enabled global admins.
 pub async fn active_global_admins(
     conn: &mut Conn,
-    organization_id: &str,
-) -> StoreResult<Vec<String>> {
+    organization_id: &OrgId,
+) -> StoreResult<Vec<UserId>> {
     crate::query(
         "SELECT id FROM users WHERE organization_id = $1 AND disabled = 0 \
          AND (',' || roles || ',') LIKE '%,globalAdmin,%'",

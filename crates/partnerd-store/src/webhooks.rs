@@ -1,6 +1,7 @@
 //! Webhook subscriptions and their deliveries.
 
 use crate::Row;
+use partnerd_domain::ids::{DeliveryId, EventId, OrgId, WebhookId};
 use partnerd_domain::states::WebhookDeliveryStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -9,8 +10,8 @@ use crate::{Backend, Conn, Db, StoreResult, flag};
 /// A stored webhook.
 #[derive(Debug, Clone)]
 pub struct WebhookRow {
-    pub id: String,
-    pub organization_id: String,
+    pub id: WebhookId,
+    pub organization_id: OrgId,
     pub url: String,
     pub events: String,
     pub description: Option<String>,
@@ -71,7 +72,7 @@ pub async fn insert(conn: &mut Conn, w: &WebhookRow) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<WebhookRow>> {
+pub async fn get(conn: &mut Conn, id: &WebhookId) -> StoreResult<Option<WebhookRow>> {
     let row = crate::query(format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1"))
         .bind(id)
         .fetch_optional(conn)
@@ -101,7 +102,7 @@ pub async fn update(conn: &mut Conn, w: &WebhookRow) -> StoreResult<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<()> {
+pub async fn delete(conn: &mut Conn, id: &WebhookId) -> StoreResult<()> {
     crate::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
         .bind(id)
         .execute(&mut *conn)
@@ -115,14 +116,11 @@ pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<()> {
 
 pub async fn list(
     conn: &mut Conn,
-    organization_id: &str,
+    organization_id: &OrgId,
     page: &PageRequest,
 ) -> StoreResult<PageOf<WebhookRow>> {
     let mut f = Filter::new();
-    f.and(
-        "organization_id = ?",
-        [Arg::Text(organization_id.to_owned())],
-    );
+    f.and("organization_id = ?", [Arg::text(organization_id)]);
     crate::sql::newest_first(
         conn,
         f,
@@ -136,10 +134,7 @@ pub async fn list(
 }
 
 /// The enabled webhooks of these organisations.
-pub async fn enabled_for(
-    conn: &mut Conn,
-    organizations: &[String],
-) -> StoreResult<Vec<WebhookRow>> {
+pub async fn enabled_for(conn: &mut Conn, organizations: &[OrgId]) -> StoreResult<Vec<WebhookRow>> {
     let mut out = Vec::new();
     for org in organizations {
         let rows = crate::query(format!(
@@ -158,9 +153,9 @@ pub async fn enabled_for(
 /// A delivery of one event to one webhook.
 #[derive(Debug, Clone)]
 pub struct DeliveryRow {
-    pub id: String,
-    pub webhook_id: String,
-    pub event_id: String,
+    pub id: DeliveryId,
+    pub webhook_id: WebhookId,
+    pub event_id: EventId,
     pub event_type: String,
     pub payload: String,
     pub attempt: i64,
@@ -212,7 +207,7 @@ pub async fn insert_delivery(conn: &mut Conn, d: &DeliveryRow) -> StoreResult<()
     Ok(())
 }
 
-pub async fn get_delivery(conn: &mut Conn, id: &str) -> StoreResult<Option<DeliveryRow>> {
+pub async fn get_delivery(conn: &mut Conn, id: &DeliveryId) -> StoreResult<Option<DeliveryRow>> {
     let row = crate::query(format!(
         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1"
     ))
@@ -251,7 +246,7 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<
 /// Records an attempt's outcome: `succeeded`, `failed`, or `pending` again at `next`.
 pub async fn finish_attempt(
     conn: &mut Conn,
-    id: &str,
+    id: &DeliveryId,
     status: WebhookDeliveryStatus,
     response_status: Option<i64>,
     duration_ms: i64,
@@ -272,7 +267,7 @@ pub async fn finish_attempt(
 }
 
 /// A failed delivery goes back in line (manual redelivery); false if it was not failed.
-pub async fn redeliver(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool> {
+pub async fn redeliver(conn: &mut Conn, id: &DeliveryId, now: i64) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE webhook_deliveries SET status = 'pending', attempt = 0, next_attempt_at = $1, locked_until = NULL \
          WHERE id = $2 AND status = 'failed'",
@@ -286,12 +281,12 @@ pub async fn redeliver(conn: &mut Conn, id: &str, now: i64) -> StoreResult<bool>
 
 pub async fn list_deliveries(
     conn: &mut Conn,
-    webhook_id: &str,
+    webhook_id: &WebhookId,
     status: Option<WebhookDeliveryStatus>,
     page: &PageRequest,
 ) -> StoreResult<PageOf<DeliveryRow>> {
     let mut f = Filter::new();
-    f.and("webhook_id = ?", [Arg::Text(webhook_id.to_owned())]);
+    f.and("webhook_id = ?", [Arg::text(webhook_id)]);
     if let Some(s) = status {
         f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }

@@ -7,6 +7,7 @@
 
 mod common;
 
+use partnerd_domain::ids::{AuditRecordId, OrgId, UserId};
 use std::time::{Duration, Instant};
 
 use partnerd_domain::time::Timestamp;
@@ -41,14 +42,15 @@ async fn main() {
                 format!("org_other{}", n % 97)
             };
             let row = AuditRow {
-                id: format!("aud_bench{n:08}"),
+                id: AuditRecordId::from_raw(format!("aud_bench{n:08}")),
                 occurred_at: now - i64::try_from(n).unwrap_or(0) * 259 * Timestamp::SECOND,
                 actor_type: "user".into(),
-                actor_user_id: Some(format!("usr_{}", n % 50)),
+                actor_user_id: Some(UserId::from_raw(format!("usr_{}", n % 50))),
                 actor_api_key_id: None,
                 actor_name: Some("bench@example.com".into()),
-                actor_organization_id: Some(org.clone()),
-                on_behalf_of_organization_id: (n % 3 == 0).then(|| format!("org_cust{}", n % 200)),
+                actor_organization_id: Some(OrgId::from_raw(org.clone())),
+                on_behalf_of_organization_id: (n % 3 == 0)
+                    .then(|| OrgId::from_raw(format!("org_cust{}", n % 200))),
                 on_behalf_of_name: (n % 3 == 0).then(|| "Customer".to_owned()),
                 participants: org,
                 resource_type: "order".into(),

@@ -10,6 +10,7 @@
 
 mod common;
 
+use partnerd_domain::ids::{CustomerRelationshipId, OrgId};
 use std::time::{Duration, Instant};
 
 use partnerd_domain::time::Timestamp;
@@ -35,7 +36,7 @@ async fn main() {
         let mut tx = app.db().begin().await.expect("begin");
         for n in batch * 10_000..((batch + 1) * 10_000).min(rows) {
             let at = now - i64::try_from(n).unwrap_or(0) * 17 * Timestamp::SECOND;
-            let id = format!("org_bench{n:08}");
+            let id = OrgId::from_raw(format!("org_bench{n:08}"));
             organizations::insert(
                 &mut tx,
                 &OrganizationRow {
@@ -59,9 +60,9 @@ async fn main() {
             customers::insert_relationship(
                 &mut tx,
                 &CustomerRelationshipRow {
-                    id: format!("crl_bench{n:08}"),
+                    id: CustomerRelationshipId::from_raw(format!("crl_bench{n:08}")),
                     customer_id: id,
-                    partner_organization_id: reseller_org.clone(),
+                    partner_organization_id: OrgId::from_raw(reseller_org.clone()),
                     role: "indirectReseller".into(),
                     linked_reseller_id: None,
                     request_id: None,

@@ -2,6 +2,7 @@
 //! organisations, their sign-ins printed, served until Ctrl-C.
 
 use partnerd_app::Conflict;
+use partnerd_domain::ids::{OrgId, SubscriptionId};
 use std::io::Write;
 use std::path::Path;
 
@@ -638,7 +639,7 @@ async fn commerce(
     app: &App,
     ctx: &Ctx,
     nora: &partnerd_app::Principal,
-    wingtip: &str,
+    wingtip: &OrgId,
 ) -> Result<(), AppError> {
     let order = app
         .create_order(
@@ -671,7 +672,7 @@ async fn commerce(
             .line_items
             .get(n)
             .map(|l| l.subscription_id.clone())
-            .unwrap_or_default()
+            .unwrap_or_else(|| SubscriptionId::from_raw(""))
     };
     for (n, status) in [(2, "suspended"), (3, "cancelled")] {
         let current = app.get_subscription(nora, wingtip, &sub(n)).await?;
@@ -728,7 +729,7 @@ async fn service_desk(app: &App, people: &[(String, String, String)]) -> Result<
     let olivia = session_of(app, ctx, people, "admin@contoso-cloud.example").await?;
     let nora = &session_of(app, ctx, people, "nora@northwind.example").await?;
     let wendy = session_of(app, ctx, people, "wendy@wingtip.example").await?;
-    let wingtip = wendy.organization.id.as_str();
+    let wingtip = &wendy.organization.id;
     app.create_incident(
         &olivia,
         ctx,
@@ -752,7 +753,7 @@ async fn service_desk(app: &App, people: &[(String, String, String)]) -> Result<
                     .into(),
                 severity: "moderate".into(),
                 category: Some("technical".into()),
-                customer_id: Some(wingtip.into()),
+                customer_id: Some(wingtip.clone()),
                 product_family: Some("Microsoft 365".into()),
             }),
         )

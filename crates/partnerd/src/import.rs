@@ -3,6 +3,7 @@
 //! created (with the admin's temporary password), skipped (imported before under
 //! the same source and external id) or refused (why; nothing of it written).
 
+use partnerd_domain::ids::OrgId;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -108,7 +109,9 @@ fn row_input(
         domain_prefix: get("domainPrefix"),
         country: get("country"),
         reseller_organization_id: get("resellerOrganizationId"),
-        indirect_provider_id: Some(get("indirectProviderId")).filter(|s| !s.is_empty()),
+        indirect_provider_id: Some(get("indirectProviderId"))
+            .filter(|s| !s.is_empty())
+            .map(OrgId::from_raw),
         delegated_admin: flag(&get("delegatedAdmin"))?,
         admin: Some(ImportedAdmin {
             email: get("adminEmail"),

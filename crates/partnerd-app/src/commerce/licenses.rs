@@ -4,6 +4,7 @@
 
 use crate::error::{Conflict, Refusal};
 use partnerd_domain::FieldError;
+use partnerd_domain::ids::{OrgId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::Role;
 use partnerd_store::commerce::{self, Seats};
@@ -84,7 +85,11 @@ impl App {
     }
 
     /// `GET /v1/customers/{cid}/subscribedskus` (no delegated admin needed).
-    pub async fn subscribed_skus(&self, p: &Principal, cid: &str) -> AppResult<Vec<SubscribedSku>> {
+    pub async fn subscribed_skus(
+        &self,
+        p: &Principal,
+        cid: &OrgId,
+    ) -> AppResult<Vec<SubscribedSku>> {
         let mut conn = self.db().conn().await?;
         self.commerce_reader(&mut conn, p, cid).await?;
         let seats = commerce::seats(&mut conn, cid, None).await?;
@@ -117,8 +122,8 @@ impl App {
     pub async fn user_licenses(
         &self,
         p: &Principal,
-        cid: &str,
-        uid: &str,
+        cid: &OrgId,
+        uid: &UserId,
     ) -> AppResult<Vec<UserLicense>> {
         let mut conn = self.db().conn().await?;
         self.visible_customer(&mut conn, p, cid).await?;
@@ -134,8 +139,8 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        cid: &str,
-        uid: &str,
+        cid: &OrgId,
+        uid: &UserId,
         input: AppResult<LicenseUpdate>,
     ) -> AppResult<LicenseUpdateResult> {
         let mut tx = self.db().begin().await?;

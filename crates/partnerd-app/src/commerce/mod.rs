@@ -17,6 +17,7 @@ pub use subscriptions::{
 };
 
 use crate::error::Conflict;
+use partnerd_domain::ids::OrgId;
 use partnerd_domain::money::format_amount;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
@@ -52,11 +53,11 @@ pub(crate) enum Reader {
     /// The customer itself: everything of its own.
     Customer,
     /// A related partner: what it supplies or is reseller of record for.
-    Partner(String),
+    Partner(OrgId),
 }
 
 impl Reader {
-    pub(crate) fn party(&self) -> Option<String> {
+    pub(crate) fn party(&self) -> Option<OrgId> {
         match self {
             Self::Partner(id) => Some(id.clone()),
             _ => None,
@@ -71,9 +72,9 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        cid: &str,
+        cid: &OrgId,
     ) -> AppResult<(OrganizationRow, Reader)> {
-        if p.organization.id == cid && p.organization.kind == OrgKind::Customer {
+        if &p.organization.id == cid && p.organization.kind == OrgKind::Customer {
             let org = partnerd_store::organizations::get(conn, cid)
                 .await?
                 .ok_or_else(AppError::not_found)?;
@@ -97,8 +98,8 @@ impl App {
     pub(crate) async fn check_credit(
         &self,
         conn: &mut Conn,
-        provider: &str,
-        reseller: &str,
+        provider: &OrgId,
+        reseller: &OrgId,
         extra: i64,
     ) -> AppResult<()> {
         partnerd_store::organizations::lock(conn, self.db().backend(), reseller).await?;

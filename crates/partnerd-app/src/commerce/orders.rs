@@ -4,7 +4,7 @@
 
 use crate::error::{Conflict, Refusal};
 use crate::filters::status_in;
-use partnerd_domain::ids::random_suffix;
+use partnerd_domain::ids::{ApiKeyId, OrderId, OrgId, SubscriptionId, UserId};
 use partnerd_domain::names::name;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::Program;
@@ -38,19 +38,22 @@ pub struct LineInput {
 #[derive(Debug, Clone, Default)]
 pub struct OrderInput {
     pub line_items: Vec<LineInput>,
-    pub indirect_provider_id: Option<String>,
-    pub reseller_organization_id: Option<String>,
+    pub indirect_provider_id: Option<OrgId>,
+    pub reseller_organization_id: Option<OrgId>,
 }
 
 /// Who placed an order.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlacedBy {
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_key_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub api_key_id: Option<ApiKeyId>,
 }
 
 /// A line of an order.
@@ -62,7 +65,8 @@ pub struct OrderLine {
     pub offer_name: String,
     pub quantity: i64,
     pub unit_price: Money,
-    pub subscription_id: String,
+    #[schema(value_type = String)]
+    pub subscription_id: SubscriptionId,
     pub friendly_name: Option<String>,
     pub billing_cycle: String,
 }
@@ -71,10 +75,14 @@ pub struct OrderLine {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
-    pub id: String,
-    pub customer_id: String,
-    pub reseller_organization_id: String,
-    pub indirect_provider_id: String,
+    #[schema(value_type = String)]
+    pub id: OrderId,
+    #[schema(value_type = String)]
+    pub customer_id: OrgId,
+    #[schema(value_type = String)]
+    pub reseller_organization_id: OrgId,
+    #[schema(value_type = String)]
+    pub indirect_provider_id: OrgId,
     pub placed_by: PlacedBy,
     /// `completed` (v1 provisions at once); open enum.
     pub status: OrderStatus,
@@ -134,7 +142,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        cid: &str,
+        cid: &OrgId,
         input: AppResult<OrderInput>,
     ) -> AppResult<Order> {
         p.require(Action::PlaceOrders)?;
@@ -226,7 +234,11 @@ impl App {
 
         // 2. The supplying relationship.
         let (reseller, provider) = if provider_caller {
-            let reseller = input.reseller_organization_id.clone().unwrap_or_default();
+            // Without a reseller named, nothing is connected (and the check below refuses).
+            let reseller = input
+                .reseller_organization_id
+                .clone()
+                .unwrap_or_else(|| OrgId::from_raw(""));
             let connected = relationships::active_between(&mut tx, &me, &reseller)
                 .await?
                 .is_some();
@@ -320,7 +332,7 @@ impl App {
             Credential::ApiKey { id, .. } => (None, Some(id.clone())),
         };
         let order = OrderRow {
-            id: format!("ord_{}", random_suffix()),
+            id: OrderId::generate(),
             customer_id: cid.to_owned(),
             reseller_organization_id: reseller.clone(),
             indirect_provider_id: provider.clone(),
@@ -338,7 +350,7 @@ impl App {
         let mut subs = Vec::with_capacity(n);
         for (l, o) in input.line_items.iter().zip(&offers_found) {
             let sub = SubscriptionRow {
-                id: format!("sub_{}", random_suffix()),
+                id: SubscriptionId::generate(),
                 customer_id: cid.to_owned(),
                 order_id: order.id.clone(),
                 offer_id: o.id.clone(),
@@ -448,7 +460,7 @@ impl App {
     pub async fn list_orders(
         &self,
         p: &Principal,
-        cid: &str,
+        cid: &OrgId,
         f: &OrderFilters,
         page: &PageParams,
     ) -> AppResult<Page<Order>> {
@@ -486,7 +498,7 @@ impl App {
             created_to: to,
         };
         let rows = commerce::list_orders(&mut conn, &q, &start.request).await?;
-        let page = start.finish(rows, now, |o| (o.created_at, o.id.clone()), |o| o);
+        let page = start.finish(rows, now, |o| (o.created_at, o.id.to_string()), |o| o);
         let mut items = Vec::with_capacity(page.items.len());
         for o in &page.items {
             let lines = commerce::order_lines(&mut conn, &o.id).await?;
@@ -500,12 +512,12 @@ impl App {
     }
 
     /// `GET /v1/customers/{cid}/orders/{id}`.
-    pub async fn get_order(&self, p: &Principal, cid: &str, id: &str) -> AppResult<Order> {
+    pub async fn get_order(&self, p: &Principal, cid: &OrgId, id: &OrderId) -> AppResult<Order> {
         let mut conn = self.db().conn().await?;
         let (_, reader) = self.commerce_reader(&mut conn, p, cid).await?;
         let o = commerce::get_order(&mut conn, id)
             .await?
-            .filter(|o| o.customer_id == cid)
+            .filter(|o| &o.customer_id == cid)
             .filter(|o| {
                 reader.party().is_none_or(|me| {
                     o.reseller_organization_id == me || o.indirect_provider_id == me

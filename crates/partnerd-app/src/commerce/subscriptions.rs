@@ -4,7 +4,9 @@
 
 use crate::error::{Conflict, Refusal};
 use crate::filters::status_in;
-use partnerd_domain::ids::random_suffix;
+use partnerd_domain::ids::{
+    ApiKeyId, OrderId, OrgId, SubscriptionChangeId, SubscriptionId, UserId,
+};
 use partnerd_domain::names::name;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
@@ -29,7 +31,8 @@ use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SuspendedBy {
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     pub reason: Option<String>,
 }
 
@@ -37,9 +40,12 @@ pub struct SuspendedBy {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
-    pub id: String,
-    pub customer_id: String,
-    pub order_id: String,
+    #[schema(value_type = String)]
+    pub id: SubscriptionId,
+    #[schema(value_type = String)]
+    pub customer_id: OrgId,
+    #[schema(value_type = String)]
+    pub order_id: OrderId,
     pub offer_id: String,
     pub offer_name: String,
     pub product_family: String,
@@ -52,8 +58,10 @@ pub struct Subscription {
     pub auto_renew_enabled: bool,
     pub term_start_date: String,
     pub commitment_end_date: String,
-    pub reseller_organization_id: String,
-    pub indirect_provider_id: String,
+    #[schema(value_type = String)]
+    pub reseller_organization_id: OrgId,
+    #[schema(value_type = String)]
+    pub indirect_provider_id: OrgId,
     pub suspended_by: Option<SuspendedBy>,
     pub cancelled_at: Option<String>,
     /// Licenses of this offer assigned to the customer's users.
@@ -75,11 +83,14 @@ pub struct SubscriptionChange {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangedBy {
-    pub organization_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub organization_id: Option<OrgId>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_key_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub api_key_id: Option<ApiKeyId>,
 }
 
 /// One member's change.
@@ -106,8 +117,8 @@ pub struct SubscriptionFilters {
     pub status: Option<String>,
     pub offer_id: Option<String>,
     pub product_family: Option<String>,
-    pub indirect_provider_id: Option<String>,
-    pub reseller_organization_id: Option<String>,
+    pub indirect_provider_id: Option<OrgId>,
+    pub reseller_organization_id: Option<OrgId>,
 }
 
 impl App {
@@ -152,13 +163,13 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        cid: &str,
-        sid: &str,
+        cid: &OrgId,
+        sid: &SubscriptionId,
     ) -> AppResult<(SubscriptionRow, Reader)> {
         let (_, reader) = self.commerce_reader(conn, p, cid).await?;
         let s = commerce::get_subscription(conn, sid)
             .await?
-            .filter(|s| s.customer_id == cid)
+            .filter(|s| &s.customer_id == cid)
             .filter(|s| {
                 reader.party().is_none_or(|me| {
                     s.reseller_organization_id == me || s.indirect_provider_id == me
@@ -172,7 +183,7 @@ impl App {
     pub async fn list_subscriptions(
         &self,
         p: &Principal,
-        cid: &str,
+        cid: &OrgId,
         f: &SubscriptionFilters,
         page: &PageParams,
     ) -> AppResult<Page<Subscription>> {
@@ -195,7 +206,7 @@ impl App {
             reseller_organization_id: f.reseller_organization_id.clone(),
         };
         let rows = commerce::list_subscriptions(&mut conn, &q, &start.request).await?;
-        let page = start.finish(rows, now, |s| (s.created_at, s.id.clone()), |s| s);
+        let page = start.finish(rows, now, |s| (s.created_at, s.id.to_string()), |s| s);
         let mut items = Vec::with_capacity(page.items.len());
         for s in &page.items {
             items.push(self.subscription_view(&mut conn, s).await?);
@@ -211,8 +222,8 @@ impl App {
     pub async fn get_subscription(
         &self,
         p: &Principal,
-        cid: &str,
-        sid: &str,
+        cid: &OrgId,
+        sid: &SubscriptionId,
     ) -> AppResult<Subscription> {
         let mut conn = self.db().conn().await?;
         let (s, _) = self.readable_subscription(&mut conn, p, cid, sid).await?;
@@ -223,8 +234,8 @@ impl App {
     pub async fn subscription_history(
         &self,
         p: &Principal,
-        cid: &str,
-        sid: &str,
+        cid: &OrgId,
+        sid: &SubscriptionId,
         page: &PageParams,
     ) -> AppResult<Page<SubscriptionChange>> {
         let mut conn = self.db().conn().await?;
@@ -235,7 +246,7 @@ impl App {
         Ok(start.finish(
             rows,
             now,
-            |c| (c.at, c.id.clone()),
+            |c| (c.at, c.id.to_string()),
             |c| SubscriptionChange {
                 at: ts(c.at),
                 by: ChangedBy {
@@ -294,8 +305,8 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        cid: &str,
-        sid: &str,
+        cid: &OrgId,
+        sid: &SubscriptionId,
         if_match: Option<&str>,
         input: AppResult<SubscriptionChanges>,
     ) -> AppResult<Subscription> {
@@ -369,10 +380,10 @@ impl App {
             && !operator
             && organizations::get(
                 &mut tx,
-                before
+                &before
                     .suspended_by_organization_id
-                    .as_deref()
-                    .unwrap_or_default(),
+                    .clone()
+                    .unwrap_or_else(|| OrgId::from_raw("")),
             )
             .await?
             .is_some_and(|o| o.kind == OrgKind::Operator)
@@ -518,7 +529,7 @@ impl App {
             commerce::insert_change(
                 &mut tx,
                 &ChangeRow {
-                    id: format!("chg_{}", random_suffix()),
+                    id: SubscriptionChangeId::generate(),
                     subscription_id: after.id.clone(),
                     at: now,
                     by_organization_id: Some(p.organization.id.clone()),
@@ -623,7 +634,7 @@ impl App {
             commerce::insert_change(
                 &mut tx,
                 &ChangeRow {
-                    id: format!("chg_{}", random_suffix()),
+                    id: SubscriptionChangeId::generate(),
                     subscription_id: s.id.clone(),
                     at: now,
                     by_organization_id: None,

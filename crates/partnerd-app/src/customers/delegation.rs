@@ -5,6 +5,7 @@
 
 use crate::error::Conflict;
 use partnerd_domain::FieldError;
+use partnerd_domain::ids::{DelegatedAdminId, OrgId};
 use partnerd_domain::names::long_text;
 use partnerd_domain::policy::{Action, Facts};
 use partnerd_domain::roles::OrgKind;
@@ -29,10 +30,13 @@ const WARNING_MS: i64 = 14 * Timestamp::DAY;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DelegatedAdminRelationship {
-    pub id: String,
-    pub partner_organization_id: String,
+    #[schema(value_type = String)]
+    pub id: DelegatedAdminId,
+    #[schema(value_type = String)]
+    pub partner_organization_id: OrgId,
     pub partner_name: String,
-    pub customer_id: String,
+    #[schema(value_type = String)]
+    pub customer_id: OrgId,
     pub customer_name: String,
     /// `active`, `expired`, `terminated`.
     pub status: DelegatedAdminStatus,
@@ -48,7 +52,7 @@ pub struct DelegatedAdminRelationship {
 /// Filters of `GET /v1/delegatedadminrelationships`.
 #[derive(Debug, Clone, Default)]
 pub struct DelegationFilters {
-    pub customer_id: Option<String>,
+    pub customer_id: Option<OrgId>,
     pub status: Option<String>,
 }
 
@@ -95,7 +99,7 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        customer_id: &str,
+        customer_id: &OrgId,
         action: Action,
     ) -> AppResult<()> {
         let active = customers::active_delegation(conn, &p.organization.id, customer_id)
@@ -164,7 +168,7 @@ impl App {
     pub async fn get_delegation(
         &self,
         p: &Principal,
-        id: &str,
+        id: &DelegatedAdminId,
     ) -> AppResult<DelegatedAdminRelationship> {
         let mut conn = self.db().conn().await?;
         let d = customers::get_delegation(&mut conn, id)
@@ -181,7 +185,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &DelegatedAdminId,
         reason: AppResult<Option<String>>,
     ) -> AppResult<DelegatedAdminRelationship> {
         let mut tx = self.db().begin().await?;

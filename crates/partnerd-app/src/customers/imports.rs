@@ -3,7 +3,7 @@
 //! `source` + `externalId`. The API takes one at a time; the CLI reads a CSV.
 
 use crate::error::{Conflict, Refusal};
-use partnerd_domain::ids::random_suffix;
+use partnerd_domain::ids::{CustomerRelationshipId, DelegatedAdminId, OrgId};
 use partnerd_domain::names::{country, domain_prefix, name, short_text};
 use partnerd_domain::password::generate_temporary;
 use partnerd_domain::policy::Action;
@@ -42,7 +42,7 @@ pub struct ImportInput {
     pub domain_prefix: String,
     pub country: String,
     pub reseller_organization_id: String,
-    pub indirect_provider_id: Option<String>,
+    pub indirect_provider_id: Option<OrgId>,
     pub delegated_admin: Option<bool>,
     pub admin: Option<ImportedAdmin>,
 }
@@ -60,7 +60,8 @@ pub struct ImportedCustomer {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportRecord {
-    pub customer_id: String,
+    #[schema(value_type = String)]
+    pub customer_id: OrgId,
     pub source: String,
     pub external_id: String,
     pub imported_at: String,
@@ -73,7 +74,7 @@ pub enum ImportOutcome {
     Created(Box<ImportedCustomer>),
     /// Imported before (same source and external id): nothing changed.
     Skipped {
-        customer_id: String,
+        customer_id: OrgId,
     },
     /// Refused; nothing of the row was written.
     Refused(AppError),
@@ -137,11 +138,13 @@ impl App {
         let company = c.take(name("/companyName", &input.company_name));
         let prefix = c.take(domain_prefix("/domainPrefix", &input.domain_prefix));
         let country = c.take(country("/country", &input.country));
-        let reseller_id = c.take(short_text(
-            "/resellerOrganizationId",
-            &input.reseller_organization_id,
-            200,
-        ));
+        let reseller_id = c
+            .take(short_text(
+                "/resellerOrganizationId",
+                &input.reseller_organization_id,
+                200,
+            ))
+            .map(OrgId::from_raw);
         let admin = match &input.admin {
             Some(a) => {
                 let email = c.take(EmailAddress::parse("/admin/email", &a.email));
@@ -240,7 +243,7 @@ impl App {
             customers::insert_relationship(
                 &mut tx,
                 &CustomerRelationshipRow {
-                    id: format!("crl_{}", random_suffix()),
+                    id: CustomerRelationshipId::generate(),
                     customer_id: org.id.clone(),
                     partner_organization_id: partner,
                     role: role.into(),
@@ -260,7 +263,7 @@ impl App {
             customers::insert_delegation(
                 &mut tx,
                 &DelegationRow {
-                    id: format!("dar_{}", random_suffix()),
+                    id: DelegatedAdminId::generate(),
                     partner_organization_id: reseller.id.clone(),
                     customer_id: org.id.clone(),
                     status: DelegatedAdminStatus::Active,
@@ -277,11 +280,7 @@ impl App {
             .await?;
         }
         let imported_by = match &actor {
-            Actor::Principal(p) => p
-                .user
-                .as_ref()
-                .map(|u| u.id.clone())
-                .unwrap_or_else(|| p.key()),
+            Actor::Principal(p) => p.key(),
             Actor::System(what) => (*what).to_owned(),
             Actor::Anonymous { email, .. } => email.clone(),
         };

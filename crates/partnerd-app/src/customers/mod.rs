@@ -18,6 +18,7 @@ pub use requests::{
 
 use crate::error::Conflict;
 use partnerd_domain::FieldError;
+use partnerd_domain::ids::{CustomerRelationshipId, OrgId, ResellerRelationshipId};
 use partnerd_domain::names::long_text;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
@@ -46,7 +47,8 @@ fn ts(ms: i64) -> String {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartnerRef {
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     pub name: String,
 }
 
@@ -58,7 +60,8 @@ pub struct CustomerRelationship {
     /// `indirectReseller` or `indirectProvider`.
     pub role: String,
     /// For a provider brought in by a reseller's three-way request: that reseller.
-    pub linked_reseller_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub linked_reseller_id: Option<OrgId>,
     pub since: String,
 }
 
@@ -85,7 +88,8 @@ pub struct ImportedFrom {
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
     /// The customer organisation's id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: OrgId,
     pub company_name: String,
     pub default_domain: String,
     pub country: String,
@@ -100,7 +104,8 @@ pub struct Customer {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartnerOfCustomer {
-    pub organization_id: String,
+    #[schema(value_type = String)]
+    pub organization_id: OrgId,
     pub name: String,
     pub country: String,
 }
@@ -109,7 +114,8 @@ pub struct PartnerOfCustomer {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartnerRelationship {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: CustomerRelationshipId,
     pub partner: PartnerOfCustomer,
     /// `indirectReseller` or `indirectProvider`.
     pub role: String,
@@ -126,8 +132,8 @@ pub struct PartnerRelationship {
 pub struct CustomerFilters {
     pub q: Option<String>,
     pub country: Option<String>,
-    pub indirect_reseller_id: Option<String>,
-    pub indirect_provider_id: Option<String>,
+    pub indirect_reseller_id: Option<OrgId>,
+    pub indirect_provider_id: Option<OrgId>,
     pub delegated_admin: Option<bool>,
     pub imported: Option<bool>,
 }
@@ -144,7 +150,7 @@ impl App {
         &self,
         conn: &mut Conn,
         p: &Principal,
-        id: &str,
+        id: &OrgId,
     ) -> AppResult<(OrganizationRow, Option<CustomerRelationshipRow>)> {
         let rel = if is_operator(p) {
             None
@@ -166,8 +172,8 @@ impl App {
     pub(crate) async fn delegation_summary(
         &self,
         conn: &mut Conn,
-        partner: &str,
-        customer: &str,
+        partner: &OrgId,
+        customer: &OrgId,
     ) -> AppResult<Option<DelegatedAdminSummary>> {
         Ok(customers::active_delegation(conn, partner, customer)
             .await?
@@ -183,17 +189,17 @@ impl App {
     pub(crate) async fn customer_view(
         &self,
         conn: &mut Conn,
-        viewer: &str,
+        viewer: &OrgId,
         viewer_is_operator: bool,
         org: &OrganizationRow,
     ) -> AppResult<Customer> {
         let all = customers::customer_relationships(conn, &org.id).await?;
-        let mine = all.iter().find(|r| r.partner_organization_id == viewer);
-        let sees_all = viewer_is_operator || viewer == org.id;
+        let mine = all.iter().find(|r| r.partner_organization_id == *viewer);
+        let sees_all = viewer_is_operator || *viewer == org.id;
         let mut relationships = Vec::new();
         for r in &all {
             let visible = sees_all
-                || r.partner_organization_id == viewer
+                || r.partner_organization_id == *viewer
                 || r.linked_reseller_id.as_deref() == Some(viewer)
                 || mine.and_then(|m| m.linked_reseller_id.as_deref())
                     == Some(r.partner_organization_id.as_str());
@@ -254,8 +260,8 @@ impl App {
             rows,
             now,
             |r| match &r.relationship {
-                Some(rel) => (rel.created_at, rel.id.clone()),
-                None => (r.organization.created_at, r.organization.id.clone()),
+                Some(rel) => (rel.created_at, rel.id.to_string()),
+                None => (r.organization.created_at, r.organization.id.to_string()),
             },
             |r| r,
         );
@@ -308,7 +314,7 @@ impl App {
     }
 
     /// `GET /v1/customers/{id}`.
-    pub async fn get_customer(&self, p: &Principal, id: &str) -> AppResult<Customer> {
+    pub async fn get_customer(&self, p: &Principal, id: &OrgId) -> AppResult<Customer> {
         let mut conn = self.db().conn().await?;
         let (org, _) = self.visible_customer(&mut conn, p, id).await?;
         p.require(Action::ReadCustomers)?;
@@ -321,7 +327,7 @@ impl App {
     pub async fn relationship_customers(
         &self,
         p: &Principal,
-        relationship_id: &str,
+        relationship_id: &ResellerRelationshipId,
         q: Option<String>,
         page: &PageParams,
     ) -> AppResult<Page<Customer>> {
@@ -360,8 +366,8 @@ impl App {
     async fn supplies_subscriptions(
         &self,
         conn: &mut Conn,
-        partner: &str,
-        customer: &str,
+        partner: &OrgId,
+        customer: &OrgId,
     ) -> AppResult<bool> {
         Ok(partnerd_store::commerce::supplies(conn, partner, customer).await?)
     }
@@ -442,7 +448,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        customer_id: &str,
+        customer_id: &OrgId,
         reason: AppResult<Option<String>>,
     ) -> AppResult<Customer> {
         let mut tx = self.db().begin().await?;
@@ -534,7 +540,7 @@ impl App {
             &start.request,
         )
         .await?;
-        let page = start.finish(rows, now, |r| (r.created_at, r.id.clone()), |r| r);
+        let page = start.finish(rows, now, |r| (r.created_at, r.id.to_string()), |r| r);
         let mut items = Vec::with_capacity(page.items.len());
         for r in &page.items {
             items.push(self.partner_relationship_view(&mut conn, r).await?);
@@ -550,7 +556,7 @@ impl App {
     pub async fn get_partner_relationship(
         &self,
         p: &Principal,
-        id: &str,
+        id: &CustomerRelationshipId,
     ) -> AppResult<PartnerRelationship> {
         let mut conn = self.db().conn().await?;
         let r = customers::get_relationship(&mut conn, id)
@@ -567,7 +573,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &CustomerRelationshipId,
         reason: AppResult<Option<String>>,
     ) -> AppResult<PartnerRelationship> {
         let mut tx = self.db().begin().await?;

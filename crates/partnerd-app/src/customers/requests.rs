@@ -4,7 +4,9 @@
 
 use crate::error::{Conflict, Refusal};
 use crate::filters::status_in;
-use partnerd_domain::ids::random_suffix;
+use partnerd_domain::ids::{
+    CustomerRelationshipId, DelegatedAdminId, OrgId, RelationshipRequestId,
+};
 use partnerd_domain::names::{duration_days, long_text};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
@@ -37,10 +39,10 @@ pub const MAX_DELEGATION_DAYS: i64 = 730;
 /// `POST /v1/customers/relationshiprequests`.
 #[derive(Debug, Clone, Default)]
 pub struct RequestInput {
-    pub indirect_provider_id: Option<String>,
+    pub indirect_provider_id: Option<OrgId>,
     pub include_delegated_admin: Option<bool>,
     pub delegated_admin_duration: Option<String>,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<OrgId>,
     pub recipient_email: Option<String>,
     pub message: Option<String>,
 }
@@ -57,13 +59,17 @@ pub struct AcceptConsent {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RelationshipRequest {
-    pub id: String,
-    pub reseller_organization_id: String,
-    pub indirect_provider_id: Option<String>,
+    #[schema(value_type = String)]
+    pub id: RelationshipRequestId,
+    #[schema(value_type = String)]
+    pub reseller_organization_id: OrgId,
+    #[schema(value_type = Option<String>)]
+    pub indirect_provider_id: Option<OrgId>,
     pub include_delegated_admin: bool,
     /// ISO 8601 (`P730D`); null without delegated admin.
     pub delegated_admin_duration: Option<String>,
-    pub customer_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub customer_id: Option<OrgId>,
     /// The personal, single-use link for the customer.
     pub url: String,
     pub email_subject: String,
@@ -74,7 +80,8 @@ pub struct RelationshipRequest {
     pub created_at: String,
     pub created_by: String,
     pub expires_at: String,
-    pub accepted_by_customer_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub accepted_by_customer_id: Option<OrgId>,
     pub etag: String,
 }
 
@@ -88,7 +95,8 @@ pub struct ResolvedRequest {
     pub include_delegated_admin: bool,
     pub delegated_admin_duration: Option<String>,
     /// Set when the request is for an existing customer.
-    pub customer_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub customer_id: Option<OrgId>,
     pub expires_at: String,
     pub status: RelationshipRequestStatus,
 }
@@ -335,7 +343,7 @@ impl App {
         }
         let now = self.now().millis();
         let mut row = RequestRow {
-            id: format!("crr_{}", random_suffix()),
+            id: RelationshipRequestId::generate(),
             reseller_organization_id: me.clone(),
             indirect_provider_id: input.indirect_provider_id.clone(),
             include_delegated_admin: include_da,
@@ -346,11 +354,7 @@ impl App {
             status: RelationshipRequestStatus::Pending,
             token_hash: String::new(),
             created_at: now,
-            created_by: p
-                .user
-                .as_ref()
-                .map(|u| u.id.clone())
-                .unwrap_or_else(|| p.key()),
+            created_by: p.key(),
             expires_at: now + REQUEST_MS,
             accepted_by_customer_id: None,
             decided_at: None,
@@ -417,7 +421,7 @@ impl App {
         let start = paging::start(page, &format!("customer-requests{status:?}"), now)?;
         let mut conn = self.db().conn().await?;
         let rows = customers::list_requests(&mut conn, &q, &start.request).await?;
-        let page = start.finish(rows, now, |r| (r.created_at, r.id.clone()), |r| r);
+        let page = start.finish(rows, now, |r| (r.created_at, r.id.to_string()), |r| r);
         let mut items = Vec::with_capacity(page.items.len());
         for r in &page.items {
             items.push(self.request_view(&mut conn, r).await?);
@@ -434,7 +438,7 @@ impl App {
     pub async fn get_customer_request(
         &self,
         p: &Principal,
-        id: &str,
+        id: &RelationshipRequestId,
     ) -> AppResult<RelationshipRequest> {
         let mut conn = self.db().conn().await?;
         let r = customers::get_request(&mut conn, id)
@@ -457,7 +461,7 @@ impl App {
         &self,
         p: &Principal,
         ctx: &Ctx,
-        id: &str,
+        id: &RelationshipRequestId,
     ) -> AppResult<()> {
         let mut tx = self.db().begin().await?;
         let r = customers::get_request(&mut tx, id)
@@ -650,7 +654,7 @@ impl App {
                 continue;
             }
             let rel = CustomerRelationshipRow {
-                id: format!("crl_{}", random_suffix()),
+                id: CustomerRelationshipId::generate(),
                 customer_id: me.clone(),
                 partner_organization_id: partner,
                 role: role.into(),
@@ -683,7 +687,7 @@ impl App {
             }
             let days = r.delegated_admin_days.unwrap_or(MAX_DELEGATION_DAYS);
             let d = DelegationRow {
-                id: format!("dar_{}", random_suffix()),
+                id: DelegatedAdminId::generate(),
                 partner_organization_id: r.reseller_organization_id.clone(),
                 customer_id: me.clone(),
                 status: DelegatedAdminStatus::Active,

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use partnerd_app::api_keys::{ApiKey, CreateApiKeyInput, CreatedApiKey};
+use partnerd_domain::ids::ApiKeyId;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -84,7 +85,7 @@ pub async fn revoke(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(id): Path<String>,
+    Path(id): Path<ApiKeyId>,
 ) -> ApiResult<Response> {
     s.app
         .revoke_api_key(&p, &ctx, &id, if_match.as_deref())

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use partnerd_app::audit::{AuditFilters, AuditRecord};
+use partnerd_domain::ids::{AuditRecordId, OrgId, UserId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -50,11 +51,14 @@ impl AuditQuery {
         AuditFilters {
             start_date: self.start_date.clone(),
             end_date: self.end_date.clone(),
-            actor_user_id: self.actor_user_id.clone(),
+            actor_user_id: self.actor_user_id.clone().map(UserId::from_raw),
             actor_type: self.actor_type.clone(),
-            on_behalf_of_organization_id: self.on_behalf_of_organization_id.clone(),
-            customer_id: self.customer_id.clone(),
-            organization_id: self.organization_id.clone(),
+            on_behalf_of_organization_id: self
+                .on_behalf_of_organization_id
+                .clone()
+                .map(OrgId::from_raw),
+            customer_id: self.customer_id.clone().map(OrgId::from_raw),
+            organization_id: self.organization_id.clone().map(OrgId::from_raw),
             resource_type: self.resource_type.clone(),
             resource_id: self.resource_id.clone(),
             operation_type: self.operation_type.clone(),
@@ -95,7 +99,7 @@ pub async fn list(
 pub async fn get_one(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<AuditRecordId>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.get_audit_record(&p, &id).await?).into_response())
 }

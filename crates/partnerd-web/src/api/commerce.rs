@@ -7,6 +7,7 @@ use partnerd_app::commerce::{
     LicenseUpdate, LicenseUpdateResult, LineInput, Order, OrderFilters, OrderInput, SubscribedSku,
     Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, UserLicense,
 };
+use partnerd_domain::ids::{OrderId, OrgId, SubscriptionId, UserId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -66,7 +67,7 @@ pub async fn create_order(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<OrgId>,
     body: ApiBody<OrderRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| OrderInput {
@@ -80,8 +81,8 @@ pub async fn create_order(
                 friendly_name: l.friendly_name,
             })
             .collect(),
-        indirect_provider_id: b.indirect_provider_id,
-        reseller_organization_id: b.reseller_organization_id,
+        indirect_provider_id: b.indirect_provider_id.map(OrgId::from_raw),
+        reseller_organization_id: b.reseller_organization_id.map(OrgId::from_raw),
     });
     let o = s.app.create_order(&p, &ctx, &customer_id, input).await?;
     Ok(created(
@@ -113,7 +114,7 @@ pub struct OrderListQuery {
 pub async fn orders(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<OrgId>,
     ApiQuery(q): ApiQuery<OrderListQuery>,
 ) -> ApiResult<Response> {
     let paging = PageQuery::of(q.size, &q.continuation_token);
@@ -132,7 +133,7 @@ pub async fn orders(
 pub async fn order(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path((customer_id, order_id)): Path<(String, String)>,
+    Path((customer_id, order_id)): Path<(OrgId, OrderId)>,
 ) -> ApiResult<Response> {
     let o = s.app.get_order(&p, &customer_id, &order_id).await?;
     Ok(ok_with_etag(&o.etag.clone(), o))
@@ -161,7 +162,7 @@ pub struct SubscriptionListQuery {
 pub async fn subscriptions(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<OrgId>,
     ApiQuery(q): ApiQuery<SubscriptionListQuery>,
 ) -> ApiResult<Response> {
     let paging = PageQuery::of(q.size, &q.continuation_token);
@@ -169,8 +170,8 @@ pub async fn subscriptions(
         status: q.status,
         offer_id: q.offer_id,
         product_family: q.product_family,
-        indirect_provider_id: q.indirect_provider_id,
-        reseller_organization_id: q.reseller_organization_id,
+        indirect_provider_id: q.indirect_provider_id.map(OrgId::from_raw),
+        reseller_organization_id: q.reseller_organization_id.map(OrgId::from_raw),
     };
     Ok(Json(
         s.app
@@ -187,7 +188,7 @@ pub async fn subscriptions(
 pub async fn subscription(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path((customer_id, sid)): Path<(String, String)>,
+    Path((customer_id, sid)): Path<(OrgId, SubscriptionId)>,
 ) -> ApiResult<Response> {
     let sub = s.app.get_subscription(&p, &customer_id, &sid).await?;
     Ok(ok_with_etag(&sub.etag.clone(), sub))
@@ -218,7 +219,7 @@ pub async fn update_subscription(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path((customer_id, sid)): Path<(String, String)>,
+    Path((customer_id, sid)): Path<(OrgId, SubscriptionId)>,
     body: ApiBody<SubscriptionChangesRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| SubscriptionChanges {
@@ -241,7 +242,7 @@ pub async fn update_subscription(
 pub async fn history(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path((customer_id, sid)): Path<(String, String)>,
+    Path((customer_id, sid)): Path<(OrgId, SubscriptionId)>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(
@@ -259,7 +260,7 @@ pub async fn history(
 pub async fn subscribed_skus(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<OrgId>,
 ) -> ApiResult<Response> {
     Ok(Json(whole(s.app.subscribed_skus(&p, &customer_id).await?)).into_response())
 }
@@ -271,7 +272,7 @@ pub async fn subscribed_skus(
 pub async fn user_licenses(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path((customer_id, user_id)): Path<(String, String)>,
+    Path((customer_id, user_id)): Path<(OrgId, UserId)>,
 ) -> ApiResult<Response> {
     Ok(Json(whole(
         s.app.user_licenses(&p, &customer_id, &user_id).await?,
@@ -307,7 +308,7 @@ pub async fn license_updates(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path((customer_id, user_id)): Path<(String, String)>,
+    Path((customer_id, user_id)): Path<(OrgId, UserId)>,
     body: ApiBody<LicenseUpdateRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| LicenseUpdate {

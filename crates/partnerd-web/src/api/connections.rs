@@ -9,6 +9,7 @@ use partnerd_app::connections::{
     InvitationInput, Relationship, RelationshipFilters, ResellerInvitation, ResolvedInvitation,
 };
 use partnerd_app::credit::CreditLimit;
+use partnerd_domain::ids::{ResellerInvitationId, ResellerRelationshipId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -106,7 +107,7 @@ pub async fn list(
 pub async fn get_one(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerInvitationId>,
 ) -> ApiResult<Response> {
     let i = s.app.get_invitation(&p, &id).await?;
     Ok(ok_with_etag(&i.etag.clone(), i))
@@ -120,7 +121,7 @@ pub async fn revoke(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerInvitationId>,
 ) -> ApiResult<Response> {
     s.app.revoke_invitation(&p, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -248,7 +249,7 @@ pub async fn relationships(
 pub async fn relationship(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
 ) -> ApiResult<Response> {
     let r = s.app.get_relationship(&p, &id).await?;
     Ok(ok_with_etag(&r.etag.clone(), r))
@@ -269,7 +270,7 @@ pub async fn terminate(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
     body: ApiBody<TerminateRequest>,
 ) -> ApiResult<Response> {
     let r = s
@@ -286,7 +287,7 @@ pub async fn terminate(
 pub async fn credit_limit(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
 ) -> ApiResult<Response> {
     let c = s.app.get_credit_limit(&p, &id).await?;
     Ok(ok_with_etag(&c.etag.clone(), c))
@@ -310,7 +311,7 @@ pub async fn set_credit_limit(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
     body: ApiBody<CreditLimitRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| {
@@ -335,7 +336,7 @@ pub async fn remove_credit_limit(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
 ) -> ApiResult<Response> {
     s.app
         .set_credit_limit(&p, &ctx, &id, if_match.as_deref(), Ok(None))

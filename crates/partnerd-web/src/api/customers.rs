@@ -13,6 +13,10 @@ use partnerd_app::customers::{
 };
 use partnerd_app::users::{CreatedUser, NewUserInput, TemporaryPassword, UserChanges};
 use partnerd_app::views::User;
+use partnerd_domain::ids::{
+    CustomerRelationshipId, DelegatedAdminId, OrgId, RelationshipRequestId, ResellerRelationshipId,
+    UserId,
+};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -83,8 +87,8 @@ pub async fn list(
     let f = CustomerFilters {
         q: q.q,
         country: q.country,
-        indirect_reseller_id: q.indirect_reseller_id,
-        indirect_provider_id: q.indirect_provider_id,
+        indirect_reseller_id: q.indirect_reseller_id.map(OrgId::from_raw),
+        indirect_provider_id: q.indirect_provider_id.map(OrgId::from_raw),
         delegated_admin: q.delegated_admin,
         imported: q.imported,
     };
@@ -98,7 +102,7 @@ pub async fn list(
 pub async fn get_one(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<OrgId>,
 ) -> ApiResult<Response> {
     let c = s.app.get_customer(&p, &customer_id).await?;
     Ok(ok_with_etag(&c.etag.clone(), c))
@@ -113,7 +117,7 @@ pub async fn terminate(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<OrgId>,
     body: ApiBody<TerminateRequest>,
 ) -> ApiResult<Response> {
     let c = s
@@ -140,7 +144,7 @@ pub struct SharedCustomersQuery {
 pub async fn relationship_customers(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
     ApiQuery(q): ApiQuery<SharedCustomersQuery>,
 ) -> ApiResult<Response> {
     let paging = PageQuery::of(q.size, &q.continuation_token);
@@ -178,10 +182,10 @@ pub async fn create_request(
     body: ApiBody<RelationshipRequestBody>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| RequestInput {
-        indirect_provider_id: b.indirect_provider_id,
+        indirect_provider_id: b.indirect_provider_id.map(OrgId::from_raw),
         include_delegated_admin: b.include_delegated_admin,
         delegated_admin_duration: b.delegated_admin_duration,
-        customer_id: b.customer_id,
+        customer_id: b.customer_id.map(OrgId::from_raw),
         recipient_email: b.recipient_email,
         message: b.message,
     });
@@ -224,7 +228,7 @@ pub async fn list_requests(
 pub async fn get_request(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<RelationshipRequestId>,
 ) -> ApiResult<Response> {
     let r = s.app.get_customer_request(&p, &id).await?;
     Ok(ok_with_etag(&r.etag.clone(), r))
@@ -238,7 +242,7 @@ pub async fn revoke_request(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<RelationshipRequestId>,
 ) -> ApiResult<Response> {
     s.app.revoke_customer_request(&p, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -360,7 +364,7 @@ pub async fn partner_relationships(
 pub async fn partner_relationship(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<CustomerRelationshipId>,
 ) -> ApiResult<Response> {
     let r = s.app.get_partner_relationship(&p, &id).await?;
     Ok(ok_with_etag(&r.etag.clone(), r))
@@ -376,7 +380,7 @@ pub async fn terminate_partner_relationship(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<CustomerRelationshipId>,
     body: ApiBody<TerminateRequest>,
 ) -> ApiResult<Response> {
     let r = s
@@ -409,7 +413,7 @@ pub async fn delegations(
 ) -> ApiResult<Response> {
     let paging = PageQuery::of(q.size, &q.continuation_token);
     let f = DelegationFilters {
-        customer_id: q.customer_id,
+        customer_id: q.customer_id.map(OrgId::from_raw),
         status: q.status,
     };
     Ok(Json(s.app.list_delegations(&p, &f, &paging).await?).into_response())
@@ -422,7 +426,7 @@ pub async fn delegations(
 pub async fn delegation(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<DelegatedAdminId>,
 ) -> ApiResult<Response> {
     let d = s.app.get_delegation(&p, &id).await?;
     Ok(ok_with_etag(&d.etag.clone(), d))
@@ -437,7 +441,7 @@ pub async fn terminate_delegation(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<DelegatedAdminId>,
     body: ApiBody<TerminateRequest>,
 ) -> ApiResult<Response> {
     let d = s
@@ -492,7 +496,7 @@ pub async fn import(
         domain_prefix: b.domain_prefix,
         country: b.country,
         reseller_organization_id: b.reseller_organization_id,
-        indirect_provider_id: b.indirect_provider_id,
+        indirect_provider_id: b.indirect_provider_id.map(OrgId::from_raw),
         delegated_admin: b.delegated_admin,
         admin: b.admin.map(|a| ImportedAdmin {
             email: a.email,
@@ -549,7 +553,7 @@ pub struct CustomerUserQuery {
 pub async fn users(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<OrgId>,
     ApiQuery(q): ApiQuery<CustomerUserQuery>,
 ) -> ApiResult<Response> {
     let paging = PageQuery::of(q.size, &q.continuation_token);
@@ -571,7 +575,7 @@ pub async fn create_user(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<OrgId>,
     body: ApiBody<NewUserRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| NewUserInput {
@@ -598,7 +602,7 @@ pub async fn create_user(
 pub async fn user(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path((customer_id, user_id)): Path<(String, String)>,
+    Path((customer_id, user_id)): Path<(OrgId, UserId)>,
 ) -> ApiResult<Response> {
     let u = s.app.get_customer_user(&p, &customer_id, &user_id).await?;
     Ok(ok_with_etag(&u.etag.clone(), u))
@@ -615,7 +619,7 @@ pub async fn update_user(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path((customer_id, user_id)): Path<(String, String)>,
+    Path((customer_id, user_id)): Path<(OrgId, UserId)>,
     body: ApiBody<UserChangesRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| UserChanges {
@@ -641,7 +645,7 @@ pub async fn delete_user(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path((customer_id, user_id)): Path<(String, String)>,
+    Path((customer_id, user_id)): Path<(OrgId, UserId)>,
 ) -> ApiResult<Response> {
     s.app
         .delete_customer_user(&p, &ctx, &customer_id, &user_id, if_match.as_deref())
@@ -658,7 +662,7 @@ pub async fn reset_user_password(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path((customer_id, user_id)): Path<(String, String)>,
+    Path((customer_id, user_id)): Path<(OrgId, UserId)>,
 ) -> ApiResult<Response> {
     Ok(Json(
         s.app

@@ -9,6 +9,7 @@ use partnerd_app::enrollment::{
     PrimaryContact, StartEnrollmentInput, StartedEnrollment, SupportProfile, TenantCreated,
     TenantInput, VerificationSent,
 };
+use partnerd_domain::ids::EnrollmentId;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -178,7 +179,7 @@ pub async fn current(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Resp
 pub async fn get_one(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
 ) -> ApiResult<Response> {
     let e = s.app.get_enrollment(&p, &id).await?;
     Ok(ok_with_etag(&e.etag.clone(), e))
@@ -201,7 +202,7 @@ pub async fn membership_signin(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
     body: ApiBody<RegistrySignInRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| (b.username, b.password));
@@ -226,7 +227,7 @@ pub async fn link_membership(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
     body: ApiBody<LinkMembershipRequest>,
 ) -> ApiResult<Response> {
     let input = body
@@ -304,7 +305,7 @@ pub async fn legal_profile(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
     body: ApiBody<LegalProfileRequest>,
 ) -> ApiResult<Response> {
     let e = s
@@ -339,7 +340,7 @@ pub async fn support_profile(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
     body: ApiBody<SupportProfileRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| SupportProfile {
@@ -363,7 +364,7 @@ pub async fn resend_verification(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
 ) -> ApiResult<Response> {
     let sent = s.app.resend_verification(&p, &ctx, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
@@ -402,7 +403,7 @@ pub async fn submit(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
 ) -> ApiResult<Response> {
     let e = s.app.submit_enrollment(&p, &ctx, &id).await?;
     Ok(ok_with_etag(&e.etag.clone(), e))
@@ -416,7 +417,7 @@ pub async fn withdraw(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
 ) -> ApiResult<Response> {
     let e = s.app.withdraw_enrollment(&p, &ctx, &id).await?;
     Ok(ok_with_etag(&e.etag.clone(), e))
@@ -438,7 +439,7 @@ pub async fn approve(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
     body: ApiBody<ApproveRequest>,
 ) -> ApiResult<Response> {
     let e = s
@@ -464,7 +465,7 @@ pub async fn reject(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
     body: ApiBody<RejectRequest>,
 ) -> ApiResult<Response> {
     let e = s

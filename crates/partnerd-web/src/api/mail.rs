@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use partnerd_app::mail::MailRetry;
+use partnerd_domain::ids::OutboxId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,7 +29,7 @@ pub async fn retry(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<OutboxId>,
 ) -> ApiResult<Response> {
     let r = s.app.retry_mail(&p, &ctx, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(r)).into_response())

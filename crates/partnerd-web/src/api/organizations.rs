@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use partnerd_app::organizations::{CreatedOrganization, NewOrganizationInput, OrganizationFilters};
 use partnerd_app::views::Organization;
+use partnerd_domain::ids::OrgId;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -66,7 +67,7 @@ pub async fn list(
 pub async fn get_one(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(org_id): Path<String>,
+    Path(org_id): Path<OrgId>,
 ) -> ApiResult<Response> {
     let org = s.app.get_organization(&p, &org_id).await?;
     Ok(ok_with_etag(&org.etag.clone(), org))

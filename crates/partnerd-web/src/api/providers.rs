@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use partnerd_app::providers::{
     AuthorizationInput, DirectoryFilters, ListingChanges, ProviderAuthorization, ProviderListing,
 };
+use partnerd_domain::ids::OrgId;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -43,7 +44,7 @@ pub async fn authorize(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(org_id): Path<String>,
+    Path(org_id): Path<OrgId>,
     body: ApiBody<AuthorizationRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| AuthorizationInput {
@@ -61,7 +62,7 @@ pub async fn authorize(
 pub async fn get_authorization(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(org_id): Path<String>,
+    Path(org_id): Path<OrgId>,
 ) -> ApiResult<Response> {
     let a = s.app.get_provider_authorization(&p, &org_id).await?;
     Ok(ok_with_etag(&a.etag.clone(), a))
@@ -76,7 +77,7 @@ pub async fn withdraw(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(org_id): Path<String>,
+    Path(org_id): Path<OrgId>,
 ) -> ApiResult<Response> {
     s.app.withdraw_provider(&p, &ctx, &org_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -123,7 +124,7 @@ pub async fn directory(
 pub async fn listing(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(org_id): Path<String>,
+    Path(org_id): Path<OrgId>,
 ) -> ApiResult<Response> {
     let l = s.app.directory_listing(&p, &org_id).await?;
     Ok(ok_with_etag(&l.etag.clone(), l))
@@ -150,7 +151,7 @@ pub async fn update_listing(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(org_id): Path<String>,
+    Path(org_id): Path<OrgId>,
     body: ApiBody<ListingRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| ListingChanges {

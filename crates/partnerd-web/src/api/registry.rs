@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use partnerd_app::registry::MembershipQuery;
 use partnerd_app::registry::{AccountInput, Membership, MembershipInput, RegistryAccount};
+use partnerd_domain::ids::RegistryAccountId;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -217,7 +218,7 @@ pub async fn create_account(
 pub async fn get_account(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<RegistryAccountId>,
 ) -> ApiResult<Response> {
     let a = s.app.get_registry_account(&p, &id).await?;
     Ok(ok_with_etag(&a.etag.clone(), a))
@@ -232,7 +233,7 @@ pub async fn update_account(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(id): Path<String>,
+    Path(id): Path<RegistryAccountId>,
     body: ApiBody<AccountRequest>,
 ) -> ApiResult<Response> {
     let a = s
@@ -256,7 +257,7 @@ pub async fn delete_account(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<RegistryAccountId>,
 ) -> ApiResult<Response> {
     s.app.delete_registry_account(&p, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

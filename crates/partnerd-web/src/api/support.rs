@@ -7,6 +7,7 @@ use partnerd_app::support::{
     IncidentChanges, IncidentFilters, IncidentInput, IncidentUpdate, Note, ServiceIncident,
     ServiceRequest, ServiceRequestChanges, ServiceRequestFilters, ServiceRequestInput,
 };
+use partnerd_domain::ids::{IncidentId, OrgId, ServiceRequestId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -60,7 +61,7 @@ pub async fn create_request(
         description: b.description,
         severity: b.severity,
         category: b.category,
-        customer_id: b.customer_id,
+        customer_id: b.customer_id.map(OrgId::from_raw),
         product_family: b.product_family,
     });
     let r = s.app.create_service_request(&p, &ctx, input).await?;
@@ -99,9 +100,9 @@ pub async fn requests(
     let paging = PageQuery::of(q.size, &q.continuation_token);
     let f = ServiceRequestFilters {
         status: q.status,
-        customer_id: q.customer_id,
+        customer_id: q.customer_id.map(OrgId::from_raw),
         scope: q.scope,
-        organization_id: q.organization_id,
+        organization_id: q.organization_id.map(OrgId::from_raw),
     };
     Ok(Json(s.app.list_service_requests(&p, &f, &paging).await?).into_response())
 }
@@ -113,7 +114,7 @@ pub async fn requests(
 pub async fn request(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ServiceRequestId>,
 ) -> ApiResult<Response> {
     let r = s.app.get_service_request(&p, &id).await?;
     Ok(ok_with_etag(&r.etag.clone(), r))
@@ -139,7 +140,7 @@ pub async fn update_request(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(id): Path<String>,
+    Path(id): Path<ServiceRequestId>,
     body: ApiBody<ServiceRequestChangesBody>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| ServiceRequestChanges {
@@ -169,7 +170,7 @@ pub async fn add_note(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ServiceRequestId>,
     body: ApiBody<NoteBody>,
 ) -> ApiResult<Response> {
     let n = s
@@ -191,7 +192,7 @@ pub async fn reopen(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ServiceRequestId>,
 ) -> ApiResult<Response> {
     let r = s.app.reopen_service_request(&p, &ctx, &id).await?;
     Ok(ok_with_etag(&r.etag.clone(), r))
@@ -274,7 +275,7 @@ pub async fn incidents(
 pub async fn incident(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<IncidentId>,
 ) -> ApiResult<Response> {
     let i = s.app.get_incident(&p, &id).await?;
     Ok(ok_with_etag(&i.etag.clone(), i))
@@ -300,7 +301,7 @@ pub async fn update_incident(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(id): Path<String>,
+    Path(id): Path<IncidentId>,
     body: ApiBody<IncidentChangesBody>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| IncidentChanges {
@@ -331,7 +332,7 @@ pub async fn post_update(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<IncidentId>,
     body: ApiBody<IncidentUpdateBody>,
 ) -> ApiResult<Response> {
     let u = s

@@ -8,6 +8,7 @@ use partnerd_app::users::{
     CreatedUser, NewUserInput, Permission, TemporaryPassword, UserChanges, UserFilters,
 };
 use partnerd_app::views::User;
+use partnerd_domain::ids::UserId;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -109,7 +110,7 @@ pub async fn create(
 pub async fn get_one(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
 ) -> ApiResult<Response> {
     let user = s.app.get_user(&p, &user_id).await?;
     Ok(ok_with_etag(&user.etag.clone(), user))
@@ -142,7 +143,7 @@ pub async fn update(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
     body: ApiBody<UserChangesRequest>,
 ) -> ApiResult<Response> {
     let input = body.parse().map(|b| UserChanges {
@@ -169,7 +170,7 @@ pub async fn delete(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
 ) -> ApiResult<Response> {
     s.app
         .delete_user(&p, &ctx, &user_id, if_match.as_deref())
@@ -186,7 +187,7 @@ pub async fn reset_password(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.reset_user_password(&p, &ctx, &user_id).await?).into_response())
 }
@@ -207,7 +208,7 @@ pub struct ActionQuery {
 pub async fn permissions(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
     ApiQuery(q): ApiQuery<ActionQuery>,
 ) -> ApiResult<Response> {
     let items = s

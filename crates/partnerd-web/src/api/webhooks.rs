@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use partnerd_app::webhooks::{Webhook, WebhookDelivery, WebhookInput};
+use partnerd_domain::ids::{DeliveryId, WebhookId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -87,7 +88,7 @@ pub async fn list(
 pub async fn get_one(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
 ) -> ApiResult<Response> {
     let w = s.app.get_webhook(&p, &id).await?;
     Ok(ok_with_etag(&w.etag.clone(), w))
@@ -102,7 +103,7 @@ pub async fn update(
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
     IfMatch(if_match): IfMatch,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     body: ApiBody<WebhookBody>,
 ) -> ApiResult<Response> {
     let w = s
@@ -120,7 +121,7 @@ pub async fn delete(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
 ) -> ApiResult<Response> {
     s.app.delete_webhook(&p, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -142,7 +143,7 @@ pub async fn rotate(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     body: ApiBody<RotateBody>,
 ) -> ApiResult<Response> {
     let secret = s
@@ -160,7 +161,7 @@ pub async fn test(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
 ) -> ApiResult<Response> {
     let d = s.app.test_webhook(&p, &ctx, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(d)).into_response())
@@ -184,7 +185,7 @@ pub struct DeliveryQuery {
 pub async fn deliveries(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> ApiResult<Response> {
     let page = PageQuery {
@@ -207,7 +208,7 @@ pub async fn redeliver(
     State(s): State<AppState>,
     Auth(p): Auth,
     ReqCtx(ctx): ReqCtx,
-    Path((id, delivery_id)): Path<(String, String)>,
+    Path((id, delivery_id)): Path<(WebhookId, DeliveryId)>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.redeliver(&p, &ctx, &id, &delivery_id).await?).into_response())
 }

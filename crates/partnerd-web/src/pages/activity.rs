@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use maud::{Markup, html};
 use partnerd_app::audit::{AuditFilters, RESOURCE_TYPES};
 use partnerd_app::paging::PageParams;
+use partnerd_domain::ids::AuditRecordId;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -102,7 +103,7 @@ pub async fn detail_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<AuditRecordId>,
 ) -> Result<Markup, PageError> {
     let r = s.app.get_audit_record(&user.principal, &id).await?;
     let changes = r

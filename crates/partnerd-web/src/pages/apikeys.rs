@@ -8,6 +8,7 @@ use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::api_keys::CreateApiKeyInput;
 use partnerd_app::paging::PageParams;
+use partnerd_domain::ids::ApiKeyId;
 use partnerd_domain::roles::Role;
 use serde::Deserialize;
 
@@ -180,7 +181,7 @@ pub async fn revoke_confirm(
     let key = keys
         .items
         .into_iter()
-        .find(|k| k.id == id)
+        .find(|k| k.id.as_str() == id)
         .ok_or_else(partnerd_app::AppError::not_found)?;
     let body = html! {
         div.card {
@@ -202,7 +203,7 @@ pub async fn revoke(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ApiKeyId>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &form.csrf)?;

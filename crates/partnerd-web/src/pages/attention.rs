@@ -3,6 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use partnerd_domain::ids::OutboxId;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -57,7 +58,7 @@ pub async fn retry_mail(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<OutboxId>,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &f.csrf)?;

@@ -12,6 +12,7 @@ use partnerd_app::catalog::{Money, OfferFilters};
 use partnerd_app::commerce::{LicenseUpdate, LineInput, OrderInput, SubscriptionChanges};
 use partnerd_app::connections::{AS_PROVIDER, AS_RESELLER, RelationshipFilters};
 use partnerd_app::paging::PageParams;
+use partnerd_domain::ids::{OrgId, ResellerRelationshipId, SubscriptionId, UserId};
 use partnerd_domain::money::{format_amount, parse_amount};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::{ResellerRelationshipStatus, SubscriptionStatus};
@@ -40,8 +41,8 @@ fn amount(minor: i64, currency: &str) -> String {
 async fn suppliers(
     s: &AppState,
     user: &PageUser,
-    cid: &str,
-) -> Result<(bool, Vec<(String, String, String)>), PageError> {
+    cid: &OrgId,
+) -> Result<(bool, Vec<(ResellerRelationshipId, OrgId, String)>), PageError> {
     let p = &user.principal;
     let customer = s.app.get_customer(p, cid).await?;
     let mine = customer
@@ -86,7 +87,7 @@ pub async fn add_products_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(cid): Path<String>,
+    Path(cid): Path<OrgId>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
     let customer = s.app.get_customer(p, &cid).await?;
@@ -131,7 +132,7 @@ pub async fn add_products(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(cid): Path<String>,
+    Path(cid): Path<OrgId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);
@@ -181,9 +182,12 @@ pub async fn add_products(
                     friendly_name: None,
                 })
                 .collect(),
-            indirect_provider_id: (!as_provider && !supplier.is_empty()).then(|| supplier.clone()),
+            indirect_provider_id: (!as_provider && !supplier.is_empty())
+                .then(|| supplier.clone())
+                .map(OrgId::from_raw),
             reseller_organization_id: (as_provider && !supplier.is_empty())
-                .then(|| supplier.clone()),
+                .then(|| supplier.clone())
+                .map(OrgId::from_raw),
         };
         return match s.app.create_order(p, &ctx, &cid, Ok(input)).await {
             Ok(order) => {
@@ -226,7 +230,7 @@ pub async fn add_products(
             Err(e) => Err(e.into()),
         };
     }
-    let rel = suppliers.iter().find(|(_, id, _)| id == &supplier);
+    let rel = suppliers.iter().find(|(_, id, _)| id.as_str() == supplier);
     let credit = match rel {
         Some((rel_id, _, _)) => s.app.get_credit_limit(p, rel_id).await.ok(),
         None => None,
@@ -301,7 +305,7 @@ pub async fn subscription_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path((cid, sid)): Path<(String, String)>,
+    Path((cid, sid)): Path<(OrgId, SubscriptionId)>,
     Query(q): Query<ChangeQuery>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
@@ -375,7 +379,7 @@ pub async fn change_subscription(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path((cid, sid)): Path<(String, String)>,
+    Path((cid, sid)): Path<(OrgId, SubscriptionId)>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);
@@ -438,7 +442,7 @@ pub async fn licenses_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path((cid, uid)): Path<(String, String)>,
+    Path((cid, uid)): Path<(OrgId, UserId)>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
     let u = s.app.get_customer_user(p, &cid, &uid).await?;
@@ -483,7 +487,7 @@ pub async fn update_licenses(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path((cid, uid)): Path<(String, String)>,
+    Path((cid, uid)): Path<(OrgId, UserId)>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);
@@ -526,7 +530,7 @@ pub async fn credit_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
     let r = s.app.get_relationship(p, &id).await?;
@@ -566,7 +570,7 @@ pub async fn set_credit(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);

@@ -10,6 +10,7 @@ use partnerd_app::connections::{
     AS_PROVIDER, AS_RESELLER, InvitationInput, Relationship, RelationshipFilters,
 };
 use partnerd_app::paging::PageParams;
+use partnerd_domain::ids::{ResellerInvitationId, ResellerRelationshipId};
 use partnerd_domain::policy::Action;
 use serde::Deserialize;
 
@@ -187,7 +188,7 @@ pub async fn revoke(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerInvitationId>,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &f.csrf)?;
@@ -215,7 +216,7 @@ pub async fn terminate_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
 ) -> Result<Markup, PageError> {
     let r = s.app.get_relationship(&user.principal, &id).await?;
     user.principal.require(Action::EndPartnerRelationship)?;
@@ -242,7 +243,7 @@ pub async fn terminate(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ResellerRelationshipId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);

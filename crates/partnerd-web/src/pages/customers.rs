@@ -10,6 +10,7 @@ use partnerd_app::customers::{Customer, CustomerFilters, RelationshipRequest, Re
 use partnerd_app::paging::PageParams;
 use partnerd_app::users::NewUserInput;
 use partnerd_app::{AppError, Conflict, Refusal};
+use partnerd_domain::ids::{OrgId, RelationshipRequestId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::{DelegatedAdminStatus, RelationshipRequestStatus};
 use serde::Deserialize;
@@ -86,8 +87,8 @@ pub async fn list_page(
     };
     let f = CustomerFilters {
         q: blank(&q.q),
-        indirect_provider_id: blank(&q.indirect_provider_id),
-        indirect_reseller_id: blank(&q.indirect_reseller_id),
+        indirect_provider_id: blank(&q.indirect_provider_id).map(OrgId::from_raw),
+        indirect_reseller_id: blank(&q.indirect_reseller_id).map(OrgId::from_raw),
         delegated_admin: delegated,
         ..Default::default()
     };
@@ -110,7 +111,7 @@ pub async fn list_page(
                 .items
                 .into_iter()
                 .find(|r| &r.partner.organization_id == id)
-                .map_or(id.clone(), |r| r.partner.name),
+                .map_or(id.to_string(), |r| r.partner.name),
         ),
         _ => None,
     };
@@ -250,7 +251,7 @@ async fn request_form(
             select #indirect_provider_id name="indirect_provider_id" {
                 option value="" { "None — only you as reseller" }
                 @for r in &providers {
-                    option value=(r.partner.organization_id) selected[chosen == r.partner.organization_id] { (r.partner.name) }
+                    option value=(r.partner.organization_id) selected[chosen == r.partner.organization_id.as_str()] { (r.partner.name) }
                 }
             }
             @if let Some(e) = errors.for_field("/indirectProviderId") { p.field-error { (e) } }
@@ -299,12 +300,12 @@ pub async fn request_submit(
     let opt = |k: &str| m.get(k).filter(|v| !v.trim().is_empty()).cloned();
     let include = m.get("include_delegated_admin").is_some_and(|v| v == "yes");
     let input = RequestInput {
-        indirect_provider_id: opt("indirect_provider_id"),
+        indirect_provider_id: opt("indirect_provider_id").map(OrgId::from_raw),
         include_delegated_admin: Some(include),
         delegated_admin_duration: include
             .then(|| opt("delegated_admin_days").map(|d| format!("P{}D", d.trim())))
             .flatten(),
-        customer_id: opt("customer_id"),
+        customer_id: opt("customer_id").map(OrgId::from_raw),
         recipient_email: opt("recipient_email"),
         message: opt("message"),
     };
@@ -336,7 +337,7 @@ pub async fn draft_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<RelationshipRequestId>,
 ) -> Result<Markup, PageError> {
     let r = s.app.get_customer_request(&user.principal, &id).await?;
     let mailto = format!(
@@ -375,7 +376,7 @@ pub async fn revoke_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<RelationshipRequestId>,
 ) -> Result<Markup, PageError> {
     let r = s.app.get_customer_request(&user.principal, &id).await?;
     let body = html! {
@@ -396,7 +397,7 @@ pub async fn revoke(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<RelationshipRequestId>,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &f.csrf)?;
@@ -417,7 +418,7 @@ pub async fn record_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
     Query(q): Query<RecordQuery>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
@@ -548,7 +549,7 @@ pub async fn new_user_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
 ) -> Result<Markup, PageError> {
     let c = s.app.get_customer(&user.principal, &id).await?;
     user.principal.require(Action::AdministerCustomers)?;
@@ -565,7 +566,7 @@ pub async fn create_user(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
     body: String,
 ) -> Result<Response, PageError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
@@ -642,7 +643,7 @@ pub async fn reset_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path((cid, uid)): Path<(String, String)>,
+    Path((cid, uid)): Path<(OrgId, UserId)>,
 ) -> Result<Markup, PageError> {
     let u = s.app.get_customer_user(&user.principal, &cid, &uid).await?;
     let body = html! {
@@ -663,7 +664,7 @@ pub async fn reset(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path((cid, uid)): Path<(String, String)>,
+    Path((cid, uid)): Path<(OrgId, UserId)>,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Markup, PageError> {
     check_csrf(&csrf, &f.csrf)?;
@@ -687,7 +688,7 @@ pub async fn terminate_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
 ) -> Result<Markup, PageError> {
     let c = s.app.get_customer(&user.principal, &id).await?;
     user.principal.require(Action::EndCustomerRelationship)?;
@@ -712,7 +713,7 @@ pub async fn terminate(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);

@@ -7,6 +7,7 @@ use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::paging::PageParams;
 use partnerd_app::providers::{DirectoryFilters, ListingChanges, ProviderListing};
+use partnerd_domain::ids::OrgId;
 use partnerd_domain::policy::Action;
 use serde::Deserialize;
 
@@ -118,7 +119,7 @@ pub async fn detail_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
 ) -> Result<Markup, PageError> {
     let l = s.app.directory_listing(&user.principal, &id).await?;
     let body = html! {

@@ -11,6 +11,7 @@ use partnerd_app::enrollment::{
 };
 use partnerd_app::paging::PageParams;
 use partnerd_app::{AppError, Conflict};
+use partnerd_domain::ids::EnrollmentId;
 use partnerd_domain::password::MIN_CHARS;
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::EnrollmentStatus;
@@ -945,7 +946,7 @@ pub async fn queue_page(
                 tbody {
                     @for e in &list.items {
                         tr {
-                            td { a href=(format!("/operator/enrollments/{}", e.id)) { (e.legal_profile.as_ref().map(|l| l.legal_name.clone()).unwrap_or_else(|| e.organization_id.clone())) } }
+                            td { a href=(format!("/operator/enrollments/{}", e.id)) { (e.legal_profile.as_ref().map(|l| l.legal_name.clone()).unwrap_or_else(|| e.organization_id.to_string())) } }
                             td { (e.membership.as_ref().map(|m| m.membership_id.clone()).unwrap_or_default()) }
                             td { (e.status) }
                             td { (e.submitted_at.clone().unwrap_or_default()) }
@@ -989,7 +990,7 @@ pub async fn review_detail(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
 ) -> Result<Markup, PageError> {
     let e = s.app.get_enrollment(&user.principal, &id).await?;
     Ok(page(
@@ -1005,7 +1006,7 @@ pub async fn approve(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);
@@ -1021,7 +1022,7 @@ pub async fn reject(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<EnrollmentId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);

@@ -8,6 +8,7 @@ use partnerd_app::organizations::{NewOrganizationInput, OrganizationFilters};
 use partnerd_app::paging::PageParams;
 use partnerd_app::providers::AuthorizationInput;
 use partnerd_app::{AppError, Conflict};
+use partnerd_domain::ids::OrgId;
 use partnerd_domain::policy::Action;
 use serde::Deserialize;
 
@@ -231,7 +232,7 @@ async fn detail(
     s: &AppState,
     user: &PageUser,
     csrf: &str,
-    id: &str,
+    id: &OrgId,
     errors: &FormErrors,
     notice: Option<&str>,
 ) -> Result<Markup, PageError> {
@@ -299,7 +300,7 @@ pub async fn detail_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Markup, PageError> {
     let notice = match q.done.as_deref() {
@@ -319,7 +320,7 @@ pub async fn authorize(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
     body: String,
 ) -> Result<Response, PageError> {
     let mut form_csrf = String::new();
@@ -372,7 +373,7 @@ pub async fn withdraw_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
 ) -> Result<Markup, PageError> {
     let org = s.app.get_organization(&user.principal, &id).await?;
     user.principal.require(Action::ManageOrganizations)?;
@@ -396,7 +397,7 @@ pub async fn withdraw(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<OrgId>,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &form.csrf)?;

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::customers::DelegationFilters;
 use partnerd_app::paging::PageParams;
+use partnerd_domain::ids::{CustomerRelationshipId, DelegatedAdminId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::DelegatedAdminStatus;
 use serde::Deserialize;
@@ -92,7 +93,7 @@ pub async fn terminate_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<CustomerRelationshipId>,
 ) -> Result<Markup, PageError> {
     let r = s.app.get_partner_relationship(&user.principal, &id).await?;
     user.principal.require(Action::ManagePartnerRelationships)?;
@@ -117,7 +118,7 @@ pub async fn terminate(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<CustomerRelationshipId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);
@@ -133,7 +134,7 @@ pub async fn end_delegation_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<DelegatedAdminId>,
 ) -> Result<Markup, PageError> {
     let d = s.app.get_delegation(&user.principal, &id).await?;
     let back = if d.customer_id == user.principal.organization.id {
@@ -160,7 +161,7 @@ pub async fn end_delegation(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<DelegatedAdminId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);

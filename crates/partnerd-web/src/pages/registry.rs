@@ -7,6 +7,7 @@ use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::paging::PageParams;
 use partnerd_app::registry::{AccountInput, MembershipInput, MembershipQuery};
+use partnerd_domain::ids::RegistryAccountId;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -284,7 +285,7 @@ pub async fn delete_account_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<RegistryAccountId>,
 ) -> Result<Markup, PageError> {
     let a = s.app.get_registry_account(&user.principal, &id).await?;
     Ok(confirm(
@@ -313,7 +314,7 @@ pub async fn delete_account(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<RegistryAccountId>,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &f.csrf)?;

@@ -12,6 +12,7 @@ use partnerd_app::support::{
     IncidentChanges, IncidentFilters, IncidentInput, ServiceRequestChanges, ServiceRequestFilters,
     ServiceRequestInput,
 };
+use partnerd_domain::ids::{IncidentId, OrgId, ServiceRequestId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
 use partnerd_domain::states::{ServiceIncidentStatus, ServiceRequestStatus};
@@ -66,7 +67,7 @@ async fn new_request_form(
                 label for="customer_id" { "About" }
                 select #customer_id name="customer_id" {
                     @if p.may(Action::PartnerServiceRequests) { option value="" { "partnerd itself (your partner account)" } }
-                    @for c in &customers { option value=(c.id) selected[about == c.id] { "Customer: " (c.company_name) } }
+                    @for c in &customers { option value=(c.id) selected[about == c.id.as_str()] { "Customer: " (c.company_name) } }
                 }
                 (field("title", "Title", "text", &get("title"), "off", None, errors.for_field("/title")))
                 label for="description" { "What happens, and since when?" }
@@ -161,7 +162,11 @@ pub async fn create(
         description: get("description"),
         severity: get("severity"),
         category: Some(get("category")),
-        customer_id: m.get("customer_id").filter(|c| !c.is_empty()).cloned(),
+        customer_id: m
+            .get("customer_id")
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .map(OrgId::from_raw),
         product_family: None,
     };
     match s
@@ -187,7 +192,7 @@ pub async fn detail_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<ServiceRequestId>,
     Query(q): Query<ListQuery>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
@@ -246,7 +251,7 @@ pub async fn update(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ServiceRequestId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);
@@ -292,7 +297,7 @@ pub async fn add_note(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ServiceRequestId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);
@@ -320,7 +325,7 @@ pub async fn reopen(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<ServiceRequestId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);
@@ -434,7 +439,7 @@ pub async fn incident_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<IncidentId>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
     let i = s.app.get_incident(p, &id).await?;
@@ -470,7 +475,7 @@ pub async fn incident_action(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<IncidentId>,
     body: String,
 ) -> Result<Response, PageError> {
     let m = form_map(&body);

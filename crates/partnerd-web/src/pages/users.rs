@@ -10,6 +10,7 @@ use partnerd_app::users::{NewUserInput, UserChanges, UserFilters};
 use partnerd_app::views::User;
 use partnerd_app::{AppError, Conflict};
 use partnerd_domain::Roles;
+use partnerd_domain::ids::UserId;
 use partnerd_domain::policy::{Action, role_summary};
 use partnerd_domain::roles::Role;
 use serde::Deserialize;
@@ -350,7 +351,7 @@ pub async fn detail_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Markup, PageError> {
     let target = s.app.get_user(&user.principal, &id).await?;
@@ -379,7 +380,7 @@ pub async fn update(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     body: String,
 ) -> Result<Response, PageError> {
     let form = parse_form(&body);
@@ -435,7 +436,7 @@ pub async fn reset_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Markup, PageError> {
     let target = s.app.get_user(&user.principal, &id).await?;
     user.principal.require(Action::ManageUsers)?;
@@ -459,7 +460,7 @@ pub async fn reset(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Result<Markup, PageError> {
     check_csrf(&csrf, &form.csrf)?;
@@ -479,7 +480,7 @@ pub async fn delete_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Markup, PageError> {
     let target = s.app.get_user(&user.principal, &id).await?;
     user.principal.require(Action::ManageUsers)?;
@@ -510,7 +511,7 @@ pub async fn delete(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     axum::Form(form): axum::Form<DeleteForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &form.csrf)?;
@@ -559,7 +560,7 @@ pub async fn user_permissions(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Markup, PageError> {
     let target = s.app.get_user(&user.principal, &id).await?;
     let items = s

@@ -8,6 +8,7 @@ use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::paging::PageParams;
 use partnerd_app::webhooks::WebhookInput;
+use partnerd_domain::ids::{DeliveryId, WebhookId};
 use partnerd_domain::states::WebhookDeliveryStatus;
 
 use crate::AppState;
@@ -123,7 +124,7 @@ pub async fn detail_page(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
     let w = s.app.get_webhook(p, &id).await?;
@@ -161,7 +162,7 @@ pub async fn test(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &f.csrf)?;
@@ -174,7 +175,7 @@ pub async fn rotate(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Markup, PageError> {
     check_csrf(&csrf, &f.csrf)?;
@@ -195,7 +196,7 @@ pub async fn redeliver(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path((id, did)): Path<(String, String)>,
+    Path((id, did)): Path<(WebhookId, DeliveryId)>,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &f.csrf)?;
@@ -207,7 +208,7 @@ pub async fn delete_confirm(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
 ) -> Result<Markup, PageError> {
     let w = s.app.get_webhook(&user.principal, &id).await?;
     let body = html! {
@@ -228,7 +229,7 @@ pub async fn delete(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&csrf, &f.csrf)?;

@@ -1,6 +1,7 @@
 //! API.md §16: the outbox, the `dir` transport and SMTP against a real SMTP
 //! conversation (a small sink server in this test binary), with retry and backoff.
 
+use partnerd_domain::ids::OutboxId;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -111,7 +112,7 @@ async fn dir_transport_writes_eml_files_atomically(app: TestApp) {
     assert_eq!(mail_header(eml, "X-Partnerd-Template"), Some("mail_test"));
     assert_eq!(mail_header(eml, "X-Partnerd-Link"), Some(app.base.as_str()));
     assert_eq!(mail_header(eml, "To"), Some("someone@customer.example"));
-    assert!(mail_header(eml, "Message-ID").is_some_and(|m| m.contains(&id)));
+    assert!(mail_header(eml, "Message-ID").is_some_and(|m| m.contains(id.as_str())));
     assert!(mail_header(eml, "Date").is_some());
     assert!(
         eml.lines().any(|l| l.trim() == app.base),
@@ -239,7 +240,7 @@ async fn deliveries_give_up_after_a_day_with_an_audit_record() {
 
 /// Queues `n` test messages to a sink that refuses everything and runs the worker
 /// over simulated hours until it gives up on all of them (24 hours).
-async fn given_up(app: &TestApp, n: usize) -> Vec<String> {
+async fn given_up(app: &TestApp, n: usize) -> Vec<OutboxId> {
     let mut ids = Vec::new();
     for i in 0..n {
         ids.push(
