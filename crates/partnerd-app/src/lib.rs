@@ -29,6 +29,7 @@ pub mod mail;
 pub mod metrics;
 pub mod organizations;
 pub mod paging;
+pub mod policy_trace;
 pub mod profiles;
 pub mod providers;
 pub mod ratelimit;
@@ -77,6 +78,9 @@ pub struct AppConfig {
     pub dev_mode: bool,
     /// Webmail domains refused for primary contacts, besides the built-in list.
     pub webmail_domains: Vec<String>,
+    /// Answer each request with the policy actions it asked for (`Partnerd-Policy-Asked`);
+    /// see [`policy_trace`].
+    pub policy_trace: bool,
 }
 
 impl Default for AppConfig {
@@ -95,6 +99,7 @@ impl Default for AppConfig {
             mail_from: "partnerd <no-reply@localhost>".into(),
             dev_mode: false,
             webmail_domains: Vec::new(),
+            policy_trace: false,
         }
     }
 }
@@ -168,6 +173,7 @@ impl Principal {
 
     /// Asks the policy; a refusal becomes the 403 it names.
     pub fn require(&self, action: Action) -> AppResult<()> {
+        policy_trace::record(action, true);
         match policy::can(&self.actor(), action) {
             Decision::Allow { .. } => Ok(()),
             Decision::Deny { code, reason } => Err(AppError::forbidden(code, reason)),
@@ -176,6 +182,7 @@ impl Principal {
 
     /// [`Principal::require`] with the facts of the resource at hand (delegated admin).
     pub fn require_with(&self, action: Action, facts: policy::Facts) -> AppResult<()> {
+        policy_trace::record(action, true);
         match policy::can_with(&self.actor(), action, facts) {
             Decision::Allow { .. } => Ok(()),
             Decision::Deny { code, reason } => Err(AppError::forbidden(code, reason)),
@@ -183,6 +190,7 @@ impl Principal {
     }
 
     pub fn may(&self, action: Action) -> bool {
+        policy_trace::record(action, false);
         policy::can(&self.actor(), action).is_allowed()
     }
 }

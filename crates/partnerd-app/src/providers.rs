@@ -348,13 +348,13 @@ impl App {
         if !before.listed && p.organization.id != *org_id && !p.may(Action::ReadOrganizations) {
             return Err(AppError::not_found());
         }
+        p.require(Action::EditDirectoryListing)?;
         if p.organization.id != *org_id {
             return Err(AppError::forbidden(
                 Refusal::Forbidden,
                 "only the provider itself can edit its listing",
             ));
         }
-        p.require(Action::EditDirectoryListing)?;
         check_if_match(
             &etag(&format!("listing:{org_id}"), before.version),
             if_match,

@@ -227,12 +227,13 @@ impl App {
         p: &Principal,
         id: &WebhookId,
     ) -> AppResult<WebhookRow> {
-        let w = webhooks::get(conn, id)
+        // The policy first: a caller who may not manage webhooks learns nothing
+        // about which ids exist.
+        p.require(Action::ManageWebhooks)?;
+        webhooks::get(conn, id)
             .await?
             .filter(|w| w.organization_id == p.organization.id)
-            .ok_or_else(AppError::not_found)?;
-        p.require(Action::ManageWebhooks)?;
-        Ok(w)
+            .ok_or_else(AppError::not_found)
     }
 
     /// `POST /v1/webhooks`: the secret is in this answer only.

@@ -97,6 +97,10 @@ pub fn router(state: AppState) -> Router {
         .merge(ops_routes)
         .merge(pages::router(state.clone()))
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ops::policy_trace,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), ops::measure))
         .layer(middleware::from_fn(context::request_id))
         .with_state(state)

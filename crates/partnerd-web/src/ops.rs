@@ -59,6 +59,25 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
 }
 
 /// Counts and times every request under its route template (never raw ids).
+/// With `policy_trace` on, answers with the policy actions the request asked for
+/// (`Partnerd-Policy-Asked: ~readOrganizations,manageApiKeys`; `~` marks a query
+/// that only shapes what is visible; empty when it asked none).
+pub async fn policy_trace(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    if !s.app.config().policy_trace {
+        return next.run(req).await;
+    }
+    let (mut res, asked) = partnerd_app::policy_trace::traced(next.run(req)).await;
+    let names = asked
+        .iter()
+        .map(|a| a.label())
+        .collect::<Vec<_>>()
+        .join(",");
+    if let Ok(v) = HeaderValue::from_str(&names) {
+        res.headers_mut().insert("partnerd-policy-asked", v);
+    }
+    res
+}
+
 pub async fn measure(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()

@@ -258,6 +258,7 @@ impl Settings {
                     .map(|d| d.trim().to_lowercase())
                     .filter(|d| !d.is_empty())
                     .collect(),
+                policy_trace: false,
             },
         })
     }

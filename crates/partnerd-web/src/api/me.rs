@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The caller: user (or API key), organisation and roles.
 #[utoipa::path(get, path = "/v1/me",
-    extensions(("x-partnerd-action" = json!("readOwnOrganization"))), tag = "Sessions", security(("bearer" = [])),
+    tag = "Sessions", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(
     State(s): State<AppState>,
@@ -42,7 +42,7 @@ pub struct ChangePasswordRequest {
 /// Change the caller's password. Every session of the user is revoked, including
 /// the calling one; the response carries a new, unrestricted session.
 #[utoipa::path(post, path = "/v1/me/password",
-    extensions(("x-partnerd-action" = json!("readOwnOrganization"))), tag = "Sessions", security(("bearer" = [])),
+    tag = "Sessions", security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
         (status = 200, body = NewSessionToken),
@@ -67,7 +67,7 @@ pub async fn change_password(
 /// answer and the chain of checks behind it (organisation kind, programme,
 /// session, role).
 #[utoipa::path(get, path = "/v1/me/permissions",
-    extensions(("x-partnerd-action" = json!("readOwnOrganization"))), tag = "Sessions", security(("bearer" = [])),
+    tag = "Sessions", security(("bearer" = [])),
     params(crate::api::users::ActionQuery),
     responses((status = 200, body = crate::api::Collection<partnerd_app::users::Permission>), (status = 422, body = Problem)))]
 pub async fn my_permissions(

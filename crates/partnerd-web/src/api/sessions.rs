@@ -54,7 +54,7 @@ pub async fn sign_in(
 
 /// Sign out: revokes the session that makes the call.
 #[utoipa::path(delete, path = "/v1/sessions/current",
-    extensions(("x-partnerd-action" = json!("readOwnOrganization"))), tag = "Sessions", security(("bearer" = [])),
+    tag = "Sessions", security(("bearer" = [])),
     responses((status = 204, description = "Signed out"), (status = 401, body = Problem)))]
 pub async fn sign_out(
     State(s): State<AppState>,

@@ -20,6 +20,7 @@ mod enrollment;
 mod mail;
 mod ops;
 mod pages;
+mod policy;
 mod rate_limits;
 mod roles;
 mod sessions;
