@@ -10,7 +10,7 @@ use partnerd_store::api_keys::{self, ApiKeyRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::auth::API_KEY_PREFIX;
 use crate::crypto::{etag, new_token, token_hash};
 use crate::paging::{self, Page, PageParams};
@@ -155,8 +155,8 @@ impl App {
         let view = ApiKey::from(row.clone());
         let mut tx = self.db().begin().await?;
         api_keys::insert(&mut tx, &row).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             now,
             Entry::new(
@@ -166,9 +166,9 @@ impl App {
                 "createApiKey",
             )
             .after(&view),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(CreatedApiKey {
             id: view.id,
             name: view.name,
@@ -212,8 +212,8 @@ impl App {
         crate::error::check_if_match(&etag(&key.id, key.version), if_match, false)?;
         let now = self.now();
         api_keys::revoke(&mut tx, &key.id, now.millis()).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             now,
             Entry::new(
@@ -223,9 +223,9 @@ impl App {
                 "revokeApiKey",
             )
             .before(ApiKey::from(key)),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(())
     }
 }

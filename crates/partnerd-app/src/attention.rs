@@ -85,7 +85,7 @@ impl App {
                     action: action(
                         "Revoke it and invite again",
                         "DELETE",
-                        format!("/v1/resellerinvitations/{}", i.id),
+                        crate::urls::reseller_invitation(&i.id),
                         "/partners/resellers".into(),
                     ),
                 });
@@ -113,7 +113,7 @@ impl App {
                     action: action(
                         "Withdraw it and send a new request",
                         "DELETE",
-                        format!("/v1/customers/relationshiprequests/{}", r.id),
+                        crate::urls::relationship_request(&r.id),
                         format!("/customers/requests/{}", r.id),
                     ),
                 });
@@ -132,7 +132,7 @@ impl App {
                 action: action(
                     "Resend the verification mail",
                     "POST",
-                    format!("/v1/enrollments/{}/primarycontact/verification", e.id),
+                    format!("{}/primarycontact/verification", crate::urls::enrollment(&e.id)),
                     "/enroll/status".into(),
                 ),
             });
@@ -160,7 +160,11 @@ impl App {
                         action: action(
                             "Redeliver",
                             "POST",
-                            format!("/v1/webhooks/{}/deliveries/{}/redeliver", w.id, d.id),
+                            format!(
+                                "{}/deliveries/{}/redeliver",
+                                crate::urls::webhook(&w.id),
+                                d.id
+                            ),
                             format!("/settings/webhooks/{}", w.id),
                         ),
                     });
@@ -183,7 +187,7 @@ impl App {
                     action: action(
                         "Retry",
                         "POST",
-                        format!("/v1/mail/{id}/retry"),
+                        format!("{}/retry", crate::urls::mail(&id)),
                         format!("/attention/mail/{id}/retry"),
                     ),
                 });

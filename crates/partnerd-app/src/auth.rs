@@ -10,7 +10,7 @@ use partnerd_store::{api_keys, sessions, users};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::{new_token, token_hash};
 use crate::views::{Organization, User};
 use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
@@ -132,14 +132,14 @@ impl App {
             user_id: user.map(|u| u.id.clone()),
             organization_id: user.map(|u| u.organization_id.clone()),
         };
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             now,
             Entry::new(actor, "session", None::<String>, "signInFailed").failed(),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(())
     }
 
@@ -208,14 +208,14 @@ impl App {
             user_id: Some(user.id.clone()),
             organization_id: Some(user.organization_id.clone()),
         };
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             now,
             Entry::new(actor, "session", Some(session_id), "signIn"),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         let mut user_view = User::from(&user);
         user_view.last_sign_in_at = Some(now.to_rfc3339());
         Ok(SignedIn {
@@ -385,8 +385,8 @@ impl App {
             },
         )
         .await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             now,
             Entry::new(
@@ -395,9 +395,9 @@ impl App {
                 Some(user.id.clone()),
                 "changePassword",
             ),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(NewSessionToken {
             token,
             expires_at: expires.to_rfc3339(),
@@ -415,8 +415,8 @@ impl App {
         let now = self.now();
         let mut tx = self.db().begin().await?;
         sessions::revoke(&mut tx, session_id, now.millis()).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             now,
             Entry::new(
@@ -425,9 +425,9 @@ impl App {
                 Some(session_id.clone()),
                 "signOut",
             ),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(())
     }
 }

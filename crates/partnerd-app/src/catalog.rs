@@ -11,7 +11,7 @@ use partnerd_store::offers::{self, OfferQuery, OfferRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::etag;
 use crate::error::check_if_match;
 use crate::paging::{self, Page, PageParams};
@@ -265,14 +265,14 @@ impl App {
             other => other?,
         }
         let view = Offer::from(row.clone());
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(Actor::Principal(p), "offer", Some(row.id), "createOffer").after(&view),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -361,8 +361,8 @@ impl App {
         )
         .before(Offer::from(before))
         .after(&view);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(view)
     }
 
@@ -395,8 +395,8 @@ impl App {
             "retireOffer",
         )
         .before(Offer::from(before));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(())
     }
 

@@ -311,8 +311,8 @@ impl App {
         relationships::insert_invitation(&mut tx, &row).await?;
         mail::enqueue(&mut tx, &mail, now).await?;
         let view = self.invitation_view(&row);
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             now,
             Entry::new(
@@ -322,9 +322,9 @@ impl App {
                 "createResellerInvitation",
             )
             .after(&view),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -415,8 +415,8 @@ impl App {
                 "the invitation was answered meanwhile",
             ));
         }
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -425,9 +425,9 @@ impl App {
                 Some(i.id.clone()),
                 "revokeResellerInvitation",
             ),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(())
     }
 
@@ -571,7 +571,7 @@ impl App {
                 event_type: "relationship.created",
                 resource_type: "relationship",
                 resource_id: &row.id,
-                resource_url: format!("/v1/relationships/{}", row.id),
+                resource_url: crate::urls::relationship(&row.id),
                 participants: vec![&row.provider_organization_id, &row.reseller_organization_id],
             },
             &view,
@@ -584,7 +584,7 @@ impl App {
                 event_type: "invitation.accepted",
                 resource_type: "invitation",
                 resource_id: &i.id,
-                resource_url: format!("/v1/resellerinvitations/{}", i.id),
+                resource_url: crate::urls::reseller_invitation(&i.id),
                 participants: vec![&i.provider_organization_id, &row.reseller_organization_id],
             },
             &view,
@@ -655,21 +655,23 @@ impl App {
             "declineResellerInvitation",
         )
         .participant(&i.provider_organization_id);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "invitation.declined",
-                resource_type: "invitation",
-                resource_id: &i.id,
-                resource_url: format!("/v1/resellerinvitations/{}", i.id),
-                participants: vec![&i.provider_organization_id],
-            },
-            &self.invitation_view(&i),
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                Event {
+                    event_type: "invitation.declined",
+                    resource_type: "invitation",
+                    resource_id: &i.id,
+                    resource_url: crate::urls::reseller_invitation(&i.id),
+                    participants: vec![&i.provider_organization_id],
+                }
+                .with(&self.invitation_view(&i)),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(())
     }
 
@@ -842,21 +844,23 @@ impl App {
         )
         .participant(&other)
         .after(serde_json::json!({"reason": reason}));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "relationship.terminated",
-                resource_type: "relationship",
-                resource_id: &r.id,
-                resource_url: format!("/v1/relationships/{}", r.id),
-                participants: vec![&r.provider_organization_id, &r.reseller_organization_id],
-            },
-            &view,
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                Event {
+                    event_type: "relationship.terminated",
+                    resource_type: "relationship",
+                    resource_id: &r.id,
+                    resource_url: crate::urls::relationship(&r.id),
+                    participants: vec![&r.provider_organization_id, &r.reseller_organization_id],
+                }
+                .with(&view),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 }

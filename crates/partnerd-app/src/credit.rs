@@ -15,12 +15,12 @@ use partnerd_store::relationships::{self, CreditLimitRow, RelationshipRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::catalog::{Money, MoneyInput};
 use crate::connections::Notice;
 use crate::crypto::etag;
 use crate::error::check_if_match;
-use crate::events::{self, Event};
+use crate::events::Event;
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
 /// A reseller's credit limit with one provider.
@@ -183,21 +183,23 @@ impl App {
             serde_json::json!({"limit": current.and_then(|c| c.limit_minor).map(format_amount)}),
         )
         .after(&view);
-        audit::write(&mut tx, ctx, now, entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "creditLimit.updated",
-                resource_type: "creditLimit",
-                resource_id: &r.id,
-                resource_url: format!("/v1/relationships/{}/creditlimit", r.id),
-                participants: vec![&r.provider_organization_id, &r.reseller_organization_id],
-            },
-            &view,
+        self.commit_change(
+            tx,
+            ctx,
             now,
+            entry,
+            vec![
+                Event {
+                    event_type: "creditLimit.updated",
+                    resource_type: "creditLimit",
+                    resource_id: &r.id,
+                    resource_url: crate::urls::credit_limit(&r.id),
+                    participants: vec![&r.provider_organization_id, &r.reseller_organization_id],
+                }
+                .with(&view),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 

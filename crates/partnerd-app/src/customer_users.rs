@@ -11,7 +11,7 @@ use partnerd_store::organizations::OrganizationRow;
 use partnerd_store::users::{self, UserQuery, UserRow};
 use partnerd_store::{Conn, sessions};
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::{etag, temporary_password_hash};
 use crate::error::check_if_match;
 use crate::paging::{self, Page, PageParams};
@@ -110,21 +110,23 @@ impl App {
         self.insert_user(&mut tx, &row).await?;
         let view = User::from(&row);
         let entry = Self::on_behalf_entry(p, &customer, &row.id, "createCustomerUser").after(&view);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        crate::events::emit(
-            &mut tx,
-            crate::events::Event {
-                event_type: "user.created",
-                resource_type: "user",
-                resource_id: &row.id,
-                resource_url: format!("/v1/customers/{customer_id}/users/{}", row.id),
-                participants: vec![customer_id, p.organization.id.as_str()],
-            },
-            &view,
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                crate::events::Event {
+                    event_type: "user.created",
+                    resource_type: "user",
+                    resource_id: &row.id,
+                    resource_url: crate::urls::customer_user(customer_id, &row.id),
+                    participants: vec![customer_id, p.organization.id.as_str()],
+                }
+                .with(&view),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(CreatedUser {
             user: view,
             temporary_password: temporary,
@@ -162,8 +164,7 @@ impl App {
         let entry = Self::on_behalf_entry(p, &customer, &after.id, "updateCustomerUser")
             .before(User::from(&before))
             .after(&view);
-        audit::write(&mut tx, ctx, now, entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, now, entry, vec![]).await?;
         Ok(view)
     }
 
@@ -187,21 +188,23 @@ impl App {
         users::delete(&mut tx, &before.id).await?;
         let entry = Self::on_behalf_entry(p, &customer, &before.id, "deleteCustomerUser")
             .before(User::from(&before));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        crate::events::emit(
-            &mut tx,
-            crate::events::Event {
-                event_type: "user.deleted",
-                resource_type: "user",
-                resource_id: &before.id,
-                resource_url: format!("/v1/customers/{customer_id}/users/{}", before.id),
-                participants: vec![customer_id, p.organization.id.as_str()],
-            },
-            &User::from(&before),
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                crate::events::Event {
+                    event_type: "user.deleted",
+                    resource_type: "user",
+                    resource_id: &before.id,
+                    resource_url: crate::urls::customer_user(customer_id, &before.id),
+                    participants: vec![customer_id, p.organization.id.as_str()],
+                }
+                .with(&User::from(&before)),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(())
     }
 
@@ -237,8 +240,7 @@ impl App {
         .await?;
         sessions::revoke_all_for_user(&mut tx, &target.id, now.millis()).await?;
         let entry = Self::on_behalf_entry(p, &customer, &target.id, "resetCustomerUserPassword");
-        audit::write(&mut tx, ctx, now, entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, now, entry, vec![]).await?;
         Ok(TemporaryPassword {
             temporary_password: temporary,
         })

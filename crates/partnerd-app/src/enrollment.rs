@@ -434,14 +434,14 @@ impl App {
             user_id: Some(user.id.clone()),
             organization_id: Some(org.id.clone()),
         };
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(actor, "organization", Some(org.id.clone()), "createTenant"),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(TenantCreated {
             organization: Organization::from(&org),
             user: User::from(&user),
@@ -583,8 +583,8 @@ impl App {
                 "startEnrollment",
             ),
         };
-        audit::write(&mut tx, ctx, self.now(), entry.participant(&org_id)).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry.participant(&org_id), vec![])
+            .await?;
         Ok(StartedEnrollment {
             enrollment: self.enrollment_view(&row, None),
             session,
@@ -706,8 +706,8 @@ impl App {
             expires.millis(),
         )
         .await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -716,9 +716,9 @@ impl App {
                 Some(e.id.clone()),
                 "membershipSignIn",
             ),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(MembershipSignIn {
             membership_session_token: token,
             expires_at: expires.to_rfc3339(),
@@ -820,8 +820,8 @@ impl App {
         }
         e.version += 1;
         let view = self.enrollment_view(&e, Some(&m));
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -831,9 +831,9 @@ impl App {
                 "linkMembership",
             )
             .after(&view.membership),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -1045,8 +1045,8 @@ impl App {
         crate::error::written(enrollments::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -1056,9 +1056,9 @@ impl App {
                 "updateLegalProfile",
             )
             .after(&view.legal_profile),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -1087,8 +1087,8 @@ impl App {
         crate::error::written(enrollments::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -1098,9 +1098,9 @@ impl App {
                 "updateSupportProfile",
             )
             .after(&view.support_profile),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -1139,8 +1139,8 @@ impl App {
                 .with_detail("ten verification mails were sent today; try again tomorrow"));
         }
         let expires = self.queue_verification(&mut tx, &e, &email).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -1149,9 +1149,9 @@ impl App {
                 Some(e.id.clone()),
                 "sendVerification",
             ),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(VerificationSent {
             sent_to: email,
             expires_at: expires.to_rfc3339(),
@@ -1215,8 +1215,8 @@ impl App {
             user_id: None,
             organization_id: Some(e.organization_id.clone()),
         };
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             now,
             Entry::new(
@@ -1225,9 +1225,9 @@ impl App {
                 Some(e.id.clone()),
                 "confirmPrimaryContact",
             ),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(EmailConfirmed {
             email: v.email,
             verified_at: now.to_rfc3339(),
@@ -1425,8 +1425,8 @@ impl App {
         }
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -1436,22 +1436,18 @@ impl App {
                 "submitEnrollment",
             )
             .after(serde_json::json!({"status": e.status})),
+            vec![
+                crate::events::Event {
+                    event_type: "enrollment.submitted",
+                    resource_type: "enrollment",
+                    resource_id: &e.id,
+                    resource_url: crate::urls::enrollment(&e.id),
+                    participants: vec![e.organization_id.as_str()],
+                }
+                .with(&view),
+            ],
         )
         .await?;
-        crate::events::emit(
-            &mut tx,
-            crate::events::Event {
-                event_type: "enrollment.submitted",
-                resource_type: "enrollment",
-                resource_id: &e.id,
-                resource_url: format!("/v1/enrollments/{}", e.id),
-                participants: vec![e.organization_id.as_str()],
-            },
-            &view,
-            self.now(),
-        )
-        .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -1479,8 +1475,8 @@ impl App {
         .await?;
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -1489,9 +1485,9 @@ impl App {
                 Some(e.id.clone()),
                 "withdrawEnrollment",
             ),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -1595,7 +1591,7 @@ impl App {
                 event_type: "enrollment.approved",
                 resource_type: "enrollment",
                 resource_id: &e.id,
-                resource_url: format!("/v1/enrollments/{}", e.id),
+                resource_url: crate::urls::enrollment(&e.id),
                 participants: vec![e.organization_id.as_str()],
             },
             &view,
@@ -1678,7 +1674,7 @@ impl App {
                 event_type: "enrollment.rejected",
                 resource_type: "enrollment",
                 resource_id: &e.id,
-                resource_url: format!("/v1/enrollments/{}", e.id),
+                resource_url: crate::urls::enrollment(&e.id),
                 participants: vec![e.organization_id.as_str()],
             },
             &view,

@@ -68,7 +68,7 @@ impl App {
                     event_type: "invitation.expired",
                     resource_type: "invitation",
                     resource_id: &i.id,
-                    resource_url: format!("/v1/resellerinvitations/{}", i.id),
+                    resource_url: crate::urls::reseller_invitation(&i.id),
                     participants: vec![&i.provider_organization_id],
                 },
                 &view,

@@ -354,8 +354,7 @@ impl App {
             queued_at: now.to_rfc3339(),
         };
         let entry = Entry::new(actor, "mail", Some(id.to_owned()), "retryMail").after(&retry);
-        audit::write(&mut tx, ctx, now, entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, now, entry, vec![]).await?;
         Ok(retry)
     }
 

@@ -12,7 +12,7 @@ use partnerd_store::organizations::{self, OrganizationQuery};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::paging::{self, Page, PageParams};
 use crate::views::{Organization, User};
 use crate::{App, AppError, AppResult, Ctx, Principal};
@@ -176,8 +176,8 @@ impl App {
         let entry = Entry::new(Actor::Principal(p), "organization", Some(org.id.clone()), "createOrganization")
             .participant(&org.id)
             .after(serde_json::json!({"organization": created.organization, "adminUser": created.admin_user}));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(created)
     }
 }

@@ -9,7 +9,7 @@ use partnerd_store::{Conn, registry};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::etag;
 use crate::enrollment::{EnrollmentMembership, LegalProfile, SupportProfile};
 use crate::error::{check_if_match, written};
@@ -113,8 +113,8 @@ impl App {
         written(enrollments::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = Self::legal_view(&e)?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -124,9 +124,9 @@ impl App {
                 "updateLegalBusinessProfile",
             )
             .after(&view.profile),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -158,8 +158,8 @@ impl App {
         written(enrollments::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = Self::support_view(&e)?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -169,9 +169,9 @@ impl App {
                 "updateSupportProfile",
             )
             .after(&view.profile),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 

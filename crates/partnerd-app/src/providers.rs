@@ -13,7 +13,7 @@ use partnerd_store::{Conn, offers, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::etag;
 use crate::error::check_if_match;
 use crate::paging::{self, Page, PageParams};
@@ -218,8 +218,8 @@ impl App {
         if let Some(b) = before {
             entry = entry.before(ProviderAuthorization::from(&b));
         }
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(view)
     }
 
@@ -280,8 +280,8 @@ impl App {
         )
         .participant(&org.id)
         .before(ProviderAuthorization::from(&before));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(())
     }
 
@@ -406,8 +406,8 @@ impl App {
         )
         .before(ProviderListing::from(before))
         .after(&view);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(view)
     }
 }

@@ -13,7 +13,7 @@ use rand::Rng;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::etag;
 use crate::error::check_if_match;
 use crate::paging::{self, Page, PageParams};
@@ -156,8 +156,8 @@ impl App {
             other => other?,
         }
         let view = Membership::from(row);
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -167,9 +167,9 @@ impl App {
                 "createMembership",
             )
             .after(&view),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -258,8 +258,8 @@ impl App {
         registry::update_membership(&mut tx, &after, self.now().millis()).await?;
         after.version += 1;
         let view = Membership::from(after);
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -270,9 +270,9 @@ impl App {
             )
             .before(Membership::from(before))
             .after(&view),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -290,8 +290,8 @@ impl App {
             ));
         }
         registry::delete_membership(&mut tx, id).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -301,9 +301,9 @@ impl App {
                 "deleteMembership",
             )
             .before(Membership::from(before)),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(())
     }
 
@@ -396,8 +396,8 @@ impl App {
             other => other?,
         }
         let view = RegistryAccount::from(row);
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -407,9 +407,9 @@ impl App {
                 "createRegistryAccount",
             )
             .after(&view),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -495,8 +495,8 @@ impl App {
         registry::update_account(&mut tx, &after, self.now().millis()).await?;
         after.version += 1;
         let view = RegistryAccount::from(after);
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -506,9 +506,9 @@ impl App {
                 "updateRegistryAccount",
             )
             .after(&view),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -524,8 +524,8 @@ impl App {
         if !registry::delete_account(&mut tx, id).await? {
             return Err(AppError::not_found());
         }
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -534,9 +534,9 @@ impl App {
                 Some(id.to_owned()),
                 "deleteRegistryAccount",
             ),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(())
     }
 }

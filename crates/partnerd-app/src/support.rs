@@ -407,23 +407,25 @@ impl App {
             entry = entry.participant(&org.id);
             entry.on_behalf_of = Some((org.id.clone(), org.name.clone()));
         }
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "serviceRequest.created",
-                resource_type: "serviceRequest",
-                resource_id: &row.id,
-                resource_url: format!("/v1/servicerequests/{}", row.id),
-                participants: std::iter::once(row.organization_id.as_str())
-                    .chain(row.customer_id.as_deref())
-                    .collect(),
-            },
-            &view,
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                Event {
+                    event_type: "serviceRequest.created",
+                    resource_type: "serviceRequest",
+                    resource_id: &row.id,
+                    resource_url: crate::urls::service_request(&row.id),
+                    participants: std::iter::once(row.organization_id.as_str())
+                        .chain(row.customer_id.as_deref())
+                        .collect(),
+                }
+                .with(&view),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -570,21 +572,23 @@ impl App {
         .participant(&after.organization_id)
         .before(request_view(&before, None))
         .after(&view);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "serviceRequest.updated",
-                resource_type: "serviceRequest",
-                resource_id: &after.id,
-                resource_url: format!("/v1/servicerequests/{}", after.id),
-                participants: vec![after.organization_id.as_str()],
-            },
-            &view,
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                Event {
+                    event_type: "serviceRequest.updated",
+                    resource_type: "serviceRequest",
+                    resource_id: &after.id,
+                    resource_url: crate::urls::service_request(&after.id),
+                    participants: vec![after.organization_id.as_str()],
+                }
+                .with(&view),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -643,21 +647,23 @@ impl App {
             "addServiceRequestNote",
         )
         .participant(&r.organization_id);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "serviceRequest.updated",
-                resource_type: "serviceRequest",
-                resource_id: &r.id,
-                resource_url: format!("/v1/servicerequests/{}", r.id),
-                participants: vec![r.organization_id.as_str()],
-            },
-            &serde_json::json!({"noteId": note.id}),
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                Event {
+                    event_type: "serviceRequest.updated",
+                    resource_type: "serviceRequest",
+                    resource_id: &r.id,
+                    resource_url: crate::urls::service_request(&r.id),
+                    participants: vec![r.organization_id.as_str()],
+                }
+                .with(&serde_json::json!({"noteId": note.id})),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(Note {
             id: note.id,
             text: note.text,
@@ -708,21 +714,23 @@ impl App {
             "reopenServiceRequest",
         )
         .participant(&after.organization_id);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "serviceRequest.updated",
-                resource_type: "serviceRequest",
-                resource_id: &after.id,
-                resource_url: format!("/v1/servicerequests/{}", after.id),
-                participants: vec![after.organization_id.as_str()],
-            },
-            &view,
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                Event {
+                    event_type: "serviceRequest.updated",
+                    resource_type: "serviceRequest",
+                    resource_id: &after.id,
+                    resource_url: crate::urls::service_request(&after.id),
+                    participants: vec![after.organization_id.as_str()],
+                }
+                .with(&view),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -934,7 +942,7 @@ impl App {
                 event_type,
                 resource_type: "serviceIncident",
                 resource_id: &i.id,
-                resource_url: format!("/v1/serviceincidents/{}", i.id),
+                resource_url: crate::urls::incident(&i.id),
                 participants: participants.iter().map(|o| o.as_str()).collect(),
             },
             view,

@@ -13,7 +13,7 @@ use partnerd_store::{Conn, organizations, sessions};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::etag;
 use crate::error::check_if_match;
 use crate::paging::{self, Page, PageParams};
@@ -256,8 +256,8 @@ impl App {
         let view = User::from(&row);
         let mut tx = self.db().begin().await?;
         self.insert_user(&mut tx, &row).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             self.now(),
             Entry::new(
@@ -267,22 +267,18 @@ impl App {
                 "createUser",
             )
             .after(&view),
+            vec![
+                crate::events::Event {
+                    event_type: "user.created",
+                    resource_type: "user",
+                    resource_id: &row.id,
+                    resource_url: crate::urls::user(&row.id),
+                    participants: vec![row.organization_id.as_str()],
+                }
+                .with(&view),
+            ],
         )
         .await?;
-        crate::events::emit(
-            &mut tx,
-            crate::events::Event {
-                event_type: "user.created",
-                resource_type: "user",
-                resource_id: &row.id,
-                resource_url: format!("/v1/users/{}", row.id),
-                participants: vec![row.organization_id.as_str()],
-            },
-            &view,
-            self.now(),
-        )
-        .await?;
-        partnerd_store::commit(tx).await?;
         Ok(CreatedUser {
             user: view,
             temporary_password: temporary,
@@ -359,8 +355,7 @@ impl App {
         )
         .before(User::from(&before))
         .after(&view);
-        audit::write(&mut tx, ctx, now, entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, now, entry, vec![]).await?;
         Ok(view)
     }
 
@@ -388,21 +383,23 @@ impl App {
             "deleteUser",
         )
         .before(User::from(&before));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        crate::events::emit(
-            &mut tx,
-            crate::events::Event {
-                event_type: "user.deleted",
-                resource_type: "user",
-                resource_id: &before.id,
-                resource_url: format!("/v1/users/{}", before.id),
-                participants: vec![before.organization_id.as_str()],
-            },
-            &User::from(&before),
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                crate::events::Event {
+                    event_type: "user.deleted",
+                    resource_type: "user",
+                    resource_id: &before.id,
+                    resource_url: crate::urls::user(&before.id),
+                    participants: vec![before.organization_id.as_str()],
+                }
+                .with(&User::from(&before)),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(())
     }
 
@@ -426,8 +423,8 @@ impl App {
         let mut tx = self.db().begin().await?;
         users::set_password(&mut tx, &target.id, &hash, true, now.millis()).await?;
         sessions::revoke_all_for_user(&mut tx, &target.id, now.millis()).await?;
-        audit::write(
-            &mut tx,
+        self.commit_change(
+            tx,
             ctx,
             now,
             Entry::new(
@@ -436,9 +433,9 @@ impl App {
                 Some(target.id.clone()),
                 "resetUserPassword",
             ),
+            vec![],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(TemporaryPassword {
             temporary_password: temporary,
         })

@@ -297,8 +297,8 @@ impl App {
             "createWebhook",
         )
         .after(&shown);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(view(&row, Some(secret)))
     }
 
@@ -382,8 +382,8 @@ impl App {
         )
         .before(view(&before, None))
         .after(view(&after, None));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(view(&after, None))
     }
 
@@ -398,8 +398,8 @@ impl App {
             Some(w.id.clone()),
             "deleteWebhook",
         );
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(())
     }
 
@@ -431,8 +431,8 @@ impl App {
             Some(w.id.clone()),
             "rotateWebhookSecret",
         );
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(secret)
     }
 
@@ -492,8 +492,7 @@ impl App {
             Some(w.id.clone()),
             "testWebhook",
         );
-        audit::write(&mut tx, ctx, now, entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, now, entry, vec![]).await?;
         Ok(delivery_view(&d))
     }
 

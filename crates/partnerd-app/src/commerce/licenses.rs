@@ -274,7 +274,7 @@ impl App {
                     event_type,
                     resource_type: "license",
                     resource_id: &user.id,
-                    resource_url: format!("/v1/customers/{cid}/users/{}/licenses", user.id),
+                    resource_url: crate::urls::user_licenses(cid, &user.id),
                     participants: vec![cid, &p.organization.id],
                 },
                 &serde_json::json!({"userId": user.id, "licenses": list}),

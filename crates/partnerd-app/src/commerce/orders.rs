@@ -411,7 +411,7 @@ impl App {
                 event_type: "order.created",
                 resource_type: "order",
                 resource_id: &order.id,
-                resource_url: format!("/v1/customers/{cid}/orders/{}", order.id),
+                resource_url: crate::urls::order(cid, &order.id),
                 participants: vec![cid, &reseller, &provider],
             },
             &view,
@@ -422,7 +422,7 @@ impl App {
             &mut tx,
             ctx,
             201,
-            &format!("/v1/customers/{cid}/orders/{}", order.id),
+            &crate::urls::order(cid, &order.id),
             &view.etag,
             &view,
         )

@@ -572,7 +572,7 @@ impl App {
                 event_type,
                 resource_type: "subscription",
                 resource_id: &after.id,
-                resource_url: format!("/v1/customers/{cid}/subscriptions/{}", after.id),
+                resource_url: crate::urls::subscription(cid, &after.id),
                 participants: vec![
                     cid,
                     &after.reseller_organization_id,
@@ -671,7 +671,7 @@ impl App {
                     },
                     resource_type: "subscription",
                     resource_id: &s.id,
-                    resource_url: format!("/v1/customers/{}/subscriptions/{}", s.customer_id, s.id),
+                    resource_url: crate::urls::subscription(&s.customer_id, &s.id),
                     participants: vec![
                         &s.customer_id,
                         &s.reseller_organization_id,

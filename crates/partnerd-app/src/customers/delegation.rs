@@ -240,21 +240,23 @@ impl App {
         )
         .participant(&other)
         .after(serde_json::json!({"reason": reason}));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "delegatedAdmin.terminated",
-                resource_type: "delegatedAdmin",
-                resource_id: &d.id,
-                resource_url: format!("/v1/delegatedadminrelationships/{}", d.id),
-                participants: vec![&d.partner_organization_id, &d.customer_id],
-            },
-            &view,
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                Event {
+                    event_type: "delegatedAdmin.terminated",
+                    resource_type: "delegatedAdmin",
+                    resource_id: &d.id,
+                    resource_url: crate::urls::delegated_admin(&d.id),
+                    participants: vec![&d.partner_organization_id, &d.customer_id],
+                }
+                .with(&view),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -292,7 +294,7 @@ impl App {
                     event_type: "delegatedAdmin.expired",
                     resource_type: "delegatedAdmin",
                     resource_id: &d.id,
-                    resource_url: format!("/v1/delegatedadminrelationships/{}", d.id),
+                    resource_url: crate::urls::delegated_admin(&d.id),
                     participants: vec![&d.partner_organization_id, &d.customer_id],
                 },
                 &view,

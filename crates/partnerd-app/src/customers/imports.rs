@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use super::requests::MAX_DELEGATION_DAYS;
 use super::{Customer, ROLE_PROVIDER, ROLE_RESELLER, ts};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::temporary_password_hash;
 use crate::paging::{self, Page, PageParams};
 use crate::tenancy::{NewPerson, NewTenant};
@@ -314,24 +314,26 @@ impl App {
         if let Some(provider) = &input.indirect_provider_id {
             entry = entry.participant(provider);
         }
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        crate::events::emit(
-            &mut tx,
-            crate::events::Event {
-                event_type: "customer.created",
-                resource_type: "customer",
-                resource_id: &org.id,
-                resource_url: format!("/v1/customers/{}", org.id),
-                participants: std::iter::once(org.id.as_str())
-                    .chain(std::iter::once(reseller.id.as_str()))
-                    .chain(input.indirect_provider_id.as_deref())
-                    .collect(),
-            },
-            &customer,
+        self.commit_change(
+            tx,
+            ctx,
             self.now(),
+            entry,
+            vec![
+                crate::events::Event {
+                    event_type: "customer.created",
+                    resource_type: "customer",
+                    resource_id: &org.id,
+                    resource_url: crate::urls::customer(&org.id),
+                    participants: std::iter::once(org.id.as_str())
+                        .chain(std::iter::once(reseller.id.as_str()))
+                        .chain(input.indirect_provider_id.as_deref())
+                        .collect(),
+                }
+                .with(&customer),
+            ],
         )
         .await?;
-        partnerd_store::commit(tx).await?;
         Ok(ImportedCustomer {
             customer,
             admin_user: User::from(&user),

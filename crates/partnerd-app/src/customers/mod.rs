@@ -30,7 +30,7 @@ use partnerd_store::{Conn, relationships};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::connections::Notice;
 use crate::crypto::etag;
 use crate::paging::{self, Page, PageParams};
@@ -472,8 +472,8 @@ impl App {
         )
         .participant(&org.id)
         .after(serde_json::json!({"reason": reason}));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(view)
     }
 
@@ -606,8 +606,8 @@ impl App {
         )
         .participant(&r.partner_organization_id)
         .after(serde_json::json!({"reason": reason}));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(view)
     }
 }

@@ -137,7 +137,7 @@ pub(crate) fn request_event<'a>(
         event_type,
         resource_type: "relationshipRequest",
         resource_id: &r.id,
-        resource_url: format!("/v1/customers/relationshiprequests/{}", r.id),
+        resource_url: crate::urls::relationship_request(&r.id),
         participants: std::iter::once(r.reseller_organization_id.as_str())
             .chain(r.indirect_provider_id.as_deref())
             .chain(more)
@@ -394,8 +394,8 @@ impl App {
         {
             entry = entry.participant(org);
         }
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(view)
     }
 
@@ -491,8 +491,8 @@ impl App {
             Some(r.id.clone()),
             "revokeCustomerRelationshipRequest",
         );
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, vec![])
+            .await?;
         Ok(())
     }
 
@@ -629,7 +629,7 @@ impl App {
                     event_type: "customer.created",
                     resource_type: "customer",
                     resource_id: &me,
-                    resource_url: format!("/v1/customers/{me}"),
+                    resource_url: crate::urls::customer(&me),
                     participants: parties,
                 },
                 &serde_json::json!({"companyName": p.organization.name, "country": p.organization.country}),
@@ -777,7 +777,7 @@ impl App {
                     event_type: "delegatedAdmin.granted",
                     resource_type: "delegatedAdmin",
                     resource_id: &d.id,
-                    resource_url: format!("/v1/delegatedadminrelationships/{}", d.id),
+                    resource_url: crate::urls::delegated_admin(&d.id),
                     participants: vec![&d.partner_organization_id, &d.customer_id],
                 },
                 d,

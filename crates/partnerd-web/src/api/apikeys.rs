@@ -57,7 +57,7 @@ pub async fn create(
     });
     let key = s.app.create_api_key(&p, &ctx, input).await?;
     Ok(created(
-        format!("/v1/apikeys/{}", key.id),
+        partnerd_app::urls::api_key(&key.id),
         Some(&key.etag.clone()),
         key,
     ))

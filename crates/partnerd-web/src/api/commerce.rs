@@ -86,7 +86,7 @@ pub async fn create_order(
     });
     let o = s.app.create_order(&p, &ctx, &customer_id, input).await?;
     Ok(created(
-        format!("/v1/customers/{customer_id}/orders/{}", o.id),
+        partnerd_app::urls::order(&customer_id, &o.id),
         Some(&o.etag.clone()),
         o,
     ))

@@ -62,7 +62,7 @@ pub async fn create(
     });
     let i = s.app.create_invitation(&p, &ctx, input).await?;
     Ok(created(
-        format!("/v1/resellerinvitations/{}", i.id),
+        partnerd_app::urls::reseller_invitation(&i.id),
         Some(&i.etag.clone()),
         i,
     ))

@@ -191,7 +191,7 @@ pub async fn create_request(
     });
     let r = s.app.create_customer_request(&p, &ctx, input).await?;
     Ok(created(
-        format!("/v1/customers/relationshiprequests/{}", r.id),
+        partnerd_app::urls::relationship_request(&r.id),
         Some(&r.etag.clone()),
         r,
     ))
@@ -506,7 +506,7 @@ pub async fn import(
     });
     let done = s.app.import_customer(&p, &ctx, input).await?;
     Ok(created(
-        format!("/v1/customers/{}", done.customer.id),
+        partnerd_app::urls::customer(&done.customer.id),
         Some(&done.customer.etag.clone()),
         done,
     ))
@@ -589,7 +589,7 @@ pub async fn create_user(
         .create_customer_user(&p, &ctx, &customer_id, input)
         .await?;
     Ok(created(
-        format!("/v1/customers/{customer_id}/users/{}", done.user.id),
+        partnerd_app::urls::customer_user(&customer_id, &done.user.id),
         Some(&done.user.etag.clone()),
         done,
     ))

@@ -123,7 +123,7 @@ pub async fn start(
     });
     let done = s.app.start_enrollment(p.as_ref(), &ctx, input).await?;
     Ok(created(
-        format!("/v1/enrollments/{}", done.enrollment.id),
+        partnerd_app::urls::enrollment(&done.enrollment.id),
         Some(&done.enrollment.etag.clone()),
         done,
     ))

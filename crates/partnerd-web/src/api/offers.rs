@@ -119,7 +119,7 @@ pub async fn create(
         .create_offer(&p, &ctx, body.parse().map(Into::into))
         .await?;
     Ok(created(
-        format!("/v1/offers/{}", offer.id),
+        partnerd_app::urls::offer(&offer.id),
         Some(&offer.etag.clone()),
         offer,
     ))

@@ -121,7 +121,7 @@ pub async fn create(
     });
     let done = s.app.create_organization(&p, &ctx, input).await?;
     Ok(created(
-        format!("/v1/organizations/{}", done.organization.id),
+        partnerd_app::urls::organization(&done.organization.id),
         Some(&done.organization.etag.clone()),
         done,
     ))

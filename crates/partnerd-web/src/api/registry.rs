@@ -98,7 +98,7 @@ pub async fn create_membership(
         .create_membership(&p, &ctx, body.parse().map(Into::into))
         .await?;
     Ok(created(
-        format!("/v1/registry/memberships/{}", m.membership_id),
+        partnerd_app::urls::membership(&m.membership_id),
         Some(&m.etag.clone()),
         m,
     ))
@@ -205,7 +205,7 @@ pub async fn create_account(
         .create_registry_account(&p, &ctx, body.parse().map(Into::into))
         .await?;
     Ok(created(
-        format!("/v1/registry/accounts/{}", a.id),
+        partnerd_app::urls::registry_account(&a.id),
         Some(&a.etag.clone()),
         a,
     ))

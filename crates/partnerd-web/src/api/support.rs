@@ -66,7 +66,7 @@ pub async fn create_request(
     });
     let r = s.app.create_service_request(&p, &ctx, input).await?;
     Ok(created(
-        format!("/v1/servicerequests/{}", r.id),
+        partnerd_app::urls::service_request(&r.id),
         Some(&r.etag.clone()),
         r,
     ))
@@ -178,7 +178,7 @@ pub async fn add_note(
         .add_service_request_note(&p, &ctx, &id, body.parse().map(|b| b.text))
         .await?;
     Ok(created(
-        format!("/v1/servicerequests/{id}/notes/{}", n.id),
+        partnerd_app::urls::service_request_note(&id, &n.id),
         None,
         n,
     ))
@@ -230,7 +230,7 @@ pub async fn create_incident(
     });
     let i = s.app.create_incident(&p, &ctx, input).await?;
     Ok(created(
-        format!("/v1/serviceincidents/{}", i.id),
+        partnerd_app::urls::incident(&i.id),
         Some(&i.etag.clone()),
         i,
     ))
@@ -340,7 +340,7 @@ pub async fn post_update(
         .post_incident_update(&p, &ctx, &id, body.parse().map(|b| b.message))
         .await?;
     Ok(created(
-        format!("/v1/serviceincidents/{id}/updates/{}", u.id),
+        partnerd_app::urls::incident_update(&id, &u.id),
         None,
         u,
     ))

@@ -97,7 +97,7 @@ pub async fn create(
     });
     let done = s.app.create_user(&p, &ctx, input).await?;
     Ok(created(
-        format!("/v1/users/{}", done.user.id),
+        partnerd_app::urls::user(&done.user.id),
         Some(&done.user.etag.clone()),
         done,
     ))

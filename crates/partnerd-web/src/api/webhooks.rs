@@ -63,7 +63,7 @@ pub async fn create(
         .create_webhook(&p, &ctx, body.parse().map(input))
         .await?;
     Ok(created(
-        format!("/v1/webhooks/{}", w.id),
+        partnerd_app::urls::webhook(&w.id),
         Some(&w.etag.clone()),
         w,
     ))
