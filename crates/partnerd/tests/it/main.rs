@@ -24,6 +24,7 @@ mod policy;
 mod rate_limits;
 mod roles;
 mod sessions;
+mod snapshots;
 mod support;
 mod upgrade;
 mod users;
