@@ -9,7 +9,7 @@ use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, organizations};
 
 /// A stored API key (never its secret, only the secret's hash).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiKeyRow {
     pub id: ApiKeyId,
     pub organization_id: OrgId,

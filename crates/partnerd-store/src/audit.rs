@@ -9,7 +9,7 @@ use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
 
 /// A stored audit record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditRow {
     pub id: AuditRecordId,
     pub occurred_at: i64,

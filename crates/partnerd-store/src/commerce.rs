@@ -12,7 +12,7 @@ use crate::{Conn, StoreResult, flag};
 // ------------------------------------------------------------------- orders
 
 /// A stored order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderRow {
     pub id: OrderId,
     pub customer_id: OrgId,
@@ -51,7 +51,7 @@ impl OrderRow {
 }
 
 /// One line of an order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LineRow {
     pub order_id: OrderId,
     pub line_item_number: i64,
@@ -183,7 +183,7 @@ pub async fn list_orders(
 // ------------------------------------------------------------ subscriptions
 
 /// A stored subscription.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionRow {
     pub id: SubscriptionId,
     pub customer_id: OrgId,
@@ -418,7 +418,7 @@ pub async fn due_for_term_end(
 }
 
 /// A recorded change of one member.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChangeRow {
     pub id: SubscriptionChangeId,
     pub subscription_id: SubscriptionId,

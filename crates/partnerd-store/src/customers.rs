@@ -16,7 +16,7 @@ use crate::{Conn, StoreError, StoreResult, flag};
 // ---------------------------------------------------------------- requests
 
 /// A stored customer relationship request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestRow {
     pub id: RelationshipRequestId,
     pub reseller_organization_id: OrgId,
@@ -192,7 +192,7 @@ pub async fn list_requests(
 // ----------------------------------------------------------- relationships
 
 /// A stored partner ↔ customer relationship.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CustomerRelationshipRow {
     pub id: CustomerRelationshipId,
     pub customer_id: OrgId,
@@ -416,7 +416,7 @@ pub struct CustomerQuery {
 }
 
 /// One customer of a list, with the time it sorts by.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CustomerListRow {
     pub organization: OrganizationRow,
     /// The caller's relationship (partner lists), or None (operator list).
@@ -619,7 +619,7 @@ pub async fn become_customer(conn: &mut Conn, id: &OrgId, now: i64) -> StoreResu
 // ----------------------------------------------------------- delegated admin
 
 /// A stored delegated admin relationship.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DelegationRow {
     pub id: DelegatedAdminId,
     pub partner_organization_id: OrgId,
@@ -838,7 +838,7 @@ pub async fn mark_warned(conn: &mut Conn, id: &DelegatedAdminId, now: i64) -> St
 // ------------------------------------------------------------------ imports
 
 /// The record that a customer was imported.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportRow {
     pub customer_id: OrgId,
     pub source: String,

@@ -9,7 +9,7 @@ use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
 
 /// A stored enrollment. Profiles, decision and history are JSON documents.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EnrollmentRow {
     pub id: EnrollmentId,
     pub organization_id: OrgId,
@@ -235,7 +235,7 @@ pub async fn membership_session(
 }
 
 /// A verification link's state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VerificationRow {
     pub enrollment_id: EnrollmentId,
     pub email: String,

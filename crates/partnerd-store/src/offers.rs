@@ -7,7 +7,7 @@ use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
 
 /// A stored offer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OfferRow {
     pub id: String,
     pub name: String,

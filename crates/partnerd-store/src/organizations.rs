@@ -8,7 +8,7 @@ use partnerd_domain::{OrgKind, Program};
 use crate::{Conn, StoreResult};
 
 /// A stored organisation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrganizationRow {
     pub id: OrgId,
     pub kind: OrgKind,

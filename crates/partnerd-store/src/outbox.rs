@@ -6,7 +6,7 @@ use partnerd_domain::ids::OutboxId;
 use partnerd_domain::states::OutboxStatus;
 
 /// A row claimed for delivery.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
     pub id: OutboxId,
     pub kind: String,

@@ -7,7 +7,7 @@ use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult, flag};
 
 /// A provider's authorisation and listing, with its organisation's name.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProviderRow {
     pub organization_id: OrgId,
     pub name: String,

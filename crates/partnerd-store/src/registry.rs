@@ -8,7 +8,7 @@ use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
 
 /// A stored membership.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MembershipRow {
     pub membership_id: String,
     pub legal_name: String,
@@ -163,7 +163,7 @@ pub async fn memberships_in(conn: &mut Conn, ids: &[String]) -> StoreResult<Vec<
 }
 
 /// A stored registry account.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AccountRow {
     pub id: RegistryAccountId,
     pub username: String,

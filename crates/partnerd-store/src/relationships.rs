@@ -8,7 +8,7 @@ use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
 
 /// A stored invitation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InvitationRow {
     pub id: ResellerInvitationId,
     pub provider_organization_id: OrgId,
@@ -183,7 +183,7 @@ pub async fn list_invitations(
 }
 
 /// A stored provider–reseller relationship.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RelationshipRow {
     pub id: ResellerRelationshipId,
     pub provider_organization_id: OrgId,
@@ -344,7 +344,7 @@ pub async fn list_relationships(
 }
 
 /// A stored credit limit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreditLimitRow {
     pub relationship_id: ResellerRelationshipId,
     pub limit_minor: Option<i64>,

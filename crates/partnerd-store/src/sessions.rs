@@ -17,7 +17,7 @@ pub struct NewSession {
 }
 
 /// A session with its user and organisation, as read on every request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionPrincipal {
     pub session_id: SessionId,
     pub restricted: bool,

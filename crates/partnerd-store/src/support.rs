@@ -12,7 +12,7 @@ use crate::{Conn, StoreResult};
 // ---------------------------------------------------------- service requests
 
 /// A stored service request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestRow {
     pub id: ServiceRequestId,
     pub organization_id: OrgId,
@@ -154,7 +154,7 @@ pub async fn list_requests(
 }
 
 /// A note on a request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NoteRow {
     pub id: ServiceRequestNoteId,
     pub request_id: ServiceRequestId,
@@ -209,7 +209,7 @@ pub async fn notes(conn: &mut Conn, request_id: &ServiceRequestId) -> StoreResul
 // ---------------------------------------------------------------- incidents
 
 /// A stored incident.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IncidentRow {
     pub id: IncidentId,
     pub title: String,
@@ -337,7 +337,7 @@ pub async fn list_incidents(
 }
 
 /// An update posted on an incident.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IncidentUpdateRow {
     pub id: IncidentUpdateId,
     pub incident_id: IncidentId,

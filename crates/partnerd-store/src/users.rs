@@ -7,7 +7,7 @@ use partnerd_domain::ids::{OrgId, UserId};
 use crate::{Conn, StoreResult, flag};
 
 /// A stored user.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserRow {
     pub id: UserId,
     pub organization_id: OrgId,

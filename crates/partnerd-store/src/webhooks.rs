@@ -8,7 +8,7 @@ use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Backend, Conn, Db, StoreResult, flag};
 
 /// A stored webhook.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookRow {
     pub id: WebhookId,
     pub organization_id: OrgId,
@@ -151,7 +151,7 @@ pub async fn enabled_for(conn: &mut Conn, organizations: &[OrgId]) -> StoreResul
 }
 
 /// A delivery of one event to one webhook.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryRow {
     pub id: DeliveryId,
     pub webhook_id: WebhookId,
