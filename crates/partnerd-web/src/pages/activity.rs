@@ -11,6 +11,14 @@ use crate::AppState;
 use crate::pages::layout::page;
 use crate::pages::{CsrfToken, PageError, PageUser, blank};
 
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/activity", get(list_page))
+        .route("/activity/{id}", get(detail_page))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityQuery {

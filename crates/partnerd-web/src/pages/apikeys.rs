@@ -1,7 +1,6 @@
 //! Account settings > API keys: list, create (secret shown once), revoke with
 //! confirmation.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -14,8 +13,19 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::layout::{Confirm, FormErrors, field, page};
+use crate::pages::{Confirmed, CsrfForm, CsrfToken, PageError, PageUser, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/settings/api-keys", get(list_page).post(create))
+        .route(
+            "/settings/api-keys/{id}/revoke",
+            get(revoke_confirm).post(revoke),
+        )
+}
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -36,7 +46,7 @@ fn create_form(user: &PageUser, csrf: &str, name: &str, errors: &FormErrors) -> 
             h2 { "Create an API key" }
             @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/settings/api-keys" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 (field("name", "Name", "text", name, "off", Some("Say which application uses it, such as \"Billing export\"."), errors.for_field("/name")))
                 fieldset {
                     legend { "Roles of the key" }
@@ -101,27 +111,12 @@ pub async fn list_page(
 }
 
 /// The form sends `roles` once per ticked box.
+#[derive(Deserialize)]
+#[serde(default)]
+#[derive(Default)]
 pub struct CreateForm {
-    csrf: String,
     name: String,
     roles: Vec<String>,
-}
-
-fn parse_create(body: &str) -> CreateForm {
-    let mut f = CreateForm {
-        csrf: String::new(),
-        name: String::new(),
-        roles: vec![],
-    };
-    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
-        match k.as_ref() {
-            "csrf" => f.csrf = v.into_owned(),
-            "name" => f.name = v.into_owned(),
-            "roles" => f.roles.push(v.into_owned()),
-            _ => {}
-        }
-    }
-    f
 }
 
 pub async fn create(
@@ -129,10 +124,8 @@ pub async fn create(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(form): CsrfForm<CreateForm>,
 ) -> Result<Response, PageError> {
-    let form = parse_create(&body);
-    check_csrf(&csrf, &form.csrf)?;
     let input = CreateApiKeyInput {
         name: form.name.clone(),
         roles: form.roles,
@@ -183,30 +176,24 @@ pub async fn revoke_confirm(
         .into_iter()
         .find(|k| k.id.as_str() == id)
         .ok_or_else(partnerd_app::AppError::not_found)?;
-    let body = html! {
-        div.card {
-            p { "Revoke the key " strong { (key.name) } " (" code { (key.prefix) "…" } ")?" }
-            p { "Applications that use it are refused from the next request on. This cannot be undone; create a new key if you need one again." }
-            form method="post" action=(format!("/settings/api-keys/{}/revoke", key.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                button.danger type="submit" { "Revoke key" }
-                " "
-                a.button.secondary href="/settings/api-keys" { "Cancel" }
-            }
-        }
-    };
-    Ok(page("Revoke API key", &user, &csrf, body))
+    Ok(Confirm::new(
+        "Revoke API key",
+        html! { "Revoke the key " strong { (key.name) } " (" code { (key.prefix) "…" } ")?" },
+        format!("/settings/api-keys/{}/revoke", key.id),
+        "Revoke key",
+    )
+    .consequences(html! { "Applications that use it are refused from the next request on. This cannot be undone; create a new key if you need one again." })
+    .cancel("/settings/api-keys")
+    .page(&user, &csrf))
 }
 
 pub async fn revoke(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<ApiKeyId>,
-    Form(form): Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &form.csrf)?;
     s.app
         .revoke_api_key(&user.principal, &ctx, &id, None)
         .await?;

@@ -9,7 +9,15 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{capitalize, page};
-use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{Confirmed, CsrfToken, PageError, PageUser, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/attention", get(page_view))
+        .route("/attention/mail/{id}/retry", post(retry_mail))
+}
 
 #[derive(Debug, Deserialize)]
 pub struct DoneQuery {
@@ -38,7 +46,7 @@ pub async fn page_view(
                         // Actions done right here post a form; the others open their page.
                         @if i.kind == "mailFailed" {
                             form.inline method="post" action=(a.portal_href) {
-                                input type="hidden" name="csrf" value=(csrf);
+                                (csrf_field(&csrf))
                                 button.link type="submit" { (a.label) }
                             }
                         } @else {
@@ -56,12 +64,10 @@ pub async fn page_view(
 pub async fn retry_mail(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<OutboxId>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     s.app.retry_mail(&user.principal, &ctx, &id).await?;
     Ok(Redirect::to("/attention?done=mail").into_response())
 }

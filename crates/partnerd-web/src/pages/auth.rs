@@ -1,6 +1,5 @@
 //! Sign-in, the forced (or voluntary) password change, and sign-out.
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,8 +13,17 @@ use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, bare, field};
 use crate::pages::{
-    Cookies, CsrfForm, CsrfToken, PageError, PageUser, check_csrf, cookie, local_path,
+    Confirmed, Cookies, CsrfForm, CsrfToken, PageError, PageUser, cookie, csrf_field, local_path,
 };
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/signin", get(signin_page).post(signin_submit))
+        .route("/password", get(password_page).post(password_submit))
+        .route("/signout", post(signout))
+}
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -28,7 +36,7 @@ fn signin_form(csrf: &str, email: &str, next: &str, errors: &FormErrors) -> Mark
         html! {
             @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/signin" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 input type="hidden" name="next" value=(next);
                 (field("email", "Work e-mail", "email", email, "username", None, errors.for_field("/email")))
                 (field("password", "Password", "password", "", "current-password", None, errors.for_field("/password")))
@@ -50,7 +58,6 @@ pub async fn signin_page(CsrfToken(csrf): CsrfToken, Query(q): Query<NextQuery>)
 
 #[derive(Deserialize)]
 pub struct SignInForm {
-    csrf: String,
     email: String,
     password: String,
     next: Option<String>,
@@ -66,9 +73,8 @@ pub async fn signin_submit(
     State(s): State<AppState>,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Form(form): Form<SignInForm>,
+    CsrfForm(form): CsrfForm<SignInForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &form.csrf)?;
     let next = local_path(form.next.as_deref());
     match s
         .app
@@ -125,7 +131,7 @@ fn password_form(csrf: &str, forced: bool, errors: &FormErrors) -> Markup {
             }
             @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/password" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 (field("current_password", if forced { "Temporary password" } else { "Current password" }, "password", "", "current-password", None, errors.for_field("/currentPassword")))
                 (field("new_password", "New password", "password", "", "new-password",
                     Some(&format!("At least {MIN_CHARS} characters. A few unrelated words make a strong, memorable password.")),
@@ -147,7 +153,6 @@ pub async fn password_page(user: PageUser, CsrfToken(csrf): CsrfToken) -> Markup
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    csrf: String,
     current_password: String,
     new_password: String,
     confirm_password: String,
@@ -158,9 +163,8 @@ pub async fn password_submit(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    Form(form): Form<PasswordForm>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &form.csrf)?;
     let forced = user.principal.is_restricted();
     if form.new_password != form.confirm_password {
         let errors = FormErrors {
@@ -221,10 +225,8 @@ pub async fn signout(
     State(s): State<AppState>,
     headers: HeaderMap,
     ReqCtx(ctx): ReqCtx,
-    csrf: CsrfToken,
-    Form(form): Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &form.csrf)?;
     let cookies = Cookies::new(&s);
     if let Some(token) = cookie(&headers, cookies.session_name())
         && let Ok(p) = s.app.authenticate(&token).await

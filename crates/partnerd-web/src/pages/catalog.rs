@@ -13,8 +13,20 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, blank, check_csrf};
+use crate::pages::layout::{Confirm, FormErrors, field, page};
+use crate::pages::{
+    Confirmed, CsrfForm, CsrfToken, PageError, PageUser, blank, checkbox, csrf_field,
+};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/catalog", get(list_page))
+        .route("/catalog/new", get(new_page).post(create))
+        .route("/catalog/{id}", get(detail_page).post(update))
+        .route("/catalog/{id}/retire", get(retire_confirm).post(retire))
+}
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -120,9 +132,9 @@ pub async fn list_page(
     Ok(page("Catalog", &user, &csrf, body))
 }
 
-#[derive(Default)]
-struct OfferForm {
-    csrf: String,
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct OfferForm {
     etag: String,
     id: String,
     name: String,
@@ -131,30 +143,9 @@ struct OfferForm {
     amount: String,
     min_quantity: String,
     max_quantity: String,
+    #[serde(deserialize_with = "checkbox")]
     requires_admin_agent: bool,
     description: String,
-}
-
-fn parse_form(body: &str) -> OfferForm {
-    let mut f = OfferForm::default();
-    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
-        let v = v.into_owned();
-        match k.as_ref() {
-            "csrf" => f.csrf = v,
-            "etag" => f.etag = v,
-            "id" => f.id = v,
-            "name" => f.name = v,
-            "product_family" => f.product_family = v,
-            "billing_cycle" => f.billing_cycle = v,
-            "amount" => f.amount = v,
-            "min_quantity" => f.min_quantity = v,
-            "max_quantity" => f.max_quantity = v,
-            "requires_admin_agent" => f.requires_admin_agent = true,
-            "description" => f.description = v,
-            _ => {}
-        }
-    }
-    f
 }
 
 fn form_of(o: &Offer) -> OfferForm {
@@ -169,7 +160,6 @@ fn form_of(o: &Offer) -> OfferForm {
         max_quantity: o.max_quantity.to_string(),
         requires_admin_agent: o.requires_admin_agent,
         description: o.description.clone().unwrap_or_default(),
-        ..OfferForm::default()
     }
 }
 
@@ -198,7 +188,7 @@ fn offer_form(
     html! {
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         form method="post" action=(action) novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             input type="hidden" name="etag" value=(f.etag);
             @if creating {
                 (field("id", "Offer id", "text", &f.id, "off", Some("Letters, digits, '.', '_' and '-'; it cannot change later."), errors.for_field("/id")))
@@ -294,10 +284,8 @@ pub async fn create(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(f): CsrfForm<OfferForm>,
 ) -> Result<Response, PageError> {
-    let f = parse_form(&body);
-    check_csrf(&csrf, &f.csrf)?;
     let currency = s.app.config().currency.clone();
     let mut errors = Vec::new();
     let input = input_of(&f, &currency, &mut errors, true);
@@ -387,10 +375,8 @@ pub async fn update(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<String>,
-    body: String,
+    CsrfForm(f): CsrfForm<OfferForm>,
 ) -> Result<Response, PageError> {
-    let f = parse_form(&body);
-    check_csrf(&csrf, &f.csrf)?;
     let currency = s.app.config().currency.clone();
     let mut errors = Vec::new();
     let input = input_of(&f, &currency, &mut errors, false);
@@ -455,30 +441,24 @@ pub async fn retire_confirm(
 ) -> Result<Markup, PageError> {
     let o = s.app.get_offer(&user.principal, &id).await?;
     user.principal.require(Action::ManageCatalog)?;
-    let body = html! {
-        div.card {
-            p { "Retire " strong { (o.name) } " (" code { (o.id) } ")?" }
-            p { "It stays in the catalog as retired for history. Existing subscriptions continue; new orders and renewals cannot use it. This cannot be undone." }
-            form method="post" action=(format!("/catalog/{}/retire", o.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                button.danger type="submit" { "Retire offer" }
-                " "
-                a.button.secondary href=(format!("/catalog/{}", o.id)) { "Cancel" }
-            }
-        }
-    };
-    Ok(page("Retire offer", &user, &csrf, body))
+    Ok(Confirm::new(
+        "Retire offer",
+        html! { "Retire " strong { (o.name) } " (" code { (o.id) } ")?" },
+        format!("/catalog/{}/retire", o.id),
+        "Retire offer",
+    )
+    .consequences(html! { "It stays in the catalog as retired for history. Existing subscriptions continue; new orders and renewals cannot use it. This cannot be undone." })
+    .cancel(format!("/catalog/{}", o.id))
+    .page(&user, &csrf))
 }
 
 pub async fn retire(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &form.csrf)?;
     s.app.retire_offer(&user.principal, &ctx, &id, None).await?;
     Ok(Redirect::to("/catalog?done=retired").into_response())
 }

@@ -20,9 +20,30 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::enroll::form_map;
-use crate::pages::layout::{FormErrors, capitalize, nothing_changed, page};
-use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::layout::{Confirm, FormErrors, capitalize, nothing_changed, page};
+use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, Values, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route(
+            "/customers/{id}/add-products",
+            get(add_products_page).post(add_products),
+        )
+        .route(
+            "/customers/{cid}/subscriptions/{sid}",
+            get(subscription_page).post(change_subscription),
+        )
+        .route(
+            "/customers/{cid}/users/{uid}/licenses",
+            get(licenses_page).post(update_licenses),
+        )
+        .route(
+            "/partners/relationships/{id}/credit",
+            get(credit_page).post(set_credit),
+        )
+}
 
 fn all() -> PageParams {
     PageParams::first(500)
@@ -101,7 +122,7 @@ pub async fn add_products_page(
     let body = html! {
         p { "Choose the products and quantities for " strong { (customer.company_name) } ". You review the total before anything is ordered." }
         form method="post" action=(format!("/customers/{cid}/add-products")) {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(&csrf))
             input type="hidden" name="step" value="review";
             @if suppliers.is_empty() {
                 div.alert.error role="alert" { @if as_provider { "None of this customer's resellers works with you." } @else { "You work with no indirect provider yet; a provider supplies every order." } }
@@ -133,10 +154,8 @@ pub async fn add_products(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(cid): Path<OrgId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let p = &user.principal;
     let customer = s.app.get_customer(p, &cid).await?;
     let (as_provider, suppliers) = suppliers(&s, &user, &cid).await?;
@@ -252,7 +271,7 @@ pub async fn add_products(
             None => p.muted { "No credit limit applies." },
         }
         form method="post" action=(format!("/customers/{cid}/add-products")) {
-            input type="hidden" name="csrf" value=(csrf.0);
+            (csrf_field(&csrf.0))
             input type="hidden" name="step" value="place";
             input type="hidden" name="supplier" value=(supplier);
             @for (o, q) in &chosen { input type="hidden" name=(format!("qty_{}", o.id)) value=(q); }
@@ -313,20 +332,18 @@ pub async fn subscription_page(
     let may_change = p.may(Action::PlaceOrders);
     if let Some(action) = q.action.as_deref().filter(|_| may_change) {
         let (title, what) = describe(action, q.quantity, &sub.offer_name);
-        let body = html! {
-            div.card {
-                p { (what) }
-                form method="post" action=(format!("/customers/{cid}/subscriptions/{sid}")) {
-                    input type="hidden" name="csrf" value=(csrf);
-                    input type="hidden" name="etag" value=(sub.etag);
-                    input type="hidden" name="action" value=(action);
-                    @if let Some(n) = q.quantity { input type="hidden" name="quantity" value=(n); }
-                    button.danger[action == "cancel" || action == "suspend"] type="submit" { (title) }
-                    " " a.button.secondary href=(format!("/customers/{cid}/subscriptions/{sid}")) { "Keep it as it is" }
-                }
-            }
-        };
-        return Ok(page(&title, &user, &csrf, body));
+        let here = format!("/customers/{cid}/subscriptions/{sid}");
+        let mut confirm = Confirm::new(&title, html! { (what) }, here.clone(), &title)
+            .hidden("etag", sub.etag.clone())
+            .hidden("action", action)
+            .cancel_as(here.clone(), "Keep it as it is");
+        if let Some(n) = q.quantity {
+            confirm = confirm.hidden("quantity", n.to_string());
+        }
+        if action != "cancel" && action != "suspend" {
+            confirm = confirm.harmless();
+        }
+        return Ok(confirm.page(&user, &csrf));
     }
     let history = s
         .app
@@ -380,10 +397,8 @@ pub async fn change_subscription(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path((cid, sid)): Path<(OrgId, SubscriptionId)>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let mut changes = SubscriptionChanges::default();
     match m.get("action").map(String::as_str).unwrap_or_default() {
         "suspend" => changes.status = Some("suspended".into()),
@@ -457,7 +472,7 @@ pub async fn licenses_page(
                 thead { tr { th { "Offer" } th { "Since" } th { span.skip { "Actions" } } } }
                 tbody { @for l in &held { tr {
                     td { (l.offer_name) } td { (l.assigned_at.get(..10).unwrap_or_default()) }
-                    td { @if may { form.inline method="post" action=(action) { input type="hidden" name="csrf" value=(csrf); input type="hidden" name="remove" value=(l.offer_id); button.link type="submit" { "Remove" } } } }
+                    td { @if may { form.inline method="post" action=(action) { (csrf_field(&csrf)) input type="hidden" name="remove" value=(l.offer_id); button.link type="submit" { "Remove" } } } }
                 } } }
             }
         }
@@ -468,7 +483,7 @@ pub async fn licenses_page(
                 thead { tr { th { "Offer" } th { "Seats used" } th { span.skip { "Actions" } } } }
                 tbody { @for k in &free { tr {
                     td { (k.offer_name) } td { (k.assigned_units) " / " (k.total_units) }
-                    td { @if may && k.available_units > 0 { form.inline method="post" action=(action) { input type="hidden" name="csrf" value=(csrf); input type="hidden" name="assign" value=(k.offer_id); button.link type="submit" { "Assign" } } } @else if k.available_units == 0 { "All seats used" } }
+                    td { @if may && k.available_units > 0 { form.inline method="post" action=(action) { (csrf_field(&csrf)) input type="hidden" name="assign" value=(k.offer_id); button.link type="submit" { "Assign" } } } @else if k.available_units == 0 { "All seats used" } }
                 } } }
             }
         }
@@ -488,10 +503,8 @@ pub async fn update_licenses(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path((cid, uid)): Path<(OrgId, UserId)>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let update = LicenseUpdate {
         assign: m.get("assign").cloned().into_iter().collect(),
         remove: m.get("remove").cloned().into_iter().collect(),
@@ -549,7 +562,7 @@ pub async fn credit_page(
             div.card {
                 h2 { "Set the credit limit" }
                 form method="post" action=(format!("/partners/relationships/{id}/credit")) {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (csrf_field(&csrf))
                     input type="hidden" name="etag" value=(c.etag);
                     input type="hidden" name="currency" value=(c.used.currency);
                     label for="amount" { "Limit in " (c.used.currency) }
@@ -571,10 +584,8 @@ pub async fn set_credit(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<ResellerRelationshipId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let limit = (m.get("do").map(String::as_str) != Some("remove")).then(|| {
         partnerd_app::catalog::MoneyInput {
             amount: m.get("amount").cloned().unwrap_or_default(),

@@ -16,9 +16,24 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::enroll::form_map;
-use crate::pages::layout::{FormErrors, bare, capitalize, field, page};
-use crate::pages::{Cookies, CsrfForm, CsrfToken, PageError, PageUser, check_csrf, cookie};
+use crate::pages::layout::{Confirm, FormErrors, bare, capitalize, field, page};
+use crate::pages::{
+    Confirmed, Cookies, CsrfForm, CsrfToken, PageError, PageUser, Values, cookie, csrf_field,
+};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/partners/resellers", get(resellers_page).post(invite))
+        .route("/partners/invitations/{id}/revoke", post(revoke))
+        .route("/partners/providers", get(providers_page))
+        .route(
+            "/partners/relationships/{id}/terminate",
+            get(terminate_confirm).post(terminate),
+        )
+        .route("/invitations/reseller", get(landing).post(answer))
+}
 
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
@@ -69,7 +84,7 @@ fn relationship_table(
     }
 }
 
-fn invite_form(csrf: &str, m: &crate::pages::enroll::Values, errors: &FormErrors) -> Markup {
+fn invite_form(csrf: &str, m: &crate::pages::Values, errors: &FormErrors) -> Markup {
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     html! {
         div.card {
@@ -77,7 +92,7 @@ fn invite_form(csrf: &str, m: &crate::pages::enroll::Values, errors: &FormErrors
             p.hint { "We mail a personal link that works once and expires in 14 days. The reseller's global admin signs in and authorises you." }
             @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/partners/resellers" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 (field("email", "Reseller's e-mail", "email", &get("email"), "off", None, errors.for_field("/email")))
                 (field("reseller_name", "Reseller name (optional)", "text", &get("reseller_name"), "off", None, errors.for_field("/resellerName")))
                 label for="message" { "Message (optional)" }
@@ -93,7 +108,7 @@ async fn resellers_body(
     s: &AppState,
     user: &PageUser,
     csrf: &str,
-    m: &crate::pages::enroll::Values,
+    m: &crate::pages::Values,
     errors: &FormErrors,
     notice: Option<&str>,
 ) -> Result<Markup, PageError> {
@@ -119,7 +134,7 @@ async fn resellers_body(
                 thead { tr { th { "E-mail" } th { "Reseller" } th { "Sent" } th { "Expires" } th { span.skip { "Actions" } } } }
                 tbody { @for i in &pending.items { tr {
                     td { (i.email) } td { (i.reseller_name.clone().unwrap_or_default()) } td { (i.created_at) } td { (i.expires_at) }
-                    td { form.inline method="post" action=(format!("/partners/invitations/{}/revoke", i.id)) { input type="hidden" name="csrf" value=(csrf); button.link type="submit" { "Revoke" } } }
+                    td { form.inline method="post" action=(format!("/partners/invitations/{}/revoke", i.id)) { (csrf_field(csrf)) button.link type="submit" { "Revoke" } } }
                 } } }
             }
         }
@@ -155,10 +170,8 @@ pub async fn invite(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     let input = InvitationInput {
         email: get("email"),
@@ -186,12 +199,10 @@ pub async fn invite(
 pub async fn revoke(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<ResellerInvitationId>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     s.app.revoke_invitation(&user.principal, &ctx, &id).await?;
     Ok(Redirect::to("/partners/resellers?done=revoked").into_response())
 }
@@ -220,34 +231,28 @@ pub async fn terminate_confirm(
 ) -> Result<Markup, PageError> {
     let r = s.app.get_relationship(&user.principal, &id).await?;
     user.principal.require(Action::EndPartnerRelationship)?;
-    let body = html! {
-        div.card {
-            p { "End the relationship with " strong { (r.partner.name) } "?" }
-            p { @if r.relationship_type == AS_PROVIDER { "You can no longer order for this reseller's customers, and its credit limit is removed." } @else { "This provider can no longer order for your customers, and you can no longer order through it." }
-                " Existing subscriptions continue unchanged. Both sides are told by mail." }
-            form method="post" action=(format!("/partners/relationships/{}/terminate", r.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                label for="reason" { "Reason (optional)" }
-                textarea #reason name="reason" rows="2" {}
-                button.danger type="submit" { "End relationship" }
-                " "
-                a.button.secondary href=(if r.relationship_type == AS_PROVIDER { "/partners/resellers" } else { "/partners/providers" }) { "Cancel" }
-            }
-        }
-    };
-    Ok(page("End relationship", &user, &csrf, body))
+    Ok(Confirm::new(
+        "End relationship",
+        html! { "End the relationship with " strong { (r.partner.name) } "?" },
+        format!("/partners/relationships/{}/terminate", r.id),
+        "End relationship",
+    )
+    .consequences(html! {
+        @if r.relationship_type == AS_PROVIDER { "You can no longer order for this reseller's customers, and its credit limit is removed." } @else { "This provider can no longer order for your customers, and you can no longer order through it." }
+        " Existing subscriptions continue unchanged. Both sides are told by mail."
+    })
+    .with_reason()
+    .cancel(if r.relationship_type == AS_PROVIDER { "/partners/resellers" } else { "/partners/providers" })
+    .page(&user, &csrf))
 }
 
 pub async fn terminate(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<ResellerRelationshipId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let reason = m.get("reason").filter(|r| !r.trim().is_empty()).cloned();
     let r = s
         .app
@@ -310,7 +315,7 @@ pub async fn landing(
             }
             @if signed_in {
                 form method="post" action="/invitations/reseller" {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (csrf_field(&csrf))
                     input type="hidden" name="token" value=(token);
                     div { label { input type="checkbox" name="consent" value="yes" required; " I authorize " (resolved.provider_name) " as indirect provider, as described above." } }
                     button type="submit" name="decision" value="accept" { "Authorize indirect provider" }
@@ -329,12 +334,9 @@ pub async fn landing(
 pub async fn answer(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let token = m.get("token").cloned().unwrap_or_default();
     let back = format!(
         "/invitations/reseller?token={}",

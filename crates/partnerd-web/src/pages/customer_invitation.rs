@@ -14,10 +14,18 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
+use crate::pages::Values;
 use crate::pages::auth::set_cookie;
-use crate::pages::enroll::{Values, form_map};
 use crate::pages::layout::{FormErrors, bare, capitalize, field};
-use crate::pages::{Cookies, CsrfToken, PageError, PageUser, check_csrf, cookie};
+use crate::pages::{Cookies, CsrfForm, CsrfToken, PageError, PageUser, cookie, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/customer-invitations", get(landing).post(answer))
+        .route("/customer-invitations/signup", post(signup))
+}
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -61,7 +69,7 @@ fn signup_form(token: &str, csrf: &str, m: &Values, errors: &FormErrors) -> Mark
     html! {
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         form method="post" action="/customer-invitations/signup" novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             input type="hidden" name="token" value=(token);
             (field("company_name", "Company name", "text", &get("company_name"), "organization", None, errors.for_field("/companyName")))
             (field("domain_prefix", "Domain prefix", "text", &get("domain_prefix"), "off", Some("Your organisation's default domain: 3–40 of a-z, 0-9 and '-'."), errors.for_field("/domainPrefix")))
@@ -118,13 +126,13 @@ async fn landing_body(
                 div.alert.error role="alert" {
                     "You are signed in for " (p.organization.name) ", a " (p.organization.kind.as_str()) " organisation. Only the customer's global admin can answer; sign out and sign in with the customer's account."
                 }
-                form method="post" action="/signout" { input type="hidden" name="csrf" value=(csrf); button.secondary type="submit" { "Sign out" } }
+                form method="post" action="/signout" { (csrf_field(csrf)) button.secondary type="submit" { "Sign out" } }
             }
             Some(p) => {
                 p { "Signed in for " strong { (p.organization.name) } "." }
                 @if let Some(g) = &answer_errors.general { div.alert.error role="alert" { (g) } }
                 form method="post" action="/customer-invitations" {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (csrf_field(csrf))
                     input type="hidden" name="token" value=(token);
                     fieldset {
                         legend { "Your consent" }
@@ -186,11 +194,9 @@ pub async fn signup(
     headers: HeaderMap,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
-    check_csrf(&csrf, &get("csrf"))?;
     let token = get("token");
     let input = TenantInput {
         company_name: get("company_name"),
@@ -266,10 +272,8 @@ pub async fn answer(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let token = m.get("token").cloned().unwrap_or_default();
     let ticked = |k: &str| Some(m.get(k).is_some_and(|v| v == "yes"));
     let result = if m.get("decision").map(String::as_str) == Some("decline") {

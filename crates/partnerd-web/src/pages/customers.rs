@@ -17,9 +17,37 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::enroll::{Values, form_map};
-use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, blank, check_csrf, next_page_link};
+use crate::pages::Values;
+use crate::pages::layout::{Confirm, FormErrors, field, page};
+use crate::pages::{
+    Confirmed, CsrfForm, CsrfToken, PageError, PageUser, Pairs, blank, csrf_field, next_page_link,
+};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/customers", get(list_page))
+        .route("/customers/request", get(request_page).post(request_submit))
+        .route("/customers/requests/{id}", get(draft_page))
+        .route(
+            "/customers/requests/{id}/revoke",
+            get(revoke_confirm).post(revoke),
+        )
+        .route("/customers/{id}", get(record_page))
+        .route(
+            "/customers/{id}/terminate",
+            get(terminate_confirm).post(terminate),
+        )
+        .route(
+            "/customers/{id}/users/new",
+            get(new_user_page).post(create_user),
+        )
+        .route(
+            "/customers/{cid}/users/{uid}/resetpassword",
+            get(reset_confirm).post(reset),
+        )
+}
 
 fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -242,7 +270,7 @@ async fn request_form(
         p { "We prepare a personal link and a draft e-mail for your customer. The customer's global admin opens the link, creates the organisation's account if it has none, and accepts." }
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         form method="post" action="/customers/request" novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             @if !customer.is_empty() {
                 input type="hidden" name="customer_id" value=(customer);
                 p.hint { "For your existing customer: add an indirect provider or renew delegated admin." }
@@ -293,10 +321,8 @@ pub async fn request_submit(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let opt = |k: &str| m.get(k).filter(|v| !v.trim().is_empty()).cloned();
     let include = m.get("include_delegated_admin").is_some_and(|v| v == "yes");
     let input = RequestInput {
@@ -379,28 +405,23 @@ pub async fn revoke_confirm(
     Path(id): Path<RelationshipRequestId>,
 ) -> Result<Markup, PageError> {
     let r = s.app.get_customer_request(&user.principal, &id).await?;
-    let body = html! {
-        div.card {
-            p { "Withdraw this request (" (asks_for(&r)) ")? Its link stops working at once." }
-            form method="post" action=(format!("/customers/requests/{}/revoke", r.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                button.danger type="submit" { "Withdraw request" }
-                " " a.button.secondary href="/customers" { "Cancel" }
-            }
-        }
-    };
-    Ok(page("Withdraw request", &user, &csrf, body))
+    Ok(Confirm::new(
+        "Withdraw request",
+        html! { "Withdraw this request (" (asks_for(&r)) ")? Its link stops working at once." },
+        format!("/customers/requests/{}/revoke", r.id),
+        "Withdraw request",
+    )
+    .cancel("/customers")
+    .page(&user, &csrf))
 }
 
 pub async fn revoke(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<RelationshipRequestId>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     s.app
         .revoke_customer_request(&user.principal, &ctx, &id)
         .await?;
@@ -528,7 +549,7 @@ fn user_form(cid: &str, csrf: &str, m: &Values, errors: &FormErrors) -> Markup {
     html! {
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         form method="post" action=(format!("/customers/{cid}/users/new")) novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             (field("first_name", "First name", "text", &get("first_name"), "off", None, errors.for_field("/firstName")))
             (field("last_name", "Last name", "text", &get("last_name"), "off", None, errors.for_field("/lastName")))
             (field("email", "E-mail", "email", &get("email"), "off", None, errors.for_field("/email")))
@@ -567,24 +588,10 @@ pub async fn create_user(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<OrgId>,
-    body: String,
+    CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, PageError> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let one = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    check_csrf(&csrf, &one("csrf"))?;
-    let roles: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "roles")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let one = |k: &str| pairs.one(k);
+    let roles: Vec<String> = pairs.all("roles").map(str::to_owned).collect();
     let input = NewUserInput {
         email: one("email"),
         first_name: one("first_name"),
@@ -646,17 +653,14 @@ pub async fn reset_confirm(
     Path((cid, uid)): Path<(OrgId, UserId)>,
 ) -> Result<Markup, PageError> {
     let u = s.app.get_customer_user(&user.principal, &cid, &uid).await?;
-    let body = html! {
-        div.card {
-            p { "Give " strong { (u.display_name()) } " a new temporary password? They are signed out everywhere and choose a new password at their next sign-in." }
-            form method="post" action=(format!("/customers/{cid}/users/{uid}/resetpassword")) {
-                input type="hidden" name="csrf" value=(csrf);
-                button.danger type="submit" { "Reset password" }
-                " " a.button.secondary href=(format!("/customers/{cid}")) { "Cancel" }
-            }
-        }
-    };
-    Ok(page("Reset password", &user, &csrf, body))
+    Ok(Confirm::new(
+        "Reset password",
+        html! { "Give " strong { (u.display_name()) } " a new temporary password? They are signed out everywhere and choose a new password at their next sign-in." },
+        format!("/customers/{cid}/users/{uid}/resetpassword"),
+        "Reset password",
+    )
+    .cancel(format!("/customers/{cid}"))
+    .page(&user, &csrf))
 }
 
 pub async fn reset(
@@ -665,9 +669,8 @@ pub async fn reset(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path((cid, uid)): Path<(OrgId, UserId)>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Markup, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     let done = s
         .app
         .reset_customer_user_password(&user.principal, &ctx, &cid, &uid)
@@ -692,32 +695,25 @@ pub async fn terminate_confirm(
 ) -> Result<Markup, PageError> {
     let c = s.app.get_customer(&user.principal, &id).await?;
     user.principal.require(Action::EndCustomerRelationship)?;
-    let body = html! {
-        div.card {
-            p { "End your relationship with " strong { (c.company_name) } "?" }
-            p { "Your delegated admin privileges end with it, and the customer disappears from your list. This is refused while you supply active subscriptions to the customer. The customer is told by mail." }
-            form method="post" action=(format!("/customers/{}/terminate", c.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                label for="reason" { "Reason (optional)" }
-                textarea #reason name="reason" rows="2" {}
-                button.danger type="submit" { "End relationship" }
-                " " a.button.secondary href=(format!("/customers/{}", c.id)) { "Cancel" }
-            }
-        }
-    };
-    Ok(page("End customer relationship", &user, &csrf, body))
+    Ok(Confirm::new(
+        "End customer relationship",
+        html! { "End your relationship with " strong { (c.company_name) } "?" },
+        format!("/customers/{}/terminate", c.id),
+        "End relationship",
+    )
+    .consequences(html! { "Your delegated admin privileges end with it, and the customer disappears from your list. This is refused while you supply active subscriptions to the customer. The customer is told by mail." })
+    .with_reason()
+    .cancel(format!("/customers/{}", c.id))
+    .page(&user, &csrf))
 }
 
 pub async fn terminate(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<OrgId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let reason = m.get("reason").filter(|r| !r.trim().is_empty()).cloned();
     s.app
         .terminate_customer_relationship(&user.principal, &ctx, &id, Ok(reason))

@@ -14,7 +14,19 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfToken, PageError, PageUser, blank, check_csrf};
+use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, Pairs, blank, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/directory", get(list_page))
+        .route("/directory/{id}", get(detail_page))
+        .route(
+            "/settings/directory-listing",
+            get(listing_page).post(listing_update),
+        )
+}
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -135,7 +147,7 @@ fn listing_form(csrf: &str, l: &ProviderListing, errors: &FormErrors) -> Markup 
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         p { "Resellers find you in the provider directory. Countries and product families come from your authorisation; the vendor changes them." }
         form method="post" action="/settings/directory-listing" novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             input type="hidden" name="etag" value=(l.etag);
             label for="description" { "Description" }
             textarea #description name="description" rows="5" aria-describedby="description-hint" { (l.description.clone().unwrap_or_default()) }
@@ -179,18 +191,15 @@ pub async fn listing_update(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, PageError> {
-    let mut form_csrf = String::new();
     let mut etag = String::new();
     let mut changes = ListingChanges {
         listed: Some(false),
         ..ListingChanges::default()
     };
-    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
-        let v = v.into_owned();
-        match k.as_ref() {
-            "csrf" => form_csrf = v,
+    for (k, v) in pairs.0 {
+        match k.as_str() {
             "etag" => etag = v,
             "description" => changes.description = Some(v),
             "website" => changes.website = Some(v),
@@ -199,7 +208,6 @@ pub async fn listing_update(
             _ => {}
         }
     }
-    check_csrf(&csrf, &form_csrf)?;
     let org = user.principal.organization.id.clone();
     match s
         .app

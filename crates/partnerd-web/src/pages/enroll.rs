@@ -21,7 +21,35 @@ use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::auth::set_cookie;
 use crate::pages::layout::{FormErrors, bare, field, page};
-use crate::pages::{Cookies, CsrfForm, CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{
+    Confirmed, Cookies, CsrfForm, CsrfToken, PageError, PageUser, Values, csrf_field,
+};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/enroll", get(welcome))
+        .route("/enroll/signup", get(signup_page).post(signup))
+        .route("/enroll/start", get(start).post(start_submit))
+        .route(
+            "/enroll/membership",
+            get(membership_page).post(membership_signin),
+        )
+        .route("/enroll/membership/link", post(membership_link))
+        .route("/enroll/profile", get(profile_page).post(profile_save))
+        .route("/enroll/review", get(review_page))
+        .route("/enroll/submit", post(submit))
+        .route("/enroll/status", get(status_page))
+        .route("/enroll/resend", post(resend))
+        .route("/enroll/withdraw", post(withdraw))
+        .route("/enroll/existing", get(existing_page).post(existing_submit))
+        .route("/verify-email", get(verify_page).post(verify))
+        .route("/operator/enrollments", get(queue_page))
+        .route("/operator/enrollments/{id}", get(review_detail))
+        .route("/operator/enrollments/{id}/approve", post(approve))
+        .route("/operator/enrollments/{id}/reject", post(reject))
+}
 
 pub fn form_map(body: &str) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(body.as_bytes())
@@ -103,7 +131,7 @@ fn signup_form(
             (steps(0))
             @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/enroll/signup" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 (field("company_name", "Company name", "text", &get(m, "company_name"), "organization", None, errors.for_field("/companyName")))
                 (field("domain_prefix", "Domain prefix", "text", &get(m, "domain_prefix"), "off", Some("Your tenant's default domain: 3–40 of a-z, 0-9 and '-'."), errors.for_field("/domainPrefix")))
                 (field("country", "Country/region", "text", &get(m, "country"), "country", Some("Two letters, such as DE. Your legal address and membership must be in this country."), errors.for_field("/country")))
@@ -128,10 +156,8 @@ pub async fn signup(
     State(s): State<AppState>,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, &get(&m, "csrf"))?;
     let tenant = TenantInput {
         company_name: get(&m, "company_name"),
         domain_prefix: get(&m, "domain_prefix"),
@@ -239,10 +265,10 @@ pub async fn start(
             div.card {
                 h2 { "Your organisation is a partner already" }
                 p { "It becomes an indirect reseller with only its customer-support contact; no membership link and no review are needed." }
-                form method="post" action="/enroll/start" { input type="hidden" name="csrf" value=(csrf); input type="hidden" name="existing_partner" value="true"; button type="submit" { "Use the existing-partner shortcut" } }
+                form method="post" action="/enroll/start" { (csrf_field(&csrf)) input type="hidden" name="existing_partner" value="true"; button type="submit" { "Use the existing-partner shortcut" } }
             }
         }
-        form method="post" action="/enroll/start" { input type="hidden" name="csrf" value=(csrf); button type="submit" { "Start the enrollment" } }
+        form method="post" action="/enroll/start" { (csrf_field(&csrf)) button type="submit" { "Start the enrollment" } }
     };
     Ok(page("Enroll as an indirect reseller", &user, &csrf, body).into_response())
 }
@@ -250,12 +276,9 @@ pub async fn start(
 pub async fn start_submit(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, &get(&m, "csrf"))?;
     let existing = get(&m, "existing_partner") == "true";
     let started = s
         .app
@@ -291,7 +314,7 @@ fn registry_form(csrf: &str, errors: &FormErrors) -> Markup {
     html! {
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         form method="post" action="/enroll/membership" novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             (field("username", "Membership registry username", "text", "", "off", None, errors.for_field("/username")))
             (field("password", "Membership registry password", "password", "", "off", None, errors.for_field("/password")))
             button type="submit" { "Sign in to the membership registry" }
@@ -322,10 +345,8 @@ pub async fn membership_signin(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, &get(&m, "csrf"))?;
     let e = require_enrollment(&s, &user).await?;
     match s
         .app
@@ -343,7 +364,7 @@ pub async fn membership_signin(
                 (steps(1))
                 p { "Choose the organisation profile whose membership ID carries the benefits. Profiles outside " strong { (user.principal.organization.country) } " are shown but cannot be chosen." }
                 form method="post" action="/enroll/membership/link" {
-                    input type="hidden" name="csrf" value=(csrf.0);
+                    (csrf_field(&csrf.0))
                     input type="hidden" name="token" value=(signin.membership_session_token);
                     fieldset {
                         legend { "Organisation profiles" }
@@ -394,10 +415,8 @@ pub async fn membership_link(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, &get(&m, "csrf"))?;
     let e = require_enrollment(&s, &user).await?;
     match s
         .app
@@ -439,8 +458,6 @@ pub async fn membership_link(
         Err(err) => Err(err.into()),
     }
 }
-
-pub type Values = std::collections::HashMap<String, String>;
 
 pub fn values_of(e: &Enrollment) -> Values {
     values_of_profiles(e.legal_profile.as_ref(), e.support_profile.as_ref())
@@ -536,7 +553,7 @@ fn profile_form(
         (steps(2))
         @if let Some(g) = legal_errors.general.as_ref().or(support_errors.general.as_ref()) { div.alert.error role="alert" { (g) } }
         form method="post" action="/enroll/profile" novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             (legal_fields(country, m, legal_errors))
             (support_fields(m, support_errors))
             button type="submit" { "Save and continue" }
@@ -569,10 +586,8 @@ pub async fn profile_save(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, &get(&m, "csrf"))?;
     let e = require_enrollment(&s, &user).await?;
     let legal = LegalProfile {
         legal_name: get(&m, "legal_name"),
@@ -678,7 +693,7 @@ pub async fn review_page(
         p { "Check your details. After you enroll, the primary contact confirms their address and the vendor reviews the application; you can follow it on the status page." }
         (summary(&e))
         form method="post" action="/enroll/submit" {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(&csrf))
             button type="submit" { "Enroll now" }
             " "
             a.button.secondary href="/enroll/profile" { "Change details" }
@@ -690,11 +705,9 @@ pub async fn review_page(
 pub async fn submit(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     let e = require_enrollment(&s, &user).await?;
     s.app
         .submit_enrollment(&user.principal, &ctx, &e.id)
@@ -735,7 +748,7 @@ pub async fn status_page(
                 p { "You are Global admin and Admin agent. Check it under " a href="/settings/users" { "Account settings > User management" } "." }
             }
             @if e.status == EnrollmentStatus::PendingVerification {
-                form method="post" action="/enroll/resend" { input type="hidden" name="csrf" value=(csrf); button.secondary type="submit" { "Resend the verification mail" } }
+                form method="post" action="/enroll/resend" { (csrf_field(&csrf)) button.secondary type="submit" { "Resend the verification mail" } }
             }
             @if e.status.is_editable() { p { a.button href=(next_step(&e)) { "Continue the enrollment" } } }
         }
@@ -743,7 +756,7 @@ pub async fn status_page(
         ol { @for h in &e.history { li { (h.at) " — " (status_label(h.status)) } } }
         (summary(&e))
         @if !e.status.is_terminal() {
-            form method="post" action="/enroll/withdraw" { input type="hidden" name="csrf" value=(csrf); button.link type="submit" { "Withdraw the enrollment" } }
+            form method="post" action="/enroll/withdraw" { (csrf_field(&csrf)) button.link type="submit" { "Withdraw the enrollment" } }
         }
     };
     Ok(page("Your enrollment", &user, &csrf, body))
@@ -752,11 +765,9 @@ pub async fn status_page(
 pub async fn resend(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     let e = require_enrollment(&s, &user).await?;
     s.app
         .resend_verification(&user.principal, &ctx, &e.id)
@@ -767,11 +778,9 @@ pub async fn resend(
 pub async fn withdraw(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     let e = require_enrollment(&s, &user).await?;
     s.app
         .withdraw_enrollment(&user.principal, &ctx, &e.id)
@@ -792,7 +801,7 @@ pub async fn existing_page(
     let body = html! {
         p { "As a partner already, your organisation becomes an indirect reseller with only its customer-support contact. It is approved at once." }
         form method="post" action="/enroll/existing" novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(&csrf))
             (support_fields(&values_of(&e), &FormErrors::default()))
             button type="submit" { "Become an indirect reseller" }
         }
@@ -805,10 +814,8 @@ pub async fn existing_submit(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, &get(&m, "csrf"))?;
     let e = require_enrollment(&s, &user).await?;
     let support = SupportProfile {
         email: get(&m, "support_email"),
@@ -830,7 +837,7 @@ pub async fn existing_submit(
         Err(err) if matches!(err, AppError::Validation(_)) => {
             let body = html! {
                 form method="post" action="/enroll/existing" novalidate {
-                    input type="hidden" name="csrf" value=(csrf.0);
+                    (csrf_field(&csrf.0))
                     (support_fields(&m, &FormErrors::from_app(&err)))
                     button type="submit" { "Become an indirect reseller" }
                 }
@@ -859,7 +866,7 @@ pub async fn verify_page(CsrfToken(csrf): CsrfToken, Query(q): Query<TokenQuery>
         html! {
             p { "You were named the primary contact of an enrollment as indirect reseller. Confirm that you signed up and that this address belongs to your organisation." }
             form method="post" action="/verify-email" {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(&csrf))
                 input type="hidden" name="token" value=(token);
                 button type="submit" { "Confirm my address" }
             }
@@ -869,12 +876,9 @@ pub async fn verify_page(CsrfToken(csrf): CsrfToken, Query(q): Query<TokenQuery>
 
 pub async fn verify(
     State(s): State<AppState>,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, &get(&m, "csrf"))?;
     match s.app.confirm_email(&ctx, Ok(get(&m, "token"))).await {
         Ok(done) => Ok(bare(
             "Address confirmed",
@@ -968,13 +972,13 @@ fn review_body(csrf: &str, e: &Enrollment, errors: &FormErrors) -> Markup {
             div.card {
                 h2 { "Decide" }
                 form method="post" action=(format!("/operator/enrollments/{}/approve", e.id)) {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (csrf_field(csrf))
                     label for="note" { "Note (optional)" }
                     textarea #note name="note" rows="2" {}
                     button type="submit" { "Approve" }
                 }
                 form method="post" action=(format!("/operator/enrollments/{}/reject", e.id)) novalidate {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (csrf_field(csrf))
                     label for="reason" { "Reason for rejecting (required; the applicant reads it)" }
                     textarea #reason name="reason" rows="3" aria-invalid=[errors.for_field("/reason").map(|_| "true")] {}
                     @if let Some(m) = errors.for_field("/reason") { p.field-error { (crate::pages::layout::capitalize(m)) } }
@@ -1004,13 +1008,10 @@ pub async fn review_detail(
 pub async fn approve(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<EnrollmentId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, &get(&m, "csrf"))?;
     s.app
         .approve_enrollment(&user.principal, &ctx, &id, Ok(opt(&m, "note")))
         .await?;
@@ -1023,10 +1024,8 @@ pub async fn reject(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<EnrollmentId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, &get(&m, "csrf"))?;
     match s
         .app
         .reject_enrollment(&user.principal, &ctx, &id, Ok(get(&m, "reason")))

@@ -8,6 +8,12 @@ use crate::AppState;
 use crate::pages::layout::page;
 use crate::pages::{CsrfToken, PageUser};
 
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new().route("/", get(dashboard))
+}
+
 pub async fn dashboard(
     State(s): State<AppState>,
     user: PageUser,

@@ -7,7 +7,7 @@ use partnerd_domain::policy::Action;
 use partnerd_domain::roles::Program;
 
 use crate::context;
-use crate::pages::PageUser;
+use crate::pages::{PageUser, csrf_field};
 
 /// One entry of the menu: shown only when the policy allows its action.
 struct MenuItem {
@@ -235,7 +235,7 @@ pub fn page(title: &str, user: &PageUser, csrf: &str, body: Markup) -> Markup {
                         @if let Some(u) = &p.user { (u.display_name()) " · " }
                         (p.organization.name)
                         form.inline method="post" action="/signout" {
-                            input type="hidden" name="csrf" value=(csrf);
+                            (csrf_field(csrf))
                             " · " button.link type="submit" { "Sign out" }
                         }
                     }
@@ -363,4 +363,100 @@ pub fn nothing_changed(
         page("Nothing was changed", user, csrf, body),
     )
         .into_response()
+}
+
+/// What a confirmation page asks before an act that cannot be taken back.
+pub struct Confirm<'a> {
+    /// The page's title.
+    pub title: &'a str,
+    /// The question, naming what the act affects.
+    pub question: Markup,
+    /// What happens afterwards, in plain words.
+    pub consequences: Option<Markup>,
+    /// Where the form posts.
+    pub action: String,
+    /// The label of the one button that does it.
+    pub button: &'a str,
+    /// Where the way back leads, and its label ("Cancel" unless told).
+    pub cancel: String,
+    pub cancel_label: &'a str,
+    /// Whether the button is marked as dangerous (it is unless the act is harmless).
+    pub danger: bool,
+    /// Whether the form offers an optional reason (told to the other side).
+    pub reason: bool,
+    /// Fields the act needs besides the CSRF token, such as an entity tag.
+    pub hidden: Vec<(&'a str, String)>,
+}
+
+impl<'a> Confirm<'a> {
+    /// A confirmation with the question, the action and its button; the rest empty.
+    pub fn new(title: &'a str, question: Markup, action: String, button: &'a str) -> Self {
+        Self {
+            title,
+            question,
+            consequences: None,
+            action,
+            button,
+            cancel: "/".to_owned(),
+            cancel_label: "Cancel",
+            danger: true,
+            reason: false,
+            hidden: Vec::new(),
+        }
+    }
+
+    pub fn consequences(mut self, text: Markup) -> Self {
+        self.consequences = Some(text);
+        self
+    }
+
+    pub fn cancel(mut self, href: impl Into<String>) -> Self {
+        self.cancel = href.into();
+        self
+    }
+
+    /// A way back with its own label, such as "Keep it as it is".
+    pub fn cancel_as(mut self, href: impl Into<String>, label: &'a str) -> Self {
+        self.cancel = href.into();
+        self.cancel_label = label;
+        self
+    }
+
+    /// An act that needs confirming without being dangerous (turning a setting on).
+    pub fn harmless(mut self) -> Self {
+        self.danger = false;
+        self
+    }
+
+    pub fn with_reason(mut self) -> Self {
+        self.reason = true;
+        self
+    }
+
+    pub fn hidden(mut self, name: &'a str, value: impl Into<String>) -> Self {
+        self.hidden.push((name, value.into()));
+        self
+    }
+
+    /// The whole page: the question, what follows, the button and the way back.
+    pub fn page(self, user: &PageUser, csrf: &str) -> Markup {
+        let body = html! {
+            div.card {
+                p { (self.question) }
+                @if let Some(c) = &self.consequences { p { (c) } }
+                form method="post" action=(self.action) {
+                    (csrf_field(csrf))
+                    @for (name, value) in &self.hidden { input type="hidden" name=(name) value=(value); }
+                    @if self.reason {
+                        label for="reason" { "Reason (optional)" }
+                        textarea #reason name="reason" rows="2" {}
+                    }
+                    button.danger[self.danger] type="submit" { (self.button) }
+                    " "
+                    a.button.secondary href=(self.cancel) { (self.cancel_label) }
+                }
+            }
+        };
+        page(self.title, user, csrf, body)
+    }
 }

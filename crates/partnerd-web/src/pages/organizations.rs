@@ -14,8 +14,25 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, blank, check_csrf};
+use crate::pages::layout::{Confirm, FormErrors, field, page};
+use crate::pages::{Confirmed, CsrfForm, CsrfToken, PageError, PageUser, Pairs, blank, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/operator/organizations", get(list_page))
+        .route("/operator/organizations/new", get(new_page).post(create))
+        .route("/operator/organizations/{id}", get(detail_page))
+        .route(
+            "/operator/organizations/{id}/authorization",
+            post(authorize),
+        )
+        .route(
+            "/operator/organizations/{id}/authorization/withdraw",
+            get(withdraw_confirm).post(withdraw),
+        )
+}
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -94,8 +111,6 @@ pub async fn list_page(
 #[derive(Deserialize, Default)]
 pub struct NewOrgForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     legal_name: String,
@@ -116,7 +131,7 @@ fn new_org_form(csrf: &str, f: &NewOrgForm, errors: &FormErrors) -> Markup {
         p { "For onboarding a distributor directly. The organisation starts without a programme; authorise it as indirect provider on its page afterwards." }
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         form method="post" action="/operator/organizations/new" novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             (field("name", "Name", "text", &f.name, "off", None, errors.for_field("/name")))
             (field("legal_name", "Legal name", "text", &f.legal_name, "off", None, errors.for_field("/legalName")))
             (field("country", "Country/region", "text", &f.country, "off", Some("Two letters, such as DE."), errors.for_field("/country")))
@@ -149,9 +164,8 @@ pub async fn create(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    axum::Form(f): axum::Form<NewOrgForm>,
+    CsrfForm(f): CsrfForm<NewOrgForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     let input = NewOrganizationInput {
         name: f.name.clone(),
         legal_name: f.legal_name.clone(),
@@ -273,7 +287,7 @@ async fn detail(
                     p.empty { "The catalog has no product families yet. " a href="/catalog/new" { "Add an offer" } " first." }
                 } @else {
                     form method="post" action=(format!("/operator/organizations/{}/authorization", org.id)) novalidate {
-                        input type="hidden" name="csrf" value=(csrf);
+                        (csrf_field(csrf))
                         (field("countries", "Countries/regions", "text", &countries, "off", Some("Two-letter codes separated by commas, such as DE, AT, CH."), errors.for_field("/countries")))
                         fieldset {
                             legend { "Product families" }
@@ -321,14 +335,12 @@ pub async fn authorize(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<OrgId>,
-    body: String,
+    CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, PageError> {
-    let mut form_csrf = String::new();
     let mut countries = Vec::new();
     let mut families = Vec::new();
-    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
-        match k.as_ref() {
-            "csrf" => form_csrf = v.into_owned(),
+    for (k, v) in pairs.0 {
+        match k.as_str() {
             "countries" => {
                 countries = v
                     .split(',')
@@ -336,11 +348,10 @@ pub async fn authorize(
                     .filter(|c| !c.is_empty())
                     .collect()
             }
-            "product_families" => families.push(v.into_owned()),
+            "product_families" => families.push(v),
             _ => {}
         }
     }
-    check_csrf(&csrf, &form_csrf)?;
     match s
         .app
         .authorize_provider(
@@ -377,30 +388,24 @@ pub async fn withdraw_confirm(
 ) -> Result<Markup, PageError> {
     let org = s.app.get_organization(&user.principal, &id).await?;
     user.principal.require(Action::ManageOrganizations)?;
-    let body = html! {
-        div.card {
-            p { "Withdraw " strong { (org.name) } "'s authorisation as indirect provider?" }
-            p { "It can no longer invite resellers or place orders, and it leaves the provider directory. Existing subscriptions continue unchanged." }
-            form method="post" action=(format!("/operator/organizations/{}/authorization/withdraw", org.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                button.danger type="submit" { "Withdraw authorisation" }
-                " "
-                a.button.secondary href=(format!("/operator/organizations/{}", org.id)) { "Cancel" }
-            }
-        }
-    };
-    Ok(page("Withdraw authorisation", &user, &csrf, body))
+    Ok(Confirm::new(
+        "Withdraw authorisation",
+        html! { "Withdraw " strong { (org.name) } "'s authorisation as indirect provider?" },
+        format!("/operator/organizations/{}/authorization/withdraw", org.id),
+        "Withdraw authorisation",
+    )
+    .consequences(html! { "It can no longer invite resellers or place orders, and it leaves the provider directory. Existing subscriptions continue unchanged." })
+    .cancel(format!("/operator/organizations/{}", org.id))
+    .page(&user, &csrf))
 }
 
 pub async fn withdraw(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<OrgId>,
-    axum::Form(form): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &form.csrf)?;
     s.app.withdraw_provider(&user.principal, &ctx, &id).await?;
     Ok(Redirect::to(&format!("/operator/organizations/{id}?done=withdrawn")).into_response())
 }

@@ -13,9 +13,23 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::enroll::form_map;
-use crate::pages::layout::page;
-use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::layout::{Confirm, page};
+use crate::pages::{Confirmed, CsrfForm, CsrfToken, PageError, PageUser, Values};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/partners", get(list_page))
+        .route(
+            "/partners/customer-relationships/{id}/terminate",
+            get(terminate_confirm).post(terminate),
+        )
+        .route(
+            "/partners/delegations/{id}/terminate",
+            get(end_delegation_confirm).post(end_delegation),
+        )
+}
 
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
@@ -97,32 +111,25 @@ pub async fn terminate_confirm(
 ) -> Result<Markup, PageError> {
     let r = s.app.get_partner_relationship(&user.principal, &id).await?;
     user.principal.require(Action::ManagePartnerRelationships)?;
-    let body = html! {
-        div.card {
-            p { "End your relationship with " strong { (r.partner.name) } "?" }
-            p { "It can no longer act for you, and its delegated admin privileges end too. This is refused while it still supplies active subscriptions to you. The partner is told by mail." }
-            form method="post" action=(format!("/partners/customer-relationships/{}/terminate", r.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                label for="reason" { "Reason (optional)" }
-                textarea #reason name="reason" rows="2" {}
-                button.danger type="submit" { "End relationship" }
-                " " a.button.secondary href="/partners" { "Cancel" }
-            }
-        }
-    };
-    Ok(page("End partner relationship", &user, &csrf, body))
+    Ok(Confirm::new(
+        "End partner relationship",
+        html! { "End your relationship with " strong { (r.partner.name) } "?" },
+        format!("/partners/customer-relationships/{}/terminate", r.id),
+        "End relationship",
+    )
+    .consequences(html! { "It can no longer act for you, and its delegated admin privileges end too. This is refused while it still supplies active subscriptions to you. The partner is told by mail." })
+    .with_reason()
+    .cancel("/partners")
+    .page(&user, &csrf))
 }
 
 pub async fn terminate(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<CustomerRelationshipId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let reason = m.get("reason").filter(|r| !r.trim().is_empty()).cloned();
     s.app
         .terminate_partner_relationship(&user.principal, &ctx, &id, Ok(reason))
@@ -142,30 +149,24 @@ pub async fn end_delegation_confirm(
     } else {
         format!("/customers/{}", d.customer_id)
     };
-    let body = html! {
-        div.card {
-            p { "End the delegated admin privileges of " strong { (d.partner_name) } " for " strong { (d.customer_name) } "?" }
-            p { "From now on it can no longer manage users, licenses and subscriptions on the customer's behalf. The relationship itself stays." }
-            form method="post" action=(format!("/partners/delegations/{}/terminate", d.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                button.danger type="submit" { "End delegated admin" }
-                " " a.button.secondary href=(back) { "Cancel" }
-            }
-        }
-    };
-    Ok(page("End delegated admin", &user, &csrf, body))
+    Ok(Confirm::new(
+        "End delegated admin",
+        html! { "End the delegated admin privileges of " strong { (d.partner_name) } " for " strong { (d.customer_name) } "?" },
+        format!("/partners/delegations/{}/terminate", d.id),
+        "End delegated admin",
+    )
+    .consequences(html! { "From now on it can no longer manage users, licenses and subscriptions on the customer's behalf. The relationship itself stays." })
+    .cancel(back)
+    .page(&user, &csrf))
 }
 
 pub async fn end_delegation(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<DelegatedAdminId>,
-    body: String,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let d = s
         .app
         .terminate_delegation(&user.principal, &ctx, &id, Ok(None))

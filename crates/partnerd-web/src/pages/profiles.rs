@@ -11,9 +11,16 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::enroll::{Values, form_map, legal_fields, support_fields, values_of_profiles};
+use crate::pages::Values;
+use crate::pages::enroll::{legal_fields, support_fields, values_of_profiles};
 use crate::pages::layout::{FormErrors, page};
-use crate::pages::{CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new().route("/settings/profiles", get(profiles_page).post(profiles_save))
+}
 
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
@@ -55,7 +62,7 @@ async fn render(
         }
         @if edit {
             form method="post" action="/settings/profiles" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 input type="hidden" name="legal_etag" value=(legal.as_ref().map(|l| l.etag.clone()).unwrap_or_default());
                 input type="hidden" name="support_etag" value=(support.as_ref().map(|s| s.etag.clone()).unwrap_or_default());
                 @if legal.is_some() { (legal_fields(&user.principal.organization.country, &values, legal_errors)) }
@@ -98,12 +105,10 @@ pub async fn profiles_save(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     let opt = |k: &str| m.get(k).filter(|v| !v.trim().is_empty()).cloned();
-    check_csrf(&csrf, &get("csrf"))?;
     let mut legal_errors = FormErrors::default();
     if m.contains_key("legal_name") {
         let legal = LegalProfile {

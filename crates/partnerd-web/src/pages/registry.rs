@@ -12,8 +12,25 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::layout::{FormErrors, count, field, page};
-use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::layout::{Confirm, FormErrors, count, field, page};
+use crate::pages::{Confirmed, CsrfForm, CsrfToken, PageError, PageUser, Values, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/operator/registry", get(registry_page))
+        .route("/operator/registry/memberships", post(add_membership))
+        .route("/operator/registry/accounts", post(add_account))
+        .route(
+            "/operator/registry/memberships/{id}/delete",
+            get(delete_membership_confirm).post(delete_membership),
+        )
+        .route(
+            "/operator/registry/accounts/{id}/delete",
+            get(delete_account_confirm).post(delete_account),
+        )
+}
 
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
@@ -67,7 +84,7 @@ async fn body(
             h3 { "Add a membership" }
             @if let Some(g) = &m_errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/operator/registry/memberships" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 (field("membership_id", "Membership ID (optional)", "text", &v("membership_id"), "off", Some("6–12 digits; one is generated when empty."), m_errors.for_field("/membershipId")))
                 (field("legal_name", "Legal name", "text", &v("legal_name"), "off", None, m_errors.for_field("/legalName")))
                 (field("country", "Country/region", "text", &v("country"), "off", Some("Two letters, such as DE."), m_errors.for_field("/country")))
@@ -88,7 +105,7 @@ async fn body(
             h3 { "Add a registry account" }
             @if let Some(g) = &a_errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/operator/registry/accounts" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 (field("username", "Username", "text", &v("username"), "off", None, a_errors.for_field("/username")))
                 (field("password", "Password", "password", "", "new-password", Some("At least 15 characters; give it to the applicant over a channel you trust."), a_errors.for_field("/password")))
                 (field("membership_ids", "Membership IDs", "text", &v("membership_ids"), "off", Some("Comma separated; the profiles this account may choose from."), a_errors.for_field("/membershipIds")))
@@ -123,21 +140,13 @@ pub async fn registry_page(
     Ok(page("Membership registry", &user, &csrf, b))
 }
 
-fn form_map(body: &str) -> std::collections::HashMap<String, String> {
-    form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
 pub async fn add_membership(
     State(s): State<AppState>,
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body_text: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body_text);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     let input = MembershipInput {
         membership_id: Some(get("membership_id")).filter(|v| !v.trim().is_empty()),
@@ -191,10 +200,8 @@ pub async fn add_account(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body_text: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body_text);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     let ids: Vec<String> = get("membership_ids")
         .split(',')
@@ -248,22 +255,14 @@ pub async fn add_account(
 }
 
 fn confirm(user: &PageUser, csrf: &str, what: &str, action: &str) -> Markup {
-    page(
+    Confirm::new(
         "Delete from the registry",
-        user,
-        csrf,
-        html! {
-            div.card {
-                p { "Delete " strong { (what) } "? This cannot be undone." }
-                form method="post" action=(action) {
-                    input type="hidden" name="csrf" value=(csrf);
-                    button.danger type="submit" { "Delete" }
-                    " "
-                    a.button.secondary href="/operator/registry" { "Cancel" }
-                }
-            }
-        },
+        html! { "Delete " strong { (what) } "? This cannot be undone." },
+        action.to_owned(),
+        "Delete",
     )
+    .cancel("/operator/registry")
+    .page(user, csrf)
 }
 
 pub async fn delete_membership_confirm(
@@ -299,12 +298,10 @@ pub async fn delete_account_confirm(
 pub async fn delete_membership(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<String>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     s.app.delete_membership(&user.principal, &ctx, &id).await?;
     Ok(Redirect::to("/operator/registry?done=deleted").into_response())
 }
@@ -312,12 +309,10 @@ pub async fn delete_membership(
 pub async fn delete_account(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<RegistryAccountId>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     s.app
         .delete_registry_account(&user.principal, &ctx, &id)
         .await?;

@@ -20,9 +20,23 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::enroll::{Values, form_map};
+use crate::pages::Values;
 use crate::pages::layout::{FormErrors, capitalize, field, nothing_changed, page};
-use crate::pages::{CsrfToken, PageError, PageUser, blank, check_csrf, next_page_link};
+use crate::pages::{
+    Confirmed, CsrfForm, CsrfToken, PageError, PageUser, blank, csrf_field, next_page_link,
+};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/support", get(list_page).post(create))
+        .route("/support/{id}", get(detail_page).post(update))
+        .route("/support/{id}/notes", post(add_note))
+        .route("/support/{id}/reopen", post(reopen))
+        .route("/health", get(health_page).post(post_incident))
+        .route("/health/{id}", get(incident_page).post(incident_action))
+}
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -63,7 +77,7 @@ async fn new_request_form(
             h2 { "Open a service request" }
             @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/support" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 label for="customer_id" { "About" }
                 select #customer_id name="customer_id" {
                     @if p.may(Action::PartnerServiceRequests) { option value="" { "partnerd itself (your partner account)" } }
@@ -152,10 +166,8 @@ pub async fn create(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     let input = ServiceRequestInput {
         title: get("title"),
@@ -214,7 +226,7 @@ pub async fn detail_page(
         @for n in &notes { div.card { p.muted { (n.author.name) " · " (n.created_at) } p { (n.text) } } }
         @if r.status != ServiceRequestStatus::Closed {
             form method="post" action=(format!("{action}/notes")) {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(&csrf))
                 label for="text" { "Add a note" }
                 textarea #text name="text" rows="3" {}
                 button type="submit" { "Add note" }
@@ -222,10 +234,10 @@ pub async fn detail_page(
         }
         div.card {
             @if r.status == ServiceRequestStatus::Closed {
-                form method="post" action=(format!("{action}/reopen")) { input type="hidden" name="csrf" value=(csrf); button type="submit" { "Reopen" } }
+                form method="post" action=(format!("{action}/reopen")) { (csrf_field(&csrf)) button type="submit" { "Reopen" } }
             } @else if operator {
                 form method="post" action=(action) {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (csrf_field(&csrf))
                     input type="hidden" name="etag" value=(r.etag);
                     label for="status" { "Status" }
                     select #status name="status" { @for st in ["open", "attentionNeeded", "closed"] { option value=(st) selected[r.status.as_str() == st] { (st) } } }
@@ -234,7 +246,7 @@ pub async fn detail_page(
                 }
             } @else {
                 form method="post" action=(action) {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (csrf_field(&csrf))
                     input type="hidden" name="etag" value=(r.etag);
                     input type="hidden" name="status" value="closed";
                     button.secondary type="submit" { "Close request" }
@@ -252,10 +264,8 @@ pub async fn update(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<ServiceRequestId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let changes = ServiceRequestChanges {
         status: m.get("status").cloned(),
         assigned_to: m
@@ -298,10 +308,8 @@ pub async fn add_note(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<ServiceRequestId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     match s
         .app
         .add_service_request_note(
@@ -326,10 +334,8 @@ pub async fn reopen(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<ServiceRequestId>,
-    body: String,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     match s
         .app
         .reopen_service_request(&user.principal, &ctx, &id)
@@ -385,7 +391,7 @@ pub async fn health_page(
             div.card {
                 h2 { "Post an incident" }
                 form method="post" action="/health" novalidate {
-                    input type="hidden" name="csrf" value=(csrf);
+                    (csrf_field(&csrf))
                     (field("title", "Title", "text", "", "off", None, None))
                     (field("product_families", "Product families", "text", "", "off", Some("Comma separated, as in the catalog."), None))
                     label for="severity" { "Severity" }
@@ -405,10 +411,8 @@ pub async fn post_incident(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     let input = IncidentInput {
         title: get("title"),
@@ -457,7 +461,7 @@ pub async fn incident_page(
         @for u in &updates { div.card { p.muted { (u.posted_at) } p { (u.message) } } }
         @if p.may(Action::ManageServiceIncidents) {
             form method="post" action=(format!("/health/{id}")) {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(&csrf))
                 input type="hidden" name="etag" value=(i.etag);
                 label for="message" { "Post an update" }
                 textarea #message name="message" rows="3" {}
@@ -476,10 +480,8 @@ pub async fn incident_action(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<IncidentId>,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let message = m.get("message").filter(|t| !t.trim().is_empty()).cloned();
     let result = if m.get("do").map(String::as_str) == Some("resolve") {
         let resolved = s

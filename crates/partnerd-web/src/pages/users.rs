@@ -17,8 +17,27 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, blank, check_csrf};
+use crate::pages::layout::{Confirm, FormErrors, field, page};
+use crate::pages::{Confirmed, CsrfForm, CsrfToken, PageError, PageUser, Pairs, blank, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/settings/users", get(list_page))
+        .route("/settings/users/new", get(new_page).post(create))
+        .route("/settings/users/{id}", get(detail_page).post(update))
+        .route(
+            "/settings/users/{id}/resetpassword",
+            get(reset_confirm).post(reset),
+        )
+        .route(
+            "/settings/users/{id}/delete",
+            get(delete_confirm).post(delete),
+        )
+        .route("/settings/users/{id}/permissions", get(user_permissions))
+        .route("/account/permissions", get(my_permissions))
+}
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -168,7 +187,6 @@ fn role_choices(user: &PageUser, selected: &[Role], errors: &FormErrors) -> Mark
 /// Fields of the add and edit forms (`admin_roles` repeats).
 #[derive(Default)]
 struct UserForm {
-    csrf: String,
     email: String,
     first_name: String,
     last_name: String,
@@ -176,20 +194,21 @@ struct UserForm {
     disabled: bool,
 }
 
-fn parse_form(body: &str) -> UserForm {
-    let mut f = UserForm::default();
-    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
-        match k.as_ref() {
-            "csrf" => f.csrf = v.into_owned(),
-            "email" => f.email = v.into_owned(),
-            "first_name" => f.first_name = v.into_owned(),
-            "last_name" => f.last_name = v.into_owned(),
-            "agent_role" | "admin_roles" if !v.is_empty() => f.roles.push(v.into_owned()),
-            "disabled" => f.disabled = v == "on" || v == "true",
-            _ => {}
+impl From<&Pairs> for UserForm {
+    fn from(p: &Pairs) -> Self {
+        Self {
+            email: p.one("email"),
+            first_name: p.one("first_name"),
+            last_name: p.one("last_name"),
+            roles: p
+                .all("agent_role")
+                .chain(p.all("admin_roles"))
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            disabled: matches!(p.one("disabled").as_str(), "on" | "true"),
         }
     }
-    f
 }
 
 fn new_user_form(user: &PageUser, csrf: &str, form: &UserForm, errors: &FormErrors) -> Markup {
@@ -197,7 +216,7 @@ fn new_user_form(user: &PageUser, csrf: &str, form: &UserForm, errors: &FormErro
     html! {
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         form method="post" action="/settings/users/new" novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             (field("first_name", "First name", "text", &form.first_name, "off", None, errors.for_field("/firstName")))
             (field("last_name", "Last name", "text", &form.last_name, "off", None, errors.for_field("/lastName")))
             (field("email", "E-mail (the sign-in name)", "email", &form.email, "off", Some("Must not belong to another partnerd user."), errors.for_field("/email")))
@@ -240,10 +259,9 @@ pub async fn create(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, PageError> {
-    let form = parse_form(&body);
-    check_csrf(&csrf, &form.csrf)?;
+    let form = UserForm::from(&pairs);
     let input = NewUserInput {
         email: form.email.clone(),
         first_name: form.first_name.clone(),
@@ -313,7 +331,7 @@ fn detail_body(
             p { a href=(format!("/settings/users/{}/permissions", target.id)) { "What can " (target.first_name) " do?" } }
         }
         form method="post" action=(format!("/settings/users/{}", target.id)) novalidate {
-            input type="hidden" name="csrf" value=(csrf);
+            (csrf_field(csrf))
             input type="hidden" name="etag" value=(target.etag);
             (field("first_name", "First name", "text", &form.first_name, "off", None, errors.for_field("/firstName")))
             (field("last_name", "Last name", "text", &form.last_name, "off", None, errors.for_field("/lastName")))
@@ -381,13 +399,10 @@ pub async fn update(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<UserId>,
-    body: String,
+    CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, PageError> {
-    let form = parse_form(&body);
-    check_csrf(&csrf, &form.csrf)?;
-    let etag = form_urlencoded::parse(body.as_bytes())
-        .find(|(k, _)| k == "etag")
-        .map(|(_, v)| v.into_owned());
+    let form = UserForm::from(&pairs);
+    let etag = pairs.all("etag").next().map(str::to_owned);
     let changes = UserChanges {
         first_name: Some(form.first_name.clone()),
         last_name: Some(form.last_name.clone()),
@@ -440,19 +455,15 @@ pub async fn reset_confirm(
 ) -> Result<Markup, PageError> {
     let target = s.app.get_user(&user.principal, &id).await?;
     user.principal.require(Action::ManageUsers)?;
-    let body = html! {
-        div.card {
-            p { "Reset the password of " strong { (target.display_name()) } " (" (target.email) ")?" }
-            p { "They are signed out everywhere at once and must sign in with the temporary password you get next, then choose their own." }
-            form method="post" action=(format!("/settings/users/{}/resetpassword", target.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                button.danger type="submit" { "Reset password" }
-                " "
-                a.button.secondary href=(format!("/settings/users/{}", target.id)) { "Cancel" }
-            }
-        }
-    };
-    Ok(page("Reset password", &user, &csrf, body))
+    Ok(Confirm::new(
+        "Reset password",
+        html! { "Reset the password of " strong { (target.display_name()) } " (" (target.email) ")?" },
+        format!("/settings/users/{}/resetpassword", target.id),
+        "Reset password",
+    )
+    .consequences(html! { "They are signed out everywhere at once and must sign in with the temporary password you get next, then choose their own." })
+    .cancel(format!("/settings/users/{}", target.id))
+    .page(&user, &csrf))
 }
 
 pub async fn reset(
@@ -461,9 +472,8 @@ pub async fn reset(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<UserId>,
-    axum::Form(form): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Markup, PageError> {
-    check_csrf(&csrf, &form.csrf)?;
     let target = s.app.get_user(&user.principal, &id).await?;
     let done = s
         .app
@@ -484,37 +494,30 @@ pub async fn delete_confirm(
 ) -> Result<Markup, PageError> {
     let target = s.app.get_user(&user.principal, &id).await?;
     user.principal.require(Action::ManageUsers)?;
-    let body = html! {
-        div.card {
-            p { "Delete " strong { (target.display_name()) } " (" (target.email) ")?" }
-            p { "They can no longer sign in, and their sessions end at once. The activity log keeps what they did. This cannot be undone." }
-            form method="post" action=(format!("/settings/users/{}/delete", target.id)) {
-                input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="etag" value=(target.etag);
-                button.danger type="submit" { "Delete user" }
-                " "
-                a.button.secondary href=(format!("/settings/users/{}", target.id)) { "Cancel" }
-            }
-        }
-    };
-    Ok(page("Delete user", &user, &csrf, body))
+    Ok(Confirm::new(
+        "Delete user",
+        html! { "Delete " strong { (target.display_name()) } " (" (target.email) ")?" },
+        format!("/settings/users/{}/delete", target.id),
+        "Delete user",
+    )
+    .consequences(html! { "They can no longer sign in, and their sessions end at once. The activity log keeps what they did. This cannot be undone." })
+    .hidden("etag", target.etag.clone())
+    .cancel(format!("/settings/users/{}", target.id))
+    .page(&user, &csrf))
 }
 
 #[derive(Deserialize)]
 pub struct DeleteForm {
-    csrf: String,
     etag: Option<String>,
 }
 
 pub async fn delete(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<UserId>,
-    axum::Form(form): axum::Form<DeleteForm>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &form.csrf)?;
     s.app
         .delete_user(&user.principal, &ctx, &id, form.etag.as_deref())
         .await?;

@@ -13,9 +13,26 @@ use partnerd_domain::states::WebhookDeliveryStatus;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::enroll::form_map;
-use crate::pages::layout::{FormErrors, field, page};
-use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, check_csrf};
+use crate::pages::layout::{Confirm, FormErrors, field, page};
+use crate::pages::{Confirmed, CsrfForm, CsrfToken, PageError, PageUser, Values, csrf_field};
+
+/// The pages of this area and the forms they post to.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/settings/webhooks", get(list_page).post(create))
+        .route("/settings/webhooks/{id}", get(detail_page))
+        .route("/settings/webhooks/{id}/test", post(test))
+        .route("/settings/webhooks/{id}/rotate", post(rotate))
+        .route(
+            "/settings/webhooks/{id}/deliveries/{did}/redeliver",
+            post(redeliver),
+        )
+        .route(
+            "/settings/webhooks/{id}/delete",
+            get(delete_confirm).post(delete),
+        )
+}
 
 fn secret_card(secret: &str) -> Markup {
     html! {
@@ -55,7 +72,7 @@ async fn list_body(
             h2 { "Register a webhook" }
             @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/settings/webhooks" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
+                (csrf_field(csrf))
                 (field("url", "URL", "url", url, "off", Some("https://…"), errors.for_field("/url")))
                 (field("events", "Events", "text", "*", "off", Some("Comma separated event types, or * for all."), errors.for_field("/events")))
                 button type="submit" { "Register" }
@@ -78,10 +95,8 @@ pub async fn create(
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
-    body: String,
+    CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let m = form_map(&body);
-    check_csrf(&csrf, m.get("csrf").map(String::as_str).unwrap_or_default())?;
     let url = m.get("url").cloned().unwrap_or_default();
     let input = WebhookInput {
         url: Some(url.clone()),
@@ -136,9 +151,9 @@ pub async fn detail_page(
     let body = html! {
         p { "Events: " (w.events.join(", ")) }
         p {
-            form.inline method="post" action=(format!("{base}/test")) { input type="hidden" name="csrf" value=(csrf); button type="submit" { "Send a test event" } }
+            form.inline method="post" action=(format!("{base}/test")) { (csrf_field(&csrf)) button type="submit" { "Send a test event" } }
             " "
-            form.inline method="post" action=(format!("{base}/rotate")) { input type="hidden" name="csrf" value=(csrf); button.secondary type="submit" { "Rotate the secret" } }
+            form.inline method="post" action=(format!("{base}/rotate")) { (csrf_field(&csrf)) button.secondary type="submit" { "Rotate the secret" } }
         }
         h2 { "Deliveries" }
         @if log.items.is_empty() { p.empty { "Nothing delivered yet." } } @else {
@@ -148,7 +163,7 @@ pub async fn detail_page(
                     td { (d.event_type) } td { (d.status) } td { (d.attempt) }
                     td { @if let Some(r) = d.response_status { (r) } @else { "—" } }
                     td { (d.next_attempt_at.clone().unwrap_or_default()) }
-                    td { @if d.status == WebhookDeliveryStatus::Failed { form.inline method="post" action=(format!("{base}/deliveries/{}/redeliver", d.id)) { input type="hidden" name="csrf" value=(csrf); button.link type="submit" { "Redeliver" } } } }
+                    td { @if d.status == WebhookDeliveryStatus::Failed { form.inline method="post" action=(format!("{base}/deliveries/{}/redeliver", d.id)) { (csrf_field(&csrf)) button.link type="submit" { "Redeliver" } } } }
                 } } }
             }
         }
@@ -160,12 +175,10 @@ pub async fn detail_page(
 pub async fn test(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<WebhookId>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     s.app.test_webhook(&user.principal, &ctx, &id).await?;
     Ok(Redirect::to(&format!("/settings/webhooks/{id}")).into_response())
 }
@@ -176,9 +189,8 @@ pub async fn rotate(
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<WebhookId>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Markup, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     let secret = s
         .app
         .rotate_webhook_secret(&user.principal, &ctx, &id, Ok(None))
@@ -194,12 +206,10 @@ pub async fn rotate(
 pub async fn redeliver(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path((id, did)): Path<(WebhookId, DeliveryId)>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     s.app.redeliver(&user.principal, &ctx, &id, &did).await?;
     Ok(Redirect::to(&format!("/settings/webhooks/{id}")).into_response())
 }
@@ -211,28 +221,24 @@ pub async fn delete_confirm(
     Path(id): Path<WebhookId>,
 ) -> Result<Markup, PageError> {
     let w = s.app.get_webhook(&user.principal, &id).await?;
-    let body = html! {
-        div.card {
-            p { "Delete the webhook for " strong { (w.url) } "? Deliveries stop at once and its delivery log goes with it." }
-            form method="post" action=(format!("/settings/webhooks/{id}/delete")) {
-                input type="hidden" name="csrf" value=(csrf);
-                button.danger type="submit" { "Delete webhook" }
-                " " a.button.secondary href="/settings/webhooks" { "Cancel" }
-            }
-        }
-    };
-    Ok(page("Delete webhook", &user, &csrf, body))
+    Ok(Confirm::new(
+        "Delete webhook",
+        html! { "Delete the webhook for " strong { (w.url) } "?" },
+        format!("/settings/webhooks/{id}/delete"),
+        "Delete webhook",
+    )
+    .consequences(html! { "Deliveries stop at once and its delivery log goes with it." })
+    .cancel("/settings/webhooks")
+    .page(&user, &csrf))
 }
 
 pub async fn delete(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(id): Path<WebhookId>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    _: Confirmed,
 ) -> Result<Response, PageError> {
-    check_csrf(&csrf, &f.csrf)?;
     s.app.delete_webhook(&user.principal, &ctx, &id).await?;
     Ok(Redirect::to("/settings/webhooks").into_response())
 }
