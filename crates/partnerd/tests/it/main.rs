@@ -17,6 +17,7 @@ mod conventions;
 mod customer_pages;
 mod customers;
 mod enrollment;
+mod forms;
 mod mail;
 mod ops;
 mod pages;

@@ -32,6 +32,12 @@ impl<'a> Browser<'a> {
             .join("; ")
     }
 
+    /// Sets a cookie as if the server had (a session made through the API).
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|(k, _)| k != name);
+        self.cookies.push((name.to_owned(), value.to_owned()));
+    }
+
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies
             .iter()

@@ -35,7 +35,7 @@ const OPEN: &[(&str, &str)] = &[
     ("post", "/v1/customers/relationshiprequests/resolve"),
 ];
 
-async fn full_session(
+pub(crate) async fn full_session(
     app: &TestApp,
     people: &[(String, String, String)],
     email: &str,
