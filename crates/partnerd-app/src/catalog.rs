@@ -2,7 +2,7 @@
 
 use crate::error::Conflict;
 use partnerd_domain::FieldError;
-use partnerd_domain::money::{check_currency, format_amount, parse_amount};
+use partnerd_domain::money::{check_currency, parse_amount};
 use partnerd_domain::names::{long_text, name, offer_id};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::OfferStatus;
@@ -17,12 +17,7 @@ use crate::error::check_if_match;
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
-/// `{"amount": "12.50", "currency": "EUR"}`.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
-pub struct Money {
-    pub amount: String,
-    pub currency: String,
-}
+pub use partnerd_domain::money::Money;
 
 /// An offer of the catalog.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -47,10 +42,7 @@ impl From<OfferRow> for Offer {
     fn from(o: OfferRow) -> Self {
         Self {
             etag: etag(&o.id, o.version),
-            unit_price: Money {
-                amount: format_amount(o.unit_price_minor),
-                currency: o.currency,
-            },
+            unit_price: o.unit_price,
             created_at: Timestamp(o.created_at).to_rfc3339(),
             updated_at: Timestamp(o.updated_at).to_rfc3339(),
             id: o.id,
@@ -152,13 +144,15 @@ impl App {
             }
         }
         if let Some(m) = &input.unit_price {
-            match parse_amount("/unitPrice/amount", &m.amount) {
-                Ok(v) => o.unit_price_minor = v,
-                Err(e) => errors.push(e),
-            }
-            match check_currency("/unitPrice/currency", &m.currency, &self.config().currency) {
-                Ok(()) => o.currency = m.currency.clone(),
-                Err(e) => errors.push(e),
+            let amount = parse_amount("/unitPrice/amount", &m.amount).map_err(|e| errors.push(e));
+            let currency = check_currency(
+                "/unitPrice/currency",
+                &m.currency,
+                self.config().currency.as_str(),
+            )
+            .map_err(|e| errors.push(e));
+            if let (Ok(minor), Ok(())) = (amount, currency) {
+                o.unit_price = Money::new(minor, self.config().currency);
             }
         }
         if let Some(v) = input.min_quantity {
@@ -202,8 +196,7 @@ impl App {
             name: String::new(),
             product_family: String::new(),
             billing_cycle: "monthly".into(),
-            unit_price_minor: 0,
-            currency: self.config().currency.clone(),
+            unit_price: Money::zero(self.config().currency),
             min_quantity: 1,
             max_quantity: 1,
             requires_admin_agent: false,
@@ -242,8 +235,7 @@ impl App {
             name: String::new(),
             product_family: String::new(),
             billing_cycle: String::new(),
-            unit_price_minor: 0,
-            currency: self.config().currency.clone(),
+            unit_price: Money::zero(self.config().currency),
             min_quantity: 1,
             max_quantity: 1,
             requires_admin_agent: false,

@@ -6,7 +6,7 @@
 use crate::error::{Conflict, Refusal};
 use partnerd_domain::Collect;
 use partnerd_domain::ids::ResellerRelationshipId;
-use partnerd_domain::money::{check_currency, format_amount, parse_amount};
+use partnerd_domain::money::{check_currency, parse_amount};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::ResellerRelationshipStatus;
 use partnerd_domain::time::Timestamp;
@@ -62,17 +62,13 @@ impl App {
     async fn credit_view(&self, conn: &mut Conn, r: &RelationshipRow) -> AppResult<CreditLimit> {
         let row = relationships::credit_limit(conn, &r.id).await?;
         let used = self.credit_used(conn, r).await?;
-        let currency = self.config().currency.clone();
-        let money = |minor: i64| Money {
-            amount: format_amount(minor),
-            currency: currency.clone(),
-        };
-        let limit = row.as_ref().and_then(|c| c.limit_minor);
+        let limit = row.as_ref().and_then(|c| c.limit);
+        let used = Money::new(used, limit.map_or(self.config().currency, Money::currency));
         Ok(CreditLimit {
             relationship_id: r.id.clone(),
-            limit: limit.map(money),
-            used: money(used),
-            available: limit.map(|l| money(l - used)),
+            limit,
+            used,
+            available: limit.map(|l| l.checked_sub(used)).transpose()?,
             updated_at: Timestamp(row.as_ref().map_or(r.created_at, |c| c.updated_at)).to_rfc3339(),
             etag: credit_etag(&r.id, row.as_ref()),
         })
@@ -112,17 +108,17 @@ impl App {
         let current = relationships::credit_limit(&mut tx, &r.id).await?;
         check_if_match(&credit_etag(&r.id, current.as_ref()), if_match, false)?;
         let limit = limit?;
-        let minor = match &limit {
+        let limit = match &limit {
             Some(m) => {
                 let mut c = Collect::default();
                 let amount = c.take(parse_amount("/limit/amount", &m.amount));
                 c.take(check_currency(
                     "/limit/currency",
                     &m.currency,
-                    &self.config().currency,
+                    self.config().currency.as_str(),
                 ));
                 match amount {
-                    Some(a) if c.is_empty() => Some(a),
+                    Some(a) if c.is_empty() => Some(Money::new(a, self.config().currency)),
                     _ => return Err(AppError::validation(c.0)),
                 }
             }
@@ -140,8 +136,8 @@ impl App {
             relationships::set_credit_limit(
                 &mut tx,
                 &r.id,
-                minor,
-                &self.config().currency,
+                limit,
+                self.config().currency,
                 by.as_deref(),
                 now.millis(),
                 current.as_ref().map_or(0, |c| c.version),
@@ -152,7 +148,9 @@ impl App {
         let text = match &view.limit {
             Some(l) => format!(
                 "{} set your credit limit to {} {}. Orders through them that would take your subscriptions beyond it are refused.",
-                p.organization.name, l.amount, l.currency
+                p.organization.name,
+                l.amount(),
+                l.currency()
             ),
             None => format!("{} removed your credit limit.", p.organization.name),
         };
@@ -172,16 +170,14 @@ impl App {
             Actor::Principal(p),
             "creditLimit",
             Some(r.id.clone()),
-            if minor.is_some() {
+            if limit.is_some() {
                 "setCreditLimit"
             } else {
                 "removeCreditLimit"
             },
         )
         .participant(&r.reseller_organization_id)
-        .before(
-            serde_json::json!({"limit": current.and_then(|c| c.limit_minor).map(format_amount)}),
-        )
+        .before(serde_json::json!({"limit": current.and_then(|c| c.limit).map(Money::amount)}))
         .after(&view);
         self.commit_change(
             tx,
@@ -210,13 +206,13 @@ impl App {
         relationship_id: &ResellerRelationshipId,
     ) -> AppResult<()> {
         if let Some(c) = relationships::credit_limit(conn, relationship_id).await?
-            && c.limit_minor.is_some()
+            && c.limit.is_some()
         {
             relationships::set_credit_limit(
                 conn,
                 relationship_id,
                 None,
-                &c.currency,
+                self.config().currency,
                 None,
                 self.now().millis(),
                 c.version,

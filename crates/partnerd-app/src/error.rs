@@ -329,6 +329,14 @@ impl From<partnerd_domain::states::InvalidTransition> for AppError {
     }
 }
 
+/// Arithmetic on stored amounts that overflows or mixes currencies is a fault of the
+/// server, never of the request (requests are checked before any sum).
+impl From<partnerd_domain::money::MoneyError> for AppError {
+    fn from(e: partnerd_domain::money::MoneyError) -> Self {
+        AppError::internal(e)
+    }
+}
+
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
         Self::field(e)

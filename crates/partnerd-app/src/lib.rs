@@ -68,7 +68,7 @@ pub enum MailTransportConfig {
 pub struct AppConfig {
     pub public_url: String,
     pub platform_domain: String,
-    pub currency: String,
+    pub currency: partnerd_domain::money::Currency,
     pub session_ttl_ms: i64,
     pub rate_limit_principal_per_min: u32,
     pub rate_limit_public_per_min: u32,
@@ -90,7 +90,7 @@ impl Default for AppConfig {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
             platform_domain: "partnerd.test".into(),
-            currency: "USD".into(),
+            currency: partnerd_domain::money::Currency::USD,
             session_ttl_ms: 8 * Timestamp::HOUR,
             rate_limit_principal_per_min: 600,
             rate_limit_public_per_min: 60,

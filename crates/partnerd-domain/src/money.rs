@@ -66,6 +66,9 @@ pub fn check_currency(pointer: &str, raw: &str, platform: &str) -> Result<(), Fi
 pub struct Currency([u8; 3]);
 
 impl Currency {
+    /// The default currency of a new deployment.
+    pub const USD: Currency = Currency(*b"USD");
+
     /// `"EUR"`; lower case, other lengths and other characters are refused.
     pub fn parse(s: &str) -> Result<Self, MoneyError> {
         match s.as_bytes() {

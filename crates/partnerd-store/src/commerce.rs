@@ -4,6 +4,7 @@ use crate::Row;
 use partnerd_domain::ids::{
     ApiKeyId, OrderId, OrgId, SubscriptionChangeId, SubscriptionId, UserId,
 };
+use partnerd_domain::money::Money;
 use partnerd_domain::states::{OrderStatus, SubscriptionStatus};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -22,8 +23,7 @@ pub struct OrderRow {
     pub placed_by_user_id: Option<UserId>,
     pub placed_by_api_key_id: Option<ApiKeyId>,
     pub status: OrderStatus,
-    pub total_minor: i64,
-    pub currency: String,
+    pub total: Money,
     pub created_at: i64,
     pub version: i64,
 }
@@ -42,8 +42,7 @@ impl OrderRow {
             placed_by_user_id: r.try_get("placed_by_user_id")?,
             placed_by_api_key_id: r.try_get("placed_by_api_key_id")?,
             status: r.try_get("status")?,
-            total_minor: r.try_get("total_minor")?,
-            currency: r.try_get("currency")?,
+            total: r.money("total_minor", "currency")?,
             created_at: r.try_get("created_at")?,
             version: r.try_get("version")?,
         })
@@ -58,7 +57,8 @@ pub struct LineRow {
     pub offer_id: String,
     pub offer_name: String,
     pub quantity: i64,
-    pub unit_price_minor: i64,
+    /// In the currency of its order (the column holds minor units only).
+    pub unit_price: Money,
     pub subscription_id: SubscriptionId,
     pub friendly_name: Option<String>,
     pub billing_cycle: String,
@@ -76,8 +76,8 @@ pub async fn insert_order(conn: &mut Conn, o: &OrderRow, lines: &[LineRow]) -> S
     .bind(&o.placed_by_user_id)
     .bind(&o.placed_by_api_key_id)
     .bind(o.status)
-    .bind(o.total_minor)
-    .bind(&o.currency)
+    .bind(o.total.minor())
+    .bind(o.total.currency())
     .bind(o.created_at)
     .bind(o.version)
     .execute(&mut *conn)
@@ -92,7 +92,7 @@ pub async fn insert_order(conn: &mut Conn, o: &OrderRow, lines: &[LineRow]) -> S
         .bind(&l.offer_id)
         .bind(&l.offer_name)
         .bind(l.quantity)
-        .bind(l.unit_price_minor)
+        .bind(l.unit_price.minor())
         .bind(&l.subscription_id)
         .bind(&l.friendly_name)
         .bind(&l.billing_cycle)
@@ -112,8 +112,9 @@ pub async fn get_order(conn: &mut Conn, id: &OrderId) -> StoreResult<Option<Orde
 
 pub async fn order_lines(conn: &mut Conn, order_id: &OrderId) -> StoreResult<Vec<LineRow>> {
     let rows = crate::query(
-        "SELECT order_id, line_item_number, offer_id, offer_name, quantity, unit_price_minor, subscription_id, \
-         friendly_name, billing_cycle FROM order_lines WHERE order_id = $1 ORDER BY line_item_number",
+        "SELECT l.order_id, l.line_item_number, l.offer_id, l.offer_name, l.quantity, l.unit_price_minor, o.currency, \
+         l.subscription_id, l.friendly_name, l.billing_cycle FROM order_lines l JOIN orders o ON o.id = l.order_id \
+         WHERE l.order_id = $1 ORDER BY l.line_item_number",
     )
     .bind(order_id)
     .fetch_all(conn)
@@ -126,7 +127,7 @@ pub async fn order_lines(conn: &mut Conn, order_id: &OrderId) -> StoreResult<Vec
                 offer_id: r.try_get("offer_id")?,
                 offer_name: r.try_get("offer_name")?,
                 quantity: r.try_get("quantity")?,
-                unit_price_minor: r.try_get("unit_price_minor")?,
+                unit_price: r.money("unit_price_minor", "currency")?,
                 subscription_id: r.try_get("subscription_id")?,
                 friendly_name: r.try_get("friendly_name")?,
                 billing_cycle: r.try_get("billing_cycle")?,
@@ -193,8 +194,7 @@ pub struct SubscriptionRow {
     pub product_family: String,
     pub friendly_name: Option<String>,
     pub quantity: i64,
-    pub unit_price_minor: i64,
-    pub currency: String,
+    pub unit_price: Money,
     pub billing_cycle: String,
     pub status: SubscriptionStatus,
     pub auto_renew: bool,
@@ -226,8 +226,7 @@ impl SubscriptionRow {
             product_family: r.try_get("product_family")?,
             friendly_name: r.try_get("friendly_name")?,
             quantity: r.try_get("quantity")?,
-            unit_price_minor: r.try_get("unit_price_minor")?,
-            currency: r.try_get("currency")?,
+            unit_price: r.money("unit_price_minor", "currency")?,
             billing_cycle: r.try_get("billing_cycle")?,
             status: r.try_get("status")?,
             auto_renew: r.try_get::<i64>("auto_renew")? != 0,
@@ -258,8 +257,8 @@ pub async fn insert_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreR
     .bind(&s.product_family)
     .bind(&s.friendly_name)
     .bind(s.quantity)
-    .bind(s.unit_price_minor)
-    .bind(&s.currency)
+    .bind(s.unit_price.minor())
+    .bind(s.unit_price.currency())
     .bind(&s.billing_cycle)
     .bind(s.status)
     .bind(flag(s.auto_renew))
@@ -300,7 +299,7 @@ pub async fn update_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreR
     )
     .bind(&s.friendly_name)
     .bind(s.quantity)
-    .bind(s.unit_price_minor)
+    .bind(s.unit_price.minor())
     .bind(s.status)
     .bind(flag(s.auto_renew))
     .bind(s.term_start)

@@ -1,6 +1,7 @@
 //! The vendor's catalog.
 
 use crate::Row;
+use partnerd_domain::money::Money;
 use partnerd_domain::states::OfferStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -13,8 +14,7 @@ pub struct OfferRow {
     pub name: String,
     pub product_family: String,
     pub billing_cycle: String,
-    pub unit_price_minor: i64,
-    pub currency: String,
+    pub unit_price: Money,
     pub min_quantity: i64,
     pub max_quantity: i64,
     pub requires_admin_agent: bool,
@@ -35,8 +35,7 @@ impl OfferRow {
             name: r.try_get("name")?,
             product_family: r.try_get("product_family")?,
             billing_cycle: r.try_get("billing_cycle")?,
-            unit_price_minor: r.try_get("unit_price_minor")?,
-            currency: r.try_get("currency")?,
+            unit_price: r.money("unit_price_minor", "currency")?,
             min_quantity: r.try_get("min_quantity")?,
             max_quantity: r.try_get("max_quantity")?,
             requires_admin_agent: r.try_get::<i64>("requires_admin_agent")? != 0,
@@ -57,8 +56,8 @@ pub async fn insert(conn: &mut Conn, o: &OfferRow) -> StoreResult<()> {
     .bind(&o.name)
     .bind(&o.product_family)
     .bind(&o.billing_cycle)
-    .bind(o.unit_price_minor)
-    .bind(&o.currency)
+    .bind(o.unit_price.minor())
+    .bind(o.unit_price.currency())
     .bind(o.min_quantity)
     .bind(o.max_quantity)
     .bind(flag(o.requires_admin_agent))
@@ -83,8 +82,8 @@ pub async fn update(conn: &mut Conn, o: &OfferRow) -> StoreResult<bool> {
     .bind(&o.name)
     .bind(&o.product_family)
     .bind(&o.billing_cycle)
-    .bind(o.unit_price_minor)
-    .bind(&o.currency)
+    .bind(o.unit_price.minor())
+    .bind(o.unit_price.currency())
     .bind(o.min_quantity)
     .bind(o.max_quantity)
     .bind(flag(o.requires_admin_agent))

@@ -273,6 +273,25 @@ impl Row {
         self.get_index(name)
     }
 
+    /// Reads an amount kept in two columns: minor units and the currency's code.
+    pub fn money(&self, minor: &str, currency: &str) -> StoreResult<partnerd_domain::money::Money> {
+        Ok(partnerd_domain::money::Money::new(
+            self.try_get(minor)?,
+            self.try_get(currency)?,
+        ))
+    }
+
+    /// Like [`Row::money`], for an amount that may be absent (its currency is not).
+    pub fn optional_money(
+        &self,
+        minor: &str,
+        currency: &str,
+    ) -> StoreResult<Option<partnerd_domain::money::Money>> {
+        let amount: Option<i64> = self.try_get(minor)?;
+        let currency = self.try_get(currency)?;
+        Ok(amount.map(|m| partnerd_domain::money::Money::new(m, currency)))
+    }
+
     /// Reads a column by name or position.
     pub fn get_index<T: Stored, I: Index + Copy>(&self, index: I) -> StoreResult<T> {
         let raw = match &self.0 {
@@ -396,6 +415,22 @@ impl Stored for partnerd_domain::Roles {
     type Raw = String;
     fn from_stored(raw: String) -> Result<Self, String> {
         Self::from_stored(&raw).map_err(|e| e.to_string())
+    }
+}
+
+/// A currency, kept as its ISO 4217 code; a code that is not three capital letters
+/// makes the row corrupt.
+impl ToValue for partnerd_domain::money::Currency {
+    fn to_value(&self) -> Value {
+        Value::Text(Some(self.as_str().to_owned()))
+    }
+    const NULL: Value = Value::Text(None);
+}
+
+impl Stored for partnerd_domain::money::Currency {
+    type Raw = String;
+    fn from_stored(raw: String) -> Result<Self, String> {
+        Self::parse(&raw).map_err(|e| e.to_string())
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::Row;
 use partnerd_domain::ids::{OrgId, ResellerInvitationId, ResellerRelationshipId, UserId};
+use partnerd_domain::money::{Currency, Money};
 use partnerd_domain::states::{ResellerInvitationStatus, ResellerRelationshipStatus};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -347,8 +348,8 @@ pub async fn list_relationships(
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreditLimitRow {
     pub relationship_id: ResellerRelationshipId,
-    pub limit_minor: Option<i64>,
-    pub currency: String,
+    /// None: not enforced.
+    pub limit: Option<Money>,
     pub updated_at: i64,
     pub updated_by: Option<String>,
     pub version: i64,
@@ -368,8 +369,7 @@ pub async fn credit_limit(
     row.map(|r| {
         Ok(CreditLimitRow {
             relationship_id: r.try_get("relationship_id")?,
-            limit_minor: r.try_get("limit_minor")?,
-            currency: r.try_get("currency")?,
+            limit: r.optional_money("limit_minor", "currency")?,
             updated_at: r.try_get("updated_at")?,
             updated_by: r.try_get("updated_by")?,
             version: r.try_get("version")?,
@@ -378,13 +378,14 @@ pub async fn credit_limit(
     .transpose()
 }
 
-/// Writes the limit (None = not enforced). `version` is the row's version the caller
-/// read (0 = no row yet); false when another change came first.
+/// Writes the limit (None = not enforced; the row then keeps `currency`). `version`
+/// is the row's version the caller read (0 = no row yet); false when another change
+/// came first.
 pub async fn set_credit_limit(
     conn: &mut Conn,
     relationship_id: &ResellerRelationshipId,
-    limit_minor: Option<i64>,
-    currency: &str,
+    limit: Option<Money>,
+    currency: Currency,
     by: Option<&str>,
     now: i64,
     version: i64,
@@ -395,8 +396,8 @@ pub async fn set_credit_limit(
              VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (relationship_id) DO NOTHING",
         )
         .bind(relationship_id)
-        .bind(limit_minor)
-        .bind(currency)
+        .bind(limit.map(Money::minor))
+        .bind(limit.map_or(currency, Money::currency))
         .bind(now)
         .bind(by)
         .execute(conn)
@@ -406,8 +407,8 @@ pub async fn set_credit_limit(
             "UPDATE credit_limits SET limit_minor = $1, currency = $2, updated_at = $3, updated_by = $4, \
              version = version + 1 WHERE relationship_id = $5 AND version = $6",
         )
-        .bind(limit_minor)
-        .bind(currency)
+        .bind(limit.map(Money::minor))
+        .bind(limit.map_or(currency, Money::currency))
         .bind(now)
         .bind(by)
         .bind(relationship_id)

@@ -21,6 +21,7 @@ use partnerd_domain::ids::{
     RelationshipRequestId, ResellerInvitationId, ResellerRelationshipId, ServiceRequestId,
     ServiceRequestNoteId, SessionId, SubscriptionChangeId, SubscriptionId, UserId, WebhookId,
 };
+use partnerd_domain::money::{Currency, Money};
 use partnerd_domain::states::{
     CustomerRelationshipStatus, DelegatedAdminStatus, EnrollmentStatus, OfferStatus,
     OperationStatus, OrderStatus, OutboxStatus, RelationshipRequestStatus,
@@ -32,6 +33,14 @@ use partnerd_store::sql::PageRequest;
 use partnerd_store::{self as store, Db, StoreResult};
 
 // ------------------------------------------------------------------ harness
+
+fn cur(code: &str) -> Currency {
+    Currency::parse(code).expect("a currency code")
+}
+
+fn money(minor: i64, code: &str) -> Money {
+    Money::new(minor, cur(code))
+}
 
 /// A migrated database of one backend, removed when the scenario is done.
 struct TestDb {
@@ -753,8 +762,8 @@ async fn relationships(db: &Db) -> StoreResult<()> {
         r::set_credit_limit(
             &mut tx,
             &ended.id,
-            Some(12_345_678_901),
-            "EUR",
+            Some(money(12_345_678_901, "EUR")),
+            cur("EUR"),
             Some("usr_provider_admin"),
             T + 66,
             0,
@@ -840,8 +849,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
 
     let mut limit = CreditLimitRow {
         relationship_id: ended.id.clone(),
-        limit_minor: Some(12_345_678_901),
-        currency: "EUR".into(),
+        limit: Some(money(12_345_678_901, "EUR")),
         updated_at: T + 66,
         updated_by: Some("usr_provider_admin".into()),
         version: 1,
@@ -858,8 +866,8 @@ async fn relationships(db: &Db) -> StoreResult<()> {
         r::set_credit_limit(
             &mut tx,
             &ended.id,
-            Some(98_765),
-            "USD",
+            Some(money(98_765, "USD")),
+            cur("USD"),
             Some("usr_other_admin"),
             T + 67,
             1,
@@ -867,13 +875,12 @@ async fn relationships(db: &Db) -> StoreResult<()> {
         .await?
     );
     assert!(
-        !r::set_credit_limit(&mut tx, &ended.id, None, "USD", None, T + 68, 1).await?,
+        !r::set_credit_limit(&mut tx, &ended.id, None, cur("USD"), None, T + 68, 1).await?,
         "a stale version changes nothing"
     );
     tx.commit().await?;
     limit = CreditLimitRow {
-        limit_minor: Some(98_765),
-        currency: "USD".into(),
+        limit: Some(money(98_765, "USD")),
         updated_at: T + 67,
         updated_by: Some("usr_other_admin".into()),
         version: 2,
@@ -1164,8 +1171,7 @@ async fn commerce(db: &Db) -> StoreResult<()> {
         placed_by_user_id: Some(UserId::generate()),
         placed_by_api_key_id: Some(ApiKeyId::generate()),
         status: OrderStatus::Cancelled,
-        total_minor: 9_876_543_210,
-        currency: "EUR".into(),
+        total: money(9_876_543_210, "EUR"),
         created_at: T + 90,
         version: 12,
     };
@@ -1179,7 +1185,7 @@ async fn commerce(db: &Db) -> StoreResult<()> {
             offer_id: format!("office-e{n}"),
             offer_name: format!("Office E{n} — annual"),
             quantity: 10 * n,
-            unit_price_minor: 1_999 * n,
+            unit_price: money(1_999 * n, "EUR"),
             subscription_id: s.clone(),
             friendly_name: Some(format!("Seats for team {n}")),
             billing_cycle: "annual".into(),
@@ -1194,8 +1200,7 @@ async fn commerce(db: &Db) -> StoreResult<()> {
         product_family: "office".into(),
         friendly_name: Some("Seats for team 1".into()),
         quantity: 10,
-        unit_price_minor: 1_999,
-        currency: "EUR".into(),
+        unit_price: money(1_999, "EUR"),
         billing_cycle: "annual".into(),
         status: SubscriptionStatus::Suspended,
         auto_renew: true,
@@ -1303,8 +1308,7 @@ async fn offers(db: &Db) -> StoreResult<()> {
         name: "Ultra Suite (annual) — Zoë edition".into(),
         product_family: "ultra".into(),
         billing_cycle: "annual".into(),
-        unit_price_minor: 123_456_789_012,
-        currency: "CHF".into(),
+        unit_price: money(123_456_789_012, "CHF"),
         min_quantity: 5,
         max_quantity: 50_000,
         requires_admin_agent: true,

@@ -174,16 +174,12 @@ impl Settings {
             ),
             other => return Err(format!("--mail-transport must be dir or smtp, not {other}")),
         };
-        let currency = self
-            .currency
-            .clone()
-            .or(file.currency)
-            .unwrap_or(d.currency);
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(format!(
-                "--currency must be an ISO 4217 code such as EUR, not {currency}"
-            ));
-        }
+        let currency = match self.currency.clone().or(file.currency) {
+            Some(code) => partnerd_domain::money::Currency::parse(&code).map_err(|_| {
+                format!("--currency must be an ISO 4217 code such as EUR, not {code}")
+            })?,
+            None => d.currency,
+        };
         let log_format = self
             .log_format
             .clone()

@@ -230,7 +230,7 @@ async fn sample_organisations(
                 billing_cycle: Some(cycle.into()),
                 unit_price: Some(MoneyInput {
                     amount: price.into(),
-                    currency: app.config().currency.clone(),
+                    currency: app.config().currency.to_string(),
                 }),
                 min_quantity: Some(1),
                 max_quantity: Some(300),

@@ -8,17 +8,18 @@
 
 mod licenses;
 mod orders;
+mod review;
 mod subscriptions;
 
 pub use licenses::{LicenseUpdate, LicenseUpdateResult, SubscribedSku, UserLicense};
 pub use orders::{LineInput, Order, OrderFilters, OrderInput, OrderLine, PlacedBy};
+pub use review::{CreditOutlook, OrderForm, OrderReview, ReviewLine, Supplier};
 pub use subscriptions::{
     Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, SuspendedBy,
 };
 
 use crate::error::Conflict;
 use partnerd_domain::ids::OrgId;
-use partnerd_domain::money::format_amount;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
 use partnerd_domain::time::Timestamp;
@@ -31,13 +32,6 @@ use crate::{App, AppError, AppResult, Principal};
 
 fn ts(ms: i64) -> String {
     Timestamp(ms).to_rfc3339()
-}
-
-fn money(minor: i64, currency: &str) -> Money {
-    Money {
-        amount: format_amount(minor),
-        currency: currency.to_owned(),
-    }
 }
 
 /// The end of a term that starts at `start`: one calendar month or year later.
@@ -100,7 +94,7 @@ impl App {
         conn: &mut Conn,
         provider: &OrgId,
         reseller: &OrgId,
-        extra: i64,
+        extra: Money,
     ) -> AppResult<()> {
         partnerd_store::organizations::lock(conn, self.db().backend(), reseller).await?;
         let Some(rel) = relationships::active_between(conn, provider, reseller).await? else {
@@ -108,20 +102,23 @@ impl App {
         };
         let Some(limit) = relationships::credit_limit(conn, &rel.id)
             .await?
-            .and_then(|c| c.limit_minor)
+            .and_then(|c| c.limit)
         else {
             return Ok(());
         };
-        let used = partnerd_store::commerce::credit_used(conn, provider, reseller).await?;
-        if used + extra > limit {
+        let used = Money::new(
+            partnerd_store::commerce::credit_used(conn, provider, reseller).await?,
+            limit.currency(),
+        );
+        if used.checked_add(extra)?.minor() > limit.minor() {
             return Err(AppError::conflict(
                 Conflict::CreditLimitExceeded,
                 format!(
                     "the credit limit is {limit}, {used} is used and this change adds {extra} {}",
-                    self.config().currency,
-                    limit = format_amount(limit),
-                    used = format_amount(used),
-                    extra = format_amount(extra),
+                    limit.currency(),
+                    limit = limit.amount(),
+                    used = used.amount(),
+                    extra = extra.amount(),
                 ),
             ));
         }

@@ -17,7 +17,7 @@ use partnerd_store::{Conn, customers, idempotency, providers, relationships};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{money, term_end, ts};
+use super::{term_end, ts};
 use crate::audit::{self, Actor, Entry};
 use crate::catalog::Money;
 use crate::crypto::etag;
@@ -120,13 +120,13 @@ fn order_view(o: &OrderRow, lines: &[LineRow]) -> Order {
                 offer_id: l.offer_id.clone(),
                 offer_name: l.offer_name.clone(),
                 quantity: l.quantity,
-                unit_price: money(l.unit_price_minor, &o.currency),
+                unit_price: l.unit_price,
                 subscription_id: l.subscription_id.clone(),
                 friendly_name: l.friendly_name.clone(),
                 billing_cycle: l.billing_cycle.clone(),
             })
             .collect(),
-        total: money(o.total_minor, &o.currency),
+        total: o.total,
         created_at: ts(o.created_at),
         etag: etag(&o.id, o.version),
     }
@@ -317,12 +317,15 @@ impl App {
         }
 
         // 5. Credit.
-        let total: i64 = input
-            .line_items
-            .iter()
-            .zip(&offers_found)
-            .map(|(l, o)| o.unit_price_minor * l.quantity)
-            .sum();
+        let total = Money::sum(
+            self.config().currency,
+            input
+                .line_items
+                .iter()
+                .zip(&offers_found)
+                .map(|(l, o)| o.unit_price.checked_mul(l.quantity))
+                .collect::<Result<Vec<_>, _>>()?,
+        )?;
         self.check_credit(&mut tx, &provider, &reseller, total)
             .await?;
 
@@ -341,8 +344,7 @@ impl App {
             placed_by_api_key_id: key_id,
             // v1 provisions at once: an order is complete when it is written.
             status: OrderStatus::Completed,
-            total_minor: total,
-            currency: self.config().currency.clone(),
+            total,
             created_at: now,
             version: 1,
         };
@@ -358,8 +360,7 @@ impl App {
                 product_family: o.product_family.clone(),
                 friendly_name: l.friendly_name.as_ref().map(|f| f.trim().to_owned()),
                 quantity: l.quantity,
-                unit_price_minor: o.unit_price_minor,
-                currency: o.currency.clone(),
+                unit_price: o.unit_price,
                 billing_cycle: o.billing_cycle.clone(),
                 status: SubscriptionStatus::Active,
                 auto_renew: true,
@@ -380,7 +381,7 @@ impl App {
                 offer_id: o.id.clone(),
                 offer_name: o.name.clone(),
                 quantity: l.quantity,
-                unit_price_minor: o.unit_price_minor,
+                unit_price: o.unit_price,
                 subscription_id: sub.id.clone(),
                 friendly_name: sub.friendly_name.clone(),
                 billing_cycle: o.billing_cycle.clone(),

@@ -18,7 +18,7 @@ use partnerd_store::{Conn, customers, offers, organizations, relationships};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Reader, money, term_end, ts};
+use super::{Reader, term_end, ts};
 use crate::audit::{self, Actor, Entry};
 use crate::catalog::Money;
 use crate::crypto::etag;
@@ -140,7 +140,7 @@ impl App {
             product_family: s.product_family.clone(),
             friendly_name: s.friendly_name.clone(),
             quantity: s.quantity,
-            unit_price: money(s.unit_price_minor, &s.currency),
+            unit_price: s.unit_price,
             billing_cycle: s.billing_cycle.clone(),
             status: s.status,
             auto_renew_enabled: s.auto_renew,
@@ -483,11 +483,13 @@ impl App {
             } else {
                 0
             };
-            (after.quantity - was).max(0) * after.unit_price_minor
+            after
+                .unit_price
+                .checked_mul((after.quantity - was).max(0))?
         } else {
-            0
+            Money::zero(after.unit_price.currency())
         };
-        if extra > 0 && !operator {
+        if extra.minor() > 0 && !operator {
             self.check_credit(
                 &mut tx,
                 &before.indirect_provider_id,
@@ -609,7 +611,7 @@ impl App {
                 let o = offer
                     .as_ref()
                     .ok_or_else(|| AppError::internal("the subscription's offer is missing"))?;
-                after.unit_price_minor = o.unit_price_minor;
+                after.unit_price = o.unit_price;
                 // Terms follow each other without gaps, however late the job runs.
                 while after.commitment_end <= now {
                     after.term_start = after.commitment_end;

@@ -118,7 +118,7 @@ pub async fn list_page(
                             td { a href=(format!("/catalog/{}", o.id)) { (o.name) } br; code { (o.id) } }
                             td { (o.product_family) @if o.requires_admin_agent { br; span.muted { "requires an admin agent" } } }
                             td { (o.billing_cycle) }
-                            td { (o.unit_price.amount) " " (o.unit_price.currency) }
+                            td { (o.unit_price) }
                             td { (o.min_quantity) "–" (o.max_quantity) }
                             td { (o.status) }
                         }
@@ -155,7 +155,7 @@ fn form_of(o: &Offer) -> OfferForm {
         name: o.name.clone(),
         product_family: o.product_family.clone(),
         billing_cycle: o.billing_cycle.clone(),
-        amount: o.unit_price.amount.clone(),
+        amount: o.unit_price.amount().clone(),
         min_quantity: o.min_quantity.to_string(),
         max_quantity: o.max_quantity.to_string(),
         requires_admin_agent: o.requires_admin_agent,
@@ -271,7 +271,7 @@ pub async fn new_page(
         offer_form(
             "/catalog/new",
             &csrf,
-            &s.app.config().currency,
+            s.app.config().currency.as_str(),
             &f,
             &FormErrors::default(),
             true,
@@ -286,7 +286,7 @@ pub async fn create(
     ReqCtx(ctx): ReqCtx,
     CsrfForm(f): CsrfForm<OfferForm>,
 ) -> Result<Response, PageError> {
-    let currency = s.app.config().currency.clone();
+    let currency = s.app.config().currency.to_string();
     let mut errors = Vec::new();
     let input = input_of(&f, &currency, &mut errors, true);
     let result = if errors.is_empty() {
@@ -350,7 +350,7 @@ pub async fn detail_page(
                 tr { th scope="row" { "Offer id" } td { code { (o.id) } } }
                 tr { th scope="row" { "Product family" } td { (o.product_family) } }
                 tr { th scope="row" { "Billing cycle" } td { (o.billing_cycle) } }
-                tr { th scope="row" { "Unit price" } td { (o.unit_price.amount) " " (o.unit_price.currency) } }
+                tr { th scope="row" { "Unit price" } td { (o.unit_price) } }
                 tr { th scope="row" { "Seats per subscription" } td { (o.min_quantity) " to " (o.max_quantity) } }
                 tr { th scope="row" { "Requires an admin agent" } td { @if o.requires_admin_agent { "Yes" } @else { "No" } } }
                 tr { th scope="row" { "Status" } td { (o.status) } }
@@ -359,7 +359,7 @@ pub async fn detail_page(
         }
         @if manage {
             h2 { "Change" }
-            (offer_form(&format!("/catalog/{}", o.id), &csrf, &s.app.config().currency, &form_of(&o), &FormErrors::default(), false))
+            (offer_form(&format!("/catalog/{}", o.id), &csrf, s.app.config().currency.as_str(), &form_of(&o), &FormErrors::default(), false))
             @if o.status == OfferStatus::Available {
                 p { a href=(format!("/catalog/{}/retire", o.id)) { "Retire this offer" } }
             }
@@ -377,7 +377,7 @@ pub async fn update(
     Path(id): Path<String>,
     CsrfForm(f): CsrfForm<OfferForm>,
 ) -> Result<Response, PageError> {
-    let currency = s.app.config().currency.clone();
+    let currency = s.app.config().currency.to_string();
     let mut errors = Vec::new();
     let input = input_of(&f, &currency, &mut errors, false);
     let result = if errors.is_empty() {

@@ -4,16 +4,15 @@
 //! credit page of a provider–reseller relationship.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
-use partnerd_app::catalog::{Money, OfferFilters};
-use partnerd_app::commerce::{LicenseUpdate, LineInput, OrderInput, SubscriptionChanges};
-use partnerd_app::connections::{AS_PROVIDER, AS_RESELLER, RelationshipFilters};
+use partnerd_app::commerce::{
+    CreditOutlook, LicenseUpdate, LineInput, OrderInput, OrderReview, SubscriptionChanges,
+};
+use partnerd_app::connections::AS_PROVIDER;
 use partnerd_app::paging::PageParams;
 use partnerd_domain::ids::{OrgId, ResellerRelationshipId, SubscriptionId, UserId};
-use partnerd_domain::money::{format_amount, parse_amount};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::{ResellerRelationshipStatus, SubscriptionStatus};
 use serde::Deserialize;
@@ -45,64 +44,6 @@ pub fn router() -> axum::Router<crate::AppState> {
         )
 }
 
-fn all() -> PageParams {
-    PageParams::first(500)
-}
-
-fn minor(m: &Money) -> i64 {
-    parse_amount("", &m.amount).unwrap_or(0)
-}
-
-fn amount(minor: i64, currency: &str) -> String {
-    format!("{} {currency}", format_amount(minor))
-}
-
-/// The organisations that can supply an order the caller places for `cid`: for a
-/// reseller its active providers; for a provider the customer's resellers it works with.
-async fn suppliers(
-    s: &AppState,
-    user: &PageUser,
-    cid: &OrgId,
-) -> Result<(bool, Vec<(ResellerRelationshipId, OrgId, String)>), PageError> {
-    let p = &user.principal;
-    let customer = s.app.get_customer(p, cid).await?;
-    let mine = customer
-        .relationships
-        .iter()
-        .find(|r| r.partner.organization_id == p.organization.id);
-    let as_provider = mine.is_some_and(|r| r.role == "indirectProvider");
-    let kind = if as_provider {
-        AS_PROVIDER
-    } else {
-        AS_RESELLER
-    };
-    let rels = s
-        .app
-        .list_relationships(
-            p,
-            &RelationshipFilters {
-                relationship_type: Some(kind.into()),
-                ..Default::default()
-            },
-            &all(),
-        )
-        .await?
-        .items;
-    let serving: Vec<&str> = customer
-        .relationships
-        .iter()
-        .filter(|r| r.role == "indirectReseller")
-        .map(|r| r.partner.organization_id.as_str())
-        .collect();
-    Ok((
-        as_provider,
-        rels.into_iter()
-            .filter(|r| !as_provider || serving.contains(&r.partner.organization_id.as_str()))
-            .map(|r| (r.id, r.partner.organization_id, r.partner.name))
-            .collect(),
-    ))
-}
-
 /// `/customers/{id}/add-products`: choose offers and quantities.
 pub async fn add_products_page(
     State(s): State<AppState>,
@@ -110,32 +51,24 @@ pub async fn add_products_page(
     CsrfToken(csrf): CsrfToken,
     Path(cid): Path<OrgId>,
 ) -> Result<Markup, PageError> {
-    let p = &user.principal;
-    let customer = s.app.get_customer(p, &cid).await?;
-    p.require(Action::PlaceOrders)?;
-    let (as_provider, suppliers) = suppliers(&s, &user, &cid).await?;
-    let offers = s
-        .app
-        .list_offers(p, &OfferFilters::default(), &all())
-        .await?
-        .items;
+    let form = s.app.order_form(&user.principal, &cid).await?;
     let body = html! {
-        p { "Choose the products and quantities for " strong { (customer.company_name) } ". You review the total before anything is ordered." }
+        p { "Choose the products and quantities for " strong { (form.customer.company_name) } ". You review the total before anything is ordered." }
         form method="post" action=(format!("/customers/{cid}/add-products")) {
             (csrf_field(&csrf))
             input type="hidden" name="step" value="review";
-            @if suppliers.is_empty() {
-                div.alert.error role="alert" { @if as_provider { "None of this customer's resellers works with you." } @else { "You work with no indirect provider yet; a provider supplies every order." } }
+            @if form.suppliers.is_empty() {
+                div.alert.error role="alert" { @if form.as_provider { "None of this customer's resellers works with you." } @else { "You work with no indirect provider yet; a provider supplies every order." } }
             } @else {
-                label for="supplier" { @if as_provider { "Reseller of record" } @else { "Indirect provider" } }
+                label for="supplier" { @if form.as_provider { "Reseller of record" } @else { "Indirect provider" } }
                 select #supplier name="supplier" {
-                    @for (_, id, name) in &suppliers { option value=(id) { (name) } }
+                    @for s in &form.suppliers { option value=(s.organization_id) { (s.name) } }
                 }
             }
             table {
                 thead { tr { th { "Offer" } th { "Family" } th { "Billing" } th { "Unit price" } th { "Quantity" } } }
-                tbody { @for o in &offers { tr {
-                    td { (o.name) } td { (o.product_family) } td { (o.billing_cycle) } td { (o.unit_price.amount) " " (o.unit_price.currency) }
+                tbody { @for o in &form.offers { tr {
+                    td { (o.name) } td { (o.product_family) } td { (o.billing_cycle) } td { (o.unit_price) }
                     td { input type="number" name=(format!("qty_{}", o.id)) min=(o.min_quantity) max=(o.max_quantity) aria-label=(format!("Quantity of {}", o.name)); }
                 } } }
             }
@@ -146,140 +79,146 @@ pub async fn add_products_page(
     Ok(page("Add products", &user, &csrf, body))
 }
 
+/// The quantities typed in the form: `qty_<offer id>` fields holding a number.
+fn quantities(m: &Values) -> Vec<(String, i64)> {
+    m.iter()
+        .filter_map(|(k, v)| {
+            let offer = k.strip_prefix("qty_")?;
+            Some((offer.to_owned(), v.trim().parse::<i64>().ok()?))
+        })
+        .collect()
+}
+
 /// `POST /customers/{id}/add-products`: `step=review` shows the total and the
 /// remaining credit; `step=place` orders.
 pub async fn add_products(
     State(s): State<AppState>,
     user: PageUser,
-    csrf: CsrfToken,
+    CsrfToken(csrf): CsrfToken,
     ReqCtx(ctx): ReqCtx,
     Path(cid): Path<OrgId>,
     CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
     let p = &user.principal;
-    let customer = s.app.get_customer(p, &cid).await?;
-    let (as_provider, suppliers) = suppliers(&s, &user, &cid).await?;
-    let supplier = m.get("supplier").cloned().unwrap_or_default();
-    let offers = s
+    let supplier = m
+        .get("supplier")
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .map(OrgId::from_raw);
+    let back = format!("/customers/{cid}/add-products");
+    let review = match s
         .app
-        .list_offers(p, &OfferFilters::default(), &all())
-        .await?
-        .items;
-    let mut chosen: Vec<(partnerd_app::catalog::Offer, i64)> = offers
-        .into_iter()
-        .filter_map(|o| {
-            let q = m
-                .get(&format!("qty_{}", o.id))
-                .and_then(|v| v.trim().parse::<i64>().ok())
-                .filter(|q| *q != 0)?;
-            Some((o, q))
-        })
-        .collect();
-    chosen.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-    if chosen.is_empty() {
-        let body = html! {
-            div.alert.error role="alert" { "Enter a quantity for at least one product." }
-            p { a href=(format!("/customers/{cid}/add-products")) { "Back to the products" } }
-        };
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page("Add products", &user, &csrf.0, body),
-        )
-            .into_response());
-    }
-    let currency = chosen[0].0.unit_price.currency.clone();
-    let total: i64 = chosen.iter().map(|(o, q)| minor(&o.unit_price) * q).sum();
-    if m.get("step").map(String::as_str) == Some("place") {
-        let input = OrderInput {
-            line_items: chosen
-                .iter()
-                .enumerate()
-                .map(|(i, (o, q))| LineInput {
-                    line_item_number: i64::try_from(i).unwrap_or_default(),
-                    offer_id: o.id.clone(),
-                    quantity: *q,
-                    friendly_name: None,
-                })
-                .collect(),
-            indirect_provider_id: (!as_provider && !supplier.is_empty())
-                .then(|| supplier.clone())
-                .map(OrgId::from_raw),
-            reseller_organization_id: (as_provider && !supplier.is_empty())
-                .then(|| supplier.clone())
-                .map(OrgId::from_raw),
-        };
-        return match s.app.create_order(p, &ctx, &cid, Ok(input)).await {
-            Ok(order) => {
-                let body = html! {
-                    div.alert.success role="status" { "The order is placed: " (order.line_items.len()) " new subscriptions, " (order.total.amount) " " (order.total.currency) "." }
-                    table {
-                        thead { tr { th { "Offer" } th { "Quantity" } th { "Subscription" } } }
-                        tbody { @for l in &order.line_items { tr {
-                            td { (l.offer_name) } td { (l.quantity) }
-                            td { a href=(format!("/customers/{cid}/subscriptions/{}", l.subscription_id)) { "Manage" } }
-                        } } }
-                    }
-                    p { a.button href=(format!("/customers/{cid}")) { "Back to " (customer.company_name) } }
-                };
-                Ok(page("Order placed", &user, &csrf.0, body).into_response())
-            }
-            Err(e)
-                if matches!(
-                    e,
-                    AppError::Forbidden { .. }
-                        | AppError::Conflict { .. }
-                        | AppError::Validation(_)
-                ) =>
-            {
-                let detail = e
-                    .field_errors()
-                    .first()
-                    .map(|f| f.message.clone())
-                    .unwrap_or(e.detail().into_owned());
-                let body = html! {
-                    div.alert.error role="alert" { (capitalize(&detail)) "." }
-                    p { a href=(format!("/customers/{cid}/add-products")) { "Back to the products" } }
-                };
-                Ok((
-                    crate::problem::status_of(&e),
-                    page("The order was not placed", &user, &csrf.0, body),
-                )
-                    .into_response())
-            }
-            Err(e) => Err(e.into()),
-        };
-    }
-    let rel = suppliers.iter().find(|(_, id, _)| id.as_str() == supplier);
-    let credit = match rel {
-        Some((rel_id, _, _)) => s.app.get_credit_limit(p, rel_id).await.ok(),
-        None => None,
+        .review_order(p, &cid, supplier.as_ref(), &quantities(&m))
+        .await
+    {
+        Ok(r) => r,
+        Err(e @ AppError::Validation(_)) => {
+            return Ok(nothing_changed(
+                &user,
+                &csrf,
+                (&back, "Back to the products"),
+                &e,
+            ));
+        }
+        Err(e) => return Err(e.into()),
     };
+    if m.get("step").map(String::as_str) == Some("place") {
+        return place_order(&s, &user, &csrf, &ctx, &cid, &review).await;
+    }
+    let customer = &review.form.customer.company_name;
     let body = html! {
-        p { "Review the order for " strong { (customer.company_name) } @if let Some((_, _, name)) = rel { " through " (name) } "." }
+        p { "Review the order for " strong { (customer) } @if let Some(sup) = &review.supplier { " through " (sup.name) } "." }
         table {
             thead { tr { th { "Offer" } th { "Quantity" } th { "Unit price" } th { "Line total" } } }
-            tbody { @for (o, q) in &chosen { tr {
-                td { (o.name) } td { (q) } td { (o.unit_price.amount) } td { (amount(minor(&o.unit_price) * q, &currency)) }
+            tbody { @for l in &review.lines { tr {
+                td { (l.offer.name) } td { (l.quantity) } td { (l.offer.unit_price.amount()) } td { (l.line_total) }
             } } }
-            tfoot { tr { th scope="row" colspan="3" { "Total" } td { strong { (amount(total, &currency)) } } } }
+            tfoot { tr { th scope="row" colspan="3" { "Total" } td { strong { (review.total) } } } }
         }
-        @match credit.as_ref().and_then(|c| c.available.as_ref()) {
-            Some(avail) => {
-                p { "Remaining credit with this provider: " (avail.amount) " " (avail.currency) "; after this order: " (amount(minor(avail) - total, &currency)) "." }
-                @if minor(avail) < total { div.alert.error role="alert" { "This order exceeds the remaining credit and will be refused." } }
+        @match review.credit {
+            CreditOutlook::Limited { available, after } => {
+                p { "Remaining credit with this provider: " (available) "; after this order: " (after) "." }
+                @if review.credit.exceeded() { div.alert.error role="alert" { "This order exceeds the remaining credit and will be refused." } }
             },
-            None => p.muted { "No credit limit applies." },
+            CreditOutlook::NoLimit => p.muted { "No credit limit applies." },
+            CreditOutlook::Unknown => p.muted { "Any credit limit is checked when the order is placed." },
         }
-        form method="post" action=(format!("/customers/{cid}/add-products")) {
-            (csrf_field(&csrf.0))
+        form method="post" action=(back) {
+            (csrf_field(&csrf))
             input type="hidden" name="step" value="place";
-            input type="hidden" name="supplier" value=(supplier);
-            @for (o, q) in &chosen { input type="hidden" name=(format!("qty_{}", o.id)) value=(q); }
+            @if let Some(sup) = &review.supplier { input type="hidden" name="supplier" value=(sup.organization_id); }
+            @for l in &review.lines { input type="hidden" name=(format!("qty_{}", l.offer.id)) value=(l.quantity); }
             button type="submit" { "Place order" }
-            " " a.button.secondary href=(format!("/customers/{cid}/add-products")) { "Change" }
+            " " a.button.secondary href=(back) { "Change" }
         }
     };
-    Ok(page("Review order", &user, &csrf.0, body).into_response())
+    Ok(page("Review order", &user, &csrf, body).into_response())
+}
+
+/// Places the reviewed order and shows what it created.
+async fn place_order(
+    s: &AppState,
+    user: &PageUser,
+    csrf: &str,
+    ctx: &partnerd_app::Ctx,
+    cid: &OrgId,
+    review: &OrderReview,
+) -> Result<Response, PageError> {
+    let supplier = review.supplier.as_ref().map(|s| s.organization_id.clone());
+    let input = OrderInput {
+        line_items: review
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LineInput {
+                line_item_number: i64::try_from(i).unwrap_or_default(),
+                offer_id: l.offer.id.clone(),
+                quantity: l.quantity,
+                friendly_name: None,
+            })
+            .collect(),
+        indirect_provider_id: supplier.clone().filter(|_| !review.form.as_provider),
+        reseller_organization_id: supplier.filter(|_| review.form.as_provider),
+    };
+    match s
+        .app
+        .create_order(&user.principal, ctx, cid, Ok(input))
+        .await
+    {
+        Ok(order) => {
+            let body = html! {
+                div.alert.success role="status" { "The order is placed: " (order.line_items.len()) " new subscriptions, " (order.total) "." }
+                table {
+                    thead { tr { th { "Offer" } th { "Quantity" } th { "Subscription" } } }
+                    tbody { @for l in &order.line_items { tr {
+                        td { (l.offer_name) } td { (l.quantity) }
+                        td { a href=(format!("/customers/{cid}/subscriptions/{}", l.subscription_id)) { "Manage" } }
+                    } } }
+                }
+                p { a.button href=(format!("/customers/{cid}")) { "Back to " (review.form.customer.company_name) } }
+            };
+            Ok(page("Order placed", user, csrf, body).into_response())
+        }
+        Err(
+            e @ (AppError::Forbidden { .. } | AppError::Conflict { .. } | AppError::Validation(_)),
+        ) => {
+            let detail = e
+                .field_errors()
+                .first()
+                .map(|f| f.message.clone())
+                .unwrap_or(e.detail().into_owned());
+            let body = html! {
+                div.alert.error role="alert" { (capitalize(&detail)) "." }
+                p { a href=(format!("/customers/{cid}/add-products")) { "Back to the products" } }
+            };
+            Ok((
+                crate::problem::status_of(&e),
+                page("The order was not placed", user, csrf, body),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -356,7 +295,7 @@ pub async fn subscription_page(
             dt { "Offer" } dd { (sub.offer_name) " (" (sub.product_family) ")" }
             dt { "Status" } dd { (sub.status) }
             dt { "Quantity" } dd { (sub.quantity) " (" (sub.assigned_licenses) " assigned)" }
-            dt { "Unit price" } dd { (sub.unit_price.amount) " " (sub.unit_price.currency) " per " (if sub.billing_cycle == "annual" { "year" } else { "month" }) }
+            dt { "Unit price" } dd { (sub.unit_price) " per " (if sub.billing_cycle == "annual" { "year" } else { "month" }) }
             dt { "Term" } dd { (sub.term_start_date.get(..10).unwrap_or_default()) " to " (sub.commitment_end_date.get(..10).unwrap_or_default()) }
             dt { "Auto-renew" } dd { (if sub.auto_renew_enabled { "On" } else { "Off" }) }
         }
@@ -554,9 +493,9 @@ pub async fn credit_page(
     let body = html! {
         p { @if r.relationship_type == AS_PROVIDER { "Credit of your reseller " } @else { "Your credit with " } strong { (r.partner.name) } "." }
         dl {
-            dt { "Limit" } dd { @match &c.limit { Some(l) => { (l.amount) " " (l.currency) }, None => "None (not enforced)" } }
-            dt { "Used" } dd { (c.used.amount) " " (c.used.currency) }
-            dt { "Available" } dd { @match &c.available { Some(a) => { (a.amount) " " (a.currency) }, None => "Unlimited" } }
+            dt { "Limit" } dd { @match &c.limit { Some(l) => { (l) }, None => "None (not enforced)" } }
+            dt { "Used" } dd { (c.used) }
+            dt { "Available" } dd { @match &c.available { Some(a) => { (a) }, None => "Unlimited" } }
         }
         @if may_set {
             div.card {
@@ -564,9 +503,9 @@ pub async fn credit_page(
                 form method="post" action=(format!("/partners/relationships/{id}/credit")) {
                     (csrf_field(&csrf))
                     input type="hidden" name="etag" value=(c.etag);
-                    input type="hidden" name="currency" value=(c.used.currency);
-                    label for="amount" { "Limit in " (c.used.currency) }
-                    input #amount name="amount" type="text" inputmode="decimal" value=(c.limit.as_ref().map(|l| l.amount.clone()).unwrap_or_default());
+                    input type="hidden" name="currency" value=(c.used.currency());
+                    label for="amount" { "Limit in " (c.used.currency()) }
+                    input #amount name="amount" type="text" inputmode="decimal" value=(c.limit.as_ref().map(|l| l.amount().clone()).unwrap_or_default());
                     p.hint { "Orders, quantity increases and reactivations beyond it are refused. Lowering it below what is used only blocks increases." }
                     button type="submit" name="do" value="set" { "Save limit" }
                     @if c.limit.is_some() { " " button.secondary type="submit" name="do" value="remove" { "Remove the limit" } }
