@@ -10,7 +10,7 @@ use partnerd_domain::policy::Action;
 use partnerd_domain::states::{ResellerInvitationStatus, ResellerRelationshipStatus};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, EmailAddress, FieldError};
-use partnerd_store::relationships::{
+use partnerd_store::connections::{
     self, InvitationQuery, InvitationRow, RelationshipQuery, RelationshipRow,
 };
 use partnerd_store::{Conn, organizations, providers};
@@ -308,7 +308,7 @@ impl App {
             link: Some(link),
         };
         let mut tx = self.db().begin().await?;
-        relationships::insert_invitation(&mut tx, &row).await?;
+        connections::insert_invitation(&mut tx, &row).await?;
         mail::enqueue(&mut tx, &mail, now).await?;
         let view = self.invitation_view(&row);
         self.commit_change(
@@ -351,7 +351,7 @@ impl App {
             now,
         };
         let mut conn = self.db().conn().await?;
-        let rows = relationships::list_invitations(&mut conn, &q, &start.request).await?;
+        let rows = connections::list_invitations(&mut conn, &q, &start.request).await?;
         Ok(start.finish(
             rows,
             now,
@@ -366,7 +366,7 @@ impl App {
         p: &Principal,
         id: &ResellerInvitationId,
     ) -> AppResult<InvitationRow> {
-        let i = relationships::get_invitation(conn, id)
+        let i = connections::get_invitation(conn, id)
             .await?
             .filter(|i| i.provider_organization_id == p.organization.id)
             .ok_or_else(AppError::not_found)?;
@@ -400,7 +400,7 @@ impl App {
                 format!("the invitation is {status}; only pending invitations can be revoked"),
             ));
         }
-        if !relationships::decide_invitation(
+        if !connections::decide_invitation(
             &mut tx,
             &i,
             ResellerInvitationStatus::Revoked,
@@ -432,7 +432,7 @@ impl App {
     }
 
     async fn invitation_for_token(&self, conn: &mut Conn, token: &str) -> AppResult<InvitationRow> {
-        relationships::invitation_by_token(conn, &token_hash(token))
+        connections::invitation_by_token(conn, &token_hash(token))
             .await?
             .ok_or_else(|| AppError::token_invalid("this invitation link is not valid"))
     }
@@ -531,7 +531,7 @@ impl App {
             terminated_by_user_id: None,
             version: 1,
         };
-        match relationships::insert_relationship(&mut tx, &row).await {
+        match connections::insert_relationship(&mut tx, &row).await {
             Err(e) if e.is_unique("partner_relationships_active_key_key") => {
                 return Err(AppError::conflict(
                     Conflict::RelationshipExists,
@@ -540,7 +540,7 @@ impl App {
             }
             other => other?,
         }
-        if !relationships::decide_invitation(
+        if !connections::decide_invitation(
             &mut tx,
             &i,
             ResellerInvitationStatus::Accepted,
@@ -614,7 +614,7 @@ impl App {
             .map(|r| long_text("/reason", &r, 2000))
             .transpose()?
             .flatten();
-        if !relationships::decide_invitation(
+        if !connections::decide_invitation(
             &mut tx,
             &i,
             ResellerInvitationStatus::Declined,
@@ -716,7 +716,7 @@ impl App {
             name: f.name.clone(),
         };
         let mut conn = self.db().conn().await?;
-        let rows = relationships::list_relationships(&mut conn, &q, &start.request).await?;
+        let rows = connections::list_relationships(&mut conn, &q, &start.request).await?;
         let page = start.finish(rows, now, |r| (r.created_at, r.id.to_string()), |r| r);
         let mut items = Vec::with_capacity(page.items.len());
         for r in &page.items {
@@ -738,7 +738,7 @@ impl App {
         p: &Principal,
         id: &ResellerRelationshipId,
     ) -> AppResult<RelationshipRow> {
-        relationships::get_relationship(conn, id)
+        connections::get_relationship(conn, id)
             .await?
             .filter(|r| {
                 r.provider_organization_id == p.organization.id
@@ -783,7 +783,7 @@ impl App {
         }
         let now = self.now().millis();
         let by_user = p.user.as_ref().map(|u| u.id.clone());
-        if !relationships::terminate_relationship(
+        if !connections::terminate_relationship(
             &mut tx,
             &r,
             &p.organization.id,

@@ -11,7 +11,7 @@ use partnerd_domain::policy::Action;
 use partnerd_domain::states::ResellerRelationshipStatus;
 use partnerd_domain::time::Timestamp;
 use partnerd_store::Conn;
-use partnerd_store::relationships::{self, CreditLimitRow, RelationshipRow};
+use partnerd_store::connections::{self, CreditLimitRow, RelationshipRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -60,7 +60,7 @@ impl App {
     }
 
     async fn credit_view(&self, conn: &mut Conn, r: &RelationshipRow) -> AppResult<CreditLimit> {
-        let row = relationships::credit_limit(conn, &r.id).await?;
+        let row = connections::credit_limit(conn, &r.id).await?;
         let used = self.credit_used(conn, r).await?;
         let limit = row.as_ref().and_then(|c| c.limit);
         let used = Money::new(used, limit.map_or(self.config().currency, Money::currency));
@@ -105,7 +105,7 @@ impl App {
             ));
         }
         p.require(Action::SetCreditLimit)?;
-        let current = relationships::credit_limit(&mut tx, &r.id).await?;
+        let current = connections::credit_limit(&mut tx, &r.id).await?;
         check_if_match(&credit_etag(&r.id, current.as_ref()), if_match, false)?;
         let limit = limit?;
         let limit = match &limit {
@@ -133,7 +133,7 @@ impl App {
         let now = self.now();
         let by = p.user.as_ref().map(|u| u.id.clone());
         crate::error::written(
-            relationships::set_credit_limit(
+            connections::set_credit_limit(
                 &mut tx,
                 &r.id,
                 limit,
@@ -205,10 +205,10 @@ impl App {
         conn: &mut Conn,
         relationship_id: &ResellerRelationshipId,
     ) -> AppResult<()> {
-        if let Some(c) = relationships::credit_limit(conn, relationship_id).await?
+        if let Some(c) = connections::credit_limit(conn, relationship_id).await?
             && c.limit.is_some()
         {
-            relationships::set_credit_limit(
+            connections::set_credit_limit(
                 conn,
                 relationship_id,
                 None,

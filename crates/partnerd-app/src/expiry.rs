@@ -8,7 +8,7 @@
 //! version-checked update of a still pending row.
 
 use partnerd_domain::time::Timestamp;
-use partnerd_store::{customers, relationships};
+use partnerd_store::{connections, customers};
 
 use crate::audit::{self, Actor, Entry};
 use crate::customers::request_event;
@@ -31,13 +31,13 @@ impl App {
         let now = self.now();
         let due = {
             let mut conn = self.db().conn().await?;
-            relationships::invitations_past_expiry(&mut conn, now.millis(), BATCH).await?
+            connections::invitations_past_expiry(&mut conn, now.millis(), BATCH).await?
         };
         let mut expired = 0;
         for i in due {
             let mut tx = self.db().begin().await?;
             let expired_status = i.status.expire()?;
-            if !relationships::decide_invitation(
+            if !connections::decide_invitation(
                 &mut tx,
                 &i,
                 expired_status,

@@ -4,7 +4,7 @@
 
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::EnrollmentStatus;
-use partnerd_store::enrollments::{self, EnrollmentRow};
+use partnerd_store::enrollment::{self, EnrollmentRow};
 use partnerd_store::{Conn, registry};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -46,7 +46,7 @@ impl App {
         conn: &mut Conn,
         p: &Principal,
     ) -> AppResult<EnrollmentRow> {
-        enrollments::latest_for(conn, &p.organization.id)
+        enrollment::latest_for(conn, &p.organization.id)
             .await?
             .filter(|e| e.status == EnrollmentStatus::Approved)
             .ok_or_else(|| no_profile("partner profile"))
@@ -110,7 +110,7 @@ impl App {
                 .await?;
         }
         e.updated_at = self.now().millis();
-        written(enrollments::update(&mut tx, &e).await?)?;
+        written(enrollment::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = Self::legal_view(&e)?;
         self.commit_change(
@@ -155,7 +155,7 @@ impl App {
         let profile = crate::enrollment::validate_support(input?)?;
         e.support_profile = serde_json::to_string(&profile).ok();
         e.updated_at = self.now().millis();
-        written(enrollments::update(&mut tx, &e).await?)?;
+        written(enrollment::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = Self::support_view(&e)?;
         self.commit_change(

@@ -580,7 +580,7 @@ async fn audit(db: &Db) -> StoreResult<()> {
 }
 
 async fn enrollments(db: &Db) -> StoreResult<()> {
-    use store::enrollments::{self as e, EnrollmentQuery, EnrollmentRow, VerificationRow};
+    use store::enrollment::{self as e, EnrollmentQuery, EnrollmentRow, VerificationRow};
     let org = organization("enrollment", OrgKind::None);
     insert_orgs(db, &[&org]).await?;
     let written = EnrollmentRow {
@@ -640,12 +640,12 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
 
     let mut c = db.conn().await?;
     same(
-        "enrollments::get",
+        "enrollment::get",
         &found("get", e::get(&mut c, &written.id).await?),
         &written,
     );
     same(
-        "enrollments::latest_for",
+        "enrollment::latest_for",
         &found("latest_for", e::latest_for(&mut c, &org.id).await?),
         &written,
     );
@@ -661,7 +661,7 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
     .await?;
     assert_eq!(listed.total, Some(1));
     same(
-        "enrollments::list",
+        "enrollment::list",
         &one_of("list", listed.rows, |r| r.id == written.id),
         &written,
     );
@@ -674,7 +674,7 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
         (written.id.clone(), "mem-1,mem-2".to_owned(), T + 53)
     );
     same(
-        "enrollments::get_verification (invalidated)",
+        "enrollment::get_verification (invalidated)",
         &found(
             "get_verification",
             e::get_verification(&mut c, "sha256:verify-1").await?,
@@ -688,7 +688,7 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
         },
     );
     same(
-        "enrollments::get_verification (used)",
+        "enrollment::get_verification (used)",
         &found(
             "get_verification",
             e::get_verification(&mut c, "sha256:verify-2").await?,
@@ -705,7 +705,7 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
 }
 
 async fn relationships(db: &Db) -> StoreResult<()> {
-    use store::relationships::{
+    use store::connections::{
         self as r, CreditLimitRow, InvitationQuery, InvitationRow, RelationshipQuery,
         RelationshipRow,
     };
@@ -774,7 +774,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
 
     let mut c = db.conn().await?;
     same(
-        "relationships::get_invitation",
+        "connections::get_invitation",
         &found(
             "get_invitation",
             r::get_invitation(&mut c, &invitation.id).await?,
@@ -782,7 +782,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
         &invitation,
     );
     same(
-        "relationships::invitation_by_token",
+        "connections::invitation_by_token",
         &found(
             "invitation_by_token",
             r::invitation_by_token(&mut c, &invitation.token_hash).await?,
@@ -802,13 +802,13 @@ async fn relationships(db: &Db) -> StoreResult<()> {
     .await?;
     assert_eq!(listed.total, Some(1));
     same(
-        "relationships::list_invitations",
+        "connections::list_invitations",
         &one_of("list_invitations", listed.rows, |i| i.id == invitation.id),
         &invitation,
     );
 
     same(
-        "relationships::get_relationship",
+        "connections::get_relationship",
         &found(
             "get_relationship",
             r::get_relationship(&mut c, &ended.id).await?,
@@ -816,7 +816,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
         &ended,
     );
     same(
-        "relationships::active_between",
+        "connections::active_between",
         &found(
             "active_between",
             r::active_between(&mut c, &provider.id, &other.id).await?,
@@ -842,7 +842,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
     .await?;
     assert_eq!(listed.total, Some(1));
     same(
-        "relationships::list_relationships",
+        "connections::list_relationships",
         &one_of("list_relationships", listed.rows, |x| x.id == ended.id),
         &ended,
     );
@@ -855,7 +855,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
         version: 1,
     };
     same(
-        "relationships::credit_limit (created)",
+        "connections::credit_limit (created)",
         &found("credit_limit", r::credit_limit(&mut c, &ended.id).await?),
         &limit,
     );
@@ -888,7 +888,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
     };
     let mut c = db.conn().await?;
     same(
-        "relationships::credit_limit (changed)",
+        "connections::credit_limit (changed)",
         &found("credit_limit", r::credit_limit(&mut c, &ended.id).await?),
         &limit,
     );

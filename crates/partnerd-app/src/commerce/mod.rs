@@ -24,8 +24,8 @@ use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
 use partnerd_domain::time::Timestamp;
 use partnerd_store::Conn;
+use partnerd_store::connections;
 use partnerd_store::organizations::OrganizationRow;
-use partnerd_store::relationships;
 
 use crate::catalog::Money;
 use crate::{App, AppError, AppResult, Principal};
@@ -97,10 +97,10 @@ impl App {
         extra: Money,
     ) -> AppResult<()> {
         partnerd_store::organizations::lock(conn, self.db().backend(), reseller).await?;
-        let Some(rel) = relationships::active_between(conn, provider, reseller).await? else {
+        let Some(rel) = connections::active_between(conn, provider, reseller).await? else {
             return Ok(());
         };
-        let Some(limit) = relationships::credit_limit(conn, &rel.id)
+        let Some(limit) = connections::credit_limit(conn, &rel.id)
             .await?
             .and_then(|c| c.limit)
         else {

@@ -13,7 +13,7 @@ use partnerd_domain::states::{OrderStatus, SubscriptionStatus};
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::commerce::{self, LineRow, OrderQuery, OrderRow, SubscriptionRow};
 use partnerd_store::offers::{self, OfferRow};
-use partnerd_store::{Conn, customers, idempotency, providers, relationships};
+use partnerd_store::{Conn, connections, customers, idempotency, providers};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -211,7 +211,7 @@ impl App {
         let my_providers = if provider_caller {
             Vec::new()
         } else {
-            relationships::active_providers(&mut tx, &me).await?
+            connections::active_providers(&mut tx, &me).await?
         };
         if !provider_caller && input.indirect_provider_id.is_none() && my_providers.len() > 1 {
             c.0.push(FieldError::invalid(
@@ -239,7 +239,7 @@ impl App {
                 .reseller_organization_id
                 .clone()
                 .unwrap_or_else(|| OrgId::from_raw(""));
-            let connected = relationships::active_between(&mut tx, &me, &reseller)
+            let connected = connections::active_between(&mut tx, &me, &reseller)
                 .await?
                 .is_some();
             let reseller_serves = customers::active_relationship(&mut tx, cid, &reseller)
@@ -260,7 +260,7 @@ impl App {
                     )
                 })?,
             };
-            if relationships::active_between(&mut tx, &provider, &me)
+            if connections::active_between(&mut tx, &provider, &me)
                 .await?
                 .is_none()
             {

@@ -14,7 +14,7 @@ use partnerd_domain::states::OfferStatus;
 use partnerd_domain::states::SubscriptionStatus;
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::commerce::{self, ChangeRow, SubscriptionQuery, SubscriptionRow};
-use partnerd_store::{Conn, customers, offers, organizations, relationships};
+use partnerd_store::{Conn, connections, customers, offers, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -394,7 +394,7 @@ impl App {
             ));
         }
         if (reactivating || increasing) && !operator {
-            let supplying = relationships::active_between(
+            let supplying = connections::active_between(
                 &mut tx,
                 &before.indirect_provider_id,
                 &before.reseller_organization_id,

@@ -12,11 +12,11 @@ use partnerd_domain::states::{CustomerRelationshipStatus, DelegatedAdminStatus};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, EmailAddress, FieldError, Roles};
 use partnerd_store::customers::{self, CustomerRelationshipRow, DelegationRow, ImportRow};
-use partnerd_store::{organizations, relationships};
+use partnerd_store::{connections, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::requests::MAX_DELEGATION_DAYS;
+use super::relationship_requests::MAX_DELEGATION_DAYS;
 use super::{Customer, ROLE_PROVIDER, ROLE_RESELLER, ts};
 use crate::audit::{Actor, Entry};
 use crate::crypto::temporary_password_hash;
@@ -202,7 +202,7 @@ impl App {
                 ))
             })?;
         if let Some(provider) = &input.indirect_provider_id
-            && relationships::active_between(&mut tx, provider, &reseller.id)
+            && connections::active_between(&mut tx, provider, &reseller.id)
                 .await?
                 .is_none()
         {

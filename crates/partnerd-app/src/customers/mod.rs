@@ -1,18 +1,18 @@
 //! Customers (API.md §8–§9.1): the partner's customer list and record, the
-//! customer's view of its partners, relationship requests (`requests`), delegated
-//! admin (`delegation`) and imported customers (`imports`).
+//! customer's view of its partners, relationship requests (`relationship_requests`),
+//! delegated admin (`delegated_admin`) and imported customers (`imports`).
 //!
 //! Visibility: a partner sees a customer while it has an active relationship with
 //! it; the operator sees every customer; anyone else gets 404.
 
-mod delegation;
+mod delegated_admin;
 mod imports;
-mod requests;
+mod relationship_requests;
 
-pub use delegation::{DelegatedAdminRelationship, DelegationFilters};
+pub use delegated_admin::{DelegatedAdminRelationship, DelegationFilters};
 pub use imports::{ImportInput, ImportOutcome, ImportRecord, ImportedAdmin, ImportedCustomer};
-pub(crate) use requests::request_event;
-pub use requests::{
+pub(crate) use relationship_requests::request_event;
+pub use relationship_requests::{
     AcceptConsent, AcceptedRequest, RelationshipRequest, RequestInput, ResolvedRequest,
 };
 
@@ -26,7 +26,7 @@ use partnerd_domain::states::{CustomerRelationshipStatus, DelegatedAdminStatus};
 use partnerd_domain::time::Timestamp;
 use partnerd_store::customers::{self, CustomerQuery, CustomerRelationshipRow};
 use partnerd_store::organizations::{self, OrganizationRow};
-use partnerd_store::{Conn, relationships};
+use partnerd_store::{Conn, connections};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -332,7 +332,7 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<Customer>> {
         let mut conn = self.db().conn().await?;
-        let r = relationships::get_relationship(&mut conn, relationship_id)
+        let r = connections::get_relationship(&mut conn, relationship_id)
             .await?
             .filter(|r| {
                 r.provider_organization_id == p.organization.id

@@ -4,7 +4,7 @@
 use partnerd_domain::FieldError;
 use partnerd_domain::ids::EnrollmentId;
 use partnerd_domain::time::Timestamp;
-use partnerd_store::enrollments::{self, EnrollmentRow};
+use partnerd_store::enrollment::{self, EnrollmentRow};
 use partnerd_store::{Conn, registry};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -73,7 +73,7 @@ impl App {
         let expires = self.now().plus_millis(MEMBERSHIP_SESSION_MS);
         let mut tx = self.db().begin().await?;
         let profiles = self.membership_profiles(&mut tx, &e, &ids).await?;
-        enrollments::insert_membership_session(
+        enrollment::insert_membership_session(
             &mut tx,
             &token_hash(&token),
             &e.id,
@@ -168,10 +168,10 @@ impl App {
         membership_id: &str,
         enrollment_id: &EnrollmentId,
     ) -> AppResult<bool> {
-        let q = enrollments::EnrollmentQuery::default();
+        let q = enrollment::EnrollmentQuery::default();
         let _ = q;
         let other: Option<EnrollmentId> =
-            partnerd_store::enrollments::open_enrollment_with_membership(conn, membership_id)
+            partnerd_store::enrollment::open_enrollment_with_membership(conn, membership_id)
                 .await?;
         Ok(other.is_some_and(|o| o != *enrollment_id))
     }
@@ -199,7 +199,7 @@ impl App {
         let m = self.linkable_membership(&mut tx, &e, membership_id).await?;
         e.membership_id = Some(m.membership_id.clone());
         e.updated_at = self.now().millis();
-        match enrollments::update(&mut tx, &e).await {
+        match enrollment::update(&mut tx, &e).await {
             Err(err) if err.is_unique("enrollments_membership_id_key") => {
                 return Err(AppError::conflict(
                     Conflict::MembershipAlreadyLinked,
@@ -237,7 +237,7 @@ impl App {
         membership_id: &str,
     ) -> AppResult<()> {
         let Some((session_enrollment, ids, expires_at)) =
-            enrollments::membership_session(conn, &token_hash(token)).await?
+            enrollment::membership_session(conn, &token_hash(token)).await?
         else {
             return Err(AppError::token_invalid(
                 "sign in to the membership registry again",

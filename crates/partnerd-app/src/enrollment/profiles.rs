@@ -5,7 +5,7 @@ use partnerd_domain::ids::EnrollmentId;
 use partnerd_domain::names::{country, long_text, name, short_text, website};
 use partnerd_domain::webmail::webmail_entry;
 use partnerd_domain::{Collect, EmailAddress, FieldError};
-use partnerd_store::enrollments;
+use partnerd_store::enrollment;
 
 use super::record::invalid_state;
 use super::{Address, Enrollment, LegalProfile, PrimaryContact, SupportProfile};
@@ -54,7 +54,7 @@ impl App {
                 .await?;
         }
         e.updated_at = self.now().millis();
-        crate::error::written(enrollments::update(&mut tx, &e).await?)?;
+        crate::error::written(enrollment::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;
         self.commit_change(
@@ -96,7 +96,7 @@ impl App {
         let profile = validate_support(input)?;
         e.support_profile = serde_json::to_string(&profile).ok();
         e.updated_at = self.now().millis();
-        crate::error::written(enrollments::update(&mut tx, &e).await?)?;
+        crate::error::written(enrollment::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;
         self.commit_change(

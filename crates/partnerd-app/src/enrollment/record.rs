@@ -6,7 +6,7 @@ use partnerd_domain::ids::{EnrollmentId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::time::Timestamp;
-use partnerd_store::enrollments::{self, EnrollmentRow};
+use partnerd_store::enrollment::{self, EnrollmentRow};
 use partnerd_store::{Conn, organizations, registry, users};
 
 use super::{Enrollment, EnrollmentMembership, HistoryEntry};
@@ -30,7 +30,7 @@ impl App {
             p.require(Action::ManageUsers)?;
         }
         let mut conn = self.db().conn().await?;
-        let e = enrollments::latest_for(&mut conn, &p.organization.id)
+        let e = enrollment::latest_for(&mut conn, &p.organization.id)
             .await?
             .ok_or_else(AppError::not_found)?;
         self.view_of(&mut conn, &e).await
@@ -137,7 +137,7 @@ impl App {
         p: &Principal,
         id: &EnrollmentId,
     ) -> AppResult<EnrollmentRow> {
-        let e = enrollments::get(conn, id)
+        let e = enrollment::get(conn, id)
             .await?
             .ok_or_else(AppError::not_found)?;
         if e.organization_id != p.organization.id && !p.may(Action::ReviewEnrollments) {
@@ -153,7 +153,7 @@ impl App {
         p: &Principal,
         id: &EnrollmentId,
     ) -> AppResult<EnrollmentRow> {
-        let e = enrollments::get(conn, id)
+        let e = enrollment::get(conn, id)
             .await?
             .filter(|e| e.organization_id == p.organization.id)
             .ok_or_else(AppError::not_found)?;

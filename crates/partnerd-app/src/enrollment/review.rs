@@ -8,7 +8,7 @@ use partnerd_domain::roles::{Program, Role, programs_to_stored};
 use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{FieldError, Roles};
-use partnerd_store::enrollments::{self, EnrollmentQuery, EnrollmentRow};
+use partnerd_store::enrollment::{self, EnrollmentQuery, EnrollmentRow};
 use partnerd_store::{Conn, Tx, organizations, registry, users};
 
 use super::record::{creator, invalid_state};
@@ -48,7 +48,7 @@ impl App {
             q: f.q.clone(),
         };
         let mut conn = self.db().conn().await?;
-        let rows = enrollments::list(&mut conn, &q, &start.request).await?;
+        let rows = enrollment::list(&mut conn, &q, &start.request).await?;
         let mut memberships = Vec::new();
         for r in &rows.rows {
             memberships.push(match &r.membership_id {
@@ -75,7 +75,7 @@ impl App {
     ) -> AppResult<Enrollment> {
         p.require(Action::ReviewEnrollments)?;
         let mut tx = self.db().begin().await?;
-        let mut e = enrollments::get(&mut tx, id)
+        let mut e = enrollment::get(&mut tx, id)
             .await?
             .ok_or_else(AppError::not_found)?;
         let note = note?;
@@ -92,7 +92,7 @@ impl App {
         let now = self.now();
         self.push_history(&mut e, EnrollmentStatus::Approved, &Self::actor_id(p))?;
         e.decision = decision(now, Self::actor_id(p), note);
-        crate::error::written_state(enrollments::update(&mut tx, &e).await?)?;
+        crate::error::written_state(enrollment::update(&mut tx, &e).await?)?;
         self.grant_reseller(&mut tx, &e, &creator(&e)).await?;
         self.enrollment_mail(
             &mut tx,
@@ -126,7 +126,7 @@ impl App {
     ) -> AppResult<Enrollment> {
         p.require(Action::ReviewEnrollments)?;
         let mut tx = self.db().begin().await?;
-        let mut e = enrollments::get(&mut tx, id)
+        let mut e = enrollment::get(&mut tx, id)
             .await?
             .ok_or_else(AppError::not_found)?;
         let reason = reason?;
@@ -145,7 +145,7 @@ impl App {
         let now = self.now();
         self.push_history(&mut e, EnrollmentStatus::Rejected, &Self::actor_id(p))?;
         e.decision = decision(now, Self::actor_id(p), Some(reason.clone()));
-        crate::error::written_state(enrollments::update(&mut tx, &e).await?)?;
+        crate::error::written_state(enrollment::update(&mut tx, &e).await?)?;
         organizations::set_enrollment_status(
             &mut tx,
             &e.organization_id,

@@ -6,7 +6,7 @@ use partnerd_domain::ids::{EnrollmentId, OrgId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program};
 use partnerd_domain::states::EnrollmentStatus;
-use partnerd_store::enrollments::{self, EnrollmentRow};
+use partnerd_store::enrollment::{self, EnrollmentRow};
 use partnerd_store::organizations::OrganizationRow;
 use partnerd_store::users::UserRow;
 use partnerd_store::{Conn, organizations};
@@ -200,7 +200,7 @@ impl App {
     /// Stores the draft and marks the organisation's enrollment a draft: an
     /// organisation has one open or approved enrollment at most.
     async fn insert_draft(&self, conn: &mut Conn, row: &EnrollmentRow, now: i64) -> AppResult<()> {
-        match enrollments::insert(conn, row).await {
+        match enrollment::insert(conn, row).await {
             Err(e) if e.is_unique("enrollments_organization_id_key") => {
                 return Err(AppError::conflict(
                     Conflict::Concurrent,

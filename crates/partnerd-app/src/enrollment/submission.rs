@@ -6,7 +6,7 @@ use partnerd_domain::FieldError;
 use partnerd_domain::ids::{EnrollmentId, UserId};
 use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::time::Timestamp;
-use partnerd_store::enrollments::{self, EnrollmentRow};
+use partnerd_store::enrollment::{self, EnrollmentRow};
 use partnerd_store::{Conn, organizations};
 
 use super::Enrollment;
@@ -90,7 +90,7 @@ impl App {
         e.submitted_at = Some(now.millis());
         self.push_history(e, EnrollmentStatus::Approved, by)?;
         e.decision = decision(now, "system".into(), Some("existing partner".into()));
-        crate::error::written(enrollments::update(conn, e).await?)?;
+        crate::error::written(enrollment::update(conn, e).await?)?;
         self.grant_reseller(conn, e, &UserId::from_raw(by)).await?;
         let to = organizations::global_admin_emails(conn, &e.organization_id).await?;
         let link = format!("{}/", self.config().public_url);
@@ -126,7 +126,7 @@ impl App {
         };
         self.push_history(e, next, by)?;
         e.decision = None;
-        crate::error::written(enrollments::update(conn, e).await?)?;
+        crate::error::written(enrollment::update(conn, e).await?)?;
         organizations::set_enrollment_status(conn, &e.organization_id, next, now.millis()).await?;
         let text = if next == EnrollmentStatus::PendingVerification {
             "We received your enrollment as an indirect reseller. The primary contact must confirm their e-mail address with the link we sent; then the vendor reviews it, which can take a few days."
@@ -157,8 +157,8 @@ impl App {
             return Err(invalid_state(e.status, "it cannot be withdrawn"));
         }
         self.push_history(&mut e, EnrollmentStatus::Withdrawn, &Self::actor_id(p))?;
-        crate::error::written(enrollments::update(&mut tx, &e).await?)?;
-        enrollments::invalidate_verifications(&mut tx, &e.id, self.now().millis()).await?;
+        crate::error::written(enrollment::update(&mut tx, &e).await?)?;
+        enrollment::invalidate_verifications(&mut tx, &e.id, self.now().millis()).await?;
         organizations::set_enrollment_status(
             &mut tx,
             &e.organization_id,

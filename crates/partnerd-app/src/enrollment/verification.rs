@@ -6,7 +6,7 @@ use partnerd_domain::FieldError;
 use partnerd_domain::ids::EnrollmentId;
 use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::time::Timestamp;
-use partnerd_store::enrollments::{self, EnrollmentRow};
+use partnerd_store::enrollment::{self, EnrollmentRow};
 use partnerd_store::{Conn, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -65,7 +65,7 @@ impl App {
             return Err(invalid_state(e.status, "nothing is left to verify"));
         }
         let (minute, day) =
-            enrollments::verification_counts(&mut tx, &e.id, self.now().millis()).await?;
+            enrollment::verification_counts(&mut tx, &e.id, self.now().millis()).await?;
         if minute >= 1 {
             return Err(AppError::rate_limited(60).with_detail("a verification mail was sent less than a minute ago; check the inbox (and spam folder) first"));
         }
@@ -107,7 +107,7 @@ impl App {
         self.limit_target(&format!("token:{}", token_hash(&token)))?;
         let now = self.now();
         let mut tx = self.db().begin().await?;
-        let v = enrollments::get_verification(&mut tx, &token_hash(&token))
+        let v = enrollment::get_verification(&mut tx, &token_hash(&token))
             .await?
             .ok_or_else(|| AppError::token_invalid("this verification link is not valid; use the newest mail, or ask for a new one"))?;
         if v.used_at.is_some() {
@@ -121,16 +121,16 @@ impl App {
                 "this link expired or was replaced by a newer one; ask for a new verification mail",
             ));
         }
-        if !enrollments::use_verification(&mut tx, &token_hash(&token), now.millis()).await? {
+        if !enrollment::use_verification(&mut tx, &token_hash(&token), now.millis()).await? {
             return Err(AppError::conflict(
                 Conflict::TokenUsed,
                 "this address was confirmed with this link already",
             ));
         }
-        let mut e = enrollments::get(&mut tx, &v.enrollment_id)
+        let mut e = enrollment::get(&mut tx, &v.enrollment_id)
             .await?
             .ok_or_else(|| {
-                AppError::internal("enrollments::get found no row where one must exist")
+                AppError::internal("enrollment::get found no row where one must exist")
             })?;
         e.primary_contact_verified = true;
         if e.status == EnrollmentStatus::PendingVerification {
@@ -144,7 +144,7 @@ impl App {
             .await?;
         }
         e.updated_at = now.millis();
-        crate::error::written(enrollments::update(&mut tx, &e).await?)?;
+        crate::error::written(enrollment::update(&mut tx, &e).await?)?;
         let actor = Actor::Anonymous {
             email: v.email.clone(),
             user_id: None,
@@ -198,7 +198,7 @@ impl App {
         let token = new_token("");
         let now = self.now();
         let expires = now.plus_millis(VERIFICATION_MS);
-        enrollments::insert_verification(
+        enrollment::insert_verification(
             conn,
             &token_hash(&token),
             &e.id,

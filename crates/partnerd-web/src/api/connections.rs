@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::api::enrollments::TokenRequest;
+use crate::api::enrollment::TokenRequest;
 use crate::api::offers::MoneyRequest;
 use crate::api::{Collection, PageQuery, created, ok_with_etag};
 use crate::extract::{ApiBody, ApiQuery, Auth, IfMatch, ReqCtx};

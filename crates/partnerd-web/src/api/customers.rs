@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::api::connections::TerminateRequest;
-use crate::api::enrollments::TokenRequest;
+use crate::api::enrollment::TokenRequest;
 use crate::api::users::{NewUserRequest, UserChangesRequest};
 use crate::api::{Collection, PageQuery, created, ok_with_etag};
 use crate::extract::{ApiBody, ApiQuery, Auth, IfMatch, ReqCtx};

@@ -6,7 +6,7 @@ pub mod auditrecords;
 pub mod commerce;
 pub mod connections;
 pub mod customers;
-pub mod enrollments;
+pub mod enrollment;
 pub mod mail;
 pub mod me;
 pub mod offers;
@@ -42,7 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(offers::router())
         .merge(providers::router())
-        .merge(enrollments::router())
+        .merge(enrollment::router())
         .merge(registry::router())
         .merge(profiles::router())
         .merge(connections::router())

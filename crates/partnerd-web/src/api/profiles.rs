@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::api::enrollments::{LegalProfileRequest, SupportProfileRequest};
+use crate::api::enrollment::{LegalProfileRequest, SupportProfileRequest};
 use crate::api::ok_with_etag;
 use crate::extract::{ApiBody, Auth, IfMatch, ReqCtx};
 use crate::problem::{ApiResult, Problem};

@@ -11,16 +11,16 @@ pub mod catalog;
 pub mod commerce;
 pub mod connections;
 pub mod csrf;
-pub mod customer_invitation;
 pub mod customers;
 pub mod directory;
-pub mod enroll;
+pub mod enrollment;
 pub mod home;
 pub mod layout;
 pub mod organizations;
 pub mod partners;
 pub mod profiles;
 pub mod registry;
+pub mod relationship_requests;
 pub mod support;
 pub mod users;
 pub mod webhooks;
@@ -48,13 +48,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(catalog::router())
         .merge(organizations::router())
         .merge(directory::router())
-        .merge(enroll::router())
+        .merge(enrollment::router())
         .merge(registry::router())
         .merge(profiles::router())
         .merge(connections::router())
         .merge(customers::router())
         .merge(commerce::router())
-        .merge(customer_invitation::router())
+        .merge(relationship_requests::router())
         .merge(partners::router())
         .merge(support::router())
         .merge(webhooks::router())

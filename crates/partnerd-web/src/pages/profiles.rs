@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::extract::ReqCtx;
 use crate::pages::Values;
-use crate::pages::enroll::{legal_fields, support_fields, values_of_profiles};
+use crate::pages::enrollment::{legal_fields, support_fields, values_of_profiles};
 use crate::pages::layout::{FormErrors, page};
 use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, csrf_field};
 

@@ -18,11 +18,11 @@ use partnerd_domain::{Collect, EmailAddress, FieldError};
 use partnerd_store::customers::{
     self, CustomerRelationshipRow, DelegationRow, RequestQuery, RequestRow,
 };
-use partnerd_store::{Conn, organizations, relationships};
+use partnerd_store::{Conn, connections, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::delegation::DelegatedAdminRelationship;
+use super::delegated_admin::DelegatedAdminRelationship;
 use super::{Customer, PartnerRelationship, ROLE_PROVIDER, ROLE_RESELLER, ts};
 use crate::audit::{self, Actor, Entry};
 use crate::connections::Notice;
@@ -280,7 +280,7 @@ impl App {
         let mut tx = self.db().begin().await?;
         let me = p.organization.id.clone();
         if let Some(provider) = &input.indirect_provider_id
-            && relationships::active_between(&mut tx, provider, &me)
+            && connections::active_between(&mut tx, provider, &me)
                 .await?
                 .is_none()
         {
@@ -591,7 +591,7 @@ impl App {
             return Err(AppError::validation(missing));
         }
         if let Some(provider) = &r.indirect_provider_id
-            && relationships::active_between(&mut tx, provider, &r.reseller_organization_id)
+            && connections::active_between(&mut tx, provider, &r.reseller_organization_id)
                 .await?
                 .is_none()
         {
