@@ -19,6 +19,7 @@ pub mod credit;
 pub mod crypto;
 pub mod customer_users;
 pub mod customers;
+pub mod dashboard;
 pub mod egress;
 pub mod enrollment;
 pub mod error;

@@ -7,10 +7,12 @@
 
 mod delegated_admin;
 mod imports;
+mod record;
 mod relationship_requests;
 
 pub use delegated_admin::{DelegatedAdminRelationship, DelegationFilters};
 pub use imports::{ImportInput, ImportOutcome, ImportRecord, ImportedAdmin, ImportedCustomer};
+pub use record::{CustomerRecord, CustomerUsers};
 pub(crate) use relationship_requests::request_event;
 pub use relationship_requests::{
     AcceptConsent, AcceptedRequest, RelationshipRequest, RequestInput, ResolvedRequest,

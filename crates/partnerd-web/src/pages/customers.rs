@@ -6,10 +6,11 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::connections::{AS_RESELLER, RelationshipFilters};
+use partnerd_app::customers::CustomerUsers;
 use partnerd_app::customers::{Customer, CustomerFilters, RelationshipRequest, RequestInput};
 use partnerd_app::paging::PageParams;
 use partnerd_app::users::NewUserInput;
-use partnerd_app::{AppError, Conflict, Refusal};
+use partnerd_app::{AppError, Conflict};
 use partnerd_domain::ids::{OrgId, RelationshipRequestId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::{DelegatedAdminStatus, RelationshipRequestStatus};
@@ -443,21 +444,13 @@ pub async fn record_page(
     Query(q): Query<RecordQuery>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
-    let c = s.app.get_customer(p, &id).await?;
-    let users = if p.may(Action::ReadCustomerUsers) {
-        Some(
-            s.app
-                .list_customer_users(p, &id, blank(&q.q), &PageParams::first(100))
-                .await,
-        )
-    } else {
-        None
-    };
-    let subscriptions = s
-        .app
-        .list_subscriptions(p, &id, &Default::default(), &PageParams::first(100))
-        .await?;
-    let skus = s.app.subscribed_skus(p, &id).await?;
+    let record = s.app.customer_record(p, &id, blank(&q.q)).await?;
+    let (c, subscriptions, skus, users) = (
+        &record.customer,
+        &record.subscriptions,
+        &record.licenses,
+        &record.users,
+    );
     let notice = match q.done.as_deref() {
         Some("user") => Some("The user was added."),
         _ => None,
@@ -473,8 +466,8 @@ pub async fn record_page(
             dl {
                 dt { "Default domain" } dd { (c.default_domain) }
                 dt { "Country/region" } dd { (c.country) }
-                dt { "Partners" } dd { (partner_names(&c)) }
-                dt { "Your delegated admin" } dd { (delegation_text(&c)) }
+                dt { "Partners" } dd { (partner_names(c)) }
+                dt { "Your delegated admin" } dd { (delegation_text(c)) }
                 @if let Some(i) = &c.imported_from { dt { "Imported from" } dd { (i.source) " " (i.external_id) } }
             }
             @if p.may(Action::RequestDelegatedAdmin) {
@@ -504,7 +497,7 @@ pub async fn record_page(
             @if skus.is_empty() { p.empty { "No licenses yet: they come with subscriptions." } } @else {
                 table {
                     thead { tr { th { "Offer" } th { "Assigned" } th { "Available" } th { "Suspended" } } }
-                    tbody { @for k in &skus { tr {
+                    tbody { @for k in skus { tr {
                         td { (k.offer_name) } td { (k.assigned_units) " of " (k.total_units) } td { (k.available_units) } td { (k.suspended_units) }
                     } } }
                 }
@@ -512,14 +505,13 @@ pub async fn record_page(
         }
         details open {
             summary { h2 { "Users" } }
-            @match &users {
-                None => p.empty { "Your role does not administer customers' users." },
-                Some(Err(AppError::Forbidden { reason: Refusal::DelegatedAdminRequired, .. })) => p.empty {
+            @match users {
+                CustomerUsers::NotInRole => p.empty { "Your role does not administer customers' users." },
+                CustomerUsers::NeedsDelegatedAdmin => p.empty {
                     "Managing this customer's users needs active delegated admin privileges. "
                     @if p.may(Action::RequestDelegatedAdmin) { a href=(format!("/customers/request?customerId={}", c.id)) { "Ask the customer for them." } }
                 },
-                Some(Err(e)) => div.alert.error role="alert" { (e.detail()) },
-                Some(Ok(list)) => {
+                CustomerUsers::Listed(list) => {
                     form.filters method="get" action=(format!("/customers/{}", c.id)) role="search" {
                         label for="q" { "Search users" }
                         input #q name="q" type="search" value=(q.q.clone().unwrap_or_default());

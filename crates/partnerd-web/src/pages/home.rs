@@ -2,11 +2,12 @@
 
 use axum::extract::State;
 use maud::{Markup, html};
+use partnerd_app::dashboard::Dashboard;
 use partnerd_domain::policy::Action;
 
 use crate::AppState;
 use crate::pages::layout::page;
-use crate::pages::{CsrfToken, PageUser};
+use crate::pages::{CsrfToken, PageError, PageUser};
 
 /// The pages of this area and the forms they post to.
 pub fn router() -> axum::Router<crate::AppState> {
@@ -18,21 +19,13 @@ pub async fn dashboard(
     State(s): State<AppState>,
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
-) -> Markup {
+) -> Result<Markup, PageError> {
     let p = &user.principal;
-    // Active incidents at a glance; the dashboard still shows if they cannot be read.
-    let incidents = s
-        .app
-        .list_incidents(
-            p,
-            &partnerd_app::support::IncidentFilters::default(),
-            &partnerd_app::paging::PageParams::first(5),
-        )
-        .await
-        .map(|page| page.items)
-        .unwrap_or_default();
+    let Dashboard {
+        incidents,
+        enrolling,
+    } = s.app.dashboard(p).await?;
     let org = &p.organization;
-    let enrolling = org.kind == partnerd_domain::OrgKind::None && p.may(Action::ManageEnrollment);
     let body = html! {
         @if !incidents.is_empty() {
             div.alert.warning role="status" {
@@ -85,5 +78,5 @@ pub async fn dashboard(
             }
         }
     };
-    page("Dashboard", &user, &csrf, body)
+    Ok(page("Dashboard", &user, &csrf, body))
 }
