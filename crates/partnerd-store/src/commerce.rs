@@ -8,7 +8,7 @@ use partnerd_domain::money::Money;
 use partnerd_domain::states::{OrderStatus, SubscriptionStatus};
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
-use crate::{Conn, StoreResult, flag};
+use crate::{Conn, StoreResult};
 
 // ------------------------------------------------------------------- orders
 
@@ -229,7 +229,7 @@ impl SubscriptionRow {
             unit_price: r.money("unit_price_minor", "currency")?,
             billing_cycle: r.try_get("billing_cycle")?,
             status: r.try_get("status")?,
-            auto_renew: r.try_get::<i64>("auto_renew")? != 0,
+            auto_renew: r.try_get::<bool>("auto_renew")?,
             term_start: r.try_get("term_start")?,
             commitment_end: r.try_get("commitment_end")?,
             reseller_organization_id: r.try_get("reseller_organization_id")?,
@@ -261,7 +261,7 @@ pub async fn insert_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreR
     .bind(s.unit_price.currency())
     .bind(&s.billing_cycle)
     .bind(s.status)
-    .bind(flag(s.auto_renew))
+    .bind(s.auto_renew)
     .bind(s.term_start)
     .bind(s.commitment_end)
     .bind(&s.reseller_organization_id)
@@ -301,7 +301,7 @@ pub async fn update_subscription(conn: &mut Conn, s: &SubscriptionRow) -> StoreR
     .bind(s.quantity)
     .bind(s.unit_price.minor())
     .bind(s.status)
-    .bind(flag(s.auto_renew))
+    .bind(s.auto_renew)
     .bind(s.term_start)
     .bind(s.commitment_end)
     .bind(&s.suspended_by_organization_id)

@@ -11,7 +11,7 @@ use partnerd_domain::states::{
 
 use crate::organizations::{self, OrganizationRow};
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
-use crate::{Conn, StoreError, StoreResult, flag};
+use crate::{Conn, StoreError, StoreResult};
 
 // ---------------------------------------------------------------- requests
 
@@ -46,7 +46,7 @@ impl RequestRow {
             id: r.try_get("id")?,
             reseller_organization_id: r.try_get("reseller_organization_id")?,
             indirect_provider_id: r.try_get("indirect_provider_id")?,
-            include_delegated_admin: r.try_get::<i64>("include_delegated_admin")? != 0,
+            include_delegated_admin: r.try_get::<bool>("include_delegated_admin")?,
             delegated_admin_days: r.try_get("delegated_admin_days")?,
             customer_id: r.try_get("customer_id")?,
             recipient_email: r.try_get("recipient_email")?,
@@ -71,7 +71,7 @@ pub async fn insert_request(conn: &mut Conn, q: &RequestRow) -> StoreResult<()> 
     .bind(&q.id)
     .bind(&q.reseller_organization_id)
     .bind(&q.indirect_provider_id)
-    .bind(flag(q.include_delegated_admin))
+    .bind(q.include_delegated_admin)
     .bind(q.delegated_admin_days)
     .bind(&q.customer_id)
     .bind(&q.recipient_email)

@@ -6,7 +6,7 @@ use partnerd_domain::ids::{EnrollmentId, OrgId, RegistryAccountId};
 use partnerd_domain::states::EnrollmentStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
-use crate::{Conn, StoreResult, flag};
+use crate::{Conn, StoreResult};
 
 /// A stored enrollment. Profiles, decision and history are JSON documents.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,12 +42,12 @@ impl EnrollmentRow {
             id: r.try_get("id")?,
             organization_id: r.try_get("organization_id")?,
             status: r.try_get("status")?,
-            existing_partner: r.try_get::<i64>("existing_partner")? != 0,
+            existing_partner: r.try_get::<bool>("existing_partner")?,
             membership_id: r.try_get("membership_id")?,
             legal_profile: r.try_get("legal_profile")?,
             support_profile: r.try_get("support_profile")?,
             primary_contact_email: r.try_get("primary_contact_email")?,
-            primary_contact_verified: r.try_get::<i64>("primary_contact_verified")? != 0,
+            primary_contact_verified: r.try_get::<bool>("primary_contact_verified")?,
             country: r.try_get("country")?,
             legal_name_sort: r.try_get("legal_name_sort")?,
             submitted_at: r.try_get("submitted_at")?,
@@ -68,12 +68,12 @@ pub async fn insert(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<()> {
     .bind(&e.id)
     .bind(&e.organization_id)
     .bind(e.status)
-    .bind(flag(e.existing_partner))
+    .bind(e.existing_partner)
     .bind(&e.membership_id)
     .bind(&e.legal_profile)
     .bind(&e.support_profile)
     .bind(&e.primary_contact_email)
-    .bind(flag(e.primary_contact_verified))
+    .bind(e.primary_contact_verified)
     .bind(&e.country)
     .bind(&e.legal_name_sort)
     .bind(e.submitted_at)
@@ -101,7 +101,7 @@ pub async fn update(conn: &mut Conn, e: &EnrollmentRow) -> StoreResult<bool> {
     .bind(&e.legal_profile)
     .bind(&e.support_profile)
     .bind(&e.primary_contact_email)
-    .bind(flag(e.primary_contact_verified))
+    .bind(e.primary_contact_verified)
     .bind(&e.legal_name_sort)
     .bind(e.submitted_at)
     .bind(&e.decision)

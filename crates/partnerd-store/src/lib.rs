@@ -36,8 +36,3 @@ pub use query::{Done, Index, Primitive, Query, Row, Stored, ToValue, Value, quer
 
 /// Result of every store function.
 pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Stored form of a flag.
-pub fn flag(b: bool) -> i64 {
-    i64::from(b)
-}

@@ -80,6 +80,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "status_checks",
         include_str!("../migrations/sqlite/0014_status_checks.sql"),
     ),
+    (
+        15,
+        "native_booleans",
+        include_str!("../migrations/sqlite/0015_native_booleans.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -153,6 +158,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         14,
         "status_checks",
         include_str!("../migrations/postgres/0014_status_checks.sql"),
+    ),
+    (
+        15,
+        "native_booleans",
+        include_str!("../migrations/postgres/0015_native_booleans.sql"),
     ),
 ];
 

@@ -5,7 +5,7 @@ use partnerd_domain::money::Money;
 use partnerd_domain::states::OfferStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
-use crate::{Conn, StoreResult, flag};
+use crate::{Conn, StoreResult};
 
 /// A stored offer.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +38,7 @@ impl OfferRow {
             unit_price: r.money("unit_price_minor", "currency")?,
             min_quantity: r.try_get("min_quantity")?,
             max_quantity: r.try_get("max_quantity")?,
-            requires_admin_agent: r.try_get::<i64>("requires_admin_agent")? != 0,
+            requires_admin_agent: r.try_get::<bool>("requires_admin_agent")?,
             status: r.try_get("status")?,
             description: r.try_get("description")?,
             created_at: r.try_get("created_at")?,
@@ -60,7 +60,7 @@ pub async fn insert(conn: &mut Conn, o: &OfferRow) -> StoreResult<()> {
     .bind(o.unit_price.currency())
     .bind(o.min_quantity)
     .bind(o.max_quantity)
-    .bind(flag(o.requires_admin_agent))
+    .bind(o.requires_admin_agent)
     .bind(o.status)
     .bind(&o.description)
     .bind(o.created_at)
@@ -86,7 +86,7 @@ pub async fn update(conn: &mut Conn, o: &OfferRow) -> StoreResult<bool> {
     .bind(o.unit_price.currency())
     .bind(o.min_quantity)
     .bind(o.max_quantity)
-    .bind(flag(o.requires_admin_agent))
+    .bind(o.requires_admin_agent)
     .bind(o.status)
     .bind(&o.description)
     .bind(o.updated_at)
@@ -152,7 +152,7 @@ pub async fn list(
 /// `(family, requires admin agent)`: distinct families, by name.
 pub async fn families(conn: &mut Conn) -> StoreResult<Vec<(String, bool)>> {
     let rows = crate::query(
-        "SELECT product_family, MAX(requires_admin_agent) AS raa FROM offers GROUP BY product_family ORDER BY product_family",
+        "SELECT product_family, CAST(MAX(CASE WHEN requires_admin_agent THEN 1 ELSE 0 END) AS BIGINT) AS raa FROM offers GROUP BY product_family ORDER BY product_family",
     )
     .fetch_all(conn)
     .await?;

@@ -201,7 +201,7 @@ pub async fn become_partner(
 /// The organisation's global admins' e-mail addresses (mail to an organisation).
 pub async fn global_admin_emails(conn: &mut Conn, id: &OrgId) -> StoreResult<Vec<String>> {
     crate::query(
-        "SELECT email FROM users WHERE organization_id = $1 AND disabled = 0 AND (',' || roles || ',') LIKE '%,globalAdmin,%' \
+        "SELECT email FROM users WHERE organization_id = $1 AND disabled = FALSE AND (',' || roles || ',') LIKE '%,globalAdmin,%' \
          ORDER BY created_at",
     )
     .bind(id)

@@ -4,7 +4,7 @@ use crate::Row;
 use partnerd_domain::ids::OrgId;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
-use crate::{Conn, StoreResult, flag};
+use crate::{Conn, StoreResult};
 
 /// A provider's authorisation and listing, with its organisation's name.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +39,7 @@ impl ProviderRow {
             authorized_at: r.try_get("authorized_at")?,
             updated_at: r.try_get("updated_at")?,
             version: r.try_get("version")?,
-            listed: r.try_get::<i64>("listed")? != 0,
+            listed: r.try_get::<bool>("listed")?,
             description: r.try_get("description")?,
             website: r.try_get("website")?,
             contact_email: r.try_get("contact_email")?,
@@ -67,7 +67,7 @@ pub async fn authorize(
 ) -> StoreResult<()> {
     crate::query(
         "INSERT INTO provider_authorizations (organization_id, countries, product_families, authorized_at, \
-         updated_at, version, listed, name_sort) VALUES ($1, $2, $3, $4, $4, 1, 1, $5) \
+         updated_at, version, listed, name_sort) VALUES ($1, $2, $3, $4, $4, 1, TRUE, $5) \
          ON CONFLICT (organization_id) DO UPDATE SET countries = $2, product_families = $3, updated_at = $4, \
          version = provider_authorizations.version + 1, name_sort = $5",
     )
@@ -95,7 +95,7 @@ pub async fn update_listing(conn: &mut Conn, p: &ProviderRow, now: i64) -> Store
         "UPDATE provider_authorizations SET listed = $1, description = $2, website = $3, contact_email = $4, \
          updated_at = $5, version = version + 1 WHERE organization_id = $6",
     )
-    .bind(flag(p.listed))
+    .bind(p.listed)
     .bind(&p.description)
     .bind(&p.website)
     .bind(&p.contact_email)
@@ -122,7 +122,7 @@ pub async fn directory(
     page: &PageRequest,
 ) -> StoreResult<PageOf<ProviderRow>> {
     let mut f = Filter::new();
-    f.and("listed = 1", []);
+    f.and("listed = TRUE", []);
     if let Some(c) = &q.country {
         f.and(
             "(',' || countries || ',') LIKE ?",

@@ -2,7 +2,7 @@
 
 use crate::organizations::OrganizationRow;
 use crate::users::UserRow;
-use crate::{Conn, StoreResult, flag, organizations, users};
+use crate::{Conn, StoreResult, organizations, users};
 use partnerd_domain::ids::{SessionId, UserId};
 
 /// A new session.
@@ -35,7 +35,7 @@ pub async fn insert(conn: &mut Conn, s: &NewSession) -> StoreResult<()> {
     .bind(&s.id)
     .bind(&s.token_hash)
     .bind(&s.user_id)
-    .bind(flag(s.restricted))
+    .bind(s.restricted)
     .bind(s.created_at)
     .bind(s.expires_at)
     .execute(conn)
@@ -72,7 +72,7 @@ pub async fn find_principal(
     };
     Ok(Some(SessionPrincipal {
         session_id: r.try_get("s_id")?,
-        restricted: r.try_get::<i64>("s_restricted")? != 0,
+        restricted: r.try_get::<bool>("s_restricted")?,
         expires_at: r.try_get("s_expires_at")?,
         revoked: r.try_get::<Option<i64>>("s_revoked_at")?.is_some(),
         user: UserRow::read(&r, "u_")?,

@@ -405,7 +405,7 @@ pub async fn incident_participants(
 ) -> StoreResult<Vec<OrgId>> {
     let rows = crate::query(
         "SELECT DISTINCT w.organization_id, o.kind FROM webhooks w \
-         JOIN organizations o ON o.id = w.organization_id WHERE w.enabled = 1 ORDER BY w.organization_id",
+         JOIN organizations o ON o.id = w.organization_id WHERE w.enabled = TRUE ORDER BY w.organization_id",
     )
     .fetch_all(&mut *conn)
     .await?;

@@ -4,7 +4,7 @@ use crate::Row;
 use partnerd_domain::Roles;
 use partnerd_domain::ids::{OrgId, UserId};
 
-use crate::{Conn, StoreResult, flag};
+use crate::{Conn, StoreResult};
 
 /// A stored user.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,8 +40,8 @@ impl UserRow {
             last_name: r.try_get(c("last_name").as_str())?,
             roles: r.try_get(c("roles").as_str())?,
             password_hash: r.try_get(c("password_hash").as_str())?,
-            must_change_password: r.try_get::<i64>(c("must_change_password").as_str())? != 0,
-            disabled: r.try_get::<i64>(c("disabled").as_str())? != 0,
+            must_change_password: r.try_get::<bool>(c("must_change_password").as_str())?,
+            disabled: r.try_get::<bool>(c("disabled").as_str())?,
             last_sign_in_at: r.try_get(c("last_sign_in_at").as_str())?,
             created_at: r.try_get(c("created_at").as_str())?,
             updated_at: r.try_get(c("updated_at").as_str())?,
@@ -64,8 +64,8 @@ pub async fn insert(conn: &mut Conn, u: &UserRow) -> StoreResult<()> {
     .bind(&u.last_name)
     .bind(&u.roles)
     .bind(&u.password_hash)
-    .bind(flag(u.must_change_password))
-    .bind(flag(u.disabled))
+    .bind(u.must_change_password)
+    .bind(u.disabled)
     .bind(u.last_sign_in_at)
     .bind(u.created_at)
     .bind(u.updated_at)
@@ -104,7 +104,7 @@ pub async fn set_password(
          version = version + 1 WHERE id = $4",
     )
     .bind(hash)
-    .bind(flag(must_change))
+    .bind(must_change)
     .bind(now)
     .bind(id)
     .execute(conn)
@@ -223,7 +223,7 @@ pub async fn update(conn: &mut Conn, u: &UserRow, now: i64) -> StoreResult<bool>
     .bind(&u.first_name)
     .bind(&u.last_name)
     .bind(&u.roles)
-    .bind(flag(u.disabled))
+    .bind(u.disabled)
     .bind(now)
     .bind(&u.id)
     .bind(u.version)
@@ -250,7 +250,7 @@ pub async fn active_global_admins(
     organization_id: &OrgId,
 ) -> StoreResult<Vec<UserId>> {
     crate::query(
-        "SELECT id FROM users WHERE organization_id = $1 AND disabled = 0 \
+        "SELECT id FROM users WHERE organization_id = $1 AND disabled = FALSE \
          AND (',' || roles || ',') LIKE '%,globalAdmin,%'",
     )
     .bind(organization_id)

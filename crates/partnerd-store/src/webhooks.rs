@@ -5,7 +5,7 @@ use partnerd_domain::ids::{DeliveryId, EventId, OrgId, WebhookId};
 use partnerd_domain::states::WebhookDeliveryStatus;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
-use crate::{Backend, Conn, Db, StoreResult, flag};
+use crate::{Backend, Conn, Db, StoreResult};
 
 /// A stored webhook.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +35,7 @@ impl WebhookRow {
             url: r.try_get("url")?,
             events: r.try_get("events")?,
             description: r.try_get("description")?,
-            enabled: r.try_get::<i64>("enabled")? != 0,
+            enabled: r.try_get::<bool>("enabled")?,
             secret: r.try_get("secret")?,
             previous_secret: r.try_get("previous_secret")?,
             previous_secret_until: r.try_get("previous_secret_until")?,
@@ -60,7 +60,7 @@ pub async fn insert(conn: &mut Conn, w: &WebhookRow) -> StoreResult<()> {
     .bind(&w.url)
     .bind(&w.events)
     .bind(&w.description)
-    .bind(flag(w.enabled))
+    .bind(w.enabled)
     .bind(&w.secret)
     .bind(&w.previous_secret)
     .bind(w.previous_secret_until)
@@ -90,7 +90,7 @@ pub async fn update(conn: &mut Conn, w: &WebhookRow) -> StoreResult<bool> {
     .bind(&w.url)
     .bind(&w.events)
     .bind(&w.description)
-    .bind(flag(w.enabled))
+    .bind(w.enabled)
     .bind(&w.secret)
     .bind(&w.previous_secret)
     .bind(w.previous_secret_until)
@@ -138,7 +138,7 @@ pub async fn enabled_for(conn: &mut Conn, organizations: &[OrgId]) -> StoreResul
     let mut out = Vec::new();
     for org in organizations {
         let rows = crate::query(format!(
-            "SELECT {COLUMNS} FROM webhooks WHERE organization_id = $1 AND enabled = 1"
+            "SELECT {COLUMNS} FROM webhooks WHERE organization_id = $1 AND enabled = TRUE"
         ))
         .bind(org)
         .fetch_all(&mut *conn)
