@@ -234,6 +234,7 @@ impl App {
         conn: &mut Conn,
         e: &EnrollmentRow,
         token: &str,
+        // Text, not an id type: the vendor registry's own id, not one partnerd mints.
         membership_id: &str,
     ) -> AppResult<()> {
         let Some((session_enrollment, ids, expires_at)) =
@@ -268,6 +269,7 @@ impl App {
         &self,
         conn: &mut Conn,
         e: &EnrollmentRow,
+        // Text, not an id type: the vendor registry's own id, not one partnerd mints.
         membership_id: &str,
     ) -> AppResult<registry::MembershipRow> {
         let m = registry::get_membership(conn, membership_id)
