@@ -126,8 +126,8 @@ impl App {
         })
     }
 
-    /// The order of `quantities` (offer id → seats; zero and unknown offers are left
-    /// out) through `supplier`, priced, with the credit it would leave. Refuses an
+    /// The order of `quantities` (offer id → seats, one entry per offer; zero and
+    /// unknown offers are left out) through `supplier`, priced, with the credit it would leave. Refuses an
     /// order without any line.
     pub async fn review_order(
         &self,
@@ -141,9 +141,8 @@ impl App {
         for o in &form.offers {
             let quantity = quantities
                 .iter()
-                .filter(|(id, q)| *id == o.id && *q != 0)
-                .map(|(_, q)| *q)
-                .next_back();
+                .find(|(id, q)| *id == o.id && *q != 0)
+                .map(|(_, q)| *q);
             if let Some(quantity) = quantity {
                 lines.push(ReviewLine {
                     offer: o.clone(),

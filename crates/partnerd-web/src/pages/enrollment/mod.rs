@@ -49,12 +49,6 @@ pub fn router() -> axum::Router<crate::AppState> {
         .route("/operator/enrollments/{id}/reject", post(reject))
 }
 
-pub fn form_map(body: &str) -> std::collections::HashMap<String, String> {
-    form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
 pub(crate) fn get(m: &std::collections::HashMap<String, String>, k: &str) -> String {
     m.get(k).cloned().unwrap_or_default()
 }
