@@ -33,9 +33,9 @@ pub struct ApiKey {
     pub name: String,
     pub roles: Vec<String>,
     pub prefix: String,
-    pub created_at: String,
-    pub expires_at: Option<String>,
-    pub last_used_at: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
     pub etag: String,
 }
 
@@ -43,9 +43,9 @@ impl From<ApiKeyRow> for ApiKey {
     fn from(k: ApiKeyRow) -> Self {
         Self {
             roles: k.roles.clone().names(),
-            created_at: Timestamp(k.created_at).to_rfc3339(),
-            expires_at: k.expires_at.map(|t| Timestamp(t).to_rfc3339()),
-            last_used_at: k.last_used_at.map(|t| Timestamp(t).to_rfc3339()),
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
             etag: etag(&k.id, k.version),
             id: k.id,
             name: k.name,
@@ -64,8 +64,8 @@ pub struct CreatedApiKey {
     pub roles: Vec<String>,
     pub prefix: String,
     pub secret: String,
-    pub created_at: String,
-    pub expires_at: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
     pub etag: String,
 }
 
@@ -117,7 +117,7 @@ impl App {
                     errors.push(FieldError::invalid("/expiresAt", "must be in the future"));
                     None
                 }
-                Some(t) if t.millis() > now.millis() + 366 * Timestamp::DAY => {
+                Some(t) if t > now.plus_millis(366 * Timestamp::DAY) => {
                     errors.push(FieldError::invalid(
                         "/expiresAt",
                         "must be at most one year ahead",
@@ -146,8 +146,8 @@ impl App {
             prefix: secret.chars().take(12).collect(),
             secret_hash: token_hash(&secret),
             created_by: p.user.as_ref().map(|u| u.id.to_string()),
-            created_at: now.millis(),
-            expires_at: expires_at.map(Timestamp::millis),
+            created_at: now,
+            expires_at,
             last_used_at: None,
             revoked_at: None,
             version: 1,
@@ -184,7 +184,7 @@ impl App {
     /// `GET /v1/apikeys`.
     pub async fn list_api_keys(&self, p: &Principal, page: &PageParams) -> AppResult<Page<ApiKey>> {
         p.require(Action::ManageApiKeys)?;
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, "apikeys", now)?;
         let mut conn = self.db().conn().await?;
         let rows = api_keys::list(&mut conn, &p.organization.id, &start.request).await?;
@@ -211,7 +211,7 @@ impl App {
         p.require(Action::ManageApiKeys)?;
         crate::error::check_if_match(&etag(&key.id, key.version), if_match, false)?;
         let now = self.now();
-        api_keys::revoke(&mut tx, &key.id, now.millis()).await?;
+        api_keys::revoke(&mut tx, &key.id, now).await?;
         self.commit_change(
             tx,
             ctx,

@@ -35,7 +35,7 @@ pub struct AttentionItem {
     pub resource_type: String,
     pub resource_id: String,
     pub reason: String,
-    pub due_at: Option<String>,
+    pub due_at: Option<Timestamp>,
     pub action: Option<AttentionAction>,
 }
 
@@ -43,8 +43,8 @@ fn all() -> PageParams {
     PageParams::first(500)
 }
 
-fn hours_left(now: i64, due: &str) -> Option<i64> {
-    Timestamp::parse_rfc3339(due).map(|t| (t.millis() - now) / Timestamp::HOUR)
+fn hours_left(now: Timestamp, due: Timestamp) -> Option<i64> {
+    Some(due.since(now) / Timestamp::HOUR)
 }
 
 fn action(label: &str, method: &str, href: String, portal_href: String) -> Option<AttentionAction> {
@@ -60,7 +60,7 @@ impl App {
     /// `GET /v1/attention`: what waits on the caller's organisation, soonest first.
     pub async fn attention(&self, p: &Principal) -> AppResult<Vec<AttentionItem>> {
         p.require(Action::ReadOwnOrganization)?;
-        let now = self.now().millis();
+        let now = self.now();
         let mut items = Vec::new();
         if p.may(Action::ManageResellerInvitations) {
             for i in self
@@ -69,7 +69,7 @@ impl App {
                 .items
             {
                 let Some(h) =
-                    hours_left(now, &i.expires_at).filter(|h| *h * Timestamp::HOUR < SOON_MS)
+                    hours_left(now, i.expires_at).filter(|h| *h * Timestamp::HOUR < SOON_MS)
                 else {
                     continue;
                 };
@@ -98,7 +98,7 @@ impl App {
                 .items
             {
                 let Some(h) =
-                    hours_left(now, &r.expires_at).filter(|h| *h * Timestamp::HOUR < SOON_MS)
+                    hours_left(now, r.expires_at).filter(|h| *h * Timestamp::HOUR < SOON_MS)
                 else {
                     continue;
                 };

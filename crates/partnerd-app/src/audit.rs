@@ -138,7 +138,7 @@ pub async fn write(
     };
     let row = AuditRow {
         id: id.clone(),
-        occurred_at: now.millis(),
+        occurred_at: now,
         actor_type: actor_type.into(),
         actor_user_id: user_id,
         actor_api_key_id: key_id,
@@ -203,7 +203,7 @@ pub struct OnBehalfOf {
 pub struct AuditRecord {
     #[schema(value_type = String)]
     pub id: AuditRecordId,
-    pub occurred_at: String,
+    pub occurred_at: Timestamp,
     pub actor: AuditActor,
     pub on_behalf_of: Option<OnBehalfOf>,
     pub participants: Vec<String>,
@@ -225,7 +225,7 @@ impl From<AuditRow> for AuditRecord {
         };
         Self {
             id: r.id,
-            occurred_at: Timestamp(r.occurred_at).to_rfc3339(),
+            occurred_at: r.occurred_at,
             actor: AuditActor {
                 kind: r.actor_type,
                 user_id: r.actor_user_id,
@@ -306,10 +306,10 @@ impl App {
     fn audit_query(&self, p: &Principal, f: &AuditFilters) -> AppResult<AuditQuery> {
         let now = self.now();
         let mut errors = Vec::new();
-        let mut date = |name: &str, v: &Option<String>| -> Option<i64> {
+        let mut date = |name: &str, v: &Option<String>| -> Option<Timestamp> {
             let raw = v.as_deref()?;
             match Timestamp::parse_rfc3339(raw) {
-                Some(t) => Some(t.millis()),
+                Some(t) => Some(t),
                 None => {
                     errors.push(FieldError::invalid(
                         format!("/query/{name}"),
@@ -319,21 +319,22 @@ impl App {
                 }
             }
         };
-        let end = date("endDate", &f.end_date).unwrap_or(now.millis() + 1);
-        let start = date("startDate", &f.start_date).unwrap_or(end - 30 * Timestamp::DAY);
+        let end = date("endDate", &f.end_date).unwrap_or(now.plus_millis(1));
+        let start =
+            date("startDate", &f.start_date).unwrap_or(end.minus_millis(30 * Timestamp::DAY));
         if end <= start {
             errors.push(FieldError::invalid(
                 "/query/endDate",
                 "must be after startDate",
             ));
         }
-        if end - start > 366 * Timestamp::DAY {
+        if end.since(start) > 366 * Timestamp::DAY {
             errors.push(FieldError::invalid(
                 "/query/startDate",
                 "the range may span at most 366 days",
             ));
         }
-        if start < now.millis() - RETENTION_DAYS * Timestamp::DAY {
+        if start < now.minus_millis(RETENTION_DAYS * Timestamp::DAY) {
             errors.push(FieldError::invalid(
                 "/query/startDate",
                 "records are kept for 400 days; start later",
@@ -406,7 +407,7 @@ impl App {
     ) -> AppResult<Page<AuditRecord>> {
         p.require(Action::ReadAuditRecords)?;
         let q = self.audit_query(p, f)?;
-        let now = self.now().millis();
+        let now = self.now();
         let fingerprint = format!("{f:?}|{:?}", q.participant);
         let start = paging::start(page, &fingerprint, now)?;
         let mut conn = self.db().conn().await?;
@@ -446,7 +447,7 @@ impl App {
     /// The retention job: deletes audit records older than the retention window
     /// (400 days). Returns how many went.
     pub async fn prune_audit_once(&self) -> AppResult<u64> {
-        let before = self.now().millis() - RETENTION_DAYS * Timestamp::DAY;
+        let before = self.now().minus_millis(RETENTION_DAYS * Timestamp::DAY);
         let mut tx = self.db().begin().await?;
         let pruned = audit::prune(&mut tx, before).await?;
         partnerd_store::commit(tx).await?;

@@ -30,7 +30,7 @@ pub struct SignInInput {
 #[serde(rename_all = "camelCase")]
 pub struct SignedIn {
     pub token: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     pub password_change_required: bool,
     pub user: User,
     pub organization: Organization,
@@ -41,7 +41,7 @@ pub struct SignedIn {
 #[serde(rename_all = "camelCase")]
 pub struct NewSessionToken {
     pub token: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 /// The API key behind a call, in `GET /v1/me`.
@@ -77,7 +77,7 @@ impl App {
         let ip = ctx.source_ip.clone().unwrap_or_default();
         self.limits()
             .public_ip
-            .take(&ip, self.now().millis())
+            .take(&ip, self.now())
             .map(|_| ())
             .map_err(|l| {
                 self.metrics().rate_limited.inc();
@@ -89,7 +89,7 @@ impl App {
     pub fn limit_target(&self, target: &str) -> AppResult<()> {
         self.limits()
             .target
-            .take(target, self.now().millis())
+            .take(target, self.now())
             .map(|_| ())
             .map_err(|l| {
                 self.metrics().rate_limited.inc();
@@ -101,18 +101,23 @@ impl App {
     async fn lockout_remaining(&self, email_norm: &str) -> AppResult<Option<u64>> {
         let threshold = i64::from(self.config().signin_failures_before_lockout.max(1));
         let window = i64::from(self.config().signin_lockout_minutes) * Timestamp::MINUTE;
-        let now = self.now().millis();
+        let now = self.now();
         let mut conn = self.db().conn().await?;
-        let recent =
-            users::recent_signin_failures(&mut conn, email_norm, now - 2 * window, threshold)
-                .await?;
+        let recent = users::recent_signin_failures(
+            &mut conn,
+            email_norm,
+            now.minus_millis(2 * window),
+            threshold,
+        )
+        .await?;
         // Locked when the newest `threshold` failures fall within one window; the
         // lock lasts one window from the failure that completed the count.
         if recent.len() as i64 == threshold {
             let newest = recent[0];
             let oldest = recent[recent.len() - 1];
-            if newest - oldest <= window && now < newest + window {
-                return Ok(Some(((newest + window - now) as u64).div_ceil(1000)));
+            let lifted = newest.plus_millis(window);
+            if newest.since(oldest) <= window && now < lifted {
+                return Ok(Some((lifted.since(now) as u64).div_ceil(1000)));
             }
         }
         Ok(None)
@@ -126,7 +131,7 @@ impl App {
     ) -> AppResult<()> {
         let now = self.now();
         let mut tx = self.db().begin().await?;
-        users::record_signin_failure(&mut tx, &email.normalized(), now.millis()).await?;
+        users::record_signin_failure(&mut tx, &email.normalized(), now).await?;
         let actor = Actor::Anonymous {
             email: email.as_str().to_owned(),
             user_id: user.map(|u| u.id.clone()),
@@ -190,14 +195,15 @@ impl App {
                 token_hash: token_hash(&token),
                 user_id: user.id.clone(),
                 restricted: user.must_change_password,
-                created_at: now.millis(),
-                expires_at: expires.millis(),
+                created_at: now,
+                expires_at: expires,
             },
         )
         .await?;
-        users::touch_sign_in(&mut tx, &user.id, now.millis()).await?;
+        users::touch_sign_in(&mut tx, &user.id, now).await?;
         let window = i64::from(self.config().signin_lockout_minutes) * Timestamp::MINUTE;
-        users::clear_signin_failures(&mut tx, &user.email_norm, now.millis() - 2 * window).await?;
+        users::clear_signin_failures(&mut tx, &user.email_norm, now.minus_millis(2 * window))
+            .await?;
         let organization = partnerd_store::organizations::get(&mut tx, &user.organization_id)
             .await?
             .ok_or_else(|| {
@@ -217,10 +223,10 @@ impl App {
         )
         .await?;
         let mut user_view = User::from(&user);
-        user_view.last_sign_in_at = Some(now.to_rfc3339());
+        user_view.last_sign_in_at = Some(now);
         Ok(SignedIn {
             token,
-            expires_at: expires.to_rfc3339(),
+            expires_at: expires,
             password_change_required: user.must_change_password,
             user: user_view,
             organization: Organization::from(&organization),
@@ -229,7 +235,7 @@ impl App {
 
     /// Turns a bearer token into the caller, or 401.
     pub async fn authenticate(&self, token: &str) -> AppResult<Principal> {
-        let now = self.now().millis();
+        let now = self.now();
         let mut conn = self.db().conn().await?;
         if token.starts_with(SESSION_PREFIX) {
             let Some(s) = sessions::find_principal(&mut conn, &token_hash(token)).await? else {
@@ -371,8 +377,8 @@ impl App {
         let token = new_token(SESSION_PREFIX);
         let expires = now.plus_millis(self.config().session_ttl_ms);
         let mut tx = self.db().begin().await?;
-        users::set_password(&mut tx, &user.id, &hash, false, now.millis()).await?;
-        sessions::revoke_all_for_user(&mut tx, &user.id, now.millis()).await?;
+        users::set_password(&mut tx, &user.id, &hash, false, now).await?;
+        sessions::revoke_all_for_user(&mut tx, &user.id, now).await?;
         sessions::insert(
             &mut tx,
             &sessions::NewSession {
@@ -380,8 +386,8 @@ impl App {
                 token_hash: token_hash(&token),
                 user_id: user.id.clone(),
                 restricted: false,
-                created_at: now.millis(),
-                expires_at: expires.millis(),
+                created_at: now,
+                expires_at: expires,
             },
         )
         .await?;
@@ -400,7 +406,7 @@ impl App {
         .await?;
         Ok(NewSessionToken {
             token,
-            expires_at: expires.to_rfc3339(),
+            expires_at: expires,
         })
     }
 
@@ -414,7 +420,7 @@ impl App {
         };
         let now = self.now();
         let mut tx = self.db().begin().await?;
-        sessions::revoke(&mut tx, session_id, now.millis()).await?;
+        sessions::revoke(&mut tx, session_id, now).await?;
         self.commit_change(
             tx,
             ctx,

@@ -141,8 +141,8 @@ impl App {
         let hash = crate::crypto::temporary_password_hash(&temporary);
         let now = self.now();
         let mut tx = self.db().begin().await?;
-        users::set_password(&mut tx, &user.id, &hash, true, now.millis()).await?;
-        sessions::revoke_all_for_user(&mut tx, &user.id, now.millis()).await?;
+        users::set_password(&mut tx, &user.id, &hash, true, now).await?;
+        sessions::revoke_all_for_user(&mut tx, &user.id, now).await?;
         let entry = Entry::new(
             Actor::System("cli"),
             "user",

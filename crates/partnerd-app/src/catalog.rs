@@ -33,8 +33,8 @@ pub struct Offer {
     pub requires_admin_agent: bool,
     pub status: OfferStatus,
     pub description: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub etag: String,
 }
 
@@ -43,8 +43,8 @@ impl From<OfferRow> for Offer {
         Self {
             etag: etag(&o.id, o.version),
             unit_price: o.unit_price,
-            created_at: Timestamp(o.created_at).to_rfc3339(),
-            updated_at: Timestamp(o.updated_at).to_rfc3339(),
+            created_at: o.created_at,
+            updated_at: o.updated_at,
             id: o.id,
             name: o.name,
             product_family: o.product_family,
@@ -190,7 +190,7 @@ impl App {
     /// The field errors `input` would get, without saving anything (forms use it to
     /// report every problem at once alongside their own).
     pub fn offer_field_errors(&self, input: OfferInput, creating: bool) -> Vec<FieldError> {
-        let now = self.now().millis();
+        let now = self.now();
         let mut scratch = OfferRow {
             id: String::new(),
             name: String::new(),
@@ -229,7 +229,7 @@ impl App {
             Some(raw) => offer_id("/id", raw)?,
             None => return Err(FieldError::invalid("/id", "is required").into()),
         };
-        let now = self.now().millis();
+        let now = self.now();
         let mut row = OfferRow {
             id,
             name: String::new(),
@@ -296,7 +296,7 @@ impl App {
                 FieldError::invalid("/query/billingCycle", "must be monthly or annual").into(),
             );
         }
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("{f:?}"), now)?;
         let q = OfferQuery {
             product_family: f.product_family.clone(),
@@ -341,7 +341,7 @@ impl App {
         }
         let mut after = before.clone();
         self.apply_offer(&mut after, input, false)?;
-        after.updated_at = self.now().millis();
+        after.updated_at = self.now();
         crate::error::written(offers::update(&mut tx, &after).await?)?;
         after.version += 1;
         let view = Offer::from(after);
@@ -378,7 +378,7 @@ impl App {
         if before.status != OfferStatus::Retired {
             after.status = before.status.retire()?;
         }
-        after.updated_at = self.now().millis();
+        after.updated_at = self.now();
         crate::error::written(offers::update(&mut tx, &after).await?)?;
         let entry = Entry::new(
             Actor::Principal(p),

@@ -38,9 +38,9 @@ pub struct ResellerInvitation {
     pub reseller_name: Option<String>,
     /// `pending`, `accepted`, `declined`, `revoked`, `expired`.
     pub status: ResellerInvitationStatus,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub created_by: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     #[schema(value_type = Option<String>)]
     pub accepted_by_organization_id: Option<OrgId>,
     #[schema(value_type = Option<String>)]
@@ -56,7 +56,7 @@ pub struct ResolvedInvitation {
     pub provider_country: String,
     pub product_families: Vec<String>,
     pub invited_email: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     pub status: ResellerInvitationStatus,
 }
 
@@ -93,8 +93,8 @@ pub struct Relationship {
     pub partner: RelationshipPartner,
     /// `active` or `terminated`.
     pub state: ResellerRelationshipStatus,
-    pub created_at: String,
-    pub terminated_at: Option<String>,
+    pub created_at: Timestamp,
+    pub terminated_at: Option<Timestamp>,
     pub terminated_by: Option<TerminatedBy>,
     pub etag: String,
 }
@@ -152,16 +152,16 @@ pub(crate) struct Notice<'a> {
 
 impl App {
     pub(crate) fn invitation_view(&self, i: &InvitationRow) -> ResellerInvitation {
-        let status = i.status.as_of(Timestamp(i.expires_at), self.now());
+        let status = i.status.as_of(i.expires_at, self.now());
         ResellerInvitation {
             id: i.id.clone(),
             provider_organization_id: i.provider_organization_id.clone(),
             email: i.email.clone(),
             reseller_name: i.reseller_name.clone(),
             status,
-            created_at: Timestamp(i.created_at).to_rfc3339(),
+            created_at: i.created_at,
             created_by: i.created_by.clone(),
-            expires_at: Timestamp(i.expires_at).to_rfc3339(),
+            expires_at: i.expires_at,
             accepted_by_organization_id: i.accepted_by_organization_id.clone(),
             relationship_id: i.relationship_id.clone(),
             etag: etag(&i.id, i.version),
@@ -192,8 +192,8 @@ impl App {
                 country: org.country,
             },
             state: r.state,
-            created_at: Timestamp(r.created_at).to_rfc3339(),
-            terminated_at: r.terminated_at.map(|t| Timestamp(t).to_rfc3339()),
+            created_at: r.created_at,
+            terminated_at: r.terminated_at,
             terminated_by: r
                 .terminated_by_organization_id
                 .clone()
@@ -272,9 +272,9 @@ impl App {
             message,
             status: ResellerInvitationStatus::Pending,
             token_hash: token_hash(&token),
-            created_at: now.millis(),
+            created_at: now,
             created_by: p.key(),
-            expires_at: now.millis() + INVITATION_MS,
+            expires_at: now.plus_millis(INVITATION_MS),
             accepted_by_organization_id: None,
             relationship_id: None,
             decided_at: None,
@@ -342,7 +342,7 @@ impl App {
             status.as_deref(),
             ResellerInvitationStatus::ALL,
         )?;
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("{status:?}{email:?}"), now)?;
         let q = InvitationQuery {
             provider_organization_id: p.organization.id.clone(),
@@ -406,7 +406,7 @@ impl App {
             ResellerInvitationStatus::Revoked,
             None,
             None,
-            self.now().millis(),
+            self.now(),
         )
         .await?
         {
@@ -519,7 +519,7 @@ impl App {
                 "tick the box to authorise the provider: it may place orders and add subscriptions for your customers and gets admin access to your tenant",
             )));
         }
-        let now = self.now().millis();
+        let now = self.now();
         let row = RelationshipRow {
             id: ResellerRelationshipId::generate(),
             provider_organization_id: i.provider_organization_id.clone(),
@@ -620,7 +620,7 @@ impl App {
             ResellerInvitationStatus::Declined,
             Some(&p.organization.id),
             None,
-            self.now().millis(),
+            self.now(),
         )
         .await?
         {
@@ -707,7 +707,7 @@ impl App {
                 .into());
             }
         };
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("{f:?}"), now)?;
         let q = RelationshipQuery {
             organization_id: p.organization.id.clone(),
@@ -781,7 +781,7 @@ impl App {
                 "the relationship has ended already",
             ));
         }
-        let now = self.now().millis();
+        let now = self.now();
         let by_user = p.user.as_ref().map(|u| u.id.clone());
         if !connections::terminate_relationship(
             &mut tx,

@@ -36,7 +36,7 @@ pub struct CreditLimit {
     pub used: Money,
     /// `limit − used` (may be negative after a lowering); null without a limit.
     pub available: Option<Money>,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
     pub etag: String,
 }
 
@@ -69,7 +69,7 @@ impl App {
             limit,
             used,
             available: limit.map(|l| l.checked_sub(used)).transpose()?,
-            updated_at: Timestamp(row.as_ref().map_or(r.created_at, |c| c.updated_at)).to_rfc3339(),
+            updated_at: row.as_ref().map_or(r.created_at, |c| c.updated_at),
             etag: credit_etag(&r.id, row.as_ref()),
         })
     }
@@ -139,7 +139,7 @@ impl App {
                 limit,
                 self.config().currency,
                 by.as_deref(),
-                now.millis(),
+                now,
                 current.as_ref().map_or(0, |c| c.version),
             )
             .await?,
@@ -214,7 +214,7 @@ impl App {
                 None,
                 self.config().currency,
                 None,
-                self.now().millis(),
+                self.now(),
                 c.version,
             )
             .await?;

@@ -61,7 +61,7 @@ impl App {
         let mut conn = self.db().conn().await?;
         self.on_behalf(&mut conn, p, customer_id, Action::ReadCustomerUsers)
             .await?;
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("customer-users{customer_id}{q:?}"), now)?;
         let query = UserQuery {
             organization_id: customer_id.to_owned(),
@@ -154,12 +154,12 @@ impl App {
         self.guard_last_global_admin(&mut tx, &before, Some(&after))
             .await?;
         let now = self.now();
-        crate::error::written(users::update(&mut tx, &after, now.millis()).await?)?;
+        crate::error::written(users::update(&mut tx, &after, now).await?)?;
         if after.disabled && !before.disabled {
-            sessions::revoke_all_for_user(&mut tx, &after.id, now.millis()).await?;
+            sessions::revoke_all_for_user(&mut tx, &after.id, now).await?;
         }
         after.version += 1;
-        after.updated_at = now.millis();
+        after.updated_at = now;
         let view = User::from(&after);
         let entry = Self::on_behalf_entry(p, &customer, &after.id, "updateCustomerUser")
             .before(User::from(&before))
@@ -235,10 +235,10 @@ impl App {
             &target.id,
             &temporary_password_hash(&temporary),
             true,
-            now.millis(),
+            now,
         )
         .await?;
-        sessions::revoke_all_for_user(&mut tx, &target.id, now.millis()).await?;
+        sessions::revoke_all_for_user(&mut tx, &target.id, now).await?;
         let entry = Self::on_behalf_entry(p, &customer, &target.id, "resetCustomerUserPassword");
         self.commit_change(tx, ctx, now, entry, vec![]).await?;
         Ok(TemporaryPassword {

@@ -38,7 +38,7 @@ pub(crate) async fn emit(
     let payload = serde_json::json!({
         "id": format!("evt_{}", id.trim_start_matches("obx_")),
         "type": event.event_type,
-        "occurredAt": now.to_rfc3339(),
+        "occurredAt": now,
         "participants": participants,
         "data": data,
     });
@@ -48,7 +48,7 @@ pub(crate) async fn emit(
         "event",
         event.event_type,
         &payload.to_string(),
-        now.millis(),
+        now,
     )
     .await?;
     Ok(id)

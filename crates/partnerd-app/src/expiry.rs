@@ -7,7 +7,6 @@
 //! the activity log. It is safe on every replica at once: each change is a
 //! version-checked update of a still pending row.
 
-use partnerd_domain::time::Timestamp;
 use partnerd_store::{connections, customers};
 
 use crate::audit::{self, Actor, Entry};
@@ -31,21 +30,13 @@ impl App {
         let now = self.now();
         let due = {
             let mut conn = self.db().conn().await?;
-            connections::invitations_past_expiry(&mut conn, now.millis(), BATCH).await?
+            connections::invitations_past_expiry(&mut conn, now, BATCH).await?
         };
         let mut expired = 0;
         for i in due {
             let mut tx = self.db().begin().await?;
             let expired_status = i.status.expire()?;
-            if !connections::decide_invitation(
-                &mut tx,
-                &i,
-                expired_status,
-                None,
-                None,
-                now.millis(),
-            )
-            .await?
+            if !connections::decide_invitation(&mut tx, &i, expired_status, None, None, now).await?
             {
                 continue;
             }
@@ -85,13 +76,13 @@ impl App {
         let now = self.now();
         let due = {
             let mut conn = self.db().conn().await?;
-            customers::requests_past_expiry(&mut conn, now.millis(), BATCH).await?
+            customers::requests_past_expiry(&mut conn, now, BATCH).await?
         };
         let mut expired = 0;
         for r in due {
             let mut tx = self.db().begin().await?;
             let ended_as = r.status.expire()?;
-            if !customers::decide_request(&mut tx, &r, ended_as, None, now.millis()).await? {
+            if !customers::decide_request(&mut tx, &r, ended_as, None, now).await? {
                 continue;
             }
             let mut entry = Entry::new(
@@ -113,8 +104,8 @@ impl App {
                 "includeDelegatedAdmin": r.include_delegated_admin,
                 "customerId": r.customer_id,
                 "status": "expired",
-                "createdAt": Timestamp(r.created_at).to_rfc3339(),
-                "expiresAt": Timestamp(r.expires_at).to_rfc3339(),
+                "createdAt": r.created_at,
+                "expiresAt": r.expires_at,
             });
             audit::write(&mut tx, &Ctx::default(), now, entry.after(&snapshot)).await?;
             events::emit(

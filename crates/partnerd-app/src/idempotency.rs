@@ -23,7 +23,7 @@ impl App {
             principal,
             key,
             request_hash,
-            self.now().millis(),
+            self.now(),
             TTL_MS,
             STALE_MS,
         )
@@ -52,6 +52,6 @@ impl App {
     /// Deletes records past their window (run by the housekeeping loop).
     pub async fn purge_idempotency(&self) -> AppResult<u64> {
         let mut conn = self.db().conn().await?;
-        Ok(idempotency::purge(&mut conn, self.now().millis() - TTL_MS).await?)
+        Ok(idempotency::purge(&mut conn, self.now().minus_millis(TTL_MS)).await?)
     }
 }

@@ -297,7 +297,7 @@ impl App {
                     &mut conn,
                     "customer_request_links",
                     crypto::new_platform_key,
-                    self.now().millis(),
+                    self.now(),
                 )
                 .await?;
                 Ok::<_, AppError>(hex_key.into_bytes())

@@ -41,7 +41,7 @@ pub async fn enqueue(
 ) -> StoreResult<OutboxId> {
     let id = OutboxId::generate();
     let payload = serde_json::to_string(mail).unwrap_or_default();
-    outbox::enqueue(conn, &id, "mail", &mail.template, &payload, now.millis()).await?;
+    outbox::enqueue(conn, &id, "mail", &mail.template, &payload, now).await?;
     Ok(id)
 }
 
@@ -92,7 +92,7 @@ pub struct MailRetry {
     pub id: OutboxId,
     /// `pending`: the worker sends it on its next pass.
     pub status: OutboxStatus,
-    pub queued_at: String,
+    pub queued_at: Timestamp,
 }
 
 /// What one pass of the outbox worker did.
@@ -194,7 +194,7 @@ impl App {
     /// One pass of the outbox worker: claims due rows and delivers them.
     pub async fn run_outbox_once(&self) -> AppResult<Outcome> {
         let now = self.now();
-        let rows = outbox::claim(self.db(), now.millis(), LEASE_MS, 20).await?;
+        let rows = outbox::claim(self.db(), now, LEASE_MS, 20).await?;
         let mut outcome = Outcome {
             claimed: rows.len(),
             ..Outcome::default()
@@ -213,7 +213,7 @@ impl App {
             let mut conn = self.db().conn().await?;
             match result {
                 Ok(()) => {
-                    outbox::mark_sent(&mut conn, &row.id, now.millis()).await?;
+                    outbox::mark_sent(&mut conn, &row.id, now).await?;
                     if row.kind == "mail" {
                         self.metrics()
                             .mail_sent
@@ -225,13 +225,12 @@ impl App {
                     }
                 }
                 Err(error)
-                    if now.millis() - row.created_at + backoff_ms(row.attempts)
-                        > GIVE_UP_AFTER_MS =>
+                    if now.since(row.created_at) + backoff_ms(row.attempts) > GIVE_UP_AFTER_MS =>
                 {
                     tracing::error!(outbox_id = %row.id, %error, "giving up on delivery");
                     drop(conn);
                     let mut tx = self.db().begin().await?;
-                    outbox::mark_failed(&mut tx, &row.id, now.millis(), &error).await?;
+                    outbox::mark_failed(&mut tx, &row.id, now, &error).await?;
                     let entry = Entry::new(Actor::System("outbox"), "mail", Some(row.id.clone()), "deliverMail")
                         .failed()
                         .after(serde_json::json!({"template": row.topic, "attempts": row.attempts, "error": error}));
@@ -245,7 +244,7 @@ impl App {
                     outbox::mark_retry(
                         &mut conn,
                         &row.id,
-                        now.millis() + backoff_ms(row.attempts),
+                        now.plus_millis(backoff_ms(row.attempts)),
                         &error,
                     )
                     .await?;
@@ -281,7 +280,7 @@ impl App {
             subject: "partnerd test message".into(),
             text: format!(
                 "This message checks partnerd's mail settings.\n\nIt was queued at {} and sent by the outbox worker.\n\n{}\n",
-                now.to_rfc3339(),
+                now,
                 self.config().public_url
             ),
             html: None,
@@ -342,7 +341,7 @@ impl App {
             return Err(AppError::not_found());
         }
         let now = self.now();
-        if !outbox::retry_failed_mail(&mut tx, id, now.millis()).await? {
+        if !outbox::retry_failed_mail(&mut tx, id, now).await? {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
                 format!("the mail is {status}; only mail that could not be delivered is retried"),
@@ -351,7 +350,7 @@ impl App {
         let retry = MailRetry {
             id: id.to_owned(),
             status: status.retry()?,
-            queued_at: now.to_rfc3339(),
+            queued_at: now,
         };
         let entry = Entry::new(actor, "mail", Some(id.to_owned()), "retryMail").after(&retry);
         self.commit_change(tx, ctx, now, entry, vec![]).await?;

@@ -81,7 +81,7 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::validation(errors));
         }
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("{f:?}"), now)?;
         let q = OrganizationQuery {
             kind: f.kind.clone(),

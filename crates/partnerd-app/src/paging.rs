@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use partnerd_domain::FieldError;
+use partnerd_domain::time::Timestamp;
 use partnerd_store::sql::{Cursor, PageOf, PageRequest};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -11,7 +12,7 @@ use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_SIZE: i64 = 50;
 pub const MAX_SIZE: i64 = 500;
-const TOKEN_TTL_MS: i64 = 24 * 3600 * 1000;
+const TOKEN_TTL_MS: i64 = 24 * Timestamp::HOUR;
 
 /// What the client asked for.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +40,8 @@ pub struct Page<T> {
     pub continuation_token: Option<String>,
 }
 
+/// The token's wire form: times as epoch milliseconds, so tokens issued before
+/// stay readable.
 #[derive(Serialize, Deserialize)]
 struct Token {
     /// Sort key of the last item.
@@ -72,7 +75,7 @@ pub struct Start {
 }
 
 /// Checks the parameters. `filters` is a canonical text of every filter in effect.
-pub fn start(params: &PageParams, filters: &str, now_ms: i64) -> AppResult<Start> {
+pub fn start(params: &PageParams, filters: &str, now: Timestamp) -> AppResult<Start> {
     let size = params.size.unwrap_or(DEFAULT_SIZE);
     if !(1..=MAX_SIZE).contains(&size) {
         return Err(AppError::field(FieldError::invalid(
@@ -102,7 +105,7 @@ pub fn start(params: &PageParams, filters: &str, now_ms: i64) -> AppResult<Start
             "was issued for other filters; send the same filters as for the first page",
         ));
     }
-    if token.t < now_ms - TOKEN_TTL_MS {
+    if Timestamp(token.t) < now.minus_millis(TOKEN_TTL_MS) {
         return Err(bad_token(
             "is older than 24 hours; start again from the first page",
         ));
@@ -110,7 +113,7 @@ pub fn start(params: &PageParams, filters: &str, now_ms: i64) -> AppResult<Start
     Ok(Start {
         request: PageRequest {
             cursor: Some(Cursor {
-                at: token.a,
+                at: Timestamp(token.a),
                 text: token.s,
                 id: token.i,
             }),
@@ -127,16 +130,16 @@ impl Start {
     pub fn finish<R, T, K: Into<String>>(
         self,
         page: PageOf<R>,
-        now_ms: i64,
-        key: impl Fn(&R) -> (i64, K),
+        now: Timestamp,
+        key: impl Fn(&R) -> (Timestamp, K),
         view: impl FnMut(R) -> T,
     ) -> Page<T> {
         self.build(
             page,
-            now_ms,
+            now,
             |r| {
                 let (a, i) = key(r);
-                (a, None, i.into())
+                (a.millis(), None, i.into())
             },
             view,
         )
@@ -146,13 +149,13 @@ impl Start {
     pub fn finish_by_text<R, T, K: Into<String>>(
         self,
         page: PageOf<R>,
-        now_ms: i64,
+        now: Timestamp,
         key: impl Fn(&R) -> (String, K),
         view: impl FnMut(R) -> T,
     ) -> Page<T> {
         self.build(
             page,
-            now_ms,
+            now,
             |r| {
                 let (s, i) = key(r);
                 (0, Some(s), i.into())
@@ -164,7 +167,7 @@ impl Start {
     fn build<R, T>(
         self,
         page: PageOf<R>,
-        now_ms: i64,
+        now: Timestamp,
         key: impl Fn(&R) -> (i64, Option<String>, String),
         view: impl FnMut(R) -> T,
     ) -> Page<T> {
@@ -177,7 +180,7 @@ impl Start {
                     i,
                     s,
                     f: self.fingerprint.clone(),
-                    t: now_ms,
+                    t: now.millis(),
                     n: total,
                 };
                 base64::engine::general_purpose::URL_SAFE_NO_PAD

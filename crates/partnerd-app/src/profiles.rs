@@ -109,7 +109,7 @@ impl App {
             self.queue_verification(&mut tx, &e, &profile.primary_contact.email)
                 .await?;
         }
-        e.updated_at = self.now().millis();
+        e.updated_at = self.now();
         written(enrollment::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = Self::legal_view(&e)?;
@@ -154,7 +154,7 @@ impl App {
         check_if_match(&etag(&e.id, e.version), if_match, false)?;
         let profile = crate::enrollment::validate_support(input?)?;
         e.support_profile = serde_json::to_string(&profile).ok();
-        e.updated_at = self.now().millis();
+        e.updated_at = self.now();
         written(enrollment::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = Self::support_view(&e)?;

@@ -28,7 +28,7 @@ pub struct ProviderAuthorization {
     pub authorized: bool,
     pub countries: Vec<String>,
     pub product_families: Vec<String>,
-    pub authorized_at: String,
+    pub authorized_at: Timestamp,
     pub etag: String,
 }
 
@@ -62,7 +62,7 @@ impl From<&ProviderRow> for ProviderAuthorization {
             authorized: true,
             countries: split(&p.countries),
             product_families: split(&p.product_families),
-            authorized_at: Timestamp(p.authorized_at).to_rfc3339(),
+            authorized_at: p.authorized_at,
             etag: etag(&format!("auth:{}", p.organization_id), p.version),
         }
     }
@@ -112,7 +112,7 @@ async fn set_programs(
     conn: &mut Conn,
     org: &organizations::OrganizationRow,
     programs: &[Program],
-    now: i64,
+    now: Timestamp,
 ) -> AppResult<()> {
     organizations::set_programs(conn, &org.id, &programs_to_stored(programs), now).await?;
     Ok(())
@@ -187,7 +187,7 @@ impl App {
         }
         countries.sort();
         families.sort();
-        let now = self.now().millis();
+        let now = self.now();
         let before = providers::get(&mut tx, org_id).await?;
         providers::authorize(
             &mut tx,
@@ -271,7 +271,7 @@ impl App {
             .into_iter()
             .filter(|p| *p != Program::IndirectProvider)
             .collect();
-        set_programs(&mut tx, &org, &programs, self.now().millis()).await?;
+        set_programs(&mut tx, &org, &programs, self.now()).await?;
         let entry = Entry::new(
             Actor::Principal(p),
             "organization",
@@ -296,7 +296,7 @@ impl App {
         if let Some(c) = &f.country {
             country("/query/country", c)?;
         }
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("{f:?}"), now)?;
         let q = DirectoryQuery {
             country: f.country.clone(),
@@ -395,7 +395,7 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::validation(errors));
         }
-        providers::update_listing(&mut tx, &after, self.now().millis()).await?;
+        providers::update_listing(&mut tx, &after, self.now()).await?;
         after.version += 1;
         let view = ProviderListing::from(after);
         let entry = Entry::new(

@@ -1,6 +1,7 @@
 //! Token buckets (API.md §1.3): per principal, per client IP on public endpoints,
 //! and per target e-mail or token. Each replica keeps its own buckets in memory.
 
+use partnerd_domain::time::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -23,7 +24,7 @@ pub struct Limited {
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
-    at_ms: i64,
+    at: Timestamp,
 }
 
 /// A family of buckets refilled evenly: `per_minute` tokens a minute, up to `burst`.
@@ -47,8 +48,8 @@ impl Buckets {
         f64::from(self.per_minute) / 60_000.0
     }
 
-    fn refill(&self, b: Bucket, now_ms: i64) -> f64 {
-        let elapsed = (now_ms - b.at_ms).max(0) as f64;
+    fn refill(&self, b: Bucket, now: Timestamp) -> f64 {
+        let elapsed = now.since(b.at).max(0) as f64;
         (b.tokens + elapsed * self.rate_per_ms()).min(f64::from(self.burst))
     }
 
@@ -62,24 +63,24 @@ impl Buckets {
     }
 
     /// Takes one token for `key`, or says how long to wait.
-    pub fn take(&self, key: &str, now_ms: i64) -> Result<Quota, Limited> {
+    pub fn take(&self, key: &str, now: Timestamp) -> Result<Quota, Limited> {
         let Ok(mut map) = self.map.lock() else {
             return Ok(self.quota(f64::from(self.burst)));
         };
         if map.len() > 100_000 {
             let burst = f64::from(self.burst);
-            map.retain(|_, b| self.refill(*b, now_ms) < burst);
+            map.retain(|_, b| self.refill(*b, now) < burst);
         }
         let current = map
             .get(key)
-            .map_or(f64::from(self.burst), |b| self.refill(*b, now_ms));
+            .map_or(f64::from(self.burst), |b| self.refill(*b, now));
         if current >= 1.0 {
             let left = current - 1.0;
             map.insert(
                 key.to_owned(),
                 Bucket {
                     tokens: left,
-                    at_ms: now_ms,
+                    at: now,
                 },
             );
             Ok(self.quota(left))
@@ -88,7 +89,7 @@ impl Buckets {
                 key.to_owned(),
                 Bucket {
                     tokens: current,
-                    at_ms: now_ms,
+                    at: now,
                 },
             );
             let wait = ((1.0 - current) / self.rate_per_ms() / 1000.0)
@@ -102,12 +103,12 @@ impl Buckets {
     }
 
     /// The state of `key` without taking anything.
-    pub fn peek(&self, key: &str, now_ms: i64) -> Quota {
+    pub fn peek(&self, key: &str, now: Timestamp) -> Quota {
         let tokens = self
             .map
             .lock()
             .ok()
-            .and_then(|m| m.get(key).map(|b| self.refill(*b, now_ms)))
+            .and_then(|m| m.get(key).map(|b| self.refill(*b, now)))
             .unwrap_or(f64::from(self.burst));
         self.quota(tokens)
     }
@@ -139,11 +140,14 @@ mod tests {
     fn bucket_refuses_past_burst_and_refills_evenly() {
         let b = Buckets::new(60, 3);
         for _ in 0..3 {
-            assert!(b.take("k", 0).is_ok());
+            assert!(b.take("k", Timestamp(0)).is_ok());
         }
-        let limited = b.take("k", 0);
+        let limited = b.take("k", Timestamp(0));
         assert!(matches!(limited, Err(Limited { retry_after: 1, .. })));
-        assert!(b.take("k", 1000).is_ok(), "one token a second comes back");
-        assert!(b.take("other", 0).is_ok());
+        assert!(
+            b.take("k", Timestamp(1000)).is_ok(),
+            "one token a second comes back"
+        );
+        assert!(b.take("other", Timestamp(0)).is_ok());
     }
 }

@@ -28,7 +28,7 @@ pub struct Membership {
     pub country: String,
     #[schema(value_type = Option<String>)]
     pub linked_organization_id: Option<OrgId>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub etag: String,
 }
 
@@ -36,7 +36,7 @@ impl From<MembershipRow> for Membership {
     fn from(m: MembershipRow) -> Self {
         Self {
             etag: etag(&format!("membership:{}", m.membership_id), m.version),
-            created_at: Timestamp(m.created_at).to_rfc3339(),
+            created_at: m.created_at,
             membership_id: m.membership_id,
             legal_name: m.legal_name,
             country: m.country,
@@ -53,7 +53,7 @@ pub struct RegistryAccount {
     pub id: RegistryAccountId,
     pub username: String,
     pub membership_ids: Vec<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub etag: String,
 }
 
@@ -61,7 +61,7 @@ impl From<AccountRow> for RegistryAccount {
     fn from(a: AccountRow) -> Self {
         Self {
             etag: etag(&a.id, a.version),
-            created_at: Timestamp(a.created_at).to_rfc3339(),
+            created_at: a.created_at,
             membership_ids: a
                 .membership_ids
                 .split(',')
@@ -135,7 +135,7 @@ impl App {
         let (Some(id), Some(legal), Some(ctry)) = (id, legal, ctry) else {
             return Err(AppError::validation(errors));
         };
-        let now = self.now().millis();
+        let now = self.now();
         let row = MembershipRow {
             membership_id: id,
             legal_name: legal,
@@ -184,7 +184,7 @@ impl App {
         if let Some(c) = &q.country {
             country("/query/country", c)?;
         }
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("{q:?}"), now)?;
         let mut conn = self.db().conn().await?;
         let rows = registry::list_memberships(&mut conn, q, &start.request).await?;
@@ -255,7 +255,7 @@ impl App {
                 "the membership is linked to an organisation; its country cannot change",
             ));
         }
-        registry::update_membership(&mut tx, &after, self.now().millis()).await?;
+        registry::update_membership(&mut tx, &after, self.now()).await?;
         after.version += 1;
         let view = Membership::from(after);
         self.commit_change(
@@ -374,7 +374,7 @@ impl App {
         };
         self.check_password_policy("/password", &password, &format!("{username}@registry"), "")?;
         let hash = self.hasher().hash(&password).await?;
-        let now = self.now().millis();
+        let now = self.now();
         let row = AccountRow {
             id: RegistryAccountId::generate(),
             username_norm: username.to_lowercase(),
@@ -420,7 +420,7 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<RegistryAccount>> {
         p.require(Action::ManageRegistry)?;
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, "registry-accounts", now)?;
         let mut conn = self.db().conn().await?;
         let rows = registry::list_accounts(&mut conn, &start.request).await?;
@@ -492,7 +492,7 @@ impl App {
             after.password_hash = self.hasher().hash(pw).await?;
         }
         let mut tx = self.db().begin().await?;
-        registry::update_account(&mut tx, &after, self.now().millis()).await?;
+        registry::update_account(&mut tx, &after, self.now()).await?;
         after.version += 1;
         let view = RegistryAccount::from(after);
         self.commit_change(

@@ -32,7 +32,7 @@ pub struct NewPerson {
 
 impl App {
     pub(crate) fn organization_row(&self, t: NewTenant) -> OrganizationRow {
-        let now = self.now().millis();
+        let now = self.now();
         OrganizationRow {
             id: OrgId::generate(),
             kind: t.kind,
@@ -51,7 +51,7 @@ impl App {
     }
 
     pub(crate) fn user_row(&self, organization_id: &OrgId, p: NewPerson) -> UserRow {
-        let now = self.now().millis();
+        let now = self.now();
         UserRow {
             id: UserId::generate(),
             organization_id: organization_id.to_owned(),

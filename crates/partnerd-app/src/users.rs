@@ -211,7 +211,7 @@ impl App {
                 FieldError::invalid("/query/role", format!("'{role}' is not a role")).into(),
             );
         }
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("{f:?}"), now)?;
         let q = UserQuery {
             organization_id: p.organization.id.clone(),
@@ -340,12 +340,12 @@ impl App {
         self.guard_last_global_admin(&mut tx, &before, Some(&after))
             .await?;
         let now = self.now();
-        crate::error::written(users::update(&mut tx, &after, now.millis()).await?)?;
+        crate::error::written(users::update(&mut tx, &after, now).await?)?;
         if after.disabled && !before.disabled {
-            sessions::revoke_all_for_user(&mut tx, &after.id, now.millis()).await?;
+            sessions::revoke_all_for_user(&mut tx, &after.id, now).await?;
         }
         after.version += 1;
-        after.updated_at = now.millis();
+        after.updated_at = now;
         let view = User::from(&after);
         let entry = Entry::new(
             Actor::Principal(p),
@@ -421,8 +421,8 @@ impl App {
         let hash = crate::crypto::temporary_password_hash(&temporary);
         let now = self.now();
         let mut tx = self.db().begin().await?;
-        users::set_password(&mut tx, &target.id, &hash, true, now.millis()).await?;
-        sessions::revoke_all_for_user(&mut tx, &target.id, now.millis()).await?;
+        users::set_password(&mut tx, &target.id, &hash, true, now).await?;
+        sessions::revoke_all_for_user(&mut tx, &target.id, now).await?;
         self.commit_change(
             tx,
             ctx,

@@ -12,10 +12,6 @@ use utoipa::ToSchema;
 
 use crate::crypto::etag;
 
-fn ts(ms: i64) -> String {
-    Timestamp(ms).to_rfc3339()
-}
-
 /// A user of an organisation's directory.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -30,8 +26,8 @@ pub struct User {
     pub roles: Vec<String>,
     pub must_change_password: bool,
     pub disabled: bool,
-    pub last_sign_in_at: Option<String>,
-    pub created_at: String,
+    pub last_sign_in_at: Option<Timestamp>,
+    pub created_at: Timestamp,
     pub etag: String,
 }
 
@@ -46,8 +42,8 @@ impl From<&UserRow> for User {
             roles: u.roles.clone().names(),
             must_change_password: u.must_change_password,
             disabled: u.disabled,
-            last_sign_in_at: u.last_sign_in_at.map(ts),
-            created_at: ts(u.created_at),
+            last_sign_in_at: u.last_sign_in_at,
+            created_at: u.created_at,
             etag: etag(&u.id, u.version),
         }
     }
@@ -73,7 +69,7 @@ pub struct Organization {
     pub programs: Vec<Program>,
     pub enrollment_status: Option<EnrollmentStatus>,
     pub membership_id: Option<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub etag: String,
     #[serde(skip)]
     pub domain_prefix: String,
@@ -91,7 +87,7 @@ impl From<&OrganizationRow> for Organization {
             programs: o.programs.clone(),
             enrollment_status: o.enrollment_status,
             membership_id: o.membership_id.clone(),
-            created_at: ts(o.created_at),
+            created_at: o.created_at,
             etag: etag(&o.id, o.version),
             domain_prefix: o.domain_prefix.clone(),
         }

@@ -81,7 +81,7 @@ pub struct Webhook {
     pub enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub etag: String,
 }
 
@@ -99,8 +99,8 @@ pub struct WebhookDelivery {
     pub status: WebhookDeliveryStatus,
     pub response_status: Option<i64>,
     pub duration_ms: Option<i64>,
-    pub next_attempt_at: Option<String>,
-    pub created_at: String,
+    pub next_attempt_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }
 
 /// `POST` / `PATCH /v1/webhooks`: for PATCH only the members sent change.
@@ -128,7 +128,7 @@ fn view(w: &WebhookRow, secret: Option<String>) -> Webhook {
         description: w.description.clone(),
         enabled: w.enabled,
         secret,
-        created_at: Timestamp(w.created_at).to_rfc3339(),
+        created_at: w.created_at,
         etag: etag(&w.id, w.version),
     }
 }
@@ -144,9 +144,8 @@ fn delivery_view(d: &DeliveryRow) -> WebhookDelivery {
         duration_ms: d.duration_ms,
         next_attempt_at: d
             .next_attempt_at
-            .filter(|_| d.status == WebhookDeliveryStatus::Pending)
-            .map(|t| Timestamp(t).to_rfc3339()),
-        created_at: Timestamp(d.created_at).to_rfc3339(),
+            .filter(|_| d.status == WebhookDeliveryStatus::Pending),
+        created_at: d.created_at,
     }
 }
 
@@ -271,7 +270,7 @@ impl App {
         let (Some(url), Some(events), true) = (url, events, errors.is_empty()) else {
             return Err(AppError::validation(errors));
         };
-        let now = self.now().millis();
+        let now = self.now();
         let secret = new_token("whsec_");
         let row = WebhookRow {
             id: WebhookId::generate(),
@@ -309,7 +308,7 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<Webhook>> {
         p.require(Action::ManageWebhooks)?;
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, "webhooks", now)?;
         let mut conn = self.db().conn().await?;
         let rows = webhooks::list(&mut conn, &p.organization.id, &start.request).await?;
@@ -370,7 +369,7 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::validation(errors));
         }
-        after.updated_at = self.now().millis();
+        after.updated_at = self.now();
         let mut tx = self.db().begin().await?;
         crate::error::written(webhooks::update(&mut tx, &after).await?)?;
         after.version += 1;
@@ -418,10 +417,10 @@ impl App {
         if !(0..=86_400).contains(&grace) {
             return Err(FieldError::invalid("/graceSeconds", "must be 0 to 86400").into());
         }
-        let now = self.now().millis();
+        let now = self.now();
         let secret = new_token("whsec_");
         w.previous_secret = (grace > 0).then(|| w.secret.clone());
-        w.previous_secret_until = (grace > 0).then_some(now + grace * 1000);
+        w.previous_secret_until = (grace > 0).then_some(now.plus_millis(grace * 1000));
         w.secret = secret.clone();
         w.updated_at = now;
         crate::error::written(webhooks::update(&mut tx, &w).await?)?;
@@ -442,7 +441,7 @@ impl App {
         event_type: &str,
         occurred_at: &str,
         data: &serde_json::Value,
-        now: i64,
+        now: Timestamp,
     ) -> DeliveryRow {
         let body = serde_json::json!({
             "id": event_id,
@@ -481,9 +480,9 @@ impl App {
             &w,
             &event_id,
             "webhook.test",
-            &now.to_rfc3339(),
+            &now.to_string(),
             &serde_json::json!({"resourceType": "webhook", "resourceId": w.id, "resourceUrl": format!("/v1/webhooks/{}", w.id)}),
-            now.millis(),
+            now,
         );
         webhooks::insert_delivery(&mut tx, &d).await?;
         let entry = Entry::new(
@@ -511,7 +510,7 @@ impl App {
             status.as_deref(),
             WebhookDeliveryStatus::ALL,
         )?;
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("deliveries{id}{status:?}"), now)?;
         let rows = webhooks::list_deliveries(&mut conn, &w.id, status, &start.request).await?;
         Ok(start.finish(
@@ -537,7 +536,7 @@ impl App {
             .await?
             .filter(|d| d.webhook_id == w.id)
             .ok_or_else(AppError::not_found)?;
-        if !webhooks::redeliver(&mut tx, &d.id, self.now().millis()).await? {
+        if !webhooks::redeliver(&mut tx, &d.id, self.now()).await? {
             return Err(AppError::conflict(
                 Conflict::InvalidState,
                 format!(
@@ -576,7 +575,7 @@ impl App {
             .unwrap_or_default();
         let event_type = event["type"].as_str().unwrap_or_default();
         let mut tx = self.db().begin().await?;
-        let now = self.now().millis();
+        let now = self.now();
         for w in webhooks::enabled_for(&mut tx, &participants).await? {
             if !w.wants(event_type) {
                 continue;
@@ -607,11 +606,11 @@ impl App {
         let now = self.now();
         let mut secrets = vec![w.secret.as_str()];
         if let (Some(prev), Some(until)) = (&w.previous_secret, w.previous_secret_until)
-            && until > now.millis()
+            && until > now
         {
             secrets.push(prev);
         }
-        let sig = signature(&secrets, now.millis() / 1000, &d.payload);
+        let sig = signature(&secrets, now.unix_seconds(), &d.payload);
         let started = Instant::now();
         let res = self
             .http()
@@ -632,7 +631,7 @@ impl App {
     /// One pass of the delivery worker: posts due deliveries (a few at once) and
     /// records each outcome.
     pub async fn run_webhook_deliveries_once(&self) -> AppResult<DeliveryOutcome> {
-        let due = webhooks::claim(self.db(), self.now().millis(), 60_000, CONCURRENCY).await?;
+        let due = webhooks::claim(self.db(), self.now(), 60_000, CONCURRENCY).await?;
         let mut set = tokio::task::JoinSet::new();
         for d in due {
             let app = self.clone();
@@ -648,7 +647,7 @@ impl App {
             };
             // The receiver's HTTP answer (this is egress): any 2xx accepts the event.
             let ok = status.is_some_and(|s| (200..300).contains(&s));
-            let now = self.now().millis();
+            let now = self.now();
             let (state, next) = if ok {
                 outcome.succeeded += 1;
                 (d.status.succeed()?, None)
@@ -660,7 +659,7 @@ impl App {
                 // Still pending: another attempt is due later.
                 (
                     WebhookDeliveryStatus::Pending,
-                    Some(now + backoff_ms(d.attempt)),
+                    Some(now.plus_millis(backoff_ms(d.attempt))),
                 )
             };
             let mut conn = self.db().conn().await?;

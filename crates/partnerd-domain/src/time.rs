@@ -1,10 +1,16 @@
 //! Instants as milliseconds since the Unix epoch, shown as RFC 3339 UTC with `Z`.
+//! One type from the database row to the JSON body and the page: rows read it,
+//! views serialise it, pages display it.
 
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// An instant, stored as epoch milliseconds (portable across SQLite and PostgreSQL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// `Default` is the epoch, the lower bound of an open time filter.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
@@ -17,8 +23,17 @@ impl Timestamp {
         self.0
     }
 
+    /// Whole seconds since the epoch (webhook signatures carry these).
+    pub fn unix_seconds(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
     pub fn plus_millis(self, ms: i64) -> Self {
         Self(self.0.saturating_add(ms))
+    }
+
+    pub fn minus_millis(self, ms: i64) -> Self {
+        Self(self.0.saturating_sub(ms))
     }
 
     /// The same time of day `months` calendar months later; a day that month lacks
@@ -59,6 +74,18 @@ impl Timestamp {
             .map(Self)
     }
 
+    /// The calendar day, `2025-01-31`.
+    pub fn day(self) -> String {
+        let mut s = self.to_rfc3339();
+        s.truncate(10);
+        s
+    }
+
+    /// Milliseconds from `earlier` to this instant (negative if `earlier` is later).
+    pub fn since(self, earlier: Self) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
     /// Wall-clock now.
     pub fn now_system() -> Self {
         let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
@@ -83,6 +110,41 @@ impl Timestamp {
     }
 }
 
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse_rfc3339(&s).ok_or_else(|| {
+            serde::de::Error::custom("must be an RFC 3339 instant, e.g. 2025-01-31T09:00:00Z")
+        })
+    }
+}
+
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::DateTime,
+            )))
+            .description(Some("RFC 3339 instant in UTC, whole seconds"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Timestamp {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +161,18 @@ mod tests {
             Some("20250131T090000000".to_owned())
         );
         assert!(Timestamp::parse_rfc3339("yesterday").is_none());
+    }
+
+    #[test]
+    fn serialises_as_the_string_pages_show() {
+        let t = Timestamp(1_738_314_000_123);
+        let json = serde_json::to_string(&t).ok();
+        assert_eq!(json.as_deref(), Some("\"2025-01-31T09:00:00Z\""));
+        assert_eq!(t.to_string(), "2025-01-31T09:00:00Z");
+        assert_eq!(t.day(), "2025-01-31");
+        let back: Result<Timestamp, _> = serde_json::from_str("\"2025-01-31T10:00:00+01:00\"");
+        assert_eq!(back.ok(), Some(Timestamp(1_738_314_000_000)));
+        assert!(serde_json::from_str::<Timestamp>("\"soon\"").is_err());
     }
 }
 

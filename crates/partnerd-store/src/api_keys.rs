@@ -3,6 +3,7 @@
 use crate::Row;
 use partnerd_domain::Roles;
 use partnerd_domain::ids::{ApiKeyId, OrgId};
+use partnerd_domain::time::Timestamp;
 
 use crate::organizations::OrganizationRow;
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -18,10 +19,10 @@ pub struct ApiKeyRow {
     pub prefix: String,
     pub secret_hash: String,
     pub created_by: Option<String>,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
     pub version: i64,
 }
 
@@ -102,11 +103,11 @@ pub async fn find_principal(
 }
 
 /// Records use at most once a minute, so reads stay reads.
-pub async fn touch_used(conn: &mut Conn, id: &ApiKeyId, now: i64) -> StoreResult<()> {
+pub async fn touch_used(conn: &mut Conn, id: &ApiKeyId, now: Timestamp) -> StoreResult<()> {
     crate::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(now)
         .bind(id)
-        .bind(now - 60_000)
+        .bind(now.minus_millis(Timestamp::MINUTE))
         .execute(conn)
         .await?;
     Ok(())
@@ -142,7 +143,7 @@ pub async fn get(
     row.map(|r| ApiKeyRow::read(&r, "")).transpose()
 }
 
-pub async fn revoke(conn: &mut Conn, id: &ApiKeyId, now: i64) -> StoreResult<bool> {
+pub async fn revoke(conn: &mut Conn, id: &ApiKeyId, now: Timestamp) -> StoreResult<bool> {
     let done = crate::query("UPDATE api_keys SET revoked_at = $1, version = version + 1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)

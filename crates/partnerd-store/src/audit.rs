@@ -4,6 +4,7 @@
 use crate::Row;
 use partnerd_domain::ids::{ApiKeyId, AuditRecordId, OrgId, UserId};
 use partnerd_domain::states::OperationStatus;
+use partnerd_domain::time::Timestamp;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -12,7 +13,7 @@ use crate::{Conn, StoreResult};
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRow {
     pub id: AuditRecordId,
-    pub occurred_at: i64,
+    pub occurred_at: Timestamp,
     pub actor_type: String,
     pub actor_user_id: Option<UserId>,
     pub actor_api_key_id: Option<ApiKeyId>,
@@ -102,8 +103,8 @@ pub async fn insert(conn: &mut Conn, a: &AuditRow) -> StoreResult<()> {
 #[derive(Debug, Default, Clone)]
 pub struct AuditQuery {
     pub participant: Option<OrgId>,
-    pub from: i64,
-    pub to: i64,
+    pub from: Timestamp,
+    pub to: Timestamp,
     pub actor_user_id: Option<UserId>,
     pub actor_type: Option<String>,
     pub on_behalf_of_organization_id: Option<OrgId>,
@@ -118,12 +119,12 @@ fn filter(q: &AuditQuery) -> Filter {
     if let Some(p) = &q.participant {
         f.and(
             "id IN (SELECT record_id FROM audit_participants WHERE organization_id = ? AND occurred_at >= ? AND occurred_at < ?)",
-            [Arg::text(p), Arg::Int(q.from), Arg::Int(q.to)],
+            [Arg::text(p), Arg::Time(q.from), Arg::Time(q.to)],
         );
     }
     f.and(
         "occurred_at >= ? AND occurred_at < ?",
-        [Arg::Int(q.from), Arg::Int(q.to)],
+        [Arg::Time(q.from), Arg::Time(q.to)],
     );
     f.equal_if("actor_user_id", q.actor_user_id.as_ref());
     f.equal_if("actor_type", q.actor_type.as_ref());
@@ -168,7 +169,7 @@ pub async fn get(conn: &mut Conn, id: &AuditRecordId) -> StoreResult<Option<Audi
 
 /// Deletes the records that occurred before `before` and their participant rows
 /// (the retention job); returns how many records went.
-pub async fn prune(conn: &mut Conn, before: i64) -> StoreResult<u64> {
+pub async fn prune(conn: &mut Conn, before: Timestamp) -> StoreResult<u64> {
     crate::query("DELETE FROM audit_participants WHERE occurred_at < $1")
         .bind(before)
         .execute(&mut *conn)

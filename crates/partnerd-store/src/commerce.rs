@@ -6,6 +6,7 @@ use partnerd_domain::ids::{
 };
 use partnerd_domain::money::Money;
 use partnerd_domain::states::{OrderStatus, SubscriptionStatus};
+use partnerd_domain::time::Timestamp;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -24,7 +25,7 @@ pub struct OrderRow {
     pub placed_by_api_key_id: Option<ApiKeyId>,
     pub status: OrderStatus,
     pub total: Money,
-    pub created_at: i64,
+    pub created_at: Timestamp,
     pub version: i64,
 }
 
@@ -143,8 +144,8 @@ pub struct OrderQuery {
     /// Only orders this partner supplies or is reseller of record for (None: all).
     pub party: Option<OrgId>,
     pub status: Option<OrderStatus>,
-    pub created_from: Option<i64>,
-    pub created_to: Option<i64>,
+    pub created_from: Option<Timestamp>,
+    pub created_to: Option<Timestamp>,
 }
 
 pub async fn list_orders(
@@ -164,10 +165,10 @@ pub async fn list_orders(
         f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     if let Some(t) = q.created_from {
-        f.and("created_at >= ?", [Arg::Int(t)]);
+        f.and("created_at >= ?", [Arg::Time(t)]);
     }
     if let Some(t) = q.created_to {
-        f.and("created_at < ?", [Arg::Int(t)]);
+        f.and("created_at < ?", [Arg::Time(t)]);
     }
     crate::sql::newest_first(
         conn,
@@ -198,15 +199,15 @@ pub struct SubscriptionRow {
     pub billing_cycle: String,
     pub status: SubscriptionStatus,
     pub auto_renew: bool,
-    pub term_start: i64,
-    pub commitment_end: i64,
+    pub term_start: Timestamp,
+    pub commitment_end: Timestamp,
     pub reseller_organization_id: OrgId,
     pub indirect_provider_id: OrgId,
     pub suspended_by_organization_id: Option<OrgId>,
     pub suspended_reason: Option<String>,
-    pub cancelled_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub cancelled_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 
@@ -402,7 +403,7 @@ pub async fn supplies(
 /// Up to `limit` active subscriptions whose term ended by `now` (the renewal job).
 pub async fn due_for_term_end(
     conn: &mut Conn,
-    now: i64,
+    now: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<SubscriptionRow>> {
     let rows = crate::query(format!(
@@ -421,7 +422,7 @@ pub async fn due_for_term_end(
 pub struct ChangeRow {
     pub id: SubscriptionChangeId,
     pub subscription_id: SubscriptionId,
-    pub at: i64,
+    pub at: Timestamp,
     pub by_organization_id: Option<OrgId>,
     pub by_user_id: Option<UserId>,
     pub by_api_key_id: Option<ApiKeyId>,
@@ -557,7 +558,10 @@ pub async fn seats(
 }
 
 /// A user's licenses: (offer id, assigned at), oldest first.
-pub async fn user_licenses(conn: &mut Conn, user_id: &UserId) -> StoreResult<Vec<(String, i64)>> {
+pub async fn user_licenses(
+    conn: &mut Conn,
+    user_id: &UserId,
+) -> StoreResult<Vec<(String, Timestamp)>> {
     let rows = crate::query(
         "SELECT offer_id, assigned_at FROM license_assignments WHERE user_id = $1 ORDER BY assigned_at, offer_id",
     )
@@ -575,7 +579,7 @@ pub async fn assign_license(
     user_id: &UserId,
     // Text, not an id type: an offer id is a catalog name the operator chose (validated by `names::offer_id`).
     offer_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<()> {
     crate::query(
         "INSERT INTO license_assignments (customer_id, user_id, offer_id, assigned_at) VALUES ($1, $2, $3, $4)",

@@ -4,6 +4,7 @@ use crate::Row;
 use partnerd_domain::ids::{OrgId, ResellerInvitationId, ResellerRelationshipId, UserId};
 use partnerd_domain::money::{Currency, Money};
 use partnerd_domain::states::{ResellerInvitationStatus, ResellerRelationshipStatus};
+use partnerd_domain::time::Timestamp;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -19,12 +20,12 @@ pub struct InvitationRow {
     pub message: Option<String>,
     pub status: ResellerInvitationStatus,
     pub token_hash: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
     pub created_by: String,
-    pub expires_at: i64,
+    pub expires_at: Timestamp,
     pub accepted_by_organization_id: Option<OrgId>,
     pub relationship_id: Option<ResellerRelationshipId>,
-    pub decided_at: Option<i64>,
+    pub decided_at: Option<Timestamp>,
     pub version: i64,
 }
 
@@ -111,7 +112,7 @@ pub async fn decide_invitation(
     status: ResellerInvitationStatus,
     accepted_by: Option<&str>,
     relationship_id: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE reseller_invitations SET status = $1, accepted_by_organization_id = $2, relationship_id = $3, \
@@ -131,7 +132,7 @@ pub async fn decide_invitation(
 /// Pending invitations past their expiry at `now`, oldest expiry first.
 pub async fn invitations_past_expiry(
     conn: &mut Conn,
-    now: i64,
+    now: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<InvitationRow>> {
     crate::sql::pending_past_expiry(
@@ -152,7 +153,7 @@ pub struct InvitationQuery {
     /// `pending`, `accepted`, `declined`, `revoked` or `expired`, as at `now`.
     pub status: Option<ResellerInvitationStatus>,
     pub email: Option<String>,
-    pub now: i64,
+    pub now: Timestamp,
 }
 
 pub async fn list_invitations(
@@ -190,8 +191,8 @@ pub struct RelationshipRow {
     pub provider_organization_id: OrgId,
     pub reseller_organization_id: OrgId,
     pub state: ResellerRelationshipStatus,
-    pub created_at: i64,
-    pub terminated_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub terminated_at: Option<Timestamp>,
     pub terminated_by_organization_id: Option<OrgId>,
     pub terminated_by_user_id: Option<UserId>,
     pub version: i64,
@@ -269,7 +270,7 @@ pub async fn terminate_relationship(
     r: &RelationshipRow,
     by_org: &str,
     by_user: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE partner_relationships SET state = 'terminated', terminated_at = $1, terminated_by_organization_id = $2, \
@@ -350,7 +351,7 @@ pub struct CreditLimitRow {
     pub relationship_id: ResellerRelationshipId,
     /// None: not enforced.
     pub limit: Option<Money>,
-    pub updated_at: i64,
+    pub updated_at: Timestamp,
     pub updated_by: Option<String>,
     pub version: i64,
 }
@@ -387,7 +388,7 @@ pub async fn set_credit_limit(
     limit: Option<Money>,
     currency: Currency,
     by: Option<&str>,
-    now: i64,
+    now: Timestamp,
     version: i64,
 ) -> StoreResult<bool> {
     let done = if version == 0 {

@@ -8,6 +8,7 @@ use partnerd_domain::ids::{
 use partnerd_domain::states::{
     CustomerRelationshipStatus, DelegatedAdminStatus, RelationshipRequestStatus,
 };
+use partnerd_domain::time::Timestamp;
 
 use crate::organizations::{self, OrganizationRow};
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
@@ -28,11 +29,11 @@ pub struct RequestRow {
     pub message: Option<String>,
     pub status: RelationshipRequestStatus,
     pub token_hash: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
     pub created_by: String,
-    pub expires_at: i64,
+    pub expires_at: Timestamp,
     pub accepted_by_customer_id: Option<OrgId>,
-    pub decided_at: Option<i64>,
+    pub decided_at: Option<Timestamp>,
     pub version: i64,
 }
 
@@ -122,7 +123,7 @@ pub async fn decide_request(
     q: &RequestRow,
     status: RelationshipRequestStatus,
     customer_id: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE customer_requests SET status = $1, accepted_by_customer_id = $2, decided_at = $3, \
@@ -141,7 +142,7 @@ pub async fn decide_request(
 /// Pending requests past their expiry at `now`, oldest expiry first.
 pub async fn requests_past_expiry(
     conn: &mut Conn,
-    now: i64,
+    now: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<RequestRow>> {
     crate::sql::pending_past_expiry(
@@ -161,7 +162,7 @@ pub struct RequestQuery {
     pub reseller_organization_id: OrgId,
     /// `pending`, `accepted`, `declined`, `revoked` or `expired`, as at `now`.
     pub status: Option<RelationshipRequestStatus>,
-    pub now: i64,
+    pub now: Timestamp,
 }
 
 pub async fn list_requests(
@@ -202,8 +203,8 @@ pub struct CustomerRelationshipRow {
     pub linked_reseller_id: Option<OrgId>,
     pub request_id: Option<RelationshipRequestId>,
     pub state: CustomerRelationshipStatus,
-    pub created_at: i64,
-    pub terminated_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub terminated_at: Option<Timestamp>,
     pub terminated_by_organization_id: Option<OrgId>,
     pub terminated_by_user_id: Option<UserId>,
     pub version: i64,
@@ -351,7 +352,7 @@ pub async fn terminate_relationship(
     r: &CustomerRelationshipRow,
     by_org: &str,
     by_user: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE customer_relationships SET state = 'terminated', terminated_at = $1, terminated_by_organization_id = $2, \
@@ -411,7 +412,7 @@ pub struct CustomerQuery {
     pub indirect_provider_id: Option<OrgId>,
     /// Some((partner, now, true)): only those where the partner (None: any partner)
     /// holds delegated admin active at `now`; false: only those where it does not.
-    pub delegated_admin: Option<(Option<OrgId>, i64, bool)>,
+    pub delegated_admin: Option<(Option<OrgId>, Timestamp, bool)>,
     pub imported: Option<bool>,
 }
 
@@ -499,7 +500,7 @@ pub async fn list_customers(
                 vec![],
             ),
         };
-        args.push(Arg::Int(*now));
+        args.push(Arg::Time(*now));
         let cond = if *wanted {
             cond.to_owned()
         } else {
@@ -605,7 +606,7 @@ pub async fn list_customers(
 /// Makes a tenant without a programme (`none`) a customer; true when it changed,
 /// false when it was a customer already. Other kinds are left alone (the caller
 /// checks them first).
-pub async fn become_customer(conn: &mut Conn, id: &OrgId, now: i64) -> StoreResult<bool> {
+pub async fn become_customer(conn: &mut Conn, id: &OrgId, now: Timestamp) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE organizations SET kind = 'customer', updated_at = $1, version = version + 1 WHERE id = $2 AND kind = 'none'",
     )
@@ -626,12 +627,12 @@ pub struct DelegationRow {
     pub customer_id: OrgId,
     pub status: DelegatedAdminStatus,
     pub duration_days: i64,
-    pub activated_at: i64,
-    pub expires_at: i64,
-    pub terminated_at: Option<i64>,
+    pub activated_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub terminated_at: Option<Timestamp>,
     pub terminated_by_organization_id: Option<OrgId>,
     pub terminated_by_user_id: Option<UserId>,
-    pub warned_at: Option<i64>,
+    pub warned_at: Option<Timestamp>,
     pub version: i64,
 }
 
@@ -720,7 +721,7 @@ pub async fn end_delegation(
     status: DelegatedAdminStatus,
     by_org: Option<&str>,
     by_user: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE delegated_admin_relationships SET status = $1, terminated_at = $2, terminated_by_organization_id = $3, \
@@ -746,8 +747,8 @@ pub struct DelegationQuery {
     pub status: Option<DelegatedAdminStatus>,
     /// Only those still unexpired at this time.
     /// Expired ones: stored `expired`, or still `active` past their expiry at this time.
-    pub unexpired_at: Option<i64>,
-    pub expired_at: Option<i64>,
+    pub unexpired_at: Option<Timestamp>,
+    pub expired_at: Option<Timestamp>,
 }
 
 pub async fn list_delegations(
@@ -766,12 +767,12 @@ pub async fn list_delegations(
         f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
     }
     if let Some(t) = q.unexpired_at {
-        f.and("expires_at > ?", [Arg::Int(t)]);
+        f.and("expires_at > ?", [Arg::Time(t)]);
     }
     if let Some(t) = q.expired_at {
         f.and(
             "(status = 'expired' OR (status = 'active' AND expires_at <= ?))",
-            [Arg::Int(t)],
+            [Arg::Time(t)],
         );
     }
     crate::sql::newest_first(
@@ -789,7 +790,7 @@ pub async fn list_delegations(
 /// Up to `limit` active delegations past their expiry at `now` (the expiry job).
 pub async fn due_for_expiry(
     conn: &mut Conn,
-    now: i64,
+    now: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<DelegationRow>> {
     let rows = crate::query(format!(
@@ -807,8 +808,8 @@ pub async fn due_for_expiry(
 /// gone out yet.
 pub async fn due_for_warning(
     conn: &mut Conn,
-    now: i64,
-    horizon: i64,
+    now: Timestamp,
+    horizon: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<DelegationRow>> {
     let rows = crate::query(format!(
@@ -824,7 +825,11 @@ pub async fn due_for_warning(
 }
 
 /// Marks the expiry warning sent; false when another worker did first.
-pub async fn mark_warned(conn: &mut Conn, id: &DelegatedAdminId, now: i64) -> StoreResult<bool> {
+pub async fn mark_warned(
+    conn: &mut Conn,
+    id: &DelegatedAdminId,
+    now: Timestamp,
+) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE delegated_admin_relationships SET warned_at = $1 WHERE id = $2 AND warned_at IS NULL AND status = 'active'",
     )
@@ -843,7 +848,7 @@ pub struct ImportRow {
     pub customer_id: OrgId,
     pub source: String,
     pub external_id: String,
-    pub imported_at: i64,
+    pub imported_at: Timestamp,
     pub imported_by: String,
 }
 
@@ -933,7 +938,7 @@ pub async fn platform_secret(
     conn: &mut Conn,
     name: &str,
     make: impl FnOnce() -> String,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<String> {
     crate::query(
         "INSERT INTO platform_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",

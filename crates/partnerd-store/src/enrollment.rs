@@ -4,6 +4,7 @@
 use crate::Row;
 use partnerd_domain::ids::{EnrollmentId, OrgId, RegistryAccountId};
 use partnerd_domain::states::EnrollmentStatus;
+use partnerd_domain::time::Timestamp;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -23,12 +24,12 @@ pub struct EnrollmentRow {
     /// The tenant's country (same-country rule).
     pub country: String,
     pub legal_name_sort: Option<String>,
-    pub submitted_at: Option<i64>,
+    pub submitted_at: Option<Timestamp>,
     pub decision: Option<String>,
     pub history: String,
     pub created_by: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 
@@ -199,7 +200,7 @@ pub async fn insert_membership_session(
     enrollment_id: &EnrollmentId,
     account_id: &RegistryAccountId,
     membership_ids: &str,
-    expires_at: i64,
+    expires_at: Timestamp,
 ) -> StoreResult<()> {
     crate::query(
         "INSERT INTO membership_sessions (token_hash, enrollment_id, account_id, membership_ids, expires_at) \
@@ -219,7 +220,7 @@ pub async fn insert_membership_session(
 pub async fn membership_session(
     conn: &mut Conn,
     token_hash: &str,
-) -> StoreResult<Option<(EnrollmentId, String, i64)>> {
+) -> StoreResult<Option<(EnrollmentId, String, Timestamp)>> {
     let row = crate::query("SELECT enrollment_id, membership_ids, expires_at FROM membership_sessions WHERE token_hash = $1")
         .bind(token_hash)
         .fetch_optional(conn)
@@ -239,9 +240,9 @@ pub async fn membership_session(
 pub struct VerificationRow {
     pub enrollment_id: EnrollmentId,
     pub email: String,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
-    pub invalidated_at: Option<i64>,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+    pub invalidated_at: Option<Timestamp>,
 }
 
 /// Stores a new verification token and invalidates the enrollment's older ones.
@@ -250,8 +251,8 @@ pub async fn insert_verification(
     token_hash: &str,
     enrollment_id: &EnrollmentId,
     email: &str,
-    now: i64,
-    expires_at: i64,
+    now: Timestamp,
+    expires_at: Timestamp,
 ) -> StoreResult<()> {
     crate::query("UPDATE email_verifications SET invalidated_at = $1 WHERE enrollment_id = $2 AND used_at IS NULL AND invalidated_at IS NULL")
         .bind(now)
@@ -275,7 +276,7 @@ pub async fn insert_verification(
 pub async fn invalidate_verifications(
     conn: &mut Conn,
     enrollment_id: &EnrollmentId,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<()> {
     crate::query("UPDATE email_verifications SET invalidated_at = $1 WHERE enrollment_id = $2 AND used_at IS NULL AND invalidated_at IS NULL")
         .bind(now)
@@ -308,7 +309,11 @@ pub async fn get_verification(
 }
 
 /// Marks a token used; false when another request used it first.
-pub async fn use_verification(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<bool> {
+pub async fn use_verification(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE email_verifications SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
     )
@@ -323,20 +328,20 @@ pub async fn use_verification(conn: &mut Conn, token_hash: &str, now: i64) -> St
 pub async fn verification_counts(
     conn: &mut Conn,
     enrollment_id: &EnrollmentId,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<(i64, i64)> {
     let minute: i64 = crate::query(
         "SELECT COUNT(*) FROM email_verifications WHERE enrollment_id = $1 AND created_at > $2",
     )
     .bind(enrollment_id)
-    .bind(now - 60_000)
+    .bind(now.minus_millis(Timestamp::MINUTE))
     .fetch_scalar(&mut *conn)
     .await?;
     let day: i64 = crate::query(
         "SELECT COUNT(*) FROM email_verifications WHERE enrollment_id = $1 AND created_at > $2",
     )
     .bind(enrollment_id)
-    .bind(now - 86_400_000)
+    .bind(now.minus_millis(Timestamp::DAY))
     .fetch_scalar(conn)
     .await?;
     Ok((minute, day))

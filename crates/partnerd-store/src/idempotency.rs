@@ -1,6 +1,7 @@
 //! Stored responses of `POST` requests sent with an `Idempotency-Key`.
 
 use crate::{Conn, StoreResult};
+use partnerd_domain::time::Timestamp;
 
 /// What to do with a request that carries a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +28,7 @@ pub async fn begin(
     principal: &str,
     key: &str,
     request_hash: &str,
-    now: i64,
+    now: Timestamp,
     ttl_ms: i64,
     stale_ms: i64,
 ) -> StoreResult<Begin> {
@@ -36,7 +37,7 @@ pub async fn begin(
     )
     .bind(principal)
     .bind(key)
-    .bind(now - ttl_ms)
+    .bind(now.minus_millis(ttl_ms))
     .execute(&mut *conn)
     .await?;
     let inserted = crate::query(
@@ -79,8 +80,8 @@ pub async fn begin(
                 .unwrap_or_default(),
         });
     }
-    let created: i64 = r.try_get("created_at")?;
-    if created < now - stale_ms {
+    let created: Timestamp = r.try_get("created_at")?;
+    if created < now.minus_millis(stale_ms) {
         let taken = crate::query(
             "UPDATE idempotency_keys SET created_at = $1 WHERE principal = $2 AND idem_key = $3 \
              AND state = 'inflight' AND created_at = $4",
@@ -131,7 +132,7 @@ pub async fn abandon(conn: &mut Conn, principal: &str, key: &str) -> StoreResult
 }
 
 /// Deletes records past their 24 h window.
-pub async fn purge(conn: &mut Conn, older_than: i64) -> StoreResult<u64> {
+pub async fn purge(conn: &mut Conn, older_than: Timestamp) -> StoreResult<u64> {
     Ok(
         crate::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(older_than)

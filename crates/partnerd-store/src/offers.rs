@@ -3,6 +3,7 @@
 use crate::Row;
 use partnerd_domain::money::Money;
 use partnerd_domain::states::OfferStatus;
+use partnerd_domain::time::Timestamp;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -20,8 +21,8 @@ pub struct OfferRow {
     pub requires_admin_agent: bool,
     pub status: OfferStatus,
     pub description: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 

@@ -3,6 +3,7 @@
 use crate::Row;
 use partnerd_domain::ids::OrgId;
 use partnerd_domain::states::EnrollmentStatus;
+use partnerd_domain::time::Timestamp;
 use partnerd_domain::{OrgKind, Program};
 
 use crate::{Conn, StoreResult};
@@ -20,8 +21,8 @@ pub struct OrganizationRow {
     pub programs: Vec<Program>,
     pub enrollment_status: Option<EnrollmentStatus>,
     pub membership_id: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 
@@ -146,7 +147,7 @@ pub async fn set_programs(
     conn: &mut Conn,
     id: &OrgId,
     programs: &str,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<()> {
     crate::query("UPDATE organizations SET programs = $1, updated_at = $2, version = version + 1 WHERE id = $3")
         .bind(programs)
@@ -162,7 +163,7 @@ pub async fn set_enrollment_status(
     conn: &mut Conn,
     id: &OrgId,
     status: EnrollmentStatus,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<()> {
     crate::query("UPDATE organizations SET enrollment_status = $1, updated_at = $2, version = version + 1 WHERE id = $3")
         .bind(status)
@@ -181,7 +182,7 @@ pub async fn become_partner(
     legal_name: Option<&str>,
     membership_id: Option<&str>,
     programs: &str,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<()> {
     crate::query(
         "UPDATE organizations SET kind = 'partner', legal_name = COALESCE($1, legal_name), \

@@ -4,6 +4,7 @@
 use crate::{Conn, Db, StoreResult, dialect};
 use partnerd_domain::ids::OutboxId;
 use partnerd_domain::states::OutboxStatus;
+use partnerd_domain::time::Timestamp;
 
 /// A row claimed for delivery.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,7 +15,7 @@ pub struct OutboxRow {
     pub payload: String,
     /// Attempts so far, this one included.
     pub attempts: i64,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 pub async fn enqueue(
@@ -23,7 +24,7 @@ pub async fn enqueue(
     kind: &str,
     topic: &str,
     payload: &str,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<()> {
     crate::query(
         "INSERT INTO outbox (id, kind, topic, payload, status, attempts, next_attempt_at, created_at) \
@@ -40,10 +41,15 @@ pub async fn enqueue(
 }
 
 /// Claims up to `limit` due rows for `lease_ms`; safe with several replicas.
-pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+pub async fn claim(
+    db: &Db,
+    now: Timestamp,
+    lease_ms: i64,
+    limit: i64,
+) -> StoreResult<Vec<OutboxRow>> {
     let mut tx = db.begin().await?;
     let rows = crate::query(dialect::claim_outbox(db.backend()))
-        .bind(now + lease_ms)
+        .bind(now.plus_millis(lease_ms))
         .bind(now)
         .bind(limit)
         .fetch_all(&mut tx)
@@ -63,7 +69,7 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<
         .collect()
 }
 
-pub async fn mark_sent(conn: &mut Conn, id: &OutboxId, now: i64) -> StoreResult<()> {
+pub async fn mark_sent(conn: &mut Conn, id: &OutboxId, now: Timestamp) -> StoreResult<()> {
     crate::query("UPDATE outbox SET status = 'sent', completed_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -75,7 +81,7 @@ pub async fn mark_sent(conn: &mut Conn, id: &OutboxId, now: i64) -> StoreResult<
 pub async fn mark_retry(
     conn: &mut Conn,
     id: &OutboxId,
-    next_attempt_at: i64,
+    next_attempt_at: Timestamp,
     error: &str,
 ) -> StoreResult<()> {
     crate::query("UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
@@ -87,7 +93,12 @@ pub async fn mark_retry(
     Ok(())
 }
 
-pub async fn mark_failed(conn: &mut Conn, id: &OutboxId, now: i64, error: &str) -> StoreResult<()> {
+pub async fn mark_failed(
+    conn: &mut Conn,
+    id: &OutboxId,
+    now: Timestamp,
+    error: &str,
+) -> StoreResult<()> {
     crate::query(
         "UPDATE outbox SET status = 'failed', completed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
     )
@@ -129,7 +140,7 @@ pub async fn status(
 pub async fn failed_mail(
     conn: &mut Conn,
     limit: i64,
-) -> StoreResult<Vec<(OutboxId, String, Option<String>, Option<i64>)>> {
+) -> StoreResult<Vec<(OutboxId, String, Option<String>, Option<Timestamp>)>> {
     let rows = crate::query(
         "SELECT id, topic, last_error, completed_at FROM outbox WHERE kind = 'mail' AND status = 'failed' \
          ORDER BY created_at DESC LIMIT $1",
@@ -164,7 +175,11 @@ pub async fn kind_and_status(
 
 /// Puts a mail the worker gave up on back in the queue, due now, with a fresh
 /// attempt count and give-up window. False when it is not a failed mail.
-pub async fn retry_failed_mail(conn: &mut Conn, id: &OutboxId, now: i64) -> StoreResult<bool> {
+pub async fn retry_failed_mail(
+    conn: &mut Conn,
+    id: &OutboxId,
+    now: Timestamp,
+) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, created_at = $1, \
          completed_at = NULL, locked_until = NULL WHERE id = $2 AND kind = 'mail' AND status = 'failed'",

@@ -2,6 +2,7 @@
 
 use crate::Row;
 use partnerd_domain::ids::OrgId;
+use partnerd_domain::time::Timestamp;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -15,8 +16,8 @@ pub struct ProviderRow {
     pub countries: String,
     /// Comma separated.
     pub product_families: String,
-    pub authorized_at: i64,
-    pub updated_at: i64,
+    pub authorized_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
     pub listed: bool,
     pub description: Option<String>,
@@ -63,7 +64,7 @@ pub async fn authorize(
     name: &str,
     countries: &str,
     families: &str,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<()> {
     crate::query(
         "INSERT INTO provider_authorizations (organization_id, countries, product_families, authorized_at, \
@@ -90,7 +91,7 @@ pub async fn withdraw(conn: &mut Conn, organization_id: &OrgId) -> StoreResult<b
 }
 
 /// Writes the listing's own fields; bumps the version.
-pub async fn update_listing(conn: &mut Conn, p: &ProviderRow, now: i64) -> StoreResult<()> {
+pub async fn update_listing(conn: &mut Conn, p: &ProviderRow, now: Timestamp) -> StoreResult<()> {
     crate::query(
         "UPDATE provider_authorizations SET listed = $1, description = $2, website = $3, contact_email = $4, \
          updated_at = $5, version = version + 1 WHERE organization_id = $6",

@@ -3,6 +3,7 @@
 
 use crate::Row;
 use partnerd_domain::ids::{OrgId, RegistryAccountId};
+use partnerd_domain::time::Timestamp;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -14,8 +15,8 @@ pub struct MembershipRow {
     pub legal_name: String,
     pub country: String,
     pub linked_organization_id: Option<OrgId>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 
@@ -63,7 +64,11 @@ pub async fn get_membership(conn: &mut Conn, id: &str) -> StoreResult<Option<Mem
 }
 
 /// Writes name, country and link; bumps the version.
-pub async fn update_membership(conn: &mut Conn, m: &MembershipRow, now: i64) -> StoreResult<()> {
+pub async fn update_membership(
+    conn: &mut Conn,
+    m: &MembershipRow,
+    now: Timestamp,
+) -> StoreResult<()> {
     crate::query(
         "UPDATE memberships SET legal_name = $1, country = $2, linked_organization_id = $3, updated_at = $4, \
          version = version + 1 WHERE membership_id = $5",
@@ -83,7 +88,7 @@ pub async fn link_membership(
     conn: &mut Conn,
     id: &str,
     organization_id: &OrgId,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE memberships SET linked_organization_id = $1, updated_at = $2, version = version + 1 \
@@ -171,8 +176,8 @@ pub struct AccountRow {
     pub password_hash: String,
     /// Comma separated.
     pub membership_ids: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 
@@ -234,7 +239,7 @@ pub async fn find_account(conn: &mut Conn, username_norm: &str) -> StoreResult<O
     row.map(|r| AccountRow::read(&r)).transpose()
 }
 
-pub async fn update_account(conn: &mut Conn, a: &AccountRow, now: i64) -> StoreResult<()> {
+pub async fn update_account(conn: &mut Conn, a: &AccountRow, now: Timestamp) -> StoreResult<()> {
     crate::query(
         "UPDATE registry_accounts SET password_hash = $1, membership_ids = $2, updated_at = $3, version = version + 1 WHERE id = $4",
     )

@@ -4,6 +4,7 @@ use crate::organizations::OrganizationRow;
 use crate::users::UserRow;
 use crate::{Conn, StoreResult, organizations, users};
 use partnerd_domain::ids::{SessionId, UserId};
+use partnerd_domain::time::Timestamp;
 
 /// A new session.
 #[derive(Debug, Clone)]
@@ -12,8 +13,8 @@ pub struct NewSession {
     pub token_hash: String,
     pub user_id: UserId,
     pub restricted: bool,
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 /// A session with its user and organisation, as read on every request.
@@ -21,7 +22,7 @@ pub struct NewSession {
 pub struct SessionPrincipal {
     pub session_id: SessionId,
     pub restricted: bool,
-    pub expires_at: i64,
+    pub expires_at: Timestamp,
     pub revoked: bool,
     pub user: UserRow,
     pub organization: OrganizationRow,
@@ -80,7 +81,7 @@ pub async fn find_principal(
     }))
 }
 
-pub async fn revoke(conn: &mut Conn, id: &SessionId, now: i64) -> StoreResult<()> {
+pub async fn revoke(conn: &mut Conn, id: &SessionId, now: Timestamp) -> StoreResult<()> {
     crate::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
@@ -90,7 +91,11 @@ pub async fn revoke(conn: &mut Conn, id: &SessionId, now: i64) -> StoreResult<()
 }
 
 /// Revokes every live session of a user; returns how many.
-pub async fn revoke_all_for_user(conn: &mut Conn, user_id: &UserId, now: i64) -> StoreResult<u64> {
+pub async fn revoke_all_for_user(
+    conn: &mut Conn,
+    user_id: &UserId,
+    now: Timestamp,
+) -> StoreResult<u64> {
     let done = crate::query(
         "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
     )

@@ -1,11 +1,14 @@
 //! A small builder for statements whose WHERE clause depends on filters, and the
 //! keyset paging every list uses (`created_at DESC, id DESC`).
 
+use partnerd_domain::time::Timestamp;
+
 /// A bind value.
 #[derive(Debug, Clone)]
 pub enum Arg {
     Text(String),
     Int(i64),
+    Time(Timestamp),
 }
 
 impl Arg {
@@ -68,7 +71,7 @@ impl Filter {
         if let Some(c) = cursor {
             self.and(
                 &format!("({column} < ? OR ({column} = ? AND {id_column} < ?))"),
-                [Arg::Int(c.at), Arg::Int(c.at), Arg::Text(c.id.clone())],
+                [Arg::Time(c.at), Arg::Time(c.at), Arg::Text(c.id.clone())],
             );
         }
         self
@@ -77,12 +80,12 @@ impl Filter {
     /// A link's status (invitation, relationship request) as readers see it at
     /// `now`: a pending link past `expires_at` is expired whether or not the expiry
     /// job has marked it yet.
-    pub fn link_status(&mut self, status: &str, now: i64) -> &mut Self {
+    pub fn link_status(&mut self, status: &str, now: Timestamp) -> &mut Self {
         match status {
-            "pending" => self.and("status = 'pending' AND expires_at > ?", [Arg::Int(now)]),
+            "pending" => self.and("status = 'pending' AND expires_at > ?", [Arg::Time(now)]),
             "expired" => self.and(
                 "(status = 'expired' OR (status = 'pending' AND expires_at <= ?))",
-                [Arg::Int(now)],
+                [Arg::Time(now)],
             ),
             other => self.and("status = ?", [Arg::Text(other.to_owned())]),
         }
@@ -93,7 +96,7 @@ impl Filter {
         if let Some(c) = cursor {
             self.and(
                 &format!("({column} > ? OR ({column} = ? AND id > ?))"),
-                [Arg::Int(c.at), Arg::Int(c.at), Arg::Text(c.id.clone())],
+                [Arg::Time(c.at), Arg::Time(c.at), Arg::Text(c.id.clone())],
             );
         }
         self
@@ -127,6 +130,7 @@ impl Arg {
         match self {
             Arg::Text(s) => crate::Value::Text(Some(s.clone())),
             Arg::Int(i) => crate::Value::Int(Some(*i)),
+            Arg::Time(t) => crate::Value::Int(Some(t.millis())),
         }
     }
 }
@@ -134,7 +138,7 @@ impl Arg {
 /// Position in a newest-first (or oldest-first) list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    pub at: i64,
+    pub at: Timestamp,
     /// The sort key of lists ordered by a text column (names).
     pub text: Option<String>,
     pub id: String,
@@ -277,7 +281,7 @@ pub async fn pending_past_expiry<T>(
     conn: &mut crate::Conn,
     table: &str,
     columns: &str,
-    now: i64,
+    now: Timestamp,
     limit: i64,
     read: impl Fn(&crate::Row) -> crate::StoreResult<T>,
 ) -> crate::StoreResult<Vec<T>> {

@@ -5,6 +5,7 @@ use partnerd_domain::ids::{
     IncidentId, IncidentUpdateId, OrgId, ServiceRequestId, ServiceRequestNoteId, UserId,
 };
 use partnerd_domain::states::{ServiceIncidentStatus, ServiceRequestStatus};
+use partnerd_domain::time::Timestamp;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Conn, StoreResult};
@@ -28,9 +29,9 @@ pub struct RequestRow {
     pub primary_contact_user_id: Option<UserId>,
     pub primary_contact_email: Option<String>,
     pub assigned_to: Option<String>,
-    pub created_at: i64,
-    pub last_modified_at: i64,
-    pub closed_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub last_modified_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
     pub version: i64,
 }
 
@@ -162,7 +163,7 @@ pub struct NoteRow {
     pub author_user_id: Option<UserId>,
     pub author_organization_id: OrgId,
     pub author_name: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 pub async fn insert_note(conn: &mut Conn, n: &NoteRow) -> StoreResult<()> {
@@ -217,10 +218,10 @@ pub struct IncidentRow {
     pub severity: String,
     pub status: ServiceIncidentStatus,
     pub message: String,
-    pub started_at: i64,
-    pub resolved_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub started_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 
@@ -298,7 +299,7 @@ pub struct IncidentQuery {
     pub status: Option<ServiceIncidentStatus>,
     /// Only incidents touching one of these families (None: all families).
     pub families: Option<Vec<String>>,
-    pub since: Option<i64>,
+    pub since: Option<Timestamp>,
 }
 
 pub async fn list_incidents(
@@ -322,7 +323,7 @@ pub async fn list_incidents(
         }
     }
     if let Some(t) = q.since {
-        f.and("(resolved_at IS NULL OR resolved_at >= ?)", [Arg::Int(t)]);
+        f.and("(resolved_at IS NULL OR resolved_at >= ?)", [Arg::Time(t)]);
     }
     crate::sql::newest_first(
         conn,
@@ -342,7 +343,7 @@ pub struct IncidentUpdateRow {
     pub id: IncidentUpdateId,
     pub incident_id: IncidentId,
     pub message: String,
-    pub posted_at: i64,
+    pub posted_at: Timestamp,
 }
 
 pub async fn insert_incident_update(conn: &mut Conn, u: &IncidentUpdateRow) -> StoreResult<()> {

@@ -3,6 +3,7 @@
 use crate::Row;
 use partnerd_domain::Roles;
 use partnerd_domain::ids::{OrgId, UserId};
+use partnerd_domain::time::Timestamp;
 
 use crate::{Conn, StoreResult};
 
@@ -19,9 +20,9 @@ pub struct UserRow {
     pub password_hash: String,
     pub must_change_password: bool,
     pub disabled: bool,
-    pub last_sign_in_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub last_sign_in_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 
@@ -97,7 +98,7 @@ pub async fn set_password(
     id: &UserId,
     hash: &str,
     must_change: bool,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3, \
@@ -112,7 +113,7 @@ pub async fn set_password(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn touch_sign_in(conn: &mut Conn, id: &UserId, now: i64) -> StoreResult<()> {
+pub async fn touch_sign_in(conn: &mut Conn, id: &UserId, now: Timestamp) -> StoreResult<()> {
     crate::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -121,7 +122,11 @@ pub async fn touch_sign_in(conn: &mut Conn, id: &UserId, now: i64) -> StoreResul
     Ok(())
 }
 
-pub async fn record_signin_failure(conn: &mut Conn, email_norm: &str, at: i64) -> StoreResult<()> {
+pub async fn record_signin_failure(
+    conn: &mut Conn,
+    email_norm: &str,
+    at: Timestamp,
+) -> StoreResult<()> {
     crate::query("INSERT INTO signin_failures (email_norm, failed_at) VALUES ($1, $2)")
         .bind(email_norm)
         .bind(at)
@@ -134,9 +139,9 @@ pub async fn record_signin_failure(conn: &mut Conn, email_norm: &str, at: i64) -
 pub async fn recent_signin_failures(
     conn: &mut Conn,
     email_norm: &str,
-    since: i64,
+    since: Timestamp,
     limit: i64,
-) -> StoreResult<Vec<i64>> {
+) -> StoreResult<Vec<Timestamp>> {
     crate::query(
         "SELECT failed_at FROM signin_failures WHERE email_norm = $1 AND failed_at >= $2 \
          ORDER BY failed_at DESC LIMIT $3",
@@ -152,7 +157,7 @@ pub async fn recent_signin_failures(
 pub async fn clear_signin_failures(
     conn: &mut Conn,
     email_norm: &str,
-    older_than: i64,
+    older_than: Timestamp,
 ) -> StoreResult<()> {
     crate::query("DELETE FROM signin_failures WHERE email_norm = $1 OR failed_at < $2")
         .bind(email_norm)
@@ -215,7 +220,7 @@ pub async fn list(
 
 /// Writes names, roles and the disabled flag if the row is still at `u.version`;
 /// bumps the version. False when another transaction changed it first.
-pub async fn update(conn: &mut Conn, u: &UserRow, now: i64) -> StoreResult<bool> {
+pub async fn update(conn: &mut Conn, u: &UserRow, now: Timestamp) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE users SET first_name = $1, last_name = $2, roles = $3, disabled = $4, updated_at = $5, \
          version = version + 1 WHERE id = $6 AND version = $7",

@@ -3,6 +3,7 @@
 use crate::Row;
 use partnerd_domain::ids::{DeliveryId, EventId, OrgId, WebhookId};
 use partnerd_domain::states::WebhookDeliveryStatus;
+use partnerd_domain::time::Timestamp;
 
 use crate::sql::{Arg, Filter, PageOf, PageRequest};
 use crate::{Backend, Conn, Db, StoreResult};
@@ -18,9 +19,9 @@ pub struct WebhookRow {
     pub enabled: bool,
     pub secret: String,
     pub previous_secret: Option<String>,
-    pub previous_secret_until: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub previous_secret_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 
@@ -162,8 +163,8 @@ pub struct DeliveryRow {
     pub status: WebhookDeliveryStatus,
     pub response_status: Option<i64>,
     pub duration_ms: Option<i64>,
-    pub next_attempt_at: Option<i64>,
-    pub created_at: i64,
+    pub next_attempt_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }
 
 const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_type, payload, attempt, status, response_status, \
@@ -219,7 +220,12 @@ pub async fn get_delivery(conn: &mut Conn, id: &DeliveryId) -> StoreResult<Optio
 
 /// Claims up to `limit` due pending deliveries for `lease_ms` (no other worker
 /// takes them meanwhile); the attempt counter goes up.
-pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<DeliveryRow>> {
+pub async fn claim(
+    db: &Db,
+    now: Timestamp,
+    lease_ms: i64,
+    limit: i64,
+) -> StoreResult<Vec<DeliveryRow>> {
     let inner = "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $2 \
                  AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at, id LIMIT $3";
     let sql = match db.backend() {
@@ -234,7 +240,7 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<
     };
     let mut tx = db.begin().await?;
     let rows = crate::query(sql)
-        .bind(now + lease_ms)
+        .bind(now.plus_millis(lease_ms))
         .bind(now)
         .bind(limit)
         .fetch_all(&mut tx)
@@ -250,7 +256,7 @@ pub async fn finish_attempt(
     status: WebhookDeliveryStatus,
     response_status: Option<i64>,
     duration_ms: i64,
-    next: Option<i64>,
+    next: Option<Timestamp>,
 ) -> StoreResult<()> {
     crate::query(
         "UPDATE webhook_deliveries SET status = $1, response_status = $2, duration_ms = $3, next_attempt_at = $4, \
@@ -267,7 +273,7 @@ pub async fn finish_attempt(
 }
 
 /// A failed delivery goes back in line (manual redelivery); false if it was not failed.
-pub async fn redeliver(conn: &mut Conn, id: &DeliveryId, now: i64) -> StoreResult<bool> {
+pub async fn redeliver(conn: &mut Conn, id: &DeliveryId, now: Timestamp) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE webhook_deliveries SET status = 'pending', attempt = 0, next_attempt_at = $1, locked_until = NULL \
          WHERE id = $2 AND status = 'failed'",

@@ -28,6 +28,7 @@ use partnerd_domain::states::{
     ResellerInvitationStatus, ResellerRelationshipStatus, ServiceIncidentStatus,
     ServiceRequestStatus, SubscriptionStatus, WebhookDeliveryStatus,
 };
+use partnerd_domain::time::Timestamp;
 use partnerd_domain::{OrgKind, Program, Role, Roles};
 use partnerd_store::sql::PageRequest;
 use partnerd_store::{self as store, Db, StoreResult};
@@ -239,6 +240,11 @@ fn page() -> PageRequest {
 /// each field adds its own offset so that no two times of a row are equal.
 const T: i64 = 1_754_000_000_000;
 
+/// An instant `n` milliseconds after the fixture's base time.
+fn at(n: i64) -> Timestamp {
+    Timestamp(T + n)
+}
+
 /// An organisation of `kind` with every column set; `tag` keeps names and the
 /// unique domain prefix apart.
 fn organization(tag: &str, kind: OrgKind) -> store::organizations::OrganizationRow {
@@ -255,8 +261,8 @@ fn organization(tag: &str, kind: OrgKind) -> store::organizations::OrganizationR
         programs: vec![Program::IndirectReseller, Program::IndirectProvider],
         enrollment_status: Some(EnrollmentStatus::Approved),
         membership_id: Some(format!("mem-{tag}-0001")),
-        created_at: T + 1,
-        updated_at: T + 2,
+        created_at: at(1),
+        updated_at: at(2),
         version: 3,
     }
 }
@@ -286,9 +292,9 @@ fn user(tag: &str, org: &OrgId) -> store::users::UserRow {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         must_change_password: true,
         disabled: true,
-        last_sign_in_at: Some(T + 10),
-        created_at: T + 11,
-        updated_at: T + 12,
+        last_sign_in_at: Some(at(10)),
+        created_at: at(11),
+        updated_at: at(12),
         version: 4,
     }
 }
@@ -397,7 +403,7 @@ async fn api_keys(db: &Db) -> StoreResult<()> {
     use store::api_keys::{self as keys, ApiKeyRow};
     let org = organization("keys", OrgKind::Partner);
     insert_orgs(db, &[&org]).await?;
-    let key = |tag: &str, revoked_at: Option<i64>| ApiKeyRow {
+    let key = |tag: &str, revoked_at: Option<Timestamp>| ApiKeyRow {
         id: ApiKeyId::generate(),
         organization_id: org.id.clone(),
         name: format!("CI deploy key {tag}"),
@@ -405,13 +411,13 @@ async fn api_keys(db: &Db) -> StoreResult<()> {
         prefix: format!("pk_{tag}"),
         secret_hash: format!("sha256:{tag}:0123456789abcdef"),
         created_by: Some(format!("usr_creator_{tag}")),
-        created_at: T + 20,
-        expires_at: Some(T + 21),
-        last_used_at: Some(T + 22),
+        created_at: at(20),
+        expires_at: Some(at(21)),
+        last_used_at: Some(at(22)),
         revoked_at,
         version: 5,
     };
-    let revoked = key("revoked", Some(T + 23));
+    let revoked = key("revoked", Some(at(23)));
     // `get` and `list` show live keys only (`revoked_at IS NULL`), so the key they
     // read back has no revocation time; every other field is set.
     let live = key("live", None);
@@ -455,8 +461,8 @@ async fn sessions(db: &Db) -> StoreResult<()> {
         token_hash: "sha256:session-token".into(),
         user_id: person.id.clone(),
         restricted: true,
-        created_at: T + 30,
-        expires_at: T + 31,
+        created_at: at(30),
+        expires_at: at(31),
     };
     insert_orgs(db, &[&org]).await?;
     let mut tx = db.begin().await?;
@@ -487,7 +493,7 @@ async fn sessions(db: &Db) -> StoreResult<()> {
     drop(c);
 
     let mut tx = db.begin().await?;
-    s::revoke(&mut tx, &session.id, T + 32).await?;
+    s::revoke(&mut tx, &session.id, at(32)).await?;
     tx.commit().await?;
     let mut c = db.conn().await?;
     same(
@@ -509,7 +515,7 @@ async fn audit(db: &Db) -> StoreResult<()> {
     let (first, second) = (OrgId::generate(), OrgId::generate());
     let written = AuditRow {
         id: AuditRecordId::generate(),
-        occurred_at: T + 40,
+        occurred_at: at(40),
         actor_type: "apiKey".into(),
         actor_user_id: Some(UserId::generate()),
         actor_api_key_id: Some(ApiKeyId::generate()),
@@ -540,8 +546,8 @@ async fn audit(db: &Db) -> StoreResult<()> {
         &mut c,
         &AuditQuery {
             participant: Some(second.clone()),
-            from: T,
-            to: T + 1_000,
+            from: at(0),
+            to: at(1_000),
             actor_user_id: written.actor_user_id.clone(),
             actor_type: Some(written.actor_type.clone()),
             on_behalf_of_organization_id: Some(second.clone()),
@@ -564,8 +570,8 @@ async fn audit(db: &Db) -> StoreResult<()> {
         &mut c,
         &AuditQuery {
             participant: Some(first),
-            from: T,
-            to: T + 1_000,
+            from: at(0),
+            to: at(1_000),
             ..AuditQuery::default()
         },
         &page(),
@@ -595,12 +601,12 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
         primary_contact_verified: true,
         country: "DE".into(),
         legal_name_sort: Some("contoso legal".into()),
-        submitted_at: Some(T + 50),
+        submitted_at: Some(at(50)),
         decision: Some(r#"{"reason":"missing tax id"}"#.into()),
         history: r#"[{"at":1,"status":"draft"}]"#.into(),
         created_by: "usr_enroller".into(),
-        created_at: T + 51,
-        updated_at: T + 52,
+        created_at: at(51),
+        updated_at: at(52),
         version: 6,
     };
     let account = RegistryAccountId::generate();
@@ -612,7 +618,7 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
         &written.id,
         &account,
         "mem-1,mem-2",
-        T + 53,
+        at(53),
     )
     .await?;
     // A second link invalidates the first; the second is then used. No reader-visible
@@ -622,8 +628,8 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
         "sha256:verify-1",
         &written.id,
         "zoe@contoso.example",
-        T + 54,
-        T + 55,
+        at(54),
+        at(55),
     )
     .await?;
     e::insert_verification(
@@ -631,11 +637,11 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
         "sha256:verify-2",
         &written.id,
         "zoe.new@contoso.example",
-        T + 56,
-        T + 57,
+        at(56),
+        at(57),
     )
     .await?;
-    assert!(e::use_verification(&mut tx, "sha256:verify-2", T + 58).await?);
+    assert!(e::use_verification(&mut tx, "sha256:verify-2", at(58)).await?);
     tx.commit().await?;
 
     let mut c = db.conn().await?;
@@ -671,7 +677,7 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
             "membership_session",
             e::membership_session(&mut c, "sha256:membership-session").await?,
         ),
-        (written.id.clone(), "mem-1,mem-2".to_owned(), T + 53)
+        (written.id.clone(), "mem-1,mem-2".to_owned(), at(53))
     );
     same(
         "enrollment::get_verification (invalidated)",
@@ -682,9 +688,9 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
         &VerificationRow {
             enrollment_id: written.id.clone(),
             email: "zoe@contoso.example".into(),
-            expires_at: T + 55,
+            expires_at: at(55),
             used_at: None,
-            invalidated_at: Some(T + 56),
+            invalidated_at: Some(at(56)),
         },
     );
     same(
@@ -696,8 +702,8 @@ async fn enrollments(db: &Db) -> StoreResult<()> {
         &VerificationRow {
             enrollment_id: written.id.clone(),
             email: "zoe.new@contoso.example".into(),
-            expires_at: T + 57,
-            used_at: Some(T + 58),
+            expires_at: at(57),
+            used_at: Some(at(58)),
             invalidated_at: None,
         },
     );
@@ -720,8 +726,8 @@ async fn relationships(db: &Db) -> StoreResult<()> {
         provider_organization_id: provider.id.clone(),
         reseller_organization_id: reseller.id.clone(),
         state: ResellerRelationshipStatus::Terminated,
-        created_at: T + 60,
-        terminated_at: Some(T + 61),
+        created_at: at(60),
+        terminated_at: Some(at(61)),
         terminated_by_organization_id: Some(reseller.id.clone()),
         terminated_by_user_id: Some(by_user.clone()),
         version: 7,
@@ -732,7 +738,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
         id: ResellerRelationshipId::generate(),
         reseller_organization_id: other.id.clone(),
         state: ResellerRelationshipStatus::Active,
-        created_at: T + 62,
+        created_at: at(62),
         ..ended.clone()
     };
     let invitation = InvitationRow {
@@ -744,12 +750,12 @@ async fn relationships(db: &Db) -> StoreResult<()> {
         message: Some("Let's work together — 100%".into()),
         status: ResellerInvitationStatus::Accepted,
         token_hash: "sha256:invitation".into(),
-        created_at: T + 63,
+        created_at: at(63),
         created_by: "usr_provider_admin".into(),
-        expires_at: T + 64,
+        expires_at: at(64),
         accepted_by_organization_id: Some(reseller.id.clone()),
         relationship_id: Some(ended.id.clone()),
-        decided_at: Some(T + 65),
+        decided_at: Some(at(65)),
         version: 8,
     };
     let mut tx = db.begin().await?;
@@ -765,7 +771,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
             Some(money(12_345_678_901, "EUR")),
             cur("EUR"),
             Some("usr_provider_admin"),
-            T + 66,
+            at(66),
             0,
         )
         .await?
@@ -795,7 +801,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
             provider_organization_id: provider.id.clone(),
             status: Some(ResellerInvitationStatus::Accepted),
             email: Some("OWNER@reseller.example".into()),
-            now: T + 100,
+            now: at(100),
         },
         &page(),
     )
@@ -850,7 +856,7 @@ async fn relationships(db: &Db) -> StoreResult<()> {
     let mut limit = CreditLimitRow {
         relationship_id: ended.id.clone(),
         limit: Some(money(12_345_678_901, "EUR")),
-        updated_at: T + 66,
+        updated_at: at(66),
         updated_by: Some("usr_provider_admin".into()),
         version: 1,
     };
@@ -869,19 +875,19 @@ async fn relationships(db: &Db) -> StoreResult<()> {
             Some(money(98_765, "USD")),
             cur("USD"),
             Some("usr_other_admin"),
-            T + 67,
+            at(67),
             1,
         )
         .await?
     );
     assert!(
-        !r::set_credit_limit(&mut tx, &ended.id, None, cur("USD"), None, T + 68, 1).await?,
+        !r::set_credit_limit(&mut tx, &ended.id, None, cur("USD"), None, at(68), 1).await?,
         "a stale version changes nothing"
     );
     tx.commit().await?;
     limit = CreditLimitRow {
         limit: Some(money(98_765, "USD")),
-        updated_at: T + 67,
+        updated_at: at(67),
         updated_by: Some("usr_other_admin".into()),
         version: 2,
         ..limit
@@ -917,11 +923,11 @@ async fn customers(db: &Db) -> StoreResult<()> {
         message: Some("Please accept — thanks!".into()),
         status: RelationshipRequestStatus::Accepted,
         token_hash: "sha256:customer-request".into(),
-        created_at: T + 70,
+        created_at: at(70),
         created_by: "usr_reseller_admin".into(),
-        expires_at: T + 71,
+        expires_at: at(71),
         accepted_by_customer_id: Some(customer.id.clone()),
-        decided_at: Some(T + 72),
+        decided_at: Some(at(72)),
         version: 9,
     };
     let ended = CustomerRelationshipRow {
@@ -932,8 +938,8 @@ async fn customers(db: &Db) -> StoreResult<()> {
         linked_reseller_id: Some(reseller.id.clone()),
         request_id: Some(request.id.clone()),
         state: CustomerRelationshipStatus::Terminated,
-        created_at: T + 73,
-        terminated_at: Some(T + 74),
+        created_at: at(73),
+        terminated_at: Some(at(74)),
         terminated_by_organization_id: Some(customer.id.clone()),
         terminated_by_user_id: Some(by_user.clone()),
         version: 10,
@@ -945,7 +951,7 @@ async fn customers(db: &Db) -> StoreResult<()> {
         partner_organization_id: reseller.id.clone(),
         role: "indirectReseller".into(),
         state: CustomerRelationshipStatus::Active,
-        created_at: T + 75,
+        created_at: at(75),
         ..ended.clone()
     };
     let delegation = DelegationRow {
@@ -954,25 +960,25 @@ async fn customers(db: &Db) -> StoreResult<()> {
         customer_id: customer.id.clone(),
         status: DelegatedAdminStatus::Terminated,
         duration_days: 730,
-        activated_at: T + 76,
-        expires_at: T + 77,
-        terminated_at: Some(T + 78),
+        activated_at: at(76),
+        expires_at: at(77),
+        terminated_at: Some(at(78)),
         terminated_by_organization_id: Some(customer.id.clone()),
         terminated_by_user_id: Some(by_user.clone()),
-        warned_at: Some(T + 79),
+        warned_at: Some(at(79)),
         version: 11,
     };
     let active_delegation = DelegationRow {
         id: DelegatedAdminId::generate(),
         status: DelegatedAdminStatus::Active,
-        activated_at: T + 80,
+        activated_at: at(80),
         ..delegation.clone()
     };
     let import = ImportRow {
         customer_id: customer.id.clone(),
         source: "csv-upload".into(),
         external_id: "EXT-0001/ä".into(),
-        imported_at: T + 81,
+        imported_at: at(81),
         imported_by: "usr_operator".into(),
     };
     let mut tx = db.begin().await?;
@@ -1004,7 +1010,7 @@ async fn customers(db: &Db) -> StoreResult<()> {
         &RequestQuery {
             reseller_organization_id: reseller.id.clone(),
             status: Some(RelationshipRequestStatus::Accepted),
-            now: T + 100,
+            now: at(100),
         },
         &page(),
     )
@@ -1172,7 +1178,7 @@ async fn commerce(db: &Db) -> StoreResult<()> {
         placed_by_api_key_id: Some(ApiKeyId::generate()),
         status: OrderStatus::Cancelled,
         total: money(9_876_543_210, "EUR"),
-        created_at: T + 90,
+        created_at: at(90),
         version: 12,
     };
     let subscription_ids = [SubscriptionId::generate(), SubscriptionId::generate()];
@@ -1204,21 +1210,21 @@ async fn commerce(db: &Db) -> StoreResult<()> {
         billing_cycle: "annual".into(),
         status: SubscriptionStatus::Suspended,
         auto_renew: true,
-        term_start: T + 91,
-        commitment_end: T + 92,
+        term_start: at(91),
+        commitment_end: at(92),
         reseller_organization_id: reseller.id.clone(),
         indirect_provider_id: provider.id.clone(),
         suspended_by_organization_id: Some(provider.id.clone()),
         suspended_reason: Some("credit limit exceeded".into()),
-        cancelled_at: Some(T + 93),
-        created_at: T + 94,
-        updated_at: T + 95,
+        cancelled_at: Some(at(93)),
+        created_at: at(94),
+        updated_at: at(95),
         version: 13,
     };
     let change = ChangeRow {
         id: SubscriptionChangeId::generate(),
         subscription_id: subscription.id.clone(),
-        at: T + 96,
+        at: at(96),
         by_organization_id: Some(provider.id.clone()),
         by_user_id: Some(UserId::generate()),
         by_api_key_id: Some(ApiKeyId::generate()),
@@ -1249,8 +1255,8 @@ async fn commerce(db: &Db) -> StoreResult<()> {
             customer_id: customer.id.clone(),
             party: Some(provider.id.clone()),
             status: Some(OrderStatus::Cancelled),
-            created_from: Some(T),
-            created_to: Some(T + 1_000),
+            created_from: Some(at(0)),
+            created_to: Some(at(1_000)),
         },
         &page(),
     )
@@ -1314,8 +1320,8 @@ async fn offers(db: &Db) -> StoreResult<()> {
         requires_admin_agent: true,
         status: OfferStatus::Retired,
         description: Some("Everything, \"ultra\".".into()),
-        created_at: T + 110,
-        updated_at: T + 111,
+        created_at: at(110),
+        updated_at: at(111),
         version: 14,
     };
     let mut tx = db.begin().await?;
@@ -1361,8 +1367,8 @@ async fn registry(db: &Db) -> StoreResult<()> {
         legal_name: "Contoso Registry Zoë AG".into(),
         country: "CH".into(),
         linked_organization_id: Some(org.id.clone()),
-        created_at: T + 120,
-        updated_at: T + 121,
+        created_at: at(120),
+        updated_at: at(121),
         version: 15,
     };
     let account = AccountRow {
@@ -1371,8 +1377,8 @@ async fn registry(db: &Db) -> StoreResult<()> {
         username_norm: "zoe.registry".into(),
         password_hash: "$argon2id$v=19$registry".into(),
         membership_ids: "MPN-0001234,MPN-0005678".into(),
-        created_at: T + 122,
-        updated_at: T + 123,
+        created_at: at(122),
+        updated_at: at(123),
         version: 16,
     };
     let mut tx = db.begin().await?;
@@ -1453,7 +1459,7 @@ async fn providers(db: &Db) -> StoreResult<()> {
         &org.name,
         "DE,FR",
         "office,azure",
-        T + 130,
+        at(130),
     )
     .await?;
     let listing = ProviderRow {
@@ -1461,15 +1467,15 @@ async fn providers(db: &Db) -> StoreResult<()> {
         name: org.name.clone(),
         countries: "DE,FR".into(),
         product_families: "office,azure".into(),
-        authorized_at: T + 130,
-        updated_at: T + 131,
+        authorized_at: at(130),
+        updated_at: at(131),
         version: 2,
         listed: true,
         description: Some("Distributor for the DACH region — 24/7".into()),
         website: Some("https://directory.contoso.example/".into()),
         contact_email: Some("partners@contoso.example".into()),
     };
-    p::update_listing(&mut tx, &listing, T + 131).await?;
+    p::update_listing(&mut tx, &listing, at(131)).await?;
     tx.commit().await?;
 
     let mut c = db.conn().await?;
@@ -1520,9 +1526,9 @@ async fn support(db: &Db) -> StoreResult<()> {
         primary_contact_user_id: Some(contact.clone()),
         primary_contact_email: Some("zoe@helpdesk.example".into()),
         assigned_to: Some("operator-queue-2".into()),
-        created_at: T + 140,
-        last_modified_at: T + 141,
-        closed_at: Some(T + 142),
+        created_at: at(140),
+        last_modified_at: at(141),
+        closed_at: Some(at(142)),
         version: 17,
     };
     let notes = vec![
@@ -1533,7 +1539,7 @@ async fn support(db: &Db) -> StoreResult<()> {
             author_user_id: Some(UserId::generate()),
             author_organization_id: partner.id.clone(),
             author_name: "Operator Olivia".into(),
-            created_at: T + 143,
+            created_at: at(143),
         },
         NoteRow {
             id: ServiceRequestNoteId::generate(),
@@ -1542,7 +1548,7 @@ async fn support(db: &Db) -> StoreResult<()> {
             author_user_id: Some(contact.clone()),
             author_organization_id: customer.id.clone(),
             author_name: "Zoë".into(),
-            created_at: T + 144,
+            created_at: at(144),
         },
     ];
     let incident = IncidentRow {
@@ -1552,10 +1558,10 @@ async fn support(db: &Db) -> StoreResult<()> {
         severity: "major".into(),
         status: ServiceIncidentStatus::Resolved,
         message: "Orders take up to 30 minutes to provision.".into(),
-        started_at: T + 145,
-        resolved_at: Some(T + 146),
-        created_at: T + 147,
-        updated_at: T + 148,
+        started_at: at(145),
+        resolved_at: Some(at(146)),
+        created_at: at(147),
+        updated_at: at(148),
         version: 18,
     };
     let updates = vec![
@@ -1563,13 +1569,13 @@ async fn support(db: &Db) -> StoreResult<()> {
             id: IncidentUpdateId::generate(),
             incident_id: incident.id.clone(),
             message: "Investigating.".into(),
-            posted_at: T + 149,
+            posted_at: at(149),
         },
         IncidentUpdateRow {
             id: IncidentUpdateId::generate(),
             incident_id: incident.id.clone(),
             message: "Resolved; backlog cleared.".into(),
-            posted_at: T + 150,
+            posted_at: at(150),
         },
     ];
     let mut tx = db.begin().await?;
@@ -1624,7 +1630,7 @@ async fn support(db: &Db) -> StoreResult<()> {
         &IncidentQuery {
             status: Some(ServiceIncidentStatus::Resolved),
             families: Some(vec!["azure".into()]),
-            since: Some(T),
+            since: Some(at(0)),
         },
         &page(),
     )
@@ -1656,9 +1662,9 @@ async fn webhooks(db: &Db) -> StoreResult<()> {
         enabled: true,
         secret: "whsec_current".into(),
         previous_secret: Some("whsec_previous".into()),
-        previous_secret_until: Some(T + 160),
-        created_at: T + 161,
-        updated_at: T + 162,
+        previous_secret_until: Some(at(160)),
+        created_at: at(161),
+        updated_at: at(162),
         version: 19,
     };
     let delivery = DeliveryRow {
@@ -1671,8 +1677,8 @@ async fn webhooks(db: &Db) -> StoreResult<()> {
         status: WebhookDeliveryStatus::Failed,
         response_status: Some(503),
         duration_ms: Some(10_001),
-        next_attempt_at: Some(T + 163),
-        created_at: T + 164,
+        next_attempt_at: Some(at(163)),
+        created_at: at(164),
     };
     let mut tx = db.begin().await?;
     w::insert(&mut tx, &webhook).await?;
@@ -1726,7 +1732,7 @@ async fn outbox(db: &Db) -> StoreResult<()> {
     // No row-taking insert: `enqueue` takes the fields and starts the row itself as
     // pending, with no attempt yet, due at once.
     let mut tx = db.begin().await?;
-    ob::enqueue(&mut tx, &id, "mail", topic, payload, T + 170).await?;
+    ob::enqueue(&mut tx, &id, "mail", topic, payload, at(170)).await?;
     tx.commit().await?;
 
     let mut c = db.conn().await?;
@@ -1742,7 +1748,7 @@ async fn outbox(db: &Db) -> StoreResult<()> {
     drop(c);
 
     // The row reads back whole when claimed; `attempts` counts this attempt.
-    let claimed = ob::claim(db, T + 171, 60_000, 10).await?;
+    let claimed = ob::claim(db, at(171), 60_000, 10).await?;
     same(
         "outbox::claim",
         &claimed,
@@ -1752,11 +1758,11 @@ async fn outbox(db: &Db) -> StoreResult<()> {
             topic: topic.into(),
             payload: payload.into(),
             attempts: 1,
-            created_at: T + 170,
+            created_at: at(170),
         }],
     );
     let mut tx = db.begin().await?;
-    ob::mark_failed(&mut tx, &id, T + 172, "550 mailbox unavailable — «x»").await?;
+    ob::mark_failed(&mut tx, &id, at(172), "550 mailbox unavailable — «x»").await?;
     tx.commit().await?;
     let mut c = db.conn().await?;
     assert_eq!(
@@ -1773,7 +1779,7 @@ async fn outbox(db: &Db) -> StoreResult<()> {
             id.clone(),
             topic.to_owned(),
             Some("550 mailbox unavailable — «x»".to_owned()),
-            Some(T + 172)
+            Some(at(172))
         )]
     );
     Ok(())

@@ -34,7 +34,7 @@ pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Nex
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
-    let now = s.app.now().millis();
+    let now = s.app.now();
     let header_value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -72,8 +72,8 @@ pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Nex
     req.extensions_mut().insert(state);
     let mut res = next.run(req).await;
     let quota = match &principal_key {
-        Some(k) => s.app.limits().principal.peek(k, s.app.now().millis()),
-        None => s.app.limits().public_ip.peek(&ip, s.app.now().millis()),
+        Some(k) => s.app.limits().principal.peek(k, s.app.now()),
+        None => s.app.limits().public_ip.peek(&ip, s.app.now()),
     };
     set_quota_headers(&mut res, quota);
     res

@@ -23,7 +23,7 @@ async fn main() {
     let (partner, partner_org) = bench.session("gina@fabrikam.example").await;
 
     // 100 000 records over the last 300 days; a tenth of them Fabrikam's.
-    let now = app.now().millis();
+    let now = app.now();
     let started = Instant::now();
     let operations = [
         "createOrder",
@@ -43,7 +43,8 @@ async fn main() {
             };
             let row = AuditRow {
                 id: AuditRecordId::from_raw(format!("aud_bench{n:08}")),
-                occurred_at: now - i64::try_from(n).unwrap_or(0) * 259 * Timestamp::SECOND,
+                occurred_at: now
+                    .minus_millis(i64::try_from(n).unwrap_or(0) * 259 * Timestamp::SECOND),
                 actor_type: "user".into(),
                 actor_user_id: Some(UserId::from_raw(format!("usr_{}", n % 50))),
                 actor_api_key_id: None,

@@ -30,12 +30,12 @@ async fn main() {
     let (operator, _) = bench.session("admin@contoso-cloud.example").await;
     let (reseller, reseller_org) = bench.session("nora@northwind.example").await;
 
-    let now = app.now().millis();
+    let now = app.now();
     let started = Instant::now();
     for batch in 0..rows.div_ceil(10_000) {
         let mut tx = app.db().begin().await.expect("begin");
         for n in batch * 10_000..((batch + 1) * 10_000).min(rows) {
-            let at = now - i64::try_from(n).unwrap_or(0) * 17 * Timestamp::SECOND;
+            let at = now.minus_millis(i64::try_from(n).unwrap_or(0) * 17 * Timestamp::SECOND);
             let id = OrgId::from_raw(format!("org_bench{n:08}"));
             organizations::insert(
                 &mut tx,

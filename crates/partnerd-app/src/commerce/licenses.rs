@@ -7,12 +7,12 @@ use partnerd_domain::FieldError;
 use partnerd_domain::ids::{OrgId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::Role;
+use partnerd_domain::time::Timestamp;
 use partnerd_store::commerce::{self, Seats};
 use partnerd_store::{offers, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::ts;
 use crate::audit::{self, Actor, Entry};
 use crate::events::{self, Event};
 use crate::views::User;
@@ -42,7 +42,7 @@ pub struct UserLicense {
     pub offer_id: String,
     pub offer_name: String,
     pub product_family: String,
-    pub assigned_at: String,
+    pub assigned_at: Timestamp,
 }
 
 /// `POST …/licenseupdates`: offers to assign and to remove.
@@ -103,7 +103,7 @@ impl App {
     async fn license_views(
         &self,
         conn: &mut partnerd_store::Conn,
-        held: Vec<(String, i64)>,
+        held: Vec<(String, Timestamp)>,
     ) -> AppResult<Vec<UserLicense>> {
         let mut out = Vec::with_capacity(held.len());
         for (offer_id, at) in held {
@@ -112,7 +112,7 @@ impl App {
                 offer_name: offer.as_ref().map_or(offer_id.clone(), |o| o.name.clone()),
                 product_family: offer.map(|o| o.product_family).unwrap_or_default(),
                 offer_id,
-                assigned_at: ts(at),
+                assigned_at: at,
             });
         }
         Ok(out)
@@ -217,7 +217,7 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::validation(errors));
         }
-        let now = self.now().millis();
+        let now = self.now();
         let mut removed = Vec::new();
         for offer_id in &input.remove {
             commerce::remove_license(&mut tx, &user.id, offer_id).await?;

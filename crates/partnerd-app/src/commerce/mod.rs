@@ -30,14 +30,10 @@ use partnerd_store::organizations::OrganizationRow;
 use crate::catalog::Money;
 use crate::{App, AppError, AppResult, Principal};
 
-fn ts(ms: i64) -> String {
-    Timestamp(ms).to_rfc3339()
-}
-
 /// The end of a term that starts at `start`: one calendar month or year later.
-pub(crate) fn term_end(start: i64, billing_cycle: &str) -> i64 {
+pub(crate) fn term_end(start: Timestamp, billing_cycle: &str) -> Timestamp {
     let months = if billing_cycle == "annual" { 12 } else { 1 };
-    Timestamp(start).plus_months(months).millis()
+    start.plus_months(months)
 }
 
 /// Who reads a customer's commerce data, and how much of it.

@@ -10,6 +10,7 @@ use partnerd_domain::policy::Action;
 use partnerd_domain::roles::Program;
 use partnerd_domain::states::OfferStatus;
 use partnerd_domain::states::{OrderStatus, SubscriptionStatus};
+use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::commerce::{self, LineRow, OrderQuery, OrderRow, SubscriptionRow};
 use partnerd_store::offers::{self, OfferRow};
@@ -17,7 +18,7 @@ use partnerd_store::{Conn, connections, customers, idempotency, providers};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{term_end, ts};
+use super::term_end;
 use crate::audit::{self, Actor, Entry};
 use crate::catalog::Money;
 use crate::crypto::etag;
@@ -89,7 +90,7 @@ pub struct Order {
     pub line_items: Vec<OrderLine>,
     /// Σ unit price × quantity, each line priced for its own billing period.
     pub total: Money,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub etag: String,
 }
 
@@ -127,7 +128,7 @@ fn order_view(o: &OrderRow, lines: &[LineRow]) -> Order {
             })
             .collect(),
         total: o.total,
-        created_at: ts(o.created_at),
+        created_at: o.created_at,
         etag: etag(&o.id, o.version),
     }
 }
@@ -329,7 +330,7 @@ impl App {
         self.check_credit(&mut tx, &provider, &reseller, total)
             .await?;
 
-        let now = self.now().millis();
+        let now = self.now();
         let (user_id, key_id) = match &p.credential {
             Credential::Session { .. } => (p.user.as_ref().map(|u| u.id.clone()), None),
             Credential::ApiKey { id, .. } => (None, Some(id.clone())),
@@ -472,7 +473,6 @@ impl App {
             v.as_deref().and_then(|s| {
                 c.take(
                     partnerd_domain::time::Timestamp::parse_rfc3339(s)
-                        .map(|t| t.millis())
                         .ok_or_else(|| FieldError::invalid(pointer, "must be an RFC 3339 time")),
                 )
             })
@@ -489,7 +489,7 @@ impl App {
         if !c.is_empty() {
             return Err(AppError::validation(c.0));
         }
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("orders{cid}{f:?}"), now)?;
         let q = OrderQuery {
             customer_id: cid.to_owned(),

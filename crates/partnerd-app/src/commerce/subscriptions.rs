@@ -12,13 +12,14 @@ use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
 use partnerd_domain::states::OfferStatus;
 use partnerd_domain::states::SubscriptionStatus;
+use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::commerce::{self, ChangeRow, SubscriptionQuery, SubscriptionRow};
 use partnerd_store::{Conn, connections, customers, offers, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Reader, term_end, ts};
+use super::{Reader, term_end};
 use crate::audit::{self, Actor, Entry};
 use crate::catalog::Money;
 use crate::crypto::etag;
@@ -56,17 +57,17 @@ pub struct Subscription {
     /// `active`, `suspended`, `cancelled`, `expired`; open enum.
     pub status: SubscriptionStatus,
     pub auto_renew_enabled: bool,
-    pub term_start_date: String,
-    pub commitment_end_date: String,
+    pub term_start_date: Timestamp,
+    pub commitment_end_date: Timestamp,
     #[schema(value_type = String)]
     pub reseller_organization_id: OrgId,
     #[schema(value_type = String)]
     pub indirect_provider_id: OrgId,
     pub suspended_by: Option<SuspendedBy>,
-    pub cancelled_at: Option<String>,
+    pub cancelled_at: Option<Timestamp>,
     /// Licenses of this offer assigned to the customer's users.
     pub assigned_licenses: i64,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub etag: String,
 }
 
@@ -74,7 +75,7 @@ pub struct Subscription {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionChange {
-    pub at: String,
+    pub at: Timestamp,
     pub by: ChangedBy,
     pub change: FieldChange,
 }
@@ -144,17 +145,17 @@ impl App {
             billing_cycle: s.billing_cycle.clone(),
             status: s.status,
             auto_renew_enabled: s.auto_renew,
-            term_start_date: ts(s.term_start),
-            commitment_end_date: ts(s.commitment_end),
+            term_start_date: s.term_start,
+            commitment_end_date: s.commitment_end,
             reseller_organization_id: s.reseller_organization_id.clone(),
             indirect_provider_id: s.indirect_provider_id.clone(),
             suspended_by: s.suspended_by_organization_id.clone().map(|o| SuspendedBy {
                 organization_id: o,
                 reason: s.suspended_reason.clone(),
             }),
-            cancelled_at: s.cancelled_at.map(ts),
+            cancelled_at: s.cancelled_at,
             assigned_licenses: assigned,
-            created_at: ts(s.created_at),
+            created_at: s.created_at,
             etag: etag(&s.id, s.version),
         })
     }
@@ -194,7 +195,7 @@ impl App {
             f.status.as_deref(),
             SubscriptionStatus::ALL,
         )?;
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("subscriptions{cid}{f:?}"), now)?;
         let q = SubscriptionQuery {
             customer_id: cid.to_owned(),
@@ -240,7 +241,7 @@ impl App {
     ) -> AppResult<Page<SubscriptionChange>> {
         let mut conn = self.db().conn().await?;
         let (s, _) = self.readable_subscription(&mut conn, p, cid, sid).await?;
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("history{sid}"), now)?;
         let rows = commerce::list_changes(&mut conn, &s.id, &start.request).await?;
         Ok(start.finish(
@@ -248,7 +249,7 @@ impl App {
             now,
             |c| (c.at, c.id.to_string()),
             |c| SubscriptionChange {
-                at: ts(c.at),
+                at: c.at,
                 by: ChangedBy {
                     organization_id: c.by_organization_id,
                     user_id: c.by_user_id,
@@ -450,7 +451,7 @@ impl App {
             }
             after.quantity = q;
         }
-        let now = self.now().millis();
+        let now = self.now();
         if let Some(s) = wanted
             && s != before.status
         {
@@ -593,7 +594,7 @@ impl App {
     /// term at the offer's current price (auto-renew on, offer available) or expire.
     /// Returns (renewed, expired).
     pub async fn run_subscription_terms_once(&self) -> AppResult<(usize, usize)> {
-        let now = self.now().millis();
+        let now = self.now();
         let due = {
             let mut conn = self.db().conn().await?;
             commerce::due_for_term_end(&mut conn, now, 200).await?
@@ -627,8 +628,8 @@ impl App {
             let (field, from, to) = if renew {
                 (
                     "commitmentEndDate",
-                    ts(s.commitment_end),
-                    ts(after.commitment_end),
+                    s.commitment_end.to_string(),
+                    after.commitment_end.to_string(),
                 )
             } else {
                 ("status", s.status.to_string(), after.status.to_string())

@@ -16,7 +16,6 @@ use partnerd_store::{Conn, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::ts;
 use crate::audit::{self, Actor, Entry};
 use crate::connections::{Notice, TerminatedBy};
 use crate::crypto::etag;
@@ -42,9 +41,9 @@ pub struct DelegatedAdminRelationship {
     pub status: DelegatedAdminStatus,
     /// ISO 8601 (`P730D`).
     pub duration: String,
-    pub activated_at: String,
-    pub expires_at: String,
-    pub terminated_at: Option<String>,
+    pub activated_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub terminated_at: Option<Timestamp>,
     pub terminated_by: Option<TerminatedBy>,
     pub etag: String,
 }
@@ -60,7 +59,7 @@ impl App {
     /// `active` turns `expired` the moment the clock passes `expiresAt`, whether or
     /// not the expiry job has run.
     pub(crate) fn delegation_status(&self, d: &DelegationRow) -> DelegatedAdminStatus {
-        d.status.as_of(Timestamp(d.expires_at), self.now())
+        d.status.as_of(d.expires_at, self.now())
     }
 
     pub(crate) async fn delegation_view(
@@ -78,9 +77,9 @@ impl App {
             customer_name: name(organizations::get(conn, &d.customer_id).await?),
             status: self.delegation_status(d),
             duration: format!("P{}D", d.duration_days),
-            activated_at: ts(d.activated_at),
-            expires_at: ts(d.expires_at),
-            terminated_at: d.terminated_at.map(ts),
+            activated_at: d.activated_at,
+            expires_at: d.expires_at,
+            terminated_at: d.terminated_at,
             terminated_by: d
                 .terminated_by_organization_id
                 .clone()
@@ -104,7 +103,7 @@ impl App {
     ) -> AppResult<()> {
         let active = customers::active_delegation(conn, &p.organization.id, customer_id)
             .await?
-            .is_some_and(|d| d.expires_at > self.now().millis());
+            .is_some_and(|d| d.expires_at > self.now());
         p.require_with(
             action,
             Facts {
@@ -125,7 +124,7 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<DelegatedAdminRelationship>> {
         p.require(Action::ReadDelegatedAdmin)?;
-        let now = self.now().millis();
+        let now = self.now();
         let mut q = DelegationQuery::default();
         if p.organization.kind == OrgKind::Customer {
             q.customer_id = Some(p.organization.id.clone());
@@ -203,7 +202,7 @@ impl App {
             .transpose()?
             .flatten();
         let status = self.delegation_status(&d);
-        let now = self.now().millis();
+        let now = self.now();
         let by_user = p.user.as_ref().map(|u| u.id.clone());
         if status != DelegatedAdminStatus::Active
             || !customers::end_delegation(
@@ -268,12 +267,12 @@ impl App {
         let mut expired = 0;
         let due = {
             let mut conn = self.db().conn().await?;
-            customers::due_for_expiry(&mut conn, now.millis(), 200).await?
+            customers::due_for_expiry(&mut conn, now, 200).await?
         };
         for d in due {
             let mut tx = self.db().begin().await?;
             let ended_as = d.status.expire()?;
-            if !customers::end_delegation(&mut tx, &d, ended_as, None, None, now.millis()).await? {
+            if !customers::end_delegation(&mut tx, &d, ended_as, None, None, now).await? {
                 continue;
             }
             let entry = Entry::new(
@@ -307,12 +306,11 @@ impl App {
         let mut warned = 0;
         let due = {
             let mut conn = self.db().conn().await?;
-            customers::due_for_warning(&mut conn, now.millis(), now.millis() + WARNING_MS, 200)
-                .await?
+            customers::due_for_warning(&mut conn, now, now.plus_millis(WARNING_MS), 200).await?
         };
         for d in due {
             let mut tx = self.db().begin().await?;
-            if !customers::mark_warned(&mut tx, &d.id, now.millis()).await? {
+            if !customers::mark_warned(&mut tx, &d.id, now).await? {
                 continue;
             }
             let view = self.delegation_view(&mut tx, &d).await?;

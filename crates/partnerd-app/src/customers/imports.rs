@@ -17,7 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::relationship_requests::MAX_DELEGATION_DAYS;
-use super::{Customer, ROLE_PROVIDER, ROLE_RESELLER, ts};
+use super::{Customer, ROLE_PROVIDER, ROLE_RESELLER};
 use crate::audit::{Actor, Entry};
 use crate::crypto::temporary_password_hash;
 use crate::paging::{self, Page, PageParams};
@@ -64,7 +64,7 @@ pub struct ImportRecord {
     pub customer_id: OrgId,
     pub source: String,
     pub external_id: String,
-    pub imported_at: String,
+    pub imported_at: Timestamp,
     pub imported_by: String,
 }
 
@@ -234,7 +234,7 @@ impl App {
             },
         );
         self.insert_tenant(&mut tx, &org, &user).await?;
-        let now = self.now().millis();
+        let now = self.now();
         let mut partners = vec![(reseller.id.clone(), ROLE_RESELLER, None)];
         if let Some(provider) = &input.indirect_provider_id {
             partners.push((provider.clone(), ROLE_PROVIDER, Some(reseller.id.clone())));
@@ -269,7 +269,7 @@ impl App {
                     status: DelegatedAdminStatus::Active,
                     duration_days: MAX_DELEGATION_DAYS,
                     activated_at: now,
-                    expires_at: now + MAX_DELEGATION_DAYS * Timestamp::DAY,
+                    expires_at: now.plus_millis(MAX_DELEGATION_DAYS * Timestamp::DAY),
                     terminated_at: None,
                     terminated_by_organization_id: None,
                     terminated_by_user_id: None,
@@ -349,7 +349,7 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<ImportRecord>> {
         p.require(Action::ImportCustomers)?;
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("imports{source:?}"), now)?;
         let mut conn = self.db().conn().await?;
         let rows = customers::list_imports(&mut conn, source.as_deref(), &start.request).await?;
@@ -361,7 +361,7 @@ impl App {
                 customer_id: r.customer_id,
                 source: r.source,
                 external_id: r.external_id,
-                imported_at: ts(r.imported_at),
+                imported_at: r.imported_at,
                 imported_by: r.imported_by,
             },
         ))

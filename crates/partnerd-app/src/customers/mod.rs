@@ -41,10 +41,6 @@ use crate::{App, AppError, AppResult, Ctx, Principal};
 pub const ROLE_RESELLER: &str = "indirectReseller";
 pub const ROLE_PROVIDER: &str = "indirectProvider";
 
-fn ts(ms: i64) -> String {
-    Timestamp(ms).to_rfc3339()
-}
-
 /// A partner named in a customer's relationships.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -64,7 +60,7 @@ pub struct CustomerRelationship {
     /// For a provider brought in by a reseller's three-way request: that reseller.
     #[schema(value_type = Option<String>)]
     pub linked_reseller_id: Option<OrgId>,
-    pub since: String,
+    pub since: Timestamp,
 }
 
 /// The caller's delegated admin privileges for a customer.
@@ -73,7 +69,7 @@ pub struct CustomerRelationship {
 pub struct DelegatedAdminSummary {
     /// `active`, `expired`, `terminated`.
     pub status: DelegatedAdminStatus,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 /// Where an imported customer came from.
@@ -82,7 +78,7 @@ pub struct DelegatedAdminSummary {
 pub struct ImportedFrom {
     pub source: String,
     pub external_id: String,
-    pub imported_at: String,
+    pub imported_at: Timestamp,
 }
 
 /// A customer, as a partner (or the operator) sees it.
@@ -98,7 +94,7 @@ pub struct Customer {
     pub relationships: Vec<CustomerRelationship>,
     pub delegated_admin: Option<DelegatedAdminSummary>,
     pub imported_from: Option<ImportedFrom>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub etag: String,
 }
 
@@ -121,11 +117,11 @@ pub struct PartnerRelationship {
     pub partner: PartnerOfCustomer,
     /// `indirectReseller` or `indirectProvider`.
     pub role: String,
-    pub since: String,
+    pub since: Timestamp,
     pub delegated_admin: Option<DelegatedAdminSummary>,
     /// `active` or `terminated`.
     pub state: CustomerRelationshipStatus,
-    pub terminated_at: Option<String>,
+    pub terminated_at: Option<Timestamp>,
     pub etag: String,
 }
 
@@ -181,7 +177,7 @@ impl App {
             .await?
             .map(|d| DelegatedAdminSummary {
                 status: self.delegation_status(&d),
-                expires_at: ts(d.expires_at),
+                expires_at: d.expires_at,
             }))
     }
 
@@ -219,7 +215,7 @@ impl App {
                 },
                 role: r.role.clone(),
                 linked_reseller_id: r.linked_reseller_id.clone(),
-                since: ts(r.created_at),
+                since: r.created_at,
             });
         }
         let delegated_admin = if sees_all {
@@ -232,7 +228,7 @@ impl App {
             .map(|i| ImportedFrom {
                 source: i.source,
                 external_id: i.external_id,
-                imported_at: ts(i.imported_at),
+                imported_at: i.imported_at,
             });
         Ok(Customer {
             id: org.id.clone(),
@@ -242,7 +238,7 @@ impl App {
             relationships,
             delegated_admin,
             imported_from,
-            created_at: ts(org.created_at),
+            created_at: org.created_at,
             etag: etag(&org.id, org.version),
         })
     }
@@ -255,7 +251,7 @@ impl App {
         filters: &str,
         page: &PageParams,
     ) -> AppResult<Page<Customer>> {
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, filters, now)?;
         let rows = customers::list_customers(conn, &q, &start.request).await?;
         let page = start.finish(
@@ -304,7 +300,7 @@ impl App {
             delegated_admin: f.delegated_admin.map(|want| {
                 (
                     (!operator).then(|| p.organization.id.clone()),
-                    self.now().millis(),
+                    self.now(),
                     want,
                 )
             }),
@@ -391,7 +387,7 @@ impl App {
                 "the partner still supplies active subscriptions to this customer; cancel them first",
             ));
         }
-        let now = self.now().millis();
+        let now = self.now();
         let by_user = p.user.as_ref().map(|u| u.id.as_str());
         if !customers::terminate_relationship(conn, rel, &p.organization.id, by_user, now).await? {
             return Err(AppError::conflict(
@@ -503,10 +499,10 @@ impl App {
                 country: partner.country,
             },
             role: r.role.clone(),
-            since: ts(r.created_at),
+            since: r.created_at,
             delegated_admin,
             state: r.state,
-            terminated_at: r.terminated_at.map(ts),
+            terminated_at: r.terminated_at,
             etag: etag(&r.id, r.version),
         })
     }
@@ -532,7 +528,7 @@ impl App {
                 .into());
             }
         };
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("partnerrelationships{state:?}"), now)?;
         let mut conn = self.db().conn().await?;
         let rows = customers::list_customer_relationships(
@@ -597,7 +593,7 @@ impl App {
         self.end_customer_relationship(&mut tx, p, &r, reason.as_deref())
             .await?;
         r.state = r.state.terminate()?;
-        r.terminated_at = Some(self.now().millis());
+        r.terminated_at = Some(self.now());
         r.version += 1;
         let view = self.partner_relationship_view(&mut tx, &r).await?;
         let entry = Entry::new(

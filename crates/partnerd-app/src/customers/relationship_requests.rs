@@ -23,7 +23,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::delegated_admin::DelegatedAdminRelationship;
-use super::{Customer, PartnerRelationship, ROLE_PROVIDER, ROLE_RESELLER, ts};
+use super::{Customer, PartnerRelationship, ROLE_PROVIDER, ROLE_RESELLER};
 use crate::audit::{self, Actor, Entry};
 use crate::connections::Notice;
 use crate::crypto::{derived_token, etag, token_hash};
@@ -77,9 +77,9 @@ pub struct RelationshipRequest {
     pub email_body: String,
     /// `pending`, `accepted`, `declined`, `revoked`, `expired`.
     pub status: RelationshipRequestStatus,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub created_by: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     #[schema(value_type = Option<String>)]
     pub accepted_by_customer_id: Option<OrgId>,
     pub etag: String,
@@ -97,7 +97,7 @@ pub struct ResolvedRequest {
     /// Set when the request is for an existing customer.
     #[schema(value_type = Option<String>)]
     pub customer_id: Option<OrgId>,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     pub status: RelationshipRequestStatus,
 }
 
@@ -168,7 +168,7 @@ struct Draft {
 
 impl App {
     fn request_status(&self, r: &RequestRow) -> RelationshipRequestStatus {
-        r.status.as_of(Timestamp(r.expires_at), self.now())
+        r.status.as_of(r.expires_at, self.now())
     }
 
     async fn request_url(&self, r: &RequestRow) -> AppResult<(String, String)> {
@@ -219,10 +219,7 @@ impl App {
             "Hello,\n\n{asks}\n\n{message}To review and accept, a Global admin of your organisation opens this link \
              (you can create your organisation's account there if you have none yet):\n\n{url}\n\nThe link is for \
              you alone, works once and expires on {}.\n\nKind regards,\n{}\n",
-            Timestamp(r.expires_at)
-                .to_rfc3339()
-                .get(..10)
-                .unwrap_or_default(),
+            r.expires_at.to_rfc3339().get(..10).unwrap_or_default(),
             reseller.name
         );
         Ok(Draft {
@@ -254,9 +251,9 @@ impl App {
             email_subject: draft.subject,
             email_body: draft.body,
             status: self.request_status(r),
-            created_at: ts(r.created_at),
+            created_at: r.created_at,
             created_by: r.created_by.clone(),
-            expires_at: ts(r.expires_at),
+            expires_at: r.expires_at,
             accepted_by_customer_id: r.accepted_by_customer_id.clone(),
             etag: etag(&r.id, r.version),
         })
@@ -341,7 +338,7 @@ impl App {
                 ));
             }
         }
-        let now = self.now().millis();
+        let now = self.now();
         let mut row = RequestRow {
             id: RelationshipRequestId::generate(),
             reseller_organization_id: me.clone(),
@@ -355,7 +352,7 @@ impl App {
             token_hash: String::new(),
             created_at: now,
             created_by: p.key(),
-            expires_at: now + REQUEST_MS,
+            expires_at: now.plus_millis(REQUEST_MS),
             accepted_by_customer_id: None,
             decided_at: None,
             version: 1,
@@ -407,7 +404,7 @@ impl App {
         page: &PageParams,
     ) -> AppResult<Page<RelationshipRequest>> {
         p.require(Action::RequestCustomerRelationship)?;
-        let now = self.now().millis();
+        let now = self.now();
         let status = status_in(
             "/query/status",
             status.as_deref(),
@@ -476,7 +473,7 @@ impl App {
                 &r,
                 RelationshipRequestStatus::Revoked,
                 None,
-                self.now().millis(),
+                self.now(),
             )
             .await?
         {
@@ -539,7 +536,7 @@ impl App {
                 )
             }),
             customer_id: r.customer_id.clone(),
-            expires_at: ts(r.expires_at),
+            expires_at: r.expires_at,
             status: self.request_status(&r),
         })
     }
@@ -600,7 +597,7 @@ impl App {
                 "the reseller no longer works with the indirect provider this request names; ask the reseller for a new request",
             ));
         }
-        let now = self.now().millis();
+        let now = self.now();
         // Claim the request first: of two parallel acceptances the second waits on
         // this row and then finds it answered.
         if !customers::decide_request(
@@ -693,7 +690,7 @@ impl App {
                 status: DelegatedAdminStatus::Active,
                 duration_days: days,
                 activated_at: now,
-                expires_at: now + days * Timestamp::DAY,
+                expires_at: now.plus_millis(days * Timestamp::DAY),
                 terminated_at: None,
                 terminated_by_organization_id: None,
                 terminated_by_user_id: None,
@@ -819,7 +816,7 @@ impl App {
             &r,
             RelationshipRequestStatus::Declined,
             None,
-            self.now().millis(),
+            self.now(),
         )
         .await?
         {

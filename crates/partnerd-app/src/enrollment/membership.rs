@@ -36,7 +36,7 @@ pub struct MembershipProfile {
 #[serde(rename_all = "camelCase")]
 pub struct MembershipSignIn {
     pub membership_session_token: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     pub profiles: Vec<MembershipProfile>,
 }
 
@@ -79,7 +79,7 @@ impl App {
             &e.id,
             &account.id,
             &ids.join(","),
-            expires.millis(),
+            expires,
         )
         .await?;
         self.commit_change(
@@ -97,7 +97,7 @@ impl App {
         .await?;
         Ok(MembershipSignIn {
             membership_session_token: token,
-            expires_at: expires.to_rfc3339(),
+            expires_at: expires,
             profiles,
         })
     }
@@ -198,7 +198,7 @@ impl App {
             .await?;
         let m = self.linkable_membership(&mut tx, &e, membership_id).await?;
         e.membership_id = Some(m.membership_id.clone());
-        e.updated_at = self.now().millis();
+        e.updated_at = self.now();
         match enrollment::update(&mut tx, &e).await {
             Err(err) if err.is_unique("enrollments_membership_id_key") => {
                 return Err(AppError::conflict(
@@ -249,7 +249,7 @@ impl App {
                 "this registry sign-in belongs to another enrollment",
             ));
         }
-        if expires_at <= self.now().millis() {
+        if expires_at <= self.now() {
             return Err(AppError::gone(
                 "the registry sign-in is older than 10 minutes; sign in again",
             ));

@@ -26,6 +26,7 @@ mod verification;
 
 use partnerd_domain::ids::{EnrollmentId, OrgId};
 use partnerd_domain::states::EnrollmentStatus;
+use partnerd_domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -92,7 +93,7 @@ pub struct EnrollmentMembership {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Decision {
-    pub decided_at: String,
+    pub decided_at: Timestamp,
     pub decided_by: String,
     pub reason: Option<String>,
 }
@@ -102,7 +103,7 @@ pub struct Decision {
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     pub status: EnrollmentStatus,
-    pub at: String,
+    pub at: Timestamp,
     pub by: String,
 }
 
@@ -121,9 +122,9 @@ pub struct Enrollment {
     pub legal_profile: Option<LegalProfile>,
     pub support_profile: Option<SupportProfile>,
     pub primary_contact_verified: bool,
-    pub submitted_at: Option<String>,
+    pub submitted_at: Option<Timestamp>,
     pub decision: Option<Decision>,
     pub history: Vec<HistoryEntry>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub etag: String,
 }

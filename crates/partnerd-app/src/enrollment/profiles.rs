@@ -53,7 +53,7 @@ impl App {
             self.queue_verification(&mut tx, &e, &profile.primary_contact.email)
                 .await?;
         }
-        e.updated_at = self.now().millis();
+        e.updated_at = self.now();
         crate::error::written(enrollment::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;
@@ -95,7 +95,7 @@ impl App {
         }
         let profile = validate_support(input)?;
         e.support_profile = serde_json::to_string(&profile).ok();
-        e.updated_at = self.now().millis();
+        e.updated_at = self.now();
         crate::error::written(enrollment::update(&mut tx, &e).await?)?;
         e.version += 1;
         let view = self.view_of(&mut tx, &e).await?;

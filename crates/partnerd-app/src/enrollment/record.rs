@@ -5,7 +5,6 @@
 use partnerd_domain::ids::{EnrollmentId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::EnrollmentStatus;
-use partnerd_domain::time::Timestamp;
 use partnerd_store::enrollment::{self, EnrollmentRow};
 use partnerd_store::{Conn, organizations, registry, users};
 
@@ -75,13 +74,13 @@ impl App {
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok()),
             primary_contact_verified: e.primary_contact_verified,
-            submitted_at: e.submitted_at.map(|t| Timestamp(t).to_rfc3339()),
+            submitted_at: e.submitted_at,
             decision: e
                 .decision
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok()),
             history: serde_json::from_str(&e.history).unwrap_or_default(),
-            created_at: Timestamp(e.created_at).to_rfc3339(),
+            created_at: e.created_at,
             etag: etag(&e.id, e.version),
         }
     }
@@ -117,11 +116,11 @@ impl App {
         let mut h: Vec<HistoryEntry> = serde_json::from_str(&e.history).unwrap_or_default();
         h.push(HistoryEntry {
             status: e.status,
-            at: self.now().to_rfc3339(),
+            at: self.now(),
             by: by.into(),
         });
         e.history = serde_json::to_string(&h).unwrap_or_else(|_| "[]".into());
-        e.updated_at = self.now().millis();
+        e.updated_at = self.now();
     }
 
     /// Who acted, as the enrollment's history and decision name them.

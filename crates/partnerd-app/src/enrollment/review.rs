@@ -40,7 +40,7 @@ impl App {
         if let Some(c) = &f.country {
             country("/query/country", c)?;
         }
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("{f:?}"), now)?;
         let q = EnrollmentQuery {
             status,
@@ -150,7 +150,7 @@ impl App {
             &mut tx,
             &e.organization_id,
             EnrollmentStatus::Rejected,
-            now.millis(),
+            now,
         )
         .await?;
         self.enrollment_mail(
@@ -213,7 +213,7 @@ impl App {
         e: &EnrollmentRow,
         user_id: &UserId,
     ) -> AppResult<()> {
-        let now = self.now().millis();
+        let now = self.now();
         let org = organizations::get(conn, &e.organization_id)
             .await?
             .ok_or_else(|| {
@@ -269,7 +269,7 @@ pub(super) fn decision(
     reason: Option<String>,
 ) -> Option<String> {
     serde_json::to_string(&Decision {
-        decided_at: now.to_rfc3339(),
+        decided_at: now,
         decided_by,
         reason,
     })

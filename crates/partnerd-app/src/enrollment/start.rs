@@ -6,6 +6,7 @@ use partnerd_domain::ids::{EnrollmentId, OrgId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::{OrgKind, Program};
 use partnerd_domain::states::EnrollmentStatus;
+use partnerd_domain::time::Timestamp;
 use partnerd_store::enrollment::{self, EnrollmentRow};
 use partnerd_store::organizations::OrganizationRow;
 use partnerd_store::users::UserRow;
@@ -58,7 +59,7 @@ impl App {
             Some(p) => Self::signed_in_applicant(p, input)?,
             None => self.new_tenant_applicant(ctx, input).await?,
         };
-        let now = self.now().millis();
+        let now = self.now();
         let row = self.draft_enrollment(&applicant, now);
         let mut tx = self.db().begin().await?;
         let mut session = None;
@@ -146,7 +147,7 @@ impl App {
     }
 
     /// A new draft enrollment of the applicant, its first step in the history.
-    fn draft_enrollment(&self, a: &Applicant, now: i64) -> EnrollmentRow {
+    fn draft_enrollment(&self, a: &Applicant, now: Timestamp) -> EnrollmentRow {
         let mut row = EnrollmentRow {
             id: EnrollmentId::generate(),
             organization_id: a.organization_id.clone(),
@@ -199,7 +200,12 @@ impl App {
 
     /// Stores the draft and marks the organisation's enrollment a draft: an
     /// organisation has one open or approved enrollment at most.
-    async fn insert_draft(&self, conn: &mut Conn, row: &EnrollmentRow, now: i64) -> AppResult<()> {
+    async fn insert_draft(
+        &self,
+        conn: &mut Conn,
+        row: &EnrollmentRow,
+        now: Timestamp,
+    ) -> AppResult<()> {
         match enrollment::insert(conn, row).await {
             Err(e) if e.is_unique("enrollments_organization_id_key") => {
                 return Err(AppError::conflict(

@@ -87,7 +87,7 @@ impl App {
                 "add the support profile first",
             )]));
         }
-        e.submitted_at = Some(now.millis());
+        e.submitted_at = Some(now);
         self.push_history(e, EnrollmentStatus::Approved, by)?;
         e.decision = decision(now, "system".into(), Some("existing partner".into()));
         crate::error::written(enrollment::update(conn, e).await?)?;
@@ -118,7 +118,7 @@ impl App {
         now: Timestamp,
     ) -> AppResult<()> {
         require_sections(e)?;
-        e.submitted_at = Some(now.millis());
+        e.submitted_at = Some(now);
         let next = if e.primary_contact_verified {
             EnrollmentStatus::PendingReview
         } else {
@@ -127,7 +127,7 @@ impl App {
         self.push_history(e, next, by)?;
         e.decision = None;
         crate::error::written(enrollment::update(conn, e).await?)?;
-        organizations::set_enrollment_status(conn, &e.organization_id, next, now.millis()).await?;
+        organizations::set_enrollment_status(conn, &e.organization_id, next, now).await?;
         let text = if next == EnrollmentStatus::PendingVerification {
             "We received your enrollment as an indirect reseller. The primary contact must confirm their e-mail address with the link we sent; then the vendor reviews it, which can take a few days."
         } else {
@@ -158,12 +158,12 @@ impl App {
         }
         self.push_history(&mut e, EnrollmentStatus::Withdrawn, &Self::actor_id(p))?;
         crate::error::written(enrollment::update(&mut tx, &e).await?)?;
-        enrollment::invalidate_verifications(&mut tx, &e.id, self.now().millis()).await?;
+        enrollment::invalidate_verifications(&mut tx, &e.id, self.now()).await?;
         organizations::set_enrollment_status(
             &mut tx,
             &e.organization_id,
             EnrollmentStatus::Withdrawn,
-            self.now().millis(),
+            self.now(),
         )
         .await?;
         e.version += 1;

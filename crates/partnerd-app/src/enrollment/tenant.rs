@@ -5,6 +5,7 @@ use partnerd_domain::ids::{SessionId, UserId};
 use partnerd_domain::names::{country, name};
 use partnerd_domain::password::{self, Context};
 use partnerd_domain::roles::{OrgKind, Role};
+use partnerd_domain::time::Timestamp;
 use partnerd_domain::{EmailAddress, FieldError, Roles};
 use partnerd_store::organizations::OrganizationRow;
 use partnerd_store::users::UserRow;
@@ -36,7 +37,7 @@ pub struct TenantInput {
 #[serde(rename_all = "camelCase")]
 pub struct SessionToken {
     pub token: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 /// A new tenant, its global admin and their session.
@@ -160,14 +161,14 @@ impl App {
                 token_hash: token_hash(&token),
                 user_id: user_id.to_owned(),
                 restricted: false,
-                created_at: now.millis(),
-                expires_at: expires.millis(),
+                created_at: now,
+                expires_at: expires,
             },
         )
         .await?;
         Ok(SessionToken {
             token,
-            expires_at: expires.to_rfc3339(),
+            expires_at: expires,
         })
     }
 }

@@ -25,7 +25,7 @@ const VERIFICATION_MS: i64 = 72 * Timestamp::HOUR;
 #[serde(rename_all = "camelCase")]
 pub struct VerificationSent {
     pub sent_to: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 /// `POST /v1/emailverifications/confirm`.
@@ -33,7 +33,7 @@ pub struct VerificationSent {
 #[serde(rename_all = "camelCase")]
 pub struct EmailConfirmed {
     pub email: String,
-    pub verified_at: String,
+    pub verified_at: Timestamp,
     #[schema(value_type = String)]
     pub enrollment_id: EnrollmentId,
 }
@@ -64,8 +64,7 @@ impl App {
         if e.status.is_terminal() {
             return Err(invalid_state(e.status, "nothing is left to verify"));
         }
-        let (minute, day) =
-            enrollment::verification_counts(&mut tx, &e.id, self.now().millis()).await?;
+        let (minute, day) = enrollment::verification_counts(&mut tx, &e.id, self.now()).await?;
         if minute >= 1 {
             return Err(AppError::rate_limited(60).with_detail("a verification mail was sent less than a minute ago; check the inbox (and spam folder) first"));
         }
@@ -89,7 +88,7 @@ impl App {
         .await?;
         Ok(VerificationSent {
             sent_to: email,
-            expires_at: expires.to_rfc3339(),
+            expires_at: expires,
         })
     }
 
@@ -116,12 +115,12 @@ impl App {
                 "this address was confirmed with this link already",
             ));
         }
-        if v.invalidated_at.is_some() || v.expires_at <= now.millis() {
+        if v.invalidated_at.is_some() || v.expires_at <= now {
             return Err(AppError::gone(
                 "this link expired or was replaced by a newer one; ask for a new verification mail",
             ));
         }
-        if !enrollment::use_verification(&mut tx, &token_hash(&token), now.millis()).await? {
+        if !enrollment::use_verification(&mut tx, &token_hash(&token), now).await? {
             return Err(AppError::conflict(
                 Conflict::TokenUsed,
                 "this address was confirmed with this link already",
@@ -139,11 +138,11 @@ impl App {
                 &mut tx,
                 &e.organization_id,
                 EnrollmentStatus::PendingReview,
-                now.millis(),
+                now,
             )
             .await?;
         }
-        e.updated_at = now.millis();
+        e.updated_at = now;
         crate::error::written(enrollment::update(&mut tx, &e).await?)?;
         let actor = Actor::Anonymous {
             email: v.email.clone(),
@@ -165,7 +164,7 @@ impl App {
         .await?;
         Ok(EmailConfirmed {
             email: v.email,
-            verified_at: now.to_rfc3339(),
+            verified_at: now,
             enrollment_id: e.id,
         })
     }
@@ -198,15 +197,8 @@ impl App {
         let token = new_token("");
         let now = self.now();
         let expires = now.plus_millis(VERIFICATION_MS);
-        enrollment::insert_verification(
-            conn,
-            &token_hash(&token),
-            &e.id,
-            email,
-            now.millis(),
-            expires.millis(),
-        )
-        .await?;
+        enrollment::insert_verification(conn, &token_hash(&token), &e.id, email, now, expires)
+            .await?;
         let org = organizations::get(conn, &e.organization_id)
             .await?
             .ok_or_else(|| {

@@ -11,7 +11,7 @@ use partnerd_domain::{Collect, FieldError};
 use partnerd_store::support::{self, IncidentQuery, IncidentRow, IncidentUpdateRow};
 use partnerd_store::{Conn, providers};
 
-use super::{IncidentUpdate, ServiceIncident, ts};
+use super::{IncidentUpdate, ServiceIncident};
 use crate::crypto::etag;
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Principal};
@@ -42,17 +42,17 @@ pub(super) fn incident_view(
         severity: i.severity.clone(),
         status: i.status,
         message: i.message.clone(),
-        started_at: ts(i.started_at),
-        resolved_at: i.resolved_at.map(ts),
-        created_at: ts(i.created_at),
-        updated_at: ts(i.updated_at),
+        started_at: i.started_at,
+        resolved_at: i.resolved_at,
+        created_at: i.created_at,
+        updated_at: i.updated_at,
         etag: etag(&i.id, i.version),
         updates: updates.map(|us| {
             us.into_iter()
                 .map(|u| IncidentUpdate {
                     id: u.id,
                     message: u.message,
-                    posted_at: ts(u.posted_at),
+                    posted_at: u.posted_at,
                 })
                 .collect()
         }),
@@ -116,7 +116,6 @@ impl App {
         let since = f.since.as_deref().and_then(|s| {
             c.take(
                 Timestamp::parse_rfc3339(s)
-                    .map(|t| t.millis())
                     .ok_or_else(|| FieldError::invalid("/query/since", "must be an RFC 3339 time")),
             )
         });
@@ -131,7 +130,7 @@ impl App {
                 Some(v) => v.into_iter().filter(|x| x == fam).collect(),
             });
         }
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("incidents{f:?}"), now)?;
         let q = IncidentQuery {
             status,

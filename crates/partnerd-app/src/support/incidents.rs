@@ -13,7 +13,7 @@ use partnerd_store::Conn;
 use partnerd_store::support::{self, IncidentRow, IncidentUpdateRow};
 
 use super::health::incident_view;
-use super::{IncidentUpdate, ServiceIncident, one_of, ts};
+use super::{IncidentUpdate, ServiceIncident, one_of};
 use crate::audit::{self, Actor, Entry};
 use crate::crypto::etag;
 use crate::error::check_if_match;
@@ -49,7 +49,7 @@ impl App {
     ) -> AppResult<ServiceIncident> {
         p.require(Action::ManageServiceIncidents)?;
         let input = input?;
-        let row = new_incident_row(&input, self.now().millis())?;
+        let row = new_incident_row(&input, self.now())?;
         let mut tx = self.db().begin().await?;
         support::insert_incident(&mut tx, &row).await?;
         let view = incident_view(&row, Some(Vec::new()));
@@ -109,7 +109,7 @@ impl App {
             .ok_or_else(AppError::not_found)?;
         check_if_match(&etag(&before.id, before.version), if_match, false)?;
         let input = input?;
-        let mut after = apply_changes(&before, &input, self.now().millis())?;
+        let mut after = apply_changes(&before, &input, self.now())?;
         crate::error::written(support::update_incident(&mut tx, &after).await?)?;
         after.version += 1;
         let updates = support::incident_updates(&mut tx, &after.id).await?;
@@ -144,7 +144,7 @@ impl App {
             .ok_or_else(AppError::not_found)?;
         let message = long_text("/message", &message?, 10_000)?
             .ok_or_else(|| AppError::field(FieldError::invalid("/message", "must not be empty")))?;
-        let now = self.now().millis();
+        let now = self.now();
         let u = IncidentUpdateRow {
             id: IncidentUpdateId::generate(),
             incident_id: i.id.clone(),
@@ -171,14 +171,14 @@ impl App {
         Ok(IncidentUpdate {
             id: u.id,
             message: u.message,
-            posted_at: ts(u.posted_at),
+            posted_at: u.posted_at,
         })
     }
 }
 
 /// Checks a new incident and gives it as a row, active and started `now` unless
 /// it says otherwise.
-fn new_incident_row(input: &IncidentInput, now: i64) -> AppResult<IncidentRow> {
+fn new_incident_row(input: &IncidentInput, now: Timestamp) -> AppResult<IncidentRow> {
     let mut c = Collect::default();
     let title = c.take(short_text("/title", &input.title, 200));
     let severity = one_of(
@@ -197,7 +197,6 @@ fn new_incident_row(input: &IncidentInput, now: i64) -> AppResult<IncidentRow> {
     let started = match &input.started_at {
         Some(s) => c.take(
             Timestamp::parse_rfc3339(s)
-                .map(|t| t.millis())
                 .ok_or_else(|| FieldError::invalid("/startedAt", "must be an RFC 3339 time")),
         ),
         None => Some(now),
@@ -252,7 +251,7 @@ fn product_families(c: &mut Collect, input: &[String]) -> Vec<String> {
 fn apply_changes(
     before: &IncidentRow,
     input: &IncidentChanges,
-    now: i64,
+    now: Timestamp,
 ) -> AppResult<IncidentRow> {
     let mut c = Collect::default();
     let mut after = before.clone();
@@ -286,7 +285,7 @@ fn apply_changes(
     if let Some(r) = &input.resolved_at {
         match Timestamp::parse_rfc3339(r) {
             Some(t) if after.status == ServiceIncidentStatus::Resolved => {
-                after.resolved_at = Some(t.millis())
+                after.resolved_at = Some(t)
             }
             Some(_) => c.0.push(FieldError::invalid(
                 "/resolvedAt",

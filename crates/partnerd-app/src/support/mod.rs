@@ -32,10 +32,6 @@ pub use requests::{ServiceRequestFilters, ServiceRequestInput};
 pub use status::ServiceRequestChanges;
 
 /// A stored time (milliseconds) as the API writes it.
-fn ts(ms: i64) -> String {
-    Timestamp(ms).to_rfc3339()
-}
-
 /// Who opened a request.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -64,7 +60,7 @@ pub struct Note {
     pub id: ServiceRequestNoteId,
     pub text: String,
     pub author: NoteAuthor,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// A service request.
@@ -90,9 +86,9 @@ pub struct ServiceRequest {
     pub status: ServiceRequestStatus,
     pub primary_contact: PrimaryContact,
     pub assigned_to: Option<String>,
-    pub created_at: String,
-    pub last_modified_at: String,
-    pub closed_at: Option<String>,
+    pub created_at: Timestamp,
+    pub last_modified_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
     pub etag: String,
     /// On a single request's read only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,7 +102,7 @@ pub struct IncidentUpdate {
     #[schema(value_type = String)]
     pub id: IncidentUpdateId,
     pub message: String,
-    pub posted_at: String,
+    pub posted_at: Timestamp,
 }
 
 /// A service-health incident.
@@ -122,10 +118,10 @@ pub struct ServiceIncident {
     /// `active` or `resolved`.
     pub status: ServiceIncidentStatus,
     pub message: String,
-    pub started_at: String,
-    pub resolved_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub started_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub etag: String,
     /// On a single incident's read only.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,10 +7,11 @@ use partnerd_domain::ids::{ServiceRequestId, ServiceRequestNoteId};
 use partnerd_domain::names::long_text;
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::ServiceRequestStatus;
+use partnerd_domain::time::Timestamp;
 use partnerd_store::support::{self, NoteRow, RequestRow};
 
 use super::requests::{is_operator, updated_event};
-use super::{Note, NoteAuthor, ts};
+use super::{Note, NoteAuthor};
 use crate::audit::{Actor, Entry};
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
@@ -24,7 +25,7 @@ pub(super) fn note_view(n: NoteRow) -> Note {
             organization_id: n.author_organization_id,
             name: n.author_name,
         },
-        created_at: ts(n.created_at),
+        created_at: n.created_at,
     }
 }
 
@@ -49,7 +50,7 @@ impl App {
                 "the request is closed; reopen it to add a note",
             ));
         }
-        let now = self.now().millis();
+        let now = self.now();
         let note = new_note_row(p, &r, text, now);
         support::insert_note(&mut tx, &note).await?;
         let mut touched = r.clone();
@@ -92,7 +93,7 @@ fn note_action(operator: bool, r: &RequestRow) -> Action {
 
 /// A new note by the caller, signed with their name, or their organisation's for
 /// an API key.
-fn new_note_row(p: &Principal, r: &RequestRow, text: String, now: i64) -> NoteRow {
+fn new_note_row(p: &Principal, r: &RequestRow, text: String, now: Timestamp) -> NoteRow {
     NoteRow {
         id: ServiceRequestNoteId::generate(),
         request_id: r.id.clone(),

@@ -7,13 +7,14 @@ use partnerd_domain::names::{long_text, short_text};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
 use partnerd_domain::states::ServiceRequestStatus;
+use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::Conn;
 use partnerd_store::organizations::OrganizationRow;
 use partnerd_store::support::{self, NoteRow, RequestQuery, RequestRow};
 
 use super::notes::note_view;
-use super::{PrimaryContact, ServiceRequest, one_of, ts};
+use super::{PrimaryContact, ServiceRequest, one_of};
 use crate::audit::{Actor, Entry};
 use crate::crypto::etag;
 use crate::events::Event;
@@ -69,9 +70,9 @@ pub(super) fn request_view(r: &RequestRow, notes: Option<Vec<NoteRow>>) -> Servi
             email: r.primary_contact_email.clone(),
         },
         assigned_to: r.assigned_to.clone(),
-        created_at: ts(r.created_at),
-        last_modified_at: ts(r.last_modified_at),
-        closed_at: r.closed_at.map(ts),
+        created_at: r.created_at,
+        last_modified_at: r.last_modified_at,
+        closed_at: r.closed_at,
         etag: etag(&r.id, r.version),
         notes: notes.map(|ns| ns.into_iter().map(note_view).collect()),
     }
@@ -160,7 +161,7 @@ impl App {
             .request_customer(&mut tx, p, input.customer_id.as_ref())
             .await?;
         let text = validate_request(&input)?;
-        let row = new_request_row(p, customer.as_ref(), text, self.now().millis());
+        let row = new_request_row(p, customer.as_ref(), text, self.now());
         support::insert_request(&mut tx, &row).await?;
         let view = request_view(&row, None);
         let mut entry = Entry::new(
@@ -240,7 +241,7 @@ impl App {
         if !c.is_empty() {
             return Err(AppError::validation(c.0));
         }
-        let now = self.now().millis();
+        let now = self.now();
         let start = paging::start(page, &format!("servicerequests{f:?}"), now)?;
         let q = RequestQuery {
             organization_id: if operator {
@@ -320,7 +321,7 @@ fn new_request_row(
     p: &Principal,
     customer: Option<&OrganizationRow>,
     text: RequestText,
-    now: i64,
+    now: Timestamp,
 ) -> RequestRow {
     RequestRow {
         id: ServiceRequestId::generate(),

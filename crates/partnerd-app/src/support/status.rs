@@ -6,6 +6,7 @@ use crate::filters::status_in;
 use partnerd_domain::ids::ServiceRequestId;
 use partnerd_domain::names::short_text;
 use partnerd_domain::states::ServiceRequestStatus;
+use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::support::{self, RequestRow};
 
@@ -49,7 +50,7 @@ impl App {
                 "the request is closed; reopen it first",
             ));
         }
-        let mut after = apply_changes(&before, status, assignee, self.now().millis())?;
+        let mut after = apply_changes(&before, status, assignee, self.now())?;
         crate::error::written(support::update_request(&mut tx, &after).await?)?;
         after.version += 1;
         if operator && after.status != before.status {
@@ -104,7 +105,7 @@ impl App {
         let mut after = before.clone();
         after.status = before.status.reopen()?;
         after.closed_at = None;
-        after.last_modified_at = self.now().millis();
+        after.last_modified_at = self.now();
         crate::error::written(support::update_request(&mut tx, &after).await?)?;
         after.version += 1;
         if operator {
@@ -174,7 +175,7 @@ fn apply_changes(
     before: &RequestRow,
     status: Option<ServiceRequestStatus>,
     assignee: Option<String>,
-    now: i64,
+    now: Timestamp,
 ) -> AppResult<RequestRow> {
     let mut after = before.clone();
     if let Some(s) = status

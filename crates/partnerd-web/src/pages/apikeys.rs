@@ -93,8 +93,8 @@ pub async fn list_page(
                             td { code { (k.prefix) "…" } }
                             td { @if k.roles.is_empty() { span.muted { "none" } } @else { (k.roles.join(", ")) } }
                             td { (k.created_at) }
-                            td { (k.last_used_at.clone().unwrap_or_else(|| "never".into())) }
-                            td { (k.expires_at.clone().unwrap_or_else(|| "never".into())) }
+                            td { (k.last_used_at.map_or_else(|| "never".into(), |t| t.to_string())) }
+                            td { (k.expires_at.map_or_else(|| "never".into(), |t| t.to_string())) }
                             td { a href=(format!("/settings/api-keys/{}/revoke", k.id)) { "Revoke" } }
                         }
                     }

@@ -296,7 +296,7 @@ pub async fn subscription_page(
             dt { "Status" } dd { (sub.status) }
             dt { "Quantity" } dd { (sub.quantity) " (" (sub.assigned_licenses) " assigned)" }
             dt { "Unit price" } dd { (sub.unit_price) " per " (if sub.billing_cycle == "annual" { "year" } else { "month" }) }
-            dt { "Term" } dd { (sub.term_start_date.get(..10).unwrap_or_default()) " to " (sub.commitment_end_date.get(..10).unwrap_or_default()) }
+            dt { "Term" } dd { (sub.term_start_date.day()) " to " (sub.commitment_end_date.day()) }
             dt { "Auto-renew" } dd { (if sub.auto_renew_enabled { "On" } else { "Off" }) }
         }
         @if may_change && sub.status.holds_seats() {
@@ -410,7 +410,7 @@ pub async fn licenses_page(
             table {
                 thead { tr { th { "Offer" } th { "Since" } th { span.skip { "Actions" } } } }
                 tbody { @for l in &held { tr {
-                    td { (l.offer_name) } td { (l.assigned_at.get(..10).unwrap_or_default()) }
+                    td { (l.offer_name) } td { (l.assigned_at.day()) }
                     td { @if may { form.inline method="post" action=(action) { (csrf_field(&csrf)) input type="hidden" name="remove" value=(l.offer_id); button.link type="submit" { "Remove" } } } }
                 } } }
             }

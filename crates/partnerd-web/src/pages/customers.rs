@@ -89,7 +89,7 @@ fn partner_names(c: &Customer) -> String {
 fn delegation_text(c: &Customer) -> String {
     match &c.delegated_admin {
         Some(d) if d.status == DelegatedAdminStatus::Active => {
-            format!("Active until {}", &d.expires_at[..10])
+            format!("Active until {}", d.expires_at.day())
         }
         Some(d) => capital(d.status.as_str()),
         None => "None".into(),
@@ -487,7 +487,7 @@ pub async fn record_page(
                     thead { tr { th { "Offer" } th { "Name" } th { "Quantity" } th { "Status" } th { "Term ends" } } }
                     tbody { @for sub in &subscriptions.items { tr {
                         td { a href=(format!("/customers/{}/subscriptions/{}", c.id, sub.id)) { (sub.offer_name) } } td { (sub.friendly_name.clone().unwrap_or_default()) } td { (sub.quantity) }
-                        td { (sub.status) } td { (sub.commitment_end_date.get(..10).unwrap_or_default()) }
+                        td { (sub.status) } td { (sub.commitment_end_date.day()) }
                     } } }
                 }
             }

@@ -191,12 +191,7 @@ impl FromRequestParts<AppState> for PageUser {
             }
             Err(e) => return Err(PageError(e).into_response()),
         };
-        if let Err(limited) = s
-            .app
-            .limits()
-            .principal
-            .take(&principal.key(), s.app.now().millis())
-        {
+        if let Err(limited) = s.app.limits().principal.take(&principal.key(), s.app.now()) {
             return Err(PageError(AppError::rate_limited(limited.retry_after)).into_response());
         }
         if principal.is_restricted() && parts.uri.path() != "/password" {

@@ -44,11 +44,6 @@ fn role_label(role: &str) -> &'static str {
     }
 }
 
-/// The date of an RFC 3339 time.
-fn day(t: &str) -> &str {
-    t.get(..10).unwrap_or_default()
-}
-
 /// `/partners`.
 pub async fn list_page(
     State(s): State<AppState>,
@@ -87,11 +82,11 @@ pub async fn list_page(
                     // The newest delegation of this partner (the list is newest first).
                     @let delegation = delegations.iter().find(|d| d.partner_organization_id == r.partner.organization_id);
                     tr {
-                        td { (r.partner.name) } td { (r.partner.country) } td { (role_label(&r.role)) } td { (r.since.get(..10).unwrap_or_default()) }
+                        td { (r.partner.name) } td { (r.partner.country) } td { (role_label(&r.role)) } td { (r.since.day()) }
                         td { @match delegation {
-                            Some(d) if d.status == DelegatedAdminStatus::Active => { "Until " (day(&d.expires_at)) " " @if may_end { a href=(format!("/partners/delegations/{}/terminate", d.id)) { "End" } } },
-                            Some(d) if d.status == DelegatedAdminStatus::Expired => { "Expired on " (day(&d.expires_at)) span.muted { " — the partner can send a new request" } },
-                            Some(d) => { "Ended on " (day(d.terminated_at.as_deref().unwrap_or(&d.expires_at))) },
+                            Some(d) if d.status == DelegatedAdminStatus::Active => { "Until " (d.expires_at.day()) " " @if may_end { a href=(format!("/partners/delegations/{}/terminate", d.id)) { "End" } } },
+                            Some(d) if d.status == DelegatedAdminStatus::Expired => { "Expired on " (d.expires_at.day()) span.muted { " — the partner can send a new request" } },
+                            Some(d) => { "Ended on " (d.terminated_at.unwrap_or(d.expires_at).day()) },
                             None => "None",
                         } }
                         td { @if may_end { a href=(format!("/partners/customer-relationships/{}/terminate", r.id)) { "End relationship" } } }

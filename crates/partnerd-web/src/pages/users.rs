@@ -115,7 +115,7 @@ pub async fn list_page(
                             td { (u.email) }
                             td { (role_names(u)) }
                             td { @if u.disabled { "Disabled" } @else if u.must_change_password { "Must choose a password" } @else { "Active" } }
-                            td { (u.last_sign_in_at.clone().unwrap_or_else(|| "never".into())) }
+                            td { (u.last_sign_in_at.map_or_else(|| "never".into(), |t| t.to_string())) }
                         }
                     }
                 }
@@ -327,7 +327,7 @@ fn detail_body(
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         div.card {
             p { strong { (target.email) } }
-            p.muted { "Added " (target.created_at) " · last sign-in " (target.last_sign_in_at.clone().unwrap_or_else(|| "never".into())) }
+            p.muted { "Added " (target.created_at) " · last sign-in " (target.last_sign_in_at.map_or_else(|| "never".into(), |t| t.to_string())) }
             p { a href=(format!("/settings/users/{}/permissions", target.id)) { "What can " (target.first_name) " do?" } }
         }
         form method="post" action=(format!("/settings/users/{}", target.id)) novalidate {

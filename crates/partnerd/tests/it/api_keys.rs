@@ -123,7 +123,7 @@ async fn api_key_roles_and_expiry_are_validated(app: TestApp) {
         .problem(422, "validation_failed");
 
     // A key that expires stops working.
-    let soon = partnerd_domain::time::Timestamp(app.app.now().millis() + 3_600_000).to_rfc3339();
+    let soon = app.app.now().plus_millis(3_600_000).to_rfc3339();
     let key = app
         .post(
             "/v1/apikeys",
