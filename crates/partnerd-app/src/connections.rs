@@ -532,7 +532,7 @@ impl App {
             version: 1,
         };
         match connections::insert_relationship(&mut tx, &row).await {
-            Err(e) if e.is_unique("partner_relationships_active_key_key") => {
+            Err(e) if e.is_unique("partner_relationships_active_pair") => {
                 return Err(AppError::conflict(
                     Conflict::RelationshipExists,
                     "you work with this provider already",

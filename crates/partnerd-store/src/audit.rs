@@ -136,7 +136,7 @@ fn filter(q: &AuditQuery) -> Filter {
     f.equal_if("resource_id", q.resource_id.as_ref());
     f.equal_if("operation_type", q.operation_type.as_ref());
     if let Some(s) = q.operation_status {
-        f.and("operation_status = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("operation_status", s.as_str());
     }
     f
 }

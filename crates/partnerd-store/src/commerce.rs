@@ -162,7 +162,7 @@ pub async fn list_orders(
         );
     }
     if let Some(s) = q.status {
-        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("status", s.as_str());
     }
     if let Some(t) = q.created_from {
         f.and("created_at >= ?", [Arg::Time(t)]);
@@ -343,7 +343,7 @@ pub async fn list_subscriptions(
         );
     }
     if let Some(s) = q.status {
-        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("status", s.as_str());
     }
     f.equal_if("offer_id", q.offer_id.as_ref());
     f.equal_if("product_family", q.product_family.as_ref());

@@ -219,7 +219,7 @@ impl RelationshipRow {
 
 pub async fn insert_relationship(conn: &mut Conn, r: &RelationshipRow) -> StoreResult<()> {
     crate::query(format!(
-        "INSERT INTO partner_relationships ({RELATIONSHIP_COLUMNS}, active_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        "INSERT INTO partner_relationships ({RELATIONSHIP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
     .bind(&r.id)
     .bind(&r.provider_organization_id)
@@ -230,7 +230,6 @@ pub async fn insert_relationship(conn: &mut Conn, r: &RelationshipRow) -> StoreR
     .bind(&r.terminated_by_organization_id)
     .bind(&r.terminated_by_user_id)
     .bind(r.version)
-    .bind((r.state == ResellerRelationshipStatus::Active).then(|| format!("{}:{}", r.provider_organization_id, r.reseller_organization_id)))
     .execute(conn)
     .await?;
     Ok(())
@@ -256,9 +255,11 @@ pub async fn active_between(
     reseller_id: &OrgId,
 ) -> StoreResult<Option<RelationshipRow>> {
     let row = crate::query(format!(
-        "SELECT {RELATIONSHIP_COLUMNS} FROM partner_relationships WHERE active_key = $1"
+        "SELECT {RELATIONSHIP_COLUMNS} FROM partner_relationships \
+         WHERE provider_organization_id = $1 AND reseller_organization_id = $2 AND state = 'active'"
     ))
-    .bind(format!("{provider_id}:{reseller_id}"))
+    .bind(provider_id)
+    .bind(reseller_id)
     .fetch_optional(conn)
     .await?;
     row.map(|r| RelationshipRow::read(&r)).transpose()
@@ -274,7 +275,7 @@ pub async fn terminate_relationship(
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE partner_relationships SET state = 'terminated', terminated_at = $1, terminated_by_organization_id = $2, \
-         terminated_by_user_id = $3, active_key = NULL, version = version + 1 WHERE id = $4 AND state = 'active' AND version = $5",
+         terminated_by_user_id = $3, version = version + 1 WHERE id = $4 AND state = 'active' AND version = $5",
     )
     .bind(now)
     .bind(by_org)
@@ -321,7 +322,7 @@ pub async fn list_relationships(
         }
     }
     if let Some(s) = q.state {
-        f.and("state = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("state", s.as_str());
     }
     if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
         f.and(

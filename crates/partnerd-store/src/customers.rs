@@ -235,14 +235,14 @@ impl CustomerRelationshipRow {
 }
 
 /// Inserts an active relationship. A second active one for the same pair fails with
-/// `customer_relationships_active_key_key`.
+/// `customer_relationships_active_pair`.
 pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -> StoreResult<()> {
     // The customer's country, name and domain prefix come along for the list's
     // filters (one read of the organisation).
     let done = crate::query(format!(
-        "INSERT INTO customer_relationships ({RELATIONSHIP_COLUMNS}, active_key, customer_country, \
+        "INSERT INTO customer_relationships ({RELATIONSHIP_COLUMNS}, customer_country, \
          customer_name_key, customer_domain_prefix) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
          o.country, LOWER(o.name), o.domain_prefix FROM organizations o WHERE o.id = $2"
     ))
     .bind(&r.id)
@@ -257,10 +257,6 @@ pub async fn insert_relationship(conn: &mut Conn, r: &CustomerRelationshipRow) -
     .bind(&r.terminated_by_organization_id)
     .bind(&r.terminated_by_user_id)
     .bind(r.version)
-    .bind(
-        (r.state == CustomerRelationshipStatus::Active)
-            .then(|| format!("{}:{}", r.customer_id, r.partner_organization_id)),
-    )
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
@@ -320,9 +316,11 @@ pub async fn active_relationship(
     partner_id: &OrgId,
 ) -> StoreResult<Option<CustomerRelationshipRow>> {
     let row = crate::query(format!(
-        "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships WHERE active_key = $1"
+        "SELECT {RELATIONSHIP_COLUMNS} FROM customer_relationships \
+         WHERE customer_id = $1 AND partner_organization_id = $2 AND state = 'active'"
     ))
-    .bind(format!("{customer_id}:{partner_id}"))
+    .bind(customer_id)
+    .bind(partner_id)
     .fetch_optional(conn)
     .await?;
     row.map(|r| CustomerRelationshipRow::read(&r, ""))
@@ -356,7 +354,7 @@ pub async fn terminate_relationship(
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE customer_relationships SET state = 'terminated', terminated_at = $1, terminated_by_organization_id = $2, \
-         terminated_by_user_id = $3, active_key = NULL, version = version + 1 WHERE id = $4 AND state = 'active' AND version = $5",
+         terminated_by_user_id = $3, version = version + 1 WHERE id = $4 AND state = 'active' AND version = $5",
     )
     .bind(now)
     .bind(by_org)
@@ -382,7 +380,7 @@ pub async fn list_customer_relationships(
     let mut f = Filter::new();
     f.and("customer_id = ?", [Arg::text(customer_id)]);
     if let Some(s) = state {
-        f.and("state = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("state", s.as_str());
     }
     crate::sql::newest_first(
         conn,
@@ -483,15 +481,16 @@ pub async fn list_customers(
         .flatten()
     {
         f.and(
-            "EXISTS (SELECT 1 FROM customer_relationships x WHERE x.active_key = o.id || ':' || ?)",
+            "EXISTS (SELECT 1 FROM customer_relationships x WHERE x.customer_id = o.id \
+             AND x.partner_organization_id = ? AND x.state = 'active')",
             [Arg::text(other)],
         );
     }
     if let Some((partner, now, wanted)) = &q.delegated_admin {
         let (cond, mut args) = match partner {
             Some(partner) => (
-                "EXISTS (SELECT 1 FROM delegated_admin_relationships d WHERE d.active_key = ? || ':' || o.id \
-                 AND d.expires_at > ?)",
+                "EXISTS (SELECT 1 FROM delegated_admin_relationships d WHERE d.partner_organization_id = ? \
+                 AND d.customer_id = o.id AND d.status = 'active' AND d.expires_at > ?)",
                 vec![Arg::text(partner)],
             ),
             None => (
@@ -660,8 +659,8 @@ impl DelegationRow {
 
 pub async fn insert_delegation(conn: &mut Conn, d: &DelegationRow) -> StoreResult<()> {
     crate::query(format!(
-        "INSERT INTO delegated_admin_relationships ({DELEGATION_COLUMNS}, active_key) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        "INSERT INTO delegated_admin_relationships ({DELEGATION_COLUMNS}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     ))
     .bind(&d.id)
     .bind(&d.partner_organization_id)
@@ -675,10 +674,6 @@ pub async fn insert_delegation(conn: &mut Conn, d: &DelegationRow) -> StoreResul
     .bind(&d.terminated_by_user_id)
     .bind(d.warned_at)
     .bind(d.version)
-    .bind(
-        (d.status == DelegatedAdminStatus::Active)
-            .then(|| format!("{}:{}", d.partner_organization_id, d.customer_id)),
-    )
     .execute(conn)
     .await?;
     Ok(())
@@ -705,9 +700,11 @@ pub async fn active_delegation(
     customer_id: &OrgId,
 ) -> StoreResult<Option<DelegationRow>> {
     let row = crate::query(format!(
-        "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships WHERE active_key = $1"
+        "SELECT {DELEGATION_COLUMNS} FROM delegated_admin_relationships \
+         WHERE partner_organization_id = $1 AND customer_id = $2 AND status = 'active'"
     ))
-    .bind(format!("{partner_id}:{customer_id}"))
+    .bind(partner_id)
+    .bind(customer_id)
     .fetch_optional(conn)
     .await?;
     row.map(|r| DelegationRow::read(&r)).transpose()
@@ -725,7 +722,7 @@ pub async fn end_delegation(
 ) -> StoreResult<bool> {
     let done = crate::query(
         "UPDATE delegated_admin_relationships SET status = $1, terminated_at = $2, terminated_by_organization_id = $3, \
-         terminated_by_user_id = $4, active_key = NULL, version = version + 1 \
+         terminated_by_user_id = $4, version = version + 1 \
          WHERE id = $5 AND status = 'active' AND version = $6",
     )
     .bind(status)
@@ -764,7 +761,7 @@ pub async fn list_delegations(
         f.and("customer_id = ?", [Arg::text(c)]);
     }
     if let Some(s) = q.status {
-        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("status", s.as_str());
     }
     if let Some(t) = q.unexpired_at {
         f.and("expires_at > ?", [Arg::Time(t)]);

@@ -154,7 +154,7 @@ pub async fn list(
 ) -> StoreResult<PageOf<EnrollmentRow>> {
     let mut f = Filter::new();
     if let Some(s) = q.status {
-        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("status", s.as_str());
     }
     if let Some(c) = &q.country {
         f.and("country = ?", [Arg::Text(c.clone())]);

@@ -1,6 +1,24 @@
 //! One error type for both backends; constraint violations are normalised to the
 //! unique index name (`users_email_norm_key`), whichever database raised them.
 
+/// Unique indexes SQLite does not name in its message: it lists the columns
+/// (`UNIQUE constraint failed: t.a, t.b`), which for these partial indexes would
+/// not give their names back.
+const NAMED_BY_COLUMNS: &[(&str, &str)] = &[
+    (
+        "partner_relationships.provider_organization_id, partner_relationships.reseller_organization_id",
+        "partner_relationships_active_pair",
+    ),
+    (
+        "customer_relationships.customer_id, customer_relationships.partner_organization_id",
+        "customer_relationships_active_pair",
+    ),
+    (
+        "delegated_admin_relationships.partner_organization_id, delegated_admin_relationships.customer_id",
+        "delegated_admin_relationships_active_pair",
+    ),
+];
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -30,6 +48,9 @@ impl From<sqlx::Error> for StoreError {
             }
             // SQLite: "UNIQUE constraint failed: users.email_norm[, users.x]"
             if let Some(cols) = db.message().strip_prefix("UNIQUE constraint failed: ") {
+                if let Some((_, name)) = NAMED_BY_COLUMNS.iter().find(|(c, _)| *c == cols) {
+                    return Self::Unique((*name).to_owned());
+                }
                 let mut table = "";
                 let mut names = Vec::new();
                 for part in cols.split(", ") {

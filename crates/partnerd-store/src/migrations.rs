@@ -85,6 +85,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "native_booleans",
         include_str!("../migrations/sqlite/0015_native_booleans.sql"),
     ),
+    (
+        16,
+        "active_pairs",
+        include_str!("../migrations/sqlite/0016_active_pairs.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -163,6 +168,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         15,
         "native_booleans",
         include_str!("../migrations/postgres/0015_native_booleans.sql"),
+    ),
+    (
+        16,
+        "active_pairs",
+        include_str!("../migrations/postgres/0016_active_pairs.sql"),
     ),
 ];
 

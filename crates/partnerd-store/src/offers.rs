@@ -130,7 +130,7 @@ pub async fn list(
         f.and("billing_cycle = ?", [Arg::Text(v.clone())]);
     }
     if let Some(v) = q.status {
-        f.and("status = ?", [Arg::Text(v.as_str().to_owned())]);
+        f.state_is("status", v.as_str());
     }
     if let Some(v) = q.q.as_deref().filter(|v| !v.is_empty()) {
         f.and(

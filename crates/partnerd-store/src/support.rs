@@ -137,7 +137,7 @@ pub async fn list_requests(
 ) -> StoreResult<PageOf<RequestRow>> {
     let mut f = Filter::new();
     if let Some(s) = q.status {
-        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("status", s.as_str());
     }
     f.equal_if("organization_id", q.organization_id.as_ref());
     f.equal_if("customer_id", q.customer_id.as_ref());
@@ -309,7 +309,7 @@ pub async fn list_incidents(
 ) -> StoreResult<PageOf<IncidentRow>> {
     let mut f = Filter::new();
     if let Some(s) = q.status {
-        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("status", s.as_str());
     }
     if let Some(families) = &q.families {
         if families.is_empty() {

@@ -294,7 +294,7 @@ pub async fn list_deliveries(
     let mut f = Filter::new();
     f.and("webhook_id = ?", [Arg::text(webhook_id)]);
     if let Some(s) = status {
-        f.and("status = ?", [Arg::Text(s.as_str().to_owned())]);
+        f.state_is("status", s.as_str());
     }
     crate::sql::newest_first(
         conn,

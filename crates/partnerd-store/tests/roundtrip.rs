@@ -181,6 +181,7 @@ on_both!(
     support,
     webhooks,
     outbox,
+    active_pairs,
 );
 
 /// Asserts that what a reader returned equals what was written, naming the fields
@@ -1781,6 +1782,137 @@ async fn outbox(db: &Db) -> StoreResult<()> {
             Some("550 mailbox unavailable — «x»".to_owned()),
             Some(at(172))
         )]
+    );
+    Ok(())
+}
+
+/// Expects `result` to be refused by the unique index `index`.
+#[track_caller]
+fn refused_by<T: std::fmt::Debug>(what: &str, result: StoreResult<T>, index: &str) {
+    match result {
+        Err(e) if e.is_unique(index) => {}
+        other => panic!("{what}: expected a violation of {index}, got {other:?}"),
+    }
+}
+
+/// One active link per pair: a second active relationship or delegation for the
+/// same two organisations is refused by its index (the same name on both
+/// backends), while ended ones for the pair may be many.
+async fn active_pairs(db: &Db) -> StoreResult<()> {
+    use store::connections::{self as r, RelationshipRow};
+    use store::customers::{self as cu, CustomerRelationshipRow, DelegationRow};
+    let provider = organization("pairprovider", OrgKind::Partner);
+    let reseller = organization("pairreseller", OrgKind::Partner);
+    let customer = organization("paircustomer", OrgKind::Customer);
+    insert_orgs(db, &[&provider, &reseller, &customer]).await?;
+
+    let relationship = RelationshipRow {
+        id: ResellerRelationshipId::generate(),
+        provider_organization_id: provider.id.clone(),
+        reseller_organization_id: reseller.id.clone(),
+        state: ResellerRelationshipStatus::Active,
+        created_at: at(200),
+        terminated_at: None,
+        terminated_by_organization_id: None,
+        terminated_by_user_id: None,
+        version: 1,
+    };
+    let ended = |id| RelationshipRow {
+        id,
+        state: ResellerRelationshipStatus::Terminated,
+        ..relationship.clone()
+    };
+    let mut tx = db.begin().await?;
+    r::insert_relationship(&mut tx, &relationship).await?;
+    r::insert_relationship(&mut tx, &ended(ResellerRelationshipId::generate())).await?;
+    r::insert_relationship(&mut tx, &ended(ResellerRelationshipId::generate())).await?;
+    tx.commit().await?;
+    let mut tx = db.begin().await?;
+    let second = RelationshipRow {
+        id: ResellerRelationshipId::generate(),
+        ..relationship.clone()
+    };
+    refused_by(
+        "a second active reseller relationship",
+        r::insert_relationship(&mut tx, &second).await,
+        "partner_relationships_active_pair",
+    );
+    drop(tx);
+    // Once the first has ended, the pair may start again.
+    let mut tx = db.begin().await?;
+    assert!(r::terminate_relationship(&mut tx, &relationship, "x", None, at(201)).await?);
+    r::insert_relationship(&mut tx, &second).await?;
+    tx.commit().await?;
+    let mut c = db.conn().await?;
+    let now_active = r::active_between(&mut c, &provider.id, &reseller.id).await?;
+    same("connections::active_between", &now_active, &Some(second));
+    drop(c);
+
+    let link = CustomerRelationshipRow {
+        id: CustomerRelationshipId::generate(),
+        customer_id: customer.id.clone(),
+        partner_organization_id: reseller.id.clone(),
+        role: "indirectReseller".into(),
+        linked_reseller_id: None,
+        request_id: None,
+        state: CustomerRelationshipStatus::Active,
+        created_at: at(210),
+        terminated_at: None,
+        terminated_by_organization_id: None,
+        terminated_by_user_id: None,
+        version: 1,
+    };
+    let delegation = DelegationRow {
+        id: DelegatedAdminId::generate(),
+        partner_organization_id: reseller.id.clone(),
+        customer_id: customer.id.clone(),
+        status: DelegatedAdminStatus::Active,
+        duration_days: 90,
+        activated_at: at(211),
+        expires_at: at(212),
+        terminated_at: None,
+        terminated_by_organization_id: None,
+        terminated_by_user_id: None,
+        warned_at: None,
+        version: 1,
+    };
+    let mut tx = db.begin().await?;
+    cu::insert_relationship(&mut tx, &link).await?;
+    cu::insert_delegation(&mut tx, &delegation).await?;
+    tx.commit().await?;
+    let mut tx = db.begin().await?;
+    refused_by(
+        "a second active customer relationship",
+        cu::insert_relationship(
+            &mut tx,
+            &CustomerRelationshipRow {
+                id: CustomerRelationshipId::generate(),
+                ..link.clone()
+            },
+        )
+        .await,
+        "customer_relationships_active_pair",
+    );
+    drop(tx);
+    let mut tx = db.begin().await?;
+    refused_by(
+        "a second active delegation",
+        cu::insert_delegation(
+            &mut tx,
+            &DelegationRow {
+                id: DelegatedAdminId::generate(),
+                ..delegation.clone()
+            },
+        )
+        .await,
+        "delegated_admin_relationships_active_pair",
+    );
+    drop(tx);
+    let mut c = db.conn().await?;
+    same(
+        "customers::active_delegation",
+        &cu::active_delegation(&mut c, &reseller.id, &customer.id).await?,
+        &Some(delegation),
     );
     Ok(())
 }
