@@ -81,7 +81,7 @@ impl App {
                         "{} has not answered; the invitation expires in {h} hours",
                         i.email
                     ),
-                    due_at: Some(i.expires_at.clone()),
+                    due_at: Some(i.expires_at),
                     action: action(
                         "Revoke it and invite again",
                         "DELETE",
@@ -109,7 +109,7 @@ impl App {
                     reason: format!(
                         "the customer has not answered; the request expires in {h} hours"
                     ),
-                    due_at: Some(r.expires_at.clone()),
+                    due_at: Some(r.expires_at),
                     action: action(
                         "Withdraw it and send a new request",
                         "DELETE",
