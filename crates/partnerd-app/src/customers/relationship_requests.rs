@@ -219,7 +219,7 @@ impl App {
             "Hello,\n\n{asks}\n\n{message}To review and accept, a Global admin of your organisation opens this link \
              (you can create your organisation's account there if you have none yet):\n\n{url}\n\nThe link is for \
              you alone, works once and expires on {}.\n\nKind regards,\n{}\n",
-            r.expires_at.to_rfc3339().get(..10).unwrap_or_default(),
+            r.expires_at.day(),
             reseller.name
         );
         Ok(Draft {

@@ -41,7 +41,7 @@ pub async fn page_view(
             table {
                 thead { tr { th { "What" } th { "Why it waits" } th { "Due" } th { span.skip { "Actions" } } } }
                 tbody { @for i in &items { tr {
-                    td { (i.resource_type) } td { (capitalize(&i.reason)) } td { (i.due_at.clone().unwrap_or_default()) }
+                    td { (i.resource_type) } td { (capitalize(&i.reason)) } td { (i.due_at.map(|t| t.to_string()).unwrap_or_default()) }
                     td { @if let Some(a) = &i.action {
                         // Actions done right here post a form; the others open their page.
                         @if i.kind == "mailFailed" {

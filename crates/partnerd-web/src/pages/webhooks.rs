@@ -162,7 +162,7 @@ pub async fn detail_page(
                 tbody { @for d in &log.items { tr {
                     td { (d.event_type) } td { (d.status) } td { (d.attempt) }
                     td { @if let Some(r) = d.response_status { (r) } @else { "—" } }
-                    td { (d.next_attempt_at.clone().unwrap_or_default()) }
+                    td { (d.next_attempt_at.map(|t| t.to_string()).unwrap_or_default()) }
                     td { @if d.status == WebhookDeliveryStatus::Failed { form.inline method="post" action=(format!("{base}/deliveries/{}/redeliver", d.id)) { (csrf_field(&csrf)) button.link type="submit" { "Redeliver" } } } }
                 } } }
             }

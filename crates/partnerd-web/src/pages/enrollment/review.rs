@@ -74,7 +74,7 @@ pub async fn queue_page(
                             td { a href=(format!("/operator/enrollments/{}", e.id)) { (e.legal_profile.as_ref().map(|l| l.legal_name.clone()).unwrap_or_else(|| e.organization_id.to_string())) } }
                             td { (e.membership.as_ref().map(|m| m.membership_id.clone()).unwrap_or_default()) }
                             td { (e.status) }
-                            td { (e.submitted_at.clone().unwrap_or_default()) }
+                            td { (e.submitted_at.map(|t| t.to_string()).unwrap_or_default()) }
                         }
                     }
                 }
