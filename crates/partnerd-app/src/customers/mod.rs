@@ -8,6 +8,7 @@
 mod delegated_admin;
 mod imports;
 mod list;
+mod partners;
 mod record;
 mod relationship_requests;
 mod request_page;
@@ -15,6 +16,7 @@ mod request_page;
 pub use delegated_admin::{DelegatedAdminRelationship, DelegationFilters};
 pub use imports::{ImportInput, ImportOutcome, ImportRecord, ImportedAdmin, ImportedCustomer};
 pub use list::CustomerList;
+pub use partners::PartnerList;
 pub use record::{CustomerRecord, CustomerUsers};
 pub(crate) use relationship_requests::request_event;
 pub use relationship_requests::{
