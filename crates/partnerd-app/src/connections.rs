@@ -120,7 +120,7 @@ pub enum InvitationAnswer {
 /// What answering an invitation did.
 #[derive(Debug, Clone)]
 pub enum InvitationAnswered {
-    Accepted(Relationship),
+    Accepted(Box<Relationship>),
     Declined,
 }
 
@@ -507,7 +507,7 @@ impl App {
             InvitationAnswer::Accept { consent } => self
                 .accept_invitation(p, ctx, Ok((token, consent)))
                 .await
-                .map(InvitationAnswered::Accepted),
+                .map(|r| InvitationAnswered::Accepted(Box::new(r))),
             InvitationAnswer::Decline => self
                 .decline_invitation(p, ctx, Ok((token, None)))
                 .await

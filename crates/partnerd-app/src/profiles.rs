@@ -62,7 +62,7 @@ pub enum PartnerProfilesSave {
     Refused {
         legal: Option<AppError>,
         support: Option<AppError>,
-        profiles: PartnerProfiles,
+        profiles: Box<PartnerProfiles>,
     },
 }
 
@@ -134,7 +134,7 @@ impl App {
         Ok(PartnerProfilesSave::Refused {
             legal,
             support,
-            profiles: self.partner_profiles(p).await?,
+            profiles: Box::new(self.partner_profiles(p).await?),
         })
     }
 

@@ -41,12 +41,12 @@ pub enum RequestAnswered {
 #[derive(Debug, Clone)]
 pub enum RequestSignUp {
     /// The organisation and its global admin exist, signed in.
-    SignedUp(TenantCreated),
+    SignedUp(Box<TenantCreated>),
     /// The sign-up was refused (invalid, taken, too many tries); `landing` shows the
     /// request and the form again.
     Refused {
         error: AppError,
-        landing: RequestLanding,
+        landing: Box<RequestLanding>,
     },
     /// The sign-up was refused, and the request cannot be shown any more.
     Unusable(AppError),
@@ -81,13 +81,16 @@ impl App {
         input: TenantInput,
     ) -> AppResult<RequestSignUp> {
         match self.create_tenant(ctx, Ok(input)).await {
-            Ok(done) => Ok(RequestSignUp::SignedUp(done)),
+            Ok(done) => Ok(RequestSignUp::SignedUp(Box::new(done))),
             Err(
                 error @ (AppError::Conflict { .. }
                 | AppError::Validation(_)
                 | AppError::RateLimited { .. }),
             ) => Ok(match self.request_landing(ctx, token, session).await {
-                Ok(landing) => RequestSignUp::Refused { error, landing },
+                Ok(landing) => RequestSignUp::Refused {
+                    error,
+                    landing: Box::new(landing),
+                },
                 Err(e) => RequestSignUp::Unusable(e),
             }),
             Err(e) => Err(e),

@@ -20,7 +20,7 @@ use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
 /// What the existing partner's shortcut did.
 #[derive(Debug, Clone)]
 pub enum ExistingPartnerSubmit {
-    Submitted(Enrollment),
+    Submitted(Box<Enrollment>),
     /// The support profile is invalid; nothing was submitted.
     Invalid(AppError),
 }
@@ -39,9 +39,9 @@ impl App {
             .put_support_profile(p, ctx, &e.id, None, Ok(support))
             .await
         {
-            Ok(_) => Ok(ExistingPartnerSubmit::Submitted(
+            Ok(_) => Ok(ExistingPartnerSubmit::Submitted(Box::new(
                 self.submit_enrollment(p, ctx, &e.id).await?,
-            )),
+            ))),
             Err(error @ AppError::Validation(_)) => Ok(ExistingPartnerSubmit::Invalid(error)),
             Err(error) => Err(error),
         }
