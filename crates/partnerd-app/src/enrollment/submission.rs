@@ -47,6 +47,26 @@ impl App {
         }
     }
 
+    /// The portal's Enroll now: submits the caller's current enrollment.
+    pub async fn submit_current_enrollment(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+    ) -> AppResult<Enrollment> {
+        let e = self.enrollment_to_continue(p).await?;
+        self.submit_enrollment(p, ctx, &e.id).await
+    }
+
+    /// The portal's Withdraw: withdraws the caller's current enrollment.
+    pub async fn withdraw_current_enrollment(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+    ) -> AppResult<Enrollment> {
+        let e = self.enrollment_to_continue(p).await?;
+        self.withdraw_enrollment(p, ctx, &e.id).await
+    }
+
     /// `POST /v1/enrollments/{id}/submit` (a person, not an API key).
     pub async fn submit_enrollment(
         &self,
