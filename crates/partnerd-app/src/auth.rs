@@ -410,6 +410,15 @@ impl App {
         })
     }
 
+    /// The portal's Sign out: ends the session of `token` (the browser's cookie).
+    /// A token that no longer authenticates has nothing to end.
+    pub async fn sign_out_token(&self, ctx: &Ctx, token: &str) -> AppResult<()> {
+        match self.authenticate(token).await {
+            Ok(p) => self.sign_out(&p, ctx).await,
+            Err(_) => Ok(()),
+        }
+    }
+
     /// `DELETE /v1/sessions/current`.
     pub async fn sign_out(&self, p: &Principal, ctx: &Ctx) -> AppResult<()> {
         let Credential::Session { session_id, .. } = &p.credential else {

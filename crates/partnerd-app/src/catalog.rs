@@ -99,7 +99,46 @@ pub struct OfferFilters {
     pub q: Option<String>,
 }
 
+/// The portal's catalog page: one page of offers and the product families to
+/// filter them by.
+#[derive(Debug, Clone)]
+pub struct CatalogPage {
+    pub offers: Page<Offer>,
+    pub families: Vec<ProductFamily>,
+}
+
+/// An offer as typed in the portal's form: what could be read of it, and the
+/// form's own errors (numbers that are not numbers), reported with the use case's.
+#[derive(Debug, Clone, Default)]
+pub struct OfferDraft {
+    pub input: OfferInput,
+    pub errors: Vec<FieldError>,
+}
+
+/// What saving an offer's form did.
+#[derive(Debug, Clone)]
+pub enum OfferEdit {
+    Saved(Offer),
+    /// Nothing was saved: the form had errors or the offer changed meanwhile;
+    /// `current` is the offer as it is now, to show the form again.
+    Refused {
+        error: AppError,
+        current: Offer,
+    },
+}
+
 const MAX_QUANTITY: i64 = 1_000_000;
+
+/// The form's own errors with the use case's errors for every other field.
+fn merged(own: Vec<FieldError>, others: Vec<FieldError>) -> AppError {
+    let mut all = own;
+    for e in others {
+        if !all.iter().any(|o| o.pointer == e.pointer) {
+            all.push(e);
+        }
+    }
+    AppError::validation(all)
+}
 
 impl App {
     /// Applies `input` to `o`, collecting every field error. `creating` makes the
@@ -307,6 +346,65 @@ impl App {
         let mut conn = self.db().conn().await?;
         let rows = offers::list(&mut conn, &q, &start.request).await?;
         Ok(start.finish(rows, now, |r| (r.created_at, r.id.to_string()), Offer::from))
+    }
+
+    /// `/catalog` in the portal: offers matching `f` and every product family.
+    pub async fn catalog_page(
+        &self,
+        p: &Principal,
+        f: &OfferFilters,
+        page: &PageParams,
+    ) -> AppResult<CatalogPage> {
+        let offers = self.list_offers(p, f, page).await?;
+        let families = self.product_families(p).await?;
+        Ok(CatalogPage { offers, families })
+    }
+
+    /// The portal's Add offer form: every error at once, the form's and ours.
+    pub async fn create_offer_draft(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        draft: OfferDraft,
+    ) -> AppResult<Offer> {
+        p.require(Action::ManageCatalog)?;
+        if !draft.errors.is_empty() {
+            return Err(merged(
+                draft.errors,
+                self.offer_field_errors(draft.input, true),
+            ));
+        }
+        self.create_offer(p, ctx, Ok(draft.input)).await
+    }
+
+    /// The portal's change form of offer `id`: saved, or refused with the offer as
+    /// it is now when the form has errors or someone else saved first.
+    pub async fn save_offer_draft(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &str,
+        if_match: Option<&str>,
+        draft: OfferDraft,
+    ) -> AppResult<OfferEdit> {
+        let result = if draft.errors.is_empty() {
+            self.update_offer(p, ctx, id, if_match, Ok(draft.input))
+                .await
+        } else {
+            Err(merged(
+                draft.errors,
+                self.offer_field_errors(draft.input, false),
+            ))
+        };
+        match result {
+            Ok(o) => Ok(OfferEdit::Saved(o)),
+            Err(error @ (AppError::Validation(_) | AppError::PreconditionFailed)) => {
+                let current = self.get_offer(p, id).await?;
+                p.require(Action::ManageCatalog)?;
+                Ok(OfferEdit::Refused { error, current })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `GET /v1/offers/{id}`.

@@ -107,6 +107,23 @@ pub struct InvitationInput {
     pub message: Option<String>,
 }
 
+/// What the invited reseller answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationAnswer {
+    /// Accept, with the consent box ticked or not.
+    Accept {
+        consent: bool,
+    },
+    Decline,
+}
+
+/// What answering an invitation did.
+#[derive(Debug, Clone)]
+pub enum InvitationAnswered {
+    Accepted(Box<Relationship>),
+    Declined,
+}
+
 /// Filters of a relationship list.
 #[derive(Debug, Clone, Default)]
 pub struct RelationshipFilters {
@@ -475,6 +492,27 @@ impl App {
             expires_at: view.expires_at,
             status: view.status,
         })
+    }
+
+    /// The invitation page's answer: accepting or declining the invitation of
+    /// `token`.
+    pub async fn answer_invitation(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        token: String,
+        answer: InvitationAnswer,
+    ) -> AppResult<InvitationAnswered> {
+        match answer {
+            InvitationAnswer::Accept { consent } => self
+                .accept_invitation(p, ctx, Ok((token, consent)))
+                .await
+                .map(|r| InvitationAnswered::Accepted(Box::new(r))),
+            InvitationAnswer::Decline => self
+                .decline_invitation(p, ctx, Ok((token, None)))
+                .await
+                .map(|()| InvitationAnswered::Declined),
+        }
     }
 
     /// `POST /v1/resellerinvitations/accept`: a reseller's global admin, in person,

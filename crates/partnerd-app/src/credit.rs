@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{Actor, Entry};
 use crate::catalog::{Money, MoneyInput};
-use crate::connections::Notice;
+use crate::connections::{Notice, Relationship};
 use crate::crypto::etag;
 use crate::error::check_if_match;
 use crate::events::Event;
@@ -38,6 +38,13 @@ pub struct CreditLimit {
     pub available: Option<Money>,
     pub updated_at: Timestamp,
     pub etag: String,
+}
+
+/// A relationship's credit as its page shows it.
+#[derive(Debug, Clone)]
+pub struct RelationshipCredit {
+    pub relationship: Relationship,
+    pub credit: CreditLimit,
 }
 
 fn credit_etag(relationship_id: &ResellerRelationshipId, row: Option<&CreditLimitRow>) -> String {
@@ -84,6 +91,21 @@ impl App {
         let r = self.visible_relationship(&mut conn, p, id).await?;
         p.require(Action::ReadRelationships)?;
         self.credit_view(&mut conn, &r).await
+    }
+
+    /// `/partners/relationships/{id}/credit` in the portal: the relationship and
+    /// its credit.
+    pub async fn relationship_credit(
+        &self,
+        p: &Principal,
+        id: &ResellerRelationshipId,
+    ) -> AppResult<RelationshipCredit> {
+        let relationship = self.get_relationship(p, id).await?;
+        let credit = self.get_credit_limit(p, id).await?;
+        Ok(RelationshipCredit {
+            relationship,
+            credit,
+        })
     }
 
     /// `PUT` (Some) or `DELETE` (None) `/v1/relationships/{id}/creditlimit`: the

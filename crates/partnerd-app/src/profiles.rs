@@ -34,6 +34,50 @@ pub struct SupportBusinessProfile {
     pub etag: String,
 }
 
+/// The profiles as the settings page shows them; each is None when the
+/// organisation has none or the caller may not read it.
+#[derive(Debug, Clone)]
+pub struct PartnerProfiles {
+    pub legal: Option<LegalBusinessProfile>,
+    pub support: Option<SupportBusinessProfile>,
+    pub membership: Option<EnrollmentMembership>,
+}
+
+/// The settings page's profile form: the legal profile when the form shows it, the
+/// support profile always, each with the version it was read at.
+#[derive(Debug, Clone)]
+pub struct PartnerProfilesInput {
+    pub legal: Option<LegalProfile>,
+    pub legal_etag: Option<String>,
+    pub support: SupportProfile,
+    pub support_etag: Option<String>,
+}
+
+/// What saving the settings page's profile form did.
+#[derive(Debug, Clone)]
+pub enum PartnerProfilesSave {
+    Saved,
+    /// At least one profile was refused (invalid, conflicting or changed
+    /// meanwhile); the other may have been saved. `profiles` are as they are now.
+    Refused {
+        legal: Option<AppError>,
+        support: Option<AppError>,
+        profiles: Box<PartnerProfiles>,
+    },
+}
+
+/// A refusal the form shows; anything else stops the save.
+fn form_refusal<T>(result: AppResult<T>) -> AppResult<Option<AppError>> {
+    match result {
+        Ok(_) => Ok(None),
+        Err(
+            e
+            @ (AppError::Conflict { .. } | AppError::PreconditionFailed | AppError::Validation(_)),
+        ) => Ok(Some(e)),
+        Err(e) => Err(e),
+    }
+}
+
 fn no_profile(what: &str) -> AppError {
     AppError::not_found().with_detail(format!(
         "your organisation has no {what} yet; it comes with an approved enrollment"
@@ -41,6 +85,59 @@ fn no_profile(what: &str) -> AppError {
 }
 
 impl App {
+    /// `/settings/profiles` in the portal. With no profile at all, the support
+    /// profile's refusal says why (none yet, or not in the caller's role).
+    pub async fn partner_profiles(&self, p: &Principal) -> AppResult<PartnerProfiles> {
+        let legal = self.legal_business_profile(p).await.ok();
+        let membership = self.membership_profile(p).await.ok();
+        let support = match self.support_business_profile(p).await {
+            Ok(s) => Some(s),
+            Err(e) if legal.is_none() && membership.is_none() => return Err(e),
+            Err(_) => None,
+        };
+        Ok(PartnerProfiles {
+            legal,
+            support,
+            membership,
+        })
+    }
+
+    /// The settings page's profile form: the legal profile (when sent), then the
+    /// support profile; both are tried so the form shows every problem at once.
+    pub async fn save_partner_profiles(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        input: PartnerProfilesInput,
+    ) -> AppResult<PartnerProfilesSave> {
+        let legal_sent = input.legal.is_some();
+        let legal = match input.legal {
+            Some(l) => form_refusal(
+                self.put_legal_business_profile(p, ctx, input.legal_etag.as_deref(), Ok(l))
+                    .await,
+            )?,
+            None => None,
+        };
+        // The legal save bumped the version both profiles share; send no stale tag.
+        let support_etag = if legal_sent && legal.is_none() {
+            None
+        } else {
+            input.support_etag
+        };
+        let support = form_refusal(
+            self.put_support_business_profile(p, ctx, support_etag.as_deref(), Ok(input.support))
+                .await,
+        )?;
+        if legal.is_none() && support.is_none() {
+            return Ok(PartnerProfilesSave::Saved);
+        }
+        Ok(PartnerProfilesSave::Refused {
+            legal,
+            support,
+            profiles: Box::new(self.partner_profiles(p).await?),
+        })
+    }
+
     async fn approved_enrollment(
         &self,
         conn: &mut Conn,

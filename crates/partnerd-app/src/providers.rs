@@ -91,6 +91,18 @@ pub struct AuthorizationInput {
     pub product_families: Vec<String>,
 }
 
+/// What saving the portal's listing form did.
+#[derive(Debug, Clone)]
+pub enum ListingEdit {
+    Saved(ProviderListing),
+    /// Nothing was saved (invalid, or changed meanwhile); `current` is the listing
+    /// as it is now, to show the form again.
+    Refused {
+        error: AppError,
+        current: ProviderListing,
+    },
+}
+
 /// `PATCH /v1/directory/providers/{orgId}`.
 #[derive(Debug, Clone, Default)]
 pub struct ListingChanges {
@@ -329,6 +341,29 @@ impl App {
             return Err(AppError::not_found());
         }
         Ok(row.into())
+    }
+
+    /// The portal's form of the caller's own listing: saved, or refused with the
+    /// listing as it is now.
+    pub async fn save_own_listing(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        if_match: Option<&str>,
+        changes: ListingChanges,
+    ) -> AppResult<ListingEdit> {
+        let org = &p.organization.id;
+        match self
+            .update_listing(p, ctx, org, if_match, Ok(changes))
+            .await
+        {
+            Ok(l) => Ok(ListingEdit::Saved(l)),
+            Err(error @ (AppError::PreconditionFailed | AppError::Validation(_))) => {
+                let current = self.directory_listing(p, org).await?;
+                Ok(ListingEdit::Refused { error, current })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `PATCH /v1/directory/providers/{orgId}`: a provider's global admin edits its

@@ -84,6 +84,32 @@ pub struct Permission {
     pub checks: Vec<PermissionCheck>,
 }
 
+/// A user with what their roles let them do, as the explainer page shows it.
+#[derive(Debug, Clone)]
+pub struct UserPermissions {
+    pub user: User,
+    pub permissions: Vec<Permission>,
+}
+
+/// A user's new temporary password, with the user.
+#[derive(Debug, Clone)]
+pub struct PasswordReset {
+    pub user: User,
+    pub password: TemporaryPassword,
+}
+
+/// What saving a user's form did.
+#[derive(Debug, Clone)]
+pub enum UserEdit {
+    Saved(User),
+    /// Nothing was saved (invalid, refused by a rule, or changed meanwhile);
+    /// `current` is the user as it is now, to show the form again.
+    Refused {
+        error: AppError,
+        current: User,
+    },
+}
+
 fn check_view(c: Check) -> PermissionCheck {
     PermissionCheck {
         check: c.check.to_owned(),
@@ -357,6 +383,50 @@ impl App {
         .after(&view);
         self.commit_change(tx, ctx, now, entry, vec![]).await?;
         Ok(view)
+    }
+
+    /// The portal's form of user `id`: saved, or refused with the user as it is now.
+    pub async fn save_user(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &UserId,
+        if_match: Option<&str>,
+        changes: UserChanges,
+    ) -> AppResult<UserEdit> {
+        match self.update_user(p, ctx, id, if_match, Ok(changes)).await {
+            Ok(u) => Ok(UserEdit::Saved(u)),
+            Err(
+                error @ (AppError::Conflict { .. }
+                | AppError::PreconditionFailed
+                | AppError::Validation(_)),
+            ) => {
+                let current = self.get_user(p, id).await?;
+                Ok(UserEdit::Refused { error, current })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The portal's password reset of user `id`: the new temporary password and
+    /// whose it is.
+    pub async fn reset_password_of(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &UserId,
+    ) -> AppResult<PasswordReset> {
+        let user = self.get_user(p, id).await?;
+        let password = self.reset_user_password(p, ctx, id).await?;
+        Ok(PasswordReset { user, password })
+    }
+
+    /// `/settings/users/{id}/permissions` in the portal: the user and what their
+    /// roles let them do.
+    pub async fn user_permissions(&self, p: &Principal, id: &UserId) -> AppResult<UserPermissions> {
+        let user = self.get_user(p, id).await?;
+        let permissions = self.explain_permissions(p, Some(id), None).await?;
+        Ok(UserPermissions { user, permissions })
     }
 
     /// `DELETE /v1/users/{id}`: the user and its sessions go.

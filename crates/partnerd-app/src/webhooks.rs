@@ -103,6 +103,13 @@ pub struct WebhookDelivery {
     pub created_at: Timestamp,
 }
 
+/// A webhook as its page shows it: the webhook and its latest 50 deliveries.
+#[derive(Debug, Clone)]
+pub struct WebhookRecord {
+    pub webhook: Webhook,
+    pub deliveries: Page<WebhookDelivery>,
+}
+
 /// `POST` / `PATCH /v1/webhooks`: for PATCH only the members sent change.
 #[derive(Debug, Clone, Default)]
 pub struct WebhookInput {
@@ -324,6 +331,18 @@ impl App {
     pub async fn get_webhook(&self, p: &Principal, id: &WebhookId) -> AppResult<Webhook> {
         let mut conn = self.db().conn().await?;
         Ok(view(&self.own_webhook(&mut conn, p, id).await?, None))
+    }
+
+    /// `/settings/webhooks/{id}` in the portal.
+    pub async fn webhook_record(&self, p: &Principal, id: &WebhookId) -> AppResult<WebhookRecord> {
+        let webhook = self.get_webhook(p, id).await?;
+        let deliveries = self
+            .list_deliveries(p, id, None, &PageParams::first(50))
+            .await?;
+        Ok(WebhookRecord {
+            webhook,
+            deliveries,
+        })
     }
 
     /// `PATCH /v1/webhooks/{id}`.

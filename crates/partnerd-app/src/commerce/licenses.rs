@@ -61,6 +61,15 @@ pub struct LicenseUpdateResult {
     pub user: User,
 }
 
+/// A customer user's licenses as its page shows them: the user, what it holds and
+/// the customer's seats per offer.
+#[derive(Debug, Clone)]
+pub struct UserLicenses {
+    pub user: User,
+    pub held: Vec<UserLicense>,
+    pub skus: Vec<SubscribedSku>,
+}
+
 impl App {
     async fn sku_view(
         &self,
@@ -132,6 +141,19 @@ impl App {
         let user = self.org_user(&mut conn, cid, uid).await?;
         let held = commerce::user_licenses(&mut conn, &user.id).await?;
         self.license_views(&mut conn, held).await
+    }
+
+    /// `/customers/{cid}/users/{uid}/licenses` in the portal.
+    pub async fn licenses_of_user(
+        &self,
+        p: &Principal,
+        cid: &OrgId,
+        uid: &UserId,
+    ) -> AppResult<UserLicenses> {
+        let user = self.get_customer_user(p, cid, uid).await?;
+        let held = self.user_licenses(p, cid, uid).await?;
+        let skus = self.subscribed_skus(p, cid).await?;
+        Ok(UserLicenses { user, held, skus })
     }
 
     /// `POST /v1/customers/{cid}/users/{uid}/licenseupdates`: all or nothing.

@@ -11,11 +11,12 @@ mod orders;
 mod review;
 mod subscriptions;
 
-pub use licenses::{LicenseUpdate, LicenseUpdateResult, SubscribedSku, UserLicense};
+pub use licenses::{LicenseUpdate, LicenseUpdateResult, SubscribedSku, UserLicense, UserLicenses};
 pub use orders::{LineInput, Order, OrderFilters, OrderInput, OrderLine, PlacedBy};
 pub use review::{CreditOutlook, OrderForm, OrderReview, ReviewLine, Supplier};
 pub use subscriptions::{
-    Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, SuspendedBy,
+    Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, SubscriptionRecord,
+    SuspendedBy,
 };
 
 use crate::error::Conflict;

@@ -103,6 +103,13 @@ pub struct FieldChange {
     pub to: Option<String>,
 }
 
+/// A subscription as its page shows it: the subscription and its latest changes.
+#[derive(Debug, Clone)]
+pub struct SubscriptionRecord {
+    pub subscription: Subscription,
+    pub history: Page<SubscriptionChange>,
+}
+
 /// `PATCH /v1/customers/{cid}/subscriptions/{sid}`: only the members sent change.
 #[derive(Debug, Clone, Default)]
 pub struct SubscriptionChanges {
@@ -229,6 +236,24 @@ impl App {
         let mut conn = self.db().conn().await?;
         let (s, _) = self.readable_subscription(&mut conn, p, cid, sid).await?;
         self.subscription_view(&mut conn, &s).await
+    }
+
+    /// `/customers/{cid}/subscriptions/{sid}` in the portal: the subscription and
+    /// its latest 20 changes.
+    pub async fn subscription_record(
+        &self,
+        p: &Principal,
+        cid: &OrgId,
+        sid: &SubscriptionId,
+    ) -> AppResult<SubscriptionRecord> {
+        let subscription = self.get_subscription(p, cid, sid).await?;
+        let history = self
+            .subscription_history(p, cid, sid, &PageParams::first(20))
+            .await?;
+        Ok(SubscriptionRecord {
+            subscription,
+            history,
+        })
     }
 
     /// `GET /v1/customers/{cid}/subscriptions/{sid}/history`, newest first.

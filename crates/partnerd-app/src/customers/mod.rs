@@ -7,16 +7,22 @@
 
 mod delegated_admin;
 mod imports;
+mod list;
+mod partners;
 mod record;
 mod relationship_requests;
+mod request_page;
 
 pub use delegated_admin::{DelegatedAdminRelationship, DelegationFilters};
 pub use imports::{ImportInput, ImportOutcome, ImportRecord, ImportedAdmin, ImportedCustomer};
+pub use list::CustomerList;
+pub use partners::PartnerList;
 pub use record::{CustomerRecord, CustomerUsers};
 pub(crate) use relationship_requests::request_event;
 pub use relationship_requests::{
     AcceptConsent, AcceptedRequest, RelationshipRequest, RequestInput, ResolvedRequest,
 };
+pub use request_page::{RequestAnswer, RequestAnswered, RequestLanding, RequestSignUp};
 
 use crate::error::Conflict;
 use partnerd_domain::FieldError;

@@ -41,6 +41,17 @@ pub struct MembershipSignIn {
 }
 
 impl App {
+    /// The portal's registry sign-in for the caller's current enrollment.
+    pub async fn current_membership_sign_in(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        input: AppResult<(String, String)>,
+    ) -> AppResult<MembershipSignIn> {
+        let e = self.enrollment_to_continue(p).await?;
+        self.membership_sign_in(p, ctx, &e.id, input).await
+    }
+
     /// `POST /v1/enrollments/{id}/membership/signin`.
     pub async fn membership_sign_in(
         &self,

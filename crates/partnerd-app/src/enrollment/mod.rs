@@ -31,9 +31,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use membership::{MembershipProfile, MembershipSignIn};
+pub use profiles::EnrollmentProfilesSave;
 pub(crate) use profiles::validate_support;
-pub use review::EnrollmentFilters;
+pub use review::{EnrollmentFilters, EnrollmentRejection};
 pub use start::{StartEnrollmentInput, StartedEnrollment};
+pub use submission::ExistingPartnerSubmit;
 pub use tenant::{SessionToken, TenantCreated, TenantInput};
 pub use verification::{EmailConfirmed, VerificationSent};
 

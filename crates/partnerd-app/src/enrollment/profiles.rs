@@ -14,7 +14,51 @@ use crate::crypto::etag;
 use crate::error::{Conflict, check_if_match};
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
+/// What saving both profiles of the portal's enrollment form did: the refusal of
+/// each (invalid or conflicting), if any. Both are tried, so the form shows every
+/// problem at once.
+#[derive(Debug, Clone, Default)]
+pub struct EnrollmentProfilesSave {
+    pub legal: Option<AppError>,
+    pub support: Option<AppError>,
+}
+
+impl EnrollmentProfilesSave {
+    /// Both profiles were saved.
+    pub fn saved(&self) -> bool {
+        self.legal.is_none() && self.support.is_none()
+    }
+}
+
+/// A refusal the form shows next to its fields; anything else stops the save.
+fn form_refusal(result: AppResult<Enrollment>) -> AppResult<Option<AppError>> {
+    match result {
+        Ok(_) => Ok(None),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => Ok(Some(e)),
+        Err(e) => Err(e),
+    }
+}
+
 impl App {
+    /// The portal's profile step: both profiles of the caller's current enrollment.
+    pub async fn save_enrollment_profiles(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        legal: LegalProfile,
+        support: SupportProfile,
+    ) -> AppResult<EnrollmentProfilesSave> {
+        let e = self.enrollment_to_continue(p).await?;
+        let legal = self.put_legal_profile(p, ctx, &e.id, None, Ok(legal)).await;
+        let support = self
+            .put_support_profile(p, ctx, &e.id, None, Ok(support))
+            .await;
+        Ok(EnrollmentProfilesSave {
+            legal: form_refusal(legal)?,
+            support: form_refusal(support)?,
+        })
+    }
+
     /// `PUT /v1/enrollments/{id}/legalprofile`.
     pub async fn put_legal_profile(
         &self,

@@ -35,6 +35,17 @@ impl App {
         self.view_of(&mut conn, &e).await
     }
 
+    /// The caller's current enrollment for a step of the portal's journey; 404
+    /// "start your enrollment first" when there is none.
+    pub(crate) async fn enrollment_to_continue(&self, p: &Principal) -> AppResult<Enrollment> {
+        match self.current_enrollment(p).await {
+            Err(AppError::NotFound(_) | AppError::TokenInvalid(_)) => {
+                Err(AppError::not_found().with_detail("start your enrollment first"))
+            }
+            other => other,
+        }
+    }
+
     /// `GET /v1/enrollments/{id}`.
     pub async fn get_enrollment(&self, p: &Principal, id: &EnrollmentId) -> AppResult<Enrollment> {
         let mut conn = self.db().conn().await?;

@@ -19,6 +19,17 @@ use crate::filters::status_in;
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
+/// What the operator's rejection form did.
+#[derive(Debug, Clone)]
+pub enum EnrollmentRejection {
+    Rejected(Enrollment),
+    /// The reason is invalid; nothing changed. `enrollment` is shown again.
+    Invalid {
+        error: AppError,
+        enrollment: Enrollment,
+    },
+}
+
 /// Filters of the review queue.
 #[derive(Debug, Clone, Default)]
 pub struct EnrollmentFilters {
@@ -114,6 +125,25 @@ impl App {
         self.commit_decision(tx, ctx, now, entry, "enrollment.approved", &view)
             .await?;
         Ok(view)
+    }
+
+    /// The review page's rejection form: rejected, or the enrollment again with
+    /// what is wrong with the reason.
+    pub async fn reject_from_review(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &EnrollmentId,
+        reason: String,
+    ) -> AppResult<EnrollmentRejection> {
+        match self.reject_enrollment(p, ctx, id, Ok(reason)).await {
+            Ok(e) => Ok(EnrollmentRejection::Rejected(e)),
+            Err(error @ AppError::Validation(_)) => {
+                let enrollment = self.get_enrollment(p, id).await?;
+                Ok(EnrollmentRejection::Invalid { error, enrollment })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `POST /v1/enrollments/{id}/reject` (a reason is required).

@@ -17,7 +17,56 @@ use crate::error::Refusal;
 use crate::mail::{self, OutgoingMail};
 use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
 
+/// What the existing partner's shortcut did.
+#[derive(Debug, Clone)]
+pub enum ExistingPartnerSubmit {
+    Submitted(Box<Enrollment>),
+    /// The support profile is invalid; nothing was submitted.
+    Invalid(AppError),
+}
+
 impl App {
+    /// The portal's shortcut for an existing partner: the support profile of the
+    /// current enrollment, then its submission.
+    pub async fn submit_as_existing_partner(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        support: super::SupportProfile,
+    ) -> AppResult<ExistingPartnerSubmit> {
+        let e = self.enrollment_to_continue(p).await?;
+        match self
+            .put_support_profile(p, ctx, &e.id, None, Ok(support))
+            .await
+        {
+            Ok(_) => Ok(ExistingPartnerSubmit::Submitted(Box::new(
+                self.submit_enrollment(p, ctx, &e.id).await?,
+            ))),
+            Err(error @ AppError::Validation(_)) => Ok(ExistingPartnerSubmit::Invalid(error)),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The portal's Enroll now: submits the caller's current enrollment.
+    pub async fn submit_current_enrollment(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+    ) -> AppResult<Enrollment> {
+        let e = self.enrollment_to_continue(p).await?;
+        self.submit_enrollment(p, ctx, &e.id).await
+    }
+
+    /// The portal's Withdraw: withdraws the caller's current enrollment.
+    pub async fn withdraw_current_enrollment(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+    ) -> AppResult<Enrollment> {
+        let e = self.enrollment_to_continue(p).await?;
+        self.withdraw_enrollment(p, ctx, &e.id).await
+    }
+
     /// `POST /v1/enrollments/{id}/submit` (a person, not an API key).
     pub async fn submit_enrollment(
         &self,

@@ -39,6 +39,16 @@ pub struct EmailConfirmed {
 }
 
 impl App {
+    /// The portal's Resend for the caller's current enrollment.
+    pub async fn resend_current_verification(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+    ) -> AppResult<VerificationSent> {
+        let e = self.enrollment_to_continue(p).await?;
+        self.resend_verification(p, ctx, &e.id).await
+    }
+
     /// `POST /v1/enrollments/{id}/primarycontact/verification`: resend, at most
     /// once a minute and ten times a day.
     pub async fn resend_verification(

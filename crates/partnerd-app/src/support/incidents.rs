@@ -39,7 +39,45 @@ pub struct IncidentChanges {
     pub resolved_at: Option<String>,
 }
 
+/// What the operator does from an incident's page.
+#[derive(Debug, Clone)]
+pub enum IncidentAction {
+    /// Resolve it, then post `message` as its last update when there is one.
+    Resolve { message: Option<String> },
+    /// Post an update.
+    PostUpdate { message: String },
+}
+
 impl App {
+    /// The incident page's form: resolving (with a closing update) or posting an
+    /// update. A closing update is posted only once the incident is resolved.
+    pub async fn act_on_incident(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        id: &IncidentId,
+        if_match: Option<&str>,
+        action: IncidentAction,
+    ) -> AppResult<()> {
+        match action {
+            IncidentAction::Resolve { message } => {
+                let changes = IncidentChanges {
+                    status: Some("resolved".into()),
+                    ..Default::default()
+                };
+                self.update_incident(p, ctx, id, if_match, Ok(changes))
+                    .await?;
+                if let Some(text) = message {
+                    self.post_incident_update(p, ctx, id, Ok(text)).await?;
+                }
+            }
+            IncidentAction::PostUpdate { message } => {
+                self.post_incident_update(p, ctx, id, Ok(message)).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// `POST /v1/serviceincidents` (the operator's GA and agents).
     pub async fn create_incident(
         &self,

@@ -27,7 +27,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use health::IncidentFilters;
-pub use incidents::{IncidentChanges, IncidentInput};
+pub use incidents::{IncidentAction, IncidentChanges, IncidentInput};
 pub use requests::{ServiceRequestFilters, ServiceRequestInput};
 pub use status::ServiceRequestChanges;
 

@@ -228,10 +228,8 @@ pub async fn signout(
     _: Confirmed,
 ) -> Result<Response, PageError> {
     let cookies = Cookies::new(&s);
-    if let Some(token) = cookie(&headers, cookies.session_name())
-        && let Ok(p) = s.app.authenticate(&token).await
-    {
-        s.app.sign_out(&p, &ctx).await?;
+    if let Some(token) = cookie(&headers, cookies.session_name()) {
+        s.app.sign_out_token(&ctx, &token).await?;
     }
     let mut res = Redirect::to("/signin").into_response();
     set_cookie(&mut res, &cookies.clear_session());

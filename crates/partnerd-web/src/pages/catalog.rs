@@ -5,7 +5,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
-use partnerd_app::catalog::{MoneyInput, Offer, OfferFilters, OfferInput};
+use partnerd_app::catalog::{
+    CatalogPage, MoneyInput, Offer, OfferDraft, OfferEdit, OfferFilters, OfferInput,
+};
 use partnerd_app::paging::PageParams;
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::OfferStatus;
@@ -51,9 +53,9 @@ pub async fn list_page(
         status: blank(&q.status),
         q: blank(&q.q),
     };
-    let offers = s
+    let CatalogPage { offers, families } = s
         .app
-        .list_offers(
+        .catalog_page(
             &user.principal,
             &f,
             &PageParams {
@@ -62,7 +64,6 @@ pub async fn list_page(
             },
         )
         .await?;
-    let families = s.app.product_families(&user.principal).await?;
     let manage = user.principal.may(Action::ManageCatalog);
     let next = offers.continuation_token.as_ref().map(|t| {
         crate::pages::next_page_link(
@@ -215,28 +216,11 @@ fn offer_form(
     }
 }
 
-/// The form's own errors (numbers that are not numbers) with the use case's errors
-/// for every other field.
-fn merged(
-    own: Vec<partnerd_domain::FieldError>,
-    others: Vec<partnerd_domain::FieldError>,
-) -> partnerd_app::AppError {
-    let mut all = own;
-    for e in others {
-        if !all.iter().any(|o| o.pointer == e.pointer) {
-            all.push(e);
-        }
-    }
-    partnerd_app::AppError::validation(all)
-}
-
-fn input_of(
-    f: &OfferForm,
-    currency: &str,
-    errors: &mut Vec<partnerd_domain::FieldError>,
-    creating: bool,
-) -> OfferInput {
-    OfferInput {
+/// What the form says of the offer; numbers that are not numbers become the
+/// draft's own errors.
+fn draft_of(f: &OfferForm, currency: &str, creating: bool) -> OfferDraft {
+    let mut errors = Vec::new();
+    let input = OfferInput {
         id: creating.then(|| f.id.clone()),
         name: Some(f.name.clone()),
         product_family: Some(f.product_family.clone()),
@@ -245,11 +229,12 @@ fn input_of(
             amount: f.amount.clone(),
             currency: currency.to_owned(),
         }),
-        min_quantity: number("/minQuantity", &f.min_quantity, errors),
-        max_quantity: number("/maxQuantity", &f.max_quantity, errors),
+        min_quantity: number("/minQuantity", &f.min_quantity, &mut errors),
+        max_quantity: number("/maxQuantity", &f.max_quantity, &mut errors),
         requires_admin_agent: Some(f.requires_admin_agent),
         description: Some(f.description.clone()),
-    }
+    };
+    OfferDraft { input, errors }
 }
 
 pub async fn new_page(
@@ -287,14 +272,8 @@ pub async fn create(
     CsrfForm(f): CsrfForm<OfferForm>,
 ) -> Result<Response, PageError> {
     let currency = s.app.config().currency.to_string();
-    let mut errors = Vec::new();
-    let input = input_of(&f, &currency, &mut errors, true);
-    let result = if errors.is_empty() {
-        s.app.create_offer(&user.principal, &ctx, Ok(input)).await
-    } else {
-        Err(merged(errors, s.app.offer_field_errors(input, true)))
-    };
-    match result {
+    let draft = draft_of(&f, &currency, true);
+    match s.app.create_offer_draft(&user.principal, &ctx, draft).await {
         Ok(o) => Ok(Redirect::to(&format!("/catalog/{}?done=created", o.id)).into_response()),
         Err(e)
             if matches!(e, AppError::Validation(_)) || matches!(e, AppError::Conflict { .. }) =>
@@ -378,28 +357,17 @@ pub async fn update(
     CsrfForm(f): CsrfForm<OfferForm>,
 ) -> Result<Response, PageError> {
     let currency = s.app.config().currency.to_string();
-    let mut errors = Vec::new();
-    let input = input_of(&f, &currency, &mut errors, false);
-    let result = if errors.is_empty() {
-        s.app
-            .update_offer(
-                &user.principal,
-                &ctx,
-                &id,
-                Some(f.etag.as_str()).filter(|e| !e.is_empty()),
-                Ok(input),
-            )
-            .await
-    } else {
-        Err(merged(errors, s.app.offer_field_errors(input, false)))
-    };
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/catalog/{id}?done=saved")).into_response()),
-        Err(e)
-            if matches!(e, AppError::Validation(_))
-                || matches!(e, AppError::PreconditionFailed) =>
-        {
-            let current = s.app.get_offer(&user.principal, &id).await?;
+    let draft = draft_of(&f, &currency, false);
+    let if_match = Some(f.etag.clone()).filter(|e| !e.is_empty());
+    match s
+        .app
+        .save_offer_draft(&user.principal, &ctx, &id, if_match.as_deref(), draft)
+        .await?
+    {
+        OfferEdit::Saved(_) => {
+            Ok(Redirect::to(&format!("/catalog/{id}?done=saved")).into_response())
+        }
+        OfferEdit::Refused { error: e, current } => {
             let mut errors = FormErrors::from_app(&e);
             let shown = if matches!(e, AppError::PreconditionFailed) {
                 errors.general = Some("Someone changed this offer while you were editing. The form now shows their version.".into());
@@ -429,7 +397,6 @@ pub async fn update(
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -9,9 +9,10 @@ use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::commerce::{
     CreditOutlook, LicenseUpdate, LineInput, OrderInput, OrderReview, SubscriptionChanges,
+    SubscriptionRecord, UserLicenses,
 };
 use partnerd_app::connections::AS_PROVIDER;
-use partnerd_app::paging::PageParams;
+use partnerd_app::credit::RelationshipCredit;
 use partnerd_domain::ids::{OrgId, ResellerRelationshipId, SubscriptionId, UserId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::{ResellerRelationshipStatus, SubscriptionStatus};
@@ -267,7 +268,10 @@ pub async fn subscription_page(
     Query(q): Query<ChangeQuery>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
-    let sub = s.app.get_subscription(p, &cid, &sid).await?;
+    let SubscriptionRecord {
+        subscription: sub,
+        history,
+    } = s.app.subscription_record(p, &cid, &sid).await?;
     let may_change = p.may(Action::PlaceOrders);
     if let Some(action) = q.action.as_deref().filter(|_| may_change) {
         let (title, what) = describe(action, q.quantity, &sub.offer_name);
@@ -284,10 +288,6 @@ pub async fn subscription_page(
         }
         return Ok(confirm.page(&user, &csrf));
     }
-    let history = s
-        .app
-        .subscription_history(p, &cid, &sid, &PageParams::first(20))
-        .await?;
     let base = format!("/customers/{cid}/subscriptions/{sid}");
     let body = html! {
         @if q.done.is_some() { div.alert.success role="status" { "The subscription was changed." } }
@@ -399,9 +399,11 @@ pub async fn licenses_page(
     Path((cid, uid)): Path<(OrgId, UserId)>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
-    let u = s.app.get_customer_user(p, &cid, &uid).await?;
-    let held = s.app.user_licenses(p, &cid, &uid).await?;
-    let skus = s.app.subscribed_skus(p, &cid).await?;
+    let UserLicenses {
+        user: u,
+        held,
+        skus,
+    } = s.app.licenses_of_user(p, &cid, &uid).await?;
     let may = p.may(Action::ManageLicenses);
     let action = format!("/customers/{cid}/users/{uid}/licenses");
     let body = html! {
@@ -485,8 +487,10 @@ pub async fn credit_page(
     Path(id): Path<ResellerRelationshipId>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
-    let r = s.app.get_relationship(p, &id).await?;
-    let c = s.app.get_credit_limit(p, &id).await?;
+    let RelationshipCredit {
+        relationship: r,
+        credit: c,
+    } = s.app.relationship_credit(p, &id).await?;
     let may_set = r.relationship_type == AS_PROVIDER
         && p.may(Action::SetCreditLimit)
         && r.state == ResellerRelationshipStatus::Active;

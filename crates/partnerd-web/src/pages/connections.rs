@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::connections::{
-    AS_PROVIDER, AS_RESELLER, InvitationInput, Relationship, RelationshipFilters,
+    AS_PROVIDER, AS_RESELLER, InvitationAnswer, InvitationAnswered, InvitationInput, Relationship,
+    RelationshipFilters,
 };
 use partnerd_app::paging::PageParams;
 use partnerd_domain::ids::{ResellerInvitationId, ResellerRelationshipId};
@@ -343,20 +344,18 @@ pub async fn answer(
         form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
     );
     let consent = m.get("consent").is_some_and(|v| v == "yes");
-    let result = if m.get("decision").map(String::as_str) == Some("decline") {
-        s.app
-            .decline_invitation(&user.principal, &ctx, Ok((token, None)))
-            .await
-            .map(|_| None)
+    let answer = if m.get("decision").map(String::as_str) == Some("decline") {
+        InvitationAnswer::Decline
     } else {
-        s.app
-            .accept_invitation(&user.principal, &ctx, Ok((token, consent)))
-            .await
-            .map(Some)
+        InvitationAnswer::Accept { consent }
     };
-    match result {
-        Ok(Some(_)) => Ok(Redirect::to("/partners/providers").into_response()),
-        Ok(None) => Ok(bare("Invitation declined", html! { div.alert.success role="status" { "You declined the invitation; the provider was told." } }).into_response()),
+    match s
+        .app
+        .answer_invitation(&user.principal, &ctx, token, answer)
+        .await
+    {
+        Ok(InvitationAnswered::Accepted(_)) => Ok(Redirect::to("/partners/providers").into_response()),
+        Ok(InvitationAnswered::Declined) => Ok(bare("Invitation declined", html! { div.alert.success role="status" { "You declined the invitation; the provider was told." } }).into_response()),
         Err(e) if matches!(e, AppError::Forbidden { .. } | AppError::NotFound(_) | AppError::TokenInvalid(_) | AppError::Conflict { .. } | AppError::Gone(_) | AppError::Validation(_)) => {
             let status = crate::problem::status_of(&e);
             let detail = e.field_errors().first().map(|f| f.message.clone()).unwrap_or(e.detail().into_owned());

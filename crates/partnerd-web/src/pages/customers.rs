@@ -6,8 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::connections::{AS_RESELLER, RelationshipFilters};
-use partnerd_app::customers::CustomerUsers;
 use partnerd_app::customers::{Customer, CustomerFilters, RelationshipRequest, RequestInput};
+use partnerd_app::customers::{CustomerList, CustomerUsers};
 use partnerd_app::paging::PageParams;
 use partnerd_app::users::NewUserInput;
 use partnerd_app::{AppError, Conflict};
@@ -108,7 +108,6 @@ pub async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
-    p.require(Action::ReadCustomers)?;
     let delegated = match blank(&q.delegated_admin).as_deref() {
         Some("yes") => Some(true),
         Some("no") => Some(false),
@@ -121,9 +120,13 @@ pub async fn list_page(
         delegated_admin: delegated,
         ..Default::default()
     };
-    let list = s
+    let CustomerList {
+        customers: list,
+        shared_with,
+        pending,
+    } = s
         .app
-        .list_customers(
+        .customer_list(
             p,
             &f,
             &PageParams {
@@ -132,27 +135,7 @@ pub async fn list_page(
             },
         )
         .await?;
-    let shared_with = match (&f.indirect_provider_id, &f.indirect_reseller_id) {
-        (Some(id), _) | (_, Some(id)) => Some(
-            s.app
-                .list_relationships(p, &RelationshipFilters::default(), &PageParams::default())
-                .await?
-                .items
-                .into_iter()
-                .find(|r| &r.partner.organization_id == id)
-                .map_or(id.to_string(), |r| r.partner.name),
-        ),
-        _ => None,
-    };
     let may_request = p.may(Action::RequestCustomerRelationship);
-    let pending = if may_request {
-        s.app
-            .list_customer_requests(p, Some("pending".into()), &PageParams::first(50))
-            .await?
-            .items
-    } else {
-        Vec::new()
-    };
     let notice = match q.done.as_deref() {
         Some("revoked") => Some("The request was withdrawn; its link no longer works."),
         Some("ended") => Some("The relationship ended. Existing subscriptions continue."),

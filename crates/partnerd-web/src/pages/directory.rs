@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::paging::PageParams;
-use partnerd_app::providers::{DirectoryFilters, ListingChanges, ProviderListing};
+use partnerd_app::providers::{DirectoryFilters, ListingChanges, ListingEdit, ProviderListing};
 use partnerd_domain::ids::OrgId;
 use partnerd_domain::policy::Action;
 use serde::Deserialize;
@@ -208,21 +208,23 @@ pub async fn listing_update(
             _ => {}
         }
     }
-    let org = user.principal.organization.id.clone();
     match s
         .app
-        .update_listing(
+        .save_own_listing(
             &user.principal,
             &ctx,
-            &org,
             Some(etag.as_str()).filter(|e| !e.is_empty()),
-            Ok(changes),
+            changes,
         )
-        .await
+        .await?
     {
-        Ok(_) => Ok(Redirect::to("/settings/directory-listing?done=1").into_response()),
-        Err(e) if matches!(e, AppError::PreconditionFailed | AppError::Validation(_)) => {
-            let l = s.app.directory_listing(&user.principal, &org).await?;
+        ListingEdit::Saved(_) => {
+            Ok(Redirect::to("/settings/directory-listing?done=1").into_response())
+        }
+        ListingEdit::Refused {
+            error: e,
+            current: l,
+        } => {
             let mut errors = FormErrors::from_app(&e);
             if matches!(e, AppError::PreconditionFailed) {
                 errors.general = Some(
@@ -242,6 +244,5 @@ pub async fn listing_update(
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }

@@ -4,8 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use partnerd_app::customers::DelegationFilters;
-use partnerd_app::paging::PageParams;
+use partnerd_app::customers::PartnerList;
 use partnerd_domain::ids::{CustomerRelationshipId, DelegatedAdminId};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::DelegatedAdminStatus;
@@ -52,15 +51,10 @@ pub async fn list_page(
     Query(q): Query<DoneQuery>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
-    p.require(Action::ReadPartnerRelationships)?;
-    let all = PageParams::first(200);
-    let partners = s.app.list_partner_relationships(p, None, &all).await?;
-    let delegations = s
-        .app
-        .list_delegations(p, &DelegationFilters::default(), &all)
-        .await
-        .map(|d| d.items)
-        .unwrap_or_default();
+    let PartnerList {
+        partners,
+        delegations,
+    } = s.app.partner_list(p).await?;
     let may_end = p.may(Action::ManagePartnerRelationships);
     let notice = match q.done.as_deref() {
         Some("accepted") => Some("You accepted the request. Your new partners are listed below."),

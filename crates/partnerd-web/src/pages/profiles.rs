@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::enrollment::{Address, LegalProfile, PrimaryContact, SupportProfile};
+use partnerd_app::profiles::{PartnerProfiles, PartnerProfilesInput, PartnerProfilesSave};
 use partnerd_domain::policy::Action;
 use serde::Deserialize;
 
@@ -27,22 +28,20 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-async fn render(
-    s: &AppState,
+fn render(
+    profiles: &PartnerProfiles,
     user: &PageUser,
     csrf: &str,
     form: Option<&Values>,
     legal_errors: &FormErrors,
     support_errors: &FormErrors,
     notice: Option<&str>,
-) -> Result<Markup, PageError> {
-    let legal = s.app.legal_business_profile(&user.principal).await.ok();
-    let support = s.app.support_business_profile(&user.principal).await.ok();
-    let membership = s.app.membership_profile(&user.principal).await.ok();
-    if legal.is_none() && support.is_none() && membership.is_none() {
-        // Nothing yet: say why (and check the role) through the use case's own answer.
-        s.app.support_business_profile(&user.principal).await?;
-    }
+) -> Markup {
+    let PartnerProfiles {
+        legal,
+        support,
+        membership,
+    } = profiles;
     let edit = user.principal.may(Action::EditPartnerProfiles);
     let values = form.cloned().unwrap_or_else(|| {
         values_of_profiles(
@@ -50,7 +49,7 @@ async fn render(
             support.as_ref().map(|s| &s.profile),
         )
     });
-    Ok(html! {
+    html! {
         @if let Some(n) = notice { div.alert.success role="status" { (n) } }
         div.card {
             h2 { "Membership" }
@@ -75,7 +74,7 @@ async fn render(
             }
             @if let Some(sp) = &support { div.card { h2 { "Support" } p { (sp.profile.email) " · " (sp.profile.phone) } } }
         }
-    })
+    }
 }
 
 pub async fn profiles_page(
@@ -87,16 +86,16 @@ pub async fn profiles_page(
     let notice = q.done.is_some().then_some(
         "Saved. A new primary contact must confirm their address; we mailed them a link.",
     );
+    let profiles = s.app.partner_profiles(&user.principal).await?;
     let body = render(
-        &s,
+        &profiles,
         &user,
         &csrf,
         None,
         &FormErrors::default(),
         &FormErrors::default(),
         notice,
-    )
-    .await?;
+    );
     Ok(page("Partner profiles", &user, &csrf, body))
 }
 
@@ -109,92 +108,60 @@ pub async fn profiles_save(
 ) -> Result<Response, PageError> {
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     let opt = |k: &str| m.get(k).filter(|v| !v.trim().is_empty()).cloned();
-    let mut legal_errors = FormErrors::default();
-    if m.contains_key("legal_name") {
-        let legal = LegalProfile {
-            legal_name: get("legal_name"),
-            address: Address {
-                line1: get("line1"),
-                line2: opt("line2"),
-                city: get("city"),
-                region: opt("region"),
-                postal_code: get("postal_code"),
-                country: get("address_country").trim().to_uppercase(),
-            },
-            phone: get("phone"),
-            website: opt("website"),
-            primary_contact: PrimaryContact {
-                first_name: get("contact_first_name"),
-                last_name: get("contact_last_name"),
-                email: get("contact_email"),
-                phone: opt("contact_phone"),
-            },
-        };
-        if let Err(e) = s
-            .app
-            .put_legal_business_profile(
-                &user.principal,
-                &ctx,
-                opt("legal_etag").as_deref(),
-                Ok(legal),
-            )
-            .await
-        {
-            if !matches!(
-                e,
-                AppError::Conflict { .. } | AppError::PreconditionFailed | AppError::Validation(_)
-            ) {
-                return Err(e.into());
-            }
-            legal_errors = FormErrors::from_app(&e);
-        }
-    }
-    let support = SupportProfile {
-        email: get("support_email"),
-        phone: get("support_phone"),
-        website: opt("support_website"),
-        hours: opt("support_hours"),
+    let legal = m.contains_key("legal_name").then(|| LegalProfile {
+        legal_name: get("legal_name"),
+        address: Address {
+            line1: get("line1"),
+            line2: opt("line2"),
+            city: get("city"),
+            region: opt("region"),
+            postal_code: get("postal_code"),
+            country: get("address_country").trim().to_uppercase(),
+        },
+        phone: get("phone"),
+        website: opt("website"),
+        primary_contact: PrimaryContact {
+            first_name: get("contact_first_name"),
+            last_name: get("contact_last_name"),
+            email: get("contact_email"),
+            phone: opt("contact_phone"),
+        },
+    });
+    let input = PartnerProfilesInput {
+        legal,
+        legal_etag: opt("legal_etag"),
+        support: SupportProfile {
+            email: get("support_email"),
+            phone: get("support_phone"),
+            website: opt("support_website"),
+            hours: opt("support_hours"),
+        },
+        support_etag: opt("support_etag"),
     };
-    // The legal save bumped the version both profiles share; send no stale tag.
-    let support_tag = if m.contains_key("legal_name")
-        && legal_errors.fields.is_empty()
-        && legal_errors.general.is_none()
-    {
-        None
-    } else {
-        opt("support_etag")
-    };
-    let mut support_errors = FormErrors::default();
-    if let Err(e) = s
+    let (legal, support, profiles) = match s
         .app
-        .put_support_business_profile(&user.principal, &ctx, support_tag.as_deref(), Ok(support))
-        .await
+        .save_partner_profiles(&user.principal, &ctx, input)
+        .await?
     {
-        if !matches!(
-            e,
-            AppError::Conflict { .. } | AppError::PreconditionFailed | AppError::Validation(_)
-        ) {
-            return Err(e.into());
+        PartnerProfilesSave::Saved => {
+            return Ok(Redirect::to("/settings/profiles?done=1").into_response());
         }
-        support_errors = FormErrors::from_app(&e);
-    }
-    if legal_errors.fields.is_empty()
-        && legal_errors.general.is_none()
-        && support_errors.fields.is_empty()
-        && support_errors.general.is_none()
-    {
-        return Ok(Redirect::to("/settings/profiles?done=1").into_response());
-    }
+        PartnerProfilesSave::Refused {
+            legal,
+            support,
+            profiles,
+        } => (legal, support, profiles),
+    };
+    let errors = |e: &Option<AppError>| e.as_ref().map(FormErrors::from_app).unwrap_or_default();
     let body = render(
-        &s,
+        &profiles,
         &user,
         &csrf.0,
         Some(&m),
-        &legal_errors,
-        &support_errors,
+        &errors(&legal),
+        &errors(&support),
         None,
-    )
-    .await?;
+    );
     Ok((
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         page("Partner profiles", &user, &csrf.0, body),

@@ -6,7 +6,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use partnerd_app::customers::{AcceptConsent, ResolvedRequest};
+use partnerd_app::customers::{
+    AcceptConsent, RequestAnswer, RequestAnswered, RequestLanding, RequestSignUp, ResolvedRequest,
+};
 use partnerd_app::enrollment::TenantInput;
 use partnerd_app::{AppError, Conflict};
 use partnerd_domain::roles::OrgKind;
@@ -98,24 +100,18 @@ fn unusable(e: &partnerd_app::AppError) -> Response {
         .into_response()
 }
 
-async fn landing_body(
-    s: &AppState,
-    headers: &HeaderMap,
+fn landing_body(
     csrf: &str,
     token: &str,
-    r: &ResolvedRequest,
+    landing: &RequestLanding,
     signup: (&Values, &FormErrors),
     answer_errors: &FormErrors,
 ) -> Markup {
-    let session = cookie(headers, Cookies::new(s).session_name());
-    let principal = match session {
-        Some(t) => s.app.authenticate(&t).await.ok(),
-        None => None,
-    };
+    let (r, principal) = (&landing.request, &landing.signed_in);
     let next: String = form_urlencoded::byte_serialize(here(token).as_bytes()).collect();
     html! {
         (summary(r))
-        @match &principal {
+        @match principal {
             None => {
                 h2 { "Answer as your organisation's global admin" }
                 p { "Does your organisation have an account here? " a.button href=(format!("/signin?next={next}")) { "Sign in" } }
@@ -164,27 +160,25 @@ pub async fn landing(
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, PageError> {
     let token = q.token.unwrap_or_default();
-    let r = match s
+    let session = cookie(&headers, Cookies::new(&s).session_name());
+    let landing = match s
         .app
-        .resolve_customer_request(&ctx, Ok(token.clone()))
+        .request_landing(&ctx, &token, session.as_deref())
         .await
     {
-        Ok(r) => r,
+        Ok(l) => l,
         Err(e) if crate::pages::link_cannot_be_used(&e) => {
             return Ok(unusable(&e));
         }
         Err(e) => return Err(e.into()),
     };
     let body = landing_body(
-        &s,
-        &headers,
         &csrf,
         &token,
-        &r,
+        &landing,
         (&Values::new(), &FormErrors::default()),
         &FormErrors::default(),
-    )
-    .await;
+    );
     Ok(bare("A reseller relationship request", body).into_response())
 }
 
@@ -207,8 +201,13 @@ pub async fn signup(
         admin_last_name: get("last_name"),
         admin_password: get("password"),
     };
-    match s.app.create_tenant(&ctx, Ok(input)).await {
-        Ok(done) => {
+    let session = cookie(&headers, Cookies::new(&s).session_name());
+    match s
+        .app
+        .sign_up_for_request(&ctx, &token, session.as_deref(), input)
+        .await?
+    {
+        RequestSignUp::SignedUp(done) => {
             let mut res = Redirect::to(&here(&token)).into_response();
             set_cookie(
                 &mut res,
@@ -217,20 +216,8 @@ pub async fn signup(
             );
             Ok(res)
         }
-        Err(e)
-            if matches!(
-                e,
-                AppError::Conflict { .. } | AppError::Validation(_) | AppError::RateLimited { .. }
-            ) =>
-        {
-            let r = match s
-                .app
-                .resolve_customer_request(&ctx, Ok(token.clone()))
-                .await
-            {
-                Ok(r) => r,
-                Err(e) => return Ok(unusable(&e)),
-            };
+        RequestSignUp::Unusable(e) => Ok(unusable(&e)),
+        RequestSignUp::Refused { error: e, landing } => {
             let mut errors = FormErrors::from_app(&e);
             let pointer = match e.conflict_kind() {
                 Some(Conflict::EmailInUse) => Some("/admin/email"),
@@ -246,29 +233,24 @@ pub async fn signup(
                 errors.general = None;
             }
             let body = landing_body(
-                &s,
-                &headers,
                 &csrf.0,
                 &token,
-                &r,
+                &landing,
                 (&m, &errors),
                 &FormErrors::default(),
-            )
-            .await;
+            );
             Ok((
                 crate::problem::status_of(&e),
                 bare("A reseller relationship request", body),
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 
 /// `POST /customer-invitations`: accept (with the ticked consents) or decline.
 pub async fn answer(
     State(s): State<AppState>,
-    headers: HeaderMap,
     user: PageUser,
     csrf: CsrfToken,
     ReqCtx(ctx): ReqCtx,
@@ -276,50 +258,35 @@ pub async fn answer(
 ) -> Result<Response, PageError> {
     let token = m.get("token").cloned().unwrap_or_default();
     let ticked = |k: &str| Some(m.get(k).is_some_and(|v| v == "yes"));
-    let result = if m.get("decision").map(String::as_str) == Some("decline") {
-        s.app
-            .decline_customer_request(&user.principal, &ctx, Ok(token.clone()))
-            .await
-            .map(|_| false)
+    let answer = if m.get("decision").map(String::as_str) == Some("decline") {
+        RequestAnswer::Decline
     } else {
-        s.app
-            .accept_customer_request(
-                &user.principal,
-                &ctx,
-                Ok((
-                    token.clone(),
-                    AcceptConsent {
-                        accept_reseller: ticked("accept_reseller"),
-                        accept_indirect_provider: ticked("accept_indirect_provider"),
-                        grant_delegated_admin: ticked("grant_delegated_admin"),
-                    },
-                )),
-            )
-            .await
-            .map(|_| true)
+        RequestAnswer::Accept(AcceptConsent {
+            accept_reseller: ticked("accept_reseller"),
+            accept_indirect_provider: ticked("accept_indirect_provider"),
+            grant_delegated_admin: ticked("grant_delegated_admin"),
+        })
     };
-    match result {
-        Ok(true) => Ok(Redirect::to("/partners?done=accepted").into_response()),
-        Ok(false) => Ok(bare(
+    match s
+        .app
+        .answer_customer_request(&user.principal, &ctx, &token, answer)
+        .await
+    {
+        Ok(RequestAnswered::Accepted(_)) => Ok(Redirect::to("/partners?done=accepted").into_response()),
+        Ok(RequestAnswered::Declined) => Ok(bare(
             "Request declined",
             html! { div.alert.success role="status" { "You declined the request; the reseller was told." } },
         )
         .into_response()),
-        Err(e) if e.code() == "consent_required" => {
-            let r = match s.app.resolve_customer_request(&ctx, Ok(token.clone())).await {
-                Ok(r) => r,
-                Err(e) => return Ok(unusable(&e)),
-            };
+        Ok(RequestAnswered::Unusable(e)) => Ok(unusable(&e)),
+        Ok(RequestAnswered::ConsentMissing { error: e, landing }) => {
             let body = landing_body(
-                &s,
-                &headers,
                 &csrf.0,
                 &token,
-                &r,
+                &landing,
                 (&Values::new(), &FormErrors::default()),
                 &FormErrors::from_app(&e),
-            )
-            .await;
+            );
             Ok((StatusCode::UNPROCESSABLE_ENTITY, bare("A reseller relationship request", body)).into_response())
         }
         Err(e) if matches!(e, AppError::Forbidden { .. } | AppError::NotFound(_) | AppError::TokenInvalid(_) | AppError::Conflict { .. } | AppError::Gone(_)) => {

@@ -9,7 +9,7 @@ use partnerd_app::AppError;
 use partnerd_app::customers::CustomerFilters;
 use partnerd_app::paging::PageParams;
 use partnerd_app::support::{
-    IncidentChanges, IncidentFilters, IncidentInput, ServiceRequestChanges, ServiceRequestFilters,
+    IncidentAction, IncidentFilters, IncidentInput, ServiceRequestChanges, ServiceRequestFilters,
     ServiceRequestInput,
 };
 use partnerd_domain::ids::{IncidentId, OrgId, ServiceRequestId};
@@ -483,35 +483,23 @@ pub async fn incident_action(
     CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
     let message = m.get("message").filter(|t| !t.trim().is_empty()).cloned();
-    let result = if m.get("do").map(String::as_str) == Some("resolve") {
-        let resolved = s
-            .app
-            .update_incident(
-                &user.principal,
-                &ctx,
-                &id,
-                m.get("etag").map(String::as_str),
-                Ok(IncidentChanges {
-                    status: Some("resolved".into()),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map(|_| ());
-        match (resolved, message) {
-            (Ok(()), Some(text)) => s
-                .app
-                .post_incident_update(&user.principal, &ctx, &id, Ok(text))
-                .await
-                .map(|_| ()),
-            (other, _) => other,
-        }
+    let action = if m.get("do").map(String::as_str) == Some("resolve") {
+        IncidentAction::Resolve { message }
     } else {
-        s.app
-            .post_incident_update(&user.principal, &ctx, &id, Ok(message.unwrap_or_default()))
-            .await
-            .map(|_| ())
+        IncidentAction::PostUpdate {
+            message: message.unwrap_or_default(),
+        }
     };
+    let result = s
+        .app
+        .act_on_incident(
+            &user.principal,
+            &ctx,
+            &id,
+            m.get("etag").map(String::as_str),
+            action,
+        )
+        .await;
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/health/{id}")).into_response()),
         Err(e) if matches!(e, AppError::PreconditionFailed | AppError::Validation(_)) => Ok(

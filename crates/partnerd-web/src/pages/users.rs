@@ -6,7 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::paging::PageParams;
-use partnerd_app::users::{NewUserInput, UserChanges, UserFilters};
+use partnerd_app::users::{
+    NewUserInput, PasswordReset, UserChanges, UserEdit, UserFilters, UserPermissions,
+};
 use partnerd_app::views::User;
 use partnerd_app::{AppError, Conflict};
 use partnerd_domain::Roles;
@@ -411,17 +413,16 @@ pub async fn update(
     };
     match s
         .app
-        .update_user(&user.principal, &ctx, &id, etag.as_deref(), Ok(changes))
-        .await
+        .save_user(&user.principal, &ctx, &id, etag.as_deref(), changes)
+        .await?
     {
-        Ok(_) => Ok(Redirect::to(&format!("/settings/users/{id}?saved=1")).into_response()),
-        Err(e)
-            if matches!(
-                e,
-                AppError::Conflict { .. } | AppError::PreconditionFailed | AppError::Validation(_)
-            ) =>
-        {
-            let target = s.app.get_user(&user.principal, &id).await?;
+        UserEdit::Saved(_) => {
+            Ok(Redirect::to(&format!("/settings/users/{id}?saved=1")).into_response())
+        }
+        UserEdit::Refused {
+            error: e,
+            current: target,
+        } => {
             let mut errors = FormErrors::from_app(&e);
             if matches!(e, AppError::PreconditionFailed) {
                 errors.general = Some("Someone changed this user while you were editing. The page now shows their changes; make yours again.".into());
@@ -443,7 +444,6 @@ pub async fn update(
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -474,11 +474,10 @@ pub async fn reset(
     Path(id): Path<UserId>,
     _: Confirmed,
 ) -> Result<Markup, PageError> {
-    let target = s.app.get_user(&user.principal, &id).await?;
-    let done = s
-        .app
-        .reset_user_password(&user.principal, &ctx, &id)
-        .await?;
+    let PasswordReset {
+        user: target,
+        password: done,
+    } = s.app.reset_password_of(&user.principal, &ctx, &id).await?;
     let body = html! {
         (temporary_password_card(&target.email, &done.temporary_password))
         a.button href=(format!("/settings/users/{id}")) { "Done" }
@@ -565,11 +564,10 @@ pub async fn user_permissions(
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<UserId>,
 ) -> Result<Markup, PageError> {
-    let target = s.app.get_user(&user.principal, &id).await?;
-    let items = s
-        .app
-        .explain_permissions(&user.principal, Some(&id), None)
-        .await?;
+    let UserPermissions {
+        user: target,
+        permissions: items,
+    } = s.app.user_permissions(&user.principal, &id).await?;
     let body = html! {
         p { "What " (target.display_name()) "'s roles (" (role_names(&target)) ") let them do, and why." }
         (permissions_table(&items))

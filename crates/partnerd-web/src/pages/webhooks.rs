@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::paging::PageParams;
-use partnerd_app::webhooks::WebhookInput;
+use partnerd_app::webhooks::{WebhookInput, WebhookRecord};
 use partnerd_domain::ids::{DeliveryId, WebhookId};
 use partnerd_domain::states::WebhookDeliveryStatus;
 
@@ -142,11 +142,10 @@ pub async fn detail_page(
     Path(id): Path<WebhookId>,
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
-    let w = s.app.get_webhook(p, &id).await?;
-    let log = s
-        .app
-        .list_deliveries(p, &id, None, &PageParams::first(50))
-        .await?;
+    let WebhookRecord {
+        webhook: w,
+        deliveries: log,
+    } = s.app.webhook_record(p, &id).await?;
     let base = format!("/settings/webhooks/{id}");
     let body = html! {
         p { "Events: " (w.events.join(", ")) }

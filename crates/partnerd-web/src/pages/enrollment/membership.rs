@@ -59,13 +59,11 @@ pub async fn membership_signin(
     ReqCtx(ctx): ReqCtx,
     CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let e = require_enrollment(&s, &user).await?;
     match s
         .app
-        .membership_sign_in(
+        .current_membership_sign_in(
             &user.principal,
             &ctx,
-            &e.id,
             Ok((get(&m, "username"), get(&m, "password"))),
         )
         .await
@@ -129,6 +127,7 @@ pub async fn membership_link(
     ReqCtx(ctx): ReqCtx,
     CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
+    // Two calls: a missing enrollment's 404 is an error page, the link's own 404 goes back to the form.
     let e = require_enrollment(&s, &user).await?;
     match s
         .app

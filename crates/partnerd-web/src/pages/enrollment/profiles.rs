@@ -59,7 +59,6 @@ pub async fn profile_save(
     ReqCtx(ctx): ReqCtx,
     CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let e = require_enrollment(&s, &user).await?;
     let legal = LegalProfile {
         legal_name: get(&m, "legal_name"),
         address: Address {
@@ -85,37 +84,15 @@ pub async fn profile_save(
         website: opt(&m, "support_website"),
         hours: opt(&m, "support_hours"),
     };
-    let legal_result = s
+    let saved = s
         .app
-        .put_legal_profile(&user.principal, &ctx, &e.id, None, Ok(legal))
-        .await;
-    let support_result = s
-        .app
-        .put_support_profile(&user.principal, &ctx, &e.id, None, Ok(support))
-        .await;
-    let legal_errors = match &legal_result {
-        Err(err)
-            if matches!(err, AppError::Validation(_))
-                || matches!(err, AppError::Conflict { .. }) =>
-        {
-            FormErrors::from_app(err)
-        }
-        Err(err) => return Err(err.clone().into()),
-        Ok(_) => FormErrors::default(),
-    };
-    let support_errors = match &support_result {
-        Err(err)
-            if matches!(err, AppError::Validation(_))
-                || matches!(err, AppError::Conflict { .. }) =>
-        {
-            FormErrors::from_app(err)
-        }
-        Err(err) => return Err(err.clone().into()),
-        Ok(_) => FormErrors::default(),
-    };
-    if legal_result.is_ok() && support_result.is_ok() {
+        .save_enrollment_profiles(&user.principal, &ctx, legal, support)
+        .await?;
+    if saved.saved() {
         return Ok(Redirect::to("/enroll/review").into_response());
     }
+    let errors = |e: &Option<AppError>| e.as_ref().map(FormErrors::from_app).unwrap_or_default();
+    let (legal_errors, support_errors) = (errors(&saved.legal), errors(&saved.support));
     let body = profile_form(
         &csrf.0,
         &user.principal.organization.country,

@@ -3,8 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use partnerd_app::AppError;
-use partnerd_app::enrollment::{Enrollment, EnrollmentFilters};
+use partnerd_app::enrollment::{Enrollment, EnrollmentFilters, EnrollmentRejection};
 use partnerd_app::paging::PageParams;
 use partnerd_domain::ids::EnrollmentId;
 use partnerd_domain::states::EnrollmentStatus;
@@ -149,23 +148,24 @@ pub async fn reject(
 ) -> Result<Response, PageError> {
     match s
         .app
-        .reject_enrollment(&user.principal, &ctx, &id, Ok(get(&m, "reason")))
-        .await
+        .reject_from_review(&user.principal, &ctx, &id, get(&m, "reason"))
+        .await?
     {
-        Ok(_) => Ok(Redirect::to(&format!("/operator/enrollments/{id}")).into_response()),
-        Err(err) if matches!(err, AppError::Validation(_)) => {
-            let e = s.app.get_enrollment(&user.principal, &id).await?;
-            Ok((
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                page(
-                    "Enrollment",
-                    &user,
-                    &csrf.0,
-                    review_body(&csrf.0, &e, &FormErrors::from_app(&err)),
-                ),
-            )
-                .into_response())
+        EnrollmentRejection::Rejected(_) => {
+            Ok(Redirect::to(&format!("/operator/enrollments/{id}")).into_response())
         }
-        Err(err) => Err(err.into()),
+        EnrollmentRejection::Invalid {
+            error: err,
+            enrollment: e,
+        } => Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            page(
+                "Enrollment",
+                &user,
+                &csrf.0,
+                review_body(&csrf.0, &e, &FormErrors::from_app(&err)),
+            ),
+        )
+            .into_response()),
     }
 }

@@ -4,7 +4,9 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use partnerd_app::enrollment::{StartEnrollmentInput, SupportProfile, TenantInput};
+use partnerd_app::enrollment::{
+    ExistingPartnerSubmit, StartEnrollmentInput, SupportProfile, TenantInput,
+};
 use partnerd_app::{AppError, Conflict};
 use partnerd_domain::password::MIN_CHARS;
 use partnerd_domain::policy::Action;
@@ -219,7 +221,6 @@ pub async fn existing_submit(
     ReqCtx(ctx): ReqCtx,
     CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let e = require_enrollment(&s, &user).await?;
     let support = SupportProfile {
         email: get(&m, "support_email"),
         phone: get(&m, "support_phone"),
@@ -228,16 +229,11 @@ pub async fn existing_submit(
     };
     match s
         .app
-        .put_support_profile(&user.principal, &ctx, &e.id, None, Ok(support))
-        .await
+        .submit_as_existing_partner(&user.principal, &ctx, support)
+        .await?
     {
-        Ok(_) => {
-            s.app
-                .submit_enrollment(&user.principal, &ctx, &e.id)
-                .await?;
-            Ok(Redirect::to("/enroll/status").into_response())
-        }
-        Err(err) if matches!(err, AppError::Validation(_)) => {
+        ExistingPartnerSubmit::Submitted(_) => Ok(Redirect::to("/enroll/status").into_response()),
+        ExistingPartnerSubmit::Invalid(err) => {
             let body = html! {
                 form method="post" action="/enroll/existing" novalidate {
                     (csrf_field(&csrf.0))
@@ -251,6 +247,5 @@ pub async fn existing_submit(
             )
                 .into_response())
         }
-        Err(err) => Err(err.into()),
     }
 }

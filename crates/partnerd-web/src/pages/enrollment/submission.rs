@@ -43,9 +43,8 @@ pub async fn submit(
     ReqCtx(ctx): ReqCtx,
     _: Confirmed,
 ) -> Result<Response, PageError> {
-    let e = require_enrollment(&s, &user).await?;
     s.app
-        .submit_enrollment(&user.principal, &ctx, &e.id)
+        .submit_current_enrollment(&user.principal, &ctx)
         .await?;
     Ok(Redirect::to("/enroll/status").into_response())
 }
@@ -103,9 +102,8 @@ pub async fn resend(
     ReqCtx(ctx): ReqCtx,
     _: Confirmed,
 ) -> Result<Response, PageError> {
-    let e = require_enrollment(&s, &user).await?;
     s.app
-        .resend_verification(&user.principal, &ctx, &e.id)
+        .resend_current_verification(&user.principal, &ctx)
         .await?;
     Ok(Redirect::to("/enroll/status?done=resent").into_response())
 }
@@ -116,9 +114,8 @@ pub async fn withdraw(
     ReqCtx(ctx): ReqCtx,
     _: Confirmed,
 ) -> Result<Response, PageError> {
-    let e = require_enrollment(&s, &user).await?;
     s.app
-        .withdraw_enrollment(&user.principal, &ctx, &e.id)
+        .withdraw_current_enrollment(&user.principal, &ctx)
         .await?;
     Ok(Redirect::to("/enroll/status?done=withdrawn").into_response())
 }
