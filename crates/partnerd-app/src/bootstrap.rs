@@ -11,7 +11,7 @@ use partnerd_store::users;
 use partnerd_store::{StoreError, sessions};
 use serde::Serialize;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::error::Conflict;
 use crate::{App, AppError, Ctx};
 
@@ -117,8 +117,8 @@ impl App {
         let entry = Entry::new(Actor::System("bootstrap"), "organization", Some(org.id.clone()), "bootstrapOperator")
             .participant(&org.id)
             .after(serde_json::json!({"organizationId": org.id, "adminUserId": user.id, "email": user.email}));
-        audit::write(&mut tx, &ctx, self.now(), entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, &ctx, self.now(), entry, Vec::new())
+            .await?;
         Ok(Bootstrapped {
             organization_id: org.id,
             user_id: user.id,
@@ -150,8 +150,8 @@ impl App {
             "resetPassword",
         )
         .participant(&user.organization_id);
-        audit::write(&mut tx, &Ctx::default(), now, entry).await?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, &Ctx::default(), now, entry, Vec::new())
+            .await?;
         Ok((user.email, temporary))
     }
 }

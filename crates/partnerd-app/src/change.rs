@@ -4,7 +4,7 @@
 //! rolled back.
 
 use partnerd_domain::time::Timestamp;
-use partnerd_store::Tx;
+use partnerd_store::{Conn, Tx};
 use serde::Serialize;
 
 use crate::audit::{self, Entry};
@@ -28,7 +28,7 @@ impl<'a> Event<'a> {
 }
 
 impl App {
-    /// Writes `entry` and `raised` on `tx`, then commits.
+    /// Writes `entry` and `raised` on `tx` and commits: the last step of a change.
     pub(crate) async fn commit_change(
         &self,
         mut tx: Tx,
@@ -37,11 +37,26 @@ impl App {
         entry: Entry<'_>,
         raised: Vec<Raised<'_>>,
     ) -> AppResult<()> {
-        audit::write(&mut tx, ctx, now, entry).await?;
-        for r in raised {
-            events::emit(&mut tx, r.event, &r.snapshot, now).await?;
-        }
+        self.record_change(&mut tx, ctx, now, entry, raised).await?;
         partnerd_store::commit(tx).await?;
+        Ok(())
+    }
+
+    /// Writes `entry` and `raised` on `tx` without committing, for a change that
+    /// still writes on the same transaction afterwards (its idempotent response,
+    /// a row it reads back).
+    pub(crate) async fn record_change(
+        &self,
+        tx: &mut Conn,
+        ctx: &Ctx,
+        now: Timestamp,
+        entry: Entry<'_>,
+        raised: Vec<Raised<'_>>,
+    ) -> AppResult<()> {
+        audit::write(tx, ctx, now, entry).await?;
+        for r in raised {
+            events::emit(tx, r.event, &r.snapshot, now).await?;
+        }
         Ok(())
     }
 }

@@ -17,9 +17,9 @@ use partnerd_store::{Conn, organizations, providers};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::{etag, new_token, token_hash};
-use crate::events::{self, Event};
+use crate::events::Event;
 use crate::mail::{self, OutgoingMail};
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
@@ -602,34 +602,27 @@ impl App {
         let entry = Entry::new(Actor::Principal(p), "relationship", Some(row.id.clone()), "acceptResellerInvitation")
             .participant(&i.provider_organization_id)
             .after(serde_json::json!({"invitationId": i.id, "providerOrganizationId": i.provider_organization_id}));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "relationship.created",
-                resource_type: "relationship",
-                resource_id: &row.id,
-                resource_url: crate::urls::relationship(&row.id),
-                participants: vec![&row.provider_organization_id, &row.reseller_organization_id],
-            },
-            &view,
-            self.now(),
-        )
-        .await?;
-        crate::events::emit(
-            &mut tx,
-            crate::events::Event {
-                event_type: "invitation.accepted",
-                resource_type: "invitation",
-                resource_id: &i.id,
-                resource_url: crate::urls::reseller_invitation(&i.id),
-                participants: vec![&i.provider_organization_id, &row.reseller_organization_id],
-            },
-            &view,
-            self.now(),
-        )
-        .await?;
-        partnerd_store::commit(tx).await?;
+        let pair = vec![
+            row.provider_organization_id.as_str(),
+            row.reseller_organization_id.as_str(),
+        ];
+        let created = Event {
+            event_type: "relationship.created",
+            resource_type: "relationship",
+            resource_id: &row.id,
+            resource_url: crate::urls::relationship(&row.id),
+            participants: pair.clone(),
+        };
+        let accepted = Event {
+            event_type: "invitation.accepted",
+            resource_type: "invitation",
+            resource_id: &i.id,
+            resource_url: crate::urls::reseller_invitation(&i.id),
+            participants: pair,
+        };
+        let raised = vec![created.with(&view), accepted.with(&view)];
+        self.commit_change(tx, ctx, self.now(), entry, raised)
+            .await?;
         Ok(view)
     }
 

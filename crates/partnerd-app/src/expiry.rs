@@ -9,9 +9,9 @@
 
 use partnerd_store::{connections, customers};
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::customers::request_event;
-use crate::events::{self, Event};
+use crate::events::Event;
 use crate::{App, AppResult, Ctx};
 
 /// Rows handled per pass; the next pass takes the rest.
@@ -52,21 +52,21 @@ impl App {
             )
             .participant(&i.provider_organization_id)
             .after(&view);
-            audit::write(&mut tx, &Ctx::default(), now, entry).await?;
-            events::emit(
-                &mut tx,
-                Event {
-                    event_type: "invitation.expired",
-                    resource_type: "invitation",
-                    resource_id: &i.id,
-                    resource_url: crate::urls::reseller_invitation(&i.id),
-                    participants: vec![&i.provider_organization_id],
-                },
-                &view,
+            let expired_event = Event {
+                event_type: "invitation.expired",
+                resource_type: "invitation",
+                resource_id: &i.id,
+                resource_url: crate::urls::reseller_invitation(&i.id),
+                participants: vec![&i.provider_organization_id],
+            };
+            self.commit_change(
+                tx,
+                &Ctx::default(),
                 now,
+                entry,
+                vec![expired_event.with(&view)],
             )
             .await?;
-            partnerd_store::commit(tx).await?;
             expired += 1;
         }
         Ok(expired)
@@ -107,15 +107,16 @@ impl App {
                 "createdAt": r.created_at,
                 "expiresAt": r.expires_at,
             });
-            audit::write(&mut tx, &Ctx::default(), now, entry.after(&snapshot)).await?;
-            events::emit(
-                &mut tx,
-                request_event("relationshipRequest.expired", &r, Vec::new()),
-                &snapshot,
+            let expired_event =
+                request_event("relationshipRequest.expired", &r, Vec::new()).with(&snapshot);
+            self.commit_change(
+                tx,
+                &Ctx::default(),
                 now,
+                entry.after(&snapshot),
+                vec![expired_event],
             )
             .await?;
-            partnerd_store::commit(tx).await?;
             expired += 1;
         }
         Ok(expired)

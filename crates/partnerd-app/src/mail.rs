@@ -16,7 +16,7 @@ use partnerd_domain::time::Timestamp;
 use partnerd_store::{Conn, StoreResult, outbox};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::metrics::TemplateLabels;
 use crate::{App, AppConfig, AppError, AppResult, Ctx, MailTransportConfig, Principal};
 
@@ -234,8 +234,8 @@ impl App {
                     let entry = Entry::new(Actor::System("outbox"), "mail", Some(row.id.clone()), "deliverMail")
                         .failed()
                         .after(serde_json::json!({"template": row.topic, "attempts": row.attempts, "error": error}));
-                    audit::write(&mut tx, &Ctx::default(), now, entry).await?;
-                    partnerd_store::commit(tx).await?;
+                    self.commit_change(tx, &Ctx::default(), now, entry, Vec::new())
+                        .await?;
                     self.metrics().outbox_failed.inc();
                     outcome.failed += 1;
                 }

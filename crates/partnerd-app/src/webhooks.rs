@@ -21,7 +21,7 @@ use rand::Rng;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::{etag, new_token};
 use crate::egress::{self, HostCheck};
 use crate::error::check_if_match;
@@ -570,13 +570,13 @@ impl App {
             Some(w.id.clone()),
             "redeliverWebhook",
         );
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
         let d = webhooks::get_delivery(&mut tx, delivery_id)
             .await?
             .ok_or_else(|| {
                 AppError::internal("webhooks::get_delivery found no row where one must exist")
             })?;
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, self.now(), entry, Vec::new())
+            .await?;
         Ok(delivery_view(&d))
     }
 

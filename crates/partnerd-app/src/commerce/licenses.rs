@@ -13,8 +13,8 @@ use partnerd_store::{offers, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
-use crate::events::{self, Event};
+use crate::audit::{Actor, Entry};
+use crate::events::Event;
 use crate::views::User;
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
@@ -282,29 +282,25 @@ impl App {
             "removed": input.remove,
         }));
         entry.on_behalf_of = Some((customer.id.clone(), customer.name.clone()));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        for (event_type, list) in [
+        let raised = [
             ("license.assigned", &licenses_assigned),
             ("license.removed", &licenses_removed),
-        ] {
-            if list.is_empty() {
-                continue;
+        ]
+        .into_iter()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(event_type, list)| {
+            Event {
+                event_type,
+                resource_type: "license",
+                resource_id: &user.id,
+                resource_url: crate::urls::user_licenses(cid, &user.id),
+                participants: vec![cid, &p.organization.id],
             }
-            events::emit(
-                &mut tx,
-                Event {
-                    event_type,
-                    resource_type: "license",
-                    resource_id: &user.id,
-                    resource_url: crate::urls::user_licenses(cid, &user.id),
-                    participants: vec![cid, &p.organization.id],
-                },
-                &serde_json::json!({"userId": user.id, "licenses": list}),
-                self.now(),
-            )
+            .with(&serde_json::json!({"userId": user.id, "licenses": list}))
+        })
+        .collect();
+        self.commit_change(tx, ctx, self.now(), entry, raised)
             .await?;
-        }
-        partnerd_store::commit(tx).await?;
         Ok(LicenseUpdateResult {
             licenses_assigned,
             licenses_removed,

@@ -19,10 +19,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::term_end;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::catalog::Money;
 use crate::crypto::etag;
-use crate::events::{self, Event};
+use crate::events::Event;
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
 
@@ -406,20 +406,15 @@ impl App {
         .participant(&provider)
         .after(&view);
         entry.on_behalf_of = Some((customer.id.clone(), customer.name.clone()));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            Event {
-                event_type: "order.created",
-                resource_type: "order",
-                resource_id: &order.id,
-                resource_url: crate::urls::order(cid, &order.id),
-                participants: vec![cid, &reseller, &provider],
-            },
-            &view,
-            self.now(),
-        )
-        .await?;
+        let created = Event {
+            event_type: "order.created",
+            resource_type: "order",
+            resource_id: &order.id,
+            resource_url: crate::urls::order(cid, &order.id),
+            participants: vec![cid, &reseller, &provider],
+        };
+        self.record_change(&mut tx, ctx, now, entry, vec![created.with(&view)])
+            .await?;
         self.store_idempotent_response(
             &mut tx,
             ctx,

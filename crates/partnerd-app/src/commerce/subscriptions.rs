@@ -20,11 +20,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Reader, term_end};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::catalog::Money;
 use crate::crypto::etag;
 use crate::error::check_if_match;
-use crate::events::{self, Event};
+use crate::events::Event;
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
 
@@ -587,31 +587,25 @@ impl App {
         .before(before_view)
         .after(&view);
         entry.on_behalf_of = Some((customer.id.clone(), customer.name));
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
         let event_type = match (before.status, after.status) {
             (a, b) if a == b => "subscription.updated",
             (_, SubscriptionStatus::Suspended) => "subscription.suspended",
             (_, SubscriptionStatus::Active) => "subscription.reactivated",
             _ => "subscription.cancelled",
         };
-        events::emit(
-            &mut tx,
-            Event {
-                event_type,
-                resource_type: "subscription",
-                resource_id: &after.id,
-                resource_url: crate::urls::subscription(cid, &after.id),
-                participants: vec![
-                    cid,
-                    &after.reseller_organization_id,
-                    &after.indirect_provider_id,
-                ],
-            },
-            &view,
-            self.now(),
-        )
-        .await?;
-        partnerd_store::commit(tx).await?;
+        let changed = Event {
+            event_type,
+            resource_type: "subscription",
+            resource_id: &after.id,
+            resource_url: crate::urls::subscription(cid, &after.id),
+            participants: vec![
+                cid,
+                &after.reseller_organization_id,
+                &after.indirect_provider_id,
+            ],
+        };
+        self.commit_change(tx, ctx, now, entry, vec![changed.with(&view)])
+            .await?;
         Ok(view)
     }
 
@@ -687,30 +681,24 @@ impl App {
             .participant(&s.customer_id)
             .participant(&s.reseller_organization_id)
             .participant(&s.indirect_provider_id);
-            audit::write(&mut tx, &Ctx::default(), self.now(), entry).await?;
             let view = self.subscription_view(&mut tx, &after).await?;
-            events::emit(
-                &mut tx,
-                Event {
-                    event_type: if renew {
-                        "subscription.renewed"
-                    } else {
-                        "subscription.expired"
-                    },
-                    resource_type: "subscription",
-                    resource_id: &s.id,
-                    resource_url: crate::urls::subscription(&s.customer_id, &s.id),
-                    participants: vec![
-                        &s.customer_id,
-                        &s.reseller_organization_id,
-                        &s.indirect_provider_id,
-                    ],
+            let changed = Event {
+                event_type: if renew {
+                    "subscription.renewed"
+                } else {
+                    "subscription.expired"
                 },
-                &view,
-                self.now(),
-            )
-            .await?;
-            partnerd_store::commit(tx).await?;
+                resource_type: "subscription",
+                resource_id: &s.id,
+                resource_url: crate::urls::subscription(&s.customer_id, &s.id),
+                participants: vec![
+                    &s.customer_id,
+                    &s.reseller_organization_id,
+                    &s.indirect_provider_id,
+                ],
+            };
+            self.commit_change(tx, &Ctx::default(), now, entry, vec![changed.with(&view)])
+                .await?;
             if renew {
                 renewed += 1;
             } else {

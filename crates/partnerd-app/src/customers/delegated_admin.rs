@@ -16,10 +16,10 @@ use partnerd_store::{Conn, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::connections::{Notice, TerminatedBy};
 use crate::crypto::etag;
-use crate::events::{self, Event};
+use crate::events::Event;
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
@@ -283,24 +283,24 @@ impl App {
             )
             .participant(&d.partner_organization_id)
             .participant(&d.customer_id);
-            audit::write(&mut tx, &Ctx::default(), now, entry).await?;
             let mut ended = d.clone();
             ended.status = ended_as;
             let view = self.delegation_view(&mut tx, &ended).await?;
-            events::emit(
-                &mut tx,
-                Event {
-                    event_type: "delegatedAdmin.expired",
-                    resource_type: "delegatedAdmin",
-                    resource_id: &d.id,
-                    resource_url: crate::urls::delegated_admin(&d.id),
-                    participants: vec![&d.partner_organization_id, &d.customer_id],
-                },
-                &view,
+            let expired_event = Event {
+                event_type: "delegatedAdmin.expired",
+                resource_type: "delegatedAdmin",
+                resource_id: &d.id,
+                resource_url: crate::urls::delegated_admin(&d.id),
+                participants: vec![&d.partner_organization_id, &d.customer_id],
+            };
+            self.commit_change(
+                tx,
+                &Ctx::default(),
                 now,
+                entry,
+                vec![expired_event.with(&view)],
             )
             .await?;
-            partnerd_store::commit(tx).await?;
             expired += 1;
         }
         let mut warned = 0;

@@ -24,10 +24,10 @@ use utoipa::ToSchema;
 
 use super::delegated_admin::DelegatedAdminRelationship;
 use super::{Customer, PartnerRelationship, ROLE_PROVIDER, ROLE_RESELLER};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::connections::Notice;
 use crate::crypto::{derived_token, etag, token_hash};
-use crate::events::{self, Event};
+use crate::events::Event;
 use crate::mail::{self, OutgoingMail};
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
@@ -614,25 +614,24 @@ impl App {
                 "this request was answered already",
             ));
         }
+        let mut raised = Vec::new();
         if p.organization.kind == OrgKind::None {
             customers::become_customer(&mut tx, &me, now).await?;
             let parties: Vec<&str> = std::iter::once(me.as_str())
                 .chain(std::iter::once(r.reseller_organization_id.as_str()))
                 .chain(r.indirect_provider_id.as_deref())
                 .collect();
-            events::emit(
-                &mut tx,
-                Event {
-                    event_type: "customer.created",
-                    resource_type: "customer",
-                    resource_id: &me,
-                    resource_url: crate::urls::customer(&me),
-                    participants: parties,
-                },
-                &serde_json::json!({"companyName": p.organization.name, "country": p.organization.country}),
-                self.now(),
-            )
-            .await?;
+            let became = Event {
+                event_type: "customer.created",
+                resource_type: "customer",
+                resource_id: &me,
+                resource_url: crate::urls::customer(&me),
+                participants: parties,
+            };
+            raised.push(became.with(&serde_json::json!({
+                "companyName": p.organization.name,
+                "country": p.organization.country,
+            })));
         }
         let mut created: Vec<CustomerRelationshipRow> = Vec::new();
         let mut wanted = vec![(r.reseller_organization_id.clone(), ROLE_RESELLER, None)];
@@ -759,30 +758,20 @@ impl App {
         if let Some(provider) = &r.indirect_provider_id {
             entry = entry.participant(provider);
         }
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            request_event("relationshipRequest.accepted", &r, vec![me.as_str()]),
-            &customer,
-            self.now(),
-        )
-        .await?;
+        raised.push(
+            request_event("relationshipRequest.accepted", &r, vec![me.as_str()]).with(&customer),
+        );
         if let Some(d) = &delegated_admin_relationship {
-            events::emit(
-                &mut tx,
-                Event {
-                    event_type: "delegatedAdmin.granted",
-                    resource_type: "delegatedAdmin",
-                    resource_id: &d.id,
-                    resource_url: crate::urls::delegated_admin(&d.id),
-                    participants: vec![&d.partner_organization_id, &d.customer_id],
-                },
-                d,
-                self.now(),
-            )
-            .await?;
+            let granted = Event {
+                event_type: "delegatedAdmin.granted",
+                resource_type: "delegatedAdmin",
+                resource_id: &d.id,
+                resource_url: crate::urls::delegated_admin(&d.id),
+                participants: vec![&d.partner_organization_id, &d.customer_id],
+            };
+            raised.push(granted.with(d));
         }
-        partnerd_store::commit(tx).await?;
+        self.commit_change(tx, ctx, now, entry, raised).await?;
         Ok(AcceptedRequest {
             customer,
             partner_relationships,
@@ -847,15 +836,10 @@ impl App {
             "declineCustomerRelationshipRequest",
         )
         .participant(&r.reseller_organization_id);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        events::emit(
-            &mut tx,
-            request_event("relationshipRequest.declined", &r, Vec::new()),
-            &serde_json::json!({"status": "declined"}),
-            self.now(),
-        )
-        .await?;
-        partnerd_store::commit(tx).await?;
+        let declined = request_event("relationshipRequest.declined", &r, Vec::new())
+            .with(&serde_json::json!({"status": "declined"}));
+        self.commit_change(tx, ctx, self.now(), entry, vec![declined])
+            .await?;
         Ok(())
     }
 }

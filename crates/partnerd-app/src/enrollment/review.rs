@@ -13,7 +13,7 @@ use partnerd_store::{Conn, Tx, organizations, registry, users};
 
 use super::record::{creator, invalid_state};
 use super::{Decision, Enrollment, LegalProfile};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::error::Conflict;
 use crate::filters::status_in;
 use crate::paging::{self, Page, PageParams};
@@ -210,29 +210,22 @@ impl App {
     /// organisation, then commits.
     async fn commit_decision(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         ctx: &Ctx,
         now: Timestamp,
         entry: Entry<'_>,
         event_type: &str,
         view: &Enrollment,
     ) -> AppResult<()> {
-        audit::write(&mut tx, ctx, now, entry).await?;
-        crate::events::emit(
-            &mut tx,
-            crate::events::Event {
-                event_type,
-                resource_type: "enrollment",
-                resource_id: &view.id,
-                resource_url: crate::urls::enrollment(&view.id),
-                participants: vec![view.organization_id.as_str()],
-            },
-            view,
-            self.now(),
-        )
-        .await?;
-        partnerd_store::commit(tx).await?;
-        Ok(())
+        let decided = crate::events::Event {
+            event_type,
+            resource_type: "enrollment",
+            resource_id: &view.id,
+            resource_url: crate::urls::enrollment(&view.id),
+            participants: vec![view.organization_id.as_str()],
+        };
+        self.commit_change(tx, ctx, now, entry, vec![decided.with(view)])
+            .await
     }
 
     /// Makes the organisation an indirect reseller: programme, partner kind,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Enrollment, SessionToken, TenantInput};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::error::Conflict;
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
@@ -188,13 +188,9 @@ impl App {
             user_id: Some(user.id.clone()),
             organization_id: Some(org.id.clone()),
         };
-        audit::write(
-            conn,
-            ctx,
-            self.now(),
-            Entry::new(actor, "organization", Some(org.id.clone()), "createTenant"),
-        )
-        .await?;
+        let entry = Entry::new(actor, "organization", Some(org.id.clone()), "createTenant");
+        self.record_change(conn, ctx, self.now(), entry, Vec::new())
+            .await?;
         Ok(session)
     }
 

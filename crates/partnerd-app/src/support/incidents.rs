@@ -3,7 +3,7 @@
 //! organisation the incident concerns.
 
 use crate::filters::status_in;
-use partnerd_domain::ids::{IncidentId, IncidentUpdateId};
+use partnerd_domain::ids::{IncidentId, IncidentUpdateId, OrgId};
 use partnerd_domain::names::{long_text, short_text};
 use partnerd_domain::policy::Action;
 use partnerd_domain::states::ServiceIncidentStatus;
@@ -14,10 +14,10 @@ use partnerd_store::support::{self, IncidentRow, IncidentUpdateRow};
 
 use super::health::incident_view;
 use super::{IncidentUpdate, ServiceIncident, one_of};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::crypto::etag;
 use crate::error::check_if_match;
-use crate::events::{self, Event};
+use crate::events::Event;
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
 /// `POST /v1/serviceincidents`.
@@ -98,37 +98,11 @@ impl App {
             "createServiceIncident",
         )
         .after(&view);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        self.emit_incident(&mut tx, "serviceIncident.created", &row, &view)
+        let audience = incident_audience(&mut tx, &row).await?;
+        let created = incident_event("serviceIncident.created", &row, &audience).with(&view);
+        self.commit_change(tx, ctx, self.now(), entry, vec![created])
             .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
-    }
-
-    /// Emits `event_type` for an incident to every organisation it concerns.
-    async fn emit_incident(
-        &self,
-        conn: &mut Conn,
-        event_type: &str,
-        i: &IncidentRow,
-        view: &ServiceIncident,
-    ) -> AppResult<()> {
-        let families: Vec<String> = i.product_families.split(',').map(str::to_owned).collect();
-        let participants = support::incident_participants(conn, &families).await?;
-        events::emit(
-            conn,
-            Event {
-                event_type,
-                resource_type: "serviceIncident",
-                resource_id: &i.id,
-                resource_url: crate::urls::incident(&i.id),
-                participants: participants.iter().map(|o| o.as_str()).collect(),
-            },
-            view,
-            self.now(),
-        )
-        .await?;
-        Ok(())
     }
 
     /// `PATCH /v1/serviceincidents/{id}`.
@@ -160,10 +134,10 @@ impl App {
         )
         .before(incident_view(&before, None))
         .after(&view);
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
-        self.emit_incident(&mut tx, "serviceIncident.updated", &after, &view)
+        let audience = incident_audience(&mut tx, &after).await?;
+        let updated = incident_event("serviceIncident.updated", &after, &audience).with(&view);
+        self.commit_change(tx, ctx, self.now(), entry, vec![updated])
             .await?;
-        partnerd_store::commit(tx).await?;
         Ok(view)
     }
 
@@ -199,13 +173,13 @@ impl App {
             Some(i.id.clone()),
             "postServiceIncidentUpdate",
         );
-        audit::write(&mut tx, ctx, self.now(), entry).await?;
         touched.version += 1;
         let updates = support::incident_updates(&mut tx, &touched.id).await?;
         let view = incident_view(&touched, Some(updates));
-        self.emit_incident(&mut tx, "serviceIncident.updated", &touched, &view)
+        let audience = incident_audience(&mut tx, &touched).await?;
+        let updated = incident_event("serviceIncident.updated", &touched, &audience).with(&view);
+        self.commit_change(tx, ctx, now, entry, vec![updated])
             .await?;
-        partnerd_store::commit(tx).await?;
         Ok(IncidentUpdate {
             id: u.id,
             message: u.message,
@@ -340,4 +314,21 @@ fn apply_changes(
     }
     after.updated_at = now;
     Ok(after)
+}
+
+/// Every organisation an incident concerns: those with a product family it names.
+async fn incident_audience(conn: &mut Conn, i: &IncidentRow) -> AppResult<Vec<OrgId>> {
+    let families: Vec<String> = i.product_families.split(',').map(str::to_owned).collect();
+    Ok(support::incident_participants(conn, &families).await?)
+}
+
+/// `event_type` for an incident, to `audience`.
+fn incident_event<'a>(event_type: &'a str, i: &'a IncidentRow, audience: &'a [OrgId]) -> Event<'a> {
+    Event {
+        event_type,
+        resource_type: "serviceIncident",
+        resource_id: &i.id,
+        resource_url: crate::urls::incident(&i.id),
+        participants: audience.iter().map(|o| o.as_str()).collect(),
+    }
 }
