@@ -5,7 +5,7 @@ use crate::error::{Conflict, Refusal};
 use partnerd_domain::ids::OrgId;
 use partnerd_domain::names::{country, long_text, website};
 use partnerd_domain::policy::Action;
-use partnerd_domain::roles::{OrgKind, Program, programs_to_stored};
+use partnerd_domain::roles::{OrgKind, Program};
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{EmailAddress, FieldError};
 use partnerd_store::providers::{self, DirectoryQuery, ProviderRow};
@@ -126,7 +126,7 @@ async fn set_programs(
     programs: &[Program],
     now: Timestamp,
 ) -> AppResult<()> {
-    organizations::set_programs(conn, &org.id, &programs_to_stored(programs), now).await?;
+    organizations::set_programs(conn, &org.id, programs, now).await?;
     Ok(())
 }
 

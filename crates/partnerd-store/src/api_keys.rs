@@ -26,8 +26,15 @@ pub struct ApiKeyRow {
     pub version: i64,
 }
 
-const COLUMNS: &str = "id, organization_id, name, roles, prefix, secret_hash, created_by, created_at, \
+const COLUMNS: &str = "id, organization_id, name, prefix, secret_hash, created_by, created_at, \
      expires_at, last_used_at, revoked_at, version";
+
+/// The select list of a key read from `table` (the table or its alias), each column
+/// named `{prefix}{column}`; the roles come from their rows.
+fn columns(table: &str, prefix: &str) -> String {
+    let roles = crate::sets::API_KEY_ROLES.list_of(&format!("{table}.id"));
+    crate::sets::select_list(table, prefix, COLUMNS, &[(roles, "roles")])
+}
 
 impl ApiKeyRow {
     fn read(r: &Row, p: &str) -> StoreResult<Self> {
@@ -51,13 +58,12 @@ impl ApiKeyRow {
 
 pub async fn insert(conn: &mut Conn, k: &ApiKeyRow) -> StoreResult<()> {
     crate::query(
-        "INSERT INTO api_keys (id, organization_id, name, roles, prefix, secret_hash, created_by, created_at, \
-         expires_at, last_used_at, revoked_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO api_keys (id, organization_id, name, prefix, secret_hash, created_by, created_at, \
+         expires_at, last_used_at, revoked_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&k.id)
     .bind(&k.organization_id)
     .bind(&k.name)
-    .bind(&k.roles)
     .bind(&k.prefix)
     .bind(&k.secret_hash)
     .bind(&k.created_by)
@@ -66,9 +72,13 @@ pub async fn insert(conn: &mut Conn, k: &ApiKeyRow) -> StoreResult<()> {
     .bind(k.last_used_at)
     .bind(k.revoked_at)
     .bind(k.version)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    let names = k.roles.names();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::sets::API_KEY_ROLES
+        .replace(conn, k.id.as_str(), &names)
+        .await
 }
 
 /// The key behind a secret hash, with its organisation.
@@ -76,18 +86,10 @@ pub async fn find_principal(
     conn: &mut Conn,
     secret_hash: &str,
 ) -> StoreResult<Option<(ApiKeyRow, OrganizationRow)>> {
-    let kcols: Vec<String> = COLUMNS
-        .split(", ")
-        .map(|c| format!("k.{c} AS k_{c}"))
-        .collect();
-    let ocols: Vec<String> = organizations::COLUMNS
-        .split(", ")
-        .map(|c| format!("o.{c} AS o_{c}"))
-        .collect();
     let sql = format!(
         "SELECT {}, {} FROM api_keys k JOIN organizations o ON o.id = k.organization_id WHERE k.secret_hash = $1",
-        kcols.join(", "),
-        ocols.join(", ")
+        columns("k", "k_"),
+        organizations::columns("o", "o_")
     );
     let Some(r) = crate::query(sql)
         .bind(secret_hash)
@@ -122,9 +124,15 @@ pub async fn list(
     let mut f = Filter::new();
     f.and("organization_id = ?", [Arg::text(organization_id)])
         .and("revoked_at IS NULL", []);
-    crate::sql::newest_first(conn, f, "api_keys", COLUMNS, "created_at", page, |r| {
-        ApiKeyRow::read(r, "")
-    })
+    crate::sql::newest_first(
+        conn,
+        f,
+        "api_keys",
+        &columns("api_keys", ""),
+        "created_at",
+        page,
+        |r| ApiKeyRow::read(r, ""),
+    )
     .await
 }
 
@@ -134,7 +142,8 @@ pub async fn get(
     id: &ApiKeyId,
 ) -> StoreResult<Option<ApiKeyRow>> {
     let row = crate::query(format!(
-        "SELECT {COLUMNS} FROM api_keys WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL"
+        "SELECT {} FROM api_keys WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL",
+        columns("api_keys", "")
     ))
     .bind(id)
     .bind(organization_id)

@@ -515,11 +515,7 @@ pub async fn list_customers(
             f.and(&format!("NOT {cond}"), []);
         }
     }
-    let org_columns = organizations::COLUMNS
-        .split(", ")
-        .map(|c| format!("o.{} AS o_{}", c.trim(), c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let org_columns = organizations::columns("o", "o_");
     if partner_list {
         let rel_columns = RELATIONSHIP_COLUMNS
             .split(", ")

@@ -25,6 +25,7 @@ pub mod providers;
 mod query;
 pub mod registry;
 pub mod sessions;
+mod sets;
 pub mod sql;
 pub mod support;
 pub mod users;

@@ -90,6 +90,16 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "active_pairs",
         include_str!("../migrations/sqlite/0016_active_pairs.sql"),
     ),
+    (
+        17,
+        "role_rows",
+        include_str!("../migrations/sqlite/0017_role_rows.sql"),
+    ),
+    (
+        18,
+        "provider_and_incident_rows",
+        include_str!("../migrations/sqlite/0018_provider_and_incident_rows.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -173,6 +183,16 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         16,
         "active_pairs",
         include_str!("../migrations/postgres/0016_active_pairs.sql"),
+    ),
+    (
+        17,
+        "role_rows",
+        include_str!("../migrations/postgres/0017_role_rows.sql"),
+    ),
+    (
+        18,
+        "provider_and_incident_rows",
+        include_str!("../migrations/postgres/0018_provider_and_incident_rows.sql"),
     ),
 ];
 

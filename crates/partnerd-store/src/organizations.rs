@@ -26,8 +26,23 @@ pub struct OrganizationRow {
     pub version: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, kind, name, legal_name, country, domain_prefix, default_domain, \
-     programs, enrollment_status, membership_id, created_at, updated_at, version";
+const COLUMNS: &str = "id, kind, name, legal_name, country, domain_prefix, default_domain, \
+     enrollment_status, membership_id, created_at, updated_at, version";
+
+/// The select list of an organisation read from `table` (the table or its alias),
+/// each column named `{prefix}{column}`; the programmes come from their rows.
+pub(crate) fn columns(table: &str, prefix: &str) -> String {
+    let programs = crate::sets::ORGANIZATION_PROGRAMS.list_of(&format!("{table}.id"));
+    crate::sets::select_list(table, prefix, COLUMNS, &[(programs, "programs")])
+}
+
+/// Makes `programs` the organisation's programmes.
+async fn replace_programs(conn: &mut Conn, id: &OrgId, programs: &[Program]) -> StoreResult<()> {
+    let names: Vec<&str> = programs.iter().map(|p| p.as_str()).collect();
+    crate::sets::ORGANIZATION_PROGRAMS
+        .replace(conn, id.as_str(), &names)
+        .await
+}
 
 impl OrganizationRow {
     pub(crate) fn read(r: &Row, p: &str) -> StoreResult<Self> {
@@ -53,8 +68,8 @@ impl OrganizationRow {
 pub async fn insert(conn: &mut Conn, o: &OrganizationRow) -> StoreResult<()> {
     crate::query(
         "INSERT INTO organizations (id, kind, name, legal_name, country, domain_prefix, default_domain, \
-         programs, enrollment_status, membership_id, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         enrollment_status, membership_id, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&o.id)
     .bind(o.kind)
@@ -63,28 +78,31 @@ pub async fn insert(conn: &mut Conn, o: &OrganizationRow) -> StoreResult<()> {
     .bind(&o.country)
     .bind(&o.domain_prefix)
     .bind(&o.default_domain)
-    .bind(&o.programs)
     .bind(o.enrollment_status)
     .bind(&o.membership_id)
     .bind(o.created_at)
     .bind(o.updated_at)
     .bind(o.version)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    replace_programs(conn, &o.id, &o.programs).await
 }
 
 pub async fn get(conn: &mut Conn, id: &OrgId) -> StoreResult<Option<OrganizationRow>> {
-    let row = crate::query(format!("SELECT {COLUMNS} FROM organizations WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row = crate::query(format!(
+        "SELECT {} FROM organizations WHERE id = $1",
+        columns("organizations", "")
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| OrganizationRow::read(&r, "")).transpose()
 }
 
 pub async fn operator(conn: &mut Conn) -> StoreResult<Option<OrganizationRow>> {
     let row = crate::query(format!(
-        "SELECT {COLUMNS} FROM organizations WHERE kind = 'operator'"
+        "SELECT {} FROM organizations WHERE kind = 'operator'",
+        columns("organizations", "")
     ))
     .fetch_optional(conn)
     .await?;
@@ -123,8 +141,8 @@ pub async fn list(
     }
     if let Some(p) = &q.program {
         f.and(
-            "(',' || programs || ',') LIKE ?",
-            [Arg::Text(format!("%,{p},%"))],
+            &crate::sets::ORGANIZATION_PROGRAMS.holds("organizations.id", "?"),
+            [Arg::Text(p.clone())],
         );
     }
     if let Some(c) = &q.country {
@@ -136,9 +154,16 @@ pub async fn list(
             [Arg::Text(crate::users::like_prefix(n))],
         );
     }
-    crate::sql::newest_first(conn, f, "organizations", COLUMNS, "created_at", page, |r| {
-        OrganizationRow::read(r, "")
-    })
+    let columns = columns("organizations", "");
+    crate::sql::newest_first(
+        conn,
+        f,
+        "organizations",
+        &columns,
+        "created_at",
+        page,
+        |r| OrganizationRow::read(r, ""),
+    )
     .await
 }
 
@@ -146,16 +171,15 @@ pub async fn list(
 pub async fn set_programs(
     conn: &mut Conn,
     id: &OrgId,
-    programs: &str,
+    programs: &[Program],
     now: Timestamp,
 ) -> StoreResult<()> {
-    crate::query("UPDATE organizations SET programs = $1, updated_at = $2, version = version + 1 WHERE id = $3")
-        .bind(programs)
+    crate::query("UPDATE organizations SET updated_at = $1, version = version + 1 WHERE id = $2")
         .bind(now)
         .bind(id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    replace_programs(conn, id, programs).await
 }
 
 /// Records where the organisation's enrollment stands (shown on `Organization`).
@@ -181,31 +205,32 @@ pub async fn become_partner(
     id: &OrgId,
     legal_name: Option<&str>,
     membership_id: Option<&str>,
-    programs: &str,
+    programs: &[Program],
     now: Timestamp,
 ) -> StoreResult<()> {
     crate::query(
         "UPDATE organizations SET kind = 'partner', legal_name = COALESCE($1, legal_name), \
-         membership_id = COALESCE($2, membership_id), programs = $3, enrollment_status = 'approved', \
-         updated_at = $4, version = version + 1 WHERE id = $5",
+         membership_id = COALESCE($2, membership_id), enrollment_status = 'approved', \
+         updated_at = $3, version = version + 1 WHERE id = $4",
     )
     .bind(legal_name)
     .bind(membership_id)
-    .bind(programs)
     .bind(now)
     .bind(id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    replace_programs(conn, id, programs).await
 }
 
 /// The organisation's global admins' e-mail addresses (mail to an organisation).
 pub async fn global_admin_emails(conn: &mut Conn, id: &OrgId) -> StoreResult<Vec<String>> {
-    crate::query(
-        "SELECT email FROM users WHERE organization_id = $1 AND disabled = FALSE AND (',' || roles || ',') LIKE '%,globalAdmin,%' \
+    crate::query(format!(
+        "SELECT email FROM users WHERE organization_id = $1 AND disabled = FALSE AND {} \
          ORDER BY created_at",
-    )
+        crate::sets::USER_ROLES.holds("users.id", "$2")
+    ))
     .bind(id)
+    .bind(partnerd_domain::Role::GlobalAdmin.as_str())
     .fetch_all_scalar(conn)
     .await
 }

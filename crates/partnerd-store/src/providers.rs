@@ -25,10 +25,17 @@ pub struct ProviderRow {
     pub contact_email: Option<String>,
 }
 
-const SELECT: &str = "SELECT p.organization_id AS organization_id, o.name AS name, p.countries AS countries, \
-     p.product_families AS product_families, p.authorized_at AS authorized_at, p.updated_at AS updated_at, \
-     p.version AS version, p.listed AS listed, p.description AS description, p.website AS website, \
-     p.contact_email AS contact_email FROM provider_authorizations p JOIN organizations o ON o.id = p.organization_id";
+/// The columns of a provider read from `p` (provider_authorizations), its
+/// organisation's name from `name`, the countries and families from their rows.
+fn columns(name: &str) -> String {
+    format!(
+        "p.organization_id AS organization_id, {name} AS name, {} AS countries, {} AS product_families, \
+         p.authorized_at AS authorized_at, p.updated_at AS updated_at, p.version AS version, p.listed AS listed, \
+         p.description AS description, p.website AS website, p.contact_email AS contact_email",
+        crate::sets::PROVIDER_COUNTRIES.list_of("p.organization_id"),
+        crate::sets::PROVIDER_FAMILIES.list_of("p.organization_id"),
+    )
+}
 
 impl ProviderRow {
     fn read(r: &Row) -> StoreResult<Self> {
@@ -49,10 +56,14 @@ impl ProviderRow {
 }
 
 pub async fn get(conn: &mut Conn, organization_id: &OrgId) -> StoreResult<Option<ProviderRow>> {
-    let row = crate::query(format!("{SELECT} WHERE p.organization_id = $1"))
-        .bind(organization_id)
-        .fetch_optional(conn)
-        .await?;
+    let row = crate::query(format!(
+        "SELECT {} FROM provider_authorizations p JOIN organizations o ON o.id = p.organization_id \
+         WHERE p.organization_id = $1",
+        columns("o.name")
+    ))
+    .bind(organization_id)
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| ProviderRow::read(&r)).transpose()
 }
 
@@ -67,22 +78,41 @@ pub async fn authorize(
     now: Timestamp,
 ) -> StoreResult<()> {
     crate::query(
-        "INSERT INTO provider_authorizations (organization_id, countries, product_families, authorized_at, \
-         updated_at, version, listed, name_sort) VALUES ($1, $2, $3, $4, $4, 1, TRUE, $5) \
-         ON CONFLICT (organization_id) DO UPDATE SET countries = $2, product_families = $3, updated_at = $4, \
-         version = provider_authorizations.version + 1, name_sort = $5",
+        "INSERT INTO provider_authorizations (organization_id, authorized_at, \
+         updated_at, version, listed, name_sort) VALUES ($1, $2, $2, 1, TRUE, $3) \
+         ON CONFLICT (organization_id) DO UPDATE SET updated_at = $2, \
+         version = provider_authorizations.version + 1, name_sort = $3",
     )
     .bind(organization_id)
-    .bind(countries)
-    .bind(families)
     .bind(now)
     .bind(name.to_lowercase())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    let list = |s: &'_ str| -> Vec<String> {
+        s.split(',')
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for (names, values) in [
+        (&crate::sets::PROVIDER_COUNTRIES, list(countries)),
+        (&crate::sets::PROVIDER_FAMILIES, list(families)),
+    ] {
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        names
+            .replace(conn, organization_id.as_str(), &values)
+            .await?;
+    }
     Ok(())
 }
 
 pub async fn withdraw(conn: &mut Conn, organization_id: &OrgId) -> StoreResult<bool> {
+    for names in [
+        &crate::sets::PROVIDER_COUNTRIES,
+        &crate::sets::PROVIDER_FAMILIES,
+    ] {
+        names.replace(conn, organization_id.as_str(), &[]).await?;
+    }
     let done = crate::query("DELETE FROM provider_authorizations WHERE organization_id = $1")
         .bind(organization_id)
         .execute(conn)
@@ -126,14 +156,14 @@ pub async fn directory(
     f.and("listed = TRUE", []);
     if let Some(c) = &q.country {
         f.and(
-            "(',' || countries || ',') LIKE ?",
-            [Arg::Text(format!("%,{c},%"))],
+            &crate::sets::PROVIDER_COUNTRIES.holds("p.organization_id", "?"),
+            [Arg::text(c)],
         );
     }
     if let Some(pf) = &q.product_family {
         f.and(
-            "(',' || product_families || ',') LIKE ?",
-            [Arg::Text(format!("%,{pf},%"))],
+            &crate::sets::PROVIDER_FAMILIES.holds("p.organization_id", "?"),
+            [Arg::text(pf)],
         );
     }
     if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
@@ -142,13 +172,13 @@ pub async fn directory(
             [Arg::Text(format!("%{}", crate::users::like_prefix(n)))],
         );
     }
-    let columns = "organization_id, (SELECT name FROM organizations o WHERE o.id = organization_id) AS name, countries, \
-         product_families, authorized_at, updated_at, version, listed, description, website, contact_email";
+    // by_text reads FROM provider_authorizations: `p` names it for the columns.
+    let columns = columns("(SELECT name FROM organizations o WHERE o.id = p.organization_id)");
     crate::sql::by_text(
         conn,
         f,
-        "provider_authorizations",
-        columns,
+        "provider_authorizations p",
+        &columns,
         "name_sort",
         "organization_id",
         page,

@@ -48,21 +48,13 @@ pub async fn find_principal(
     conn: &mut Conn,
     token_hash: &str,
 ) -> StoreResult<Option<SessionPrincipal>> {
-    let ucols: Vec<String> = users::COLUMNS
-        .split(", ")
-        .map(|c| format!("u.{c} AS u_{c}"))
-        .collect();
-    let ocols: Vec<String> = organizations::COLUMNS
-        .split(", ")
-        .map(|c| format!("o.{c} AS o_{c}"))
-        .collect();
     let sql = format!(
         "SELECT s.id AS s_id, s.restricted AS s_restricted, s.expires_at AS s_expires_at, \
          s.revoked_at AS s_revoked_at, {}, {} FROM sessions s \
          JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.organization_id \
          WHERE s.token_hash = $1",
-        ucols.join(", "),
-        ocols.join(", ")
+        users::columns("u", "u_"),
+        organizations::columns("o", "o_")
     );
     let Some(r) = crate::query(sql)
         .bind(token_hash)

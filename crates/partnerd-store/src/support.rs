@@ -225,8 +225,19 @@ pub struct IncidentRow {
     pub version: i64,
 }
 
-const INCIDENT_COLUMNS: &str = "id, title, product_families, severity, status, message, started_at, resolved_at, \
+const INCIDENT_COLUMNS: &str = "id, title, severity, status, message, started_at, resolved_at, \
      created_at, updated_at, version";
+
+/// The select list of an incident; its product families come from their rows.
+fn incident_columns() -> String {
+    let families = crate::sets::INCIDENT_FAMILIES.list_of("service_incidents.id");
+    crate::sets::select_list(
+        "service_incidents",
+        "",
+        INCIDENT_COLUMNS,
+        &[(families, "product_families")],
+    )
+}
 
 impl IncidentRow {
     fn read(r: &Row) -> StoreResult<Self> {
@@ -248,11 +259,10 @@ impl IncidentRow {
 
 pub async fn insert_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<()> {
     crate::query(format!(
-        "INSERT INTO service_incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        "INSERT INTO service_incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     ))
     .bind(&i.id)
     .bind(&i.title)
-    .bind(&i.product_families)
     .bind(&i.severity)
     .bind(i.status)
     .bind(&i.message)
@@ -261,14 +271,22 @@ pub async fn insert_incident(conn: &mut Conn, i: &IncidentRow) -> StoreResult<()
     .bind(i.created_at)
     .bind(i.updated_at)
     .bind(i.version)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    let families: Vec<&str> = i
+        .product_families
+        .split(',')
+        .filter(|f| !f.is_empty())
+        .collect();
+    crate::sets::INCIDENT_FAMILIES
+        .replace(conn, i.id.as_str(), &families)
+        .await
 }
 
 pub async fn get_incident(conn: &mut Conn, id: &IncidentId) -> StoreResult<Option<IncidentRow>> {
     let row = crate::query(format!(
-        "SELECT {INCIDENT_COLUMNS} FROM service_incidents WHERE id = $1"
+        "SELECT {} FROM service_incidents WHERE id = $1",
+        incident_columns()
     ))
     .bind(id)
     .fetch_optional(conn)
@@ -315,10 +333,9 @@ pub async fn list_incidents(
         if families.is_empty() {
             f.and("1 = 0", []);
         } else {
-            let cond = vec!["(',' || product_families || ',') LIKE ?"; families.len()].join(" OR ");
             f.and(
-                &format!("({cond})"),
-                families.iter().map(|fam| Arg::Text(format!("%,{fam},%"))),
+                &crate::sets::INCIDENT_FAMILIES.holds_any("service_incidents.id", families.len()),
+                families.iter().map(Arg::text),
             );
         }
     }
@@ -329,7 +346,7 @@ pub async fn list_incidents(
         conn,
         f,
         "service_incidents",
-        INCIDENT_COLUMNS,
+        &incident_columns(),
         "created_at",
         page,
         IncidentRow::read,
@@ -423,13 +440,13 @@ pub async fn incident_participants(
 
 /// Whether an incident on `families` concerns `org` (see `incident_participants`).
 async fn concerns(conn: &mut Conn, org: &OrgId, families: &[String]) -> StoreResult<bool> {
-    let authorised: Option<String> = crate::query(
-        "SELECT product_families FROM provider_authorizations WHERE organization_id = $1",
+    let authorised: Vec<String> = crate::query(
+        "SELECT product_family FROM provider_product_families WHERE organization_id = $1",
     )
     .bind(org)
-    .fetch_optional_scalar(&mut *conn)
+    .fetch_all_scalar(&mut *conn)
     .await?;
-    if authorised.is_some_and(|a| a.split(',').any(|f| families.iter().any(|x| x == f))) {
+    if authorised.iter().any(|f| families.contains(f)) {
         return Ok(true);
     }
     for family in families {

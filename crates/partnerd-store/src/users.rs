@@ -1,9 +1,9 @@
 //! Users of every organisation's directory, and failed sign-ins per e-mail.
 
 use crate::Row;
-use partnerd_domain::Roles;
 use partnerd_domain::ids::{OrgId, UserId};
 use partnerd_domain::time::Timestamp;
+use partnerd_domain::{Role, Roles};
 
 use crate::{Conn, StoreResult};
 
@@ -26,8 +26,15 @@ pub struct UserRow {
     pub version: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, organization_id, email, email_norm, first_name, last_name, roles, \
+const COLUMNS: &str = "id, organization_id, email, email_norm, first_name, last_name, \
      password_hash, must_change_password, disabled, last_sign_in_at, created_at, updated_at, version";
+
+/// The select list of a user read from `table` (the table or its alias), each
+/// column named `{prefix}{column}`; the roles come from their rows.
+pub(crate) fn columns(table: &str, prefix: &str) -> String {
+    let roles = crate::sets::USER_ROLES.list_of(&format!("{table}.id"));
+    crate::sets::select_list(table, prefix, COLUMNS, &[(roles, "roles")])
+}
 
 impl UserRow {
     pub(crate) fn read(r: &Row, p: &str) -> StoreResult<Self> {
@@ -53,9 +60,9 @@ impl UserRow {
 
 pub async fn insert(conn: &mut Conn, u: &UserRow) -> StoreResult<()> {
     crate::query(
-        "INSERT INTO users (id, organization_id, email, email_norm, first_name, last_name, roles, \
+        "INSERT INTO users (id, organization_id, email, email_norm, first_name, last_name, \
          password_hash, must_change_password, disabled, last_sign_in_at, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&u.id)
     .bind(&u.organization_id)
@@ -63,7 +70,6 @@ pub async fn insert(conn: &mut Conn, u: &UserRow) -> StoreResult<()> {
     .bind(&u.email_norm)
     .bind(&u.first_name)
     .bind(&u.last_name)
-    .bind(&u.roles)
     .bind(&u.password_hash)
     .bind(u.must_change_password)
     .bind(u.disabled)
@@ -71,24 +77,39 @@ pub async fn insert(conn: &mut Conn, u: &UserRow) -> StoreResult<()> {
     .bind(u.created_at)
     .bind(u.updated_at)
     .bind(u.version)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    set_roles(conn, &u.id, &u.roles).await
+}
+
+/// Makes `roles` the user's roles.
+async fn set_roles(conn: &mut Conn, id: &UserId, roles: &Roles) -> StoreResult<()> {
+    let names = roles.names();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::sets::USER_ROLES
+        .replace(conn, id.as_str(), &names)
+        .await
 }
 
 pub async fn get(conn: &mut Conn, id: &UserId) -> StoreResult<Option<UserRow>> {
-    let row = crate::query(format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row = crate::query(format!(
+        "SELECT {} FROM users WHERE id = $1",
+        columns("users", "")
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| UserRow::read(&r, "")).transpose()
 }
 
 pub async fn find_by_email(conn: &mut Conn, email_norm: &str) -> StoreResult<Option<UserRow>> {
-    let row = crate::query(format!("SELECT {COLUMNS} FROM users WHERE email_norm = $1"))
-        .bind(email_norm)
-        .fetch_optional(conn)
-        .await?;
+    let row = crate::query(format!(
+        "SELECT {} FROM users WHERE email_norm = $1",
+        columns("users", "")
+    ))
+    .bind(email_norm)
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| UserRow::read(&r, "")).transpose()
 }
 
@@ -201,8 +222,8 @@ pub async fn list(
     f.and("organization_id = ?", [Arg::text(&q.organization_id)]);
     if let Some(role) = &q.role {
         f.and(
-            "(',' || roles || ',') LIKE ?",
-            [Arg::Text(format!("%,{role},%"))],
+            &crate::sets::USER_ROLES.holds("users.id", "?"),
+            [Arg::text(role)],
         );
     }
     if let Some(text) = q.q.as_deref().filter(|t| !t.is_empty()) {
@@ -212,9 +233,15 @@ pub async fn list(
             [Arg::Text(p.clone()), Arg::Text(p.clone()), Arg::Text(p)],
         );
     }
-    crate::sql::newest_first(conn, f, "users", COLUMNS, "created_at", page, |r| {
-        UserRow::read(r, "")
-    })
+    crate::sql::newest_first(
+        conn,
+        f,
+        "users",
+        &columns("users", ""),
+        "created_at",
+        page,
+        |r| UserRow::read(r, ""),
+    )
     .await
 }
 
@@ -222,19 +249,22 @@ pub async fn list(
 /// bumps the version. False when another transaction changed it first.
 pub async fn update(conn: &mut Conn, u: &UserRow, now: Timestamp) -> StoreResult<bool> {
     let done = crate::query(
-        "UPDATE users SET first_name = $1, last_name = $2, roles = $3, disabled = $4, updated_at = $5, \
-         version = version + 1 WHERE id = $6 AND version = $7",
+        "UPDATE users SET first_name = $1, last_name = $2, disabled = $3, updated_at = $4, \
+         version = version + 1 WHERE id = $5 AND version = $6",
     )
     .bind(&u.first_name)
     .bind(&u.last_name)
-    .bind(&u.roles)
     .bind(u.disabled)
     .bind(now)
     .bind(&u.id)
     .bind(u.version)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    set_roles(conn, &u.id, &u.roles).await?;
+    Ok(true)
 }
 
 pub async fn delete(conn: &mut Conn, id: &UserId) -> StoreResult<bool> {
@@ -254,11 +284,12 @@ pub async fn active_global_admins(
     conn: &mut Conn,
     organization_id: &OrgId,
 ) -> StoreResult<Vec<UserId>> {
-    crate::query(
-        "SELECT id FROM users WHERE organization_id = $1 AND disabled = FALSE \
-         AND (',' || roles || ',') LIKE '%,globalAdmin,%'",
-    )
+    crate::query(format!(
+        "SELECT id FROM users WHERE organization_id = $1 AND disabled = FALSE AND {}",
+        crate::sets::USER_ROLES.holds("users.id", "$2")
+    ))
     .bind(organization_id)
+    .bind(Role::GlobalAdmin.as_str())
     .fetch_all_scalar(conn)
     .await
 }

@@ -4,7 +4,7 @@
 use partnerd_domain::ids::{EnrollmentId, UserId};
 use partnerd_domain::names::{country, long_text};
 use partnerd_domain::policy::Action;
-use partnerd_domain::roles::{Program, Role, programs_to_stored};
+use partnerd_domain::roles::{Program, Role};
 use partnerd_domain::states::EnrollmentStatus;
 use partnerd_domain::time::Timestamp;
 use partnerd_domain::{FieldError, Roles};
@@ -268,7 +268,7 @@ impl App {
             &org.id,
             legal.as_ref().map(|l| l.legal_name.as_str()),
             e.membership_id.as_deref(),
-            &programs_to_stored(&programs),
+            &programs,
             now,
         )
         .await?;

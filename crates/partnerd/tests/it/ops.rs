@@ -125,8 +125,10 @@ async fn a_lost_database_is_named_but_its_error_text_is_not_shown(app: TestApp) 
 }
 both!(a_lost_database_is_named_but_its_error_text_is_not_shown);
 
-/// A stored value this release does not know (a role here) is an error, not a
-/// default: the request fails with a 500 instead of running with fewer roles.
+/// A stored value this release does not know is an error, not a default: the
+/// request fails with a 500 instead of running as some other kind of
+/// organisation. Where the schema knows the names (roles), the database refuses
+/// an unknown one outright.
 async fn an_unknown_stored_value_is_an_error_not_a_default(app: TestApp) {
     let password = app.bootstrap().await;
     let signed_in = app.sign_in(crate::helpers::OPERATOR_EMAIL, &password).await;
@@ -136,14 +138,20 @@ async fn an_unknown_stored_value_is_an_error_not_a_default(app: TestApp) {
         .to_owned();
     app.get("/v1/me", &token).await.ok(200);
     let mut conn = app.app.db().conn().await.expect("conn");
-    partnerd_store::query("UPDATE users SET roles = roles || ',superUser'")
+    let refused = partnerd_store::query(
+        "INSERT INTO user_roles (user_id, role) SELECT id, 'superUser' FROM users",
+    )
+    .execute(&mut conn)
+    .await;
+    assert!(refused.is_err(), "an unknown role was stored");
+    partnerd_store::query("UPDATE organizations SET kind = 'superOrg'")
         .execute(&mut conn)
         .await
         .expect("update");
     drop(conn);
     let me = app.get("/v1/me", &token).await;
     me.problem(500, "internal_error");
-    assert!(!me.text.contains("superUser"), "{}", me.text);
+    assert!(!me.text.contains("superOrg"), "{}", me.text);
     app.shutdown().await;
 }
 both!(an_unknown_stored_value_is_an_error_not_a_default);

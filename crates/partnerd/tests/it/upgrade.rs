@@ -26,7 +26,60 @@ const DROPPED: &[(&str, &str)] = &[
     ("partner_relationships", "active_key"),
     ("customer_relationships", "active_key"),
     ("delegated_admin_relationships", "active_key"),
+    // 0017: comma lists moved into rows of a child table; compared there (MOVED).
+    ("users", "roles"),
+    ("api_keys", "roles"),
+    ("organizations", "programs"),
+    // 0018: the same for providers' countries and families and incidents' families.
+    ("provider_authorizations", "countries"),
+    ("provider_authorizations", "product_families"),
+    ("service_incidents", "product_families"),
 ];
+
+/// `(table, column, child table, owner column, name column)`: a comma list the
+/// upgrade moves into a child table, one row per holder and name; the owner column
+/// holds the table's key (`id`, or `organization_id` for provider authorisations).
+const MOVED: &[(&str, &str, &str, &str, &str)] = &[
+    ("users", "roles", "user_roles", "user_id", "role"),
+    ("api_keys", "roles", "api_key_roles", "api_key_id", "role"),
+    (
+        "organizations",
+        "programs",
+        "organization_programs",
+        "organization_id",
+        "program",
+    ),
+    (
+        "provider_authorizations",
+        "countries",
+        "provider_countries",
+        "organization_id",
+        "country",
+    ),
+    (
+        "provider_authorizations",
+        "product_families",
+        "provider_product_families",
+        "organization_id",
+        "product_family",
+    ),
+    (
+        "service_incidents",
+        "product_families",
+        "incident_product_families",
+        "incident_id",
+        "product_family",
+    ),
+];
+
+/// The key column of `table`, which a moved list's child rows point at.
+fn key_of(table: &str) -> &'static str {
+    if table == "provider_authorizations" {
+        "organization_id"
+    } else {
+        "id"
+    }
+}
 
 fn fixture() -> Value {
     let path = concat!(
@@ -199,6 +252,46 @@ async fn upgrade_drill(url: String) {
             lines(old, &kept),
             lines(new, &kept),
             "{table} changed in the upgrade"
+        );
+    }
+    // Every name of every moved list is a row of its child table, and no row more.
+    for (table, column, child, owner, name) in MOVED {
+        let children = after
+            .get(*child)
+            .unwrap_or_else(|| panic!("the upgrade made no {child}"));
+        // Where the child keeps the order (a `position`), the order is compared too.
+        let ordered = children.first().is_some_and(|r| r.contains_key("position"));
+        let mut held: Vec<String> = before[*table]
+            .iter()
+            .flat_map(|r| {
+                let id = r[key_of(table)].clone();
+                r[*column]
+                    .split(',')
+                    .filter(|n| !n.is_empty() && *n != "<null>")
+                    .enumerate()
+                    .map(move |(i, n)| match ordered {
+                        true => format!("{id}={n}@{i}"),
+                        false => format!("{id}={n}"),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut rows: Vec<String> = children
+            .iter()
+            .map(|r| match ordered {
+                true => format!("{}={}@{}", r[*owner], r[*name], r["position"]),
+                false => format!("{}={}", r[*owner], r[*name]),
+            })
+            .collect();
+        held.sort();
+        rows.sort();
+        assert!(
+            !held.is_empty() || *table == "api_keys",
+            "the fixture holds no {table}.{column}"
+        );
+        assert_eq!(
+            held, rows,
+            "{table}.{column} did not move whole into {child}"
         );
     }
     // The upgraded schema refuses a status its enum does not know.
