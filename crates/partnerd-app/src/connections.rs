@@ -24,6 +24,10 @@ use crate::mail::{self, OutgoingMail};
 use crate::paging::{self, Page, PageParams};
 use crate::{App, AppError, AppResult, Ctx, Principal};
 
+mod resellers;
+
+pub use resellers::{InvitationSent, ResellerList};
+
 const INVITATION_MS: i64 = 14 * Timestamp::DAY;
 
 /// An invitation from a provider to a reseller.

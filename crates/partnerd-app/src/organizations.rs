@@ -1,6 +1,10 @@
 //! Organisations as the operator sees them (API.md §4.3): list, detail, and
 //! creating a partner organisation with its first global admin.
 
+mod authorization;
+
+pub use authorization::{AuthorizationSaved, OrganizationPage};
+
 use crate::tenancy::{NewPerson, NewTenant};
 use partnerd_domain::ids::OrgId;
 use partnerd_domain::names::{country, domain_prefix, name};

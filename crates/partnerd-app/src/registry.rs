@@ -1,6 +1,10 @@
 //! The membership registry (API.md §4.4): the operator's stand-in for the partner
 //! network, with memberships and the registry accounts that sign in to them.
 
+mod overview;
+
+pub use overview::{RegistryAddition, RegistryOverview};
+
 use crate::error::Conflict;
 use partnerd_domain::FieldError;
 use partnerd_domain::ids::{OrgId, RegistryAccountId};

@@ -5,6 +5,10 @@
 //! request path, with a timeout and bounded concurrency, so a slow or dead receiver
 //! never slows the server.
 
+mod registration;
+
+pub use registration::WebhookRegistration;
+
 use crate::error::Conflict;
 use crate::filters::status_in;
 use partnerd_domain::states::WebhookDeliveryStatus;

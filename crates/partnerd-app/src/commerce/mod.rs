@@ -13,7 +13,7 @@ mod subscriptions;
 
 pub use licenses::{LicenseUpdate, LicenseUpdateResult, SubscribedSku, UserLicense, UserLicenses};
 pub use orders::{LineInput, Order, OrderFilters, OrderInput, OrderLine, PlacedBy};
-pub use review::{CreditOutlook, OrderForm, OrderReview, ReviewLine, Supplier};
+pub use review::{AddProducts, CreditOutlook, OrderForm, OrderReview, ReviewLine, Supplier};
 pub use subscriptions::{
     Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, SubscriptionRecord,
     SuspendedBy,

@@ -1,17 +1,18 @@
 //! Preparing an order before it is placed, as the portal's Add products shows it:
 //! who can supply it, what each line and the whole order cost, and what credit is
-//! left with the supplier afterwards. Nothing here writes; placing the order is
-//! `create_order`, which checks everything again.
+//! left with the supplier afterwards. Reviewing writes nothing; placing the order
+//! goes through `create_order`, which checks everything again.
 
 use partnerd_domain::ids::{OrgId, ResellerRelationshipId};
 use partnerd_domain::money::Money;
 use partnerd_domain::policy::Action;
 
+use super::{LineInput, Order, OrderInput};
 use crate::catalog::{Offer, OfferFilters};
 use crate::connections::{AS_PROVIDER, AS_RESELLER, RelationshipFilters};
 use crate::customers::Customer;
 use crate::paging::PageParams;
-use crate::{App, AppError, AppResult, Principal};
+use crate::{App, AppError, AppResult, Ctx, Principal};
 
 /// An organisation that can supply an order the caller places for a customer, and
 /// the relationship it supplies through.
@@ -71,6 +72,23 @@ pub struct OrderReview {
     pub lines: Vec<ReviewLine>,
     pub total: Money,
     pub credit: CreditOutlook,
+}
+
+/// What Add products did with the quantities posted.
+#[derive(Debug, Clone)]
+pub enum AddProducts {
+    /// Nothing was reviewed: the quantities are invalid (none given, say).
+    Invalid(AppError),
+    /// The order as it would be placed, to confirm.
+    Reviewed(Box<OrderReview>),
+    /// The reviewed order was placed.
+    Placed {
+        review: Box<OrderReview>,
+        order: Box<Order>,
+    },
+    /// The reviewed order was refused (no relationship, beyond the credit, an
+    /// offer out of bounds); nothing was ordered.
+    NotPlaced(AppError),
 }
 
 /// Every offer of a form, at once.
@@ -188,5 +206,54 @@ impl App {
             total,
             credit,
         })
+    }
+
+    /// `POST /customers/{cid}/add-products`: reviews the order of `quantities`
+    /// through `supplier` (see [`App::review_order`]), and with `place` places it.
+    pub async fn add_products(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        cid: &OrgId,
+        supplier: Option<&OrgId>,
+        quantities: &[(String, i64)],
+        place: bool,
+    ) -> AppResult<AddProducts> {
+        let review = match self.review_order(p, cid, supplier, quantities).await {
+            Ok(r) => r,
+            Err(e @ AppError::Validation(_)) => return Ok(AddProducts::Invalid(e)),
+            Err(e) => return Err(e),
+        };
+        if !place {
+            return Ok(AddProducts::Reviewed(Box::new(review)));
+        }
+        let supplier = review.supplier.as_ref().map(|s| s.organization_id.clone());
+        let input = OrderInput {
+            line_items: review
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| LineInput {
+                    line_item_number: i64::try_from(i).unwrap_or_default(),
+                    offer_id: l.offer.id.clone(),
+                    quantity: l.quantity,
+                    friendly_name: None,
+                })
+                .collect(),
+            indirect_provider_id: supplier.clone().filter(|_| !review.form.as_provider),
+            reseller_organization_id: supplier.filter(|_| review.form.as_provider),
+        };
+        match self.create_order(p, ctx, cid, Ok(input)).await {
+            Ok(order) => Ok(AddProducts::Placed {
+                review: Box::new(review),
+                order: Box::new(order),
+            }),
+            Err(
+                e @ (AppError::Forbidden { .. }
+                | AppError::Conflict { .. }
+                | AppError::Validation(_)),
+            ) => Ok(AddProducts::NotPlaced(e)),
+            Err(e) => Err(e),
+        }
     }
 }

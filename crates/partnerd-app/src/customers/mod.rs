@@ -11,6 +11,7 @@ mod list;
 mod partners;
 mod record;
 mod relationship_requests;
+mod request_form;
 mod request_page;
 
 pub use delegated_admin::{DelegatedAdminRelationship, DelegationFilters};
@@ -22,6 +23,7 @@ pub(crate) use relationship_requests::request_event;
 pub use relationship_requests::{
     AcceptConsent, AcceptedRequest, RelationshipRequest, RequestInput, ResolvedRequest,
 };
+pub use request_form::{RequestForm, RequestPrepared};
 pub use request_page::{RequestAnswer, RequestAnswered, RequestLanding, RequestSignUp};
 
 use crate::error::Conflict;

@@ -40,6 +40,15 @@ pub struct MembershipSignIn {
     pub profiles: Vec<MembershipProfile>,
 }
 
+/// What linking a membership from the portal did.
+#[derive(Debug, Clone)]
+pub enum MembershipLink {
+    Linked(Box<Enrollment>),
+    /// Nothing was linked: the registry sign-in is stale or another's, or the
+    /// membership cannot be linked; the registry form is shown again.
+    Refused(AppError),
+}
+
 impl App {
     /// The portal's registry sign-in for the caller's current enrollment.
     pub async fn current_membership_sign_in(
@@ -50,6 +59,30 @@ impl App {
     ) -> AppResult<MembershipSignIn> {
         let e = self.enrollment_to_continue(p).await?;
         self.membership_sign_in(p, ctx, &e.id, input).await
+    }
+
+    /// The portal's link of a membership to the caller's current enrollment. A
+    /// missing enrollment is an error (404 "start your enrollment first"); the
+    /// link's own refusals, its 404 among them, are [`MembershipLink::Refused`].
+    pub async fn link_current_membership(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        input: AppResult<(String, String)>,
+    ) -> AppResult<MembershipLink> {
+        let e = self.enrollment_to_continue(p).await?;
+        match self.link_membership(p, ctx, &e.id, input).await {
+            Ok(linked) => Ok(MembershipLink::Linked(Box::new(linked))),
+            Err(
+                error @ (AppError::Forbidden { .. }
+                | AppError::NotFound(_)
+                | AppError::TokenInvalid(_)
+                | AppError::Conflict { .. }
+                | AppError::Gone(_)
+                | AppError::Validation(_)),
+            ) => Ok(MembershipLink::Refused(error)),
+            Err(error) => Err(error),
+        }
     }
 
     /// `POST /v1/enrollments/{id}/membership/signin`.

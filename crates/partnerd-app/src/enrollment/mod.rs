@@ -30,7 +30,7 @@ use partnerd_domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use membership::{MembershipProfile, MembershipSignIn};
+pub use membership::{MembershipLink, MembershipProfile, MembershipSignIn};
 pub use profiles::EnrollmentProfilesSave;
 pub(crate) use profiles::validate_support;
 pub use review::{EnrollmentFilters, EnrollmentRejection};

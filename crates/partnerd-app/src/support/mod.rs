@@ -6,6 +6,7 @@
 //! This file holds what the API shows; each capability has its own file:
 //!
 //! - `requests.rs`: opening a service request and reading them;
+//! - `request_list.rs`: the portal's list of them, and its form to open one;
 //! - `status.rs`: closing, assigning and reopening a request;
 //! - `notes.rs`: notes on a request;
 //! - `health.rs`: the incidents that concern the caller;
@@ -14,6 +15,7 @@
 mod health;
 mod incidents;
 mod notes;
+mod request_list;
 mod requests;
 mod status;
 
@@ -28,6 +30,7 @@ use utoipa::ToSchema;
 
 pub use health::IncidentFilters;
 pub use incidents::{IncidentAction, IncidentChanges, IncidentInput};
+pub use request_list::{ServiceRequestForm, ServiceRequestList, ServiceRequestOpened};
 pub use requests::{ServiceRequestFilters, ServiceRequestInput};
 pub use status::ServiceRequestChanges;
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::commerce::{
-    CreditOutlook, LicenseUpdate, LineInput, OrderInput, OrderReview, SubscriptionChanges,
+    AddProducts, CreditOutlook, LicenseUpdate, Order, OrderReview, SubscriptionChanges,
     SubscriptionRecord, UserLicenses,
 };
 use partnerd_app::connections::AS_PROVIDER;
@@ -100,20 +100,27 @@ pub async fn add_products(
     Path(cid): Path<OrgId>,
     CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    let p = &user.principal;
     let supplier = m
         .get("supplier")
         .filter(|v| !v.is_empty())
         .cloned()
         .map(OrgId::from_raw);
+    let place = m.get("step").map(String::as_str) == Some("place");
     let back = format!("/customers/{cid}/add-products");
     let review = match s
         .app
-        .review_order(p, &cid, supplier.as_ref(), &quantities(&m))
-        .await
+        .add_products(
+            &user.principal,
+            &ctx,
+            &cid,
+            supplier.as_ref(),
+            &quantities(&m),
+            place,
+        )
+        .await?
     {
-        Ok(r) => r,
-        Err(e @ AppError::Validation(_)) => {
+        AddProducts::Reviewed(r) => r,
+        AddProducts::Invalid(e) => {
             return Ok(nothing_changed(
                 &user,
                 &csrf,
@@ -121,11 +128,11 @@ pub async fn add_products(
                 &e,
             ));
         }
-        Err(e) => return Err(e.into()),
+        AddProducts::Placed { review, order } => {
+            return Ok(order_placed(&user, &csrf, &cid, &review, &order));
+        }
+        AddProducts::NotPlaced(e) => return Ok(order_not_placed(&user, &csrf, &cid, &e)),
     };
-    if m.get("step").map(String::as_str) == Some("place") {
-        return place_order(&s, &user, &csrf, &ctx, &cid, &review).await;
-    }
     let customer = &review.form.customer.company_name;
     let body = html! {
         p { "Review the order for " strong { (customer) } @if let Some(sup) = &review.supplier { " through " (sup.name) } "." }
@@ -156,70 +163,44 @@ pub async fn add_products(
     Ok(page("Review order", &user, &csrf, body).into_response())
 }
 
-/// Places the reviewed order and shows what it created.
-async fn place_order(
-    s: &AppState,
+/// What the placed order created.
+fn order_placed(
     user: &PageUser,
     csrf: &str,
-    ctx: &partnerd_app::Ctx,
     cid: &OrgId,
     review: &OrderReview,
-) -> Result<Response, PageError> {
-    let supplier = review.supplier.as_ref().map(|s| s.organization_id.clone());
-    let input = OrderInput {
-        line_items: review
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| LineInput {
-                line_item_number: i64::try_from(i).unwrap_or_default(),
-                offer_id: l.offer.id.clone(),
-                quantity: l.quantity,
-                friendly_name: None,
-            })
-            .collect(),
-        indirect_provider_id: supplier.clone().filter(|_| !review.form.as_provider),
-        reseller_organization_id: supplier.filter(|_| review.form.as_provider),
+    order: &Order,
+) -> Response {
+    let body = html! {
+        div.alert.success role="status" { "The order is placed: " (order.line_items.len()) " new subscriptions, " (order.total) "." }
+        table {
+            thead { tr { th { "Offer" } th { "Quantity" } th { "Subscription" } } }
+            tbody { @for l in &order.line_items { tr {
+                td { (l.offer_name) } td { (l.quantity) }
+                td { a href=(format!("/customers/{cid}/subscriptions/{}", l.subscription_id)) { "Manage" } }
+            } } }
+        }
+        p { a.button href=(format!("/customers/{cid}")) { "Back to " (review.form.customer.company_name) } }
     };
-    match s
-        .app
-        .create_order(&user.principal, ctx, cid, Ok(input))
-        .await
-    {
-        Ok(order) => {
-            let body = html! {
-                div.alert.success role="status" { "The order is placed: " (order.line_items.len()) " new subscriptions, " (order.total) "." }
-                table {
-                    thead { tr { th { "Offer" } th { "Quantity" } th { "Subscription" } } }
-                    tbody { @for l in &order.line_items { tr {
-                        td { (l.offer_name) } td { (l.quantity) }
-                        td { a href=(format!("/customers/{cid}/subscriptions/{}", l.subscription_id)) { "Manage" } }
-                    } } }
-                }
-                p { a.button href=(format!("/customers/{cid}")) { "Back to " (review.form.customer.company_name) } }
-            };
-            Ok(page("Order placed", user, csrf, body).into_response())
-        }
-        Err(
-            e @ (AppError::Forbidden { .. } | AppError::Conflict { .. } | AppError::Validation(_)),
-        ) => {
-            let detail = e
-                .field_errors()
-                .first()
-                .map(|f| f.message.clone())
-                .unwrap_or(e.detail().into_owned());
-            let body = html! {
-                div.alert.error role="alert" { (capitalize(&detail)) "." }
-                p { a href=(format!("/customers/{cid}/add-products")) { "Back to the products" } }
-            };
-            Ok((
-                crate::problem::status_of(&e),
-                page("The order was not placed", user, csrf, body),
-            )
-                .into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
+    page("Order placed", user, csrf, body).into_response()
+}
+
+/// Why the reviewed order was refused.
+fn order_not_placed(user: &PageUser, csrf: &str, cid: &OrgId, e: &AppError) -> Response {
+    let detail = e
+        .field_errors()
+        .first()
+        .map(|f| f.message.clone())
+        .unwrap_or(e.detail().into_owned());
+    let body = html! {
+        div.alert.error role="alert" { (capitalize(&detail)) "." }
+        p { a href=(format!("/customers/{cid}/add-products")) { "Back to the products" } }
+    };
+    (
+        crate::problem::status_of(e),
+        page("The order was not placed", user, csrf, body),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, Default)]

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::connections::{
-    AS_PROVIDER, AS_RESELLER, InvitationAnswer, InvitationAnswered, InvitationInput, Relationship,
-    RelationshipFilters,
+    AS_PROVIDER, AS_RESELLER, InvitationAnswer, InvitationAnswered, InvitationInput,
+    InvitationSent, Relationship, RelationshipFilters, ResellerList,
 };
 use partnerd_app::paging::PageParams;
 use partnerd_domain::ids::{ResellerInvitationId, ResellerRelationshipId};
@@ -105,41 +105,30 @@ fn invite_form(csrf: &str, m: &crate::pages::Values, errors: &FormErrors) -> Mar
     }
 }
 
-async fn resellers_body(
-    s: &AppState,
+fn resellers_body(
     user: &PageUser,
     csrf: &str,
+    list: &ResellerList,
     m: &crate::pages::Values,
     errors: &FormErrors,
     notice: Option<&str>,
-) -> Result<Markup, PageError> {
-    user.principal.require(Action::ManageResellerInvitations)?;
-    let resellers = relationships(s, user, AS_PROVIDER).await?;
-    let pending = s
-        .app
-        .list_invitations(
-            &user.principal,
-            Some("pending".into()),
-            None,
-            &PageParams::first(100),
-        )
-        .await?;
+) -> Markup {
     let may_end = user.principal.may(Action::EndPartnerRelationship);
-    Ok(html! {
+    html! {
         @if let Some(n) = notice { div.alert.success role="status" { (n) } }
-        (relationship_table(&resellers, may_end, false, "No indirect resellers yet. Invite the first one below."))
+        (relationship_table(&list.resellers, may_end, false, "No indirect resellers yet. Invite the first one below."))
         (invite_form(csrf, m, errors))
         h2 { "Pending invitations" }
-        @if pending.items.is_empty() { p.empty { "No invitation waits for an answer." } } @else {
+        @if list.pending.is_empty() { p.empty { "No invitation waits for an answer." } } @else {
             table {
                 thead { tr { th { "E-mail" } th { "Reseller" } th { "Sent" } th { "Expires" } th { span.skip { "Actions" } } } }
-                tbody { @for i in &pending.items { tr {
+                tbody { @for i in &list.pending { tr {
                     td { (i.email) } td { (i.reseller_name.clone().unwrap_or_default()) } td { (i.created_at) } td { (i.expires_at) }
                     td { form.inline method="post" action=(format!("/partners/invitations/{}/revoke", i.id)) { (csrf_field(csrf)) button.link type="submit" { "Revoke" } } }
                 } } }
             }
         }
-    })
+    }
 }
 
 pub async fn resellers_page(
@@ -154,15 +143,15 @@ pub async fn resellers_page(
         Some("ended") => Some("The relationship ended. Existing subscriptions continue."),
         _ => None,
     };
+    let list = s.app.reseller_list(&user.principal).await?;
     let body = resellers_body(
-        &s,
         &user,
         &csrf,
+        &list,
         &Default::default(),
         &FormErrors::default(),
         notice,
-    )
-    .await?;
+    );
     Ok(page("Indirect resellers", &user, &csrf, body))
 }
 
@@ -179,21 +168,25 @@ pub async fn invite(
         reseller_name: Some(get("reseller_name")),
         message: Some(get("message")),
     };
-    match s
-        .app
-        .create_invitation(&user.principal, &ctx, Ok(input))
-        .await
-    {
-        Ok(_) => Ok(Redirect::to("/partners/resellers?done=invited").into_response()),
-        Err(e) if matches!(e, AppError::Validation(_)) => {
-            let b = resellers_body(&s, &user, &csrf.0, &m, &FormErrors::from_app(&e), None).await?;
+    match s.app.invite_reseller(&user.principal, &ctx, input).await? {
+        InvitationSent::Sent(_) => {
+            Ok(Redirect::to("/partners/resellers?done=invited").into_response())
+        }
+        InvitationSent::Refused { error, list } => {
+            let b = resellers_body(
+                &user,
+                &csrf.0,
+                &list,
+                &m,
+                &FormErrors::from_app(&error),
+                None,
+            );
             Ok((
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                 page("Indirect resellers", &user, &csrf.0, b),
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 

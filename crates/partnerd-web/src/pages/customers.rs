@@ -5,8 +5,9 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use partnerd_app::connections::{AS_RESELLER, RelationshipFilters};
-use partnerd_app::customers::{Customer, CustomerFilters, RelationshipRequest, RequestInput};
+use partnerd_app::customers::{
+    Customer, CustomerFilters, RelationshipRequest, RequestForm, RequestInput, RequestPrepared,
+};
 use partnerd_app::customers::{CustomerList, CustomerUsers};
 use partnerd_app::paging::PageParams;
 use partnerd_app::users::NewUserInput;
@@ -225,32 +226,20 @@ pub struct RequestQuery {
     customer_id: Option<String>,
 }
 
-async fn request_form(
-    s: &AppState,
+fn request_form(
     user: &PageUser,
     csrf: &str,
+    form: &RequestForm,
     m: &Values,
     errors: &FormErrors,
-) -> Result<Markup, PageError> {
+) -> Markup {
     let p = &user.principal;
-    p.require(Action::RequestCustomerRelationship)?;
-    let providers = s
-        .app
-        .list_relationships(
-            p,
-            &RelationshipFilters {
-                relationship_type: Some(AS_RESELLER.into()),
-                ..Default::default()
-            },
-            &PageParams::first(500),
-        )
-        .await?
-        .items;
+    let providers = &form.providers;
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     let chosen = get("indirect_provider_id");
     let customer = get("customer_id");
     let may_da = p.may(Action::RequestDelegatedAdmin);
-    Ok(html! {
+    html! {
         p { "We prepare a personal link and a draft e-mail for your customer. The customer's global admin opens the link, creates the organisation's account if it has none, and accepts." }
         @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
         form method="post" action="/customers/request" novalidate {
@@ -262,7 +251,7 @@ async fn request_form(
             label for="indirect_provider_id" { "Indirect provider (three-way)" }
             select #indirect_provider_id name="indirect_provider_id" {
                 option value="" { "None — only you as reseller" }
-                @for r in &providers {
+                @for r in providers {
                     option value=(r.partner.organization_id) selected[chosen == r.partner.organization_id.as_str()] { (r.partner.name) }
                 }
             }
@@ -279,7 +268,7 @@ async fn request_form(
             button type="submit" { "Prepare the e-mail" }
             " " a.button.secondary href="/customers" { "Cancel" }
         }
-    })
+    }
 }
 
 pub async fn request_page(
@@ -296,7 +285,8 @@ pub async fn request_page(
         m.insert("customer_id".into(), c);
         m.insert("include_delegated_admin".into(), "yes".into());
     }
-    let body = request_form(&s, &user, &csrf, &m, &FormErrors::default()).await?;
+    let form = s.app.customer_request_form(&user.principal).await?;
+    let body = request_form(&user, &csrf, &form, &m, &FormErrors::default());
     Ok(page("Request a reseller relationship", &user, &csrf, body))
 }
 
@@ -321,24 +311,20 @@ pub async fn request_submit(
     };
     match s
         .app
-        .create_customer_request(&user.principal, &ctx, Ok(input))
-        .await
+        .prepare_customer_request(&user.principal, &ctx, input)
+        .await?
     {
-        Ok(r) => Ok(Redirect::to(&format!("/customers/requests/{}", r.id)).into_response()),
-        Err(e)
-            if matches!(
-                e,
-                AppError::Forbidden { .. } | AppError::Conflict { .. } | AppError::Validation(_)
-            ) =>
-        {
-            let b = request_form(&s, &user, &csrf.0, &m, &FormErrors::from_app(&e)).await?;
+        RequestPrepared::Prepared(r) => {
+            Ok(Redirect::to(&format!("/customers/requests/{}", r.id)).into_response())
+        }
+        RequestPrepared::Refused { error, form } => {
+            let b = request_form(&user, &csrf.0, &form, &m, &FormErrors::from_app(&error));
             Ok((
-                crate::problem::status_of(&e),
+                crate::problem::status_of(&error),
                 page("Request a reseller relationship", &user, &csrf.0, b),
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 

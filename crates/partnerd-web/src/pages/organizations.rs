@@ -4,7 +4,9 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use partnerd_app::organizations::{NewOrganizationInput, OrganizationFilters};
+use partnerd_app::organizations::{
+    AuthorizationSaved, NewOrganizationInput, OrganizationFilters, OrganizationPage,
+};
 use partnerd_app::paging::PageParams;
 use partnerd_app::providers::AuthorizationInput;
 use partnerd_app::{AppError, Conflict};
@@ -242,21 +244,18 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-async fn detail(
-    s: &AppState,
+fn detail(
     user: &PageUser,
     csrf: &str,
-    id: &OrgId,
+    view: &OrganizationPage,
     errors: &FormErrors,
     notice: Option<&str>,
-) -> Result<Markup, PageError> {
-    let org = s.app.get_organization(&user.principal, id).await?;
-    let auth = s
-        .app
-        .get_provider_authorization(&user.principal, id)
-        .await
-        .ok();
-    let families = s.app.product_families(&user.principal).await?;
+) -> Markup {
+    let OrganizationPage {
+        organization: org,
+        authorization: auth,
+        product_families: families,
+    } = view;
     let manage = user.principal.may(Action::ManageOrganizations);
     let countries = auth
         .as_ref()
@@ -291,7 +290,7 @@ async fn detail(
                         (field("countries", "Countries/regions", "text", &countries, "off", Some("Two-letter codes separated by commas, such as DE, AT, CH."), errors.for_field("/countries")))
                         fieldset {
                             legend { "Product families" }
-                            @for f in &families {
+                            @for f in families {
                                 @let on = auth.as_ref().is_some_and(|a| a.product_families.contains(&f.id));
                                 div { label { input type="checkbox" name="product_families" value=(f.id) checked[on]; " " (f.name) } }
                             }
@@ -307,7 +306,7 @@ async fn detail(
         }
         p { a href="/operator/organizations" { "Back to organisations" } }
     };
-    Ok(page(&org.name, user, csrf, body))
+    page(&org.name, user, csrf, body)
 }
 
 pub async fn detail_page(
@@ -326,7 +325,8 @@ pub async fn detail_page(
         }
         _ => None,
     };
-    detail(&s, &user, &csrf, &id, &FormErrors::default(), notice).await
+    let view = s.app.organization_page(&user.principal, &id).await?;
+    Ok(detail(&user, &csrf, &view, &FormErrors::default(), notice))
 }
 
 pub async fn authorize(
@@ -352,31 +352,24 @@ pub async fn authorize(
             _ => {}
         }
     }
+    let input = AuthorizationInput {
+        countries,
+        product_families: families,
+    };
     match s
         .app
-        .authorize_provider(
-            &user.principal,
-            &ctx,
-            &id,
-            Ok(AuthorizationInput {
-                countries,
-                product_families: families,
-            }),
-        )
-        .await
+        .save_provider_authorization(&user.principal, &ctx, &id, input)
+        .await?
     {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/operator/organizations/{id}?done=authorized")).into_response(),
-        ),
-        Err(e) if matches!(e, AppError::Conflict { .. } | AppError::Validation(_)) => {
-            let status = crate::problem::status_of(&e);
-            Ok((
-                status,
-                detail(&s, &user, &csrf.0, &id, &FormErrors::from_app(&e), None).await?,
-            )
-                .into_response())
-        }
-        Err(e) => Err(e.into()),
+        AuthorizationSaved::Saved(_) => Ok(Redirect::to(&format!(
+            "/operator/organizations/{id}?done=authorized"
+        ))
+        .into_response()),
+        AuthorizationSaved::Refused { error, page: view } => Ok((
+            crate::problem::status_of(&error),
+            detail(&user, &csrf.0, &view, &FormErrors::from_app(&error), None),
+        )
+            .into_response()),
     }
 }
 

@@ -5,8 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
-use partnerd_app::paging::PageParams;
-use partnerd_app::registry::{AccountInput, MembershipInput, MembershipQuery};
+use partnerd_app::registry::{AccountInput, MembershipInput, RegistryAddition, RegistryOverview};
 use partnerd_domain::ids::RegistryAccountId;
 use serde::Deserialize;
 
@@ -37,27 +36,18 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-async fn body(
-    s: &AppState,
-    user: &PageUser,
+fn body(
     csrf: &str,
+    overview: &RegistryOverview,
     m_errors: &FormErrors,
     a_errors: &FormErrors,
     values: &[(&str, String)],
     notice: Option<&str>,
-) -> Result<Markup, PageError> {
-    let memberships = s
-        .app
-        .list_memberships(
-            &user.principal,
-            &MembershipQuery::default(),
-            &PageParams::first(200),
-        )
-        .await?;
-    let accounts = s
-        .app
-        .list_registry_accounts(&user.principal, &PageParams::first(200))
-        .await?;
+) -> Markup {
+    let RegistryOverview {
+        memberships,
+        accounts,
+    } = overview;
     let v = |k: &str| {
         values
             .iter()
@@ -65,7 +55,7 @@ async fn body(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    Ok(html! {
+    html! {
         @if let Some(n) = notice { div.alert.success role="status" { (n) } }
         p { "The registry stands in for the partner network: each membership is an organisation's identity there, and applicants sign in with a registry account to link one during enrollment." }
         h2 { "Memberships" }
@@ -112,7 +102,7 @@ async fn body(
                 button type="submit" { "Add account" }
             }
         }
-    })
+    }
 }
 
 pub async fn registry_page(
@@ -127,16 +117,15 @@ pub async fn registry_page(
         Some("deleted") => Some("Deleted."),
         _ => None,
     };
+    let overview = s.app.registry_overview(&user.principal).await?;
     let b = body(
-        &s,
-        &user,
         &csrf,
+        &overview,
         &FormErrors::default(),
         &FormErrors::default(),
         &[],
         notice,
-    )
-    .await?;
+    );
     Ok(page("Membership registry", &user, &csrf, b))
 }
 
@@ -153,13 +142,11 @@ pub async fn add_membership(
         legal_name: Some(get("legal_name")),
         country: Some(get("country").trim().to_uppercase()),
     };
-    match s
-        .app
-        .create_membership(&user.principal, &ctx, Ok(input))
-        .await
-    {
-        Ok(_) => Ok(Redirect::to("/operator/registry?done=membership").into_response()),
-        Err(e) if matches!(e, AppError::Conflict { .. } | AppError::Validation(_)) => {
+    match s.app.add_membership(&user.principal, &ctx, input).await? {
+        RegistryAddition::Added => {
+            Ok(Redirect::to("/operator/registry?done=membership").into_response())
+        }
+        RegistryAddition::Refused { error: e, overview } => {
             let mut errors = FormErrors::from_app(&e);
             if matches!(e, AppError::Conflict { .. }) {
                 errors = FormErrors {
@@ -176,22 +163,19 @@ pub async fn add_membership(
                 ("country", get("country")),
             ];
             let b = body(
-                &s,
-                &user,
                 &csrf.0,
+                &overview,
                 &errors,
                 &FormErrors::default(),
                 &values,
                 None,
-            )
-            .await?;
+            );
             Ok((
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                 page("Membership registry", &user, &csrf.0, b),
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -215,11 +199,13 @@ pub async fn add_account(
     };
     match s
         .app
-        .create_registry_account(&user.principal, &ctx, Ok(input))
-        .await
+        .add_registry_account(&user.principal, &ctx, input)
+        .await?
     {
-        Ok(_) => Ok(Redirect::to("/operator/registry?done=account").into_response()),
-        Err(e) if matches!(e, AppError::Conflict { .. } | AppError::Validation(_)) => {
+        RegistryAddition::Added => {
+            Ok(Redirect::to("/operator/registry?done=account").into_response())
+        }
+        RegistryAddition::Refused { error: e, overview } => {
             let mut errors = FormErrors::from_app(&e);
             if matches!(e, AppError::Conflict { .. }) {
                 errors = FormErrors {
@@ -235,22 +221,19 @@ pub async fn add_account(
                 ("membership_ids", get("membership_ids")),
             ];
             let b = body(
-                &s,
-                &user,
                 &csrf.0,
+                &overview,
                 &FormErrors::default(),
                 &errors,
                 &values,
                 None,
-            )
-            .await?;
+            );
             Ok((
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                 page("Membership registry", &user, &csrf.0, b),
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 

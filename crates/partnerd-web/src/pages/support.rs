@@ -6,11 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
-use partnerd_app::customers::CustomerFilters;
 use partnerd_app::paging::PageParams;
 use partnerd_app::support::{
     IncidentAction, IncidentFilters, IncidentInput, ServiceRequestChanges, ServiceRequestFilters,
-    ServiceRequestInput,
+    ServiceRequestForm, ServiceRequestInput, ServiceRequestList, ServiceRequestOpened,
 };
 use partnerd_domain::ids::{IncidentId, OrgId, ServiceRequestId};
 use partnerd_domain::policy::Action;
@@ -54,25 +53,18 @@ fn severity_select(name: &str, chosen: &str, options: &[&str]) -> Markup {
     }
 }
 
-async fn new_request_form(
-    s: &AppState,
+fn new_request_form(
     user: &PageUser,
     csrf: &str,
+    form: &ServiceRequestForm,
     m: &Values,
     errors: &FormErrors,
-) -> Result<Markup, PageError> {
+) -> Markup {
     let p = &user.principal;
-    let customers = if p.may(Action::CustomerServiceRequests) && p.may(Action::ReadCustomers) {
-        s.app
-            .list_customers(p, &CustomerFilters::default(), &PageParams::first(500))
-            .await?
-            .items
-    } else {
-        Vec::new()
-    };
+    let customers = &form.customers;
     let get = |k: &str| m.get(k).cloned().unwrap_or_default();
     let about = get("customer_id");
-    Ok(html! {
+    html! {
         div.card {
             h2 { "Open a service request" }
             @if let Some(g) = &errors.general { div.alert.error role="alert" { (g) } }
@@ -81,7 +73,7 @@ async fn new_request_form(
                 label for="customer_id" { "About" }
                 select #customer_id name="customer_id" {
                     @if p.may(Action::PartnerServiceRequests) { option value="" { "partnerd itself (your partner account)" } }
-                    @for c in &customers { option value=(c.id) selected[about == c.id.as_str()] { "Customer: " (c.company_name) } }
+                    @for c in customers { option value=(c.id) selected[about == c.id.as_str()] { "Customer: " (c.company_name) } }
                 }
                 (field("title", "Title", "text", &get("title"), "off", None, errors.for_field("/title")))
                 label for="description" { "What happens, and since when?" }
@@ -94,7 +86,7 @@ async fn new_request_form(
                 button type="submit" { "Open request" }
             }
         }
-    })
+    }
 }
 
 /// `/support`: the organisation's requests (the operator: the queue) and the form.
@@ -106,9 +98,12 @@ pub async fn list_page(
 ) -> Result<Markup, PageError> {
     let p = &user.principal;
     let operator = p.organization.kind == OrgKind::Operator;
-    let list = s
+    let ServiceRequestList {
+        requests: list,
+        form,
+    } = s
         .app
-        .list_service_requests(
+        .service_request_list(
             p,
             &ServiceRequestFilters {
                 status: blank(&q.status),
@@ -120,12 +115,8 @@ pub async fn list_page(
             },
         )
         .await?;
-    let may_open = p.may(Action::CustomerServiceRequests) || p.may(Action::PartnerServiceRequests);
-    let form = if may_open && !operator {
-        Some(new_request_form(&s, &user, &csrf, &Values::new(), &FormErrors::default()).await?)
-    } else {
-        None
-    };
+    let form =
+        form.map(|f| new_request_form(&user, &csrf, &f, &Values::new(), &FormErrors::default()));
     let body = html! {
         @if q.done.is_some() { div.alert.success role="status" { "Your request was opened. We mail you when the operator updates it." } }
         form.filters method="get" action="/support" {
@@ -183,19 +174,20 @@ pub async fn create(
     };
     match s
         .app
-        .create_service_request(&user.principal, &ctx, Ok(input))
-        .await
+        .open_service_request(&user.principal, &ctx, input)
+        .await?
     {
-        Ok(r) => Ok(Redirect::to(&format!("/support/{}?done=1", r.id)).into_response()),
-        Err(e) if matches!(e, AppError::Forbidden { .. } | AppError::Validation(_)) => {
-            let form = new_request_form(&s, &user, &csrf.0, &m, &FormErrors::from_app(&e)).await?;
+        ServiceRequestOpened::Opened(r) => {
+            Ok(Redirect::to(&format!("/support/{}?done=1", r.id)).into_response())
+        }
+        ServiceRequestOpened::Refused { error, form } => {
+            let form = new_request_form(&user, &csrf.0, &form, &m, &FormErrors::from_app(&error));
             Ok((
-                crate::problem::status_of(&e),
+                crate::problem::status_of(&error),
                 page("Service requests", &user, &csrf.0, form),
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -5,9 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use partnerd_app::AppError;
-use partnerd_app::paging::PageParams;
-use partnerd_app::webhooks::{WebhookInput, WebhookRecord};
+use partnerd_app::paging::{Page, PageParams};
+use partnerd_app::webhooks::{Webhook, WebhookInput, WebhookRecord, WebhookRegistration};
 use partnerd_domain::ids::{DeliveryId, WebhookId};
 use partnerd_domain::states::WebhookDeliveryStatus;
 
@@ -45,18 +44,8 @@ fn secret_card(secret: &str) -> Markup {
     }
 }
 
-async fn list_body(
-    s: &AppState,
-    user: &PageUser,
-    csrf: &str,
-    url: &str,
-    errors: &FormErrors,
-) -> Result<Markup, PageError> {
-    let hooks = s
-        .app
-        .list_webhooks(&user.principal, &PageParams::first(100))
-        .await?;
-    Ok(html! {
+fn list_body(csrf: &str, hooks: &Page<Webhook>, url: &str, errors: &FormErrors) -> Markup {
+    html! {
         p { "partnerd posts events about your organisation to your URLs, signed, and retries for a day when your receiver is down." }
         @if hooks.items.is_empty() { p.empty { "No webhooks yet." } } @else {
             table {
@@ -78,7 +67,7 @@ async fn list_body(
                 button type="submit" { "Register" }
             }
         }
-    })
+    }
 }
 
 pub async fn list_page(
@@ -86,7 +75,11 @@ pub async fn list_page(
     user: PageUser,
     CsrfToken(csrf): CsrfToken,
 ) -> Result<Markup, PageError> {
-    let body = list_body(&s, &user, &csrf, "", &FormErrors::default()).await?;
+    let hooks = s
+        .app
+        .list_webhooks(&user.principal, &PageParams::first(100))
+        .await?;
+    let body = list_body(&csrf, &hooks, "", &FormErrors::default());
     Ok(page("Webhooks", &user, &csrf, body))
 }
 
@@ -113,8 +106,8 @@ pub async fn create(
         description: None,
         enabled: Some(true),
     };
-    match s.app.create_webhook(&user.principal, &ctx, Ok(input)).await {
-        Ok(w) => {
+    match s.app.register_webhook(&user.principal, &ctx, input).await? {
+        WebhookRegistration::Registered(w) => {
             let body = html! {
                 div.alert.success role="status" { "The webhook is registered." }
                 (secret_card(w.secret.as_deref().unwrap_or_default()))
@@ -122,15 +115,14 @@ pub async fn create(
             };
             Ok(page("Webhook registered", &user, &csrf.0, body).into_response())
         }
-        Err(e) if matches!(e, AppError::Validation(_)) => {
-            let b = list_body(&s, &user, &csrf.0, &url, &FormErrors::from_app(&e)).await?;
+        WebhookRegistration::Refused { error, webhooks } => {
+            let b = list_body(&csrf.0, &webhooks, &url, &FormErrors::from_app(&error));
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 page("Webhooks", &user, &csrf.0, b),
             )
                 .into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
+use partnerd_app::enrollment::MembershipLink;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
@@ -127,30 +128,17 @@ pub async fn membership_link(
     ReqCtx(ctx): ReqCtx,
     CsrfForm(m): CsrfForm<Values>,
 ) -> Result<Response, PageError> {
-    // Two calls: a missing enrollment's 404 is an error page, the link's own 404 goes back to the form.
-    let e = require_enrollment(&s, &user).await?;
     match s
         .app
-        .link_membership(
+        .link_current_membership(
             &user.principal,
             &ctx,
-            &e.id,
             Ok((get(&m, "token"), get(&m, "membership_id"))),
         )
-        .await
+        .await?
     {
-        Ok(_) => Ok(Redirect::to("/enroll/profile").into_response()),
-        Err(err)
-            if matches!(
-                err,
-                AppError::Forbidden { .. }
-                    | AppError::NotFound(_)
-                    | AppError::TokenInvalid(_)
-                    | AppError::Conflict { .. }
-                    | AppError::Gone(_)
-                    | AppError::Validation(_)
-            ) =>
-        {
+        MembershipLink::Linked(_) => Ok(Redirect::to("/enroll/profile").into_response()),
+        MembershipLink::Refused(err) => {
             let mut errors = FormErrors::from_app(&err);
             if errors.general.is_none() {
                 errors.general = errors
@@ -166,6 +154,5 @@ pub async fn membership_link(
             )
                 .into_response())
         }
-        Err(err) => Err(err.into()),
     }
 }
