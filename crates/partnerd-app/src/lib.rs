@@ -112,10 +112,22 @@ impl Default for AppConfig {
 pub struct Ctx {
     pub request_id: String,
     pub source_ip: Option<String>,
-    /// The `Idempotency-Key` this request runs under: (principal key, idempotency
-    /// key). A use case that creates something stores its response in its own
-    /// transaction, so a crash between commit and answer still replays.
-    pub idempotency: Option<(String, String)>,
+    /// The `Idempotency-Key` this request runs under. A use case that creates
+    /// something stores its response in its own transaction, so a crash between
+    /// commit and answer still replays.
+    pub idempotency: Option<IdempotentRequest>,
+}
+
+/// A request under an `Idempotency-Key`: whose, which key, and how the web layer
+/// writes a created resource for replay (the app knows no HTTP).
+#[derive(Debug, Clone)]
+pub struct IdempotentRequest {
+    /// The principal's key (`Principal::key`).
+    pub principal: String,
+    pub key: String,
+    /// `(status, headers)` of the response that created the resource at
+    /// `location` with entity tag `etag`.
+    pub created: fn(location: &str, etag: &str) -> (i64, String),
 }
 
 /// How the caller authenticated.

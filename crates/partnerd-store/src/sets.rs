@@ -59,16 +59,16 @@ pub(crate) const ORGANIZATION_PROGRAMS: Names = Names {
 };
 
 impl Names {
-    /// A select expression: the names of the row whose id is `owner_id` (an SQL
-    /// expression such as `u.id`), comma-separated, `''` when there are none.
+    /// A select expression: the names of the row whose id is the SQL expression
+    /// `owner` (such as `u.id`), comma-separated, `''` when there are none.
     /// `string_agg` with ORDER BY is PostgreSQL's and, since 3.44, SQLite's.
-    pub(crate) fn list_of(&self, owner_id: &str) -> String {
+    pub(crate) fn list_of(&self, owner: &str) -> String {
         format!(
             "COALESCE((SELECT string_agg(n.{name}, ',' ORDER BY n.{order}) FROM {table} n \
-             WHERE n.{owner} = {owner_id}), '')",
+             WHERE n.{column} = {owner}), '')",
             name = self.name,
             table = self.table,
-            owner = self.owner,
+            column = self.owner,
             order = if self.positioned {
                 "position"
             } else {
@@ -77,41 +77,43 @@ impl Names {
         )
     }
 
-    /// A condition: the row whose id is `owner_id` holds the name bound at
-    /// `param` (`?` in a filter, `$n` in a statement).
-    pub(crate) fn holds(&self, owner_id: &str, param: &str) -> String {
+    /// A condition: the row whose id is the SQL expression `owner` holds the name
+    /// bound at `param` (`?` in a filter, `$n` in a statement).
+    pub(crate) fn holds(&self, owner: &str, param: &str) -> String {
         format!(
-            "EXISTS (SELECT 1 FROM {table} n WHERE n.{owner} = {owner_id} AND n.{name} = {param})",
+            "EXISTS (SELECT 1 FROM {table} n WHERE n.{column} = {owner} AND n.{name} = {param})",
             name = self.name,
             table = self.table,
-            owner = self.owner,
+            column = self.owner,
         )
     }
 
-    /// A condition: the row whose id is `owner_id` holds one of `count` names,
-    /// bound as the filter's next `?`s.
-    pub(crate) fn holds_any(&self, owner_id: &str, count: usize) -> String {
+    /// A condition: the row whose id is the SQL expression `owner` holds one of
+    /// `count` names, bound as the filter's next `?`s.
+    pub(crate) fn holds_any(&self, owner: &str, count: usize) -> String {
         format!(
-            "EXISTS (SELECT 1 FROM {table} n WHERE n.{owner} = {owner_id} AND n.{name} IN ({params}))",
+            "EXISTS (SELECT 1 FROM {table} n WHERE n.{column} = {owner} AND n.{name} IN ({params}))",
             name = self.name,
             table = self.table,
-            owner = self.owner,
+            column = self.owner,
             params = vec!["?"; count].join(", "),
         )
     }
 
-    /// Makes `names` the names `owner_id` holds (a repeated name counts once).
+    /// Makes `names` the names `owner` holds (a repeated name counts once).
+    /// `owner` is text because the holder is of any kind (user, key, organisation,
+    /// incident): the child table decides which.
     pub(crate) async fn replace(
         &self,
         conn: &mut Conn,
-        owner_id: &str,
+        owner: &str,
         names: &[&str],
     ) -> StoreResult<()> {
         crate::query(format!(
             "DELETE FROM {} WHERE {} = $1",
             self.table, self.owner
         ))
-        .bind(owner_id)
+        .bind(owner)
         .execute(&mut *conn)
         .await?;
         let mut seen: Vec<&str> = Vec::with_capacity(names.len());
@@ -126,7 +128,7 @@ impl Names {
                     "INSERT INTO {} ({}, {}, position) VALUES ($1, $2, $3)",
                     self.table, self.owner, self.name
                 ))
-                .bind(owner_id)
+                .bind(owner)
                 .bind(*name)
                 .bind(position)
             } else {
@@ -134,7 +136,7 @@ impl Names {
                     "INSERT INTO {} ({}, {}) VALUES ($1, $2)",
                     self.table, self.owner, self.name
                 ))
-                .bind(owner_id)
+                .bind(owner)
                 .bind(*name)
             };
             q.execute(&mut *conn).await?;

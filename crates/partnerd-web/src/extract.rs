@@ -75,7 +75,11 @@ pub fn ctx_from_parts(parts: &Parts) -> Ctx {
         idempotency: parts
             .extensions
             .get::<crate::idempotency::IdempotencySlot>()
-            .map(|s| (s.principal.clone(), s.key.clone())),
+            .map(|s| partnerd_app::IdempotentRequest {
+                principal: s.principal.clone(),
+                key: s.key.clone(),
+                created: crate::idempotency::created_response,
+            }),
     }
 }
 

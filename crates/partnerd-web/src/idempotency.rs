@@ -138,6 +138,18 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
     }
 }
 
+/// The stored form of a "201 Created" JSON response for `location` with entity tag
+/// `etag`: what a use case that creates a resource writes in its own transaction
+/// (`partnerd_app::IdempotentRequest::created`), the same as the middleware keeps.
+pub fn created_response(location: &str, etag: &str) -> (i64, String) {
+    let headers = serde_json::json!([
+        ["content-type", "application/json"],
+        ["location", location],
+        ["etag", format!("\"{etag}\"")]
+    ]);
+    (i64::from(StatusCode::CREATED.as_u16()), headers.to_string())
+}
+
 fn kept_headers(h: &HeaderMap) -> String {
     let pairs: Vec<(String, String)> = KEPT
         .iter()

@@ -415,10 +415,9 @@ impl App {
         };
         self.record_change(&mut tx, ctx, now, entry, vec![created.with(&view)])
             .await?;
-        self.store_idempotent_response(
+        self.store_created_response(
             &mut tx,
             ctx,
-            201,
             &crate::urls::order(cid, &order.id),
             &view.etag,
             &view,
@@ -429,27 +428,30 @@ impl App {
     }
 
     /// Stores the response of a creating request under its `Idempotency-Key` in
-    /// the change's own transaction (the web layer stores the same again after).
-    pub(crate) async fn store_idempotent_response(
+    /// the change's own transaction (the web layer stores the same again after),
+    /// in the form the web layer gave for a created resource.
+    pub(crate) async fn store_created_response(
         &self,
         conn: &mut Conn,
         ctx: &Ctx,
-        status: i64,
         location: &str,
         etag_value: &str,
         body: &impl Serialize,
     ) -> AppResult<()> {
-        let Some((principal, key)) = &ctx.idempotency else {
+        let Some(request) = &ctx.idempotency else {
             return Ok(());
         };
-        let headers = serde_json::json!([
-            ["content-type", "application/json"],
-            ["location", location],
-            ["etag", format!("\"{etag_value}\"")]
-        ])
-        .to_string();
+        let (status, headers) = (request.created)(location, etag_value);
         let body = serde_json::to_string(body).map_err(|e| AppError::internal(e.to_string()))?;
-        idempotency::complete(conn, principal, key, status, &headers, &body).await?;
+        idempotency::complete(
+            conn,
+            &request.principal,
+            &request.key,
+            status,
+            &headers,
+            &body,
+        )
+        .await?;
         Ok(())
     }
 
