@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::layout::{Confirm, FormErrors, capitalize, nothing_changed, page};
+use crate::pages::layout::{Confirm, FormErrors, capitalize, nothing_changed, page, refused};
 use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, Values, csrf_field};
 
 /// The pages of this area and the forms they post to.
@@ -131,7 +131,11 @@ pub async fn add_products(
         AddProducts::Placed { review, order } => {
             return Ok(order_placed(&user, &csrf, &cid, &review, &order));
         }
-        AddProducts::NotPlaced(e) => return Ok(order_not_placed(&user, &csrf, &cid, &e)),
+        AddProducts::NotPlaced(e) => {
+            let back = format!("/customers/{cid}/add-products");
+            let back = (back.as_str(), "Back to the products");
+            return Ok(refused("The order was not placed", &user, &csrf, back, &e));
+        }
     };
     let customer = &review.form.customer.company_name;
     let body = html! {
@@ -183,24 +187,6 @@ fn order_placed(
         p { a.button href=(format!("/customers/{cid}")) { "Back to " (review.form.customer.company_name) } }
     };
     page("Order placed", user, csrf, body).into_response()
-}
-
-/// Why the reviewed order was refused.
-fn order_not_placed(user: &PageUser, csrf: &str, cid: &OrgId, e: &AppError) -> Response {
-    let detail = e
-        .field_errors()
-        .first()
-        .map(|f| f.message.clone())
-        .unwrap_or(e.detail().into_owned());
-    let body = html! {
-        div.alert.error role="alert" { (capitalize(&detail)) "." }
-        p { a href=(format!("/customers/{cid}/add-products")) { "Back to the products" } }
-    };
-    (
-        crate::problem::status_of(e),
-        page("The order was not placed", user, csrf, body),
-    )
-        .into_response()
 }
 
 #[derive(Deserialize, Default)]

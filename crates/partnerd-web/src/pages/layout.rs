@@ -348,6 +348,17 @@ pub fn nothing_changed(
     back: (&str, &str),
     e: &AppError,
 ) -> axum::response::Response {
+    refused("Nothing was changed", user, csrf, back, e)
+}
+
+/// [`nothing_changed`] under a title that names what did not happen.
+pub fn refused(
+    title: &str,
+    user: &PageUser,
+    csrf: &str,
+    back: (&str, &str),
+    e: &AppError,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let detail = e
         .field_errors()
@@ -358,11 +369,7 @@ pub fn nothing_changed(
         div.alert.error role="alert" { (capitalize(&detail)) "." }
         p { a href=(back.0) { (back.1) } }
     };
-    (
-        crate::problem::status_of(e),
-        page("Nothing was changed", user, csrf, body),
-    )
-        .into_response()
+    (crate::problem::status_of(e), page(title, user, csrf, body)).into_response()
 }
 
 /// What a confirmation page asks before an act that cannot be taken back.
