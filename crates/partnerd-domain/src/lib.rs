@@ -3,6 +3,7 @@
 //! Everything past the HTTP boundary travels as one of these validated types, so the
 //! layers above never re-check an e-mail address or a role list.
 
+pub mod calendar;
 pub mod email;
 pub mod ids;
 pub mod money;
@@ -11,6 +12,7 @@ pub mod password;
 pub mod policy;
 pub mod roles;
 pub mod states;
+pub mod terms;
 pub mod time;
 pub mod webmail;
 

@@ -59,6 +59,26 @@ pub fn check_currency(pointer: &str, raw: &str, platform: &str) -> Result<(), Fi
     }
 }
 
+/// Markup `R(p, b) = ⌊(p·(10 000 + b) + 5 000) / 10 000⌋` (API-billing.md §1.1):
+/// price `p` in minor units adjusted by `b` hundredths of a percent, rounded half
+/// up, with 128-bit intermediates. `markup(1000, 1500) = 1150`.
+pub fn markup(p: i64, b: i64) -> i64 {
+    let v = (i128::from(p) * (10_000 + i128::from(b)) + 5_000).div_euclid(10_000);
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// Proration `E(u, d, D) = ⌊(2·u·d + D) / (2·D)⌋` (API-billing.md §1.1): the
+/// per-seat price of `d` charged days of a billing period of `D` days whose full
+/// per-seat price is `u`, rounded half up. `prorate(u, D, D) = u`; `D ≤ 0` gives 0.
+pub fn prorate(u: i64, d: i64, period_days: i64) -> i64 {
+    if period_days <= 0 {
+        return 0;
+    }
+    let big_d = i128::from(period_days);
+    let v = (2 * i128::from(u) * i128::from(d) + big_d).div_euclid(2 * big_d);
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}
+
 /// A currency code: three capital ASCII letters, as ISO 4217 spells them. Only the
 /// shape is checked; that a code is the deployment's currency is the real check
 /// ([`check_currency`]).
@@ -315,6 +335,27 @@ fn parse_signed(raw: &str) -> Result<i64, MoneyError> {
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failed unwrap is the test failing")]
 mod tests {
+
+    #[test]
+    fn markup_and_proration_follow_the_contract() {
+        assert_eq!(markup(1000, 1500), 1150);
+        assert_eq!(markup(1000, 0), 1000);
+        assert_eq!(markup(1000, -10_000), 0);
+        assert_eq!(markup(1150, 2000), 1380);
+        // Half up: 999 × 1.005 = 1003.995 → 1004.
+        assert_eq!(markup(999, 50), 1004);
+        // The worked examples of §6.3 and §9.
+        assert_eq!(prorate(1008, 29, 31), 943);
+        assert_eq!(prorate(1008, 31, 31), 1008);
+        assert_eq!(prorate(1000, 24, 31), 774);
+        assert_eq!(prorate(1150, 24, 31), 890);
+        assert_eq!(prorate(1380, 24, 31), 1068);
+        assert_eq!(prorate(1000, 22, 31), 710);
+        assert_eq!(prorate(1150, 22, 31), 816);
+        assert_eq!(prorate(1380, 22, 31), 979);
+        assert_eq!(prorate(i64::MAX, 1, 1), i64::MAX);
+        assert_eq!(prorate(5, 3, 0), 0);
+    }
     use super::*;
 
     #[test]
