@@ -48,6 +48,14 @@ codes!(
         DomainUnavailable = "domain_unavailable",
         CreditLimitExceeded = "credit_limit_exceeded",
         ActiveSubscriptions = "active_subscriptions",
+        CancellationWindowClosed = "cancellation_window_closed",
+        TrialChangeNotAllowed = "trial_change_not_allowed",
+        TrialAlreadyUsed = "trial_already_used",
+        UpgradeNotAllowed = "upgrade_not_allowed",
+        PrerequisiteRequired = "prerequisite_required",
+        CustomerSeatLimitExceeded = "customer_seat_limit_exceeded",
+        AutoRenewDisabled = "auto_renew_disabled",
+        PricePeriodLocked = "price_period_locked",
     }
 );
 
@@ -80,6 +88,9 @@ pub enum AppError {
     Conflict {
         kind: Conflict,
         detail: String,
+        /// Members the contract adds to this problem (`refundableQuantity`,
+        /// `remainingQuantity`, …), by name.
+        extensions: Extensions,
     },
     /// A mailed link that expired or was withdrawn.
     Gone(String),
@@ -95,6 +106,9 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Extension members of a problem, in the order they were added.
+pub type Extensions = serde_json::Map<String, serde_json::Value>;
 
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -149,6 +163,27 @@ impl AppError {
         Self::Conflict {
             kind,
             detail: detail.into(),
+            extensions: Extensions::new(),
+        }
+    }
+
+    /// The same conflict with one more member of its problem.
+    #[must_use]
+    pub fn with_extension(mut self, name: &str, value: impl serde::Serialize) -> Self {
+        if let Self::Conflict { extensions, .. } = &mut self {
+            extensions.insert(
+                name.to_owned(),
+                serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        self
+    }
+
+    /// The members this problem carries beyond the standard ones.
+    pub fn extensions(&self) -> Option<&Extensions> {
+        match self {
+            Self::Conflict { extensions, .. } if !extensions.is_empty() => Some(extensions),
+            _ => None,
         }
     }
 
@@ -209,7 +244,13 @@ impl AppError {
             },
             Self::NotFound(_) => Self::NotFound(text),
             Self::TokenInvalid(_) => Self::TokenInvalid(text),
-            Self::Conflict { kind, .. } => Self::Conflict { kind, detail: text },
+            Self::Conflict {
+                kind, extensions, ..
+            } => Self::Conflict {
+                kind,
+                detail: text,
+                extensions,
+            },
             Self::Gone(_) => Self::Gone(text),
             Self::RateLimited { retry_after, .. } => Self::RateLimited {
                 retry_after,

@@ -32,6 +32,10 @@ pub struct Problem {
     pub request_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemFieldError>,
+    /// Members a conflict adds (`refundableQuantity`, `remainingQuantity`, …).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: partnerd_app::error::Extensions,
 }
 
 /// An [`AppError`] on its way out of an API handler.
@@ -148,6 +152,7 @@ pub fn titled_problem_response(e: &AppError, title: &str) -> Response {
                 message: f.message.clone(),
             })
             .collect(),
+        extensions: e.extensions().cloned().unwrap_or_default(),
     };
     let mut res = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
     res.headers_mut()
