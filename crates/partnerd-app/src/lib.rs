@@ -38,6 +38,7 @@ pub mod ratelimit;
 pub mod registry;
 pub mod support;
 pub mod tenancy;
+pub mod testing;
 pub mod urls;
 pub mod users;
 pub mod views;
@@ -79,6 +80,9 @@ pub struct AppConfig {
     pub mail_transport: MailTransportConfig,
     pub mail_from: String,
     pub dev_mode: bool,
+    /// `--test-clock`: the clock starts here, `/v1/testing/*` exists and system
+    /// events are applied only when asked (dev mode only).
+    pub test_clock: Option<partnerd_domain::time::Timestamp>,
     /// Webmail domains refused for primary contacts, besides the built-in list.
     pub webmail_domains: Vec<String>,
     /// Answer each request with the policy actions it asked for (`Partnerd-Policy-Asked`);
@@ -101,6 +105,7 @@ impl Default for AppConfig {
             mail_transport: MailTransportConfig::Dir(PathBuf::from("./partnerd-data/mail")),
             mail_from: "partnerd <no-reply@localhost>".into(),
             dev_mode: false,
+            test_clock: None,
             webmail_domains: Vec::new(),
             policy_trace: false,
         }

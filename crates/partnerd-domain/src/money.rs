@@ -259,6 +259,26 @@ impl Money {
 }
 
 /// `12.50 EUR`, `-0.05 EUR`.
+/// The three tiers' per-seat, per-billing-period prices of one subscription
+/// (API-billing.md §4.1, §5.1), locked for its term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TierPrices {
+    pub operator_to_provider: Money,
+    pub provider_to_reseller: Money,
+    pub reseller_to_customer: Money,
+}
+
+impl TierPrices {
+    /// Every tier at one price (a v1 subscription; no repricing configured).
+    pub fn flat(price: Money) -> Self {
+        Self {
+            operator_to_provider: price,
+            provider_to_reseller: price,
+            reseller_to_customer: price,
+        }
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", format_amount(self.minor), self.currency)

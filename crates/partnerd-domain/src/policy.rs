@@ -146,6 +146,8 @@ actions! {
     ManageServiceIncidents = "manageServiceIncidents",
     /// Operator: put mail that could not be delivered back in the queue.
     RetryMail = "retryMail",
+    /// Operator, test clock only: read and move the clock, run the system jobs.
+    DriveTestClock = "driveTestClock",
 }
 
 use OrgKind::{Customer as C, None as N, Operator as O, Partner as P};
@@ -490,6 +492,14 @@ pub const RULES: &[Rule] = &[
         Action::RetryMail,
         "retry mail that could not be delivered",
         &[GA],
+        &[O],
+    ),
+    // Any operator API key, or a session of the operator's Global admin (the use
+    // case checks the role of a session).
+    rule(
+        Action::DriveTestClock,
+        "move the test clock and run the system jobs",
+        &[],
         &[O],
     ),
 ];

@@ -451,17 +451,21 @@ impl OrderStatus {
 }
 
 status_enum! {
-    /// A subscription (`subscriptions.status`).
+    /// A subscription (`subscriptions.status`, API-billing.md §4.2).
     ///
     /// An order creates it active. Active and suspended swap by PATCH (suspend,
-    /// reactivate); either can be cancelled. At its term's end an active subscription
-    /// renews (staying active: no move) or, with auto-renew off or its offer retired,
-    /// expires. Cancelled and expired are terminal.
+    /// reactivate); either is deleted by a cancel inside the window. At its term's
+    /// end `τ` an active subscription renews (staying active: no move) or, with
+    /// auto-renew off, its offer retired or an add-on's prerequisite gone, expires;
+    /// a suspended one is disabled. Expired ones are disabled 30 days after `τ`,
+    /// disabled ones deleted 120 days after it. Deleted is terminal. v1's
+    /// `cancelled` is a word clients may still send: it means deleted by a cancel.
     pub enum SubscriptionStatus ("subscription", "status") {
-        Active = "active" => [Suspended, Cancelled, Expired],
-        Suspended = "suspended" => [Active, Cancelled],
-        Cancelled = "cancelled" => [],
-        Expired = "expired" => [],
+        Active = "active" => [Suspended, Expired, Deleted],
+        Suspended = "suspended" => [Active, Disabled, Deleted],
+        Expired = "expired" => [Disabled],
+        Disabled = "disabled" => [Deleted],
+        Deleted = "deleted" => [],
     }
 }
 
@@ -480,13 +484,20 @@ impl SubscriptionStatus {
         self.move_to(Self::Active)
     }
 
+    /// A cancel inside the window deletes at once.
     pub fn cancel(self) -> Result<Self, InvalidTransition> {
-        self.move_to(Self::Cancelled)
+        self.move_to(Self::Deleted)
     }
 
     /// The term ended without renewal.
     pub fn expire(self) -> Result<Self, InvalidTransition> {
         self.move_to(Self::Expired)
+    }
+
+    /// Expired, disabled and deleted: nothing about it changes any more (409
+    /// `subscription_cancelled`).
+    pub fn is_closed(self) -> bool {
+        matches!(self, Self::Expired | Self::Disabled | Self::Deleted)
     }
 }
 
@@ -898,20 +909,24 @@ mod tests {
         use SubscriptionStatus as S;
         check_enum! {
             S,
-            strings: ["active", "suspended", "cancelled", "expired"],
+            strings: ["active", "suspended", "expired", "disabled", "deleted"],
             allowed: [
-                (Active, Suspended), (Active, Cancelled), (Active, Expired),
-                (Suspended, Active), (Suspended, Cancelled),
+                (Active, Suspended), (Active, Expired), (Active, Deleted),
+                (Suspended, Active), (Suspended, Disabled), (Suspended, Deleted),
+                (Expired, Disabled), (Disabled, Deleted),
             ],
         }
         assert_eq!(S::Active.suspend(), Ok(S::Suspended));
         assert_eq!(S::Suspended.reactivate(), Ok(S::Active));
-        assert_eq!(S::Suspended.cancel(), Ok(S::Cancelled));
+        assert_eq!(S::Suspended.cancel(), Ok(S::Deleted));
         assert_eq!(S::Active.expire(), Ok(S::Expired));
         assert!(S::Suspended.expire().is_err());
-        assert!(S::Cancelled.reactivate().is_err());
+        assert!(S::Deleted.reactivate().is_err());
+        assert!(S::Expired.reactivate().is_err());
         let holding: Vec<_> = S::ALL.iter().filter(|s| s.holds_seats()).collect();
         assert_eq!(holding, [&S::Active, &S::Suspended]);
+        let closed: Vec<_> = S::ALL.iter().filter(|s| s.is_closed()).collect();
+        assert_eq!(closed, [&S::Expired, &S::Disabled, &S::Deleted]);
     }
 
     #[test]
@@ -1014,8 +1029,8 @@ mod tests {
 
     #[test]
     fn unknown_values_name_their_kind() {
-        let e = SubscriptionStatus::parse("deleted").unwrap_err();
-        assert_eq!(e.to_string(), "unknown subscription status 'deleted'");
+        let e = SubscriptionStatus::parse("cancelled").unwrap_err();
+        assert_eq!(e.to_string(), "unknown subscription status 'cancelled'");
         let e = ResellerRelationshipStatus::parse("pending").unwrap_err();
         assert_eq!(
             e.to_string(),

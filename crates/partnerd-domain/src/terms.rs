@@ -170,6 +170,80 @@ impl fmt::Display for Plan {
     }
 }
 
+/// What a subscription runs on: a paid plan, or a trial of some days (whose term
+/// is `P{days}D` and whose billing frequency is `none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubscriptionPlan {
+    Paid(Plan),
+    Trial { days: u32 },
+}
+
+impl SubscriptionPlan {
+    /// `P1Y`, or `P30D` for a 30-day trial.
+    pub fn term_duration(self) -> String {
+        match self {
+            Self::Paid(p) => p.term.as_str().to_owned(),
+            Self::Trial { days } => format!("P{days}D"),
+        }
+    }
+
+    /// `monthly`, `annual`, `upfront`, or `none` for a trial.
+    pub fn billing_frequency(self) -> &'static str {
+        match self {
+            Self::Paid(p) => p.frequency.as_str(),
+            Self::Trial { .. } => "none",
+        }
+    }
+
+    /// The stored pair back; None if it names no plan or trial.
+    pub fn parse(term: &str, frequency: &str) -> Option<Self> {
+        if frequency == "none" {
+            let days = term.strip_prefix('P')?.strip_suffix('D')?.parse().ok()?;
+            return (days > 0).then_some(Self::Trial { days });
+        }
+        Plan::parse(term, frequency).map(Self::Paid)
+    }
+
+    /// v1 `billingCycle`: `monthly`, `annual`, `triennial` or `none`.
+    pub fn billing_cycle(self) -> &'static str {
+        match self {
+            Self::Paid(p) => p.billing_cycle(),
+            Self::Trial { .. } => "none",
+        }
+    }
+
+    pub fn paid(self) -> Option<Plan> {
+        match self {
+            Self::Paid(p) => Some(p),
+            Self::Trial { .. } => None,
+        }
+    }
+
+    pub fn is_trial(self) -> bool {
+        matches!(self, Self::Trial { .. })
+    }
+
+    /// The term this plan runs from `start` to `end` (inclusive), as stored.
+    pub fn term(self, start: Date, end: Date) -> Term {
+        Term {
+            start,
+            end,
+            period_months: match self {
+                Self::Paid(p) => p.frequency.period_months(p.term),
+                Self::Trial { .. } => 0,
+            },
+        }
+    }
+
+    /// "1 year, billed monthly" or "30-day trial".
+    pub fn label(self) -> String {
+        match self {
+            Self::Paid(p) => p.label(),
+            Self::Trial { days } => format!("{days}-day trial"),
+        }
+    }
+}
+
 /// One billing period of a term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -317,6 +391,21 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!((p[0].end, p[0].days), (d("2026-06-30"), 365));
         assert_eq!(p[0].days_from(p[0].start), 113);
+    }
+
+    #[test]
+    fn stored_plans_read_back() {
+        let trial = SubscriptionPlan::Trial { days: 30 };
+        assert_eq!(
+            (trial.term_duration().as_str(), trial.billing_frequency()),
+            ("P30D", "none")
+        );
+        assert_eq!(SubscriptionPlan::parse("P30D", "none"), Some(trial));
+        let paid = SubscriptionPlan::Paid(plan("P3Y", "upfront"));
+        assert_eq!(SubscriptionPlan::parse("P3Y", "upfront"), Some(paid));
+        assert_eq!(paid.billing_cycle(), "triennial");
+        assert_eq!(SubscriptionPlan::parse("P0D", "none"), None);
+        assert_eq!(SubscriptionPlan::parse("P1M", "annual"), None);
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod sessions;
 mod sets;
 pub mod sql;
 pub mod support;
+pub mod system_events;
 pub mod users;
 pub mod webhooks;
 

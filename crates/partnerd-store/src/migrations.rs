@@ -100,6 +100,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "provider_and_incident_rows",
         include_str!("../migrations/sqlite/0018_provider_and_incident_rows.sql"),
     ),
+    (
+        20,
+        "new_commerce_subscriptions",
+        include_str!("../migrations/sqlite/0020_new_commerce_subscriptions.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -193,6 +198,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         18,
         "provider_and_incident_rows",
         include_str!("../migrations/postgres/0018_provider_and_incident_rows.sql"),
+    ),
+    (
+        20,
+        "new_commerce_subscriptions",
+        include_str!("../migrations/postgres/0020_new_commerce_subscriptions.sql"),
     ),
 ];
 
@@ -323,23 +333,43 @@ mod tests {
                 WebhookDeliveryStatus::sql_list(),
             ),
         ];
-        let pg = include_str!("../migrations/postgres/0014_status_checks.sql");
-        let lite = include_str!("../migrations/sqlite/0014_status_checks.sql");
+        // The latest definition of each check counts: later versions may widen one.
+        let pg: String = POSTGRES.iter().map(|m| m.2).collect::<Vec<_>>().join("\n");
+        let lite: String = SQLITE.iter().map(|m| m.2).collect::<Vec<_>>().join("\n");
+        let last_after = |text: &str, start: &str| -> Option<String> {
+            let at = text.rfind(start)?;
+            let rest = &text[at..];
+            Some(rest[..rest.find(";")?].to_owned())
+        };
         for (table, column, list) in columns {
             let check = format!(
-                "ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_check CHECK ({column} IN ({list}));"
+                "ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_check CHECK ({column} IN ({list}))"
             );
-            assert!(pg.contains(&check), "PostgreSQL lacks {check}");
-            for event in ["INSERT ON", "UPDATE OF {column} ON"] {
+            let found = last_after(&pg, &format!("ADD CONSTRAINT {table}_{column}_check CHECK"));
+            assert!(
+                found.as_deref().is_some_and(|f| check.ends_with(f)),
+                "PostgreSQL's latest check is {found:?}, not {check}"
+            );
+            for (event, name) in [
+                ("INSERT ON".to_owned(), "insert"),
+                (format!("UPDATE OF {column} ON"), "update"),
+            ] {
                 let trigger = format!(
-                    "BEFORE {} {table}\nWHEN NEW.{column} NOT IN ({list})\n",
-                    event.replace("{column}", column)
+                    "CREATE TRIGGER {table}_{column}_check_{name} BEFORE {event} {table}\nWHEN NEW.{column} NOT IN ({list})\n"
                 );
-                assert!(lite.contains(&trigger), "SQLite lacks {trigger}");
+                let found = last_after(
+                    &lite,
+                    &format!("CREATE TRIGGER {table}_{column}_check_{name} "),
+                );
+                assert!(
+                    found.as_deref().is_some_and(|f| f.starts_with(&trigger)),
+                    "SQLite's latest trigger is {found:?}, not {trigger}"
+                );
             }
         }
+        let first = include_str!("../migrations/postgres/0014_status_checks.sql");
         assert_eq!(
-            pg.matches("ADD CONSTRAINT").count(),
+            first.matches("ADD CONSTRAINT").count(),
             columns.len() + 1,
             "a check without its enum (idempotency_keys.state is the one plain list)"
         );

@@ -357,6 +357,29 @@ impl Stored for Option<partnerd_domain::time::Timestamp> {
     }
 }
 
+/// A UTC day, kept as its `YYYY-MM-DD` text (which sorts as days do).
+impl ToValue for partnerd_domain::calendar::Date {
+    fn to_value(&self) -> Value {
+        Value::Text(Some(self.to_string()))
+    }
+    const NULL: Value = Value::Text(None);
+}
+
+impl Stored for partnerd_domain::calendar::Date {
+    type Raw = String;
+    fn from_stored(raw: String) -> Result<Self, String> {
+        Self::parse(&raw).ok_or_else(|| format!("'{raw}' is not a date"))
+    }
+}
+
+impl Stored for Option<partnerd_domain::calendar::Date> {
+    type Raw = Option<String>;
+    fn from_stored(raw: Option<String>) -> Result<Self, String> {
+        raw.map(partnerd_domain::calendar::Date::from_stored)
+            .transpose()
+    }
+}
+
 /// Statuses are kept as their contract names; a name the enum does not know is a
 /// corrupt row.
 macro_rules! stored_as_name {

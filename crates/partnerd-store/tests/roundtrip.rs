@@ -1161,8 +1161,12 @@ async fn customers(db: &Db) -> StoreResult<()> {
 }
 
 async fn commerce(db: &Db) -> StoreResult<()> {
+    use partnerd_domain::calendar::Date;
+    use partnerd_domain::money::TierPrices;
+    use partnerd_domain::terms::{Plan, SubscriptionPlan};
     use store::commerce::{
-        self as co, ChangeRow, LineRow, OrderQuery, OrderRow, SubscriptionQuery, SubscriptionRow,
+        self as co, ChangeRow, LineRow, OrderQuery, OrderRow, ScheduledTerm, SeatBatch,
+        SubscriptionQuery, SubscriptionRow,
     };
     let customer = organization("buyer", OrgKind::Customer);
     let reseller = organization("seller", OrgKind::Partner);
@@ -1192,10 +1196,17 @@ async fn commerce(db: &Db) -> StoreResult<()> {
             offer_id: format!("office-e{n}"),
             offer_name: format!("Office E{n} — annual"),
             quantity: 10 * n,
-            unit_price: money(1_999 * n, "EUR"),
             subscription_id: s.clone(),
             friendly_name: Some(format!("Seats for team {n}")),
-            billing_cycle: "annual".into(),
+            plan: SubscriptionPlan::Paid(
+                Plan::parse("P3Y", if n == 1 { "upfront" } else { "annual" }).expect("plan"),
+            ),
+            term_end_date: Date::parse("2029-02-28").expect("date"),
+            prices: TierPrices {
+                operator_to_provider: money(1_000 * n, "EUR"),
+                provider_to_reseller: money(1_999 * n, "EUR"),
+                reseller_to_customer: money(2_345 * n, "EUR"),
+            },
         })
         .collect();
     let subscription = SubscriptionRow {
@@ -1207,21 +1218,65 @@ async fn commerce(db: &Db) -> StoreResult<()> {
         product_family: "office".into(),
         friendly_name: Some("Seats for team 1".into()),
         quantity: 10,
-        unit_price: money(1_999, "EUR"),
-        billing_cycle: "annual".into(),
+        plan: SubscriptionPlan::Paid(Plan::parse("P3Y", "upfront").expect("plan")),
+        prices: TierPrices {
+            operator_to_provider: money(1_000, "EUR"),
+            provider_to_reseller: money(1_999, "EUR"),
+            reseller_to_customer: money(2_345, "EUR"),
+        },
         status: SubscriptionStatus::Suspended,
         auto_renew: true,
         term_start: at(91),
+        term_end_date: Date::parse("2029-02-28").expect("date"),
         commitment_end: at(92),
+        source_subscription_id: None,
+        next_period: 7,
+        next_event_at: Some(at(97)),
+        scheduled: Some(ScheduledTerm {
+            offer_id: "office-e3".into(),
+            plan: Plan::parse("P1Y", "monthly").expect("plan"),
+            quantity: 25,
+        }),
         reseller_organization_id: reseller.id.clone(),
         indirect_provider_id: provider.id.clone(),
         suspended_by_organization_id: Some(provider.id.clone()),
         suspended_reason: Some("credit limit exceeded".into()),
         cancelled_at: Some(at(93)),
+        disabled_at: Some(at(98)),
+        deleted_at: Some(at(99)),
         created_at: at(94),
         updated_at: at(95),
         version: 13,
     };
+    // A trial taken from it by a partial upgrade: the other plan shape and every
+    // optional member absent.
+    let trial = SubscriptionRow {
+        id: subscription_ids[1].clone(),
+        plan: SubscriptionPlan::Trial { days: 45 },
+        source_subscription_id: Some(subscription.id.clone()),
+        scheduled: None,
+        next_event_at: None,
+        suspended_by_organization_id: None,
+        suspended_reason: None,
+        cancelled_at: None,
+        disabled_at: None,
+        deleted_at: None,
+        status: SubscriptionStatus::Active,
+        auto_renew: false,
+        ..subscription.clone()
+    };
+    let batches = [
+        SeatBatch {
+            position: 1,
+            added_at: at(100),
+            quantity: 10,
+        },
+        SeatBatch {
+            position: 3,
+            added_at: at(101),
+            quantity: 4,
+        },
+    ];
     let change = ChangeRow {
         id: SubscriptionChangeId::generate(),
         subscription_id: subscription.id.clone(),
@@ -1236,7 +1291,31 @@ async fn commerce(db: &Db) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     co::insert_order(&mut tx, &order, &lines).await?;
     co::insert_subscription(&mut tx, &subscription).await?;
+    co::insert_subscription(&mut tx, &trial).await?;
     co::insert_change(&mut tx, &change).await?;
+    co::replace_seat_batches(&mut tx, &subscription.id, &batches).await?;
+    assert!(co::record_trial(&mut tx, &customer.id, "office-e1", &trial.id, at(102)).await?);
+    assert!(!co::record_trial(&mut tx, &customer.id, "office-e1", &trial.id, at(103)).await?);
+    assert!(
+        store::system_events::record(
+            &mut tx,
+            subscription.id.as_str(),
+            "termEnd",
+            at(92),
+            at(104)
+        )
+        .await?
+    );
+    assert!(
+        !store::system_events::record(
+            &mut tx,
+            subscription.id.as_str(),
+            "termEnd",
+            at(92),
+            at(105)
+        )
+        .await?
+    );
     tx.commit().await?;
 
     let mut c = db.conn().await?;
@@ -1282,6 +1361,7 @@ async fn commerce(db: &Db) -> StoreResult<()> {
             customer_id: customer.id.clone(),
             party: Some(reseller.id.clone()),
             status: Some(SubscriptionStatus::Suspended),
+            cancelled: true,
             offer_id: Some("office-e1".into()),
             product_family: Some("office".into()),
             indirect_provider_id: Some(provider.id.clone()),
@@ -1297,6 +1377,39 @@ async fn commerce(db: &Db) -> StoreResult<()> {
             s.id == subscription.id
         }),
         &subscription,
+    );
+    same(
+        "commerce::get_subscription (trial)",
+        &found(
+            "get_subscription",
+            co::get_subscription(&mut c, &trial.id).await?,
+        ),
+        &trial,
+    );
+    same(
+        "commerce::lock_subscription",
+        &found(
+            "lock_subscription",
+            co::lock_subscription(&mut c, db.backend(), &subscription.id).await?,
+        ),
+        &subscription,
+    );
+    same(
+        "commerce::seat_batches",
+        &co::seat_batches(&mut c, &subscription.id).await?,
+        &batches.to_vec(),
+    );
+    assert!(co::had_trial(&mut c, &customer.id, "office-e1").await?);
+    assert!(!co::had_trial(&mut c, &customer.id, "office-e2").await?);
+    same(
+        "system_events::of_subject",
+        &store::system_events::of_subject(&mut c, subscription.id.as_str()).await?,
+        &vec![("termEnd".to_owned(), at(92), at(104))],
+    );
+    same(
+        "commerce::due_for_events",
+        &co::due_for_events(&mut c, at(97), 10).await?,
+        &vec![subscription.id.clone()],
     );
     let changes = co::list_changes(&mut c, &subscription.id, &page()).await?;
     assert_eq!(changes.total, Some(1));

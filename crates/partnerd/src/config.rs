@@ -60,9 +60,13 @@ pub struct Settings {
     /// `text` or `json`.
     #[arg(long, env = "PARTNERD_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
-    /// Development conveniences; never in production.
-    #[arg(long, env = "PARTNERD_DEV_MODE", global = true)]
+    /// Development conveniences; never in production. A bare `--dev-mode` means true.
+    #[arg(long, env = "PARTNERD_DEV_MODE", global = true, num_args = 0..=1, default_missing_value = "true")]
     pub dev_mode: Option<bool>,
+    /// RFC 3339 instant the clock starts at; adds `/v1/testing/*` and stops the
+    /// background system jobs (needs `--dev-mode`).
+    #[arg(long, env = "PARTNERD_TEST_CLOCK", global = true)]
+    pub test_clock: Option<String>,
     /// More webmail domains to refuse for primary contacts, comma separated.
     #[arg(
         long,
@@ -84,6 +88,7 @@ struct FileConfig {
     currency: Option<String>,
     auto_migrate: Option<bool>,
     dev_mode: Option<bool>,
+    test_clock: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
     #[serde(default)]
@@ -190,6 +195,16 @@ impl Settings {
                 "--log-format must be text or json, not {log_format}"
             ));
         }
+        let dev_mode = self.dev_mode.or(file.dev_mode).unwrap_or(false);
+        let test_clock = match self.test_clock.clone().or(file.test_clock) {
+            None => None,
+            Some(_) if !dev_mode => {
+                return Err("--test-clock needs --dev-mode: it is for tests, never production".into());
+            }
+            Some(raw) => Some(partnerd_domain::time::Timestamp::parse_rfc3339(&raw).ok_or_else(
+                || format!("--test-clock must be an RFC 3339 instant such as 2026-03-03T09:00:00Z, not {raw}"),
+            )?),
+        };
         Ok(Config {
             bind: self
                 .bind
@@ -244,7 +259,8 @@ impl Settings {
                     .clone()
                     .or(file.mail.from)
                     .unwrap_or(d.mail_from),
-                dev_mode: self.dev_mode.or(file.dev_mode).unwrap_or(false),
+                dev_mode,
+                test_clock,
                 webmail_domains: self
                     .webmail_domains
                     .clone()

@@ -660,6 +660,7 @@ async fn commerce(
                     offer_id: offer.into(),
                     quantity,
                     friendly_name: Some(name.into()),
+                    ..LineInput::default()
                 })
                 .collect(),
                 indirect_provider_id: None,

@@ -68,6 +68,9 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let db = open_db(&config).await?;
+    if let Some(start) = config.app.test_clock {
+        options.clock.advance(start.since(options.clock.now()));
+    }
     let app =
         App::new(db, config.app.clone(), options.clock).map_err(|e| e.detail().into_owned())?;
     let state = AppState::new(app.clone());
@@ -102,8 +105,11 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
                     if let Err(e) = app.run_delegation_jobs_once().await {
                         tracing::error!(error = %e, "delegated admin expiry pass failed");
                     }
-                    if let Err(e) = app.run_subscription_terms_once().await {
-                        tracing::error!(error = %e, "subscription term pass failed");
+                    // Under a test clock, system events wait to be asked for.
+                    if !app.has_test_clock()
+                        && let Err(e) = app.run_system_events_once().await
+                    {
+                        tracing::error!(error = %e, "system event pass failed");
                     }
                     if let Err(e) = app.run_link_expiry_once().await {
                         tracing::error!(error = %e, "link expiry pass failed");

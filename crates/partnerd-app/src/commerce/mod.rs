@@ -7,35 +7,39 @@
 //! so parallel requests can neither overspend nor oversell.
 
 mod licenses;
+pub(crate) mod lifecycle;
+pub(crate) mod offer_terms;
 mod orders;
+pub(crate) mod prices;
 mod review;
+mod subscription_update;
 mod subscriptions;
+pub(crate) mod window;
 
 pub use licenses::{LicenseUpdate, LicenseUpdateResult, SubscribedSku, UserLicense, UserLicenses};
-pub use orders::{LineInput, Order, OrderFilters, OrderInput, OrderLine, PlacedBy};
-pub use review::{AddProducts, CreditOutlook, OrderForm, OrderReview, ReviewLine, Supplier};
-pub use subscriptions::{
-    Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, SubscriptionRecord,
-    SuspendedBy,
+pub use lifecycle::JobCounts;
+pub use orders::{
+    CustomTermEndDate, CustomTermEndDateQuery, LineInput, Order, OrderFilters, OrderInput,
+    OrderLine, PlacedBy,
 };
+pub use review::{AddProducts, CreditOutlook, OrderForm, OrderReview, ReviewLine, Supplier};
+pub use subscription_update::{InstructionsInput, SubscriptionChanges};
+pub use subscriptions::{
+    BillingPeriod, NextTermInstructions, ScheduledStatusChange, Subscription, SubscriptionChange,
+    SubscriptionFilters, SubscriptionPrices, SubscriptionRecord, SuspendedBy,
+};
+pub use window::{RefundableQuantity, RefundableSeats};
 
 use crate::error::Conflict;
 use partnerd_domain::ids::OrgId;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
-use partnerd_domain::time::Timestamp;
 use partnerd_store::Conn;
 use partnerd_store::connections;
 use partnerd_store::organizations::OrganizationRow;
 
 use crate::catalog::Money;
 use crate::{App, AppError, AppResult, Principal};
-
-/// The end of a term that starts at `start`: one calendar month or year later.
-pub(crate) fn term_end(start: Timestamp, billing_cycle: &str) -> Timestamp {
-    let months = if billing_cycle == "annual" { 12 } else { 1 };
-    start.plus_months(months)
-}
 
 /// Who reads a customer's commerce data, and how much of it.
 pub(crate) enum Reader {

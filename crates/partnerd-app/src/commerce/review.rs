@@ -238,6 +238,7 @@ impl App {
                     offer_id: l.offer.id.clone(),
                     quantity: l.quantity,
                     friendly_name: None,
+                    ..LineInput::default()
                 })
                 .collect(),
             indirect_provider_id: supplier.clone().filter(|_| !review.form.as_provider),

@@ -1,32 +1,26 @@
-//! Subscriptions (API.md §10.2): list, read, change (If-Match required) along the
-//! state machine active ⇄ suspended → cancelled, the change history, and the
-//! term-end job (renew at the current price, or expire).
+//! Subscriptions (API.md §10.2, API-billing.md §4): what a subscription is, as
+//! each reader may see it, its lists and its change history. Changing one is
+//! `subscription_update.rs`; its system transitions are `lifecycle.rs`.
 
-use crate::error::{Conflict, Refusal};
 use crate::filters::status_in;
+use partnerd_domain::calendar::Date;
 use partnerd_domain::ids::{
     ApiKeyId, OrderId, OrgId, SubscriptionChangeId, SubscriptionId, UserId,
 };
-use partnerd_domain::names::name;
-use partnerd_domain::policy::Action;
-use partnerd_domain::roles::OrgKind;
-use partnerd_domain::states::OfferStatus;
+use partnerd_domain::money::{Money, TierPrices};
 use partnerd_domain::states::SubscriptionStatus;
 use partnerd_domain::time::Timestamp;
-use partnerd_domain::{Collect, FieldError};
+use partnerd_store::Conn;
 use partnerd_store::commerce::{self, ChangeRow, SubscriptionQuery, SubscriptionRow};
-use partnerd_store::{Conn, connections, customers, offers, organizations};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Reader, term_end};
-use crate::audit::{Actor, Entry};
-use crate::catalog::Money;
+use super::Reader;
+use super::lifecycle::{next_charge_date, scheduled_status_change};
+use super::window::{RefundableQuantity, refundable};
 use crate::crypto::etag;
-use crate::error::check_if_match;
-use crate::events::Event;
 use crate::paging::{self, Page, PageParams};
-use crate::{App, AppError, AppResult, Credential, Ctx, Principal};
+use crate::{App, AppError, AppResult, Credential, Principal};
 
 /// Who suspended a subscription, and why.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -35,6 +29,48 @@ pub struct SuspendedBy {
     #[schema(value_type = String)]
     pub organization_id: OrgId,
     pub reason: Option<String>,
+}
+
+/// The locked per-seat, per-period prices a reader may see: a tier is shown to
+/// its seller and its buyer only (the operator sees all); hidden tiers are absent.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionPrices {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_to_provider: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_to_reseller: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reseller_to_customer: Option<Money>,
+}
+
+/// A billing period of the current term.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingPeriod {
+    pub start: Date,
+    pub end: Date,
+    /// Days from `start` to `end`, both included.
+    pub days: i64,
+}
+
+/// What the next term will be (API-billing.md §4.5).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NextTermInstructions {
+    pub offer_id: String,
+    pub term_duration: String,
+    pub billing_frequency: String,
+    pub quantity: i64,
+}
+
+/// The next system transition.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledStatusChange {
+    /// `active` = renewal or trial conversion.
+    pub status: SubscriptionStatus,
+    pub at: Timestamp,
 }
 
 /// A subscription.
@@ -52,19 +88,40 @@ pub struct Subscription {
     pub product_family: String,
     pub friendly_name: Option<String>,
     pub quantity: i64,
+    /// v1: `prices.providerToReseller` (a customer sees `resellerToCustomer`).
     pub unit_price: Money,
+    /// v1: `monthly`, `annual`, `triennial` (P3Y upfront) or `none` (trial).
     pub billing_cycle: String,
-    /// `active`, `suspended`, `cancelled`, `expired`; open enum.
+    /// `P1M`, `P1Y`, `P3Y`; a trial `P{days}D`.
+    pub term_duration: String,
+    /// `monthly`, `annual`, `upfront`; a trial `none`.
+    pub billing_frequency: String,
+    /// `active`, `suspended`, `expired`, `disabled`, `deleted`; open enum.
     pub status: SubscriptionStatus,
     pub auto_renew_enabled: bool,
+    /// The instant the term began (purchase, renewal or conversion).
     pub term_start_date: Timestamp,
+    /// `TE`: the term's last day.
+    pub term_end_date: Date,
+    /// `τ`: the instant after the term's last day, when it renews or ends.
     pub commitment_end_date: Timestamp,
+    pub current_billing_period: Option<BillingPeriod>,
+    pub next_charge_date: Option<Date>,
+    pub is_trial: bool,
+    #[schema(value_type = Option<String>)]
+    pub source_subscription_id: Option<SubscriptionId>,
+    pub prices: SubscriptionPrices,
+    pub refundable_quantity: RefundableQuantity,
+    pub scheduled_next_term_instructions: Option<NextTermInstructions>,
+    pub scheduled_status_change: Option<ScheduledStatusChange>,
     #[schema(value_type = String)]
     pub reseller_organization_id: OrgId,
     #[schema(value_type = String)]
     pub indirect_provider_id: OrgId,
     pub suspended_by: Option<SuspendedBy>,
     pub cancelled_at: Option<Timestamp>,
+    pub disabled_at: Option<Timestamp>,
+    pub deleted_at: Option<Timestamp>,
     /// Licenses of this offer assigned to the customer's users.
     pub assigned_licenses: i64,
     pub created_at: Timestamp,
@@ -110,15 +167,6 @@ pub struct SubscriptionRecord {
     pub history: Page<SubscriptionChange>,
 }
 
-/// `PATCH /v1/customers/{cid}/subscriptions/{sid}`: only the members sent change.
-#[derive(Debug, Clone, Default)]
-pub struct SubscriptionChanges {
-    pub quantity: Option<i64>,
-    pub status: Option<String>,
-    pub auto_renew_enabled: Option<bool>,
-    pub friendly_name: Option<String>,
-}
-
 /// Filters of `GET /v1/customers/{cid}/subscriptions`.
 #[derive(Debug, Clone, Default)]
 pub struct SubscriptionFilters {
@@ -129,16 +177,87 @@ pub struct SubscriptionFilters {
     pub reseller_organization_id: Option<OrgId>,
 }
 
+/// Whose eyes a subscription is shown to: which price tiers it may carry.
+#[derive(Debug, Clone)]
+pub(crate) enum Viewer {
+    /// Every tier.
+    Operator,
+    /// The tiers this organisation sells or buys in.
+    Organization(OrgId),
+    /// An audit record or event snapshot read by several parties: v1's price only.
+    Snapshot,
+}
+
+impl Viewer {
+    pub(crate) fn of(reader: &Reader, customer: &OrgId) -> Self {
+        match reader {
+            Reader::Operator => Self::Operator,
+            Reader::Customer => Self::Organization(customer.clone()),
+            Reader::Partner(id) => Self::Organization(id.clone()),
+        }
+    }
+
+    fn prices(&self, s: &SubscriptionRow, p: &TierPrices) -> SubscriptionPrices {
+        let all = SubscriptionPrices {
+            operator_to_provider: Some(p.operator_to_provider),
+            provider_to_reseller: Some(p.provider_to_reseller),
+            reseller_to_customer: Some(p.reseller_to_customer),
+        };
+        match self {
+            Self::Operator => all,
+            Self::Snapshot => SubscriptionPrices {
+                provider_to_reseller: Some(p.provider_to_reseller),
+                ..SubscriptionPrices::default()
+            },
+            Self::Organization(me) => SubscriptionPrices {
+                operator_to_provider: all
+                    .operator_to_provider
+                    .filter(|_| me == &s.indirect_provider_id),
+                provider_to_reseller: all
+                    .provider_to_reseller
+                    .filter(|_| me == &s.indirect_provider_id || me == &s.reseller_organization_id),
+                reseller_to_customer: all
+                    .reseller_to_customer
+                    .filter(|_| me == &s.reseller_organization_id || me == &s.customer_id),
+            },
+        }
+    }
+
+    /// v1 `unitPrice`: the customer sees its own price.
+    fn unit_price(&self, s: &SubscriptionRow) -> Money {
+        match self {
+            Self::Organization(me) if me == &s.customer_id => s.prices.reseller_to_customer,
+            _ => s.prices.provider_to_reseller,
+        }
+    }
+}
+
 impl App {
     pub(crate) async fn subscription_view(
         &self,
         conn: &mut Conn,
         s: &SubscriptionRow,
+        viewer: &Viewer,
     ) -> AppResult<Subscription> {
         let assigned = commerce::seats(conn, &s.customer_id, Some(&s.offer_id))
             .await?
             .first()
             .map_or(0, |x| x.assigned);
+        let now = self.now();
+        let batches = if s.status.holds_seats() {
+            commerce::seat_batches(conn, &s.id).await?
+        } else {
+            Vec::new()
+        };
+        let current_billing_period = if s.status.holds_seats() {
+            s.term().period_on(Date::of(now)).map(|p| BillingPeriod {
+                start: p.start,
+                end: p.end,
+                days: p.days_from(p.start),
+            })
+        } else {
+            None
+        };
         Ok(Subscription {
             id: s.id.clone(),
             customer_id: s.customer_id.clone(),
@@ -148,12 +267,29 @@ impl App {
             product_family: s.product_family.clone(),
             friendly_name: s.friendly_name.clone(),
             quantity: s.quantity,
-            unit_price: s.unit_price,
-            billing_cycle: s.billing_cycle.clone(),
+            unit_price: viewer.unit_price(s),
+            billing_cycle: s.plan.billing_cycle().to_owned(),
+            term_duration: s.plan.term_duration(),
+            billing_frequency: s.plan.billing_frequency().to_owned(),
             status: s.status,
             auto_renew_enabled: s.auto_renew,
             term_start_date: s.term_start,
+            term_end_date: s.term_end_date,
             commitment_end_date: s.commitment_end,
+            current_billing_period,
+            next_charge_date: next_charge_date(s),
+            is_trial: s.plan.is_trial(),
+            source_subscription_id: s.source_subscription_id.clone(),
+            prices: viewer.prices(s, &s.prices),
+            refundable_quantity: refundable(&batches, now),
+            scheduled_next_term_instructions: s.scheduled.as_ref().map(|i| NextTermInstructions {
+                offer_id: i.offer_id.clone(),
+                term_duration: i.plan.term.as_str().to_owned(),
+                billing_frequency: i.plan.frequency.as_str().to_owned(),
+                quantity: i.quantity,
+            }),
+            scheduled_status_change: scheduled_status_change(s)
+                .map(|(status, at)| ScheduledStatusChange { status, at }),
             reseller_organization_id: s.reseller_organization_id.clone(),
             indirect_provider_id: s.indirect_provider_id.clone(),
             suspended_by: s.suspended_by_organization_id.clone().map(|o| SuspendedBy {
@@ -161,13 +297,15 @@ impl App {
                 reason: s.suspended_reason.clone(),
             }),
             cancelled_at: s.cancelled_at,
+            disabled_at: s.disabled_at,
+            deleted_at: s.deleted_at,
             assigned_licenses: assigned,
             created_at: s.created_at,
             etag: etag(&s.id, s.version),
         })
     }
 
-    async fn readable_subscription(
+    pub(crate) async fn readable_subscription(
         &self,
         conn: &mut Conn,
         p: &Principal,
@@ -187,6 +325,46 @@ impl App {
         Ok((s, reader))
     }
 
+    /// A command's first step: the subscription as the reader may see it, held for
+    /// the command's transaction. The caller applied its due system events first
+    /// ([`App::apply_due_events_of`]).
+    pub(crate) async fn subscription_for_change(
+        &self,
+        tx: &mut Conn,
+        p: &Principal,
+        cid: &OrgId,
+        sid: &SubscriptionId,
+    ) -> AppResult<(SubscriptionRow, Reader)> {
+        let (_, reader) = self.readable_subscription(tx, p, cid, sid).await?;
+        let locked = commerce::lock_subscription(tx, self.db().backend(), sid)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        Ok((locked, reader))
+    }
+
+    /// Applies the subscription's due system events in a transaction of their own,
+    /// committed before the command that asked runs: the command then judges the
+    /// subscription as it stands, and a refused command (a stale ETag) leaves the
+    /// events applied, so the client's next read shows them.
+    pub(crate) async fn apply_due_events_of(&self, sid: &SubscriptionId) -> AppResult<()> {
+        let now = self.now();
+        let due = {
+            let mut conn = self.db().conn().await?;
+            commerce::get_subscription(&mut conn, sid)
+                .await?
+                .is_some_and(|s| s.next_event_at.is_some_and(|t| t <= now))
+        };
+        if !due {
+            return Ok(());
+        }
+        let mut tx = self.db().begin().await?;
+        if let Some(s) = commerce::lock_subscription(&mut tx, self.db().backend(), sid).await? {
+            self.apply_due_events(&mut tx, s).await?;
+        }
+        partnerd_store::commit(tx).await?;
+        Ok(())
+    }
+
     /// `GET /v1/customers/{cid}/subscriptions`.
     pub async fn list_subscriptions(
         &self,
@@ -197,17 +375,30 @@ impl App {
     ) -> AppResult<Page<Subscription>> {
         let mut conn = self.db().conn().await?;
         let (_, reader) = self.commerce_reader(&mut conn, p, cid).await?;
-        let status = status_in(
-            "/query/status",
-            f.status.as_deref(),
-            SubscriptionStatus::ALL,
-        )?;
+        // v1's `cancelled` still filters: the subscriptions a cancel deleted.
+        let cancelled = f.status.as_deref() == Some("cancelled");
+        let status = if cancelled {
+            Some(SubscriptionStatus::Deleted)
+        } else {
+            status_in(
+                "/query/status",
+                f.status.as_deref(),
+                SubscriptionStatus::ALL,
+            )
+            .map_err(|e| {
+                AppError::field(partnerd_domain::FieldError::invalid(
+                    e.pointer,
+                    format!("{} (or cancelled: deleted by a cancel)", e.message),
+                ))
+            })?
+        };
         let now = self.now();
         let start = paging::start(page, &format!("subscriptions{cid}{f:?}"), now)?;
         let q = SubscriptionQuery {
             customer_id: cid.to_owned(),
             party: reader.party(),
             status,
+            cancelled,
             offer_id: f.offer_id.clone(),
             product_family: f.product_family.clone(),
             indirect_provider_id: f.indirect_provider_id.clone(),
@@ -215,9 +406,10 @@ impl App {
         };
         let rows = commerce::list_subscriptions(&mut conn, &q, &start.request).await?;
         let page = start.finish(rows, now, |s| (s.created_at, s.id.to_string()), |s| s);
+        let viewer = Viewer::of(&reader, cid);
         let mut items = Vec::with_capacity(page.items.len());
         for s in &page.items {
-            items.push(self.subscription_view(&mut conn, s).await?);
+            items.push(self.subscription_view(&mut conn, s, &viewer).await?);
         }
         Ok(Page {
             total_count: page.total_count,
@@ -234,8 +426,9 @@ impl App {
         sid: &SubscriptionId,
     ) -> AppResult<Subscription> {
         let mut conn = self.db().conn().await?;
-        let (s, _) = self.readable_subscription(&mut conn, p, cid, sid).await?;
-        self.subscription_view(&mut conn, &s).await
+        let (s, reader) = self.readable_subscription(&mut conn, p, cid, sid).await?;
+        self.subscription_view(&mut conn, &s, &Viewer::of(&reader, cid))
+            .await
     }
 
     /// `/customers/{cid}/subscriptions/{sid}` in the portal: the subscription and
@@ -288,423 +481,36 @@ impl App {
             },
         ))
     }
+}
 
-    /// Refuses a change that would leave fewer seats (active + suspended) of the
-    /// offer than licenses assigned: 409 `quantity_below_assigned`.
-    async fn check_seats_after(
-        &self,
-        conn: &mut Conn,
-        before: &SubscriptionRow,
-        after: &SubscriptionRow,
-    ) -> AppResult<()> {
-        let held = |s: &SubscriptionRow| {
-            if s.status.holds_seats() {
-                s.quantity
-            } else {
-                0
-            }
-        };
-        if held(after) >= held(before) {
-            return Ok(());
-        }
-        organizations::lock(conn, self.db().backend(), &before.customer_id).await?;
-        let seats = commerce::seats(conn, &before.customer_id, Some(&before.offer_id))
-            .await?
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        let remaining = seats.total + seats.suspended - held(before) + held(after);
-        if seats.assigned > remaining {
-            return Err(AppError::conflict(
-                Conflict::QuantityBelowAssigned,
-                format!(
-                    "{} licenses of {} are assigned and only {remaining} seats would remain; remove licenses first",
-                    seats.assigned, before.offer_name
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// `PATCH /v1/customers/{cid}/subscriptions/{sid}` (If-Match required).
-    pub async fn update_subscription(
-        &self,
-        p: &Principal,
-        ctx: &Ctx,
-        cid: &OrgId,
-        sid: &SubscriptionId,
-        if_match: Option<&str>,
-        input: AppResult<SubscriptionChanges>,
-    ) -> AppResult<Subscription> {
-        let mut tx = self.db().begin().await?;
-        let (before, reader) = self.readable_subscription(&mut tx, p, cid, sid).await?;
-        let operator = matches!(reader, Reader::Operator);
-        if operator {
-            p.require(Action::SuspendSubscriptions)?;
-        } else if matches!(reader, Reader::Customer) {
-            return Err(AppError::forbidden(
-                Refusal::Forbidden,
-                "your partners change subscriptions for you; ask your reseller",
-            ));
-        } else {
-            p.require(Action::PlaceOrders)?;
-        }
-        check_if_match(&etag(&before.id, before.version), if_match, true)?;
-        let input = input?;
-        let mut c = Collect::default();
-        if input.quantity.is_none()
-            && input.status.is_none()
-            && input.auto_renew_enabled.is_none()
-            && input.friendly_name.is_none()
-        {
-            c.0.push(FieldError::invalid(
-                "",
-                "send at least one of quantity, status, autoRenewEnabled, friendlyName",
-            ));
-        }
-        // A partner may ask for these three; `expired` is the term's end, not a choice.
-        let wanted = c
-            .take(status_in(
-                "/status",
-                input.status.as_deref(),
-                &[
-                    SubscriptionStatus::Active,
-                    SubscriptionStatus::Suspended,
-                    SubscriptionStatus::Cancelled,
-                ],
-            ))
-            .flatten();
-        let friendly = input
-            .friendly_name
-            .as_deref()
-            .and_then(|f| c.take(name("/friendlyName", f)));
-        if operator
-            && (input.quantity.is_some()
-                || input.auto_renew_enabled.is_some()
-                || input.friendly_name.is_some())
-        {
-            return Err(AppError::forbidden(
-                Refusal::Forbidden,
-                "the operator changes only a subscription's status",
-            ));
-        }
-        if !c.is_empty() {
-            return Err(AppError::validation(c.0));
-        }
-        if before.status.is_terminal() {
-            return Err(AppError::conflict(
-                Conflict::SubscriptionCancelled,
-                format!("the subscription is {}; it cannot change", before.status),
-            ));
-        }
-        let mut after = before.clone();
-        let reactivating = before.status == SubscriptionStatus::Suspended
-            && wanted == Some(SubscriptionStatus::Active);
-        let increasing = input.quantity.is_some_and(|q| q > before.quantity);
-        if reactivating
-            && before.suspended_by_organization_id.as_deref() != Some(p.organization.id.as_str())
-            && !operator
-            && organizations::get(
-                &mut tx,
-                &before
-                    .suspended_by_organization_id
-                    .clone()
-                    .unwrap_or_else(|| OrgId::from_raw("")),
-            )
-            .await?
-            .is_some_and(|o| o.kind == OrgKind::Operator)
-        {
-            return Err(AppError::forbidden(
-                Refusal::Forbidden,
-                "the operator suspended this subscription; only the operator reactivates it",
-            ));
-        }
-        if (reactivating || increasing) && !operator {
-            let supplying = connections::active_between(
-                &mut tx,
-                &before.indirect_provider_id,
-                &before.reseller_organization_id,
-            )
-            .await?
-            .is_some();
-            let serving = customers::active_relationship(&mut tx, cid, &p.organization.id)
-                .await?
-                .is_some();
-            if !supplying || !serving {
-                return Err(AppError::forbidden(
-                    Refusal::RelationshipRequired,
-                    "the relationship this subscription is supplied through has ended; it can no longer grow",
-                ));
-            }
-        }
-        if let Some(q) = input.quantity {
-            let offer = offers::get(&mut tx, &before.offer_id).await?;
-            let (min, max) = offer
-                .as_ref()
-                .map_or((1, i64::MAX), |o| (o.min_quantity, o.max_quantity));
-            if !(min..=max).contains(&q) {
-                return Err(AppError::field(FieldError::new(
-                    "/quantity",
-                    "quantity_out_of_range",
-                    format!(
-                        "{} is sold in quantities of {min} to {max}",
-                        before.offer_name
-                    ),
-                )));
-            }
-            if before.status != SubscriptionStatus::Active {
-                return Err(AppError::conflict(
-                    Conflict::SubscriptionNotActive,
-                    format!(
-                        "the subscription is {}; reactivate it before changing the quantity",
-                        before.status
-                    ),
-                ));
-            }
-            if increasing
-                && offer
-                    .as_ref()
-                    .is_none_or(|o| o.status != OfferStatus::Available)
-            {
-                return Err(AppError::conflict(
-                    Conflict::OfferNotAvailable,
-                    format!(
-                        "{} is no longer available; its quantity cannot grow",
-                        before.offer_name
-                    ),
-                ));
-            }
-            after.quantity = q;
-        }
-        let now = self.now();
-        if let Some(s) = wanted
-            && s != before.status
-        {
-            after.status = before.status.move_to(s)?;
-            match s {
-                SubscriptionStatus::Suspended => {
-                    after.suspended_by_organization_id = Some(p.organization.id.clone());
-                    after.suspended_reason = None;
-                }
-                SubscriptionStatus::Active => {
-                    after.suspended_by_organization_id = None;
-                    after.suspended_reason = None;
-                }
-                _ => {
-                    after.cancelled_at = Some(now);
-                    after.suspended_by_organization_id = None;
-                }
-            }
-        }
-        if let Some(a) = input.auto_renew_enabled {
-            after.auto_renew = a;
-        }
-        if input.friendly_name.is_some() {
-            after.friendly_name = friendly;
-        }
-        self.check_seats_after(&mut tx, &before, &after).await?;
-        let extra = if after.status == SubscriptionStatus::Active {
-            let was = if before.status == SubscriptionStatus::Active {
-                before.quantity
-            } else {
-                0
-            };
-            after
-                .unit_price
-                .checked_mul((after.quantity - was).max(0))?
-        } else {
-            Money::zero(after.unit_price.currency())
-        };
-        if extra.minor() > 0 && !operator {
-            self.check_credit(
-                &mut tx,
-                &before.indirect_provider_id,
-                &before.reseller_organization_id,
-                extra,
-            )
-            .await?;
-        }
-        after.updated_at = now;
-        crate::error::written(commerce::update_subscription(&mut tx, &after).await?)?;
-        after.version += 1;
-        let (user_id, key_id) = match &p.credential {
-            Credential::Session { .. } => (p.user.as_ref().map(|u| u.id.clone()), None),
-            Credential::ApiKey { id, .. } => (None, Some(id.clone())),
-        };
-        let changes = [
-            (
-                "quantity",
-                before.quantity.to_string(),
-                after.quantity.to_string(),
-            ),
-            (
-                "status",
-                before.status.to_string(),
-                after.status.to_string(),
-            ),
-            (
-                "autoRenewEnabled",
-                before.auto_renew.to_string(),
-                after.auto_renew.to_string(),
-            ),
-            (
-                "friendlyName",
-                before.friendly_name.clone().unwrap_or_default(),
-                after.friendly_name.clone().unwrap_or_default(),
-            ),
-        ];
-        for (field, from, to) in changes.into_iter().filter(|(_, a, b)| a != b) {
-            commerce::insert_change(
-                &mut tx,
-                &ChangeRow {
-                    id: SubscriptionChangeId::generate(),
-                    subscription_id: after.id.clone(),
-                    at: now,
-                    by_organization_id: Some(p.organization.id.clone()),
-                    by_user_id: user_id.clone(),
-                    by_api_key_id: key_id.clone(),
-                    field: field.into(),
-                    from_value: Some(from),
-                    to_value: Some(to),
-                },
-            )
-            .await?;
-        }
-        let customer = organizations::get(&mut tx, cid).await?.ok_or_else(|| {
-            AppError::internal("organizations::get found no row where one must exist")
-        })?;
-        let view = self.subscription_view(&mut tx, &after).await?;
-        let before_view = self.subscription_view(&mut tx, &before).await?;
-        let mut entry = Entry::new(
-            Actor::Principal(p),
-            "subscription",
-            Some(after.id.clone()),
-            "updateSubscription",
+/// Writes the history entries of a change by `p`.
+pub(crate) async fn record_history(
+    tx: &mut Conn,
+    p: &Principal,
+    sid: &SubscriptionId,
+    at: Timestamp,
+    changes: Vec<(&str, String, String)>,
+) -> AppResult<()> {
+    let (user_id, key_id) = match &p.credential {
+        Credential::Session { .. } => (p.user.as_ref().map(|u| u.id.clone()), None),
+        Credential::ApiKey { id, .. } => (None, Some(id.clone())),
+    };
+    for (field, from, to) in changes.into_iter().filter(|(_, a, b)| a != b) {
+        commerce::insert_change(
+            tx,
+            &ChangeRow {
+                id: SubscriptionChangeId::generate(),
+                subscription_id: sid.clone(),
+                at,
+                by_organization_id: Some(p.organization.id.clone()),
+                by_user_id: user_id.clone(),
+                by_api_key_id: key_id.clone(),
+                field: field.into(),
+                from_value: Some(from),
+                to_value: Some(to),
+            },
         )
-        .participant(cid)
-        .participant(&after.reseller_organization_id)
-        .participant(&after.indirect_provider_id)
-        .before(before_view)
-        .after(&view);
-        entry.on_behalf_of = Some((customer.id.clone(), customer.name));
-        let event_type = match (before.status, after.status) {
-            (a, b) if a == b => "subscription.updated",
-            (_, SubscriptionStatus::Suspended) => "subscription.suspended",
-            (_, SubscriptionStatus::Active) => "subscription.reactivated",
-            _ => "subscription.cancelled",
-        };
-        let changed = Event {
-            event_type,
-            resource_type: "subscription",
-            resource_id: &after.id,
-            resource_url: crate::urls::subscription(cid, &after.id),
-            participants: vec![
-                cid,
-                &after.reseller_organization_id,
-                &after.indirect_provider_id,
-            ],
-        };
-        self.commit_change(tx, ctx, now, entry, vec![changed.with(&view)])
-            .await?;
-        Ok(view)
+        .await?;
     }
-
-    /// One pass of the term-end job: subscriptions whose term ended renew for a new
-    /// term at the offer's current price (auto-renew on, offer available) or expire.
-    /// Returns (renewed, expired).
-    pub async fn run_subscription_terms_once(&self) -> AppResult<(usize, usize)> {
-        let now = self.now();
-        let due = {
-            let mut conn = self.db().conn().await?;
-            commerce::due_for_term_end(&mut conn, now, 200).await?
-        };
-        let (mut renewed, mut expired) = (0, 0);
-        for s in due {
-            let mut tx = self.db().begin().await?;
-            let offer = offers::get(&mut tx, &s.offer_id).await?;
-            let mut after = s.clone();
-            let renew = s.auto_renew
-                && offer
-                    .as_ref()
-                    .is_some_and(|o| o.status == OfferStatus::Available);
-            if renew {
-                let o = offer
-                    .as_ref()
-                    .ok_or_else(|| AppError::internal("the subscription's offer is missing"))?;
-                after.unit_price = o.unit_price;
-                // Terms follow each other without gaps, however late the job runs.
-                while after.commitment_end <= now {
-                    after.term_start = after.commitment_end;
-                    after.commitment_end = term_end(after.term_start, &after.billing_cycle);
-                }
-            } else {
-                after.status = s.status.expire()?;
-            }
-            after.updated_at = now;
-            if !commerce::update_subscription(&mut tx, &after).await? {
-                continue;
-            }
-            let (field, from, to) = if renew {
-                (
-                    "commitmentEndDate",
-                    s.commitment_end.to_string(),
-                    after.commitment_end.to_string(),
-                )
-            } else {
-                ("status", s.status.to_string(), after.status.to_string())
-            };
-            commerce::insert_change(
-                &mut tx,
-                &ChangeRow {
-                    id: SubscriptionChangeId::generate(),
-                    subscription_id: s.id.clone(),
-                    at: now,
-                    by_organization_id: None,
-                    by_user_id: None,
-                    by_api_key_id: None,
-                    field: field.into(),
-                    from_value: Some(from),
-                    to_value: Some(to),
-                },
-            )
-            .await?;
-            let entry = Entry::new(
-                Actor::System("subscription-terms"),
-                "subscription",
-                Some(s.id.clone()),
-                if renew {
-                    "renewSubscription"
-                } else {
-                    "expireSubscription"
-                },
-            )
-            .participant(&s.customer_id)
-            .participant(&s.reseller_organization_id)
-            .participant(&s.indirect_provider_id);
-            let view = self.subscription_view(&mut tx, &after).await?;
-            let changed = Event {
-                event_type: if renew {
-                    "subscription.renewed"
-                } else {
-                    "subscription.expired"
-                },
-                resource_type: "subscription",
-                resource_id: &s.id,
-                resource_url: crate::urls::subscription(&s.customer_id, &s.id),
-                participants: vec![
-                    &s.customer_id,
-                    &s.reseller_organization_id,
-                    &s.indirect_provider_id,
-                ],
-            };
-            self.commit_change(tx, &Ctx::default(), now, entry, vec![changed.with(&view)])
-                .await?;
-            if renew {
-                renewed += 1;
-            } else {
-                expired += 1;
-            }
-        }
-        Ok((renewed, expired))
-    }
+    Ok(())
 }

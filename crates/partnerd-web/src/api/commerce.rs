@@ -4,8 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use partnerd_app::commerce::{
-    LicenseUpdate, LicenseUpdateResult, LineInput, Order, OrderFilters, OrderInput, SubscribedSku,
-    Subscription, SubscriptionChange, SubscriptionChanges, SubscriptionFilters, UserLicense,
+    CustomTermEndDate, CustomTermEndDateQuery, InstructionsInput, LicenseUpdate,
+    LicenseUpdateResult, LineInput, Order, OrderFilters, OrderInput, SubscribedSku, Subscription,
+    SubscriptionChange, SubscriptionChanges, SubscriptionFilters, UserLicense,
 };
 use partnerd_domain::ids::{OrderId, OrgId, SubscriptionId, UserId};
 use serde::Deserialize;
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(subscriptions))
         .routes(routes!(subscription, update_subscription))
         .routes(routes!(history))
+        .routes(routes!(custom_term_end_dates))
         .routes(routes!(subscribed_skus))
         .routes(routes!(user_licenses))
         .routes(routes!(license_updates))
@@ -39,6 +41,15 @@ pub struct LineItemRequest {
     pub offer_id: String,
     pub quantity: i64,
     pub friendly_name: Option<String>,
+    /// `P1M`, `P1Y` or `P3Y`; absent: the offer's default term.
+    pub term_duration: Option<String>,
+    /// `monthly`, `annual` or `upfront`; only with `termDuration`.
+    pub billing_frequency: Option<String>,
+    /// `YYYY-MM-DD`: end the first term on this day (coterminous), its last
+    /// period prorated; see `GET …/customtermenddates`.
+    pub custom_term_end_date: Option<String>,
+    /// A trial of the offer (offers with a trial; without the members above).
+    pub trial: Option<bool>,
 }
 
 /// A new order.
@@ -54,15 +65,19 @@ pub struct OrderRequest {
 }
 
 /// Order for a customer (the reseller of record or its indirect provider; AA, SA).
-/// Checks, first failure wins: validation (422) → customer relationship (404) →
-/// supplying relationship (403 `relationship_required`) → authorisation (403
-/// `provider_not_authorized`) → availability (409 `offer_not_available`) and
-/// quantities (422 `quantity_out_of_range`) → credit (409 `credit_limit_exceeded`).
+/// Checks, first failure wins: validation, plans, trials, dates (422) → customer
+/// relationship (404) → supplying relationship (403 `relationship_required`) →
+/// authorisation (403 `provider_not_authorized`) → availability (409
+/// `offer_not_available`) → quantities (422 `quantity_out_of_range`) → custom end
+/// date (422 `custom_term_end_date_invalid`) → trial used (409 `trial_already_used`)
+/// → add-on prerequisite (409 `prerequisite_required`) → per-customer seat cap (409
+/// `customer_seat_limit_exceeded`, with `remainingQuantity`) → credit (409
+/// `credit_limit_exceeded`).
 #[utoipa::path(post, path = "/v1/customers/{customerId}/orders", tag = "Commerce", security(("bearer" = [])),
     params(("customerId" = String, Path)), request_body = OrderRequest, extensions(("x-partnerd-action" = json!("placeOrders"))),
     responses((status = 201, body = Order), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, description = "offer_not_available, credit_limit_exceeded", body = Problem),
-        (status = 422, description = "validation_failed, quantity_out_of_range", body = Problem)))]
+        (status = 409, description = "offer_not_available, trial_already_used, prerequisite_required, customer_seat_limit_exceeded, credit_limit_exceeded", body = Problem),
+        (status = 422, description = "validation_failed, quantity_out_of_range, custom_term_end_date_invalid", body = Problem)))]
 pub async fn create_order(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -79,6 +94,10 @@ pub async fn create_order(
                 offer_id: l.offer_id,
                 quantity: l.quantity,
                 friendly_name: l.friendly_name,
+                term_duration: l.term_duration,
+                billing_frequency: l.billing_frequency,
+                custom_term_end_date: l.custom_term_end_date,
+                trial: l.trial,
             })
             .collect(),
         indirect_provider_id: b.indirect_provider_id.map(OrgId::from_raw),
@@ -194,24 +213,50 @@ pub async fn subscription(
     Ok(ok_with_etag(&sub.etag.clone(), sub))
 }
 
+/// The next term's instructions: all four members.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstructionsRequest {
+    pub offer_id: Option<String>,
+    pub term_duration: Option<String>,
+    pub billing_frequency: Option<String>,
+    pub quantity: Option<i64>,
+}
+
+/// Absent stays `None`; `null` becomes `Some(None)`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// Changes to a subscription; only the members sent change, one status change at a time.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscriptionChangesRequest {
     pub quantity: Option<i64>,
-    /// `active` (reactivate), `suspended` or `cancelled` (terminal).
+    /// `active` (reactivate), `suspended`, or `deleted` (cancel inside the
+    /// 7-day window, with a refund; v1's `cancelled` means the same).
     pub status: Option<String>,
     pub auto_renew_enabled: Option<bool>,
     pub friendly_name: Option<String>,
+    /// What the next term will be; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable)]
+    pub scheduled_next_term_instructions: Option<Option<InstructionsRequest>>,
 }
 
-/// Change quantity, status, auto-renew or friendly name (If-Match required; AA, SA
-/// of the reseller of record or supplier; the operator's GA: status only).
+/// Change quantity, status, auto-renew, friendly name or the next term's
+/// instructions (If-Match required; AA, SA of the reseller of record or supplier;
+/// the operator's GA: status only). Seats can be removed, and the subscription
+/// cancelled, only within 168 hours of being added (API-billing.md §4.3–§4.5).
 #[utoipa::path(patch, path = "/v1/customers/{customerId}/subscriptions/{subscriptionId}", tag = "Commerce", security(("bearer" = [])),
     params(("customerId" = String, Path), ("subscriptionId" = String, Path)), request_body = SubscriptionChangesRequest,
     extensions(("x-partnerd-action" = json!("placeOrders"))),
     responses((status = 200, body = Subscription), (status = 403, description = "forbidden, relationship_required", body = Problem),
-        (status = 404, body = Problem), (status = 409, description = "subscription_cancelled, subscription_not_active, quantity_below_assigned, credit_limit_exceeded, offer_not_available", body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "subscription_cancelled, trial_change_not_allowed, subscription_not_active, cancellation_window_closed (with refundableQuantity), quantity_below_assigned, offer_not_available, customer_seat_limit_exceeded, credit_limit_exceeded, auto_renew_disabled, upgrade_not_allowed", body = Problem),
         (status = 412, body = Problem), (status = 422, description = "validation_failed, quantity_out_of_range", body = Problem),
         (status = 428, body = Problem)))]
 pub async fn update_subscription(
@@ -227,12 +272,53 @@ pub async fn update_subscription(
         status: b.status,
         auto_renew_enabled: b.auto_renew_enabled,
         friendly_name: b.friendly_name,
+        scheduled_next_term_instructions: b.scheduled_next_term_instructions.map(|i| {
+            i.map(|i| InstructionsInput {
+                offer_id: i.offer_id,
+                term_duration: i.term_duration,
+                billing_frequency: i.billing_frequency,
+                quantity: i.quantity,
+            })
+        }),
     });
     let sub = s
         .app
         .update_subscription(&p, &ctx, &customer_id, &sid, if_match.as_deref(), input)
         .await?;
     Ok(ok_with_etag(&sub.etag.clone(), sub))
+}
+
+/// Query of the custom term end dates.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct CustomTermEndDatesQuery {
+    /// `P1M`, `P1Y` or `P3Y` (or the offer's default term).
+    pub term_duration: Option<String>,
+    pub offer_id: Option<String>,
+}
+
+/// The days a new term bought today may end on instead of its natural end: each
+/// month's last day up to it, and the term ends of the customer's active paid
+/// subscriptions you are party to (for P1Y and P3Y terms only P1Y and P3Y ones).
+/// Ascending, not paged.
+#[utoipa::path(get, path = "/v1/customers/{customerId}/customtermenddates", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), CustomTermEndDatesQuery), extensions(("x-partnerd-action" = json!("placeOrders"))),
+    responses((status = 200, body = Collection<CustomTermEndDate>), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn custom_term_end_dates(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(customer_id): Path<OrgId>,
+    ApiQuery(q): ApiQuery<CustomTermEndDatesQuery>,
+) -> ApiResult<Json<Collection<CustomTermEndDate>>> {
+    let q = CustomTermEndDateQuery {
+        term_duration: q.term_duration,
+        offer_id: q.offer_id,
+    };
+    Ok(Json(whole(
+        s.app.custom_term_end_dates(&p, &customer_id, &q).await?,
+    )))
 }
 
 /// The subscription's changes, newest first.

@@ -17,6 +17,7 @@ pub mod providers;
 pub mod registry;
 pub mod sessions;
 pub mod support;
+pub mod testing;
 pub mod users;
 pub mod webhooks;
 
@@ -51,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(support::router())
         .merge(webhooks::router())
         .merge(auditrecords::router())
+        .merge(testing::router())
 }
 
 /// `201 Created` with `Location` (and `ETag` when given).

@@ -54,11 +54,17 @@ pub async fn three_way_customer(app: &TestApp, c: &Connected, prefix: &str) -> (
     (customer, org)
 }
 
-fn lines(items: &[(&str, i64)]) -> Value {
+pub fn lines(items: &[(&str, i64)]) -> Value {
     json!({"lineItems": items.iter().enumerate().map(|(i, (o, q))| json!({"lineItemNumber": i, "offerId": o, "quantity": q})).collect::<Vec<_>>()})
 }
 
-async fn patch(app: &TestApp, path: &str, token: &str, etag: Option<&str>, body: Value) -> Resp {
+pub async fn patch(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    etag: Option<&str>,
+    body: Value,
+) -> Resp {
     let mut req = app
         .client
         .patch(app.url(path))
@@ -537,7 +543,7 @@ async fn subscriptions_follow_their_state_machine(app: TestApp) {
         2
     );
 
-    // Cancelled is terminal.
+    // A cancel inside the window deletes; deleted is terminal.
     let sub = patch(
         &app,
         &path,
@@ -549,6 +555,7 @@ async fn subscriptions_follow_their_state_machine(app: TestApp) {
     .ok(200)
     .clone();
     assert!(sub["cancelledAt"].is_string());
+    assert_eq!(sub["status"], "deleted");
     patch(
         &app,
         &path,
@@ -564,10 +571,8 @@ async fn subscriptions_follow_their_state_machine(app: TestApp) {
     let o = app.get(&other, &c.reseller).await.ok(200).clone();
     let end = o["commitmentEndDate"].as_str().expect("end").to_owned();
     app.app.clock().advance(32 * DAY_MS);
-    assert_eq!(
-        app.app.run_subscription_terms_once().await.expect("job"),
-        (0, 1)
-    );
+    let done = app.app.run_system_events_once().await.expect("job");
+    assert_eq!((done.renewed, done.expired), (0, 1), "{done:?}");
     let reseller = app
         .sign_in("gina@com-b.example", crate::helpers::NEW_PASSWORD)
         .await
@@ -798,10 +803,8 @@ async fn licenses_never_exceed_the_seats(app: TestApp) {
     .ok(200);
     let before = app.get(&path, &c.reseller).await.ok(200).clone();
     app.app.clock().advance(32 * DAY_MS);
-    assert_eq!(
-        app.app.run_subscription_terms_once().await.expect("job"),
-        (2, 0)
-    );
+    let done = app.app.run_system_events_once().await.expect("job");
+    assert_eq!((done.renewed, done.expired), (2, 0), "{done:?}");
     let reseller = app
         .sign_in("gina@com-c.example", crate::helpers::NEW_PASSWORD)
         .await

@@ -27,6 +27,7 @@ mod roles;
 mod sessions;
 mod snapshots;
 mod support;
+mod terms;
 mod upgrade;
 mod users;
 mod webhooks;

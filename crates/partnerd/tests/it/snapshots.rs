@@ -39,6 +39,9 @@ fn placeholder(s: &str, base: &str) -> Option<String> {
     if is_time(s) {
         return Some("<time>".into());
     }
+    if partnerd_domain::calendar::Date::parse(s).is_some() {
+        return Some("<date>".into());
+    }
     if let Some(rest) = s.strip_prefix(base) {
         return Some(format!("<base>{}", tokens(&ids_in(rest))));
     }

@@ -1,0 +1,641 @@
+//! API-billing.md §1.3 and §4: the test clock, the seat-reduction window, renewals
+//! at `τ` with scheduled changes, and the system transitions after a term's end —
+//! driven from outside, as a black-box client would, through `/v1/testing/*`.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::commerce::{catalog, lines, patch, three_way_customer};
+use crate::customers::connected;
+use crate::helpers::TestApp;
+
+/// The instant every scenario here starts at.
+const START: &str = "2026-03-03T09:00:00Z";
+
+fn with_test_clock(mut c: partnerd::config::Config) -> partnerd::config::Config {
+    c.app.dev_mode = true;
+    c.app.test_clock = partnerd_domain::time::Timestamp::parse_rfc3339(START);
+    c
+}
+
+/// An API key of the caller's organisation with these roles (keys outlive the
+/// sessions a clock moved by weeks would end).
+async fn key(app: &TestApp, token: &str, roles: &[&str]) -> String {
+    app.post(
+        "/v1/apikeys",
+        token,
+        json!({"name": "terms", "roles": roles}),
+    )
+    .await
+    .ok(201)["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned()
+}
+
+async fn advance(app: &TestApp, op: &str, seconds: i64) -> Value {
+    app.post("/v1/testing/clock", op, json!({"advanceSeconds": seconds}))
+        .await
+        .ok(200)
+        .clone()
+}
+
+async fn set_clock(app: &TestApp, op: &str, now: &str) {
+    let r = app.post("/v1/testing/clock", op, json!({"now": now})).await;
+    assert_eq!(r.ok(200)["now"], now);
+}
+
+async fn run_jobs(app: &TestApp, op: &str) -> Value {
+    app.post("/v1/testing/jobs/run", op, json!({}))
+        .await
+        .ok(200)
+        .clone()
+}
+
+fn etag(v: &Value) -> String {
+    v["etag"].as_str().expect("etag").to_owned()
+}
+
+/// The instant the scenarios' orders are placed (the clock runs on at real
+/// speed, so it is set just before).
+const BOUGHT: &str = "2026-03-03T10:00:00Z";
+
+/// Operator key, reseller key and a customer with one order of `quantity` m365
+/// seats placed at [`BOUGHT`]: (operator, reseller, subscription path).
+async fn bought(app: &TestApp, prefix: &str, mpn: &str, quantity: i64) -> (String, String, String) {
+    let (op, reseller, path, _) = bought_with_session(app, prefix, mpn, quantity).await;
+    (op, reseller, path)
+}
+
+/// As [`bought`], with the operator's session last (a key cannot keep the catalog).
+async fn bought_with_session(
+    app: &TestApp,
+    prefix: &str,
+    mpn: &str,
+    quantity: i64,
+) -> (String, String, String, String) {
+    let op_session = app.operator_token().await;
+    catalog(app, &op_session).await;
+    let c = connected(app, &op_session, prefix, mpn).await;
+    let (_, cid) = three_way_customer(app, &c, &format!("shop-{prefix}")).await;
+    let op = key(app, &op_session, &[]).await;
+    let reseller = key(app, &c.reseller, &["adminAgent"]).await;
+    set_clock(app, &op, BOUGHT).await;
+    let order = app
+        .post(
+            &format!("/v1/customers/{cid}/orders"),
+            &reseller,
+            lines(&[("m365", quantity)]),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let sid = order["lineItems"][0]["subscriptionId"]
+        .as_str()
+        .expect("sid")
+        .to_owned();
+    (
+        op,
+        reseller,
+        format!("/v1/customers/{cid}/subscriptions/{sid}"),
+        op_session,
+    )
+}
+
+async fn the_test_clock_only_moves_forward(app: TestApp) {
+    let op_session = app.operator_token().await;
+    let reading = app.get("/v1/testing/clock", &op_session).await;
+    assert!(
+        reading.ok(200)["now"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("2026-03-03T09:0")),
+        "it starts at {START}: {}",
+        reading.text
+    );
+    let op = key(&app, &op_session, &[]).await;
+    set_clock(&app, &op, "2026-03-03T10:00:00Z").await;
+    let moved = advance(&app, &op, 3600).await;
+    assert!(
+        moved["now"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("2026-03-03T11:00:0")),
+        "{moved}"
+    );
+    app.post("/v1/testing/clock", &op, json!({"now": START}))
+        .await
+        .problem(409, "conflict");
+    for bad in [
+        json!({"advanceSeconds": 0}),
+        json!({"advanceSeconds": 31_622_401}),
+        json!({"advanceSeconds": 60, "now": "2027-01-01T00:00:00Z"}),
+        json!({}),
+        json!({"now": "tomorrow"}),
+    ] {
+        app.post("/v1/testing/clock", &op, bad)
+            .await
+            .problem(422, "validation_failed");
+    }
+    let counts = run_jobs(&app, &op).await;
+    for member in [
+        "renewed",
+        "converted",
+        "expired",
+        "disabled",
+        "deleted",
+        "cycleCharges",
+        "billingRuns",
+        "invoicesIssued",
+    ] {
+        assert_eq!(counts[member], 0, "{member}: {counts}");
+    }
+    // A partner does not drive the clock.
+    let c = connected(&app, &op_session, "clk", "97100001").await;
+    app.get("/v1/testing/clock", &c.reseller)
+        .await
+        .problem(403, "forbidden");
+    app.shutdown().await;
+}
+both!(the_test_clock_only_moves_forward, with_test_clock);
+
+async fn without_a_test_clock_the_routes_do_not_exist(app: TestApp) {
+    let op = app.operator_token().await;
+    app.get("/v1/testing/clock", &op)
+        .await
+        .problem(404, "not_found");
+    app.post("/v1/testing/jobs/run", &op, json!({}))
+        .await
+        .problem(404, "not_found");
+    app.shutdown().await;
+}
+both!(without_a_test_clock_the_routes_do_not_exist);
+
+async fn seats_leave_only_inside_the_window(app: TestApp) {
+    let (op, reseller, path) = bought(&app, "win", "97100002", 10).await;
+    let sub = app.get(&path, &reseller).await.ok(200).clone();
+    assert_eq!(sub["termDuration"], "P1M");
+    assert_eq!(sub["billingFrequency"], "monthly");
+    assert_eq!(sub["termStartDate"], BOUGHT);
+    assert_eq!(sub["termEndDate"], "2026-04-02");
+    assert_eq!(sub["commitmentEndDate"], "2026-04-03T00:00:00Z");
+    assert_eq!(sub["nextChargeDate"], "2026-04-03");
+    assert_eq!(
+        sub["currentBillingPeriod"],
+        json!({"start": "2026-03-03", "end": "2026-04-02", "days": 31})
+    );
+    assert_eq!(
+        sub["refundableQuantity"],
+        json!({"totalQuantity": 10, "details": [{"quantity": 10,
+            "allowedUntil": "2026-03-10T10:00:00Z", "fullRefundUntil": "2026-03-04T10:00:00Z"}]})
+    );
+    assert_eq!(
+        sub["scheduledStatusChange"],
+        json!({"status": "active", "at": "2026-04-03T00:00:00Z"})
+    );
+    // The reseller sees its two tiers, not the operator's price to the provider.
+    assert!(sub["prices"]["providerToReseller"].is_object());
+    assert!(sub["prices"]["resellerToCustomer"].is_object());
+    assert!(
+        sub["prices"].get("operatorToProvider").is_none(),
+        "{}",
+        sub["prices"]
+    );
+
+    // 167 h 59 min after purchase: still inside.
+    advance(&app, &op, 167 * 3600 + 59 * 60).await;
+    let sub = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"quantity": 8}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(sub["refundableQuantity"]["totalQuantity"], 8);
+    // Seats added now get a window of their own.
+    let sub = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"quantity": 12}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(sub["refundableQuantity"]["totalQuantity"], 12);
+    assert_eq!(
+        sub["refundableQuantity"]["details"][1]["allowedUntil"],
+        "2026-03-17T09:59:00Z"
+    );
+    // 168 h 00 min: the purchase's 8 seats are past it; only the 4 added remain.
+    advance(&app, &op, 60).await;
+    let refused = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"quantity": 7}),
+    )
+    .await;
+    refused.problem(409, "cancellation_window_closed");
+    assert_eq!(
+        refused.body["refundableQuantity"],
+        json!({"totalQuantity": 4, "details": [{"quantity": 4,
+            "allowedUntil": "2026-03-17T09:59:00Z", "fullRefundUntil": "2026-03-11T09:59:00Z"}]}),
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("only 4 seats") && d.contains("17 March 2026, 09:59 UTC")),
+        "{}",
+        refused.text
+    );
+    // Nothing changed.
+    let same = app.get(&path, &reseller).await.ok(200).clone();
+    assert_eq!(same["quantity"], 12);
+    assert_eq!(same["etag"], sub["etag"]);
+    // Down to the window-free seats is allowed: the newest batch goes first.
+    let sub = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"quantity": 8}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(sub["refundableQuantity"]["totalQuantity"], 0);
+    // A cancel needs every seat inside the window.
+    patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"status": "deleted"}),
+    )
+    .await
+    .problem(409, "cancellation_window_closed");
+    app.shutdown().await;
+}
+both!(seats_leave_only_inside_the_window, with_test_clock);
+
+async fn a_cancel_inside_the_window_deletes(app: TestApp) {
+    let (op, reseller, path) = bought(&app, "cxl", "97100003", 3).await;
+    advance(&app, &op, 3 * 24 * 3600).await;
+    let sub = app.get(&path, &reseller).await.ok(200).clone();
+    let gone = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"status": "cancelled"}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(gone["status"], "deleted");
+    assert_eq!(gone["deletedAt"], "2026-03-06T10:00:00Z");
+    assert_eq!(gone["cancelledAt"], gone["deletedAt"]);
+    assert_eq!(gone["scheduledStatusChange"], Value::Null);
+    assert_eq!(gone["nextChargeDate"], Value::Null);
+    let list = path.rsplit_once('/').map(|(l, _)| l).expect("list");
+    for filter in ["cancelled", "deleted"] {
+        let found = app.get(&format!("{list}?status={filter}"), &reseller).await;
+        assert_eq!(found.ok(200)["totalCount"], 1, "{filter}");
+    }
+    app.get(&format!("{list}?status=gone"), &reseller)
+        .await
+        .problem(422, "validation_failed");
+    patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&gone)),
+        json!({"friendlyName": "again"}),
+    )
+    .await
+    .problem(409, "subscription_cancelled");
+    app.shutdown().await;
+}
+both!(a_cancel_inside_the_window_deletes, with_test_clock);
+
+async fn renewal_at_tau_applies_the_scheduled_changes(app: TestApp) {
+    let (op, reseller, path) = bought(&app, "ren", "97100004", 5).await;
+    let sub = app.get(&path, &reseller).await.ok(200).clone();
+    let instructions = json!({"offerId": "m365", "termDuration": "P1M", "billingFrequency": "monthly", "quantity": 7});
+    // Instructions do not travel with a quantity change, and must be whole.
+    patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"quantity": 6, "scheduledNextTermInstructions": instructions}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    let missing = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"scheduledNextTermInstructions": {"offerId": "m365", "quantity": 7}}),
+    )
+    .await;
+    missing.problem(422, "validation_failed");
+    assert_eq!(
+        missing.body["errors"][0]["pointer"],
+        "/scheduledNextTermInstructions/termDuration"
+    );
+    patch(&app, &path, &reseller, Some(&etag(&sub)),
+        json!({"scheduledNextTermInstructions": {"offerId": "m365", "termDuration": "P1Y", "billingFrequency": "annual", "quantity": 7}}))
+        .await
+        .problem(422, "validation_failed");
+    patch(&app, &path, &reseller, Some(&etag(&sub)),
+        json!({"scheduledNextTermInstructions": {"offerId": "azure", "termDuration": "P1M", "billingFrequency": "monthly", "quantity": 7}}))
+        .await
+        .problem(409, "upgrade_not_allowed");
+    let sub = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"scheduledNextTermInstructions": instructions}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(sub["scheduledNextTermInstructions"], instructions);
+    let audit = app
+        .get(
+            "/v1/auditrecords?operationType=setScheduledChanges",
+            &reseller,
+        )
+        .await;
+    assert_eq!(audit.ok(200)["totalCount"], 1);
+
+    // A second before τ nothing renews; at τ it does, once.
+    set_clock(&app, &op, "2026-04-02T23:59:59Z").await;
+    assert_eq!(run_jobs(&app, &op).await["renewed"], 0);
+    set_clock(&app, &op, "2026-04-03T00:00:00Z").await;
+    assert_eq!(run_jobs(&app, &op).await["renewed"], 1);
+    let again = run_jobs(&app, &op).await;
+    assert_eq!(
+        again,
+        json!({"renewed": 0, "converted": 0, "expired": 0, "disabled": 0,
+        "deleted": 0, "cycleCharges": 0, "billingRuns": 0, "invoicesIssued": 0})
+    );
+    let renewed = app.get(&path, &reseller).await.ok(200).clone();
+    assert_eq!(renewed["status"], "active");
+    assert_eq!(renewed["quantity"], 7);
+    assert_eq!(renewed["termStartDate"], "2026-04-03T00:00:00Z");
+    assert_eq!(renewed["termEndDate"], "2026-05-02");
+    assert_eq!(renewed["commitmentEndDate"], "2026-05-03T00:00:00Z");
+    assert_eq!(renewed["scheduledNextTermInstructions"], Value::Null);
+    // A renewal opens a new window over all seats.
+    assert_eq!(
+        renewed["refundableQuantity"],
+        json!({"totalQuantity": 7, "details": [{"quantity": 7,
+            "allowedUntil": "2026-04-10T00:00:00Z", "fullRefundUntil": "2026-04-04T00:00:00Z"}]})
+    );
+    let history = app
+        .get(&format!("{path}/history"), &reseller)
+        .await
+        .ok(200)
+        .clone();
+    let system: Vec<&str> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|h| h["by"]["organizationId"].is_null())
+        .filter_map(|h| h["change"]["field"].as_str())
+        .collect();
+    assert!(
+        system.contains(&"quantity") && system.contains(&"termEndDate"),
+        "{system:?}"
+    );
+    let renewals = app
+        .get(
+            "/v1/auditrecords?operationType=renewSubscription",
+            &reseller,
+        )
+        .await;
+    assert_eq!(renewals.ok(200)["totalCount"], 1);
+    app.shutdown().await;
+}
+both!(
+    renewal_at_tau_applies_the_scheduled_changes,
+    with_test_clock
+);
+
+async fn instructions_that_no_longer_hold_are_dropped_at_renewal(app: TestApp) {
+    let (op, reseller, path, op_session) = bought_with_session(&app, "drp", "97100005", 3).await;
+    let sub = app.get(&path, &reseller).await.ok(200).clone();
+    patch(&app, &path, &reseller, Some(&etag(&sub)),
+        json!({"scheduledNextTermInstructions": {"offerId": "m365", "termDuration": "P1M", "billingFrequency": "monthly", "quantity": 20}}))
+        .await
+        .ok(200);
+    // The operator narrows the offer: 20 seats no longer fit.
+    let op_offer = app
+        .get("/v1/offers/m365", &op_session)
+        .await
+        .ok(200)
+        .clone();
+    let narrowed = app
+        .client
+        .patch(app.url("/v1/offers/m365"))
+        .bearer_auth(&op_session)
+        .header("If-Match", format!("\"{}\"", etag(&op_offer)))
+        .json(&json!({"maxQuantity": 10}))
+        .send()
+        .await
+        .expect("send");
+    assert!(narrowed.status().is_success(), "{}", narrowed.status());
+    set_clock(&app, &op, "2026-04-03T00:00:00Z").await;
+    assert_eq!(run_jobs(&app, &op).await["renewed"], 1);
+    let renewed = app.get(&path, &reseller).await.ok(200).clone();
+    assert_eq!(renewed["quantity"], 3, "renewed unchanged");
+    assert_eq!(renewed["termEndDate"], "2026-05-02");
+    assert_eq!(renewed["scheduledNextTermInstructions"], Value::Null);
+    let discarded = app
+        .get(
+            "/v1/auditrecords?operationType=discardScheduledChanges",
+            &reseller,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(discarded["totalCount"], 1);
+    assert!(
+        discarded["items"][0]["changes"]["after"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("quantity_out_of_range")),
+        "{discarded}"
+    );
+    app.shutdown().await;
+}
+both!(
+    instructions_that_no_longer_hold_are_dropped_at_renewal,
+    with_test_clock
+);
+
+async fn terms_end_in_expiry_disabling_and_deletion(app: TestApp) {
+    let (op, reseller, path) = bought(&app, "end", "97100006", 2).await;
+    let list = path
+        .rsplit_once('/')
+        .map(|(l, _)| l.to_owned())
+        .expect("list");
+    let cid = list.split('/').nth(3).expect("cid").to_owned();
+    // A second subscription, suspended at τ.
+    let order = app
+        .post(
+            &format!("/v1/customers/{cid}/orders"),
+            &reseller,
+            lines(&[("m365", 1)]),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let other = format!(
+        "{list}/{}",
+        order["lineItems"][0]["subscriptionId"]
+            .as_str()
+            .expect("sid")
+    );
+    let sub = app.get(&path, &reseller).await.ok(200).clone();
+    let sub = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"autoRenewEnabled": false}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(
+        sub["scheduledStatusChange"],
+        json!({"status": "expired", "at": "2026-04-03T00:00:00Z"})
+    );
+    assert_eq!(sub["nextChargeDate"], Value::Null);
+    let o = app.get(&other, &reseller).await.ok(200).clone();
+    let o = patch(
+        &app,
+        &other,
+        &reseller,
+        Some(&etag(&o)),
+        json!({"status": "suspended"}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(
+        o["scheduledStatusChange"],
+        json!({"status": "disabled", "at": "2026-04-03T00:00:00Z"})
+    );
+    set_clock(&app, &op, "2026-04-03T00:00:00Z").await;
+    let counts = run_jobs(&app, &op).await;
+    assert_eq!(
+        (counts["expired"].clone(), counts["disabled"].clone()),
+        (json!(1), json!(1)),
+        "{counts}"
+    );
+    let expired = app.get(&path, &reseller).await.ok(200).clone();
+    assert_eq!(expired["status"], "expired");
+    assert_eq!(
+        expired["scheduledStatusChange"],
+        json!({"status": "disabled", "at": "2026-05-03T00:00:00Z"})
+    );
+    patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&expired)),
+        json!({"autoRenewEnabled": true}),
+    )
+    .await
+    .problem(409, "subscription_cancelled");
+    let disabled = app.get(&other, &reseller).await.ok(200).clone();
+    assert_eq!(disabled["status"], "disabled");
+    assert_eq!(disabled["disabledAt"], "2026-04-03T00:00:00Z");
+    // τ + 30 days: the expired one is disabled; τ + 120 days: both are deleted.
+    set_clock(&app, &op, "2026-05-02T23:59:59Z").await;
+    assert_eq!(run_jobs(&app, &op).await["disabled"], 0);
+    set_clock(&app, &op, "2026-05-03T00:00:00Z").await;
+    assert_eq!(run_jobs(&app, &op).await["disabled"], 1);
+    set_clock(&app, &op, "2026-08-01T00:00:00Z").await;
+    let counts = run_jobs(&app, &op).await;
+    assert_eq!(counts["deleted"], 2, "{counts}");
+    for p in [&path, &other] {
+        let gone = app.get(p, &reseller).await.ok(200).clone();
+        assert_eq!(gone["status"], "deleted");
+        assert_eq!(gone["deletedAt"], "2026-08-01T00:00:00Z");
+        assert_eq!(
+            gone["cancelledAt"],
+            Value::Null,
+            "deleted by the system, not a cancel"
+        );
+    }
+    assert_eq!(run_jobs(&app, &op).await["deleted"], 0);
+    let events = app
+        .get(
+            "/v1/auditrecords?operationType=deleteSubscription",
+            &reseller,
+        )
+        .await;
+    assert_eq!(events.ok(200)["totalCount"], 2);
+    app.shutdown().await;
+}
+both!(terms_end_in_expiry_disabling_and_deletion, with_test_clock);
+
+async fn a_command_applies_the_due_events_first(app: TestApp) {
+    let (op, reseller, path) = bought(&app, "cmd", "97100007", 4).await;
+    let stale = app.get(&path, &reseller).await.ok(200).clone();
+    set_clock(&app, &op, "2026-04-03T00:00:00Z").await;
+    // The job has not run: a read shows the old term…
+    let before = app.get(&path, &reseller).await.ok(200).clone();
+    assert_eq!(before["termEndDate"], "2026-04-02");
+    // …and a command renews it first, so the ETag read before τ no longer matches.
+    app.call(
+        Method::PATCH,
+        &path,
+        Some(&reseller),
+        Some(json!({"friendlyName": "x"})),
+    )
+    .await
+    .problem(428, "precondition_required");
+    patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&stale)),
+        json!({"friendlyName": "Sales"}),
+    )
+    .await
+    .problem(412, "precondition_failed");
+    let renewed = app.get(&path, &reseller).await.ok(200).clone();
+    assert_eq!(renewed["termEndDate"], "2026-05-02");
+    assert_eq!(
+        run_jobs(&app, &op).await["renewed"],
+        0,
+        "already renewed by the command"
+    );
+    let named = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&renewed)),
+        json!({"friendlyName": "Sales"}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(named["friendlyName"], "Sales");
+    app.shutdown().await;
+}
+both!(a_command_applies_the_due_events_first, with_test_clock);
