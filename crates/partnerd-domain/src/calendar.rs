@@ -111,6 +111,30 @@ impl Date {
     pub fn is_month_end(self) -> bool {
         self == self.month_end()
     }
+
+    /// As people write it: `17 March 2026`.
+    pub fn spoken(self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        format!(
+            "{} {} {}",
+            self.day_of_month(),
+            MONTHS[usize::from(self.month_number().saturating_sub(1))],
+            self.year()
+        )
+    }
 }
 
 impl Month {
@@ -283,6 +307,7 @@ mod tests {
         assert_eq!(m.next().to_string(), "2027-01");
         assert_eq!(m.previous().to_string(), "2026-11");
         assert_eq!(m.last_day().to_string(), "2026-12-31");
+        assert_eq!(d("2026-03-17").spoken(), "17 March 2026");
     }
 
     #[test]

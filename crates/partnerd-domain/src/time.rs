@@ -81,6 +81,16 @@ impl Timestamp {
         s
     }
 
+    /// As people write it: `17 March 2026, 09:59 UTC`.
+    pub fn spoken(self) -> String {
+        let time = self.to_rfc3339();
+        format!(
+            "{}, {} UTC",
+            crate::calendar::Date::of(self).spoken(),
+            time.get(11..16).unwrap_or("00:00")
+        )
+    }
+
     /// Milliseconds from `earlier` to this instant (negative if `earlier` is later).
     pub fn since(self, earlier: Self) -> i64 {
         self.0.saturating_sub(earlier.0)

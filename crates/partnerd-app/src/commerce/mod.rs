@@ -14,6 +14,7 @@ pub(crate) mod prices;
 mod review;
 mod subscription_update;
 mod subscriptions;
+mod upgrades;
 pub(crate) mod window;
 
 pub use licenses::{LicenseUpdate, LicenseUpdateResult, SubscribedSku, UserLicense, UserLicenses};
@@ -28,6 +29,7 @@ pub use subscriptions::{
     BillingPeriod, NextTermInstructions, ScheduledStatusChange, Subscription, SubscriptionChange,
     SubscriptionFilters, SubscriptionPrices, SubscriptionRecord, SuspendedBy,
 };
+pub use upgrades::{ConvertInput, UpgradeInput, UpgradeOption, Upgraded};
 pub use window::{RefundableQuantity, RefundableSeats};
 
 use crate::error::Conflict;

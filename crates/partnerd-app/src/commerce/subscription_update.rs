@@ -10,7 +10,6 @@ use partnerd_domain::policy::Action;
 use partnerd_domain::roles::OrgKind;
 use partnerd_domain::states::{OfferStatus, SubscriptionStatus};
 use partnerd_domain::terms::{BillingFrequency, Plan};
-use partnerd_domain::time::Timestamp;
 use partnerd_domain::{Collect, FieldError};
 use partnerd_store::commerce::{self, ScheduledTerm, SubscriptionRow};
 use partnerd_store::{Conn, connections, customers, organizations};
@@ -57,33 +56,6 @@ enum Wanted {
 
 fn refused(kind: Conflict, detail: impl Into<String>) -> AppError {
     AppError::conflict(kind, detail)
-}
-
-/// "17 March, 09:00 UTC".
-pub(crate) fn when(t: Timestamp) -> String {
-    let d = Date::of(t);
-    let months = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let time = t.to_rfc3339();
-    format!(
-        "{} {} {}, {} UTC",
-        d.day_of_month(),
-        months[usize::from(d.month_number().saturating_sub(1))],
-        d.year(),
-        time.get(11..16).unwrap_or("00:00")
-    )
 }
 
 impl App {
@@ -260,7 +232,7 @@ impl App {
                 Some(d) => format!(
                     "only {} seats can be removed now, until {}; the other {free} stay until the term ends on {}",
                     window.total_quantity,
-                    when(d.allowed_until),
+                    d.allowed_until.spoken(),
                     before.term_end_date
                 ),
                 None => format!(

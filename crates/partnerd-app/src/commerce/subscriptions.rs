@@ -165,6 +165,8 @@ pub struct FieldChange {
 pub struct SubscriptionRecord {
     pub subscription: Subscription,
     pub history: Page<SubscriptionChange>,
+    /// Its offer's upgrade targets, for a partner who may change it.
+    pub upgrades: Vec<super::UpgradeOption>,
 }
 
 /// Filters of `GET /v1/customers/{cid}/subscriptions`.
@@ -443,9 +445,17 @@ impl App {
         let history = self
             .subscription_history(p, cid, sid, &PageParams::first(20))
             .await?;
+        let partner = subscription.reseller_organization_id == p.organization.id
+            || subscription.indirect_provider_id == p.organization.id;
+        let upgrades = if partner && p.may(partnerd_domain::policy::Action::PlaceOrders) {
+            self.subscription_upgrades(p, cid, sid).await?
+        } else {
+            Vec::new()
+        };
         Ok(SubscriptionRecord {
             subscription,
             history,
+            upgrades,
         })
     }
 

@@ -4,9 +4,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use partnerd_app::commerce::{
-    CustomTermEndDate, CustomTermEndDateQuery, InstructionsInput, LicenseUpdate,
+    ConvertInput, CustomTermEndDate, CustomTermEndDateQuery, InstructionsInput, LicenseUpdate,
     LicenseUpdateResult, LineInput, Order, OrderFilters, OrderInput, SubscribedSku, Subscription,
-    SubscriptionChange, SubscriptionChanges, SubscriptionFilters, UserLicense,
+    SubscriptionChange, SubscriptionChanges, SubscriptionFilters, UpgradeInput, UpgradeOption,
+    Upgraded, UserLicense,
 };
 use partnerd_domain::ids::{OrderId, OrgId, SubscriptionId, UserId};
 use serde::Deserialize;
@@ -27,6 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(subscription, update_subscription))
         .routes(routes!(history))
         .routes(routes!(custom_term_end_dates))
+        .routes(routes!(upgrades, upgrade))
+        .routes(routes!(convert))
         .routes(routes!(subscribed_skus))
         .routes(routes!(user_licenses))
         .routes(routes!(license_updates))
@@ -284,6 +287,99 @@ pub async fn update_subscription(
     let sub = s
         .app
         .update_subscription(&p, &ctx, &customer_id, &sid, if_match.as_deref(), input)
+        .await?;
+    Ok(ok_with_etag(&sub.etag.clone(), sub))
+}
+
+/// The subscription's upgrade targets and whether each can be taken now (the
+/// reason is the code a `POST` would answer).
+#[utoipa::path(get, path = "/v1/customers/{customerId}/subscriptions/{subscriptionId}/upgrades", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), ("subscriptionId" = String, Path)), extensions(("x-partnerd-action" = json!("readCommerce"))),
+    responses((status = 200, body = Collection<UpgradeOption>), (status = 404, body = Problem)))]
+pub async fn upgrades(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((customer_id, sid)): Path<(OrgId, SubscriptionId)>,
+) -> ApiResult<Json<Collection<UpgradeOption>>> {
+    Ok(Json(whole(
+        s.app.subscription_upgrades(&p, &customer_id, &sid).await?,
+    )))
+}
+
+/// An upgrade: all seats (the subscription itself moves) or some (a new one).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpgradeRequest {
+    pub target_offer_id: String,
+    /// Default: every seat.
+    pub quantity: Option<i64>,
+}
+
+/// Move the subscription, or some of its seats, to one of its offer's upgrade
+/// targets for the rest of the term (If-Match required; AA, SA). Checks in
+/// API-billing.md §4.7's order.
+#[utoipa::path(post, path = "/v1/customers/{customerId}/subscriptions/{subscriptionId}/upgrades", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), ("subscriptionId" = String, Path)), request_body = UpgradeRequest,
+    extensions(("x-partnerd-action" = json!("placeOrders"))),
+    responses((status = 200, body = Upgraded), (status = 403, description = "forbidden, relationship_required", body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "subscription_cancelled, subscription_not_active, trial_change_not_allowed, upgrade_not_allowed, offer_not_available, quantity_below_assigned, prerequisite_required, customer_seat_limit_exceeded, credit_limit_exceeded", body = Problem),
+        (status = 412, body = Problem), (status = 422, description = "validation_failed, quantity_out_of_range", body = Problem),
+        (status = 428, body = Problem)))]
+pub async fn upgrade(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ReqCtx(ctx): ReqCtx,
+    IfMatch(if_match): IfMatch,
+    Path((customer_id, sid)): Path<(OrgId, SubscriptionId)>,
+    body: ApiBody<UpgradeRequest>,
+) -> ApiResult<Json<Upgraded>> {
+    let input = body.parse().map(|b| UpgradeInput {
+        target_offer_id: b.target_offer_id,
+        quantity: b.quantity,
+    });
+    Ok(Json(
+        s.app
+            .upgrade_subscription(&p, &ctx, &customer_id, &sid, if_match.as_deref(), input)
+            .await?,
+    ))
+}
+
+/// A trial's conversion to a paid term.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConvertRequest {
+    /// Default: the offer's default term.
+    pub term_duration: Option<String>,
+    pub billing_frequency: Option<String>,
+    /// Default and minimum: the trial's seats.
+    pub quantity: Option<i64>,
+}
+
+/// Convert a trial now: a paid term from today at this month's prices, with a
+/// fresh 7-day window (If-Match required; AA, SA).
+#[utoipa::path(post, path = "/v1/customers/{customerId}/subscriptions/{subscriptionId}/convert", tag = "Commerce", security(("bearer" = [])),
+    params(("customerId" = String, Path), ("subscriptionId" = String, Path)), request_body = ConvertRequest,
+    extensions(("x-partnerd-action" = json!("placeOrders"))),
+    responses((status = 200, body = Subscription), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "subscription_cancelled, invalid_state (not a trial), customer_seat_limit_exceeded, credit_limit_exceeded", body = Problem),
+        (status = 412, body = Problem), (status = 422, description = "validation_failed, quantity_out_of_range", body = Problem),
+        (status = 428, body = Problem)))]
+pub async fn convert(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ReqCtx(ctx): ReqCtx,
+    IfMatch(if_match): IfMatch,
+    Path((customer_id, sid)): Path<(OrgId, SubscriptionId)>,
+    body: ApiBody<ConvertRequest>,
+) -> ApiResult<Response> {
+    let input = body.parse().map(|b| ConvertInput {
+        term_duration: b.term_duration,
+        billing_frequency: b.billing_frequency,
+        quantity: b.quantity,
+    });
+    let sub = s
+        .app
+        .convert_trial(&p, &ctx, &customer_id, &sid, if_match.as_deref(), input)
         .await?;
     Ok(ok_with_etag(&sub.etag.clone(), sub))
 }

@@ -1,26 +1,23 @@
 //! Commerce in the portal: Add products for a customer (choose, review with the
-//! total and the remaining credit, place), a subscription's page with its changes
-//! (each confirmed first, saying what will happen), a user's licenses, and the
-//! credit page of a provider–reseller relationship.
+//! total and the remaining credit, place), a user's licenses, and the credit page
+//! of a provider–reseller relationship. A subscription's page is `subscriptions.rs`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::commerce::{
-    AddProducts, CreditOutlook, LicenseUpdate, Order, OrderReview, SubscriptionChanges,
-    SubscriptionRecord, UserLicenses,
+    AddProducts, CreditOutlook, LicenseUpdate, Order, OrderReview, UserLicenses,
 };
 use partnerd_app::connections::AS_PROVIDER;
 use partnerd_app::credit::RelationshipCredit;
-use partnerd_domain::ids::{OrgId, ResellerRelationshipId, SubscriptionId, UserId};
+use partnerd_domain::ids::{OrgId, ResellerRelationshipId, UserId};
 use partnerd_domain::policy::Action;
-use partnerd_domain::states::{ResellerRelationshipStatus, SubscriptionStatus};
-use serde::Deserialize;
+use partnerd_domain::states::ResellerRelationshipStatus;
 
 use crate::AppState;
 use crate::extract::ReqCtx;
-use crate::pages::layout::{Confirm, FormErrors, capitalize, nothing_changed, page, refused};
+use crate::pages::layout::{FormErrors, capitalize, nothing_changed, page, refused};
 use crate::pages::{CsrfForm, CsrfToken, PageError, PageUser, Values, csrf_field};
 
 /// The pages of this area and the forms they post to.
@@ -30,10 +27,6 @@ pub fn router() -> axum::Router<crate::AppState> {
         .route(
             "/customers/{id}/add-products",
             get(add_products_page).post(add_products),
-        )
-        .route(
-            "/customers/{cid}/subscriptions/{sid}",
-            get(subscription_page).post(change_subscription),
         )
         .route(
             "/customers/{cid}/users/{uid}/licenses",
@@ -187,175 +180,6 @@ fn order_placed(
         p { a.button href=(format!("/customers/{cid}")) { "Back to " (review.form.customer.company_name) } }
     };
     page("Order placed", user, csrf, body).into_response()
-}
-
-#[derive(Deserialize, Default)]
-pub struct ChangeQuery {
-    action: Option<String>,
-    quantity: Option<i64>,
-    done: Option<String>,
-}
-
-fn describe(action: &str, quantity: Option<i64>, offer: &str) -> (String, String) {
-    match action {
-        "suspend" => (
-            format!("Suspend {offer}"),
-            "The customer's users lose access until you reactivate it. Assigned licenses stay assigned and count as suspended; billing pauses.".into(),
-        ),
-        "reactivate" => (
-            format!("Reactivate {offer}"),
-            "Access returns at once. Reactivation counts against the reseller's credit limit.".into(),
-        ),
-        "cancel" => (
-            format!("Cancel {offer}"),
-            "Cancelling is final: the subscription cannot be reactivated. Remove its licenses from users first.".into(),
-        ),
-        "autorenew-on" => (
-            "Turn auto-renew on".into(),
-            "At the end of the term the subscription renews for another term at the offer's price then.".into(),
-        ),
-        "autorenew-off" => (
-            "Turn auto-renew off".into(),
-            "At the end of the term the subscription expires.".into(),
-        ),
-        _ => (
-            format!("Change the quantity of {offer} to {}", quantity.unwrap_or_default()),
-            "More seats count against the credit limit at once; fewer seats are refused while more licenses are assigned.".into(),
-        ),
-    }
-}
-
-/// `/customers/{cid}/subscriptions/{sid}`: the subscription and its changes; with
-/// `?action=…` the confirmation of one change.
-pub async fn subscription_page(
-    State(s): State<AppState>,
-    user: PageUser,
-    CsrfToken(csrf): CsrfToken,
-    Path((cid, sid)): Path<(OrgId, SubscriptionId)>,
-    Query(q): Query<ChangeQuery>,
-) -> Result<Markup, PageError> {
-    let p = &user.principal;
-    let SubscriptionRecord {
-        subscription: sub,
-        history,
-    } = s.app.subscription_record(p, &cid, &sid).await?;
-    let may_change = p.may(Action::PlaceOrders);
-    if let Some(action) = q.action.as_deref().filter(|_| may_change) {
-        let (title, what) = describe(action, q.quantity, &sub.offer_name);
-        let here = format!("/customers/{cid}/subscriptions/{sid}");
-        let mut confirm = Confirm::new(&title, html! { (what) }, here.clone(), &title)
-            .hidden("etag", sub.etag.clone())
-            .hidden("action", action)
-            .cancel_as(here.clone(), "Keep it as it is");
-        if let Some(n) = q.quantity {
-            confirm = confirm.hidden("quantity", n.to_string());
-        }
-        if action != "cancel" && action != "suspend" {
-            confirm = confirm.harmless();
-        }
-        return Ok(confirm.page(&user, &csrf));
-    }
-    let base = format!("/customers/{cid}/subscriptions/{sid}");
-    let body = html! {
-        @if q.done.is_some() { div.alert.success role="status" { "The subscription was changed." } }
-        dl {
-            dt { "Offer" } dd { (sub.offer_name) " (" (sub.product_family) ")" }
-            dt { "Status" } dd { (sub.status) }
-            dt { "Quantity" } dd { (sub.quantity) " (" (sub.assigned_licenses) " assigned)" }
-            dt { "Unit price" } dd { (sub.unit_price) " per " (if sub.billing_cycle == "annual" { "year" } else { "month" }) }
-            dt { "Term" } dd { (sub.term_start_date.day()) " to " (sub.commitment_end_date.day()) }
-            dt { "Auto-renew" } dd { (if sub.auto_renew_enabled { "On" } else { "Off" }) }
-        }
-        @if may_change && sub.status.holds_seats() {
-            div.card {
-                h2 { "Change" }
-                @if sub.status == SubscriptionStatus::Active {
-                    form method="get" action=(base) {
-                        input type="hidden" name="action" value="quantity";
-                        label for="quantity" { "New quantity" }
-                        input #quantity name="quantity" type="number" min="1" value=(sub.quantity);
-                        button type="submit" { "Change quantity" }
-                    }
-                    p { a href=(format!("{base}?action=suspend")) { "Suspend" } " · " a href=(format!("{base}?action=cancel")) { "Cancel subscription" } }
-                } @else {
-                    p { a href=(format!("{base}?action=reactivate")) { "Reactivate" } " · " a href=(format!("{base}?action=cancel")) { "Cancel subscription" } }
-                }
-                p { @if sub.auto_renew_enabled { a href=(format!("{base}?action=autorenew-off")) { "Turn auto-renew off" } } @else { a href=(format!("{base}?action=autorenew-on")) { "Turn auto-renew on" } } }
-            }
-        }
-        h2 { "History" }
-        @if history.items.is_empty() { p.empty { "No change since the order." } } @else {
-            table {
-                thead { tr { th { "When" } th { "What" } th { "From" } th { "To" } } }
-                tbody { @for h in &history.items { tr {
-                    td { (h.at) } td { (h.change.field) } td { (h.change.from.clone().unwrap_or_default()) } td { (h.change.to.clone().unwrap_or_default()) }
-                } } }
-            }
-        }
-        p { a href=(format!("/customers/{cid}")) { "Back to the customer" } }
-    };
-    Ok(page(&sub.offer_name, &user, &csrf, body))
-}
-
-pub async fn change_subscription(
-    State(s): State<AppState>,
-    user: PageUser,
-    csrf: CsrfToken,
-    ReqCtx(ctx): ReqCtx,
-    Path((cid, sid)): Path<(OrgId, SubscriptionId)>,
-    CsrfForm(m): CsrfForm<Values>,
-) -> Result<Response, PageError> {
-    let mut changes = SubscriptionChanges::default();
-    match m.get("action").map(String::as_str).unwrap_or_default() {
-        "suspend" => changes.status = Some("suspended".into()),
-        "reactivate" => changes.status = Some("active".into()),
-        "cancel" => changes.status = Some("cancelled".into()),
-        "autorenew-on" => changes.auto_renew_enabled = Some(true),
-        "autorenew-off" => changes.auto_renew_enabled = Some(false),
-        _ => {
-            changes.quantity = m
-                .get("quantity")
-                .and_then(|q| q.trim().parse().ok())
-                .or(Some(0))
-        }
-    }
-    let etag = m.get("etag").cloned();
-    match s
-        .app
-        .update_subscription(
-            &user.principal,
-            &ctx,
-            &cid,
-            &sid,
-            etag.as_deref(),
-            Ok(changes),
-        )
-        .await
-    {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/customers/{cid}/subscriptions/{sid}?done=1")).into_response(),
-        ),
-        Err(e)
-            if matches!(
-                e,
-                AppError::Forbidden { .. }
-                    | AppError::Conflict { .. }
-                    | AppError::PreconditionFailed
-                    | AppError::Validation(_)
-            ) =>
-        {
-            Ok(nothing_changed(
-                &user,
-                &csrf.0,
-                (
-                    &format!("/customers/{cid}/subscriptions/{sid}"),
-                    "Back to the subscription",
-                ),
-                &e,
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// `/customers/{cid}/users/{uid}/licenses`: what the user holds, what can be assigned.

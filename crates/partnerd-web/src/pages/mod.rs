@@ -21,6 +21,7 @@ pub mod partners;
 pub mod profiles;
 pub mod registry;
 pub mod relationship_requests;
+pub mod subscriptions;
 pub mod support;
 pub mod users;
 pub mod webhooks;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(connections::router())
         .merge(customers::router())
         .merge(commerce::router())
+        .merge(subscriptions::router())
         .merge(relationship_requests::router())
         .merge(partners::router())
         .merge(support::router())

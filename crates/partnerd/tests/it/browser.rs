@@ -868,7 +868,7 @@ async fn browser_reseller_sells_assigns_suspends_reactivates_and_cancels() {
     submit(&b).await;
     let cancelled = wait_text(&b, "The subscription was changed").await;
     assert!(
-        cancelled.contains("cancelled") && !cancelled.contains("Reactivate"),
+        cancelled.contains("Deleted") && !cancelled.contains("Reactivate"),
         "{cancelled}"
     );
     b.close().await.expect("close");

@@ -584,9 +584,32 @@ async fn commerce_through_the_pages(app: TestApp) {
         )
     );
 
+    // The page says what the term is and until when seats can leave with a refund.
+    let shown = reseller.get(&sub_path).await;
+    for words in [
+        "1 month, billed monthly",
+        "You can remove 3 seats with a refund until",
+        "then prorated by day",
+        "Renews",
+        "Schedule the next term",
+        "Cancel subscription",
+    ] {
+        assert!(shown.html.contains(words), "{words}: {}", shown.html);
+    }
+    assert!(!shown.html.contains(">P1M"), "no raw codes on the page");
+    let cancel = reseller.get(&format!("{sub_path}?action=cancel")).await;
+    assert!(
+        cancel.html.contains("all 3 seats are refunded"),
+        "{}",
+        cancel.html
+    );
     // A change is confirmed first, then applied; a stale form changes nothing.
     let confirm = reseller.get(&format!("{sub_path}?action=suspend")).await;
-    assert!(confirm.html.contains("Assigned licenses stay assigned"));
+    assert!(
+        confirm
+            .html
+            .contains("Billing continues while it is suspended")
+    );
     let stale = reseller
         .post(
             &sub_path,
@@ -606,7 +629,7 @@ async fn commerce_through_the_pages(app: TestApp) {
         .await;
     assert_eq!(suspended.status, 303);
     let now = reseller.get(&sub_path).await;
-    assert!(now.html.contains("suspended") && now.html.contains("Reactivate"));
+    assert!(now.html.contains("Suspended") && now.html.contains("Reactivate"));
 
     // Licenses: assign one seat to the customer's admin.
     let users = app
