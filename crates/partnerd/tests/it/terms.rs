@@ -639,3 +639,42 @@ async fn a_command_applies_the_due_events_first(app: TestApp) {
     app.shutdown().await;
 }
 both!(a_command_applies_the_due_events_first, with_test_clock);
+
+async fn parallel_decreases_never_pass_the_window(app: TestApp) {
+    let (op, reseller, path) = bought(&app, "par", "97100008", 10).await;
+    // Past the purchase's window, with 5 seats added since: 10 are window-free.
+    advance(&app, &op, 6 * 24 * 3600).await;
+    let sub = app.get(&path, &reseller).await.ok(200).clone();
+    let sub = patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&sub)),
+        json!({"quantity": 15}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    advance(&app, &op, 2 * 24 * 3600).await;
+    let tag = etag(&sub);
+    let (a, b) = tokio::join!(
+        patch(&app, &path, &reseller, Some(&tag), json!({"quantity": 11})),
+        patch(&app, &path, &reseller, Some(&tag), json!({"quantity": 10})),
+    );
+    let mut codes = [a.status.as_u16(), b.status.as_u16()];
+    codes.sort_unstable();
+    assert_eq!(codes, [200, 412], "{} / {}", a.text, b.text);
+    let now = app.get(&path, &reseller).await.ok(200).clone();
+    assert!(now["quantity"].as_i64().is_some_and(|q| q >= 10), "{now}");
+    patch(
+        &app,
+        &path,
+        &reseller,
+        Some(&etag(&now)),
+        json!({"quantity": 9}),
+    )
+    .await
+    .problem(409, "cancellation_window_closed");
+    app.shutdown().await;
+}
+both!(parallel_decreases_never_pass_the_window, with_test_clock);
