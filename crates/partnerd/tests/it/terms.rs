@@ -678,3 +678,131 @@ async fn parallel_decreases_never_pass_the_window(app: TestApp) {
     app.shutdown().await;
 }
 both!(parallel_decreases_never_pass_the_window, with_test_clock);
+
+async fn orders_take_plans_and_coterminous_end_dates(app: TestApp) {
+    let (op, reseller, path) = bought(&app, "cot", "97100009", 2).await;
+    let cid = path.split('/').nth(3).expect("cid").to_owned();
+    let orders = format!("/v1/customers/{cid}/orders");
+    let _ = op;
+    let line = |extra: Value| {
+        let mut l = json!({"lineItemNumber": 0, "offerId": "m365", "quantity": 4});
+        if let (Some(l), Some(e)) = (l.as_object_mut(), extra.as_object()) {
+            l.extend(e.clone());
+        }
+        json!({"lineItems": [l]})
+    };
+    // Check 0: the plan must be one the offer sells, a frequency needs its term,
+    // a trial needs an offer with one, a date must be a date.
+    for (extra, pointer) in [
+        (
+            json!({"billingFrequency": "monthly"}),
+            "/lineItems/0/termDuration",
+        ),
+        (json!({"termDuration": "P1Y"}), "/lineItems/0/termDuration"),
+        (json!({"termDuration": "P2Y"}), "/lineItems/0/termDuration"),
+        (json!({"trial": true}), "/lineItems/0/trial"),
+        (
+            json!({"customTermEndDate": "31/03/2026"}),
+            "/lineItems/0/customTermEndDate",
+        ),
+    ] {
+        let r = app.post(&orders, &reseller, line(extra.clone())).await;
+        r.problem(422, "validation_failed");
+        assert_eq!(
+            r.body["errors"][0]["pointer"], pointer,
+            "{extra}: {}",
+            r.text
+        );
+    }
+    // The dates a P1M term bought today may end on: this month's end, and the
+    // term end of the subscription the customer already has.
+    let dates = app
+        .get(
+            &format!("/v1/customers/{cid}/customtermenddates?termDuration=P1M"),
+            &reseller,
+        )
+        .await
+        .ok(200)
+        .clone();
+    let listed: Vec<(&str, &str)> = dates["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|d| Some((d["date"].as_str()?, d["kind"].as_str()?)))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("2026-03-31", "calendarMonthEnd"),
+            ("2026-04-02", "subscription")
+        ],
+        "{dates}"
+    );
+    app.get(
+        &format!("/v1/customers/{cid}/customtermenddates"),
+        &reseller,
+    )
+    .await
+    .problem(422, "validation_failed");
+    // Check 6: any other day is refused, after the quantity check.
+    let r = app
+        .post(
+            &orders,
+            &reseller,
+            line(json!({"customTermEndDate": "2026-03-30"})),
+        )
+        .await;
+    r.problem(422, "custom_term_end_date_invalid");
+    assert_eq!(
+        r.body["errors"][0]["pointer"],
+        "/lineItems/0/customTermEndDate"
+    );
+    let mut both_wrong = line(json!({"customTermEndDate": "2026-03-30"}));
+    both_wrong["lineItems"][0]["quantity"] = json!(0);
+    app.post(&orders, &reseller, both_wrong)
+        .await
+        .problem(422, "quantity_out_of_range");
+    // A coterminous line ends on the chosen day and its first period is prorated:
+    // 29 of 31 days of 10.00 is 9.35 per seat.
+    let placed = app
+        .post(
+            &orders,
+            &reseller,
+            line(json!({"customTermEndDate": "2026-03-31"})),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let l = &placed["lineItems"][0];
+    assert_eq!(l["termEndDate"], "2026-03-31");
+    assert_eq!(
+        (l["termDuration"].as_str(), l["billingFrequency"].as_str()),
+        (Some("P1M"), Some("monthly"))
+    );
+    assert_eq!(l["trial"], false);
+    assert_eq!(placed["total"]["amount"], "37.40", "{placed}");
+    let sid = l["subscriptionId"].as_str().expect("sid");
+    let sub = app
+        .get(
+            &format!("/v1/customers/{cid}/subscriptions/{sid}"),
+            &reseller,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(sub["commitmentEndDate"], "2026-04-01T00:00:00Z");
+    assert_eq!(
+        sub["currentBillingPeriod"],
+        json!({"start": "2026-03-03", "end": "2026-03-31", "days": 29})
+    );
+    // Old clients get the offer's default plan.
+    let plain = app
+        .post(&orders, &reseller, line(json!({})))
+        .await
+        .ok(201)
+        .clone();
+    assert_eq!(plain["lineItems"][0]["termEndDate"], "2026-04-02");
+    assert_eq!(plain["total"]["amount"], "40.00");
+    app.shutdown().await;
+}
+both!(orders_take_plans_and_coterminous_end_dates, with_test_clock);
