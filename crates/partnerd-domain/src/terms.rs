@@ -170,12 +170,30 @@ pub struct Plan {
 impl Plan {
     /// Every plan the contract allows, in the order the catalog lists them.
     pub const ALL: &'static [Self] = &[
-        Self { term: TermDuration::P1M, frequency: BillingFrequency::Monthly },
-        Self { term: TermDuration::P1Y, frequency: BillingFrequency::Monthly },
-        Self { term: TermDuration::P1Y, frequency: BillingFrequency::Annual },
-        Self { term: TermDuration::P3Y, frequency: BillingFrequency::Monthly },
-        Self { term: TermDuration::P3Y, frequency: BillingFrequency::Annual },
-        Self { term: TermDuration::P3Y, frequency: BillingFrequency::Upfront },
+        Self {
+            term: TermDuration::P1M,
+            frequency: BillingFrequency::Monthly,
+        },
+        Self {
+            term: TermDuration::P1Y,
+            frequency: BillingFrequency::Monthly,
+        },
+        Self {
+            term: TermDuration::P1Y,
+            frequency: BillingFrequency::Annual,
+        },
+        Self {
+            term: TermDuration::P3Y,
+            frequency: BillingFrequency::Monthly,
+        },
+        Self {
+            term: TermDuration::P3Y,
+            frequency: BillingFrequency::Annual,
+        },
+        Self {
+            term: TermDuration::P3Y,
+            frequency: BillingFrequency::Upfront,
+        },
     ];
 
     /// A plan the contract allows (P1M monthly; P1Y monthly or annual; P3Y any).

@@ -100,6 +100,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "provider_and_incident_rows",
         include_str!("../migrations/sqlite/0018_provider_and_incident_rows.sql"),
     ),
+    (
+        19,
+        "offer_terms",
+        include_str!("../migrations/sqlite/0019_offer_terms.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -193,6 +198,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         18,
         "provider_and_incident_rows",
         include_str!("../migrations/postgres/0018_provider_and_incident_rows.sql"),
+    ),
+    (
+        19,
+        "offer_terms",
+        include_str!("../migrations/postgres/0019_offer_terms.sql"),
     ),
 ];
 

@@ -236,6 +236,7 @@ async fn sample_organisations(
                 max_quantity: Some(300),
                 requires_admin_agent: Some(admin_agent),
                 description: None,
+                ..OfferInput::default()
             }),
         )
         .await?;
