@@ -1325,3 +1325,318 @@ both!(
         c
     }
 );
+
+// ------------------------------------------------------------------ portal
+
+/// The name of `month` as pages write it ("June 2026").
+fn month_name(m: partnerd_domain::calendar::Month) -> String {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let d = m.first_day();
+    format!("{} {}", NAMES[usize::from(d.month_number()) - 1], d.year())
+}
+
+/// The text of a page without its tags, for what a reader sees.
+fn visible(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+async fn the_operator_sells_plans_and_schedules_prices_in_the_portal(app: TestApp) {
+    use crate::pages::signed_in_browser;
+    let op = app.operator_token().await;
+    for body in [
+        offer("basic", "Microsoft 365", "6"),
+        offer("premium", "Microsoft 365", "22"),
+    ] {
+        app.post("/v1/offers", &op, body).await.ok(201);
+    }
+    let (mut b, csrf) = signed_in_browser(&app, crate::helpers::OPERATOR_EMAIL).await;
+    let form = b.get("/catalog/new").await;
+    assert_eq!(form.status, 200);
+    for plan in [
+        "1 month, billed monthly",
+        "1 year, billed monthly",
+        "1 year, billed annually",
+        "3 years, billed monthly",
+        "3 years, billed annually",
+        "3 years, paid up front",
+    ] {
+        assert!(form.html.contains(plan), "the grid offers {plan}");
+    }
+    assert!(form.html.contains("basic plan") && form.html.contains("premium plan"));
+
+    let fields = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, String)> {
+        let mut f: Vec<(&'static str, String)> = vec![
+            ("id", "standard".into()),
+            ("name", "Business Standard".into()),
+            ("product_family", "Microsoft 365".into()),
+            ("price_p1m_monthly", "15.00".into()),
+            ("price_p1y_monthly", "12.50".into()),
+            ("price_p1y_annual", "150".into()),
+            ("default_plan", "p1y_annual".into()),
+            ("min_quantity", "1".into()),
+            ("max_quantity", "300".into()),
+            ("max_per_customer", "300".into()),
+            ("trial", "on".into()),
+            ("trial_days", "14".into()),
+            ("upgrade_targets", "premium".into()),
+            ("prerequisites", "basic".into()),
+            ("prerequisites", "premium".into()),
+        ];
+        for (k, v) in extra {
+            f.retain(|(name, _)| name != k);
+            f.push((k, (*v).to_owned()));
+        }
+        f
+    };
+
+    // Errors of the grid go next to their box, all at once.
+    let mut bad: Vec<(&str, String)> = fields(&[
+        ("price_p1y_monthly", "12.505"),
+        ("price_p3y_upfront", "x"),
+        ("trial_days", "200"),
+    ]);
+    bad.insert(0, ("csrf", csrf.clone()));
+    let pairs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = b.post("/catalog/new", &pairs).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.html.contains("at most 2 decimals"),
+        "{}",
+        refused.html
+    );
+    assert!(refused.html.contains("between 1 and 90 days"));
+    assert!(refused.html.matches("field-error").count() >= 3);
+    app.get("/v1/offers/standard", &op)
+        .await
+        .problem(404, "not_found");
+
+    let mut good = fields(&[]);
+    good.insert(0, ("csrf", csrf.clone()));
+    let pairs: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let made = b.post("/catalog/new", &pairs).await;
+    assert_eq!(
+        made.location.as_deref(),
+        Some("/catalog/standard?done=created")
+    );
+    let api = app.get("/v1/offers/standard", &op).await;
+    let o = api.ok(200);
+    assert_eq!(
+        o["defaultTerm"],
+        json!({"termDuration": "P1Y", "billingFrequency": "annual"})
+    );
+    assert_eq!(o["terms"][0]["termDuration"], "P1M");
+    assert_eq!(o["terms"][1]["billingPlans"][1], billed("annual", "150.00"));
+    assert_eq!(o["trial"], json!({"days": 14, "maxQuantity": 25}));
+    assert_eq!(o["maxQuantityPerCustomer"], 300);
+    assert_eq!(o["upgradeTargets"], json!(["premium"]));
+    assert_eq!(o["prerequisiteOfferIds"], json!(["basic", "premium"]));
+
+    // The offer's page speaks plain words, never codes.
+    let page = b.get("/catalog/standard?done=created").await;
+    let text = visible(&page.html);
+    for words in [
+        "1 year, billed monthly — 12.50 USD per seat per month",
+        "1 year, billed annually — 150.00 USD per seat per year",
+        "14 days, up to 25 seats",
+        "At most 300 across all its partners",
+        "premium plan",
+        format!("From {}", month_name(this_month(&app))).as_str(),
+        "in effect",
+    ] {
+        assert!(text.contains(words), "the page says {words}");
+    }
+    for code in ["P1Y", "P1M", "upfront", "billingFrequency", "triennial"] {
+        assert!(!text.contains(code), "the page shows no {code}");
+    }
+    let list = visible(&b.get("/catalog").await.html);
+    assert!(list.contains("1 month, billed monthly — 15.00 USD per seat per month"));
+    assert!(!list.contains("P1M") && !list.contains("P1Y"), "{list}");
+
+    // Emptying a plan's box is refused: plans cannot be removed.
+    let etag = o["etag"].as_str().expect("etag").to_owned();
+    let mut change = fields(&[("price_p1m_monthly", ""), ("name", "Business Standard 2")]);
+    change.retain(|(k, _)| *k != "id");
+    change.insert(0, ("etag", etag.clone()));
+    change.insert(0, ("csrf", csrf.clone()));
+    let pairs: Vec<(&str, &str)> = change.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let kept = b.post("/catalog/standard", &pairs).await;
+    assert_eq!(kept.status, 422);
+    assert!(
+        kept.html.contains("retire the offer instead"),
+        "{}",
+        kept.html
+    );
+    assert_eq!(
+        app.get("/v1/offers/standard", &op).await.ok(200)["name"],
+        "Business Standard"
+    );
+
+    // Scheduling next month's prices; this month is locked.
+    let next = this_month(&app).next();
+    let schedule = |month: String, annual: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("csrf", csrf.clone()),
+            ("month", month),
+            ("price_p1m_monthly", "16".into()),
+            ("price_p1y_monthly", "13".into()),
+            ("price_p1y_annual", annual.into()),
+        ]
+    };
+    let locked_form = schedule(this_month(&app).to_string(), "156");
+    let pairs: Vec<(&str, &str)> = locked_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let locked = b.post("/catalog/standard/prices", &pairs).await;
+    assert_eq!(locked.status, 409);
+    assert!(locked.html.contains("are locked"), "{}", locked.html);
+    let missing_form = schedule(next.to_string(), "");
+    let pairs: Vec<(&str, &str)> = missing_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let missing = b.post("/catalog/standard/prices", &pairs).await;
+    assert_eq!(missing.status, 422);
+    assert!(
+        missing.html.contains("1 year, billed annually is missing"),
+        "{}",
+        missing.html
+    );
+    let bad_month_form = schedule("June".into(), "156");
+    let pairs: Vec<(&str, &str)> = bad_month_form
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let bad_month = b.post("/catalog/standard/prices", &pairs).await;
+    assert_eq!(bad_month.status, 422);
+    assert!(
+        bad_month.html.contains("Must be a month"),
+        "{}",
+        bad_month.html
+    );
+    let good_form = schedule(next.to_string(), "156");
+    let pairs: Vec<(&str, &str)> = good_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let scheduled = b.post("/catalog/standard/prices", &pairs).await;
+    assert_eq!(
+        scheduled.location.as_deref(),
+        Some("/catalog/standard?done=scheduled")
+    );
+    let text = visible(&b.get("/catalog/standard?done=scheduled").await.html);
+    assert!(text.contains(&format!("From {}", month_name(next))));
+    assert!(text.contains("scheduled"));
+    assert!(text.contains("1 year, billed annually — 156.00 USD per seat per year"));
+    assert!(text.contains("Set by olivia@operator.example on"));
+    // The change form starts from next month's prices, so saving it with only a
+    // new name leaves the scheduled prices as they are.
+    let html = b.get("/catalog/standard").await.html;
+    let change_form = &html[html.find("<h2>Change</h2>").expect("the change form")..];
+    let value_of = |name: &str| -> String {
+        let marker = format!(
+            "name=\"{name}\" type=\"text\" inputmode=\"decimal\" autocomplete=\"off\" value=\""
+        );
+        let start = change_form
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{name}"))
+            + marker.len();
+        change_form[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(value_of("price_p1y_annual"), "156.00");
+    let etag = app.get("/v1/offers/standard", &op).await.ok(200)["etag"]
+        .as_str()
+        .expect("etag")
+        .to_owned();
+    let mut rename = fields(&[("name", "Business Standard (new)")]);
+    rename.retain(|(k, _)| *k != "id" && !k.starts_with("price_"));
+    for box_name in ["price_p1m_monthly", "price_p1y_monthly", "price_p1y_annual"] {
+        rename.push((box_name, value_of(box_name)));
+    }
+    rename.insert(0, ("etag", etag));
+    rename.insert(0, ("csrf", csrf.clone()));
+    let pairs: Vec<(&str, &str)> = rename.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let renamed = b.post("/catalog/standard", &pairs).await;
+    assert_eq!(
+        renamed.location.as_deref(),
+        Some("/catalog/standard?done=saved")
+    );
+    assert_eq!(
+        versions(&app, &op, "standard").await[1].1,
+        [
+            "P1M monthly 16.00",
+            "P1Y monthly 13.00",
+            "P1Y annual 156.00"
+        ]
+    );
+
+    // Withdrawing it asks first.
+    let confirm = b
+        .get(&format!("/catalog/standard/prices/{next}/delete"))
+        .await;
+    assert_eq!(confirm.status, 200);
+    let text = visible(&confirm.html);
+    assert!(
+        text.contains(&format!("from {}", month_name(next))),
+        "{text}"
+    );
+    assert!(text.contains("156.00 USD"));
+    let gone = b
+        .post(
+            &format!("/catalog/standard/prices/{next}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        gone.location.as_deref(),
+        Some("/catalog/standard?done=withdrawn")
+    );
+    assert_eq!(
+        app.get("/v1/offers/standard/prices", &op).await.ok(200)["totalCount"],
+        1
+    );
+    let this = this_month(&app);
+    let locked = b
+        .get(&format!("/catalog/standard/prices/{this}/delete"))
+        .await;
+    assert_eq!(locked.status, 409);
+
+    // A partner reads the prices but gets neither form.
+    let partner = crate::roles::partner_admin(&app, &op, "portal-prices").await;
+    let mut pb = crate::pages::Browser::new(&app);
+    pb.set_cookie("partnerd_session", &partner);
+    let seen = pb.get("/catalog/standard").await;
+    assert_eq!(seen.status, 200);
+    assert!(seen.html.contains("Prices by month"));
+    assert!(!seen.html.contains("Schedule prices"));
+    assert!(!seen.html.contains("Save changes"));
+    assert_eq!(
+        pb.get(&format!("/catalog/standard/prices/{next}/delete"))
+            .await
+            .status,
+        403
+    );
+    app.shutdown().await;
+}
+both!(the_operator_sells_plans_and_schedules_prices_in_the_portal);
