@@ -1,11 +1,12 @@
 //! The vendor's catalog (API.md §4.5, API-billing.md §2): offers with the plans
 //! they sell and their prices this month, product families, and the operator's
-//! list prices by month (`prices`). Changing an offer lives in `change`, the
-//! portal's offer pages in `pages`.
+//! list prices by month (`prices`). An offer's rules live in `rules`, changing it
+//! in `change`, the portal's offer pages in `pages`.
 
 mod change;
 mod pages;
 mod prices;
+mod rules;
 
 use partnerd_domain::FieldError;
 use partnerd_domain::calendar::Month;
