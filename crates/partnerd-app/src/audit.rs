@@ -289,6 +289,7 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "order",
     "subscription",
     "offer",
+    "offerPrice",
     "membership",
     "serviceRequest",
     "serviceIncident",

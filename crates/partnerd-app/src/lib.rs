@@ -245,6 +245,11 @@ impl App {
         );
         let mailer = mail::Mailer::new(&config)?;
         let deliveries_to_loopback = config.dev_mode;
+        // The store reads this clock where a stored value depends on the date.
+        let db = db.with_clock({
+            let clock = clock.clone();
+            partnerd_store::Clock::new(move || clock.now())
+        });
         Ok(Self(Arc::new(Inner {
             db,
             config,

@@ -63,6 +63,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "serviceRequest.updated",
     "serviceIncident.created",
     "serviceIncident.updated",
+    "offerPrice.scheduled",
+    "offerPrice.deleted",
     "user.created",
     "user.deleted",
     "webhook.test",

@@ -138,6 +138,8 @@ actions! {
     ReadOrganizations = "readOrganizations",
     /// Operator: keep the catalog.
     ManageCatalog = "manageCatalog",
+    /// Operator: schedule and withdraw the list prices of future months.
+    ManageOfferPrices = "manageOfferPrices",
     /// Operator: review enrollments.
     ReviewEnrollments = "reviewEnrollments",
     /// Operator: keep the membership registry.
@@ -475,6 +477,12 @@ pub const RULES: &[Rule] = &[
         &[O],
     ),
     rule(Action::ManageCatalog, "keep the catalog", &[GA], &[O]),
+    rule(
+        Action::ManageOfferPrices,
+        "schedule the catalog's list prices",
+        &[GA],
+        &[O],
+    ),
     rule(Action::ReviewEnrollments, "review enrollments", &[GA], &[O]),
     rule(
         Action::ManageRegistry,

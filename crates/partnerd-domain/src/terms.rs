@@ -126,6 +126,40 @@ impl Serialize for BillingFrequency {
     }
 }
 
+/// A closed list of names as an OpenAPI string enum.
+fn name_schema(
+    description: &str,
+    names: impl IntoIterator<Item = &'static str>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(names))
+        .description(Some(description))
+        .into()
+}
+
+impl utoipa::PartialSchema for TermDuration {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        name_schema(
+            "How long a paid term runs (ISO 8601)",
+            Self::ALL.iter().map(|t| t.as_str()),
+        )
+    }
+}
+
+impl utoipa::ToSchema for TermDuration {}
+
+impl utoipa::PartialSchema for BillingFrequency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        name_schema(
+            "How often a paid term is charged; upfront = the whole term at once",
+            Self::ALL.iter().map(|f| f.as_str()),
+        )
+    }
+}
+
+impl utoipa::ToSchema for BillingFrequency {}
+
 /// A term with a billing frequency: what an offer sells and a subscription runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Plan {
@@ -134,6 +168,34 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Every plan the contract allows, in the order the catalog lists them.
+    pub const ALL: &'static [Self] = &[
+        Self {
+            term: TermDuration::P1M,
+            frequency: BillingFrequency::Monthly,
+        },
+        Self {
+            term: TermDuration::P1Y,
+            frequency: BillingFrequency::Monthly,
+        },
+        Self {
+            term: TermDuration::P1Y,
+            frequency: BillingFrequency::Annual,
+        },
+        Self {
+            term: TermDuration::P3Y,
+            frequency: BillingFrequency::Monthly,
+        },
+        Self {
+            term: TermDuration::P3Y,
+            frequency: BillingFrequency::Annual,
+        },
+        Self {
+            term: TermDuration::P3Y,
+            frequency: BillingFrequency::Upfront,
+        },
+    ];
+
     /// A plan the contract allows (P1M monthly; P1Y monthly or annual; P3Y any).
     pub fn new(term: TermDuration, frequency: BillingFrequency) -> Option<Self> {
         term.frequencies()
@@ -161,6 +223,16 @@ impl Plan {
     /// "1 year, billed monthly".
     pub fn label(self) -> String {
         format!("{}, {}", self.term.label(), self.frequency.label())
+    }
+
+    /// What one price of this plan pays for: "per seat per month", "per seat per
+    /// year", or for an upfront plan "per seat for 3 years".
+    pub fn price_unit(self) -> String {
+        match self.frequency {
+            BillingFrequency::Monthly => "per seat per month".into(),
+            BillingFrequency::Annual => "per seat per year".into(),
+            BillingFrequency::Upfront => format!("per seat for {}", self.term.label()),
+        }
     }
 }
 
@@ -356,6 +428,13 @@ mod tests {
         assert_eq!(plan("P3Y", "upfront").billing_cycle(), "triennial");
         assert_eq!(plan("P1Y", "monthly").billing_cycle(), "monthly");
         assert_eq!(plan("P1Y", "annual").billing_cycle(), "annual");
+        let all: Vec<Plan> = TermDuration::ALL
+            .iter()
+            .flat_map(|t| t.frequencies().iter().filter_map(|f| Plan::new(*t, *f)))
+            .collect();
+        assert_eq!(Plan::ALL, all.as_slice());
+        assert_eq!(plan("P3Y", "upfront").price_unit(), "per seat for 3 years");
+        assert_eq!(plan("P1Y", "monthly").price_unit(), "per seat per month");
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! decodes native values per backend, so no statement is written twice.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use partnerd_domain::time::Timestamp;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -29,16 +32,46 @@ enum Pool {
     Postgres(PgPool),
 }
 
+/// The instant the application's rules read. The store reads it for the few values
+/// it derives from the date — an offer's price this month — so they follow the
+/// application's clock (which tests move forward), never the database's `now()`.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> Timestamp + Send + Sync>);
+
+impl Clock {
+    pub fn new(now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    /// The system's clock, until the application gives its own.
+    fn default() -> Self {
+        Self::new(Timestamp::now_system)
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
+}
+
 /// The database handle shared by the whole process.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
+    clock: Clock,
 }
 
 /// A connection that store functions run on: taken from the pool, or the one a
 /// transaction holds.
 #[derive(Debug)]
-pub struct Conn(pub(crate) Inner);
+pub struct Conn(pub(crate) Inner, Clock);
 
 #[derive(Debug)]
 pub(crate) enum Inner {
@@ -66,6 +99,11 @@ impl std::ops::DerefMut for Tx {
 }
 
 impl Conn {
+    /// The application's now (see [`Clock`]).
+    pub fn now(&self) -> Timestamp {
+        self.1.now()
+    }
+
     pub fn backend(&self) -> Backend {
         match self.0 {
             Inner::Sqlite(_) | Inner::SqliteTx(_) => Backend::Sqlite,
@@ -123,7 +161,17 @@ impl Db {
                 "the database URL must start with sqlite:// or postgres://".into(),
             ));
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            clock: Clock::default(),
+        })
+    }
+
+    /// This handle with the application's clock: connections taken from it read
+    /// `clock` wherever a stored value depends on the date.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn backend(&self) -> Backend {
@@ -137,18 +185,24 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of
     /// failing when a read lock would have to be upgraded.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(Tx(Conn(match &self.pool {
-            Pool::Sqlite(p) => Inner::SqliteTx(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => Inner::PostgresTx(p.begin().await?),
-        })))
+        Ok(Tx(Conn(
+            match &self.pool {
+                Pool::Sqlite(p) => Inner::SqliteTx(p.begin_with("BEGIN IMMEDIATE").await?),
+                Pool::Postgres(p) => Inner::PostgresTx(p.begin().await?),
+            },
+            self.clock.clone(),
+        )))
     }
 
     /// A pooled connection for reads.
     pub async fn conn(&self) -> StoreResult<Conn> {
-        Ok(Conn(match &self.pool {
-            Pool::Sqlite(p) => Inner::Sqlite(p.acquire().await?),
-            Pool::Postgres(p) => Inner::Postgres(p.acquire().await?),
-        }))
+        Ok(Conn(
+            match &self.pool {
+                Pool::Sqlite(p) => Inner::Sqlite(p.acquire().await?),
+                Pool::Postgres(p) => Inner::Postgres(p.acquire().await?),
+            },
+            self.clock.clone(),
+        ))
     }
 
     /// Runs pending migrations of this backend's tree.

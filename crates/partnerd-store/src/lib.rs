@@ -32,7 +32,7 @@ pub mod system_events;
 pub mod users;
 pub mod webhooks;
 
-pub use db::{Backend, Conn, Db, Tx, commit};
+pub use db::{Backend, Clock, Conn, Db, Tx, commit};
 pub use error::StoreError;
 pub use query::{Done, Index, Primitive, Query, Row, Stored, ToValue, Value, query};
 

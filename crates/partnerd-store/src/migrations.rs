@@ -101,6 +101,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0018_provider_and_incident_rows.sql"),
     ),
     (
+        19,
+        "offer_terms",
+        include_str!("../migrations/sqlite/0019_offer_terms.sql"),
+    ),
+    (
         20,
         "new_commerce_subscriptions",
         include_str!("../migrations/sqlite/0020_new_commerce_subscriptions.sql"),
@@ -198,6 +203,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         18,
         "provider_and_incident_rows",
         include_str!("../migrations/postgres/0018_provider_and_incident_rows.sql"),
+    ),
+    (
+        19,
+        "offer_terms",
+        include_str!("../migrations/postgres/0019_offer_terms.sql"),
     ),
     (
         20,

@@ -146,6 +146,20 @@ pub struct DirectoryQuery {
     pub product_family: Option<String>,
 }
 
+/// The providers authorised for `product_family`, by id.
+pub async fn authorized_for_family(
+    conn: &mut Conn,
+    product_family: &str,
+) -> StoreResult<Vec<OrgId>> {
+    crate::query(
+        "SELECT organization_id FROM provider_product_families WHERE product_family = $1 \
+         ORDER BY organization_id",
+    )
+    .bind(product_family)
+    .fetch_all_scalar(conn)
+    .await
+}
+
 /// Listed providers, by name.
 pub async fn directory(
     conn: &mut Conn,

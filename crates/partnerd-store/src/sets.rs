@@ -1,8 +1,9 @@
 //! Names a row holds (a user's or an API key's roles, an organisation's
 //! programmes, a provider's countries and product families, an incident's
-//! families): one row per holder and name in a child table (whose CHECK knows the
-//! names where the schema does), replaced whole on each write and read back as one
-//! comma list, which the row readers parse (an unknown role is `Corrupt`).
+//! families, an offer's upgrade targets and prerequisites): one row per holder and
+//! name in a child table (whose CHECK knows the names where the schema does),
+//! replaced whole on each write and read back as one comma list, which the row
+//! readers parse (an unknown role is `Corrupt`).
 
 use crate::{Conn, StoreResult};
 
@@ -48,6 +49,20 @@ pub(crate) const INCIDENT_FAMILIES: Names = Names {
     table: "incident_product_families",
     owner: "incident_id",
     name: "product_family",
+    positioned: true,
+};
+
+pub(crate) const OFFER_UPGRADE_TARGETS: Names = Names {
+    table: "offer_upgrade_targets",
+    owner: "offer_id",
+    name: "target_offer_id",
+    positioned: true,
+};
+
+pub(crate) const OFFER_PREREQUISITES: Names = Names {
+    table: "offer_prerequisites",
+    owner: "offer_id",
+    name: "prerequisite_offer_id",
     positioned: true,
 };
 

@@ -1422,7 +1422,59 @@ async fn commerce(db: &Db) -> StoreResult<()> {
 }
 
 async fn offers(db: &Db) -> StoreResult<()> {
-    use store::offers::{self as of, OfferQuery, OfferRow};
+    use partnerd_domain::calendar::Month;
+    use partnerd_domain::terms::{BillingFrequency, Plan, TermDuration};
+    use store::offers::{
+        self as of, Author, AuthorKind, OfferQuery, OfferRow, PriceVersionRow, PricedPlan, Trial,
+    };
+    let month = |s: &str| Month::parse(s).expect("a month");
+    let plan = |t: &str, f: &str| Plan::parse(t, f).expect("a plan");
+    // The store reads an offer's price for the month of the application's clock.
+    let at_month = |m: &str| {
+        let start = month(m).start();
+        db.clone()
+            .with_clock(store::Clock::new(move || start.plus_millis(3_600_000)))
+    };
+    let july = at_month("2025-07");
+
+    // Two offers the third upgrades to and needs.
+    let plain = |id: &str, n: i64| OfferRow {
+        id: id.into(),
+        name: format!("Ultra {id}"),
+        product_family: "ultra".into(),
+        billing_cycle: "monthly".into(),
+        unit_price: money(100 * n, "CHF"),
+        min_quantity: 1,
+        max_quantity: 10,
+        requires_admin_agent: false,
+        status: OfferStatus::Available,
+        description: None,
+        created_at: at(100 + n),
+        updated_at: at(100 + n),
+        version: 1,
+        default_plan: plan("P1M", "monthly"),
+        max_quantity_per_customer: None,
+        trial: None,
+        upgrade_targets: vec![],
+        prerequisite_offer_ids: vec![],
+    };
+    let version = |offer: &str, m: &str, n: i64, prices: Vec<(Plan, i64)>| PriceVersionRow {
+        offer_id: offer.into(),
+        effective_from: month(m),
+        created_at: at(200 + n),
+        created_by: Author {
+            kind: AuthorKind::User,
+            user_id: Some(UserId::generate()),
+            api_key_id: None,
+            name: Some("olivia@operator.example".into()),
+        },
+        prices,
+    };
+    let base = plain("ultra-base", 1);
+    let next = plain("ultra-max", 2);
+    let annual = plan("P1Y", "annual");
+    let monthly = plan("P1Y", "monthly");
+    let upfront = plan("P3Y", "upfront");
     let written = OfferRow {
         id: "ultra-suite-annual".into(),
         name: "Ultra Suite (annual) — Zoë edition".into(),
@@ -1437,22 +1489,91 @@ async fn offers(db: &Db) -> StoreResult<()> {
         created_at: at(110),
         updated_at: at(111),
         version: 14,
+        default_plan: annual,
+        max_quantity_per_customer: Some(77),
+        trial: Some(Trial {
+            days: 45,
+            max_quantity: 12,
+        }),
+        upgrade_targets: vec!["ultra-max".into(), "ultra-base".into()],
+        prerequisite_offer_ids: vec!["ultra-base".into()],
     };
-    let mut tx = db.begin().await?;
-    of::insert(&mut tx, &written).await?;
+    let first = version(
+        &written.id,
+        "2025-07",
+        1,
+        vec![(monthly, 1_100), (annual, 123_456_789_012), (upfront, 0)],
+    );
+    let september = PriceVersionRow {
+        created_by: Author {
+            kind: AuthorKind::ApiKey,
+            user_id: None,
+            api_key_id: Some(ApiKeyId::generate()),
+            name: Some("price robot".into()),
+        },
+        ..version(
+            &written.id,
+            "2025-09",
+            2,
+            vec![(monthly, 1_200), (annual, 13_200), (upfront, 36_000)],
+        )
+    };
+    let mut tx = july.begin().await?;
+    for o in [&base, &next] {
+        of::insert(
+            &mut tx,
+            o,
+            &[o.default_plan],
+            &version(
+                &o.id,
+                "2025-07",
+                0,
+                vec![(o.default_plan, o.unit_price.minor())],
+            ),
+        )
+        .await?;
+    }
+    of::insert(&mut tx, &written, &[monthly, annual, upfront], &first).await?;
+    of::put_version(&mut tx, &september).await?;
     tx.commit().await?;
 
-    let mut c = db.conn().await?;
+    // The pool holds two connections: one at a time here.
+    let mut c = july.conn().await?;
     same(
         "offers::get",
         &found("get", of::get(&mut c, &written.id).await?),
         &written,
     );
+    drop(c);
+    // From September the default plan's price is September's.
+    let mut autumn = at_month("2025-10").conn().await?;
+    same(
+        "offers::get in October",
+        &found("get", of::get(&mut autumn, &written.id).await?),
+        &OfferRow {
+            unit_price: money(13_200, "CHF"),
+            ..written.clone()
+        },
+    );
+    drop(autumn);
+    // Before the first version, the first version's prices show.
+    let mut spring = at_month("2025-03").conn().await?;
+    same(
+        "offers::get before the first version",
+        &found("get", of::get(&mut spring, &written.id).await?),
+        &written,
+    );
+    drop(spring);
+    let mut c = july.conn().await?;
     let listed = of::list(
         &mut c,
         &OfferQuery {
             product_family: Some("ultra".into()),
-            billing_cycle: Some("annual".into()),
+            term_duration: Some(TermDuration::P3Y),
+            billing_frequency: Some(BillingFrequency::Upfront),
+            any_plan: Some(vec![plan("P1M", "monthly"), annual]),
+            trial: Some(true),
+            add_on: Some(true),
             status: Some(OfferStatus::Retired),
             q: Some("SUITE".into()),
         },
@@ -1464,6 +1585,200 @@ async fn offers(db: &Db) -> StoreResult<()> {
         "offers::list",
         &one_of("list", listed.rows, |o| o.id == written.id),
         &written,
+    );
+    for (query, expected) in [
+        (
+            OfferQuery {
+                term_duration: Some(TermDuration::P1M),
+                billing_frequency: Some(BillingFrequency::Annual),
+                ..OfferQuery::default()
+            },
+            0,
+        ),
+        (
+            OfferQuery {
+                billing_frequency: Some(BillingFrequency::Monthly),
+                ..OfferQuery::default()
+            },
+            3,
+        ),
+        (
+            OfferQuery {
+                any_plan: Some(vec![upfront]),
+                ..OfferQuery::default()
+            },
+            1,
+        ),
+        (
+            OfferQuery {
+                any_plan: Some(vec![]),
+                ..OfferQuery::default()
+            },
+            0,
+        ),
+        (
+            OfferQuery {
+                trial: Some(false),
+                add_on: Some(false),
+                ..OfferQuery::default()
+            },
+            2,
+        ),
+    ] {
+        let found = of::list(&mut c, &query, &page()).await?;
+        assert_eq!(found.total, Some(expected), "{query:?}");
+    }
+    assert_eq!(
+        of::plans(&mut c, &written.id).await?,
+        vec![monthly, annual, upfront]
+    );
+    for (m, price) in [
+        ("2025-06", None),
+        ("2025-07", Some(123_456_789_012)),
+        ("2025-08", Some(123_456_789_012)),
+        ("2025-09", Some(13_200)),
+        ("2031-01", Some(13_200)),
+    ] {
+        assert_eq!(
+            of::list_price(&mut c, &written.id, annual, month(m)).await?,
+            price,
+            "{m}"
+        );
+    }
+    assert_eq!(
+        of::list_price(&mut c, &written.id, plan("P3Y", "annual"), month("2025-09")).await?,
+        None
+    );
+    let versions = of::versions(&mut c, &written.id, &page()).await?;
+    assert_eq!(versions.total, Some(2));
+    same(
+        "offers::versions",
+        &versions.rows,
+        &vec![first.clone(), september.clone()],
+    );
+    same(
+        "offers::get_version",
+        &found(
+            "get_version",
+            of::get_version(&mut c, &written.id, month("2025-09")).await?,
+        ),
+        &september,
+    );
+    same(
+        "offers::version_for",
+        &found(
+            "version_for",
+            of::version_for(&mut c, &written.id, month("2025-08")).await?,
+        ),
+        &first,
+    );
+    assert!(
+        of::get_version(&mut c, &written.id, month("2025-08"))
+            .await?
+            .is_none()
+    );
+    let mut names = of::names_of(
+        &mut c,
+        &["ultra-max".into(), "nope".into(), written.id.clone()],
+    )
+    .await?;
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            (
+                "ultra-max".to_owned(),
+                "Ultra ultra-max".to_owned(),
+                "ultra".to_owned()
+            ),
+            (
+                written.id.clone(),
+                written.name.clone(),
+                written.product_family.clone()
+            )
+        ]
+    );
+    drop(c);
+
+    // A plan sold later is priced in the version effective then and every later
+    // one, not in earlier ones; versions, links, cap and trial change.
+    let three_annual = plan("P3Y", "annual");
+    let mut tx = at_month("2025-08").begin().await?;
+    of::save_plans(
+        &mut tx,
+        &written.id,
+        &[upfront, monthly, annual, three_annual],
+    )
+    .await?;
+    of::price_new_plan(&mut tx, &written.id, three_annual, month("2025-08"), 9_900).await?;
+    assert!(of::delete_version(&mut tx, &written.id, month("2025-09")).await?);
+    assert!(!of::delete_version(&mut tx, &written.id, month("2025-09")).await?);
+    let changed = OfferRow {
+        name: "Ultra Suite".into(),
+        upgrade_targets: vec!["ultra-base".into()],
+        prerequisite_offer_ids: vec![],
+        max_quantity_per_customer: None,
+        trial: None,
+        default_plan: three_annual,
+        billing_cycle: "annual".into(),
+        updated_at: at(112),
+        ..written.clone()
+    };
+    assert!(of::update(&mut tx, &changed).await?);
+    assert!(
+        !of::update(&mut tx, &changed).await?,
+        "the version moved on"
+    );
+    tx.commit().await?;
+    let mut c = july.conn().await?;
+    same(
+        "offers::get after update",
+        &found("get", of::get(&mut c, &written.id).await?),
+        &OfferRow {
+            version: 15,
+            unit_price: money(9_900, "CHF"),
+            ..changed
+        },
+    );
+    assert_eq!(
+        of::plans(&mut c, &written.id).await?,
+        vec![upfront, monthly, annual, three_annual]
+    );
+    same(
+        "offers::priced_plans",
+        &of::priced_plans(
+            &mut c,
+            &[written.id.clone(), base.id.clone()],
+            month("2025-07"),
+        )
+        .await?,
+        &vec![
+            PricedPlan {
+                offer_id: base.id.clone(),
+                plan: base.default_plan,
+                unit_price: Some(100),
+            },
+            PricedPlan {
+                offer_id: written.id.clone(),
+                plan: upfront,
+                unit_price: Some(0),
+            },
+            PricedPlan {
+                offer_id: written.id.clone(),
+                plan: monthly,
+                unit_price: Some(1_100),
+            },
+            PricedPlan {
+                offer_id: written.id.clone(),
+                plan: annual,
+                unit_price: Some(123_456_789_012),
+            },
+            PricedPlan {
+                offer_id: written.id.clone(),
+                plan: three_annual,
+                unit_price: Some(9_900),
+            },
+        ],
     );
     assert_eq!(
         of::families(&mut c).await?,

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use partnerd_app::auth::SignInInput;
 use partnerd_app::bootstrap::BootstrapInput;
-use partnerd_app::catalog::{MoneyInput, OfferInput};
+use partnerd_app::catalog::{
+    BillingPlanInput, MoneyInput, OfferInput, PlanInput, PriceInput, TermInput, TrialInput,
+};
 use partnerd_app::commerce::{LicenseUpdate, LineInput, OrderInput, SubscriptionChanges};
 use partnerd_app::connections::InvitationInput;
 use partnerd_app::customers::{AcceptConsent, RequestInput};
@@ -185,61 +187,7 @@ async fn sample_organisations(
         ));
     }
     // A small catalog, and Fabrikam authorised to sell it as indirect provider.
-    for (id, name, family, cycle, price, admin_agent) in [
-        (
-            "m365-business-basic",
-            "Microsoft 365 Business Basic",
-            "Microsoft 365",
-            "monthly",
-            "6.00",
-            false,
-        ),
-        (
-            "m365-e3",
-            "Microsoft 365 E3",
-            "Microsoft 365",
-            "monthly",
-            "36.00",
-            false,
-        ),
-        (
-            "m365-e3-annual",
-            "Microsoft 365 E3 (annual)",
-            "Microsoft 365",
-            "annual",
-            "396.00",
-            false,
-        ),
-        ("azure-plan", "Azure plan", "Azure", "monthly", "0.00", true),
-        (
-            "dynamics-sales",
-            "Dynamics 365 Sales Enterprise",
-            "Dynamics 365",
-            "monthly",
-            "105.00",
-            true,
-        ),
-    ] {
-        app.create_offer(
-            &operator,
-            &ctx,
-            Ok(OfferInput {
-                id: Some(id.into()),
-                name: Some(name.into()),
-                product_family: Some(family.into()),
-                billing_cycle: Some(cycle.into()),
-                unit_price: Some(MoneyInput {
-                    amount: price.into(),
-                    currency: app.config().currency.to_string(),
-                }),
-                min_quantity: Some(1),
-                max_quantity: Some(300),
-                requires_admin_agent: Some(admin_agent),
-                description: None,
-            }),
-        )
-        .await?;
-    }
+    catalog(app, &operator, &ctx).await?;
     app.authorize_provider(
         &operator,
         &ctx,
@@ -270,6 +218,231 @@ async fn sample_organisations(
     app.sign_out(&operator, &ctx).await?;
     connections(app, &ctx, &mut people).await?;
     Ok(people)
+}
+
+/// One offer of the sample catalog.
+struct SampleOffer {
+    id: &'static str,
+    name: &'static str,
+    family: &'static str,
+    /// `(term, [(frequency, price)])`, the first plan the default unless named.
+    terms: &'static [(&'static str, &'static [(&'static str, &'static str)])],
+    default: Option<(&'static str, &'static str)>,
+    admin_agent: bool,
+    per_customer: Option<i64>,
+    trial: bool,
+    upgrades_to: &'static [&'static str],
+    needs: &'static [&'static str],
+    description: &'static str,
+}
+
+/// The terms of a sample offer as a request's.
+fn terms_of(terms: &[(&str, &[(&str, &str)])], currency: &str) -> Vec<TermInput> {
+    terms
+        .iter()
+        .map(|(term, plans)| TermInput {
+            term_duration: (*term).into(),
+            billing_plans: plans
+                .iter()
+                .map(|(frequency, price)| BillingPlanInput {
+                    billing_frequency: (*frequency).into(),
+                    unit_price: MoneyInput {
+                        amount: (*price).into(),
+                        currency: currency.into(),
+                    },
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The sample catalog, sold the new-commerce way: the Business suites on yearly
+/// and monthly terms (Premium on every plan, up to three years paid up front), an
+/// upgrade path Basic → Standard → Premium with the Business suites' limit of 300
+/// seats per customer, Teams Phone as an add-on of the suites, a Dynamics trial,
+/// and Business Basic's price rise scheduled for next month.
+async fn catalog(app: &App, operator: &partnerd_app::Principal, ctx: &Ctx) -> Result<(), AppError> {
+    const SUITES: &[&str] = &[
+        "m365-business-basic",
+        "m365-business-standard",
+        "m365-business-premium",
+        "m365-e3",
+    ];
+    let offers = [
+        SampleOffer {
+            id: "m365-business-premium",
+            name: "Microsoft 365 Business Premium",
+            family: "Microsoft 365",
+            terms: &[
+                ("P1Y", &[("monthly", "22.00"), ("annual", "264.00")]),
+                ("P1M", &[("monthly", "26.40")]),
+                (
+                    "P3Y",
+                    &[
+                        ("monthly", "21.00"),
+                        ("annual", "252.00"),
+                        ("upfront", "756.00"),
+                    ],
+                ),
+            ],
+            default: None,
+            admin_agent: false,
+            per_customer: Some(300),
+            trial: false,
+            upgrades_to: &[],
+            needs: &[],
+            description: "Office apps, e-mail and files with advanced security and device management, for organisations of up to 300 people.",
+        },
+        SampleOffer {
+            id: "m365-business-standard",
+            name: "Microsoft 365 Business Standard",
+            family: "Microsoft 365",
+            terms: &[
+                ("P1Y", &[("monthly", "12.50"), ("annual", "150.00")]),
+                ("P1M", &[("monthly", "15.00")]),
+            ],
+            default: None,
+            admin_agent: false,
+            per_customer: Some(300),
+            trial: false,
+            upgrades_to: &["m365-business-premium"],
+            needs: &[],
+            description: "Desktop Office apps with e-mail, files and meetings.",
+        },
+        SampleOffer {
+            id: "m365-business-basic",
+            name: "Microsoft 365 Business Basic",
+            family: "Microsoft 365",
+            terms: &[
+                ("P1Y", &[("monthly", "6.00"), ("annual", "72.00")]),
+                ("P1M", &[("monthly", "7.20")]),
+            ],
+            default: None,
+            admin_agent: false,
+            per_customer: Some(300),
+            trial: false,
+            upgrades_to: &["m365-business-standard", "m365-business-premium"],
+            needs: &[],
+            description: "Web and mobile Office apps with e-mail, files and meetings.",
+        },
+        SampleOffer {
+            id: "m365-e3",
+            name: "Microsoft 365 E3",
+            family: "Microsoft 365",
+            terms: &[
+                ("P1Y", &[("monthly", "36.00"), ("annual", "432.00")]),
+                ("P1M", &[("monthly", "43.20")]),
+            ],
+            default: None,
+            admin_agent: false,
+            per_customer: None,
+            trial: false,
+            upgrades_to: &[],
+            needs: &[],
+            description: "The enterprise suite, without a seat limit.",
+        },
+        SampleOffer {
+            id: "m365-e3-annual",
+            name: "Microsoft 365 E3 (annual)",
+            family: "Microsoft 365",
+            terms: &[("P1Y", &[("annual", "396.00")])],
+            default: None,
+            admin_agent: false,
+            per_customer: None,
+            trial: false,
+            upgrades_to: &[],
+            needs: &[],
+            description: "E3 billed once a year.",
+        },
+        SampleOffer {
+            id: "m365-teams-phone",
+            name: "Microsoft Teams Phone Standard",
+            family: "Microsoft 365",
+            terms: &[
+                ("P1Y", &[("monthly", "8.00")]),
+                ("P1M", &[("monthly", "9.60")]),
+            ],
+            default: None,
+            admin_agent: false,
+            per_customer: None,
+            trial: false,
+            upgrades_to: &[],
+            needs: SUITES,
+            description: "Calls to and from phone numbers in Teams; an add-on of the Microsoft 365 suites.",
+        },
+        SampleOffer {
+            id: "azure-plan",
+            name: "Azure plan",
+            family: "Azure",
+            terms: &[("P1M", &[("monthly", "0.00")])],
+            default: None,
+            admin_agent: true,
+            per_customer: None,
+            trial: false,
+            upgrades_to: &[],
+            needs: &[],
+            description: "Pay-as-you-go Azure services; usage is billed separately.",
+        },
+        SampleOffer {
+            id: "dynamics-sales",
+            name: "Dynamics 365 Sales Enterprise",
+            family: "Dynamics 365",
+            terms: &[("P1Y", &[("monthly", "105.00"), ("annual", "1260.00")])],
+            default: Some(("P1Y", "monthly")),
+            admin_agent: true,
+            per_customer: None,
+            trial: true,
+            upgrades_to: &[],
+            needs: &[],
+            description: "Sales automation; try it for 30 days with up to 25 people.",
+        },
+    ];
+    let currency = app.config().currency.to_string();
+    for o in &offers {
+        app.create_offer(
+            operator,
+            ctx,
+            Ok(OfferInput {
+                id: Some(o.id.into()),
+                name: Some(o.name.into()),
+                product_family: Some(o.family.into()),
+                terms: Some(terms_of(o.terms, &currency)),
+                default_term: o.default.map(|(t, f)| PlanInput {
+                    term_duration: t.into(),
+                    billing_frequency: f.into(),
+                }),
+                min_quantity: Some(1),
+                max_quantity: Some(300),
+                max_quantity_per_customer: Some(o.per_customer),
+                trial: Some(o.trial.then(TrialInput::default)),
+                upgrade_targets: Some(o.upgrades_to.iter().map(|s| (*s).into()).collect()),
+                prerequisite_offer_ids: Some(o.needs.iter().map(|s| (*s).into()).collect()),
+                requires_admin_agent: Some(o.admin_agent),
+                description: Some(o.description.into()),
+                ..OfferInput::default()
+            }),
+        )
+        .await?;
+    }
+    // Business Basic costs more from next month.
+    let next = partnerd_domain::calendar::Month::of(app.now()).next();
+    app.schedule_offer_price(
+        operator,
+        ctx,
+        "m365-business-basic",
+        &next.to_string(),
+        Ok(PriceInput {
+            terms: terms_of(
+                &[
+                    ("P1Y", &[("monthly", "7.00"), ("annual", "84.00")]),
+                    ("P1M", &[("monthly", "8.40")]),
+                ],
+                &currency,
+            ),
+        }),
+    )
+    .await?;
+    Ok(())
 }
 
 /// A session for one of the people printed so far (by e-mail).

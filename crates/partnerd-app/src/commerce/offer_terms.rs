@@ -5,9 +5,11 @@
 
 use partnerd_domain::calendar::Month;
 use partnerd_domain::money::Money;
-use partnerd_domain::terms::{BillingFrequency, Plan, TermDuration};
+use partnerd_domain::terms::{Plan, TermDuration};
 use partnerd_store::Conn;
 use partnerd_store::offers::{self, OfferRow};
+
+use crate::AppError;
 
 use crate::AppResult;
 
@@ -50,51 +52,55 @@ impl OfferTerms {
     }
 }
 
-fn v1_plan(billing_cycle: &str) -> Plan {
-    match billing_cycle {
-        "annual" => Plan {
-            term: TermDuration::P1Y,
-            frequency: BillingFrequency::Annual,
-        },
-        _ => Plan {
-            term: TermDuration::P1M,
-            frequency: BillingFrequency::Monthly,
-        },
-    }
-}
-
 /// The offer and its terms; None if there is no such offer.
 pub(crate) async fn offer_terms(conn: &mut Conn, offer_id: &str) -> AppResult<Option<OfferTerms>> {
     let Some(row) = offers::get(conn, offer_id).await? else {
         return Ok(None);
     };
-    let default_plan = v1_plan(&row.billing_cycle);
+    let plans = offers::plans(conn, offer_id).await?;
     Ok(Some(OfferTerms {
-        plans: vec![default_plan],
-        default_plan,
-        upgrade_targets: Vec::new(),
-        prerequisite_offer_ids: Vec::new(),
-        max_quantity_per_customer: None,
-        trial: None,
+        plans,
+        default_plan: row.default_plan,
+        upgrade_targets: row.upgrade_targets.clone(),
+        prerequisite_offer_ids: row.prerequisite_offer_ids.clone(),
+        max_quantity_per_customer: row.max_quantity_per_customer,
+        trial: row.trial.map(|t| Trial {
+            days: u32::try_from(t.days).unwrap_or(30),
+            max_quantity: t.max_quantity,
+        }),
         row,
     }))
 }
 
 /// Offers that list `offer_id` among their upgrade targets (a renewal may move
 /// down to one of them).
-pub(crate) async fn offers_upgrading_to(
-    _conn: &mut Conn,
-    _offer_id: &str,
-) -> AppResult<Vec<String>> {
-    Ok(Vec::new())
+pub(crate) async fn offers_upgrading_to(conn: &mut Conn, offer_id: &str) -> AppResult<Vec<String>> {
+    Ok(offers::upgrading_to(conn, offer_id).await?)
 }
 
-/// `u1`: the plan's price in the operator's version effective for `month`.
+/// `u1`: the plan's price in the operator's version effective for `month`. An
+/// offer with no version effective yet is priced by its first one (as the catalog
+/// shows it).
 pub(crate) async fn list_price(
-    _conn: &mut Conn,
+    conn: &mut Conn,
     offer: &OfferTerms,
-    _plan: Plan,
-    _month: Month,
+    plan: Plan,
+    month: Month,
 ) -> AppResult<Money> {
-    Ok(offer.row.unit_price)
+    let currency = offer.row.unit_price.currency();
+    match offers::list_price(conn, &offer.row.id, plan, month).await? {
+        Some(minor) => Ok(Money::new(minor, currency)),
+        None => {
+            let shown =
+                offers::priced_plans(conn, std::slice::from_ref(&offer.row.id), month).await?;
+            shown
+                .into_iter()
+                .find(|p| p.plan == plan)
+                .and_then(|p| p.unit_price)
+                .map(|m| Money::new(m, currency))
+                .ok_or_else(|| {
+                    AppError::internal(format!("{} has no price for {plan}", offer.row.id))
+                })
+        }
+    }
 }

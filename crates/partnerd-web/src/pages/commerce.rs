@@ -62,7 +62,7 @@ pub async fn add_products_page(
             table {
                 thead { tr { th { "Offer" } th { "Family" } th { "Billing" } th { "Unit price" } th { "Quantity" } } }
                 tbody { @for o in &form.offers { tr {
-                    td { (o.name) } td { (o.product_family) } td { (o.billing_cycle) } td { (o.unit_price) }
+                    td { (o.name) } td { (o.product_family) } td { (crate::pages::layout::capitalize(&o.default_plan().label())) } td { (o.unit_price) " " (o.default_plan().price_unit()) }
                     td { input type="number" name=(format!("qty_{}", o.id)) min=(o.min_quantity) max=(o.max_quantity) aria-label=(format!("Quantity of {}", o.name)); }
                 } } }
             }

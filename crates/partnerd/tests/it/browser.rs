@@ -874,3 +874,95 @@ async fn browser_reseller_sells_assigns_suspends_reactivates_and_cancels() {
     b.close().await.expect("close");
     app.shutdown().await;
 }
+
+/// The catalog's offer list, offer page, offer form and withdrawal page on a
+/// phone (390 px): none of the parts they are made of is wider than the screen
+/// or scrolls sideways inside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_catalog_pages_fit_a_phone() {
+    use serde_json::json;
+    let Some(mut driver) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, |c| c).await;
+    let op = app.operator_token().await;
+    let billed = |f: &str, a: &str| json!({"billingFrequency": f, "unitPrice": {"amount": a, "currency": "USD"}});
+    let terms = json!([
+        {"termDuration": "P1M", "billingPlans": [billed("monthly", "26.40")]},
+        {"termDuration": "P1Y", "billingPlans": [billed("monthly", "22.00"), billed("annual", "264.00")]},
+        {"termDuration": "P3Y", "billingPlans": [billed("monthly", "21.00"), billed("annual", "252.00"), billed("upfront", "756000.00")]}
+    ]);
+    app.post(
+        "/v1/offers",
+        &op,
+        crate::catalog::offer("basic", "Microsoft 365", "6"),
+    )
+    .await
+    .ok(201);
+    let mut suite = crate::catalog::offer_on(
+        "business-premium-with-a-long-identifier",
+        "Microsoft 365 Business and Enterprise",
+        terms.clone(),
+    );
+    suite["name"] = json!("Microsoft 365 Business Premium with Advanced Threat Protection");
+    suite["trial"] = json!({});
+    suite["maxQuantityPerCustomer"] = json!(300);
+    suite["prerequisiteOfferIds"] = json!(["basic"]);
+    app.post("/v1/offers", &op, suite).await.ok(201);
+    let next = partnerd_domain::calendar::Month::of(app.app.now()).next();
+    let path = "/catalog/business-premium-with-a-long-identifier";
+    app.call(
+        reqwest::Method::PUT,
+        &format!("/v1/offers/business-premium-with-a-long-identifier/prices/{next}"),
+        Some(&op),
+        Some(json!({"terms": terms})),
+    )
+    .await
+    .ok(201);
+    let c = driver.client.take().expect("client");
+    c.set_window_size(390, 844).await.expect("a phone's width");
+    sign_in_as(&c, &app, OPERATOR_EMAIL).await;
+    const PARTS: &str = ".plan-grid, fieldset.choices, .versions, .version, dl.facts, \
+        ul.offer-list, ul.plans-list, ul.choice-list";
+    let script = format!(
+        "const width = document.documentElement.clientWidth; \
+         return [...document.querySelectorAll('{PARTS}')] \
+           .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > width + 1) \
+           .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + '/' + width);"
+    );
+    for (page, needle) in [
+        ("/catalog".to_owned(), "paid up front"),
+        (path.to_owned(), "Prices by month"),
+        ("/catalog/new".to_owned(), "Plans and prices"),
+        (format!("{path}/prices/{next}/delete"), "Withdraw"),
+    ] {
+        c.goto(&app.url(&page)).await.expect("goto");
+        wait_text(&c, needle).await;
+        let found = c.execute(&script, vec![]).await.expect("measure the parts");
+        let parts = c
+            .execute(
+                &format!("return document.querySelectorAll('{PARTS}').length;"),
+                vec![],
+            )
+            .await
+            .expect("count");
+        assert!(
+            parts.as_u64().is_some_and(|n| n > 0),
+            "{page} has the parts"
+        );
+        assert_eq!(found, json!([]), "{page}: parts wider than a phone");
+        let sideways = c
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .expect("measure the page");
+        assert!(
+            sideways.as_i64().is_some_and(|d| d <= 0),
+            "{page} scrolls sideways by {sideways}px"
+        );
+    }
+    c.close().await.expect("close");
+    app.shutdown().await;
+}

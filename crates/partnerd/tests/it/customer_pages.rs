@@ -473,6 +473,13 @@ async fn commerce_through_the_pages(app: TestApp) {
         .get(&format!("/customers/{cid}/add-products"))
         .await;
     assert!(choose.html.contains("name=\"qty_m365\"") && choose.html.contains("dist-pc-res Ltd"));
+    // The plan an order gets, in words.
+    assert!(
+        choose.html.contains("1 month, billed monthly")
+            && choose.html.contains("USD per seat per month"),
+        "{}",
+        choose.html
+    );
     let nothing = reseller
         .post(
             &format!("/customers/{cid}/add-products"),

@@ -640,8 +640,7 @@ async fn the_operator_console_catalog_and_directory_pages(app: TestApp) {
                 ("id", "m365 e3"),
                 ("name", "E3"),
                 ("product_family", "Microsoft 365"),
-                ("billing_cycle", "monthly"),
-                ("amount", "36.001"),
+                ("price_p1m_monthly", "36.001"),
                 ("min_quantity", "1"),
                 ("max_quantity", "x"),
             ],
@@ -660,8 +659,7 @@ async fn the_operator_console_catalog_and_directory_pages(app: TestApp) {
                 ("id", "m365-e3"),
                 ("name", "Microsoft 365 E3"),
                 ("product_family", "Microsoft 365"),
-                ("billing_cycle", "monthly"),
-                ("amount", "36.00"),
+                ("price_p1m_monthly", "36.00"),
                 ("min_quantity", "1"),
                 ("max_quantity", "300"),
             ],
@@ -687,8 +685,7 @@ async fn the_operator_console_catalog_and_directory_pages(app: TestApp) {
                 ("etag", &etag),
                 ("name", "Microsoft 365 E3"),
                 ("product_family", "Microsoft 365"),
-                ("billing_cycle", "monthly"),
-                ("amount", "38"),
+                ("price_p1m_monthly", "38"),
                 ("min_quantity", "1"),
                 ("max_quantity", "300"),
             ],
@@ -698,7 +695,14 @@ async fn the_operator_console_catalog_and_directory_pages(app: TestApp) {
         saved.location.as_deref(),
         Some("/catalog/m365-e3?done=saved")
     );
-    assert!(op.get("/catalog").await.html.contains("38.00 USD"));
+    // The new price is next month's; this month's stays.
+    let list = op.get("/catalog").await.html;
+    assert!(
+        list.contains("1 month, billed monthly — 36.00 USD per seat per month"),
+        "{list}"
+    );
+    let detail = op.get("/catalog/m365-e3").await.html;
+    assert!(detail.contains("1 month, billed monthly — 38.00 USD per seat per month"));
 
     // Organisations: create a partner, then authorise it as provider.
     let created = op

@@ -92,6 +92,8 @@ async fn ids_in(app: &TestApp, reader: &str, collection: &str) -> Vec<String> {
                 .as_str()
                 .or_else(|| i["organizationId"].as_str())
                 .or_else(|| i["membershipId"].as_str())
+                // A price version is named by its month.
+                .or_else(|| i["effectiveFrom"].as_str())
                 .map(str::to_owned)
         })
         .collect()

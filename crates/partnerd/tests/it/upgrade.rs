@@ -34,6 +34,10 @@ const DROPPED: &[(&str, &str)] = &[
     ("provider_authorizations", "countries"),
     ("provider_authorizations", "product_families"),
     ("service_incidents", "product_families"),
+    // 0019: an offer's one cycle and price became its plan and its first price
+    // version; compared there (`offers_became_plans`).
+    ("offers", "billing_cycle"),
+    ("offers", "unit_price_minor"),
 ];
 
 /// `(table, column)` an upgrade rewrites on purpose; each is compared by its rule in
@@ -366,6 +370,7 @@ async fn upgrade_drill(url: String) {
             "{table}.{column} did not move whole into {child}"
         );
     }
+    offers_became_plans(&db, &before, &after).await;
     // The upgraded schema refuses a status its enum does not know.
     let mut conn = db.conn().await.expect("conn");
     for sql in [
@@ -378,6 +383,122 @@ async fn upgrade_drill(url: String) {
     }
     drop(conn);
     db.close().await;
+}
+
+/// Each offer of the release is sold on one plan (`monthly` → P1M monthly,
+/// `annual` → P1Y annual), its default, priced at its old price in one version
+/// effective from the month it was created; and the store reads it back with the
+/// same v1 cycle and price.
+async fn offers_became_plans(db: &Db, before: &Dump, after: &Dump) {
+    use partnerd_domain::calendar::Month;
+    use partnerd_domain::terms::Plan;
+    use partnerd_domain::time::Timestamp;
+    let rows_of = |table: &str, id: &str| -> Vec<BTreeMap<String, String>> {
+        after[table]
+            .iter()
+            .filter(|r| r["offer_id"] == id)
+            .cloned()
+            .collect()
+    };
+    let old = &before["offers"];
+    let cycles: Vec<&str> = old.iter().map(|o| o["billing_cycle"].as_str()).collect();
+    assert!(
+        cycles.contains(&"monthly") && cycles.contains(&"annual"),
+        "the fixture holds offers of both cycles: {cycles:?}"
+    );
+    let mut conn = db.conn().await.expect("conn");
+    for o in old {
+        let id = o["id"].as_str();
+        let (term, frequency) = match o["billing_cycle"].as_str() {
+            "monthly" => ("P1M", "monthly"),
+            "annual" => ("P1Y", "annual"),
+            other => panic!("{id}: a cycle the release did not have: {other}"),
+        };
+        let now = after["offers"]
+            .iter()
+            .find(|r| r["id"] == id)
+            .expect("the offer is kept");
+        assert_eq!(
+            (
+                now["default_term_duration"].as_str(),
+                now["default_billing_frequency"].as_str()
+            ),
+            (term, frequency),
+            "{id}: its default plan"
+        );
+        let plans = rows_of("offer_plans", id);
+        assert_eq!(plans.len(), 1, "{id}: one plan: {plans:?}");
+        assert_eq!(
+            (
+                plans[0]["term_duration"].as_str(),
+                plans[0]["billing_frequency"].as_str(),
+                plans[0]["position"].as_str()
+            ),
+            (term, frequency, "0")
+        );
+        let created: i64 = o["created_at"].parse().expect("created_at");
+        let month = Month::of(Timestamp(created)).to_string();
+        let versions = rows_of("offer_price_versions", id);
+        assert_eq!(versions.len(), 1, "{id}: one price version: {versions:?}");
+        assert_eq!(versions[0]["effective_from"], month, "{id}");
+        assert_eq!(versions[0]["created_at"], o["created_at"], "{id}");
+        assert_eq!(versions[0]["created_by_type"], "system", "{id}");
+        let prices = rows_of("offer_prices", id);
+        assert_eq!(prices.len(), 1, "{id}: one price: {prices:?}");
+        assert_eq!(
+            (
+                prices[0]["effective_from"].as_str(),
+                prices[0]["term_duration"].as_str(),
+                prices[0]["billing_frequency"].as_str(),
+                prices[0]["unit_price_minor"].as_str()
+            ),
+            (
+                month.as_str(),
+                term,
+                frequency,
+                o["unit_price_minor"].as_str()
+            ),
+            "{id}: its price"
+        );
+        // What the v1 order code reads of it is what the release stored.
+        let read = partnerd_store::offers::get(&mut conn, id)
+            .await
+            .expect("read")
+            .expect("the offer");
+        assert_eq!(read.billing_cycle, o["billing_cycle"], "{id}");
+        assert_eq!(
+            read.unit_price.minor().to_string(),
+            o["unit_price_minor"],
+            "{id}"
+        );
+        let plan = Plan::parse(term, frequency).expect("a plan");
+        assert_eq!(read.default_plan, plan);
+        assert_eq!(
+            partnerd_store::offers::list_price(
+                &mut conn,
+                id,
+                plan,
+                Month::parse(&month).expect("month")
+            )
+            .await
+            .expect("price")
+            .map(|p| p.to_string()),
+            Some(o["unit_price_minor"].clone()),
+            "{id}: its list price"
+        );
+        assert_eq!(
+            partnerd_store::offers::list_price(
+                &mut conn,
+                id,
+                plan,
+                Month::parse(&month).expect("month").previous()
+            )
+            .await
+            .expect("price"),
+            None,
+            "{id}: unpriced before it was created"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,10 +10,10 @@ use crate::both;
 use crate::helpers::TestApp;
 
 /// What the receiver saw: (headers, body) per request.
-type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+pub(crate) type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
 /// A receiver on loopback that answers `statuses` in turn, then 200.
-async fn receiver(statuses: Vec<u16>) -> (String, Seen) {
+pub(crate) async fn receiver(statuses: Vec<u16>) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let script = Arc::new(Mutex::new(statuses.into_iter()));
     let log = seen.clone();
@@ -60,7 +60,7 @@ fn verifies(headers: &HeaderMap, body: &str, secret: &str) -> bool {
 
 /// Fans the outbox out and runs delivery passes until nothing more is due now
 /// (a pass takes at most 8 deliveries).
-async fn deliver(app: &TestApp) {
+pub(crate) async fn deliver(app: &TestApp) {
     app.drain_mail().await;
     loop {
         let o = app
@@ -486,14 +486,14 @@ both!(user_events_reach_subscribers, |mut c| {
     c
 });
 
-async fn subscribe(app: &TestApp, token: &str, url: &str, events: Value) {
+pub(crate) async fn subscribe(app: &TestApp, token: &str, url: &str, events: Value) {
     app.post("/v1/webhooks", token, json!({"url": url, "events": events}))
         .await
         .ok(201);
 }
 
 /// The events a receiver got, in order.
-fn events_in(seen: &Seen) -> Vec<Value> {
+pub(crate) fn events_in(seen: &Seen) -> Vec<Value> {
     seen.lock()
         .expect("seen")
         .iter()
@@ -502,7 +502,7 @@ fn events_in(seen: &Seen) -> Vec<Value> {
 }
 
 /// The event types, sorted: deliveries run concurrently, so arrival order is free.
-fn types_of(events: &[Value]) -> Vec<&str> {
+pub(crate) fn types_of(events: &[Value]) -> Vec<&str> {
     let mut types: Vec<&str> = events
         .iter()
         .map(|e| e["type"].as_str().unwrap_or_default())
@@ -511,7 +511,7 @@ fn types_of(events: &[Value]) -> Vec<&str> {
     types
 }
 
-fn first_of<'a>(events: &'a [Value], event_type: &str) -> &'a Value {
+pub(crate) fn first_of<'a>(events: &'a [Value], event_type: &str) -> &'a Value {
     events
         .iter()
         .find(|e| e["type"] == event_type)
