@@ -806,3 +806,342 @@ async fn orders_take_plans_and_coterminous_end_dates(app: TestApp) {
     app.shutdown().await;
 }
 both!(orders_take_plans_and_coterminous_end_dates, with_test_clock);
+
+fn usd(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "USD"})
+}
+
+/// A new-commerce catalog: Basic upgrades to Standard and is capped at 50 seats
+/// per customer, Phone is an add-on of either, Dynamics has a 30-day trial for up
+/// to 25 seats.
+async fn new_commerce_catalog(app: &TestApp, op_session: &str) {
+    let plans = |m1: &str, y1m: &str, y1a: &str| {
+        json!([
+            {"termDuration": "P1M", "billingPlans": [{"billingFrequency": "monthly", "unitPrice": usd(m1)}]},
+            {"termDuration": "P1Y", "billingPlans": [
+                {"billingFrequency": "monthly", "unitPrice": usd(y1m)},
+                {"billingFrequency": "annual", "unitPrice": usd(y1a)}]}
+        ])
+    };
+    let offer = |id: &str, terms: Value| {
+        json!({"id": id, "name": format!("Suite {id}"), "productFamily": "Microsoft 365",
+               "terms": terms, "minQuantity": 1, "maxQuantity": 300})
+    };
+    let mut basic = offer("basic", plans("6.00", "5.00", "60.00"));
+    basic["upgradeTargets"] = json!(["standard"]);
+    basic["maxQuantityPerCustomer"] = json!(50);
+    let mut phone = offer("phone", plans("8.00", "7.00", "84.00"));
+    phone["prerequisiteOfferIds"] = json!(["basic", "standard"]);
+    let mut dynamics = offer("dynamics", plans("20.00", "18.00", "200.00"));
+    dynamics["trial"] = json!({"days": 30, "maxQuantity": 25});
+    for o in [
+        offer("standard", plans("12.50", "10.00", "120.00")),
+        basic,
+        phone,
+        dynamics,
+    ] {
+        app.post("/v1/offers", op_session, o).await.ok(201);
+    }
+}
+
+async fn trials_add_ons_caps_and_upgrades(app: TestApp) {
+    let (op, reseller, path, op_session) = bought_with_session(&app, "nce", "97100010", 1).await;
+    new_commerce_catalog(&app, &op_session).await;
+    let cid = path.split('/').nth(3).expect("cid").to_owned();
+    let orders = format!("/v1/customers/{cid}/orders");
+    let subs = format!("/v1/customers/{cid}/subscriptions");
+    let order = |items: Value| json!({"lineItems": items});
+    let sid = |o: &Value, i: usize| {
+        format!(
+            "{subs}/{}",
+            o["lineItems"][i]["subscriptionId"].as_str().expect("sid")
+        )
+    };
+
+    // An add-on needs its prerequisite: held already, or on a lower line.
+    let alone = app
+        .post(
+            &orders,
+            &reseller,
+            order(json!([{"lineItemNumber": 0, "offerId": "phone", "quantity": 2}])),
+        )
+        .await;
+    alone.problem(409, "prerequisite_required");
+    let first = app
+        .post(&orders, &reseller, order(json!([
+            {"lineItemNumber": 0, "offerId": "basic", "quantity": 10, "termDuration": "P1Y", "billingFrequency": "monthly"},
+            {"lineItemNumber": 1, "offerId": "phone", "quantity": 2}])))
+        .await
+        .ok(201)
+        .clone();
+    assert_eq!(first["lineItems"][0]["termEndDate"], "2027-03-02");
+    assert_eq!(
+        first["total"]["amount"], "66.00",
+        "10 × 5.00 + 2 × 8.00: {first}"
+    );
+    let basic = sid(&first, 0);
+
+    // The seat cap counts every seat the customer holds; the error says what is left.
+    let capped = app
+        .post(
+            &orders,
+            &reseller,
+            order(json!([{"lineItemNumber": 0, "offerId": "basic", "quantity": 41}])),
+        )
+        .await;
+    capped.problem(409, "customer_seat_limit_exceeded");
+    assert_eq!(
+        (
+            capped.body["offerId"].clone(),
+            capped.body["maxQuantityPerCustomer"].clone(),
+            capped.body["requestedQuantity"].clone(),
+            capped.body["remainingQuantity"].clone()
+        ),
+        (json!("basic"), json!(50), json!(41), json!(40)),
+        "{}",
+        capped.text
+    );
+    assert!(
+        capped.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("requested 41 seats exceeds the remaining limit of 40"))
+    );
+    // Two orders racing for the last 40 seats: one wins.
+    let race = |q: i64| order(json!([{"lineItemNumber": 0, "offerId": "basic", "quantity": q}]));
+    let (a, b) = tokio::join!(
+        app.post(&orders, &reseller, race(30)),
+        app.post(&orders, &reseller, race(30))
+    );
+    let mut codes = [a.status.as_u16(), b.status.as_u16()];
+    codes.sort_unstable();
+    assert_eq!(codes, [201, 409], "{} / {}", a.text, b.text);
+
+    // Trials: within their own seat limit, once per customer, no quantity changes.
+    let trial = |q: i64| {
+        order(json!([{"lineItemNumber": 0, "offerId": "dynamics", "quantity": q, "trial": true}]))
+    };
+    app.post(&orders, &reseller, trial(26))
+        .await
+        .problem(422, "quantity_out_of_range");
+    let t = app.post(&orders, &reseller, trial(5)).await.ok(201).clone();
+    let l = &t["lineItems"][0];
+    assert_eq!(
+        (
+            l["trial"].clone(),
+            l["termDuration"].clone(),
+            l["billingFrequency"].clone()
+        ),
+        (json!(true), json!("P30D"), json!("none"))
+    );
+    assert_eq!(l["termEndDate"], "2026-04-01");
+    assert_eq!(t["total"]["amount"], "0.00");
+    app.post(&orders, &reseller, trial(1))
+        .await
+        .problem(409, "trial_already_used");
+    let trial_path = sid(&t, 0);
+    let ts = app.get(&trial_path, &reseller).await.ok(200).clone();
+    assert_eq!(ts["isTrial"], true);
+    assert_eq!(
+        ts["refundableQuantity"]["totalQuantity"], 0,
+        "a trial has no window"
+    );
+    for change in [json!({"quantity": 6}), json!({"status": "suspended"})] {
+        patch(&app, &trial_path, &reseller, Some(&etag(&ts)), change)
+            .await
+            .problem(409, "trial_change_not_allowed");
+    }
+    let convert = format!("{trial_path}/convert");
+    let converting = |body: Value, tag: String| {
+        let app = &app;
+        let reseller = reseller.clone();
+        let convert = convert.clone();
+        async move {
+            let res = app
+                .client
+                .post(app.url(&convert))
+                .bearer_auth(&reseller)
+                .header("If-Match", format!("\"{tag}\""))
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            TestApp::read(res).await
+        }
+    };
+    converting(json!({"quantity": 4}), etag(&ts))
+        .await
+        .problem(422, "quantity_out_of_range");
+    let paid = converting(
+        json!({"termDuration": "P1Y", "billingFrequency": "annual", "quantity": 6}),
+        etag(&ts),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(
+        (
+            paid["isTrial"].clone(),
+            paid["termDuration"].clone(),
+            paid["billingFrequency"].clone()
+        ),
+        (json!(false), json!("P1Y"), json!("annual"))
+    );
+    assert_eq!(paid["termEndDate"], "2027-03-02");
+    assert_eq!(paid["quantity"], 6);
+    assert_eq!(paid["refundableQuantity"]["totalQuantity"], 6);
+    assert_eq!(paid["prices"]["providerToReseller"], usd("200.00"));
+    converting(json!({}), etag(&paid))
+        .await
+        .problem(409, "invalid_state");
+
+    // Upgrades: only to a target, some seats into a new subscription, then the rest.
+    let b = app.get(&basic, &reseller).await.ok(200).clone();
+    let options = app
+        .get(&format!("{basic}/upgrades"), &reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(options["items"][0]["targetOfferId"], "standard");
+    assert_eq!(options["items"][0]["eligible"], true, "{options}");
+    let upgrading = |body: Value, tag: String| {
+        let app = &app;
+        let reseller = reseller.clone();
+        let url = app.url(&format!("{basic}/upgrades"));
+        async move {
+            let res = app
+                .client
+                .post(url)
+                .bearer_auth(&reseller)
+                .header("If-Match", format!("\"{tag}\""))
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            TestApp::read(res).await
+        }
+    };
+    upgrading(json!({"targetOfferId": "phone"}), etag(&b))
+        .await
+        .problem(409, "upgrade_not_allowed");
+    upgrading(
+        json!({"targetOfferId": "standard", "quantity": 11}),
+        etag(&b),
+    )
+    .await
+    .problem(422, "validation_failed");
+    let partial = upgrading(
+        json!({"targetOfferId": "standard", "quantity": 4}),
+        etag(&b),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(partial["kind"], "partial");
+    assert_eq!(partial["source"]["quantity"], 6);
+    assert_eq!(partial["target"]["offerId"], "standard");
+    assert_eq!(partial["target"]["quantity"], 4);
+    assert_eq!(partial["target"]["termEndDate"], "2027-03-02");
+    assert_eq!(partial["target"]["sourceSubscriptionId"], b["id"]);
+    assert_eq!(
+        partial["target"]["prices"]["providerToReseller"],
+        usd("10.00")
+    );
+    assert_eq!(partial["target"]["refundableQuantity"]["totalQuantity"], 0);
+    let full = upgrading(
+        json!({"targetOfferId": "standard"}),
+        etag(&partial["source"]),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(full["kind"], "full");
+    assert_eq!(full["source"]["id"], b["id"]);
+    assert_eq!(full["source"]["offerId"], "standard");
+    assert_eq!(full["source"]["refundableQuantity"]["totalQuantity"], 0);
+    // The next term may move back down to an offer that lists it as a target.
+    let down = patch(&app, &basic, &reseller, Some(&etag(&full["source"])),
+        json!({"scheduledNextTermInstructions": {"offerId": "basic", "termDuration": "P1Y", "billingFrequency": "monthly", "quantity": 6}}))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(down["scheduledNextTermInstructions"]["offerId"], "basic");
+    let _ = op;
+    app.shutdown().await;
+}
+both!(trials_add_ons_caps_and_upgrades, with_test_clock);
+
+async fn trials_convert_and_add_ons_expire_at_tau(app: TestApp) {
+    let (op, reseller, path, op_session) = bought_with_session(&app, "tau", "97100011", 1).await;
+    new_commerce_catalog(&app, &op_session).await;
+    let cid = path.split('/').nth(3).expect("cid").to_owned();
+    let orders = format!("/v1/customers/{cid}/orders");
+    let subs = format!("/v1/customers/{cid}/subscriptions");
+    let one = |offer: &str, extra: Value| {
+        let mut l = json!({"lineItemNumber": 0, "offerId": offer, "quantity": 3});
+        if let (Some(l), Some(e)) = (l.as_object_mut(), extra.as_object()) {
+            l.extend(e.clone());
+        }
+        json!({"lineItems": [l]})
+    };
+    let placed = |o: Value| {
+        format!(
+            "{subs}/{}",
+            o["lineItems"][0]["subscriptionId"].as_str().expect("sid")
+        )
+    };
+    let basic = placed(
+        app.post(&orders, &reseller, one("basic", json!({})))
+            .await
+            .ok(201)
+            .clone(),
+    );
+    advance(&app, &op, 2).await;
+    let phone = placed(
+        app.post(&orders, &reseller, one("phone", json!({})))
+            .await
+            .ok(201)
+            .clone(),
+    );
+    let trial = placed(
+        app.post(&orders, &reseller, one("dynamics", json!({"trial": true})))
+            .await
+            .ok(201)
+            .clone(),
+    );
+    // Basic will not renew, so at τ the add-on has no prerequisite left.
+    let b = app.get(&basic, &reseller).await.ok(200).clone();
+    patch(
+        &app,
+        &basic,
+        &reseller,
+        Some(&etag(&b)),
+        json!({"autoRenewEnabled": false}),
+    )
+    .await
+    .ok(200);
+    // The trial ends 2026-04-01: at τ (04-02) it converts onto the default plan.
+    set_clock(&app, &op, "2026-04-02T00:00:00Z").await;
+    let counts = run_jobs(&app, &op).await;
+    assert_eq!(counts["converted"], 1, "{counts}");
+    let converted = app.get(&trial, &reseller).await.ok(200).clone();
+    assert_eq!(
+        (
+            converted["isTrial"].clone(),
+            converted["termDuration"].clone()
+        ),
+        (json!(false), json!("P1M"))
+    );
+    assert_eq!(converted["termStartDate"], "2026-04-02T00:00:00Z");
+    assert_eq!(converted["termEndDate"], "2026-05-01");
+    assert_eq!(converted["quantity"], 3);
+    assert_eq!(converted["refundableQuantity"]["totalQuantity"], 3);
+    set_clock(&app, &op, "2026-04-03T00:00:00Z").await;
+    let counts = run_jobs(&app, &op).await;
+    assert_eq!(counts["expired"], 2, "basic, then its add-on: {counts}");
+    assert_eq!(
+        app.get(&phone, &reseller).await.ok(200)["status"],
+        "expired"
+    );
+    app.shutdown().await;
+}
+both!(trials_convert_and_add_ons_expire_at_tau, with_test_clock);
