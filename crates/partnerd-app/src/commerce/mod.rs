@@ -23,7 +23,10 @@ pub use orders::{
     CustomTermEndDate, CustomTermEndDateQuery, LineInput, Order, OrderFilters, OrderInput,
     OrderLine, PlacedBy,
 };
-pub use review::{AddProducts, CreditOutlook, OrderForm, OrderReview, ReviewLine, Supplier};
+pub use review::{
+    AddProducts, CreditOutlook, LineChoice, OrderForm, OrderReview, ReviewLine, Supplier,
+    plan_choice,
+};
 pub use subscription_update::{InstructionsInput, SubscriptionChanges};
 pub use subscriptions::{
     BillingPeriod, NextTermInstructions, ScheduledStatusChange, Subscription, SubscriptionChange,

@@ -843,7 +843,7 @@ pub struct CustomTermEndDateQuery {
 /// month ends from today to the natural end, and the term ends of the customer's
 /// active paid subscriptions `me` is party to (for P1Y/P3Y only P1Y/P3Y ones),
 /// ascending.
-async fn custom_end_dates(
+pub(crate) async fn custom_end_dates(
     conn: &mut Conn,
     cid: &OrgId,
     me: &OrgId,

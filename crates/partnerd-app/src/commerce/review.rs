@@ -3,9 +3,12 @@
 //! left with the supplier afterwards. Reviewing writes nothing; placing the order
 //! goes through `create_order`, which checks everything again.
 
+use partnerd_domain::FieldError;
+use partnerd_domain::calendar::Date;
 use partnerd_domain::ids::{OrgId, ResellerRelationshipId};
-use partnerd_domain::money::Money;
+use partnerd_domain::money::{Money, prorate};
 use partnerd_domain::policy::Action;
+use partnerd_domain::terms::{Plan, SubscriptionPlan, Term};
 
 use super::{LineInput, Order, OrderInput};
 use crate::catalog::{Offer, OfferFilters};
@@ -35,12 +38,47 @@ pub struct OrderForm {
     pub offers: Vec<Offer>,
 }
 
+/// What the portal's form chose for one offer.
+#[derive(Debug, Clone, Default)]
+pub struct LineChoice {
+    pub offer_id: String,
+    pub quantity: i64,
+    /// `P1Y monthly`, `trial`, or None for the offer's default plan.
+    pub plan: Option<String>,
+    /// `YYYY-MM-DD`: a coterminous first term.
+    pub custom_end: Option<String>,
+}
+
 /// One line of a reviewed order.
 #[derive(Debug, Clone)]
 pub struct ReviewLine {
     pub offer: Offer,
     pub quantity: i64,
+    pub plan: SubscriptionPlan,
+    /// The plan's price per seat and billing period (0 for a trial).
+    pub unit_price: Money,
+    pub custom_end: Option<Date>,
+    /// The first term's last day.
+    pub term_end: Date,
+    /// What one seat is charged today: the first period, prorated when cut short.
+    pub first_charge: Money,
     pub line_total: Money,
+}
+
+impl ReviewLine {
+    /// The form's value for this line's plan.
+    pub fn plan_value(&self) -> String {
+        match self.plan {
+            SubscriptionPlan::Paid(p) => format!("{} {}", p.term, p.frequency),
+            SubscriptionPlan::Trial { .. } => "trial".into(),
+        }
+    }
+}
+
+/// `P1Y monthly` (a plan select's value) as a plan.
+pub fn plan_choice(v: &str) -> Option<Plan> {
+    let (t, f) = v.split_once(' ')?;
+    Plan::parse(t, f)
 }
 
 /// What the order does to the credit with its supplier.
@@ -144,30 +182,117 @@ impl App {
         })
     }
 
-    /// The order of `quantities` (offer id → seats, one entry per offer; zero and
-    /// unknown offers are left out) through `supplier`, priced, with the credit it would leave. Refuses an
-    /// order without any line.
+    /// The order of `choices` (one per offer; zero quantities and unknown offers
+    /// are left out) through `supplier`, priced, with the credit it would leave.
+    /// Refuses an order without any line, a plan the offer does not sell and an end
+    /// date the term cannot take, before anything is placed.
     pub async fn review_order(
         &self,
         p: &Principal,
         cid: &OrgId,
         supplier: Option<&OrgId>,
-        quantities: &[(String, i64)],
+        choices: &[LineChoice],
     ) -> AppResult<OrderReview> {
         let form = self.order_form(p, cid).await?;
+        let today = Date::of(self.now());
         let mut lines = Vec::new();
+        let mut errors = Vec::new();
         for o in &form.offers {
-            let quantity = quantities
+            let Some(c) = choices
                 .iter()
-                .find(|(id, q)| *id == o.id && *q != 0)
-                .map(|(_, q)| *q);
-            if let Some(quantity) = quantity {
-                lines.push(ReviewLine {
-                    offer: o.clone(),
-                    quantity,
-                    line_total: o.unit_price.checked_mul(quantity)?,
-                });
-            }
+                .find(|c| c.offer_id == o.id && c.quantity != 0)
+            else {
+                continue;
+            };
+            let at = format!("/lineItems/{}", o.id);
+            let plan = match c.plan.as_deref() {
+                None | Some("") => Some(SubscriptionPlan::Paid(o.default_plan())),
+                Some("trial") => o.trial.as_ref().map(|t| SubscriptionPlan::Trial {
+                    days: u32::try_from(t.days).unwrap_or(30),
+                }),
+                Some(v) => plan_choice(v)
+                    .filter(|pl| o.plans().any(|(x, _)| x == *pl))
+                    .map(SubscriptionPlan::Paid),
+            };
+            let Some(plan) = plan else {
+                errors.push(FieldError::invalid(
+                    format!("{at}/plan"),
+                    format!("{} is not sold that way; choose one of its plans", o.name),
+                ));
+                continue;
+            };
+            let custom_end = match c
+                .custom_end
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
+                None => None,
+                Some(raw) => match Date::parse(raw) {
+                    Some(d) => Some(d),
+                    None => {
+                        errors.push(FieldError::invalid(
+                            format!("{at}/customTermEndDate"),
+                            format!("{}: the end date must be a day, such as 2026-06-30", o.name),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            let (term, unit_price) = match plan {
+                SubscriptionPlan::Paid(pl) => {
+                    if let Some(end) = custom_end {
+                        let mut conn = self.db().conn().await?;
+                        let valid = super::orders::custom_end_dates(
+                            &mut conn,
+                            cid,
+                            &p.organization.id,
+                            pl,
+                            today,
+                        )
+                        .await?;
+                        if !valid.iter().any(|d| d.date == end) {
+                            errors.push(FieldError::new(
+                                format!("{at}/customTermEndDate"),
+                                "custom_term_end_date_invalid",
+                                format!(
+                                    "{}: a {} term bought today can end on a month's last day up to {}, or with one of the customer's subscriptions",
+                                    o.name,
+                                    pl.term.label(),
+                                    partnerd_domain::terms::natural_end(today, pl.term).spoken()
+                                ),
+                            ));
+                            continue;
+                        }
+                    }
+                    let price = o
+                        .plans()
+                        .find(|(x, _)| *x == pl)
+                        .map_or(o.unit_price, |(_, m)| m);
+                    (Term::paid(today, pl, custom_end), price)
+                }
+                SubscriptionPlan::Trial { days } => (
+                    Term::trial(today, i64::from(days)),
+                    Money::zero(o.unit_price.currency()),
+                ),
+            };
+            let per_seat = term.period(0).map_or(0, |x| {
+                prorate(unit_price.minor(), x.days_from(x.start), x.days)
+            });
+            let first_charge = Money::new(per_seat, unit_price.currency());
+            lines.push(ReviewLine {
+                offer: o.clone(),
+                quantity: c.quantity,
+                plan,
+                unit_price,
+                custom_end,
+                term_end: term.end,
+                first_charge,
+                line_total: first_charge.checked_mul(c.quantity)?,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
         }
         if lines.is_empty() {
             return Err(partnerd_domain::FieldError::new(
@@ -208,7 +333,7 @@ impl App {
         })
     }
 
-    /// `POST /customers/{cid}/add-products`: reviews the order of `quantities`
+    /// `POST /customers/{cid}/add-products`: reviews the order of `choices`
     /// through `supplier` (see [`App::review_order`]), and with `place` places it.
     pub async fn add_products(
         &self,
@@ -216,10 +341,10 @@ impl App {
         ctx: &Ctx,
         cid: &OrgId,
         supplier: Option<&OrgId>,
-        quantities: &[(String, i64)],
+        choices: &[LineChoice],
         place: bool,
     ) -> AppResult<AddProducts> {
-        let review = match self.review_order(p, cid, supplier, quantities).await {
+        let review = match self.review_order(p, cid, supplier, choices).await {
             Ok(r) => r,
             Err(e @ AppError::Validation(_)) => return Ok(AddProducts::Invalid(e)),
             Err(e) => return Err(e),
@@ -238,7 +363,10 @@ impl App {
                     offer_id: l.offer.id.clone(),
                     quantity: l.quantity,
                     friendly_name: None,
-                    ..LineInput::default()
+                    term_duration: l.plan.paid().map(|x| x.term.as_str().to_owned()),
+                    billing_frequency: l.plan.paid().map(|x| x.frequency.as_str().to_owned()),
+                    custom_term_end_date: l.custom_end.map(|d| d.to_string()),
+                    trial: l.plan.is_trial().then_some(true),
                 })
                 .collect(),
             indirect_provider_id: supplier.clone().filter(|_| !review.form.as_provider),

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use partnerd_app::AppError;
 use partnerd_app::commerce::{
-    AddProducts, CreditOutlook, LicenseUpdate, Order, OrderReview, UserLicenses,
+    AddProducts, CreditOutlook, LicenseUpdate, LineChoice, Order, OrderReview, UserLicenses,
 };
 use partnerd_app::connections::AS_PROVIDER;
 use partnerd_app::credit::RelationshipCredit;
@@ -59,11 +59,25 @@ pub async fn add_products_page(
                     @for s in &form.suppliers { option value=(s.organization_id) { (s.name) } }
                 }
             }
+            p.hint { "Seats can be removed with a refund for 7 days after they are bought; after that they are paid until the term ends. A term can end early on a month's last day, or on the same day as one of the customer's subscriptions, to line them up." }
             table {
-                thead { tr { th { "Offer" } th { "Family" } th { "Billing" } th { "Unit price" } th { "Quantity" } } }
+                thead { tr { th { "Offer" } th { "Plan and price" } th { "Quantity" } th { "Ends on (optional)" } } }
                 tbody { @for o in &form.offers { tr {
-                    td { (o.name) } td { (o.product_family) } td { (crate::pages::layout::capitalize(&o.default_plan().label())) } td { (o.unit_price) " " (o.default_plan().price_unit()) }
+                    td { (o.name) br; span.muted { (o.product_family) } }
+                    td {
+                        select name=(format!("plan_{}", o.id)) aria-label=(format!("Plan of {}", o.name)) {
+                            @for (pl, price) in o.plans() {
+                                option value=(format!("{} {}", pl.term, pl.frequency)) selected[pl == o.default_plan()] {
+                                    (crate::pages::layout::capitalize(&pl.label())) " — " (price) " " (pl.price_unit())
+                                }
+                            }
+                            @if let Some(t) = &o.trial {
+                                option value="trial" { "Free trial for " (t.days) " days (up to " (t.max_quantity) " seats)" }
+                            }
+                        }
+                    }
                     td { input type="number" name=(format!("qty_{}", o.id)) min=(o.min_quantity) max=(o.max_quantity) aria-label=(format!("Quantity of {}", o.name)); }
+                    td { input type="date" name=(format!("end_{}", o.id)) aria-label=(format!("Custom term end of {}", o.name)); }
                 } } }
             }
             button type="submit" { "Review order" }
@@ -73,12 +87,18 @@ pub async fn add_products_page(
     Ok(page("Add products", &user, &csrf, body))
 }
 
-/// The quantities typed in the form: `qty_<offer id>` fields holding a number.
-fn quantities(m: &Values) -> Vec<(String, i64)> {
+/// The lines typed in the form: `qty_<offer id>` holding a number, with the
+/// offer's `plan_<offer id>` and `end_<offer id>`.
+fn choices(m: &Values) -> Vec<LineChoice> {
     m.iter()
         .filter_map(|(k, v)| {
             let offer = k.strip_prefix("qty_")?;
-            Some((offer.to_owned(), v.trim().parse::<i64>().ok()?))
+            Some(LineChoice {
+                offer_id: offer.to_owned(),
+                quantity: v.trim().parse::<i64>().ok()?,
+                plan: m.get(&format!("plan_{offer}")).cloned(),
+                custom_end: m.get(&format!("end_{offer}")).cloned(),
+            })
         })
         .collect()
 }
@@ -107,7 +127,7 @@ pub async fn add_products(
             &ctx,
             &cid,
             supplier.as_ref(),
-            &quantities(&m),
+            &choices(&m),
             place,
         )
         .await?
@@ -134,12 +154,14 @@ pub async fn add_products(
     let body = html! {
         p { "Review the order for " strong { (customer) } @if let Some(sup) = &review.supplier { " through " (sup.name) } "." }
         table {
-            thead { tr { th { "Offer" } th { "Quantity" } th { "Unit price" } th { "Line total" } } }
+            thead { tr { th { "Offer" } th { "Plan" } th { "Term ends" } th { "Quantity" } th { "Price per seat" } th { "Charged today per seat" } th { "Line total" } } }
             tbody { @for l in &review.lines { tr {
-                td { (l.offer.name) } td { (l.quantity) } td { (l.offer.unit_price.amount()) } td { (l.line_total) }
+                td { (l.offer.name) } td { (crate::pages::layout::capitalize(&l.plan.label())) } td { (l.term_end.spoken()) }
+                td { (l.quantity) } td { (l.unit_price.amount()) } td { (l.first_charge.amount()) } td { (l.line_total) }
             } } }
-            tfoot { tr { th scope="row" colspan="3" { "Total" } td { strong { (review.total) } } } }
+            tfoot { tr { th scope="row" colspan="6" { "Charged today" } td { strong { (review.total) } } } }
         }
+        @if review.lines.iter().any(|l| l.custom_end.is_some()) { p.muted { "A term that ends early is charged for its days only in its last billing period." } }
         @match review.credit {
             CreditOutlook::Limited { available, after } => {
                 p { "Remaining credit with this provider: " (available) "; after this order: " (after) "." }
@@ -152,7 +174,11 @@ pub async fn add_products(
             (csrf_field(&csrf))
             input type="hidden" name="step" value="place";
             @if let Some(sup) = &review.supplier { input type="hidden" name="supplier" value=(sup.organization_id); }
-            @for l in &review.lines { input type="hidden" name=(format!("qty_{}", l.offer.id)) value=(l.quantity); }
+            @for l in &review.lines {
+                input type="hidden" name=(format!("qty_{}", l.offer.id)) value=(l.quantity);
+                input type="hidden" name=(format!("plan_{}", l.offer.id)) value=(l.plan_value());
+                @if let Some(d) = l.custom_end { input type="hidden" name=(format!("end_{}", l.offer.id)) value=(d); }
+            }
             button type="submit" { "Place order" }
             " " a.button.secondary href=(back) { "Change" }
         }
@@ -169,7 +195,7 @@ fn order_placed(
     order: &Order,
 ) -> Response {
     let body = html! {
-        div.alert.success role="status" { "The order is placed: " (order.line_items.len()) " new subscriptions, " (order.total) "." }
+        div.alert.success role="status" { "The order is placed: " (order.line_items.len()) (if order.line_items.len() == 1 { " new subscription, " } else { " new subscriptions, " }) (order.total) " charged today." }
         table {
             thead { tr { th { "Offer" } th { "Quantity" } th { "Subscription" } } }
             tbody { @for l in &order.line_items { tr {

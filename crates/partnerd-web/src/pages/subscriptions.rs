@@ -148,7 +148,9 @@ fn describe(action: &str, q: &ChangeQuery, sub: &Subscription) -> (String, Strin
             let more = n > sub.quantity;
             (
                 format!("Change the quantity of {offer} to {n}"),
-                if more {
+                if n == sub.quantity {
+                    format!("The subscription already has {n} seats; nothing changes.")
+                } else if more {
                     format!("{} seats are added now and charged for the rest of the billing period; they can be removed with a refund for 7 days.", n - sub.quantity)
                 } else {
                     format!("{} seats are removed and refunded (newest first). Seats past their 7-day window cannot be removed.", sub.quantity - n)
@@ -271,7 +273,7 @@ pub async fn subscription_page(
             @if sub.status == SubscriptionStatus::Active && sub.auto_renew_enabled {
                 div.card {
                     h2 { "Schedule the next term" }
-                    form method="get" action=(here) {
+                    form #schedule method="get" action=(here) {
                         input type="hidden" name="action" value="schedule";
                         input type="hidden" name="target" value=(sub.offer_id);
                         label for="plan" { "Plan" }

@@ -966,3 +966,117 @@ async fn browser_catalog_pages_fit_a_phone() {
     c.close().await.expect("close");
     app.shutdown().await;
 }
+
+/// API-billing.md §4 in a browser: a P1Y monthly plan chosen in Add products,
+/// seats removed inside the window and refused after it, a next term scheduled,
+/// and the clock moved past the renewal that applies it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_new_commerce_plan_window_schedule_and_renewal() {
+    let Some(mut driver) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite, crate::terms::with_test_clock).await;
+    let op = app.operator_token().await;
+    crate::terms::new_commerce_catalog(&app, &op).await;
+    let c = crate::customers::connected(&app, &op, "bn-res", "99000009").await;
+    let (_, cid) = crate::commerce::three_way_customer(&app, &c, "bn-cust").await;
+    let op_key = crate::terms::key(&app, &op, &[]).await;
+    let b = driver.client.take().expect("client");
+    sign_in_as(&b, &app, "gina@bn-res.example").await;
+
+    // Add products: Basic on one year billed monthly.
+    b.goto(&app.url(&format!("/customers/{cid}/add-products")))
+        .await
+        .expect("goto");
+    wait_find(&b, Locator::Css("select[name=plan_basic]"))
+        .await
+        .expect("plan")
+        .select_by_value("P1Y monthly")
+        .await
+        .expect("choose the plan");
+    wait_find(&b, Locator::Css("input[name=qty_basic]"))
+        .await
+        .expect("quantity")
+        .send_keys("10")
+        .await
+        .expect("type");
+    submit(&b).await;
+    let review = wait_text(&b, "1 year, billed monthly").await;
+    assert!(
+        review.contains("50.00 USD") && review.contains("2 March 2027"),
+        "{review}"
+    );
+    submit(&b).await;
+    wait_text(&b, "The order is placed").await;
+    click(&b, "main table a").await;
+    let shown = wait_text(&b, "You can remove 10 seats with a refund until").await;
+    assert!(shown.contains("10 March 2026"), "{shown}");
+    let sub_path = path_of(&b).await;
+
+    // Inside the window: down to 8.
+    b.goto(&app.url(&format!("{sub_path}?action=quantity&quantity=8")))
+        .await
+        .expect("goto");
+    wait_text(&b, "2 seats are removed and refunded").await;
+    submit(&b).await;
+    wait_text(&b, "The subscription was changed").await;
+
+    // Eight days later the window has closed: the page says so and a decrease is refused.
+    app.post(
+        "/v1/testing/clock",
+        &op_key,
+        serde_json::json!({"advanceSeconds": 8 * 24 * 3600}),
+    )
+    .await
+    .ok(200);
+    sign_in_as(&b, &app, "gina@bn-res.example").await;
+    b.goto(&app.url(&sub_path)).await.expect("goto");
+    wait_text(&b, "The 7-day window for removing seats has closed").await;
+    b.goto(&app.url(&format!("{sub_path}?action=quantity&quantity=6")))
+        .await
+        .expect("goto");
+    wait_text(&b, "Keep it as it is").await;
+    submit(&b).await;
+    wait_text(&b, "within 7 days of being added").await;
+
+    // Schedule the next term: billed annually, 12 seats.
+    b.goto(&app.url(&sub_path)).await.expect("goto");
+    wait_find(&b, Locator::Css("select#plan"))
+        .await
+        .expect("plan")
+        .select_by_value("P1Y annual")
+        .await
+        .expect("choose");
+    let seats = wait_find(&b, Locator::Id("next_quantity"))
+        .await
+        .expect("seats");
+    seats.clear().await.expect("clear");
+    seats.send_keys("12").await.expect("type");
+    click(&b, "form#schedule button[type=submit]").await;
+    wait_text(&b, "renews as 1 year, billed annually with 12 seats").await;
+    submit(&b).await;
+    let scheduled = wait_text(&b, "Next term").await;
+    assert!(scheduled.contains("12 seats"), "{scheduled}");
+
+    // Past the renewal: the scheduled term applies and a new window opens.
+    app.post(
+        "/v1/testing/clock",
+        &op_key,
+        serde_json::json!({"now": "2027-03-03T00:00:00Z"}),
+    )
+    .await
+    .ok(200);
+    let ran = app
+        .post("/v1/testing/jobs/run", &op_key, serde_json::json!({}))
+        .await;
+    assert_eq!(ran.ok(200)["renewed"], 1, "{}", ran.text);
+    sign_in_as(&b, &app, "gina@bn-res.example").await;
+    b.goto(&app.url(&sub_path)).await.expect("goto");
+    let renewed = wait_text(&b, "1 year, billed annually").await;
+    assert!(
+        renewed.contains("You can remove 12 seats with a refund until 10 March 2027"),
+        "{renewed}"
+    );
+    b.close().await.expect("close");
+    app.shutdown().await;
+}

@@ -491,6 +491,32 @@ async fn commerce_through_the_pages(app: TestApp) {
         )
         .await;
     assert_eq!(nothing.status, 422);
+    // A plan the offer does not sell, or a term end it cannot take, is refused at
+    // review, before anything is ordered.
+    for (field, value, words) in [
+        ("plan_m365", "P3Y upfront", "is not sold that way"),
+        ("end_m365", "2026-13-01", "must be a day"),
+        (
+            "end_m365",
+            "2099-12-31",
+            "can end on a month's last day up to",
+        ),
+    ] {
+        let refused = reseller
+            .post(
+                &format!("/customers/{cid}/add-products"),
+                &[
+                    ("csrf", &csrf),
+                    ("step", "review"),
+                    ("supplier", &c.provider_org),
+                    ("qty_m365", "3"),
+                    (field, value),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{field}={value}");
+        assert!(refused.html.contains(words), "{words}: {}", refused.html);
+    }
     let review = reseller
         .post(
             &format!("/customers/{cid}/add-products"),

@@ -11,9 +11,9 @@ use crate::customers::connected;
 use crate::helpers::TestApp;
 
 /// The instant every scenario here starts at.
-const START: &str = "2026-03-03T09:00:00Z";
+pub const START: &str = "2026-03-03T09:00:00Z";
 
-fn with_test_clock(mut c: partnerd::config::Config) -> partnerd::config::Config {
+pub fn with_test_clock(mut c: partnerd::config::Config) -> partnerd::config::Config {
     c.app.dev_mode = true;
     c.app.test_clock = partnerd_domain::time::Timestamp::parse_rfc3339(START);
     c
@@ -21,7 +21,7 @@ fn with_test_clock(mut c: partnerd::config::Config) -> partnerd::config::Config 
 
 /// An API key of the caller's organisation with these roles (keys outlive the
 /// sessions a clock moved by weeks would end).
-async fn key(app: &TestApp, token: &str, roles: &[&str]) -> String {
+pub async fn key(app: &TestApp, token: &str, roles: &[&str]) -> String {
     app.post(
         "/v1/apikeys",
         token,
@@ -814,7 +814,7 @@ fn usd(amount: &str) -> Value {
 /// A new-commerce catalog: Basic upgrades to Standard and is capped at 50 seats
 /// per customer, Phone is an add-on of either, Dynamics has a 30-day trial for up
 /// to 25 seats.
-async fn new_commerce_catalog(app: &TestApp, op_session: &str) {
+pub async fn new_commerce_catalog(app: &TestApp, op_session: &str) {
     let plans = |m1: &str, y1m: &str, y1a: &str| {
         json!([
             {"termDuration": "P1M", "billingPlans": [{"billingFrequency": "monthly", "unitPrice": usd(m1)}]},
