@@ -194,7 +194,11 @@ async fn sample_organisations(
         &partner.organization.id,
         Ok(AuthorizationInput {
             countries: vec!["DE".into(), "AT".into(), "CH".into()],
-            product_families: vec!["Microsoft 365".into(), "Azure".into()],
+            product_families: vec![
+                "Microsoft 365".into(),
+                "Azure".into(),
+                "Dynamics 365".into(),
+            ],
         }),
     )
     .await?;
@@ -806,59 +810,144 @@ async fn mailed_token(app: &App, link_part: &str) -> Result<Option<String>, AppE
         }))
 }
 
-/// Northwind's orders for Wingtip: subscriptions in every state a person causes
-/// (active, suspended, cancelled) and licenses assigned to Wingtip's people.
-async fn commerce(
+/// One order of `lines` (offer, seats, friendly name, plan or "trial") for Wingtip;
+/// the subscriptions it created, in line order.
+async fn order_for(
     app: &App,
     ctx: &Ctx,
     nora: &partnerd_app::Principal,
     wingtip: &OrgId,
-) -> Result<(), AppError> {
+    lines: &[(&str, i64, &str, &str)],
+) -> Result<Vec<SubscriptionId>, AppError> {
     let order = app
         .create_order(
             nora,
             ctx,
             wingtip,
             Ok(OrderInput {
-                line_items: [
-                    ("m365-business-basic", 10, "Whole company"),
-                    ("m365-e3", 3, "Management"),
-                    ("m365-e3-annual", 2, "Design studio"),
-                    ("azure-plan", 1, "Web shop"),
-                ]
-                .into_iter()
-                .enumerate()
-                .map(|(i, (offer, quantity, name))| LineInput {
-                    line_item_number: i64::try_from(i).unwrap_or_default(),
-                    offer_id: offer.into(),
-                    quantity,
-                    friendly_name: Some(name.into()),
-                    ..LineInput::default()
-                })
-                .collect(),
+                line_items: lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (offer, quantity, name, plan))| {
+                        let (term, frequency) = plan.split_once(' ').unwrap_or_default();
+                        LineInput {
+                            line_item_number: i64::try_from(i).unwrap_or_default(),
+                            offer_id: (*offer).into(),
+                            quantity: *quantity,
+                            friendly_name: Some((*name).into()),
+                            term_duration: (!term.is_empty()).then(|| term.into()),
+                            billing_frequency: (!frequency.is_empty()).then(|| frequency.into()),
+                            trial: (*plan == "trial").then_some(true),
+                            ..LineInput::default()
+                        }
+                    })
+                    .collect(),
                 indirect_provider_id: None,
                 reseller_organization_id: None,
             }),
         )
         .await?;
-    let sub = |n: usize| {
-        order
-            .line_items
-            .get(n)
-            .map(|l| l.subscription_id.clone())
-            .unwrap_or_else(|| SubscriptionId::from_raw(""))
+    Ok(order
+        .line_items
+        .into_iter()
+        .map(|l| l.subscription_id)
+        .collect())
+}
+
+/// Northwind's orders for Wingtip: subscriptions bought ten days ago (past their
+/// 7-day window) and today (inside it), a trial, an add-on, a suspended one, one
+/// cancelled inside its window, a next term scheduled, one upgraded, and licenses
+/// assigned to Wingtip's people.
+async fn commerce(
+    app: &App,
+    ctx: &Ctx,
+    nora: &partnerd_app::Principal,
+    wingtip: &OrgId,
+) -> Result<(), AppError> {
+    use partnerd_domain::time::Timestamp;
+    let back = 10 * Timestamp::DAY;
+    app.clock().advance(-back);
+    let earlier = order_for(
+        app,
+        ctx,
+        nora,
+        wingtip,
+        &[
+            ("m365-business-basic", 10, "Whole company", "P1Y monthly"),
+            ("m365-e3", 3, "Management", "P1Y annual"),
+            ("m365-e3-annual", 2, "Design studio", ""),
+        ],
+    )
+    .await;
+    app.clock().advance(back);
+    let earlier = earlier?;
+    let today = order_for(
+        app,
+        ctx,
+        nora,
+        wingtip,
+        &[
+            ("m365-business-standard", 5, "Sales team", "P1Y monthly"),
+            ("m365-teams-phone", 4, "Front desk phones", ""),
+            ("dynamics-sales", 5, "Sales pilot", "trial"),
+            ("azure-plan", 1, "Web shop", ""),
+        ],
+    )
+    .await?;
+    let change = |sid: &SubscriptionId, changes: SubscriptionChanges| {
+        let sid = sid.clone();
+        async move {
+            let current = app.get_subscription(nora, wingtip, &sid).await?;
+            app.update_subscription(nora, ctx, wingtip, &sid, Some(&current.etag), Ok(changes))
+                .await
+        }
     };
-    for (n, status) in [(2, "suspended"), (3, "cancelled")] {
-        let current = app.get_subscription(nora, wingtip, &sub(n)).await?;
-        app.update_subscription(
+    if let (Some(basic), Some(studio), Some(standard), Some(azure)) =
+        (earlier.first(), earlier.get(2), today.first(), today.get(3))
+    {
+        change(
+            studio,
+            SubscriptionChanges {
+                status: Some("suspended".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        change(
+            azure,
+            SubscriptionChanges {
+                status: Some("deleted".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        // Next year the whole company moves to annual billing with two more seats.
+        change(
+            basic,
+            SubscriptionChanges {
+                scheduled_next_term_instructions: Some(Some(
+                    partnerd_app::commerce::InstructionsInput {
+                        offer_id: Some("m365-business-basic".into()),
+                        term_duration: Some("P1Y".into()),
+                        billing_frequency: Some("annual".into()),
+                        quantity: Some(12),
+                    },
+                )),
+                ..Default::default()
+            },
+        )
+        .await?;
+        // The sales team moves up to Premium for the rest of its term.
+        let current = app.get_subscription(nora, wingtip, standard).await?;
+        app.upgrade_subscription(
             nora,
             ctx,
             wingtip,
-            &sub(n),
+            standard,
             Some(&current.etag),
-            Ok(SubscriptionChanges {
-                status: Some(status.into()),
-                ..Default::default()
+            Ok(partnerd_app::commerce::UpgradeInput {
+                target_offer_id: "m365-business-premium".into(),
+                quantity: None,
             }),
         )
         .await?;

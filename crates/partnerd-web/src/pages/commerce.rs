@@ -60,7 +60,7 @@ pub async fn add_products_page(
                 }
             }
             p.hint { "Seats can be removed with a refund for 7 days after they are bought; after that they are paid until the term ends. A term can end early on a month's last day, or on the same day as one of the customer's subscriptions, to line them up." }
-            table {
+            table.stack {
                 thead { tr { th { "Offer" } th { "Plan and price" } th { "Quantity" } th { "Ends on (optional)" } } }
                 tbody { @for o in &form.offers { tr {
                     td { (o.name) br; span.muted { (o.product_family) } }
@@ -153,7 +153,7 @@ pub async fn add_products(
     let customer = &review.form.customer.company_name;
     let body = html! {
         p { "Review the order for " strong { (customer) } @if let Some(sup) = &review.supplier { " through " (sup.name) } "." }
-        table {
+        table.stack {
             thead { tr { th { "Offer" } th { "Plan" } th { "Term ends" } th { "Quantity" } th { "Price per seat" } th { "Charged today per seat" } th { "Line total" } } }
             tbody { @for l in &review.lines { tr {
                 td { (l.offer.name) } td { (crate::pages::layout::capitalize(&l.plan.label())) } td { (l.term_end.spoken()) }

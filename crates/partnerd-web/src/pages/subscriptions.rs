@@ -214,16 +214,20 @@ pub async fn subscription_page(
     let per = period_word(&sub);
     let body = html! {
         @if q.done.is_some() { div.alert.success role="status" { "The subscription was changed." } }
-        dl {
+        dl.facts {
             dt { "Offer" } dd { (sub.offer_name) " (" (sub.product_family) ")" }
             dt { "Status" } dd { (status_words(sub.status)) }
             dt { "Quantity" } dd { (sub.quantity) " (" (sub.assigned_licenses) " assigned)" }
             dt { "Plan" } dd { (plan_words(&sub)) }
-            @if let Some(m) = &sub.prices.operator_to_provider { dt { "Provider's cost" } dd { (m) " per seat per " (per) } }
-            @if let Some(m) = &sub.prices.provider_to_reseller { dt { "Reseller's price" } dd { (m) " per seat per " (per) } }
-            @if let Some(m) = &sub.prices.reseller_to_customer { dt { "Customer's price" } dd { (m) " per seat per " (per) } }
-            dt { "Term" } dd { (sub.term_start_date.day()) " to " (sub.term_end_date) }
-            @if let Some(b) = &sub.current_billing_period { dt { "Billing period" } dd { (b.start) " to " (b.end) } }
+            @if sub.is_trial {
+                dt { "Price" } dd { "Free during the trial" }
+            } @else {
+                @if let Some(m) = &sub.prices.operator_to_provider { dt { "Provider's cost" } dd { (m) " per seat per " (per) } }
+                @if let Some(m) = &sub.prices.provider_to_reseller { dt { "Reseller's price" } dd { (m) " per seat per " (per) } }
+                @if let Some(m) = &sub.prices.reseller_to_customer { dt { "Customer's price" } dd { (m) " per seat per " (per) } }
+            }
+            dt { "Term" } dd { (partnerd_domain::calendar::Date::of(sub.term_start_date).spoken()) " to " (sub.term_end_date.spoken()) }
+            @if let Some(b) = &sub.current_billing_period { dt { "Billing period" } dd { (b.start.spoken()) " to " (b.end.spoken()) } }
             dt { "Next charge" } dd { (sub.next_charge_date.map_or_else(|| "None".to_owned(), |d| d.spoken())) }
             @if let Some(c) = &sub.scheduled_status_change {
                 dt { "Next" } dd { (match c.status {
@@ -316,7 +320,7 @@ pub async fn subscription_page(
         }
         h2 { "History" }
         @if history.items.is_empty() { p.empty { "No change since the order." } } @else {
-            table {
+            table.stack {
                 thead { tr { th { "When" } th { "What" } th { "From" } th { "To" } th { "By" } } }
                 tbody { @for h in &history.items { tr {
                     td { (h.at.spoken()) } td { (h.change.field) } td { (h.change.from.clone().unwrap_or_default()) } td { (h.change.to.clone().unwrap_or_default()) }
