@@ -240,8 +240,10 @@ impl App {
         cid: &OrgId,
         sid: &SubscriptionId,
     ) -> AppResult<Vec<UpgradeOption>> {
-        // The checks write nothing; the transaction only holds the locks they take.
-        let mut tx = self.db().begin().await?;
+        // A preview: the checks write nothing, so a pooled connection serves (a
+        // write transaction here would serialise every subscription page view on
+        // SQLite); the POST checks again under its locks.
+        let mut tx = self.db().conn().await?;
         let (s, _) = self.readable_subscription(&mut tx, p, cid, sid).await?;
         let targets = offer_terms(&mut tx, &s.offer_id)
             .await?
@@ -264,7 +266,6 @@ impl App {
                 detail: outcome.err().map(|e| e.detail().into_owned()),
             });
         }
-        drop(tx);
         Ok(out)
     }
 
