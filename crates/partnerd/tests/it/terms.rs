@@ -53,6 +53,26 @@ async fn run_jobs(app: &TestApp, op: &str) -> Value {
         .clone()
 }
 
+/// `POST` with `If-Match`.
+async fn post_if_match(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    tag: String,
+    body: Value,
+) -> crate::helpers::Resp {
+    let res = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("If-Match", format!("\"{tag}\""))
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    TestApp::read(res).await
+}
+
 fn etag(v: &Value) -> String {
     v["etag"].as_str().expect("etag").to_owned()
 }
@@ -951,23 +971,7 @@ async fn trials_add_ons_caps_and_upgrades(app: TestApp) {
             .problem(409, "trial_change_not_allowed");
     }
     let convert = format!("{trial_path}/convert");
-    let converting = |body: Value, tag: String| {
-        let app = &app;
-        let reseller = reseller.clone();
-        let convert = convert.clone();
-        async move {
-            let res = app
-                .client
-                .post(app.url(&convert))
-                .bearer_auth(&reseller)
-                .header("If-Match", format!("\"{tag}\""))
-                .json(&body)
-                .send()
-                .await
-                .expect("send");
-            TestApp::read(res).await
-        }
-    };
+    let converting = |body: Value, tag: String| post_if_match(&app, &convert, &reseller, tag, body);
     converting(json!({"quantity": 4}), etag(&ts))
         .await
         .problem(422, "quantity_out_of_range");
@@ -1003,23 +1007,8 @@ async fn trials_add_ons_caps_and_upgrades(app: TestApp) {
         .clone();
     assert_eq!(options["items"][0]["targetOfferId"], "standard");
     assert_eq!(options["items"][0]["eligible"], true, "{options}");
-    let upgrading = |body: Value, tag: String| {
-        let app = &app;
-        let reseller = reseller.clone();
-        let url = app.url(&format!("{basic}/upgrades"));
-        async move {
-            let res = app
-                .client
-                .post(url)
-                .bearer_auth(&reseller)
-                .header("If-Match", format!("\"{tag}\""))
-                .json(&body)
-                .send()
-                .await
-                .expect("send");
-            TestApp::read(res).await
-        }
-    };
+    let upgrades = format!("{basic}/upgrades");
+    let upgrading = |body: Value, tag: String| post_if_match(&app, &upgrades, &reseller, tag, body);
     upgrading(json!({"targetOfferId": "phone"}), etag(&b))
         .await
         .problem(409, "upgrade_not_allowed");
