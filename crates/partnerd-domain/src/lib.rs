@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod email;
+pub mod ledger;
 pub mod ids;
 pub mod money;
 pub mod names;

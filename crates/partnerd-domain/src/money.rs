@@ -79,6 +79,93 @@ pub fn prorate(u: i64, d: i64, period_days: i64) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
 }
 
+/// A percentage (API-billing.md §1): a decimal string with an optional `-` and at
+/// most two decimals, −100.00…1000.00, kept as integer hundredths (`"15"` → 1500).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Percentage(i64);
+
+impl Percentage {
+    pub const MIN: i64 = -10_000;
+    pub const MAX: i64 = 100_000;
+
+    /// Hundredths of a percent, if in range.
+    pub fn from_hundredths(b: i64) -> Option<Self> {
+        (Self::MIN..=Self::MAX).contains(&b).then_some(Self(b))
+    }
+
+    /// `"15"`, `"-12.5"`, `"7.25"`; anything else, or out of range, is a field error
+    /// at `pointer`.
+    pub fn parse(pointer: &str, raw: &str) -> Result<Self, FieldError> {
+        let bad = || {
+            FieldError::invalid(
+                pointer,
+                "must be a percentage from -100 to 1000 with at most 2 decimals, such as \"15\" or \"-2.5\"",
+            )
+        };
+        let (negative, digits) = match raw.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let ok = !whole.is_empty()
+            && whole.len() <= 4
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && frac.len() <= 2
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && !(digits.contains('.') && frac.is_empty());
+        if !ok {
+            return Err(bad());
+        }
+        let whole: i64 = whole.parse().map_err(|_| bad())?;
+        let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+        let b = whole * 100 + frac;
+        Self::from_hundredths(if negative { -b } else { b }).ok_or_else(bad)
+    }
+
+    /// `b`, hundredths of a percent.
+    pub fn hundredths(self) -> i64 {
+        self.0
+    }
+
+    /// `R(p, b)`: a price adjusted by this percentage.
+    pub fn apply(self, price: Money) -> Money {
+        Money::new(markup(price.minor(), self.0), price.currency())
+    }
+}
+
+/// The shortest decimal: `15`, `12.5`, `-0.25`.
+impl fmt::Display for Percentage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let (whole, frac) = (abs / 100, abs % 100);
+        match frac {
+            0 => write!(f, "{sign}{whole}"),
+            f10 if f10 % 10 == 0 => write!(f, "{sign}{whole}.{}", f10 / 10),
+            _ => write!(f, "{sign}{whole}.{frac:02}"),
+        }
+    }
+}
+
+/// `{"percentage": "15"}`.
+impl Serialize for Percentage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Percentage", 1)?;
+        s.serialize_field("percentage", &self.to_string())?;
+        s.end()
+    }
+}
+
+/// The API's Percentage object on the wire (and in the OpenAPI document).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = Percentage)]
+pub struct PercentageInput {
+    /// A decimal string, −100…1000, at most 2 decimals: `"15"`, `"-2.5"`.
+    #[schema(example = "15")]
+    pub percentage: String,
+}
+
 /// A currency code: three capital ASCII letters, as ISO 4217 spells them. Only the
 /// shape is checked; that a code is the deployment's currency is the real check
 /// ([`check_currency`]).
@@ -355,6 +442,24 @@ fn parse_signed(raw: &str) -> Result<i64, MoneyError> {
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failed unwrap is the test failing")]
 mod tests {
+    #[test]
+    fn percentages_parse_within_range_and_print_short() {
+        use super::Percentage;
+        let p = |s| Percentage::parse("/p", s).map(|p| (p.hundredths(), p.to_string()));
+        assert_eq!(p("15"), Ok((1500, "15".into())));
+        assert_eq!(p("-12.5"), Ok((-1250, "-12.5".into())));
+        assert_eq!(p("7.25"), Ok((725, "7.25".into())));
+        assert_eq!(p("1000.00"), Ok((100_000, "1000".into())));
+        assert_eq!(p("-100"), Ok((-10_000, "-100".into())));
+        for bad in ["", "-", "1000.01", "-100.5", "1.", ".5", "1.234", "+5", "1e2", " 5"] {
+            assert!(p(bad).is_err(), "{bad:?} was accepted");
+        }
+        let r = Percentage::parse("/p", "15").expect("valid");
+        let price = super::Money::new(1000, super::Currency::parse("USD").expect("USD"));
+        assert_eq!(r.apply(price).minor(), 1150);
+    }
+
+
 
     #[test]
     fn markup_and_proration_follow_the_contract() {

@@ -110,6 +110,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "new_commerce_subscriptions",
         include_str!("../migrations/sqlite/0020_new_commerce_subscriptions.sql"),
     ),
+    (
+        21,
+        "prices_and_ledger",
+        include_str!("../migrations/sqlite/0021_prices_and_ledger.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -213,6 +218,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         20,
         "new_commerce_subscriptions",
         include_str!("../migrations/postgres/0020_new_commerce_subscriptions.sql"),
+    ),
+    (
+        21,
+        "prices_and_ledger",
+        include_str!("../migrations/postgres/0021_prices_and_ledger.sql"),
     ),
 ];
 
