@@ -194,6 +194,15 @@ impl fmt::Display for Date {
     }
 }
 
+impl Month {
+    /// As people write it: `March 2026`.
+    pub fn spoken(self) -> String {
+        let day = self.first_day().spoken();
+        day.split_once(' ')
+            .map_or(day.clone(), |(_, rest)| rest.to_owned())
+    }
+}
+
 impl fmt::Display for Month {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.year, self.month)

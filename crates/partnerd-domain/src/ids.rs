@@ -158,6 +158,16 @@ id_type!(/// A service incident.
     IncidentId, "inc");
 id_type!(/// An update posted on a service incident.
     IncidentUpdateId, "inu");
+id_type!(/// A seller's repricing config for one tier, buyer and month.
+    RepricingConfigId, "rpc");
+id_type!(/// A line of the charge ledger.
+    ChargeLineId, "cln");
+id_type!(/// A billing run of one month.
+    BillingRunId, "brn");
+id_type!(/// An invoice.
+    InvoiceId, "ivc");
+id_type!(/// A payment recorded on an invoice.
+    PaymentId, "pay");
 
 #[cfg(test)]
 mod tests {

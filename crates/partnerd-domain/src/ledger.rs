@@ -51,6 +51,17 @@ impl Tier {
     }
 }
 
+impl crate::money::TierPrices {
+    /// The price at one tier.
+    pub fn at(&self, tier: Tier) -> crate::money::Money {
+        match tier {
+            Tier::OperatorToProvider => self.operator_to_provider,
+            Tier::ProviderToReseller => self.provider_to_reseller,
+            Tier::ResellerToCustomer => self.reseller_to_customer,
+        }
+    }
+}
+
 impl fmt::Display for Tier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -272,7 +283,13 @@ pub fn cancel(term: &Term, x: Date, removed: &[RemovedSeats]) -> Vec<Charge> {
         let from = a.map_or(x, |a| a.max(p.start));
         out.push(Charge::over(ChargeType::CancelImmediate, &p, from, -qg));
         if let Some(a) = a {
-            out.extend(previous_period(ChargeType::CancelImmediate, term, &p, a, qg));
+            out.extend(previous_period(
+                ChargeType::CancelImmediate,
+                term,
+                &p,
+                a,
+                qg,
+            ));
         }
     }
     out
@@ -289,6 +306,8 @@ pub fn upgrade(term: &Term, x: Date, quantity: i64) -> Option<(Charge, Charge)> 
 }
 
 #[cfg(test)]
+// Amounts are written as major_minor (`116_10` is 116.10), as the contract prints them.
+#[allow(clippy::inconsistent_digit_grouping, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::terms::{BillingFrequency, Plan, TermDuration};
@@ -319,7 +338,12 @@ mod tests {
         let term = p1y_monthly("2026-03-03");
         let new = opening(ChargeType::New, &term, 10).expect("period 0");
         assert_eq!(
-            (new.period_start, new.period_end, new.charged_days, new.billing_period_days),
+            (
+                new.period_start,
+                new.period_end,
+                new.charged_days,
+                new.billing_period_days
+            ),
             (day("2026-03-03"), day("2026-04-02"), 31, 31)
         );
         let add = increase(&term, day("2026-03-10"), 10, 15);
@@ -335,9 +359,11 @@ mod tests {
         );
         assert_eq!(add[0].charged_days, 24);
         assert_eq!(remove[0].charged_days, 22);
-        let tiers = [(1000, [100_00, -77_40, 116_10, -106_50, 92_30]),
+        let tiers = [
+            (1000, [100_00, -77_40, 116_10, -106_50, 92_30]),
             (1150, [115_00, -89_00, 133_50, -122_40, 106_08]),
-            (1380, [138_00, -106_80, 160_20, -146_85, 127_27])];
+            (1380, [138_00, -106_80, 160_20, -146_85, 127_27]),
+        ];
         for (u, want) in tiers {
             let got: Vec<i64> = [new, add[0], add[1], remove[0], remove[1]]
                 .iter()

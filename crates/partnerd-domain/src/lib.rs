@@ -5,8 +5,8 @@
 
 pub mod calendar;
 pub mod email;
-pub mod ledger;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod names;
 pub mod password;

@@ -87,6 +87,8 @@ pub struct Percentage(i64);
 impl Percentage {
     pub const MIN: i64 = -10_000;
     pub const MAX: i64 = 100_000;
+    /// No adjustment: the seller's cost is the buyer's price.
+    pub const ZERO: Self = Self(0);
 
     /// Hundredths of a percent, if in range.
     pub fn from_hundredths(b: i64) -> Option<Self> {
@@ -440,7 +442,11 @@ fn parse_signed(raw: &str) -> Result<i64, MoneyError> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a failed unwrap is the test failing")]
+#[expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed unwrap is the test failing"
+)]
 mod tests {
     #[test]
     fn percentages_parse_within_range_and_print_short() {
@@ -451,15 +457,15 @@ mod tests {
         assert_eq!(p("7.25"), Ok((725, "7.25".into())));
         assert_eq!(p("1000.00"), Ok((100_000, "1000".into())));
         assert_eq!(p("-100"), Ok((-10_000, "-100".into())));
-        for bad in ["", "-", "1000.01", "-100.5", "1.", ".5", "1.234", "+5", "1e2", " 5"] {
+        for bad in [
+            "", "-", "1000.01", "-100.5", "1.", ".5", "1.234", "+5", "1e2", " 5",
+        ] {
             assert!(p(bad).is_err(), "{bad:?} was accepted");
         }
         let r = Percentage::parse("/p", "15").expect("valid");
         let price = super::Money::new(1000, super::Currency::parse("USD").expect("USD"));
         assert_eq!(r.apply(price).minor(), 1150);
     }
-
-
 
     #[test]
     fn markup_and_proration_follow_the_contract() {

@@ -140,6 +140,18 @@ actions! {
     ManageCatalog = "manageCatalog",
     /// Operator: schedule and withdraw the list prices of future months.
     ManageOfferPrices = "manageOfferPrices",
+    /// Read the prices a seller charges a buyer (sellers, buyers, the operator).
+    ReadPriceSheet = "readPriceSheet",
+    /// Read the own organisation's repricing configs (sellers; the operator).
+    ReadRepricingConfigs = "readRepricingConfigs",
+    /// Create, change and delete the own repricing configs of future months.
+    ManageRepricingConfigs = "manageRepricingConfigs",
+    /// Read invoices, charge lines, unbilled charges and payments.
+    ReadBilling = "readBilling",
+    /// Issue and void the own invoices; record and reverse payments.
+    ManageInvoices = "manageInvoices",
+    /// Operator: run and preview the monthly billing.
+    RunBilling = "runBilling",
     /// Operator: review enrollments.
     ReviewEnrollments = "reviewEnrollments",
     /// Operator: keep the membership registry.
@@ -481,6 +493,42 @@ pub const RULES: &[Rule] = &[
         Action::ManageOfferPrices,
         "schedule the catalog's list prices",
         &[GA],
+        &[O],
+    ),
+    rule(
+        Action::ReadPriceSheet,
+        "read the prices you pay and charge",
+        &[GA, BA, AA, SA],
+        &[P, O, C],
+    ),
+    rule(
+        Action::ReadRepricingConfigs,
+        "read your price lists",
+        &[GA, BA, AA, SA],
+        &[P, O],
+    ),
+    rule(
+        Action::ManageRepricingConfigs,
+        "set the prices you charge your resellers and customers",
+        &[GA, BA],
+        &[P],
+    ),
+    rule(
+        Action::ReadBilling,
+        "read invoices, charges and payments",
+        &[GA, BA],
+        &[P, O, C],
+    ),
+    rule(
+        Action::ManageInvoices,
+        "issue and void invoices and record payments",
+        &[GA, BA],
+        &[P, O],
+    ),
+    rule(
+        Action::RunBilling,
+        "run the monthly billing",
+        &[GA, BA],
         &[O],
     ),
     rule(Action::ReviewEnrollments, "review enrollments", &[GA], &[O]),
