@@ -538,4 +538,45 @@ stored_as_id!(
     ServiceRequestNoteId,
     IncidentId,
     IncidentUpdateId,
+    RepricingConfigId,
+    ChargeLineId,
+    BillingRunId,
+    InvoiceId,
+    PaymentId,
 );
+
+/// A calendar month, kept as its `YYYY-MM` text.
+impl ToValue for partnerd_domain::calendar::Month {
+    fn to_value(&self) -> Value {
+        Value::Text(Some(self.to_string()))
+    }
+    const NULL: Value = Value::Text(None);
+}
+
+impl Stored for partnerd_domain::calendar::Month {
+    type Raw = String;
+    fn from_stored(raw: String) -> Result<Self, String> {
+        Self::parse(&raw).ok_or_else(|| format!("'{raw}' is not a month"))
+    }
+}
+
+/// The ledger's names, kept as the contract spells them.
+macro_rules! stored_as_ledger_name {
+    ($($t:ident),* $(,)?) => {$(
+        impl ToValue for partnerd_domain::ledger::$t {
+            fn to_value(&self) -> Value {
+                Value::Text(Some(self.as_str().to_owned()))
+            }
+            const NULL: Value = Value::Text(None);
+        }
+
+        impl Stored for partnerd_domain::ledger::$t {
+            type Raw = String;
+            fn from_stored(raw: String) -> Result<Self, String> {
+                Self::parse(&raw).ok_or_else(|| format!("'{raw}' is not a {}", stringify!($t)))
+            }
+        }
+    )*};
+}
+
+stored_as_ledger_name!(Tier, ChargeType);
