@@ -87,6 +87,22 @@ impl<'a> Entry<'a> {
         self
     }
 
+    /// Lists the charge lines the change wrote in `changes.after.chargeLineIds`
+    /// (API-billing.md §8.2); nothing when it wrote none.
+    pub fn charge_lines(mut self, ids: &[partnerd_domain::ids::ChargeLineId]) -> Self {
+        if ids.is_empty() {
+            return self;
+        }
+        let list = serde_json::Value::from(ids.iter().map(|i| i.as_str()).collect::<Vec<_>>());
+        match &mut self.after {
+            Some(serde_json::Value::Object(m)) => {
+                m.insert("chargeLineIds".to_owned(), list);
+            }
+            _ => self.after = Some(serde_json::json!({ "chargeLineIds": list })),
+        }
+        self
+    }
+
     pub fn before(mut self, v: impl Serialize) -> Self {
         self.before = serde_json::to_value(v).ok();
         self

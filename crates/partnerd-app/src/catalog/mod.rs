@@ -5,7 +5,7 @@
 
 mod change;
 mod pages;
-mod prices;
+pub(crate) mod prices;
 mod rules;
 
 use partnerd_domain::FieldError;

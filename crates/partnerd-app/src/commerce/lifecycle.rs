@@ -10,6 +10,7 @@
 
 use partnerd_domain::calendar::Date;
 use partnerd_domain::ids::SubscriptionChangeId;
+use partnerd_domain::ledger::ChargeType;
 use partnerd_domain::states::{OfferStatus, SubscriptionStatus};
 use partnerd_domain::terms::{Plan, SubscriptionPlan, Term};
 use partnerd_domain::time::Timestamp;
@@ -194,8 +195,18 @@ impl App {
     ) -> AppResult<SubscriptionRow> {
         let mut after = before.clone();
         let mut history: Vec<(&str, String, String)> = Vec::new();
+        // The lines the event writes, dated its scheduled day.
+        let mut charges: Vec<partnerd_domain::ledger::Charge> = Vec::new();
         let (operation, event_type) = match due {
             Due::CycleCharge => {
+                let i = u32::try_from(before.next_period).unwrap_or(u32::MAX);
+                if before.status.holds_seats() {
+                    charges.extend(partnerd_domain::ledger::cycle(
+                        &before.term(),
+                        i,
+                        before.quantity,
+                    ));
+                }
                 after.next_period += 1;
                 counts.cycle_charges += 1;
                 ("chargeSubscriptionCycle", None)
@@ -243,7 +254,23 @@ impl App {
                     }
                     let start = before.term_end_date.add_days(1);
                     let term = Term::paid(start, plan, None);
-                    after.prices = super::prices::resolve(tx, &offer, plan, start.month()).await?;
+                    after.prices = super::prices::resolve(
+                        tx,
+                        &offer,
+                        plan,
+                        start.month(),
+                        super::prices::Parties::of(&before),
+                    )
+                    .await?;
+                    charges.extend(partnerd_domain::ledger::opening(
+                        if convert {
+                            ChargeType::Convert
+                        } else {
+                            ChargeType::Renew
+                        },
+                        &term,
+                        quantity,
+                    ));
                     after.plan = SubscriptionPlan::Paid(plan);
                     after.offer_id = offer.row.id.clone();
                     after.offer_name = offer.row.name.clone();
@@ -317,7 +344,15 @@ impl App {
         for (field, from, to) in history {
             system_history(tx, &after, at, field, from, to).await?;
         }
-        self.system_record(tx, &before, &after, operation, event_type)
+        let charge_lines = self
+            .write_lines(
+                tx,
+                Date::of(at),
+                None,
+                &[super::ledger::Lines::new(&after, charges)],
+            )
+            .await?;
+        self.system_record(tx, &before, &after, operation, event_type, &charge_lines)
             .await?;
         Ok(after)
     }
@@ -497,6 +532,7 @@ impl App {
         after: &SubscriptionRow,
         operation: &'static str,
         event_type: Option<&'static str>,
+        charge_lines: &[partnerd_domain::ids::ChargeLineId],
     ) -> AppResult<()> {
         let before_view = self
             .subscription_view(tx, before, &Viewer::Snapshot)
@@ -512,7 +548,8 @@ impl App {
         .participant(&after.reseller_organization_id)
         .participant(&after.indirect_provider_id)
         .before(before_view)
-        .after(&view);
+        .after(&view)
+        .charge_lines(charge_lines);
         let raised = event_type
             .map(|t| subscription_event(t, after).with(&view))
             .into_iter()

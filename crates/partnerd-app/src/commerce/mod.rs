@@ -6,6 +6,7 @@
 //! (the reseller organisation's lock) and seats per customer (the customer's lock),
 //! so parallel requests can neither overspend nor oversell.
 
+pub(crate) mod ledger;
 mod licenses;
 pub(crate) mod lifecycle;
 pub(crate) mod offer_terms;

@@ -2,9 +2,11 @@
 //! validation → the customer relationship (404) → the supplying relationship →
 //! the provider's authorisation → availability and quantities → credit.
 
+use super::ledger::Lines;
 use crate::error::{Conflict, Refusal};
 use crate::filters::status_in;
 use partnerd_domain::ids::{ApiKeyId, OrderId, OrgId, SubscriptionId, UserId};
+use partnerd_domain::ledger::ChargeType;
 use partnerd_domain::names::name;
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::Program;
@@ -498,7 +500,18 @@ impl App {
             let (term, prices) = match plan {
                 SubscriptionPlan::Paid(p) => (
                     Term::paid(today, *p, *end),
-                    super::prices::resolve(&mut tx, o, *p, today.month()).await?,
+                    super::prices::resolve(
+                        &mut tx,
+                        o,
+                        *p,
+                        today.month(),
+                        super::prices::Parties {
+                            provider: &provider,
+                            reseller: &reseller,
+                            customer: cid,
+                        },
+                    )
+                    .await?,
                 ),
                 SubscriptionPlan::Trial { days } => (
                     Term::trial(today, i64::from(*days)),
@@ -614,6 +627,18 @@ impl App {
                 .await?;
             }
         }
+        // The `new` lines of every paid subscription, tier by tier.
+        let sets: Vec<Lines<'_>> = subs
+            .iter()
+            .zip(&priced)
+            .filter_map(|(s, (term, _))| {
+                partnerd_domain::ledger::opening(ChargeType::New, term, s.quantity)
+                    .map(|c| Lines::new(s, vec![c]))
+            })
+            .collect();
+        let charge_lines = self
+            .write_lines(&mut tx, today, Some(&order.id), &sets)
+            .await?;
         let viewer = Viewer::Organization(me.clone());
         let view = order_view(&order, &lines, &viewer)?;
         let snapshot = order_view(&order, &lines, &Viewer::Snapshot)?;
@@ -626,7 +651,8 @@ impl App {
         .participant(cid)
         .participant(&reseller)
         .participant(&provider)
-        .after(&snapshot);
+        .after(&snapshot)
+        .charge_lines(&charge_lines);
         entry.on_behalf_of = Some((customer.id.clone(), customer.name.clone()));
         let created = Event {
             event_type: "order.created",

@@ -15,6 +15,7 @@ use partnerd_store::commerce::{self, ScheduledTerm, SubscriptionRow};
 use partnerd_store::{Conn, connections, customers, organizations};
 
 use super::Reader;
+use super::ledger::Lines;
 use super::lifecycle::{instructions_json, instructions_text, settle};
 use super::offer_terms::{OfferTerms, offer_terms, offers_upgrading_to};
 use super::subscriptions::{Subscription, Viewer, record_history};
@@ -24,6 +25,7 @@ use crate::crypto::etag;
 use crate::error::{Conflict, Refusal, check_if_match};
 use crate::events::Event;
 use crate::{App, AppError, AppResult, Ctx, Principal};
+use partnerd_domain::ledger::{self, RemovedSeats};
 
 /// The members of a next term's instructions, as sent.
 #[derive(Debug, Clone, Default)]
@@ -347,16 +349,35 @@ impl App {
                 instructions_text(after.scheduled.as_ref()),
             ));
         }
-        // Seat batches follow the quantity.
+        // Seat batches follow the quantity, and the ledger the seats (§6.3): a
+        // trial writes no lines.
+        let today = Date::of(now);
+        let term = before.term();
+        let removed_seats = |removed: Vec<window::Removed>| -> Vec<RemovedSeats> {
+            removed
+                .into_iter()
+                .map(|r| RemovedSeats {
+                    added_on: Date::of(r.added_at),
+                    quantity: r.quantity,
+                    full_refund: r.full_refund,
+                })
+                .collect()
+        };
+        let mut charges = Vec::new();
         if cancelling {
+            if !trial {
+                let (_, removed) = window::take_newest(&batches, before.quantity, now);
+                charges = ledger::cancel(&term, today, &removed_seats(removed));
+            }
             commerce::replace_seat_batches(&mut tx, &after.id, &[]).await?;
         } else if after.quantity > before.quantity {
             let b = window::add(&batches, after.quantity - before.quantity, now);
             commerce::replace_seat_batches(&mut tx, &after.id, &b).await?;
+            charges = ledger::increase(&term, today, before.quantity, after.quantity);
         } else if after.quantity < before.quantity && !trial {
-            let (b, _removed) =
-                window::take_newest(&batches, before.quantity - after.quantity, now);
+            let (b, removed) = window::take_newest(&batches, before.quantity - after.quantity, now);
             commerce::replace_seat_batches(&mut tx, &after.id, &b).await?;
+            charges = ledger::decrease(&term, today, before.quantity, &removed_seats(removed));
         }
         after.updated_at = now;
         settle(&mut after);
@@ -385,6 +406,9 @@ impl App {
             ),
         ]);
         record_history(&mut tx, p, &after.id, now, history).await?;
+        let charge_lines = self
+            .write_lines(&mut tx, today, None, &[Lines::new(&after, charges)])
+            .await?;
         let customer = organizations::get(&mut tx, cid).await?.ok_or_else(|| {
             AppError::internal("organizations::get found no row where one must exist")
         })?;
@@ -422,7 +446,8 @@ impl App {
             "subscription": before_view,
             "scheduledNextTermInstructions": instructions_json(before.scheduled.as_ref()),
         }))
-        .after(&snapshot);
+        .after(&snapshot)
+        .charge_lines(&charge_lines);
         entry.on_behalf_of = Some((customer.id.clone(), customer.name));
         let event_type = match (before.status, after.status) {
             (a, b) if a == b => "subscription.updated",

@@ -15,6 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Reader;
+use super::ledger::Lines;
 use super::lifecycle::settle;
 use super::offer_terms::{OfferTerms, offer_terms};
 use super::subscription_update::seat_cap;
@@ -281,7 +282,14 @@ impl App {
         let SubscriptionPlan::Paid(plan) = s.plan else {
             return Ok(());
         };
-        let prices = super::prices::resolve(tx, &t, plan, Date::of(self.now()).month()).await?;
+        let prices = super::prices::resolve(
+            tx,
+            &t,
+            plan,
+            Date::of(self.now()).month(),
+            super::prices::Parties::of(s),
+        )
+        .await?;
         let net = self.upgrade_net(s, prices.provider_to_reseller, s.quantity)?;
         if net.minor() > 0 {
             self.check_credit(
@@ -334,7 +342,14 @@ impl App {
             .await?;
         let now = self.now();
         let today = Date::of(now);
-        let prices = super::prices::resolve(&mut tx, &c.target, c.plan, today.month()).await?;
+        let prices = super::prices::resolve(
+            &mut tx,
+            &c.target,
+            c.plan,
+            today.month(),
+            super::prices::Parties::of(&before),
+        )
+        .await?;
         let net = self.upgrade_net(&before, prices.provider_to_reseller, c.quantity)?;
         if net.minor() > 0 {
             self.check_credit(
@@ -397,6 +412,22 @@ impl App {
             ],
         )
         .await?;
+        // `upgrade` lines: the moved seats leave the source's price and take the
+        // target's for the rest of the period.
+        let charge_lines = match partnerd_domain::ledger::upgrade(&before.term(), today, c.quantity)
+        {
+            Some((off, on)) => {
+                let on_row = target.as_ref().unwrap_or(&source);
+                self.write_lines(
+                    &mut tx,
+                    today,
+                    None,
+                    &[Lines::new(&before, vec![off]), Lines::new(on_row, vec![on])],
+                )
+                .await?
+            }
+            None => Vec::new(),
+        };
         let viewer = Viewer::of(&reader, cid);
         let source_view = self.subscription_view(&mut tx, &source, &viewer).await?;
         let target_view = match &target {
@@ -424,7 +455,8 @@ impl App {
             "kind": kind,
             "source": snapshot,
             "targetSubscriptionId": target.as_ref().map(|t| t.id.to_string()),
-        }));
+        }))
+        .charge_lines(&charge_lines);
         let upgraded = Event {
             event_type: "subscription.upgraded",
             resource_type: "subscription",
@@ -534,7 +566,14 @@ impl App {
         let now = self.now();
         let today = Date::of(now);
         let term = Term::paid(today, plan, None);
-        let prices = super::prices::resolve(&mut tx, &offer, plan, today.month()).await?;
+        let prices = super::prices::resolve(
+            &mut tx,
+            &offer,
+            plan,
+            today.month(),
+            super::prices::Parties::of(&before),
+        )
+        .await?;
         let first = term.period(0).map_or(0, |p| {
             prorate(
                 prices.provider_to_reseller.minor(),
@@ -594,6 +633,19 @@ impl App {
             ],
         )
         .await?;
+        let opening = partnerd_domain::ledger::opening(
+            partnerd_domain::ledger::ChargeType::Convert,
+            &term,
+            quantity,
+        );
+        let charge_lines = self
+            .write_lines(
+                &mut tx,
+                today,
+                None,
+                &[Lines::new(&after, opening.into_iter().collect())],
+            )
+            .await?;
         let view = self
             .subscription_view(&mut tx, &after, &Viewer::of(&reader, cid))
             .await?;
@@ -613,7 +665,8 @@ impl App {
             self.subscription_view(&mut tx, &before, &Viewer::Snapshot)
                 .await?,
         )
-        .after(&snapshot);
+        .after(&snapshot)
+        .charge_lines(&charge_lines);
         let converted = Event {
             event_type: "subscription.converted",
             resource_type: "subscription",
