@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod attention;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod bootstrap;
 pub mod catalog;
 mod change;

@@ -99,3 +99,11 @@ pub fn mail(id: &OutboxId) -> String {
 pub fn webhook(id: &WebhookId) -> String {
     format!("/v1/webhooks/{id}")
 }
+
+pub fn repricing_config(id: &str) -> String {
+    format!("/v1/repricingconfigs/{id}")
+}
+
+pub fn charge_line(id: &str) -> String {
+    format!("/v1/chargelines/{id}")
+}

@@ -551,6 +551,7 @@ async fn connections(
         )),
     )
     .await?;
+    price_lists(app, ctx, &gina, &nora, &wendy.organization.id).await?;
     commerce(app, ctx, &nora, &wendy.organization.id).await?;
     // Pending: a request mailed to Litware, which has no tenant yet.
     let pending = app
@@ -978,6 +979,102 @@ async fn commerce(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Price lists (API-billing.md §5.2): Fabrikam's default margin and Northwind's
+/// own with a lower Azure margin, Northwind's price list for Wingtip with E3 at a
+/// discount — written last month so they are in force — and next month's change.
+async fn price_lists(
+    app: &App,
+    ctx: &Ctx,
+    gina: &partnerd_app::Principal,
+    nora: &partnerd_app::Principal,
+    wingtip: &OrgId,
+) -> Result<(), AppError> {
+    use partnerd_app::billing::{OverrideCondition, PriceOverrideInput, RepricingConfigInput};
+    use partnerd_domain::{calendar::Month, money::PercentageInput};
+    let pct = |p: &str| PercentageInput {
+        percentage: p.into(),
+    };
+    let family = |f: &str, p: &str| PriceOverrideInput {
+        condition: OverrideCondition {
+            offer_id: None,
+            product_family: Some(f.into()),
+        },
+        adjustment: pct(p),
+    };
+    let offer = |o: &str, p: &str| PriceOverrideInput {
+        condition: OverrideCondition {
+            offer_id: Some(o.into()),
+            product_family: None,
+        },
+        adjustment: pct(p),
+    };
+    let this_month = Month::of(app.now());
+    let last_month = this_month.previous();
+    let config = |tier: &str, buyer: Option<&OrgId>, from: Month, adj: &str, overrides| {
+        RepricingConfigInput {
+            tier: tier.into(),
+            buyer_organization_id: buyer.map(ToString::to_string),
+            effective_from: from.to_string(),
+            adjustment: Some(pct(adj)),
+            overrides: Some(overrides),
+        }
+    };
+    // Written at the start of the month before last, in force from last month
+    // (the orders placed ten days ago take those prices too).
+    let written_on = this_month.previous().previous().start();
+    let back = app.now().since(written_on);
+    app.clock().advance(-back);
+    let written = async {
+        app.create_repricing_config(
+            gina,
+            ctx,
+            Ok(config("providerToReseller", None, last_month, "8", vec![])),
+        )
+        .await?;
+        app.create_repricing_config(
+            gina,
+            ctx,
+            Ok(config(
+                "providerToReseller",
+                Some(&nora.organization.id),
+                last_month,
+                "12",
+                vec![family("Azure", "4")],
+            )),
+        )
+        .await?;
+        app.create_repricing_config(
+            nora,
+            ctx,
+            Ok(config(
+                "resellerToCustomer",
+                Some(wingtip),
+                last_month,
+                "20",
+                vec![offer("m365-e3", "15"), family("Azure", "6")],
+            )),
+        )
+        .await
+    }
+    .await;
+    app.clock().advance(back);
+    written?;
+    // From next month Fabrikam gives Northwind two points more.
+    app.create_repricing_config(
+        gina,
+        ctx,
+        Ok(config(
+            "providerToReseller",
+            Some(&nora.organization.id),
+            this_month.next(),
+            "10",
+            vec![family("Azure", "4")],
+        )),
+    )
+    .await?;
     Ok(())
 }
 

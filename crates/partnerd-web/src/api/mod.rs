@@ -3,6 +3,7 @@
 pub mod apikeys;
 pub mod attention;
 pub mod auditrecords;
+mod billing;
 pub mod commerce;
 pub mod connections;
 pub mod customers;
@@ -49,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(connections::router())
         .merge(customers::router())
         .merge(commerce::router())
+        .merge(billing::router())
         .merge(support::router())
         .merge(webhooks::router())
         .merge(auditrecords::router())

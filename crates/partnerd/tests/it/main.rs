@@ -18,6 +18,7 @@ mod customer_pages;
 mod customers;
 mod enrollment;
 mod forms;
+mod ledger;
 mod mail;
 mod ops;
 mod pages;

@@ -1,0 +1,12 @@
+//! The provider's business (API-billing.md §5–§7): prices per tier set by each
+//! seller, the charge ledger every sale writes, and what buyers and sellers read
+//! of it.
+
+mod charges;
+mod repricing;
+
+pub use charges::{ChargeLine, ChargeLineFilters};
+pub use repricing::{
+    OverrideCondition, PriceOverride, PriceOverrideInput, RepricingConfig, RepricingConfigChanges,
+    RepricingConfigFilters, RepricingConfigInput,
+};

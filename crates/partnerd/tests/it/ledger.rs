@@ -1,0 +1,613 @@
+//! API-billing.md §5–§6 from outside: repricing configs per seller and tier, the
+//! prices they lock at purchase, and the immutable charge lines every seat event
+//! writes at each tier — the contract's worked example (§9) line for line.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::commerce::{patch, three_way_customer};
+use crate::customers::{Connected, connected, org_of};
+use crate::helpers::TestApp;
+use crate::terms::key;
+
+/// The scenarios start in February so that configs for March can be written.
+const FEBRUARY: &str = "2026-02-10T09:00:00Z";
+
+fn in_february(mut c: partnerd::config::Config) -> partnerd::config::Config {
+    c.app.dev_mode = true;
+    c.app.test_clock = partnerd_domain::time::Timestamp::parse_rfc3339(FEBRUARY);
+    c
+}
+
+async fn set_clock(app: &TestApp, op: &str, now: &str) {
+    let r = app.post("/v1/testing/clock", op, json!({"now": now})).await;
+    assert_eq!(r.ok(200)["now"], now);
+}
+
+fn usd(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "USD"})
+}
+
+/// Keys of everyone in the worked example, and the customer's organisation id.
+struct Parties {
+    op: String,
+    provider: String,
+    reseller: String,
+    customer: String,
+    connected: Connected,
+    customer_org: String,
+    operator_org: String,
+    op_session: String,
+}
+
+/// A key of the session's organisation with these roles, after its Global admin
+/// takes them too (a key holds only roles its maker holds, and never Global admin).
+async fn key_with(app: &TestApp, session: &str, roles: &[&str]) -> String {
+    let me = app.get("/v1/me", session).await.ok(200)["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut held = vec!["globalAdmin"];
+    held.extend_from_slice(roles);
+    app.call(
+        reqwest::Method::PATCH,
+        &format!("/v1/users/{me}"),
+        Some(session),
+        Some(json!({"roles": held})),
+    )
+    .await
+    .ok(200);
+    key(app, session, roles).await
+}
+
+/// The worked example's catalog and parties: offer `suite`, P1Y monthly at 10.00.
+async fn parties(app: &TestApp, prefix: &str) -> Parties {
+    let op_session = app.operator_token().await;
+    app.post(
+        "/v1/offers",
+        &op_session,
+        json!({"id": "suite", "name": "Suite Business", "productFamily": "Microsoft 365",
+               "terms": [{"termDuration": "P1Y", "billingPlans": [
+                   {"billingFrequency": "monthly", "unitPrice": usd("10.00")}]}],
+               "minQuantity": 1, "maxQuantity": 300}),
+    )
+    .await
+    .ok(201);
+    let c = connected(app, &op_session, prefix, "97100030").await;
+    let (customer_session, customer_org) =
+        three_way_customer(app, &c, &format!("wingtip-{prefix}")).await;
+    Parties {
+        op: key_with(app, &op_session, &["billingAdmin"]).await,
+        provider: key_with(app, &c.provider, &["billingAdmin"]).await,
+        reseller: key_with(app, &c.reseller, &["adminAgent", "billingAdmin"]).await,
+        customer: key_with(app, &customer_session, &["billingAdmin"]).await,
+        connected: c,
+        customer_org,
+        operator_org: org_of(app, &op_session).await,
+        op_session,
+    }
+}
+
+/// (tier, chargeType, quantity, effectiveUnitPrice, amount) of each line.
+fn rows(lines: &Value) -> Vec<(String, String, i64, String, String)> {
+    lines["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|l| {
+            (
+                l["tier"].as_str().expect("tier").to_owned(),
+                l["chargeType"].as_str().expect("chargeType").to_owned(),
+                l["quantity"].as_i64().expect("quantity"),
+                l["effectiveUnitPrice"]["amount"]
+                    .as_str()
+                    .expect("price")
+                    .to_owned(),
+                l["amount"]["amount"].as_str().expect("amount").to_owned(),
+            )
+        })
+        .collect()
+}
+
+const MARCH: &str = "/v1/chargelines?chargeDateFrom=2026-03-01&chargeDateTo=2026-03-31&size=50";
+
+async fn the_worked_example_writes_the_contracts_fifteen_lines(app: TestApp) {
+    let p = parties(&app, "northwind").await;
+    let c = &p.connected;
+
+    // Fabrikam prices Northwind +15 %, Northwind prices Wingtip +20 %, from March.
+    let fabrikam = app
+        .post(
+            "/v1/repricingconfigs",
+            &p.provider,
+            json!({"tier": "providerToReseller", "buyerOrganizationId": c.reseller_org,
+                   "effectiveFrom": "2026-03", "adjustment": {"percentage": "15"}}),
+        )
+        .await;
+    let fabrikam = fabrikam.ok(201).clone();
+    assert_eq!(fabrikam["sellerOrganizationId"], c.provider_org.as_str());
+    assert_eq!(fabrikam["adjustment"], json!({"percentage": "15"}));
+    app.post(
+        "/v1/repricingconfigs",
+        &p.reseller,
+        json!({"tier": "resellerToCustomer", "buyerOrganizationId": p.customer_org,
+               "effectiveFrom": "2026-03", "adjustment": {"percentage": "20"}}),
+    )
+    .await
+    .ok(201);
+
+    // 1. Ten seats on 3 March at 10:00.
+    set_clock(&app, &p.op, "2026-03-03T10:00:00Z").await;
+    let order = app
+        .post(
+            &format!("/v1/customers/{}/orders", p.customer_org),
+            &p.reseller,
+            json!({"lineItems": [{"lineItemNumber": 0, "offerId": "suite", "quantity": 10,
+                                  "termDuration": "P1Y", "billingFrequency": "monthly"}]}),
+        )
+        .await;
+    let order = order.ok(201).clone();
+    let sid = order["lineItems"][0]["subscriptionId"]
+        .as_str()
+        .expect("sid")
+        .to_owned();
+    let path = format!("/v1/customers/{}/subscriptions/{sid}", p.customer_org);
+    let sub = app.get(&path, &p.reseller).await.ok(200).clone();
+    assert_eq!(sub["prices"]["providerToReseller"], usd("11.50"));
+    assert_eq!(sub["prices"]["resellerToCustomer"], usd("13.80"));
+
+    // 2. +5 on 10 March at 09:00.
+    set_clock(&app, &p.op, "2026-03-10T09:00:00Z").await;
+    let sub = patch(
+        &app,
+        &path,
+        &p.reseller,
+        sub["etag"].as_str(),
+        json!({"quantity": 15}),
+    )
+    .await
+    .ok(200)
+    .clone();
+
+    // 3. −2 on 12 March at 15:00: prorated, from the second batch.
+    set_clock(&app, &p.op, "2026-03-12T15:00:00Z").await;
+    let sub = patch(
+        &app,
+        &path,
+        &p.reseller,
+        sub["etag"].as_str(),
+        json!({"quantity": 13}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(
+        sub["refundableQuantity"]["totalQuantity"], 3,
+        "{}",
+        sub["refundableQuantity"]
+    );
+    assert_eq!(
+        sub["refundableQuantity"]["details"][0]["allowedUntil"],
+        "2026-03-17T09:00:00Z"
+    );
+
+    // The operator sees all fifteen, in the order they were written.
+    let all = app.get(MARCH, &p.op).await.ok(200).clone();
+    let want: Vec<(String, String, i64, String, String)> = [
+        ("operatorToProvider", "new", 10, "10.00", "100.00"),
+        ("providerToReseller", "new", 10, "11.50", "115.00"),
+        ("resellerToCustomer", "new", 10, "13.80", "138.00"),
+        ("operatorToProvider", "addQuantity", -10, "7.74", "-77.40"),
+        ("operatorToProvider", "addQuantity", 15, "7.74", "116.10"),
+        ("providerToReseller", "addQuantity", -10, "8.90", "-89.00"),
+        ("providerToReseller", "addQuantity", 15, "8.90", "133.50"),
+        ("resellerToCustomer", "addQuantity", -10, "10.68", "-106.80"),
+        ("resellerToCustomer", "addQuantity", 15, "10.68", "160.20"),
+        (
+            "operatorToProvider",
+            "removeQuantity",
+            -15,
+            "7.10",
+            "-106.50",
+        ),
+        ("operatorToProvider", "removeQuantity", 13, "7.10", "92.30"),
+        (
+            "providerToReseller",
+            "removeQuantity",
+            -15,
+            "8.16",
+            "-122.40",
+        ),
+        ("providerToReseller", "removeQuantity", 13, "8.16", "106.08"),
+        (
+            "resellerToCustomer",
+            "removeQuantity",
+            -15,
+            "9.79",
+            "-146.85",
+        ),
+        ("resellerToCustomer", "removeQuantity", 13, "9.79", "127.27"),
+    ]
+    .iter()
+    .map(|(t, k, q, e, a)| {
+        (
+            t.to_string(),
+            k.to_string(),
+            *q,
+            e.to_string(),
+            a.to_string(),
+        )
+    })
+    .collect();
+    assert_eq!(rows(&all), want);
+    let items = all["items"].as_array().expect("items");
+    let sequences: Vec<i64> = items
+        .iter()
+        .map(|l| l["sequence"].as_i64().expect("seq"))
+        .collect();
+    assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
+    // Periods, days and the order id as §9 states them.
+    let first = &items[0];
+    assert_eq!(first["chargeDate"], "2026-03-03");
+    assert_eq!(first["periodStart"], "2026-03-03");
+    assert_eq!(first["periodEnd"], "2026-04-02");
+    assert_eq!(
+        (
+            first["chargedDays"].as_i64(),
+            first["billingPeriodDays"].as_i64()
+        ),
+        (Some(31), Some(31))
+    );
+    assert_eq!(first["orderId"], order["id"]);
+    assert_eq!(first["unitPrice"], usd("10.00"));
+    assert_eq!(first["sellerOrganizationId"], p.operator_org.as_str());
+    assert_eq!(first["buyerOrganizationId"], c.provider_org.as_str());
+    assert_eq!(first["resellerOrganizationId"], c.reseller_org.as_str());
+    assert_eq!(first["customerId"], p.customer_org.as_str());
+    assert_eq!(first["subscriptionId"], sid.as_str());
+    assert_eq!(first["offerName"], "Suite Business");
+    assert_eq!(first["invoiceId"], Value::Null);
+    let add = &items[3];
+    assert_eq!(
+        (add["chargeDate"].as_str(), add["periodStart"].as_str()),
+        (Some("2026-03-10"), Some("2026-03-10"))
+    );
+    assert_eq!(
+        (add["chargedDays"].as_i64(), add["orderId"].is_null()),
+        (Some(24), true)
+    );
+    assert_eq!(add["unitPrice"], usd("10.00"));
+    let remove = &items[14];
+    assert_eq!(
+        (
+            remove["periodStart"].as_str(),
+            remove["chargedDays"].as_i64()
+        ),
+        (Some("2026-03-12"), Some(22))
+    );
+    assert_eq!(remove["unitPrice"], usd("13.80"));
+
+    // Each party sees only its own tiers.
+    let tiers_seen = |v: &Value| {
+        let mut t: Vec<String> = v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|l| l["tier"].as_str().expect("tier").to_owned())
+            .collect();
+        t.dedup();
+        t.sort();
+        t.dedup();
+        t
+    };
+    let provider = app.get(MARCH, &p.provider).await.ok(200).clone();
+    assert_eq!(
+        tiers_seen(&provider),
+        ["operatorToProvider", "providerToReseller"]
+    );
+    let reseller = app.get(MARCH, &p.reseller).await.ok(200).clone();
+    assert_eq!(
+        tiers_seen(&reseller),
+        ["providerToReseller", "resellerToCustomer"]
+    );
+    let customer = app.get(MARCH, &p.customer).await.ok(200).clone();
+    assert_eq!(tiers_seen(&customer), ["resellerToCustomer"]);
+    assert_eq!(customer["items"].as_array().map(Vec::len), Some(5));
+    // As seller only: the reseller's own sales.
+    let sold = app
+        .get(&format!("{MARCH}&side=seller"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(tiers_seen(&sold), ["resellerToCustomer"]);
+    // The operator's line to the provider is not the reseller's to read.
+    let t1 = items[0]["id"].as_str().expect("id");
+    app.get(&format!("/v1/chargelines/{t1}"), &p.reseller)
+        .await
+        .problem(404, "not_found");
+    let got = app.get(&format!("/v1/chargelines/{t1}"), &p.provider).await;
+    assert_eq!(got.ok(200)["amount"], usd("100.00"));
+
+    // Unbilled: the reseller's sales this month, none on an invoice yet.
+    let unbilled = app
+        .get("/v1/invoices/unbilled/lineitems", &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        rows(&unbilled)
+            .iter()
+            .map(|r| r.4.as_str())
+            .collect::<Vec<_>>(),
+        ["138.00", "-106.80", "160.20", "-146.85", "127.27"]
+    );
+    let previous = app
+        .get(
+            "/v1/invoices/unbilled/lineitems?period=previous",
+            &p.reseller,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(previous["items"], json!([]));
+
+    // After the second batch's window closes, seats no longer leave.
+    set_clock(&app, &p.op, "2026-03-17T09:00:01Z").await;
+    let sub = app.get(&path, &p.reseller).await.ok(200).clone();
+    patch(
+        &app,
+        &path,
+        &p.reseller,
+        sub["etag"].as_str(),
+        json!({"quantity": 12}),
+    )
+    .await
+    .problem(409, "cancellation_window_closed");
+    let after = app.get(MARCH, &p.op).await.ok(200).clone();
+    assert_eq!(
+        after["items"].as_array().map(Vec::len),
+        Some(15),
+        "a refused change writes nothing"
+    );
+    app.shutdown().await;
+}
+both!(
+    the_worked_example_writes_the_contracts_fifteen_lines,
+    in_february
+);
+
+/// §6.3's example: a cancel 22 h after purchase refunds everything, one 50 h after
+/// keeps the days before the cancel.
+async fn cancels_refund_in_full_for_a_day_then_prorate(app: TestApp) {
+    let p = parties(&app, "cancels").await;
+    let offer = json!({"id": "desk", "name": "Desk Monthly", "productFamily": "Microsoft 365",
+        "terms": [{"termDuration": "P1M", "billingPlans": [
+            {"billingFrequency": "monthly", "unitPrice": usd("10.08")}]}],
+        "minQuantity": 1, "maxQuantity": 300});
+    app.post("/v1/offers", &p.op_session, offer).await.ok(201);
+    set_clock(&app, &p.op, "2026-03-03T10:00:00Z").await;
+    let buy = || async {
+        let order = app
+            .post(
+                &format!("/v1/customers/{}/orders", p.customer_org),
+                &p.reseller,
+                json!({"lineItems": [{"lineItemNumber": 0, "offerId": "desk", "quantity": 10}]}),
+            )
+            .await;
+        let sid = order.ok(201)["lineItems"][0]["subscriptionId"]
+            .as_str()
+            .expect("sid")
+            .to_owned();
+        format!("/v1/customers/{}/subscriptions/{sid}", p.customer_org)
+    };
+    let early = buy().await;
+    let late = buy().await;
+    let cancel = |path: String| {
+        let app = &app;
+        let reseller = p.reseller.clone();
+        async move {
+            let sub = app.get(&path, &reseller).await.ok(200).clone();
+            let done = patch(
+                app,
+                &path,
+                &reseller,
+                sub["etag"].as_str(),
+                json!({"status": "deleted"}),
+            )
+            .await;
+            assert_eq!(done.ok(200)["status"], "deleted");
+            sub["id"].as_str().expect("id").to_owned()
+        }
+    };
+    // 23 h 59 min: inside the first day, a full refund.
+    set_clock(&app, &p.op, "2026-03-04T09:59:00Z").await;
+    let early = cancel(early).await;
+    // 50 h: prorated from the cancel day.
+    set_clock(&app, &p.op, "2026-03-05T12:00:00Z").await;
+    let late = cancel(late).await;
+
+    let of = |sid: &str| {
+        let app = &app;
+        let op = p.op.clone();
+        let sid = sid.to_owned();
+        async move {
+            let lines = app
+                .get(
+                    &format!("{MARCH}&tier=operatorToProvider&subscriptionId={sid}"),
+                    &op,
+                )
+                .await
+                .ok(200)
+                .clone();
+            rows(&lines)
+        }
+    };
+    let early = of(&early).await;
+    assert_eq!(
+        early,
+        [
+            (
+                "operatorToProvider".into(),
+                "new".into(),
+                10,
+                "10.08".into(),
+                "100.80".into()
+            ),
+            (
+                "operatorToProvider".into(),
+                "cancelImmediate".into(),
+                -10,
+                "10.08".into(),
+                "-100.80".into()
+            ),
+        ]
+    );
+    let late = of(&late).await;
+    assert_eq!(
+        late[1],
+        (
+            "operatorToProvider".into(),
+            "cancelImmediate".into(),
+            -10,
+            "9.43".into(),
+            "-94.30".into()
+        )
+    );
+    app.shutdown().await;
+}
+both!(cancels_refund_in_full_for_a_day_then_prorate, in_february);
+
+async fn repricing_configs_are_for_future_months_and_private_to_their_seller(app: TestApp) {
+    let p = parties(&app, "pricing").await;
+    let c = &p.connected;
+    let create = |body: Value| app.post("/v1/repricingconfigs", &p.provider, body);
+    let base = json!({"tier": "providerToReseller", "buyerOrganizationId": c.reseller_org,
+                      "effectiveFrom": "2026-04", "adjustment": {"percentage": "12.5"},
+                      "overrides": [{"condition": {"productFamily": "Microsoft 365"},
+                                     "adjustment": {"percentage": "8"}}]});
+    let made = create(base.clone()).await.ok(201).clone();
+    assert_eq!(
+        made["overrides"][0]["adjustment"],
+        json!({"percentage": "8"})
+    );
+    // Same seller, tier, buyer and month: one config.
+    create(base.clone()).await.problem(409, "conflict");
+    // The current month's prices are final.
+    let mut now = base.clone();
+    now["effectiveFrom"] = json!("2026-02");
+    create(now).await.problem(409, "price_period_locked");
+    // Bad input names the field and changes nothing.
+    for (field, value, pointer) in [
+        ("effectiveFrom", json!("2026-4"), "/effectiveFrom"),
+        (
+            "adjustment",
+            json!({"percentage": "1000.01"}),
+            "/adjustment/percentage",
+        ),
+        ("tier", json!("resellerToCustomer"), "/tier"),
+    ] {
+        let mut bad = base.clone();
+        bad[field] = value;
+        bad["effectiveFrom"] = if field == "effectiveFrom" {
+            bad["effectiveFrom"].clone()
+        } else {
+            json!("2026-05")
+        };
+        let res = create(bad).await;
+        assert!(
+            matches!(res.status.as_u16(), 403 | 422),
+            "{field}: {} {}",
+            res.status,
+            res.body
+        );
+        if res.status.as_u16() == 422 {
+            assert!(res.body.to_string().contains(pointer), "{}", res.body);
+        }
+    }
+    // A buyer that is not the seller's reseller.
+    let mut stranger = base.clone();
+    stranger["buyerOrganizationId"] = json!(p.customer_org);
+    stranger["effectiveFrom"] = json!("2026-06");
+    create(stranger).await.problem(403, "relationship_required");
+    // A customer has no programme to sell under.
+    app.post(
+        "/v1/repricingconfigs",
+        &p.customer,
+        json!({"tier": "resellerToCustomer", "effectiveFrom": "2026-04",
+               "adjustment": {"percentage": "5"}}),
+    )
+    .await
+    .problem(403, "forbidden");
+    let listed = app
+        .get("/v1/repricingconfigs", &p.provider)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    // The buyer sees prices, never the config.
+    let id = made["id"].as_str().expect("id");
+    app.get(&format!("/v1/repricingconfigs/{id}"), &p.reseller)
+        .await
+        .problem(404, "not_found");
+    assert_eq!(
+        app.get("/v1/repricingconfigs", &p.reseller).await.ok(200)["items"],
+        json!([])
+    );
+    // Editing a future config needs its etag; once its month starts, it is final.
+    let path = format!("/v1/repricingconfigs/{id}");
+    let stale = patch(
+        &app,
+        &path,
+        &p.provider,
+        Some("stale"),
+        json!({"adjustment": {"percentage": "9"}}),
+    )
+    .await;
+    assert_eq!(stale.status.as_u16(), 412, "{}", stale.body);
+    let edited = patch(
+        &app,
+        &path,
+        &p.provider,
+        made["etag"].as_str(),
+        json!({"adjustment": {"percentage": "9"}}),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(edited["adjustment"], json!({"percentage": "9"}));
+    assert_eq!(edited["effectiveFrom"], "2026-04");
+    set_clock(&app, &p.op, "2026-04-01T00:00:00Z").await;
+    patch(
+        &app,
+        &path,
+        &p.provider,
+        edited["etag"].as_str(),
+        json!({"adjustment": {"percentage": "1"}}),
+    )
+    .await
+    .problem(409, "price_period_locked");
+    app.delete(&path, &p.provider)
+        .await
+        .problem(409, "price_period_locked");
+    // A config for May can still be withdrawn.
+    let may = create(
+        json!({"tier": "providerToReseller", "effectiveFrom": "2026-05",
+                            "adjustment": {"percentage": "3"}}),
+    )
+    .await
+    .ok(201)
+    .clone();
+    assert_eq!(may["buyerOrganizationId"], Value::Null);
+    let gone = app
+        .delete(
+            &format!("/v1/repricingconfigs/{}", may["id"].as_str().expect("id")),
+            &p.provider,
+        )
+        .await;
+    assert_eq!(gone.status.as_u16(), 204);
+    app.shutdown().await;
+}
+both!(
+    repricing_configs_are_for_future_months_and_private_to_their_seller,
+    in_february
+);
