@@ -56,6 +56,8 @@ codes!(
         CustomerSeatLimitExceeded = "customer_seat_limit_exceeded",
         AutoRenewDisabled = "auto_renew_disabled",
         PricePeriodLocked = "price_period_locked",
+        BillingPeriodOpen = "billing_period_open",
+        InvoiceHasPayments = "invoice_has_payments",
     }
 );
 

@@ -89,6 +89,31 @@ pub struct AppConfig {
     /// Answer each request with the policy actions it asked for (`Partnerd-Policy-Asked`);
     /// see [`policy_trace`].
     pub policy_trace: bool,
+    pub billing: BillingConfig,
+}
+
+/// The monthly billing's settings (API-billing.md §8.6).
+#[derive(Debug, Clone)]
+pub struct BillingConfig {
+    /// Minutes after a month's end before it is closed and can be billed (0–1440).
+    pub close_delay_minutes: u32,
+    /// Run each month when it closes.
+    pub auto_run: bool,
+    /// Day of the next month (1–28) the drafts are issued; 0 = sellers issue by hand.
+    pub auto_issue_day: u32,
+    /// Days from an invoice's date to its due date (0–365).
+    pub payment_terms_days: u32,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        Self {
+            close_delay_minutes: 60,
+            auto_run: true,
+            auto_issue_day: 8,
+            payment_terms_days: 30,
+        }
+    }
 }
 
 impl Default for AppConfig {
@@ -109,6 +134,7 @@ impl Default for AppConfig {
             test_clock: None,
             webmail_domains: Vec::new(),
             policy_trace: false,
+            billing: BillingConfig::default(),
         }
     }
 }

@@ -74,6 +74,28 @@ pub struct Start {
     fingerprint: String,
 }
 
+/// `(offset, size)` of a list paged by position (short lists whose order is not
+/// a single key: price lists, billing runs, an invoice's lines). The token is the
+/// offset of the next page.
+pub fn by_offset(params: &PageParams) -> AppResult<(i64, i64)> {
+    let size = params.size.unwrap_or(DEFAULT_SIZE);
+    if !(1..=MAX_SIZE).contains(&size) {
+        return Err(AppError::field(FieldError::invalid(
+            "/query/size",
+            "must be between 1 and 500",
+        )));
+    }
+    let offset = match params.continuation_token.as_deref() {
+        None => 0,
+        Some(t) => t
+            .parse::<i64>()
+            .ok()
+            .filter(|o| *o > 0)
+            .ok_or_else(|| bad_token("is not a token this server issued"))?,
+    };
+    Ok((offset, size))
+}
+
 /// Checks the parameters. `filters` is a canonical text of every filter in effect.
 pub fn start(params: &PageParams, filters: &str, now: Timestamp) -> AppResult<Start> {
     let size = params.size.unwrap_or(DEFAULT_SIZE);

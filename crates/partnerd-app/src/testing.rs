@@ -104,6 +104,10 @@ impl App {
     /// `POST /v1/testing/jobs/run`: every due system event, applied now.
     pub async fn run_jobs_now(&self, p: &Principal) -> AppResult<JobCounts> {
         self.test_clock_driver(p)?;
-        self.run_system_events_once().await
+        let mut counts = self.run_system_events_once().await?;
+        let (runs, issued) = self.run_billing_jobs_once().await?;
+        counts.billing_runs += runs;
+        counts.invoices_issued += issued;
+        Ok(counts)
     }
 }

@@ -104,6 +104,18 @@ pub fn repricing_config(id: &str) -> String {
     format!("/v1/repricingconfigs/{id}")
 }
 
+pub fn billing_run(id: &str) -> String {
+    format!("/v1/billingruns/{id}")
+}
+
+pub fn invoice(id: &str) -> String {
+    format!("/v1/invoices/{id}")
+}
+
+pub fn payment(invoice: &str, id: &str) -> String {
+    format!("/v1/invoices/{invoice}/payments/{id}")
+}
+
 pub fn charge_line(id: &str) -> String {
     format!("/v1/chargelines/{id}")
 }

@@ -279,3 +279,63 @@ pub async fn of_subscription(
     .await?;
     rows.iter().map(ChargeLineRow::read).collect()
 }
+
+/// The lines on an invoice in its order.
+pub async fn on_invoice(conn: &mut Conn, invoice: &InvoiceId) -> StoreResult<Vec<ChargeLineRow>> {
+    let rows = crate::query(format!(
+        "SELECT {COLUMNS} FROM charge_lines WHERE invoice_id = $1 ORDER BY charge_date, sequence"
+    ))
+    .bind(invoice)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(ChargeLineRow::read).collect()
+}
+
+/// The (tier, seller) pairs with lines dated `from…to`, in tier order then by
+/// seller id (a billing run's order; the tiers' names sort in §1's order).
+pub async fn sellers_between(
+    conn: &mut Conn,
+    from: Date,
+    to: Date,
+) -> StoreResult<Vec<(Tier, OrgId)>> {
+    let rows = crate::query(
+        "SELECT DISTINCT tier, seller_organization_id FROM charge_lines WHERE charge_date >= $1 \
+         AND charge_date <= $2 ORDER BY tier, seller_organization_id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("tier")?, r.try_get("seller_organization_id")?)))
+        .collect()
+}
+
+/// One seller's lines at one tier dated `from…to`, by buyer id, then in the
+/// ledger's order; `uninvoiced` leaves out lines already on an invoice.
+pub async fn of_seller_between(
+    conn: &mut Conn,
+    tier: Tier,
+    seller: &OrgId,
+    from: Date,
+    to: Date,
+    uninvoiced: bool,
+) -> StoreResult<Vec<ChargeLineRow>> {
+    let rows = crate::query(format!(
+        "SELECT {COLUMNS} FROM charge_lines WHERE tier = $1 AND seller_organization_id = $2 \
+         AND charge_date >= $3 AND charge_date <= $4{} \
+         ORDER BY buyer_organization_id, charge_date, sequence",
+        if uninvoiced {
+            " AND invoice_id IS NULL"
+        } else {
+            ""
+        }
+    ))
+    .bind(tier)
+    .bind(seller)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(ChargeLineRow::read).collect()
+}

@@ -17,6 +17,7 @@ pub mod dialect;
 pub mod enrollment;
 mod error;
 pub mod idempotency;
+pub mod invoices;
 pub mod ledger;
 pub mod migrations;
 pub mod offers;

@@ -115,6 +115,11 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
         "prices_and_ledger",
         include_str!("../migrations/sqlite/0021_prices_and_ledger.sql"),
     ),
+    (
+        22,
+        "invoices",
+        include_str!("../migrations/sqlite/0022_invoices.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -223,6 +228,11 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
         21,
         "prices_and_ledger",
         include_str!("../migrations/postgres/0021_prices_and_ledger.sql"),
+    ),
+    (
+        22,
+        "invoices",
+        include_str!("../migrations/postgres/0022_invoices.sql"),
     ),
 ];
 

@@ -223,6 +223,23 @@ pub async fn become_partner(
 }
 
 /// The organisation's global admins' e-mail addresses (mail to an organisation).
+/// E-mail addresses of the organisation's active users holding `role`.
+pub async fn emails_holding(
+    conn: &mut Conn,
+    id: &OrgId,
+    role: partnerd_domain::Role,
+) -> StoreResult<Vec<String>> {
+    crate::query(format!(
+        "SELECT email FROM users WHERE organization_id = $1 AND disabled = FALSE AND {} \
+         ORDER BY created_at",
+        crate::sets::USER_ROLES.holds("users.id", "$2")
+    ))
+    .bind(id)
+    .bind(role.as_str())
+    .fetch_all_scalar(conn)
+    .await
+}
+
 pub async fn global_admin_emails(conn: &mut Conn, id: &OrgId) -> StoreResult<Vec<String>> {
     crate::query(format!(
         "SELECT email FROM users WHERE organization_id = $1 AND disabled = FALSE AND {} \

@@ -67,6 +67,11 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Monthly billing.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
     /// Serve a fresh demo platform with sample organisations and print their sign-ins.
     Demo {
         /// Folder for the demo's database and mail (emptied first).
@@ -101,6 +106,24 @@ pub enum CustomersCommand {
         #[arg(long)]
         source: Option<String>,
         /// One JSON object per row and a summary object, instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BillingCommand {
+    /// Run a closed month's billing now: a draft invoice per tier, seller and
+    /// buyer (running it again prints the same run). `--preview` shows any month
+    /// up to the current one without storing anything. Exit 0 done, 2 invalid
+    /// arguments, 3 the month is not closed yet.
+    Run {
+        /// `YYYY-MM`.
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        preview: bool,
+        /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -166,6 +189,14 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Customers {
             command: CustomersCommand::Import { file, source, json },
         } => import_customers(config, &file, source.as_deref(), json).await,
+        Command::Billing {
+            command:
+                BillingCommand::Run {
+                    month,
+                    preview,
+                    json,
+                },
+        } => billing_run(config, &month, preview, json).await,
         Command::Demo { data_dir } => crate::demo::run(config, &data_dir).await,
     }
 }
@@ -227,7 +258,13 @@ pub async fn cli_app(config: &Config) -> Result<App, String> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.bind));
-    App::new(db, app_config, Clock::default()).map_err(|e| e.detail().into_owned())
+    // A test clock (dev mode only) holds for commands too, so a black-box test
+    // can bill a month it made up.
+    let clock = Clock::default();
+    if let Some(start) = app_config.test_clock {
+        clock.advance(start.since(clock.now()));
+    }
+    App::new(db, app_config, clock).map_err(|e| e.detail().into_owned())
 }
 
 fn exit_for(e: &CliError) -> i32 {
@@ -317,6 +354,86 @@ async fn import_customers(
             eprintln!("partnerd: {e}");
             2
         }
+    }
+}
+
+async fn billing_run(config: Config, month: &str, preview: bool, json: bool) -> i32 {
+    use partnerd_domain::calendar::Month;
+    let Some(month) = Month::parse(month.trim()) else {
+        eprintln!("partnerd: --month must be a month such as 2026-03, not {month}");
+        return 2;
+    };
+    let app = match cli_app(&config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let current = Month::of(app.now());
+    if month > current {
+        eprintln!(
+            "partnerd: {} has not begun; bill {} or an earlier month",
+            month.spoken(),
+            current.spoken()
+        );
+        app.db().close().await;
+        return 2;
+    }
+    if !preview && !app.month_closed(month) {
+        eprintln!(
+            "partnerd: {} is not closed yet ({} minutes after its end); try --preview",
+            month.spoken(),
+            app.config().billing.close_delay_minutes
+        );
+        app.db().close().await;
+        return 3;
+    }
+    let ctx = partnerd_app::Ctx {
+        request_id: "cli".into(),
+        ..partnerd_app::Ctx::default()
+    };
+    let result = if preview {
+        app.preview_billing(month)
+            .await
+            .map(|p| (p.run, Some(p.invoices)))
+    } else {
+        app.run_billing_month(&ctx, month).await.map(|r| (r, None))
+    };
+    app.db().close().await;
+    match result {
+        Ok((run, invoices)) if json => {
+            let v = match invoices {
+                Some(invoices) => serde_json::json!({"run": run, "invoices": invoices}),
+                None => serde_json::to_value(&run).unwrap_or_default(),
+            };
+            println!("{v}");
+            0
+        }
+        Ok((run, invoices)) => {
+            println!(
+                "{} {}: {} invoices, {} lines",
+                if invoices.is_some() {
+                    "Preview of"
+                } else {
+                    "Billed"
+                },
+                month.spoken(),
+                run.invoice_count,
+                run.line_count
+            );
+            for t in &run.totals {
+                println!("  {:<20} {}", t.tier.as_str(), t.amount);
+            }
+            for i in invoices.iter().flatten() {
+                println!(
+                    "  {} → {}: {} ({} lines)",
+                    i.seller.name, i.buyer.name, i.total, i.line_count
+                );
+            }
+            if let Some(d) = &run.digest {
+                println!("digest {d}");
+            }
+            0
+        }
+        Err(e) => fail(e),
     }
 }
 

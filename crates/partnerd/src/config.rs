@@ -75,6 +75,18 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub webmail_domains: Option<Vec<String>>,
+    /// Minutes after a month's end before it is closed and can be billed (0–1440).
+    #[arg(long, env = "PARTNERD_BILLING_CLOSE_DELAY_MINUTES", global = true)]
+    pub billing_close_delay_minutes: Option<u32>,
+    /// Run each month's billing when it closes.
+    #[arg(long, env = "PARTNERD_BILLING_AUTO_RUN", global = true)]
+    pub billing_auto_run: Option<bool>,
+    /// Day of the next month (1–28) every draft is issued; 0 = sellers issue by hand.
+    #[arg(long, env = "PARTNERD_BILLING_AUTO_ISSUE_DAY", global = true)]
+    pub billing_auto_issue_day: Option<u32>,
+    /// Days from an invoice's date to its due date (0–365).
+    #[arg(long, env = "PARTNERD_BILLING_PAYMENT_TERMS_DAYS", global = true)]
+    pub billing_payment_terms_days: Option<u32>,
 }
 
 /// The TOML file's shape (camelCase keys, like the API).
@@ -98,6 +110,17 @@ struct FileConfig {
     signin_failures_before_lockout: Option<u32>,
     signin_lockout_minutes: Option<u32>,
     webmail_domains: Option<Vec<String>>,
+    #[serde(default)]
+    billing: FileBilling,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileBilling {
+    close_delay_minutes: Option<u32>,
+    auto_run: Option<bool>,
+    auto_issue_day: Option<u32>,
+    payment_terms_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,6 +228,46 @@ impl Settings {
                 || format!("--test-clock must be an RFC 3339 instant such as 2026-03-03T09:00:00Z, not {raw}"),
             )?),
         };
+        let billing = {
+            let d = partnerd_app::BillingConfig::default();
+            let b = partnerd_app::BillingConfig {
+                close_delay_minutes: self
+                    .billing_close_delay_minutes
+                    .or(file.billing.close_delay_minutes)
+                    .unwrap_or(d.close_delay_minutes),
+                auto_run: self
+                    .billing_auto_run
+                    .or(file.billing.auto_run)
+                    .unwrap_or(d.auto_run),
+                auto_issue_day: self
+                    .billing_auto_issue_day
+                    .or(file.billing.auto_issue_day)
+                    .unwrap_or(d.auto_issue_day),
+                payment_terms_days: self
+                    .billing_payment_terms_days
+                    .or(file.billing.payment_terms_days)
+                    .unwrap_or(d.payment_terms_days),
+            };
+            if b.close_delay_minutes > 1440 {
+                return Err(format!(
+                    "--billing-close-delay-minutes must be 0 to 1440, not {}",
+                    b.close_delay_minutes
+                ));
+            }
+            if b.auto_issue_day > 28 {
+                return Err(format!(
+                    "--billing-auto-issue-day must be 1 to 28 (0 = sellers issue by hand), not {}",
+                    b.auto_issue_day
+                ));
+            }
+            if b.payment_terms_days > 365 {
+                return Err(format!(
+                    "--billing-payment-terms-days must be 0 to 365, not {}",
+                    b.payment_terms_days
+                ));
+            }
+            b
+        };
         Ok(Config {
             bind: self
                 .bind
@@ -271,6 +334,7 @@ impl Settings {
                     .filter(|d| !d.is_empty())
                     .collect(),
                 policy_trace: false,
+                billing,
             },
         })
     }

@@ -108,6 +108,7 @@ pub async fn seed(app: &App) -> Result<Vec<(String, String, String)>, AppError> 
     )];
     people.extend(sample_organisations(app, &operator.email, &operator.temporary_password).await?);
     service_desk(app, &people).await?;
+    billing(app, &people).await?;
     Ok(people)
 }
 
@@ -866,6 +867,31 @@ async fn commerce(
     wingtip: &OrgId,
 ) -> Result<(), AppError> {
     use partnerd_domain::time::Timestamp;
+    // Last month (the one before, in the hour before last month closes): the
+    // warehouse's scanners, so a billed month has invoices to show.
+    let billed = billed_month(app);
+    let bought = billed
+        .first_day()
+        .add_days(2)
+        .start()
+        .plus_millis(10 * Timestamp::HOUR);
+    let back = app.now().since(bought);
+    app.clock().advance(-back);
+    let scanners = order_for(
+        app,
+        ctx,
+        nora,
+        wingtip,
+        &[(
+            "m365-business-basic",
+            3,
+            "Warehouse scanners",
+            "P1M monthly",
+        )],
+    )
+    .await;
+    app.clock().advance(back);
+    scanners?;
     let back = 10 * Timestamp::DAY;
     app.clock().advance(-back);
     let earlier = order_for(
@@ -978,6 +1004,52 @@ async fn commerce(
             }),
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// The month the demo bills: the last one once it has closed.
+fn billed_month(app: &App) -> partnerd_domain::calendar::Month {
+    let last = partnerd_domain::calendar::Month::of(app.now()).previous();
+    if app.month_closed(last) {
+        last
+    } else {
+        last.previous()
+    }
+}
+
+/// Billing (API-billing.md §7): the billed month's run, the operator's and
+/// Fabrikam's invoices issued, Northwind's still a draft to review.
+async fn billing(app: &App, people: &[(String, String, String)]) -> Result<(), AppError> {
+    let ctx = Ctx {
+        request_id: "demo".into(),
+        ..Ctx::default()
+    };
+    let month = billed_month(app);
+    app.run_billing_month(&ctx, month).await?;
+    for email in ["admin@contoso-cloud.example", "gina@fabrikam.example"] {
+        let seller = session_of(app, &ctx, people, email).await?;
+        let drafts = app
+            .list_invoices(
+                &seller,
+                &partnerd_app::billing::InvoiceFilters {
+                    side: Some("seller".into()),
+                    month: Some(month.to_string()),
+                    status: Some("draft".into()),
+                    ..Default::default()
+                },
+                &partnerd_app::paging::PageParams::first(50),
+            )
+            .await?;
+        for d in drafts.items {
+            if d.seller_organization_id != seller.organization.id {
+                continue;
+            }
+            if let Some(id) = &d.id {
+                app.issue_invoice(&seller, &ctx, id).await?;
+            }
+        }
+        app.sign_out(&seller, &ctx).await?;
     }
     Ok(())
 }

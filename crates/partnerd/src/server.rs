@@ -111,6 +111,11 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
                     {
                         tracing::error!(error = %e, "system event pass failed");
                     }
+                    if !app.has_test_clock()
+                        && let Err(e) = app.run_billing_jobs_once().await
+                    {
+                        tracing::error!(error = %e, "billing pass failed");
+                    }
                     if let Err(e) = app.run_link_expiry_once().await {
                         tracing::error!(error = %e, "link expiry pass failed");
                     }

@@ -3,9 +3,15 @@
 //! of it.
 
 mod charges;
+pub mod csv;
+mod invoices;
 mod repricing;
 
 pub use charges::{ChargeLine, ChargeLineFilters};
+pub use invoices::{
+    BillingRun, BillingRunPreview, Invoice, InvoiceFilters, InvoiceLine, Named, ResellerAmount,
+    RunOutcome, TierAmount,
+};
 pub use repricing::{
     OverrideCondition, PriceOverride, PriceOverrideInput, RepricingConfig, RepricingConfigChanges,
     RepricingConfigFilters, RepricingConfigInput,

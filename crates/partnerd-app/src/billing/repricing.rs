@@ -160,7 +160,7 @@ fn parse_month(pointer: &str, raw: &str) -> Result<Month, FieldError> {
         .ok_or_else(|| FieldError::invalid(pointer, "must be a month, such as 2026-04"))
 }
 
-fn author_json(p: &Principal) -> String {
+pub(super) fn author_json(p: &Principal) -> String {
     let a = crate::catalog::prices::author(p);
     serde_json::json!({
         "type": a.kind.as_str(),
@@ -315,22 +315,7 @@ impl App {
             .map(str::trim)
             .filter(|b| !b.is_empty())
             .map(|b| (b != "default").then(|| OrgId::from_raw(b.to_owned())));
-        let size = page.size.unwrap_or(crate::paging::DEFAULT_SIZE);
-        if !(1..=crate::paging::MAX_SIZE).contains(&size) {
-            return Err(AppError::field(FieldError::invalid(
-                "/query/size",
-                "must be between 1 and 500",
-            )));
-        }
-        let offset = match page.continuation_token.as_deref() {
-            None => 0,
-            Some(t) => t.parse::<i64>().ok().filter(|o| *o > 0).ok_or_else(|| {
-                AppError::field(FieldError::invalid(
-                    "/query/continuationToken",
-                    "is not a token this server issued",
-                ))
-            })?,
-        };
+        let (offset, size) = crate::paging::by_offset(page)?;
         let q = ConfigQuery {
             seller: p.organization.id.clone(),
             tier,

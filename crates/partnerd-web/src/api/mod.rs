@@ -8,6 +8,7 @@ pub mod commerce;
 pub mod connections;
 pub mod customers;
 pub mod enrollment;
+mod invoices;
 pub mod mail;
 pub mod me;
 pub mod offers;
@@ -51,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(commerce::router())
         .merge(billing::router())
+        .merge(invoices::router())
         .merge(support::router())
         .merge(webhooks::router())
         .merge(auditrecords::router())

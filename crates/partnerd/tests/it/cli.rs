@@ -315,3 +315,59 @@ fn demo_prints_sign_ins_that_work() {
         .expect("kill");
     assert_eq!(child.0.wait().expect("wait").code(), Some(0));
 }
+
+#[test]
+fn billing_run_bills_a_closed_month_once_and_says_why_it_will_not() {
+    let dir = tempfile::tempdir().expect("dir");
+    let at = |now: &str| {
+        let mut c = partnerd(dir.path());
+        c.env("PARTNERD_DEV_MODE", "true")
+            .env("PARTNERD_TEST_CLOCK", now);
+        c
+    };
+    let run = |now: &str, args: &[&str]| {
+        at(now)
+            .args(["billing", "run"])
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    // Half an hour after March ends it is still open; bad months are refused.
+    for (args, code) in [
+        (&["--month", "2026-3"][..], 2),
+        (&["--month", "2026-05"][..], 2),
+        (&["--month", "2026-03"][..], 3),
+    ] {
+        let out = run("2026-04-01T00:30:00Z", args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stderr.is_empty(), "{args:?} says why");
+    }
+    let open = run("2026-04-01T00:30:00Z", &["--month", "2026-03"]);
+    assert!(String::from_utf8_lossy(&open.stderr).contains("not closed"));
+    // At 01:00 it closes; the run is made once.
+    let first = run("2026-04-01T01:00:00Z", &["--month", "2026-03", "--json"]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let first: serde_json::Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    assert_eq!(first["month"], "2026-03");
+    assert_eq!(first["status"], "completed");
+    assert!(first["id"].as_str().is_some_and(|i| i.starts_with("brn_")));
+    let again = run("2026-04-02T09:00:00Z", &["--month", "2026-03", "--json"]);
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(again["id"], first["id"]);
+    // A preview of the open month stores nothing.
+    let preview = run("2026-04-02T09:00:00Z", &["--month", "2026-04", "--preview"]);
+    assert_eq!(preview.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&preview.stdout).starts_with("Preview of April 2026: 0 invoices")
+    );
+}

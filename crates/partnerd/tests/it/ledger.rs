@@ -369,8 +369,277 @@ async fn the_worked_example_writes_the_contracts_fifteen_lines(app: TestApp) {
         Some(15),
         "a refused change writes nothing"
     );
+
+    march_is_billed_as_the_contract_says(&app, &p).await;
     app.shutdown().await;
 }
+async fn run_jobs(app: &TestApp, op: &str) -> Value {
+    app.post("/v1/testing/jobs/run", op, json!({}))
+        .await
+        .ok(200)
+        .clone()
+}
+
+/// (tier, total) of each invoice.
+fn totals(invoices: &Value) -> Vec<(String, String)> {
+    invoices
+        .as_array()
+        .expect("invoices")
+        .iter()
+        .map(|i| {
+            (
+                i["tier"].as_str().expect("tier").to_owned(),
+                i["total"]["amount"].as_str().expect("total").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// §9's March run: three invoices, every seller's first, auto-run at 01:00 on
+/// 1 April and auto-issued on the 8th, due 30 days later.
+async fn march_is_billed_as_the_contract_says(app: &TestApp, p: &Parties) {
+    use sha2::Digest;
+    // Half an hour after the month's end it is not closed yet.
+    set_clock(app, &p.op, "2026-04-01T00:30:00Z").await;
+    app.post("/v1/billingruns", &p.op, json!({"month": "2026-03"}))
+        .await
+        .problem(409, "billing_period_open");
+    for bad in ["2026-3", "March", "2026-05"] {
+        app.post("/v1/billingruns", &p.op, json!({"month": bad}))
+            .await
+            .problem(422, "validation_failed");
+    }
+    // Only the operator runs billing.
+    app.post(
+        "/v1/billingruns",
+        &p.provider,
+        json!({"month": "2026-03", "preview": true}),
+    )
+    .await
+    .problem(403, "forbidden");
+    let preview = app
+        .post(
+            "/v1/billingruns",
+            &p.op,
+            json!({"month": "2026-03", "preview": true}),
+        )
+        .await
+        .ok(200)
+        .clone();
+    let want = vec![
+        ("operatorToProvider".to_owned(), "124.50".to_owned()),
+        ("providerToReseller".to_owned(), "143.18".to_owned()),
+        ("resellerToCustomer".to_owned(), "171.82".to_owned()),
+    ];
+    assert_eq!(totals(&preview["invoices"]), want);
+    assert_eq!(preview["invoices"][0]["number"], Value::Null);
+    assert_eq!(preview["run"]["invoiceCount"], 3);
+    assert_eq!(preview["run"]["lineCount"], 15);
+
+    // At 01:00 the month closes and the job runs it.
+    set_clock(app, &p.op, "2026-04-01T01:00:00Z").await;
+    let jobs = run_jobs(app, &p.op).await;
+    assert_eq!(jobs["billingRuns"], 1, "{jobs}");
+    let runs = app.get("/v1/billingruns", &p.op).await.ok(200).clone();
+    let run = runs["items"][0].clone();
+    assert_eq!(
+        (run["month"].as_str(), run["status"].as_str()),
+        (Some("2026-03"), Some("completed"))
+    );
+    assert_eq!(
+        run["digest"], preview["run"]["digest"],
+        "a preview shows the run's digest"
+    );
+    assert_eq!(
+        run["totals"],
+        json!([{"tier": "operatorToProvider", "amount": usd("124.50")},
+               {"tier": "providerToReseller", "amount": usd("143.18")},
+               {"tier": "resellerToCustomer", "amount": usd("171.82")}])
+    );
+    // Running it again gives the same run.
+    let again = app
+        .post("/v1/billingruns", &p.op, json!({"month": "2026-03"}))
+        .await;
+    assert_eq!(again.ok(200)["id"], run["id"]);
+
+    // Northwind's invoice to Wingtip: its first, its five lines, in order.
+    let sold = app
+        .get("/v1/invoices?side=seller", &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(sold["totalCount"], 1);
+    let invoice = sold["items"][0].clone();
+    assert_eq!(invoice["number"], "000001");
+    assert_eq!(invoice["status"], "draft");
+    assert_eq!(invoice["buyerOrganizationId"], p.customer_org.as_str());
+    assert_eq!(invoice["total"], usd("171.82"));
+    assert_eq!(invoice["balanceDue"], usd("171.82"));
+    assert_eq!(invoice["resellerSubtotals"][0]["amount"], usd("171.82"));
+    let id = invoice["id"].as_str().expect("id").to_owned();
+    let lines = app
+        .get(&format!("/v1/invoices/{id}/lineitems"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    let numbered: Vec<(i64, String)> = lines["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|l| {
+            (
+                l["lineNumber"].as_i64().expect("n"),
+                l["amount"]["amount"].as_str().expect("amount").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        numbered,
+        [
+            (1, "138.00"),
+            (2, "-106.80"),
+            (3, "160.20"),
+            (4, "-146.85"),
+            (5, "127.27")
+        ]
+        .map(|(n, a)| (n, a.to_owned()))
+    );
+    // The CSV: 28 columns, CRLF, and the digest the invoice states.
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/invoices/{id}/lineitems.csv")))
+        .bearer_auth(&p.customer)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"invoice-000001.csv\""
+    );
+    let bytes = res.bytes().await.expect("body");
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(&bytes)),
+        invoice["documentDigest"].as_str().expect("digest")
+    );
+    let text = String::from_utf8(bytes.to_vec()).expect("utf-8");
+    let records: Vec<&str> = text.split_terminator("\r\n").collect();
+    assert_eq!(records.len(), 6, "{text}");
+    assert!(records[0].starts_with("lineNumber,chargeId,chargeDate,chargeType,tier,"));
+    assert_eq!(records[0].split(',').count(), 28);
+    assert!(records[5].starts_with("5,"));
+    assert!(
+        records[5].ends_with(",13,13.80,9.79,127.27,USD"),
+        "{}",
+        records[5]
+    );
+    // Another tier's invoice is not the reseller's to read.
+    let t1 = app
+        .get("/v1/invoices?tier=operatorToProvider", &p.op)
+        .await
+        .ok(200)
+        .clone();
+    let t1_id = t1["items"][0]["id"].as_str().expect("id").to_owned();
+    app.get(&format!("/v1/invoices/{t1_id}"), &p.reseller)
+        .await
+        .problem(404, "not_found");
+    // The buyer reads it but does not issue it.
+    app.post(&format!("/v1/invoices/{id}/issue"), &p.customer, json!({}))
+        .await
+        .problem(403, "forbidden");
+
+    // The cycle charges of 3 April belong to April.
+    set_clock(app, &p.op, "2026-04-03T00:00:01Z").await;
+    run_jobs(app, &p.op).await;
+    let april = app
+        .get(
+            "/v1/chargelines?chargeDateFrom=2026-04-01&chargeDateTo=2026-04-30",
+            &p.op,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        rows(&april)
+            .iter()
+            .map(|r| (r.1.as_str(), r.4.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("cycleCharge", "130.00"),
+            ("cycleCharge", "149.50"),
+            ("cycleCharge", "179.40")
+        ]
+    );
+
+    // On the 8th every March draft is issued, due 30 days later.
+    set_clock(app, &p.op, "2026-04-08T00:00:01Z").await;
+    let jobs = run_jobs(app, &p.op).await;
+    assert_eq!(jobs["invoicesIssued"], 3, "{jobs}");
+    let issued = app
+        .get(&format!("/v1/invoices/{id}"), &p.customer)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(issued["status"], "issued");
+    assert_eq!(issued["invoiceDate"], "2026-04-08");
+    assert_eq!(issued["dueDate"], "2026-05-08");
+    app.post(&format!("/v1/invoices/{id}/issue"), &p.reseller, json!({}))
+        .await
+        .problem(409, "invalid_state");
+    app.drain_mail().await;
+    assert!(
+        app.mails()
+            .iter()
+            .any(|m| m.contains("X-Partnerd-Template: invoice_issued")
+                && m.contains("Invoice 000001 from")),
+        "Wingtip's admins are told"
+    );
+
+    // Voiding moves the lines to a replacement with the next number.
+    app.post(
+        &format!("/v1/invoices/{id}/void"),
+        &p.reseller,
+        json!({"reason": ""}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    let voided = app
+        .post(
+            &format!("/v1/invoices/{id}/void"),
+            &p.reseller,
+            json!({"reason": "Wingtip's new legal name"}),
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(voided["voided"]["status"], "void");
+    let replacement = &voided["replacement"];
+    assert_eq!(replacement["number"], "000002");
+    assert_eq!(replacement["status"], "draft");
+    assert_eq!(replacement["replacesInvoiceId"], id.as_str());
+    assert_eq!(replacement["documentDigest"], invoice["documentDigest"]);
+    assert_eq!(voided["voided"]["replacedByInvoiceId"], replacement["id"]);
+    let moved = app
+        .get(
+            &format!(
+                "/v1/invoices/{}/lineitems",
+                replacement["id"].as_str().expect("id")
+            ),
+            &p.reseller,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(moved["totalCount"], 5);
+    app.post(
+        &format!("/v1/invoices/{id}/void"),
+        &p.reseller,
+        json!({"reason": "again"}),
+    )
+    .await
+    .problem(409, "invalid_state");
+}
+
 both!(
     the_worked_example_writes_the_contracts_fifteen_lines,
     in_february
