@@ -5,6 +5,7 @@
 mod charges;
 pub mod csv;
 mod invoices;
+mod payments;
 mod repricing;
 
 pub use charges::{ChargeLine, ChargeLineFilters};
@@ -12,6 +13,7 @@ pub use invoices::{
     BillingRun, BillingRunPreview, Invoice, InvoiceFilters, InvoiceLine, Named, ResellerAmount,
     RunOutcome, TierAmount,
 };
+pub use payments::{Payment, PaymentFilters, PaymentInput};
 pub use repricing::{
     OverrideCondition, PriceOverride, PriceOverrideInput, RepricingConfig, RepricingConfigChanges,
     RepricingConfigFilters, RepricingConfigInput,

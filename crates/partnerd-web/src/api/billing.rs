@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_lines))
         .routes(routes!(get_line))
         .routes(routes!(list_unbilled))
+        .routes(routes!(unbilled_csv))
 }
 
 /// Filters of the price lists.
@@ -309,4 +310,26 @@ pub async fn list_unbilled(
         ..ChargeLineFilters::default()
     };
     Ok(Json(s.app.list_unbilled_lines(&p, &f, &page).await?).into_response())
+}
+
+/// The unbilled charges as CSV (§7.3 columns; the same filters, no paging).
+#[utoipa::path(get, path = "/v1/invoices/unbilled/lineitems.csv", tag = "Billing", security(("bearer" = [])), params(UnbilledQuery),
+    extensions(("x-partnerd-action" = json!("readBilling"))),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn unbilled_csv(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<UnbilledQuery>,
+) -> ApiResult<Response> {
+    let f = ChargeLineFilters {
+        side: q.side,
+        tier: q.tier,
+        buyer_organization_id: q.buyer_organization_id,
+        reseller_organization_id: q.reseller_organization_id,
+        customer_id: q.customer_id,
+        period: q.period,
+        ..ChargeLineFilters::default()
+    };
+    let (name, body) = s.app.unbilled_csv(&p, &f).await?;
+    Ok(crate::api::invoices::csv_download(&name, body))
 }

@@ -191,6 +191,29 @@ async fn the_worked_example_writes_the_contracts_fifteen_lines(app: TestApp) {
         "2026-03-17T09:00:00Z"
     );
 
+    // With a 500.00 limit Northwind's available on 13 March is 356.82.
+    let rel = app.get("/v1/relationships", &p.provider).await.ok(200)["items"][0]["id"]
+        .as_str()
+        .expect("rel")
+        .to_owned();
+    let credit = format!("/v1/relationships/{rel}/creditlimit");
+    app.call(
+        reqwest::Method::PUT,
+        &credit,
+        Some(&p.provider),
+        Some(json!({"limit": usd("500.00")})),
+    )
+    .await
+    .ok(200);
+    set_clock(&app, &p.op, "2026-03-13T12:00:00Z").await;
+    let limit = app.get(&credit, &p.reseller).await.ok(200).clone();
+    assert_eq!(limit["used"], usd("143.18"), "{limit}");
+    assert_eq!(limit["available"], usd("356.82"));
+    assert_eq!(
+        limit["breakdown"],
+        json!({"unpaidIssued": usd("0.00"), "unbilled": usd("143.18")})
+    );
+
     // The operator sees all fifteen, in the order they were written.
     let all = app.get(MARCH, &p.op).await.ok(200).clone();
     let want: Vec<(String, String, i64, String, String)> = [
@@ -593,6 +616,129 @@ async fn march_is_billed_as_the_contract_says(app: &TestApp, p: &Parties) {
             .any(|m| m.contains("X-Partnerd-Template: invoice_issued")
                 && m.contains("Invoice 000001 from")),
         "Wingtip's admins are told"
+    );
+
+    // Fabrikam's invoice to Northwind: issued, so Northwind owes it; payments
+    // bring the balance down, and the last one marks it paid.
+    let bought = app
+        .get("/v1/invoices?tier=providerToReseller", &p.provider)
+        .await
+        .ok(200)
+        .clone();
+    let t2 = bought["items"][0]["id"].as_str().expect("id").to_owned();
+    let rel = app.get("/v1/relationships", &p.provider).await.ok(200)["items"][0]["id"]
+        .as_str()
+        .expect("rel")
+        .to_owned();
+    let credit = format!("/v1/relationships/{rel}/creditlimit");
+    let limit = app.get(&credit, &p.provider).await.ok(200).clone();
+    assert_eq!(limit["breakdown"]["unpaidIssued"], usd("143.18"), "{limit}");
+    assert_eq!(
+        limit["breakdown"]["unbilled"],
+        usd("149.50"),
+        "April's cycle charge"
+    );
+    let payments = format!("/v1/invoices/{t2}/payments");
+    let pay = |body: Value| app.post(&payments, &p.provider, body);
+    let payment = |amount: &str, on: &str| json!({"amount": usd(amount), "paidOn": on, "reference": "SEPA 4711"});
+    for (body, pointer) in [
+        (payment("0.00", "2026-04-09"), "/amount/amount"),
+        (payment("-5.00", "2026-04-09"), "/amount/amount"),
+        (payment("10.00", "2026-04-09"), "/paidOn"),
+        (
+            json!({"amount": usd("10.00"), "paidOn": "2026-04-08", "reference": ""}),
+            "/reference",
+        ),
+    ] {
+        let res = pay(body).await;
+        res.problem(422, "validation_failed");
+        assert!(res.text.contains(pointer), "{pointer}: {}", res.text);
+    }
+    pay(payment("143.19", "2026-04-08"))
+        .await
+        .problem(422, "payment_exceeds_balance");
+    // The buyer cannot record the seller's receipts.
+    app.post(
+        &format!("/v1/invoices/{t2}/payments"),
+        &p.reseller,
+        payment("1.00", "2026-04-08"),
+    )
+    .await
+    .problem(403, "forbidden");
+    let first = pay(payment("100.00", "2026-04-08")).await.ok(201).clone();
+    assert_eq!(first["status"], "recorded");
+    let part = app
+        .get(&format!("/v1/invoices/{t2}"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (part["status"].as_str(), part["balanceDue"].clone()),
+        (Some("issued"), usd("43.18"))
+    );
+    pay(payment("43.18", "2026-04-08")).await.ok(201);
+    let paid = app
+        .get(&format!("/v1/invoices/{t2}"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["balanceDue"], usd("0.00"));
+    let limit = app.get(&credit, &p.provider).await.ok(200).clone();
+    assert_eq!(limit["breakdown"]["unpaidIssued"], usd("0.00"));
+    // A paid invoice is not voided; reversing a payment issues it again.
+    app.post(
+        &format!("/v1/invoices/{t2}/void"),
+        &p.provider,
+        json!({"reason": "typo"}),
+    )
+    .await
+    .problem(409, "invalid_state");
+    let reversed = app
+        .post(
+            &format!(
+                "/v1/invoices/{t2}/payments/{}/reverse",
+                first["id"].as_str().expect("id")
+            ),
+            &p.provider,
+            json!({"reason": "the transfer bounced"}),
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(reversed["status"], "reversed");
+    let again = app
+        .get(&format!("/v1/invoices/{t2}"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (again["status"].as_str(), again["balanceDue"].clone()),
+        (Some("issued"), usd("100.00"))
+    );
+    app.post(
+        &format!("/v1/invoices/{t2}/void"),
+        &p.provider,
+        json!({"reason": "typo"}),
+    )
+    .await
+    .problem(409, "invoice_has_payments");
+    let listed = app
+        .get(&format!("/v1/invoices/{t2}/payments"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(listed["totalCount"], 2);
+    let mine = app
+        .get("/v1/payments?side=buyer", &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(mine["totalCount"], 2);
+    assert_eq!(
+        app.get("/v1/payments", &p.customer).await.ok(200)["totalCount"],
+        0,
+        "Wingtip paid nothing yet"
     );
 
     // Voiding moves the lines to a replacement with the next number.
