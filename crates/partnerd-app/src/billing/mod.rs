@@ -6,6 +6,7 @@ mod charges;
 pub mod csv;
 mod invoices;
 mod payments;
+mod price_sheet;
 mod repricing;
 
 pub use charges::{ChargeLine, ChargeLineFilters};
@@ -14,6 +15,7 @@ pub use invoices::{
     RunOutcome, TierAmount,
 };
 pub use payments::{Payment, PaymentFilters, PaymentInput};
+pub use price_sheet::{PriceBasis, PricePeriod, PriceSheet, PriceSheetFilters, PriceSheetItem};
 pub use repricing::{
     OverrideCondition, PriceOverride, PriceOverrideInput, RepricingConfig, RepricingConfigChanges,
     RepricingConfigFilters, RepricingConfigInput,

@@ -1026,3 +1026,151 @@ both!(
     repricing_configs_are_for_future_months_and_private_to_their_seller,
     in_february
 );
+
+/// §5.3: each side of each tier reads the same prices a purchase would lock;
+/// only the seller sees its cost and the price list behind them.
+async fn price_sheets_show_each_tier_to_its_two_sides(app: TestApp) {
+    let p = parties(&app, "sheets").await;
+    let c = &p.connected;
+    for (key, body) in [
+        (
+            &p.provider,
+            json!({"tier": "providerToReseller", "buyerOrganizationId": c.reseller_org,
+                   "effectiveFrom": "2026-03", "adjustment": {"percentage": "15"}}),
+        ),
+        (
+            &p.reseller,
+            json!({"tier": "resellerToCustomer", "buyerOrganizationId": p.customer_org,
+                   "effectiveFrom": "2026-03", "adjustment": {"percentage": "20"}}),
+        ),
+    ] {
+        app.post("/v1/repricingconfigs", key, body).await.ok(201);
+    }
+    set_clock(&app, &p.op, "2026-03-05T09:00:00Z").await;
+    // April: two points more for Northwind.
+    let april = app
+        .post(
+            "/v1/repricingconfigs",
+            &p.provider,
+            json!({"tier": "providerToReseller", "buyerOrganizationId": c.reseller_org,
+                   "effectiveFrom": "2026-04", "adjustment": {"percentage": "17"}}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let sheet = |key: &str, query: String| {
+        let app = &app;
+        let key = key.to_owned();
+        async move {
+            app.get(&format!("/v1/pricesheet?offerId=suite&{query}"), &key)
+                .await
+        }
+    };
+    let provider_to = |q: &str| format!("buyerOrganizationId={}{q}", c.reseller_org);
+    let t2 = sheet(&p.provider, provider_to("")).await.ok(200).clone();
+    assert_eq!(
+        (t2["tier"].as_str(), t2["month"].as_str()),
+        (Some("providerToReseller"), Some("2026-03"))
+    );
+    let row = &t2["items"][0];
+    assert_eq!(row["unitPrice"], usd("11.50"), "{t2}");
+    assert_eq!(row["cost"], usd("10.00"));
+    assert_eq!(row["basis"]["matchedBy"], "default");
+    assert_eq!(row["basis"]["percentage"], json!({"percentage": "15"}));
+    assert_eq!(row["effectiveFrom"], "2026-03");
+    assert_eq!(
+        (
+            row["termDuration"].as_str(),
+            row["billingFrequency"].as_str()
+        ),
+        (Some("P1Y"), Some("monthly"))
+    );
+    // The buyer sees the same price, not the seller's cost.
+    let bought = sheet(
+        &p.reseller,
+        format!("sellerOrganizationId={}", c.provider_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(bought["items"][0]["unitPrice"], usd("11.50"));
+    assert!(bought["items"][0].get("cost").is_none(), "{bought}");
+    assert!(bought["items"][0].get("basis").is_none());
+    // The reseller's own sheet for Wingtip, over its cost from Fabrikam.
+    let t3 = sheet(
+        &p.reseller,
+        format!("buyerOrganizationId={}", p.customer_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(t3["tier"], "resellerToCustomer");
+    assert_eq!(t3["items"][0]["unitPrice"], usd("13.80"));
+    assert_eq!(t3["items"][0]["cost"], usd("11.50"));
+    let wingtip = sheet(
+        &p.customer,
+        format!("sellerOrganizationId={}", c.reseller_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(wingtip["items"][0]["unitPrice"], usd("13.80"));
+    assert!(wingtip["items"][0].get("cost").is_none());
+    // The next change, and month by month.
+    let future = sheet(
+        &p.reseller,
+        format!("sellerOrganizationId={}&timeline=future", c.provider_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(future["month"], "2026-04");
+    assert_eq!(future["items"][0]["unitPrice"], usd("11.70"));
+    let history = sheet(
+        &p.provider,
+        provider_to("&timeline=history&from=2026-01&month=2026-04"),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(
+        history["items"][0]["periods"],
+        json!([
+            {"effectiveFrom": "2026-01", "effectiveTo": "2026-02", "unitPrice": usd("10.00")},
+            {"effectiveFrom": "2026-03", "effectiveTo": "2026-03", "unitPrice": usd("11.50")},
+            {"effectiveFrom": "2026-04", "effectiveTo": null, "unitPrice": usd("11.70")}
+        ])
+    );
+    // Withdrawn, April has nothing new for Northwind.
+    app.delete(
+        &format!("/v1/repricingconfigs/{}", april["id"].as_str().expect("id")),
+        &p.provider,
+    )
+    .await;
+    let none = sheet(
+        &p.reseller,
+        format!("sellerOrganizationId={}&timeline=future", c.provider_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(
+        (none["month"].clone(), none["items"].clone()),
+        (Value::Null, json!([]))
+    );
+    // A pair the caller is not part of, and bad queries.
+    sheet(
+        &p.customer,
+        format!("sellerOrganizationId={}", c.provider_org),
+    )
+    .await
+    .problem(404, "not_found");
+    sheet(&p.provider, String::new())
+        .await
+        .problem(422, "validation_failed");
+    sheet(&p.provider, provider_to("&timeline=later"))
+        .await
+        .problem(422, "validation_failed");
+    app.shutdown().await;
+}
+both!(price_sheets_show_each_tier_to_its_two_sides, in_february);
