@@ -29,7 +29,7 @@ pub mod webhooks;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -154,19 +154,47 @@ pub struct PageUser {
     pub path: String,
 }
 
-/// Only a local path may be a redirect target.
+/// The longest `next` followed (API-platform.md §2.3).
+const NEXT_MAX_CHARS: usize = 2000;
+
+/// A redirect target the request chose (`next`, already decoded once), if it is a
+/// local path by API-platform.md §2.3; anything else goes to the dashboard. No
+/// `//` anywhere and no `\` (browsers read `/\host` as `//host`), and no control
+/// character (a tab or newline is dropped by the URL parser, turning `/\t/host`
+/// into `//host`, and would not fit a header anyway).
 pub fn local_path(next: Option<&str>) -> String {
     match next {
         Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
+            if (1..=NEXT_MAX_CHARS).contains(&p.chars().count())
+                && p.starts_with('/')
+                && !p.contains("//")
                 && !p.contains('\\')
-                && !p.contains("://") =>
+                && !p.chars().any(char::is_control) =>
         {
             p.to_owned()
         }
         _ => "/".to_owned(),
     }
+}
+
+/// A 303 to a local path. Unlike axum's `Redirect`, a path that cannot be a header
+/// value (which `local_path` never lets through) goes to `/` instead of a 500, and
+/// non-ASCII characters are percent-encoded.
+pub fn see_other(path: &str) -> Response {
+    let mut encoded = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_ascii() {
+            encoded.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                encoded.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    let location =
+        HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 fn to_signin(path: &str) -> Response {
