@@ -1,7 +1,8 @@
 //! partnerd's HTTP face: the JSON API under `/v1`, the portal pages, and the
 //! operational endpoints, on one axum router.
 //!
-//! A request passes, outermost first: request id → metrics → (API only) error
+//! A request passes, outermost first: the security headers of every response
+//! ([`headers`]) → request id → metrics → (API only) error
 //! normalisation → authentication and rate limit → idempotency → handler. Handlers
 //! extract, call one use case on [`partnerd_app::App`], and render.
 
@@ -9,6 +10,7 @@ pub mod api;
 mod authn;
 pub mod context;
 pub mod extract;
+pub mod headers;
 mod idempotency;
 pub mod openapi;
 mod ops;
@@ -92,7 +94,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics));
-    Router::new()
+    let public_url = state.app.config().public_url.clone();
+    let router = Router::new()
         .merge(api)
         .merge(ops_routes)
         .merge(pages::router(state.clone()))
@@ -102,8 +105,8 @@ pub fn router(state: AppState) -> Router {
             ops::policy_trace,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), ops::measure))
-        .layer(middleware::from_fn(context::request_id))
-        .with_state(state)
+        .layer(middleware::from_fn(context::request_id));
+    headers::secure(router, &public_url).with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.

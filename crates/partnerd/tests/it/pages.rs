@@ -14,6 +14,7 @@ pub struct Page {
     pub location: Option<String>,
     pub html: String,
     pub set_cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl<'a> Browser<'a> {
@@ -47,6 +48,7 @@ impl<'a> Browser<'a> {
 
     async fn finish(&mut self, res: reqwest::Response) -> Page {
         let status = res.status().as_u16();
+        let headers = res.headers().clone();
         let location = res
             .headers()
             .get("location")
@@ -76,6 +78,7 @@ impl<'a> Browser<'a> {
             location,
             html: res.text().await.unwrap_or_default(),
             set_cookies,
+            headers,
         }
     }
 

@@ -108,3 +108,243 @@ async fn next_is_followed_only_when_it_is_a_local_path(app: TestApp) {
     app.shutdown().await;
 }
 both!(next_is_followed_only_when_it_is_a_local_path, generous);
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// Asserts the §2.1 headers every response carries, with this `Cache-Control`.
+pub fn assert_baseline_headers(headers: &reqwest::header::HeaderMap, cache: &str, what: &str) {
+    let h = |name: &str| {
+        let values: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        assert!(values.len() <= 1, "{what}: {name} sent once: {values:?}");
+        values.first().map(|v| (*v).to_owned())
+    };
+    for (name, value) in [
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("cross-origin-resource-policy", "same-origin"),
+        (
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        ),
+        ("cache-control", cache),
+    ] {
+        assert_eq!(h(name).as_deref(), Some(value), "{what}: {name}");
+    }
+}
+
+/// Asserts a page holds no inline script or style and loads nothing from elsewhere
+/// (§2.1), so that the CSP blocks nothing it needs.
+pub fn assert_self_contained_page(path: &str, html: &str) {
+    assert!(!html.contains("<style"), "{path}: a <style> element");
+    for tag in html.split('<').skip(1) {
+        let tag = tag.split('>').next().unwrap_or_default();
+        let name = tag.split_whitespace().next().unwrap_or_default();
+        // Attribute names: the word before each `=` outside quoted values.
+        let mut in_quote = false;
+        let mut word = String::new();
+        for c in tag.chars() {
+            match c {
+                '"' => in_quote = !in_quote,
+                '=' if !in_quote => {
+                    let attr = word.to_ascii_lowercase();
+                    assert!(
+                        attr != "style" && !attr.starts_with("on"),
+                        "{path}: <{name}> has a {attr} attribute"
+                    );
+                }
+                c if c.is_whitespace() && !in_quote => word.clear(),
+                c if !in_quote => word.push(c),
+                _ => {}
+            }
+        }
+        if name == "script" {
+            assert!(
+                tag.contains("src=\"/assets/"),
+                "{path}: an inline or foreign script: <{tag}>"
+            );
+        }
+        for attr in ["src=\"", "srcset=\""] {
+            if let Some(rest) = tag.split(attr).nth(1) {
+                assert!(
+                    rest.starts_with('/') && !rest.starts_with("//"),
+                    "{path}: <{name}> loads from another origin"
+                );
+            }
+        }
+        if name == "link"
+            && let Some(rest) = tag.split("href=\"").nth(1)
+        {
+            assert!(
+                rest.starts_with('/') && !rest.starts_with("//"),
+                "{path}: <link> loads from another origin"
+            );
+        }
+    }
+}
+
+async fn every_response_carries_the_security_headers(app: TestApp) {
+    let token = app.operator_token().await;
+    let client = &app.client;
+    let send = |req: reqwest::RequestBuilder| async move { req.send().await.expect("request") };
+
+    let mut seen = Vec::new();
+    let mut check = |what: &str, res: &reqwest::Response, status: u16, cache: &str| {
+        assert_eq!(res.status().as_u16(), status, "{what}");
+        assert_baseline_headers(res.headers(), cache, what);
+        assert!(
+            res.headers().get("strict-transport-security").is_none(),
+            "{what}: no HSTS over plain http"
+        );
+        seen.push(what.to_owned());
+    };
+
+    let signed = send(
+        client
+            .post(app.url("/v1/sessions"))
+            .json(&serde_json::json!({"email": OPERATOR_EMAIL, "password": NEW_PASSWORD})),
+    )
+    .await;
+    check("POST /v1/sessions", &signed, 201, "no-store");
+    let key = send(
+        client
+            .post(app.url("/v1/apikeys"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"name": "Exporter", "roles": ["adminAgent"]})),
+    )
+    .await;
+    check("POST /v1/apikeys", &key, 201, "no-store");
+    let me = send(client.get(app.url("/v1/me")).bearer_auth(&token)).await;
+    check("GET /v1/me", &me, 200, "no-store");
+    let anonymous = send(client.get(app.url("/v1/me"))).await;
+    check("401", &anonymous, 401, "no-store");
+    let missing = send(client.get(app.url("/v1/no-such-thing")).bearer_auth(&token)).await;
+    check("API 404", &missing, 404, "no-store");
+    let not_allowed = send(client.delete(app.url("/v1/sessions"))).await;
+    check("API 405", &not_allowed, 405, "no-store");
+    let too_large = send(
+        client
+            .post(app.url("/v1/apikeys"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(vec![b' '; 2 * 1024 * 1024]),
+    )
+    .await;
+    check("413", &too_large, 413, "no-store");
+    let wrong_type = send(
+        client
+            .post(app.url("/v1/apikeys"))
+            .bearer_auth(&token)
+            .header("content-type", "text/plain")
+            .body("{}"),
+    )
+    .await;
+    check("415", &wrong_type, 415, "no-store");
+    let openapi = send(client.get(app.url("/v1/openapi.json"))).await;
+    check("openapi", &openapi, 200, "no-store");
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let res = send(client.get(app.url(path))).await;
+        check(path, &res, 200, "no-store");
+    }
+    for path in ["/assets/app.css", "/assets/app.js"] {
+        let res = send(client.get(app.url(path))).await;
+        check(path, &res, 200, "public, max-age=3600");
+    }
+    let signin = send(client.get(app.url("/signin"))).await;
+    check("GET /signin", &signin, 200, "no-store");
+    let to_signin = send(client.get(app.url("/"))).await;
+    check("303 to sign-in", &to_signin, 303, "no-store");
+    let page_404 = send(client.get(app.url("/no/such/page"))).await;
+    check("page 404", &page_404, 404, "no-store");
+    let page_405 = send(client.delete(app.url("/signin"))).await;
+    check("page 405", &page_405, 405, "no-store");
+    let forged = send(
+        client
+            .post(app.url("/signin"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("csrf=forged&email=a%40b.example&password=x"),
+    )
+    .await;
+    check("403 csrf", &forged, 403, "no-store");
+
+    // The portal page that shows a new API key's secret.
+    let mut b = Browser::new(&app);
+    b.set_cookie("partnerd_session", &token);
+    let keys = b.get("/settings/api-keys").await;
+    let csrf = csrf_of(&keys.html);
+    let created = b
+        .post(
+            "/settings/api-keys",
+            &[
+                ("csrf", &csrf),
+                ("name", "Shown once"),
+                ("roles", "adminAgent"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    assert!(created.html.contains("pdk_"), "the secret is on the page");
+    assert_baseline_headers(&created.headers, "no-store", "the new key's page");
+    assert_self_contained_page("/settings/api-keys", &created.html);
+
+    app.start_draining();
+    let draining = send(client.get(app.url("/readyz"))).await;
+    check("503 draining", &draining, 503, "no-store");
+    assert_eq!(seen.len(), 20, "{seen:?}");
+    app.shutdown().await;
+}
+both!(every_response_carries_the_security_headers);
+
+async fn rate_limited_answers_carry_the_security_headers(app: TestApp) {
+    let mut last = None;
+    for _ in 0..5 {
+        let res = app
+            .client
+            .post(app.url("/v1/sessions"))
+            .json(&serde_json::json!({"email": "nobody@x.example", "password": "wrong one"}))
+            .send()
+            .await
+            .expect("request");
+        last = Some(res);
+    }
+    let res = last.expect("a response");
+    assert_eq!(res.status().as_u16(), 429);
+    assert_baseline_headers(res.headers(), "no-store", "429");
+    app.shutdown().await;
+}
+both!(rate_limited_answers_carry_the_security_headers, |mut c| {
+    c.app.rate_limit_target_per_min = 2;
+    c
+});
+
+async fn hsts_only_when_the_public_url_is_https(app: TestApp) {
+    for path in ["/healthz", "/signin", "/v1/me", "/assets/app.css", "/nope"] {
+        let res = app.client.get(app.url(path)).send().await.expect("request");
+        let hsts: Vec<_> = res
+            .headers()
+            .get_all("strict-transport-security")
+            .iter()
+            .collect();
+        assert_eq!(hsts, ["max-age=31536000"], "{path}");
+        assert_baseline_headers(
+            res.headers(),
+            if path.starts_with("/assets/") {
+                "public, max-age=3600"
+            } else {
+                "no-store"
+            },
+            path,
+        );
+    }
+    app.shutdown().await;
+}
+both!(hsts_only_when_the_public_url_is_https, |mut c| {
+    c.public_url = Some("https://partners.example".into());
+    c
+});
