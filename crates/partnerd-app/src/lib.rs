@@ -17,6 +17,7 @@ pub mod commerce;
 pub mod connections;
 pub mod credit;
 pub mod crypto;
+pub mod csrf;
 pub mod customer_users;
 pub mod customers;
 pub mod dashboard;
@@ -225,6 +226,8 @@ struct Inner {
     metrics: Metrics,
     /// The key customer-request links are derived from (read once from the database).
     link_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// The key portal CSRF tokens are derived from (read once from the database).
+    csrf_key: tokio::sync::OnceCell<Vec<u8>>,
     /// Outgoing HTTP (webhook deliveries): no redirects, bounded time.
     http: reqwest::Client,
 }
@@ -259,6 +262,7 @@ impl App {
             mailer,
             metrics: Metrics::new(),
             link_key: tokio::sync::OnceCell::new(),
+            csrf_key: tokio::sync::OnceCell::new(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .dns_resolver(std::sync::Arc::new(egress::PublicOnly {

@@ -234,5 +234,10 @@ pub async fn signout(
     }
     let mut res = Redirect::to("/signin").into_response();
     set_cookie(&mut res, &cookies.clear_session());
+    // A new pre-session, so the signed-out browser's token is new too (§2.2).
+    set_cookie(
+        &mut res,
+        &cookies.presession(&partnerd_app::crypto::new_token("")),
+    );
     Ok(res)
 }

@@ -1,6 +1,6 @@
 //! The portal: server-rendered pages for people, sharing the use cases with the API.
-//! Session in an `HttpOnly` cookie; every form carries a CSRF token checked against
-//! a second cookie (double submit, [`csrf`]); redirects go to local paths only. Each
+//! Session in an `HttpOnly` cookie; every form carries a CSRF token bound to the
+//! session or pre-session ([`csrf`]); redirects go to local paths only. Each
 //! area's module has a `router()` with its pages; this one merges them.
 
 pub mod activity;
@@ -61,9 +61,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(support::router())
         .merge(webhooks::router())
         .merge(activity::router())
+        .layer(middleware::from_fn_with_state(state, csrf::csrf_binding))
+        // Assets need no session and no token: outside the layer, they cost no
+        // database read.
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
-        .layer(middleware::from_fn_with_state(state, csrf::csrf_cookie))
 }
 
 async fn css() -> Response {
@@ -120,11 +122,11 @@ impl Cookies {
         }
     }
 
-    pub fn csrf_name(&self) -> &'static str {
+    pub fn presession_name(&self) -> &'static str {
         if self.secure {
-            "__Host-partnerd_csrf"
+            "__Host-partnerd_presession"
         } else {
-            "partnerd_csrf"
+            "partnerd_presession"
         }
     }
 
@@ -143,8 +145,9 @@ impl Cookies {
         self.build(self.session_name(), "", 0, "Lax")
     }
 
-    pub fn csrf(&self, token: &str) -> String {
-        self.build(self.csrf_name(), token, 8 * 3600, "Strict")
+    /// The pre-session of a browser without a session (§2.2): two hours.
+    pub fn presession(&self, value: &str) -> String {
+        self.build(self.presession_name(), value, 2 * 3600, "Lax")
     }
 }
 
@@ -211,10 +214,22 @@ impl FromRequestParts<AppState> for PageUser {
             .path_and_query()
             .map_or("/".to_owned(), |p| p.as_str().to_owned());
         let cookies = Cookies::new(s);
-        let Some(token) = cookie(&parts.headers, cookies.session_name()) else {
-            return Err(to_signin(&path));
+        // The CSRF layer authenticated the cookie already.
+        let known = parts
+            .extensions
+            .get::<csrf::PortalSession>()
+            .map(|p| p.0.clone());
+        let authenticated = match known {
+            Some(Some(result)) => result,
+            Some(None) => return Err(to_signin(&path)),
+            None => {
+                let Some(token) = cookie(&parts.headers, cookies.session_name()) else {
+                    return Err(to_signin(&path));
+                };
+                s.app.authenticate(&token).await
+            }
         };
-        let principal = match s.app.authenticate(&token).await {
+        let principal = match authenticated {
             Ok(p) => p,
             Err(AppError::Unauthenticated | AppError::InvalidCredentials(_)) => {
                 return Err(to_signin(&path));

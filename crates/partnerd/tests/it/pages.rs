@@ -149,7 +149,7 @@ async fn sign_in_forces_a_password_change_then_shows_the_dashboard(app: TestApp)
     assert!(
         home.set_cookies
             .iter()
-            .any(|c| c.starts_with("partnerd_csrf=") && c.contains("HttpOnly"))
+            .any(|c| c.starts_with("partnerd_presession=") && c.contains("HttpOnly"))
     );
 
     let signin = b.get("/signin?next=/activity").await;
@@ -330,6 +330,8 @@ async fn api_keys_page_shows_the_secret_once_and_confirms_revocation(app: TestAp
     )
     .await;
     let keys = b.get("/settings/api-keys").await;
+    // Signing in changed the form token (it is bound to the session).
+    let csrf = csrf_of(&keys.html);
     assert!(
         keys.html.contains("No API keys yet"),
         "a helpful empty state"
@@ -395,6 +397,8 @@ async fn user_management_pages_add_edit_reset_and_delete(app: TestApp) {
     .await;
     let list = b.get("/settings/users").await;
     assert_eq!(list.status, 200);
+    // Signing in changed the form token (it is bound to the session).
+    let csrf = csrf_of(&list.html);
     assert!(list.html.contains(OPERATOR_EMAIL));
     let form = b.get("/settings/users/new").await;
     assert!(
@@ -625,6 +629,9 @@ pub async fn signed_in_browser<'a>(app: &'a TestApp, email: &str) -> (Browser<'a
         )
         .await;
     assert_eq!(res.status, 303, "{email} signs in");
+    // Signing in changed the form token: it is bound to the session now.
+    let dash = b.get("/").await;
+    let csrf = csrf_of(&dash.html);
     (b, csrf)
 }
 
@@ -1182,6 +1189,8 @@ async fn a_provider_invites_and_a_reseller_authorises_it_in_the_portal(app: Test
     )
     .await;
     let landing = r.get(&path).await;
+    // Signing in changed the form token (it is bound to the session).
+    let rcsrf = csrf_of(&landing.html);
     assert!(
         landing.html.contains("Authorize indirect provider")
             && landing.html.contains("type=\"checkbox\"")

@@ -348,3 +348,257 @@ both!(hsts_only_when_the_public_url_is_https, |mut c| {
     c.public_url = Some("https://partners.example".into());
     c
 });
+
+/// Posts the API-key form with exactly these cookies, token and extra headers.
+async fn post_key_form(
+    app: &TestApp,
+    cookies: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url("/settings/api-keys"))
+        .header("cookie", cookies)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}&name=Planted&roles=adminAgent"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.expect("post")
+}
+
+/// Asserts the 403 page of a refused form.
+async fn assert_csrf_failed(res: reqwest::Response, what: &str) {
+    assert_eq!(res.status().as_u16(), 403, "{what}");
+    let html = res.text().await.unwrap_or_default();
+    assert!(html.contains("csrf_failed"), "{what}: {html}");
+}
+
+async fn key_count(app: &TestApp, token: &str) -> i64 {
+    let list = app.get("/v1/apikeys", token).await;
+    list.ok(200)["totalCount"].as_i64().expect("totalCount")
+}
+
+async fn csrf_token_is_bound_to_the_session_and_changes_at_sign_in(app: TestApp) {
+    let api = app.operator_token().await;
+    let mut b = Browser::new(&app);
+    let first = b.get("/signin").await;
+    let presession = first
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("partnerd_presession="))
+        .expect("a pre-session for a browser without a session");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=7200"] {
+        assert!(presession.contains(attribute), "{presession}");
+    }
+    let value = b.cookie("partnerd_presession").expect("kept");
+    assert_eq!(value.len(), 43, "32 random bytes in base64url");
+    assert!(
+        !first
+            .set_cookies
+            .iter()
+            .any(|c| c.contains("partnerd_csrf")),
+        "the v1 CSRF cookie is retired"
+    );
+    let before = csrf_of(&first.html);
+    let again = b.get("/signin").await;
+    assert!(again.set_cookies.is_empty(), "the pre-session is kept");
+    assert_eq!(csrf_of(&again.html), before, "one token per pre-session");
+    let other = Browser::new(&app).get("/signin").await;
+    assert_ne!(csrf_of(&other.html), before, "each browser has its own");
+
+    let signed = b
+        .post(
+            "/signin",
+            &[
+                ("csrf", &before),
+                ("email", OPERATOR_EMAIL),
+                ("password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303);
+    let keys = b.get("/settings/api-keys").await;
+    let after = csrf_of(&keys.html);
+    assert_ne!(after, before, "the token changes at sign-in");
+    assert_eq!(
+        csrf_of(&b.get("/").await.html),
+        after,
+        "stable in a session"
+    );
+
+    // The token from before sign-in no longer works, the new one does.
+    let stale = b
+        .post(
+            "/settings/api-keys",
+            &[
+                ("csrf", &before),
+                ("name", "Stale"),
+                ("roles", "adminAgent"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 403);
+    assert!(stale.html.contains("csrf_failed"));
+    assert_eq!(key_count(&app, &api).await, 0, "nothing changed");
+    let fresh = b
+        .post(
+            "/settings/api-keys",
+            &[("csrf", &after), ("name", "Fresh"), ("roles", "adminAgent")],
+        )
+        .await;
+    assert_eq!(fresh.status, 200);
+    assert_eq!(key_count(&app, &api).await, 1);
+
+    // Another session of the same person has another token, refused here.
+    let (mut second, second_token) = crate::pages::signed_in_browser(&app, OPERATOR_EMAIL).await;
+    assert_ne!(second_token, after);
+    let crossed = b
+        .post(
+            "/settings/api-keys",
+            &[
+                ("csrf", &second_token),
+                ("name", "Crossed"),
+                ("roles", "adminAgent"),
+            ],
+        )
+        .await;
+    assert_eq!(crossed.status, 403);
+    assert_eq!(key_count(&app, &api).await, 1);
+
+    // Sign-out starts a new pre-session, with a new token.
+    let out = second.post("/signout", &[("csrf", &second_token)]).await;
+    assert_eq!(out.status, 303);
+    assert!(
+        out.set_cookies
+            .iter()
+            .any(|c| c.starts_with("partnerd_presession=") && c.contains("Max-Age=7200")),
+        "{:?}",
+        out.set_cookies
+    );
+    let signed_out = second.get("/signin").await;
+    let token_out = csrf_of(&signed_out.html);
+    assert!(token_out != second_token && token_out != before && token_out != after);
+    app.shutdown().await;
+}
+both!(csrf_token_is_bound_to_the_session_and_changes_at_sign_in);
+
+async fn a_planted_cookie_chooses_no_token(app: TestApp) {
+    let api = app.operator_token().await;
+    let (victim, _) = crate::pages::signed_in_browser(&app, OPERATOR_EMAIL).await;
+    let session = victim.cookie("partnerd_session").expect("session");
+
+    // Double submit would take a cookie and a field that merely agree.
+    let chosen = "A".repeat(43);
+    for name in ["partnerd_csrf", "partnerd_presession"] {
+        let res = post_key_form(
+            &app,
+            &format!("partnerd_session={session}; {name}={chosen}"),
+            &chosen,
+            &[],
+        )
+        .await;
+        assert_csrf_failed(res, name).await;
+    }
+    // A pre-session the attacker made (and whose token they can read off the
+    // sign-in page) does not sign for the victim's session either.
+    let mut attacker = Browser::new(&app);
+    let page = attacker.get("/signin").await;
+    let attacker_token = csrf_of(&page.html);
+    let attacker_presession = attacker.cookie("partnerd_presession").expect("made");
+    let res = post_key_form(
+        &app,
+        &format!("partnerd_session={session}; partnerd_presession={attacker_presession}"),
+        &attacker_token,
+        &[],
+    )
+    .await;
+    assert_csrf_failed(res, "the attacker's pre-session").await;
+    // Nor without the session: a planted pre-session of the wrong shape is replaced.
+    let mut planted = Browser::new(&app);
+    planted.set_cookie("partnerd_presession", "attacker");
+    let page = planted.get("/signin").await;
+    assert_ne!(
+        planted.cookie("partnerd_presession").as_deref(),
+        Some("attacker")
+    );
+    let res = app
+        .client
+        .post(app.url("/signin"))
+        .header("cookie", "partnerd_presession=attacker")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={}&email=olivia%40operator.example&password=correct+horse+battery+staple",
+            csrf_of(&page.html)
+        ))
+        .send()
+        .await
+        .expect("post");
+    assert_csrf_failed(res, "an ill-formed pre-session").await;
+    assert_eq!(key_count(&app, &api).await, 0, "nothing changed");
+    app.shutdown().await;
+}
+both!(a_planted_cookie_chooses_no_token);
+
+async fn forms_from_another_site_are_refused(app: TestApp) {
+    let api = app.operator_token().await;
+    let (victim, token) = crate::pages::signed_in_browser(&app, OPERATOR_EMAIL).await;
+    let cookies = format!(
+        "partnerd_session={}",
+        victim.cookie("partnerd_session").expect("session")
+    );
+    let own_origin = app.base.clone();
+    for headers in [
+        &[("sec-fetch-site", "cross-site")][..],
+        &[("sec-fetch-site", "same-site")][..],
+        &[("sec-fetch-site", "none")][..],
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "null"), ("sec-fetch-site", "cross-site")][..],
+        &[("origin", "")][..],
+        &[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://127.0.0.1:1"),
+        ][..],
+    ] {
+        let res = post_key_form(&app, &cookies, &token, headers).await;
+        assert_csrf_failed(res, &format!("{headers:?}")).await;
+    }
+    assert_eq!(key_count(&app, &api).await, 0, "nothing changed");
+    let same = post_key_form(
+        &app,
+        &cookies,
+        &token,
+        &[("sec-fetch-site", "same-origin"), ("origin", &own_origin)],
+    )
+    .await;
+    assert_eq!(same.status().as_u16(), 200, "a same-origin form is taken");
+    // What a browser sends for a form on a page with `Referrer-Policy: no-referrer`.
+    let no_referrer = post_key_form(
+        &app,
+        &cookies,
+        &token,
+        &[("sec-fetch-site", "same-origin"), ("origin", "null")],
+    )
+    .await;
+    assert_eq!(
+        no_referrer.status().as_u16(),
+        200,
+        "Origin: null says nothing"
+    );
+    // The token may come as a header instead of the field.
+    let by_header = app
+        .client
+        .post(app.url("/settings/api-keys"))
+        .header("cookie", &cookies)
+        .header("x-csrf-token", &token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=Header&roles=adminAgent")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(by_header.status().as_u16(), 200);
+    assert_eq!(key_count(&app, &api).await, 3);
+    app.shutdown().await;
+}
+both!(forms_from_another_site_are_refused);
