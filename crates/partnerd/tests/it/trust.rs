@@ -602,3 +602,141 @@ async fn forms_from_another_site_are_refused(app: TestApp) {
     app.shutdown().await;
 }
 both!(forms_from_another_site_are_refused);
+
+/// Posts raw bytes with this Content-Type (none when `None`).
+async fn post_raw(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> crate::helpers::Resp {
+    let mut req = app.client.post(app.url(path)).body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(c) = content_type {
+        req = req.header("content-type", c);
+    }
+    TestApp::read(req.send().await.expect("send")).await
+}
+
+async fn json_bodies_are_read_strictly(app: TestApp) {
+    let token = app.operator_token().await;
+    let json = Some("application/json");
+
+    // Duplicate member names, at any depth, before anything else reads the body.
+    for (body, detail) in [
+        (
+            r#"{"name": "a", "name": "b", "roles": ["adminAgent"]}"#,
+            r#"duplicate member "name" in the top-level object"#,
+        ),
+        (
+            r#"{"name": "a", "\u006eame": "b", "roles": ["adminAgent"]}"#,
+            r#"duplicate member "name" in the top-level object"#,
+        ),
+        (
+            r#"{"name": "k", "roles": ["adminAgent"], "x": {"admin": {"email": "a", "email": "b"}}}"#,
+            r#"duplicate member "email" in /x/admin"#,
+        ),
+        (
+            r#"{"name": "k", "list": [{}, {"a": 1, "a": 2}]}"#,
+            r#"duplicate member "a" in /list/1"#,
+        ),
+        (
+            r#"{"a/b~": {"c": 1, "c": 2}}"#,
+            r#"duplicate member "c" in /a~1b~0"#,
+        ),
+    ] {
+        let res = post_raw(&app, "/v1/apikeys", Some(&token), json, body).await;
+        res.problem(400, "bad_request");
+        assert_eq!(res.body["detail"], detail, "{body}");
+    }
+    // The same name in different objects is no duplicate.
+    let ok = post_raw(
+        &app,
+        "/v1/apikeys",
+        Some(&token),
+        json,
+        r#"{"name": "k", "roles": ["adminAgent"], "expiresAt": null}"#,
+    )
+    .await;
+    ok.ok(201);
+    // The rule is the extractor's, so every endpoint has it; authentication first.
+    let sign_in = post_raw(
+        &app,
+        "/v1/sessions",
+        None,
+        json,
+        r#"{"email": "a@b.example", "email": "olivia@operator.example", "password": "x"}"#,
+    )
+    .await;
+    sign_in.problem(400, "bad_request");
+    assert_eq!(
+        sign_in.body["detail"],
+        r#"duplicate member "email" in the top-level object"#
+    );
+    post_raw(
+        &app,
+        "/v1/apikeys",
+        None,
+        json,
+        r#"{"name": "a", "name": "b"}"#,
+    )
+    .await
+    .problem(401, "unauthenticated");
+
+    // Media types: application/json with at most charset=utf-8.
+    let body = r#"{"name": "typed", "roles": ["adminAgent"]}"#;
+    for accepted in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON;charset=UTF-8",
+        "application/json ; charset = utf-8",
+        "application/json; charset=\"utf-8\"",
+    ] {
+        post_raw(&app, "/v1/apikeys", Some(&token), Some(accepted), body)
+            .await
+            .ok(201);
+    }
+    for refused in [
+        Some("application/merge-patch+json"),
+        Some("application/vnd.partnerd+json"),
+        Some("application/problem+json"),
+        Some("application/json; charset=latin1"),
+        Some("application/json; charset=utf-16"),
+        Some("application/json; charset=utf-8; q=1"),
+        Some("application/json; version=2"),
+        Some("application/json;"),
+        Some("application/jsonx"),
+        Some("text/json"),
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let res = post_raw(&app, "/v1/apikeys", Some(&token), refused, body).await;
+        assert_eq!(res.status, 415, "{refused:?}: {}", res.text);
+        res.problem(415, "unsupported_media_type");
+    }
+
+    // UTF-8 without a BOM, one JSON value.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(body.as_bytes());
+    for bad in [
+        bom,
+        br#"{"name": "a"} {"name": "b"}"#.to_vec(),
+        b"{\"name\": \"\xFF\"}".to_vec(),
+        br#"{"name": "a""#.to_vec(),
+    ] {
+        let res = post_raw(&app, "/v1/apikeys", Some(&token), json, bad).await;
+        res.problem(400, "bad_request");
+    }
+    let list = app.get("/v1/apikeys", &token).await;
+    assert_eq!(
+        list.ok(200)["totalCount"],
+        6,
+        "only the accepted requests made keys"
+    );
+    app.shutdown().await;
+}
+both!(json_bodies_are_read_strictly);
