@@ -276,10 +276,12 @@ impl AppError {
             Self::PreconditionFailed => "precondition_failed",
             Self::PreconditionRequired => "precondition_required",
             // Field errors that share a code of their own (`weak_password`,
-            // `consent_required`) lend it to the whole answer.
+            // `consent_required`) lend it to the whole answer, except the codes the
+            // contract gives only to fields (`invisible_text`, …).
             Self::Validation(errors) => match errors.split_first() {
                 Some((first, rest))
                     if first.code != "validation_failed"
+                        && !partnerd_domain::names::FIELD_ONLY_CODES.contains(&first.code)
                         && rest.iter().all(|e| e.code == first.code) =>
                 {
                     first.code

@@ -251,6 +251,34 @@ impl<'de> serde::de::Visitor<'de> for UniqueMembers {
     }
 }
 
+/// Every name or title member at any depth must show (API-platform.md §2.7); the
+/// rule is `partnerd_domain::names`', applied here by member name so that no request
+/// type can miss it.
+fn check_names(value: &serde_json::Value, pointer: &str, errors: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (member, v) in map {
+                let here = format!("{pointer}/{}", member.replace('~', "~0").replace('/', "~1"));
+                match v {
+                    Value::String(text) if partnerd_domain::names::is_name_member(member) => {
+                        if let Err(e) = partnerd_domain::names::visible_text(&here, text) {
+                            errors.push(e);
+                        }
+                    }
+                    _ => check_names(v, &here, errors),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                check_names(v, &format!("{pointer}/{i}"), errors);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Turns a serde path and message into a JSON Pointer field error.
 fn field_error<E: std::fmt::Display>(
     err: serde_path_to_error::Error<E>,
@@ -304,6 +332,11 @@ impl<T: DeserializeOwned> ApiBody<T> {
     /// The typed body, or the problem that explains why not.
     pub fn parse(self) -> AppResult<T> {
         let mut value = self.result?;
+        let mut names = Vec::new();
+        check_names(&value, "", &mut names);
+        if !names.is_empty() {
+            return Err(AppError::Validation(names));
+        }
         loop {
             match serde_path_to_error::deserialize::<_, T>(value.clone()) {
                 Ok(v) => return Ok(v),

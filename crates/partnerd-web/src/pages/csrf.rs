@@ -237,6 +237,10 @@ where
         if expected.is_empty() || !same_token(&expected, &submitted) {
             return Err(refused());
         }
+        let names = name_fields(&bytes);
+        if !names.is_empty() {
+            return Err(PageError(AppError::Validation(names)).into_response());
+        }
         serde_html_form::from_bytes(&bytes)
             .map(CsrfForm)
             .map_err(|e| {
@@ -246,6 +250,30 @@ where
                 .into_response()
             })
     }
+}
+
+/// Name and title fields (`name`, `title`, `…_name`) must show, as in the API
+/// (API-platform.md §2.7); errors point at the member the API would name
+/// (`company_name` → `/companyName`).
+fn name_fields(body: &[u8]) -> Vec<partnerd_domain::FieldError> {
+    form_urlencoded::parse(body)
+        .filter(|(k, _)| partnerd_domain::names::is_name_member(k))
+        .filter_map(|(k, v)| {
+            let mut pointer = String::from("/");
+            let mut upper = false;
+            for c in k.chars() {
+                match c {
+                    '_' => upper = true,
+                    c if upper => {
+                        pointer.extend(c.to_uppercase());
+                        upper = false;
+                    }
+                    c => pointer.push(c),
+                }
+            }
+            partnerd_domain::names::visible_text(&pointer, &v).err()
+        })
+        .collect()
 }
 
 /// Every field of a form as sent, a field sent several times once per value, for

@@ -740,3 +740,148 @@ async fn json_bodies_are_read_strictly(app: TestApp) {
     app.shutdown().await;
 }
 both!(json_bodies_are_read_strictly);
+
+const INVISIBLE: &[&str] = &[
+    "\u{200B}\u{200B}",
+    "\u{3164}",
+    "\u{00AD}",
+    " \u{2060} ",
+    "\u{0301}",
+];
+const BIDI: &[&str] = &["Contoso\u{202E}", "\u{2067}Fabrikam\u{2069}"];
+const SHOWN: &[&str] = &["Zoë", "محمد", "株式会社", "👩\u{200D}💻 Lab"];
+
+async fn names_and_titles_must_show(app: TestApp) {
+    let token = app.operator_token().await;
+    let refused = INVISIBLE
+        .iter()
+        .map(|v| (*v, "invisible_text"))
+        .chain(BIDI.iter().map(|v| (*v, "bidi_control_not_allowed")));
+    for (value, code) in refused {
+        // A top-level name.
+        let res = app
+            .post(
+                "/v1/apikeys",
+                &token,
+                serde_json::json!({"name": value, "roles": ["adminAgent"]}),
+            )
+            .await;
+        res.problem(422, "validation_failed");
+        assert_eq!(res.body["errors"][0]["pointer"], "/name", "{value:?}");
+        assert_eq!(res.body["errors"][0]["code"], code, "{value:?}");
+        // Names at depth, each named.
+        let res = app
+            .call(
+                reqwest::Method::POST,
+                "/v1/tenants",
+                None,
+                Some(serde_json::json!({
+                    "companyName": value, "domainPrefix": "shown", "country": "DE",
+                    "admin": {"email": "cora@shown.example", "firstName": "Cora",
+                        "lastName": value, "password": NEW_PASSWORD}
+                })),
+            )
+            .await;
+        res.problem(422, "validation_failed");
+        let errors: Vec<(String, String)> = res.body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| {
+                (
+                    e["pointer"].as_str().unwrap_or_default().to_owned(),
+                    e["code"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                ("/admin/lastName".to_owned(), code.to_owned()),
+                ("/companyName".to_owned(), code.to_owned()),
+            ],
+            "{value:?}"
+        );
+    }
+    let list = app.get("/v1/apikeys", &token).await;
+    assert_eq!(list.ok(200)["totalCount"], 0, "nothing was made");
+    for (i, value) in SHOWN.iter().enumerate() {
+        let made = app
+            .post(
+                "/v1/apikeys",
+                &token,
+                serde_json::json!({"name": value, "roles": ["adminAgent"]}),
+            )
+            .await;
+        assert_eq!(made.ok(201)["name"], *value);
+        let tenant = app
+            .call(
+                reqwest::Method::POST,
+                "/v1/tenants",
+                None,
+                Some(serde_json::json!({
+                    "companyName": value, "domainPrefix": format!("shown-{i}"), "country": "DE",
+                    "admin": {"email": format!("cora@shown-{i}.example"), "firstName": value,
+                        "lastName": value, "password": NEW_PASSWORD}
+                })),
+            )
+            .await;
+        tenant.ok(201);
+    }
+
+    // The portal's forms follow the same rule.
+    let (mut b, csrf) = crate::pages::signed_in_browser(&app, OPERATOR_EMAIL).await;
+    for (value, code) in [
+        (INVISIBLE[0], "invisible_text"),
+        (BIDI[0], "bidi_control_not_allowed"),
+    ] {
+        let res = b
+            .post(
+                "/settings/users/new",
+                &[
+                    ("csrf", &csrf),
+                    ("first_name", "Hal"),
+                    ("last_name", value),
+                    ("email", "hal@operator.example"),
+                    ("agent_role", "helpdeskAgent"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, 422, "{value:?}");
+        let reason = if code == "invisible_text" {
+            "visible character"
+        } else {
+            "bidirectional"
+        };
+        assert!(
+            res.html.contains("/lastName") && res.html.contains(reason),
+            "{code}: {}",
+            res.html
+        );
+        let key = b
+            .post(
+                "/settings/api-keys",
+                &[("csrf", &csrf), ("name", value), ("roles", "adminAgent")],
+            )
+            .await;
+        assert_eq!(key.status, 422, "{value:?}");
+    }
+    let shown = b
+        .post(
+            "/settings/users/new",
+            &[
+                ("csrf", &csrf),
+                ("first_name", "Zoë"),
+                ("last_name", "محمد"),
+                ("email", "zoe@operator.example"),
+                ("agent_role", "helpdeskAgent"),
+            ],
+        )
+        .await;
+    assert_eq!(shown.status, 200);
+    let users = app.get("/v1/users", &token).await;
+    let emails = users.ok(200).to_string();
+    assert!(emails.contains("zoe@operator.example") && !emails.contains("hal@operator.example"));
+    app.shutdown().await;
+}
+both!(names_and_titles_must_show, generous);
