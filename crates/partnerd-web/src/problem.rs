@@ -133,6 +133,16 @@ pub fn problem_response(e: &AppError) -> Response {
 
 /// [`problem_response`] with a title of the caller's (`/readyz` says "Not ready").
 pub fn titled_problem_response(e: &AppError, title: &str) -> Response {
+    extended_problem_response(e, title, Default::default())
+}
+
+/// [`titled_problem_response`] with members of the caller's (the draining
+/// `/readyz` adds `checks`).
+pub fn extended_problem_response(
+    e: &AppError,
+    title: &str,
+    mut extensions: partnerd_app::error::Extensions,
+) -> Response {
     let status = status_of(e);
     let code = e.code();
     let body = Problem {
@@ -152,7 +162,12 @@ pub fn titled_problem_response(e: &AppError, title: &str) -> Response {
                 message: f.message.clone(),
             })
             .collect(),
-        extensions: e.extensions().cloned().unwrap_or_default(),
+        extensions: {
+            if let Some(own) = e.extensions() {
+                extensions.extend(own.clone());
+            }
+            extensions
+        },
     };
     let mut res = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
     res.headers_mut()

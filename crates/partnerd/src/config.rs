@@ -75,6 +75,14 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub webmail_domains: Option<Vec<String>>,
+    /// On SIGTERM, how long new requests are still served (with `Connection: close`)
+    /// after `/readyz` turned 503, so the load balancer sees it first (default 5).
+    #[arg(long, env = "PARTNERD_DRAIN_DELAY_SECONDS", global = true)]
+    pub drain_delay_seconds: Option<u64>,
+    /// After the drain delay, how long in-flight requests may take before they are
+    /// dropped (default 25).
+    #[arg(long, env = "PARTNERD_SHUTDOWN_TIMEOUT_SECONDS", global = true)]
+    pub shutdown_timeout_seconds: Option<u64>,
 }
 
 /// The TOML file's shape (camelCase keys, like the API).
@@ -98,6 +106,8 @@ struct FileConfig {
     signin_failures_before_lockout: Option<u32>,
     signin_lockout_minutes: Option<u32>,
     webmail_domains: Option<Vec<String>>,
+    drain_delay_seconds: Option<u64>,
+    shutdown_timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,6 +137,10 @@ pub struct Config {
     pub auto_migrate: bool,
     pub log: String,
     pub log_format: String,
+    /// API-platform.md §2.5: requests still served after SIGTERM.
+    pub drain_delay: std::time::Duration,
+    /// API-platform.md §2.5: then the time in-flight requests have to finish.
+    pub shutdown_timeout: std::time::Duration,
     pub app: AppConfig,
 }
 
@@ -224,6 +238,16 @@ impl Settings {
                 .unwrap_or_else(|| "info".into()),
             log_format,
             database_url,
+            drain_delay: std::time::Duration::from_secs(
+                self.drain_delay_seconds
+                    .or(file.drain_delay_seconds)
+                    .unwrap_or(5),
+            ),
+            shutdown_timeout: std::time::Duration::from_secs(
+                self.shutdown_timeout_seconds
+                    .or(file.shutdown_timeout_seconds)
+                    .unwrap_or(25),
+            ),
             app: AppConfig {
                 public_url: String::new(),
                 platform_domain: self

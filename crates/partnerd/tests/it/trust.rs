@@ -1,6 +1,8 @@
 //! The web security baseline (API-platform.md §2) over HTTP: redirect targets,
 //! response headers, CSRF bound to the session, strict JSON, names and titles.
 
+use std::time::Duration;
+
 use crate::both;
 use crate::helpers::{NEW_PASSWORD, OPERATOR_EMAIL, TestApp};
 use crate::pages::{Browser, csrf_of};
@@ -885,3 +887,113 @@ async fn names_and_titles_must_show(app: TestApp) {
     app.shutdown().await;
 }
 both!(names_and_titles_must_show, generous);
+
+/// Sends a request's head and the first part of its body on a new connection.
+async fn start_slow_post(app: &TestApp, token: &str, body: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /v1/apikeys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream
+        .write_all(&body.as_bytes()[..body.len() / 2])
+        .await
+        .expect("half the body");
+    stream
+}
+
+/// Reads until the server closes the connection.
+async fn read_to_close(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn sigterm_drains_then_stops(app: TestApp) {
+    use tokio::io::AsyncWriteExt;
+    let token = app.operator_token().await;
+    let body = r#"{"name": "In flight", "roles": ["adminAgent"]}"#;
+    let mut finishing = start_slow_post(&app, &token, body).await;
+    let mut stuck = start_slow_post(&app, &token, body).await;
+    // A kept-alive connection from before the signal.
+    let kept = reqwest::Client::new();
+    kept.get(app.url("/healthz")).send().await.expect("warm");
+
+    let (base, client) = (app.base.clone(), app.client.clone());
+    let started = std::time::Instant::now();
+    let stopping = tokio::spawn(app.shutdown());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // At once: not ready, still alive, and every answer closes its connection.
+    let ready = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status().as_u16(), 503);
+    assert_eq!(
+        ready
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    assert_eq!(
+        ready
+            .headers()
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
+    let problem: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(problem["checks"]["draining"], "draining", "{problem}");
+    let health = kept
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("healthz on the kept-alive connection");
+    assert_eq!(health.status().as_u16(), 200);
+    assert_eq!(
+        health
+            .headers()
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
+
+    // After the drain delay (1 s) the listener is closed.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_err(),
+        "the listener closed at the drain delay"
+    );
+    // An in-flight request still finishes within the shutdown timeout (2 s)...
+    finishing
+        .write_all(&body.as_bytes()[body.len() / 2..])
+        .await
+        .expect("the rest of the body");
+    let answer = read_to_close(&mut finishing).await;
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"));
+    // ...and one that does not is dropped at it: its handler answers 503.
+    let dropped = read_to_close(&mut stuck).await;
+    assert!(dropped.starts_with("HTTP/1.1 503"), "{dropped}");
+    assert!(dropped.contains("service_unavailable"), "{dropped}");
+    stopping.await.expect("shutdown task");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(5),
+        "drain delay + shutdown timeout: {took:?}"
+    );
+}
+both!(sigterm_drains_then_stops, |mut c| {
+    c.drain_delay = Duration::from_secs(1);
+    c.shutdown_timeout = Duration::from_secs(2);
+    c
+});
