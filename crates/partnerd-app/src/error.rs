@@ -67,6 +67,8 @@ codes!(
         UnsupportedMediaType = "unsupported_media_type",
         /// The same Idempotency-Key came back with another body.
         IdempotencyKeyReused = "idempotency_key_reused",
+        /// The body did not arrive in time (API-platform.md §2.4).
+        RequestTimeout = "request_timeout",
     }
 );
 
@@ -315,6 +317,9 @@ impl AppError {
                 Unacceptable::UnsupportedMediaType => "send the body as application/json",
                 Unacceptable::IdempotencyKeyReused => {
                     "this Idempotency-Key was used with another request body"
+                }
+                Unacceptable::RequestTimeout => {
+                    "the request body did not arrive in time; send it again"
                 }
             }),
             Self::Unauthenticated => Borrowed("sign in, or send a valid bearer token"),

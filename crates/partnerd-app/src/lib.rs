@@ -89,6 +89,12 @@ pub struct AppConfig {
     /// Answer each request with the policy actions it asked for (`Partnerd-Policy-Asked`);
     /// see [`policy_trace`].
     pub policy_trace: bool,
+    /// API-platform.md §2.4: a request body must arrive within this from the end of
+    /// its headers (else 408 `request_timeout`).
+    pub http_body_timeout: std::time::Duration,
+    /// API-platform.md §2.4: a request must be answered within this from the end of
+    /// its headers (else its handler is dropped and it answers 503).
+    pub http_request_timeout: std::time::Duration,
 }
 
 impl Default for AppConfig {
@@ -109,6 +115,8 @@ impl Default for AppConfig {
             test_clock: None,
             webmail_domains: Vec::new(),
             policy_trace: false,
+            http_body_timeout: std::time::Duration::from_secs(30),
+            http_request_timeout: std::time::Duration::from_secs(60),
         }
     }
 }

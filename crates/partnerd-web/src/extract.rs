@@ -139,7 +139,7 @@ impl<S: Send + Sync, T> FromRequest<S> for ApiBody<T> {
     async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
         let json = is_json(req.headers());
         let result = match axum::body::to_bytes(req.into_body(), BODY_LIMIT).await {
-            Err(_) => Err(AppError::Unacceptable(Unacceptable::PayloadTooLarge)),
+            Err(e) => Err(crate::timeouts::body_read_failed(&e)),
             Ok(bytes) => parse_value(&bytes, json),
         };
         Ok(Self {

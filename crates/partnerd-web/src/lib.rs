@@ -16,6 +16,7 @@ pub mod openapi;
 mod ops;
 pub mod pages;
 pub mod problem;
+pub mod timeouts;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -142,6 +143,10 @@ pub fn router(state: AppState) -> Router {
             ops::policy_trace,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), ops::measure))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            timeouts::limit_time,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), drain_guard))
         .layer(middleware::from_fn(context::request_id));
     headers::secure(router, &public_url).with_state(state)

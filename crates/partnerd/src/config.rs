@@ -83,6 +83,14 @@ pub struct Settings {
     /// dropped (default 25).
     #[arg(long, env = "PARTNERD_SHUTDOWN_TIMEOUT_SECONDS", global = true)]
     pub shutdown_timeout_seconds: Option<u64>,
+    /// A request body must arrive within this from the end of the headers, else
+    /// 408 (default 30).
+    #[arg(long, env = "PARTNERD_HTTP_BODY_TIMEOUT_SECONDS", global = true)]
+    pub http_body_timeout_seconds: Option<u64>,
+    /// A request must be answered within this from the end of the headers, else
+    /// 503 (default 60).
+    #[arg(long, env = "PARTNERD_HTTP_REQUEST_TIMEOUT_SECONDS", global = true)]
+    pub http_request_timeout_seconds: Option<u64>,
 }
 
 /// The TOML file's shape (camelCase keys, like the API).
@@ -108,6 +116,8 @@ struct FileConfig {
     webmail_domains: Option<Vec<String>>,
     drain_delay_seconds: Option<u64>,
     shutdown_timeout_seconds: Option<u64>,
+    http_body_timeout_seconds: Option<u64>,
+    http_request_timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -285,6 +295,14 @@ impl Settings {
                     .unwrap_or(d.mail_from),
                 dev_mode,
                 test_clock,
+                http_body_timeout: self
+                    .http_body_timeout_seconds
+                    .or(file.http_body_timeout_seconds)
+                    .map_or(d.http_body_timeout, std::time::Duration::from_secs),
+                http_request_timeout: self
+                    .http_request_timeout_seconds
+                    .or(file.http_request_timeout_seconds)
+                    .map_or(d.http_request_timeout, std::time::Duration::from_secs),
                 webmail_domains: self
                     .webmail_domains
                     .clone()

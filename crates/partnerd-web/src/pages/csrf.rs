@@ -225,9 +225,16 @@ where
             .get(HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let bytes = match Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(e) if crate::timeouts::is_body_timeout(&e) => {
+                return Err(PageError(AppError::Unacceptable(
+                    partnerd_app::Unacceptable::RequestTimeout,
+                ))
+                .into_response());
+            }
+            Err(e) => return Err(e.into_response()),
+        };
         let submitted = in_header.unwrap_or_else(|| {
             form_urlencoded::parse(&bytes)
                 .find(|(k, _)| k == FIELD)

@@ -997,3 +997,73 @@ both!(sigterm_drains_then_stops, |mut c| {
     c.shutdown_timeout = Duration::from_secs(2);
     c
 });
+
+async fn a_body_that_does_not_arrive_is_408(app: TestApp) {
+    let token = app.operator_token().await;
+    let body = r#"{"name": "Slow", "roles": ["adminAgent"]}"#;
+    let started = std::time::Instant::now();
+    let mut api = start_slow_post(&app, &token, body).await;
+    let answer = read_to_close(&mut api).await;
+    let took = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("connection: close"), "{answer}");
+    assert!(lower.contains("content-security-policy"), "{answer}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    // The same for a portal form.
+    use tokio::io::AsyncWriteExt;
+    let mut form = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    form.write_all(
+        b"POST /signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=",
+    )
+    .await
+    .expect("write");
+    let answer = read_to_close(&mut form).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"));
+    let list = app.get("/v1/apikeys", &token).await;
+    assert_eq!(list.ok(200)["totalCount"], 0);
+    app.shutdown().await;
+}
+both!(a_body_that_does_not_arrive_is_408, |mut c| {
+    c.app.http_body_timeout = Duration::from_secs(1);
+    c
+});
+
+async fn a_request_that_takes_too_long_is_dropped_with_503(app: TestApp) {
+    let token = app.operator_token().await;
+    let body = r#"{"name": "Slow", "roles": ["adminAgent"]}"#;
+    let started = std::time::Instant::now();
+    let mut api = start_slow_post(&app, &token, body).await;
+    let answer = read_to_close(&mut api).await;
+    let took = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"service_unavailable\""),
+        "{answer}"
+    );
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("retry-after: 5"), "{answer}");
+    assert!(lower.contains("connection: close"), "{answer}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    let list = app.get("/v1/apikeys", &token).await;
+    assert_eq!(list.ok(200)["totalCount"], 0);
+    app.shutdown().await;
+}
+both!(
+    a_request_that_takes_too_long_is_dropped_with_503,
+    |mut c| {
+        c.app.http_body_timeout = Duration::from_secs(10);
+        c.app.http_request_timeout = Duration::from_secs(1);
+        c
+    }
+);
