@@ -204,8 +204,8 @@ mod tests {
             "\u{FEFF}",
             "\u{E0041}",
         ] {
-            let e = visible_text("/name", refused).expect_err(refused);
-            assert_eq!(e.code, "invisible_text", "{refused:?}");
+            let code = visible_text("/name", refused).err().map(|e| e.code);
+            assert_eq!(code, Some("invisible_text"), "{refused:?}");
         }
         for refused in [
             "Contoso\u{202E}",
@@ -213,8 +213,8 @@ mod tests {
             "\u{202A}",
             "a\u{2066}b",
         ] {
-            let e = visible_text("/name", refused).expect_err(refused);
-            assert_eq!(e.code, "bidi_control_not_allowed", "{refused:?}");
+            let code = visible_text("/name", refused).err().map(|e| e.code);
+            assert_eq!(code, Some("bidi_control_not_allowed"), "{refused:?}");
         }
         for accepted in [
             "Zoë",
