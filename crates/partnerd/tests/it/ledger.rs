@@ -816,6 +816,7 @@ async fn cancels_refund_in_full_for_a_day_then_prorate(app: TestApp) {
         format!("/v1/customers/{}/subscriptions/{sid}", p.customer_org)
     };
     let early = buy().await;
+    let just_after = buy().await;
     let late = buy().await;
     let cancel = |path: String| {
         let app = &app;
@@ -837,6 +838,9 @@ async fn cancels_refund_in_full_for_a_day_then_prorate(app: TestApp) {
     // 23 h 59 min: inside the first day, a full refund.
     set_clock(&app, &p.op, "2026-03-04T09:59:00Z").await;
     let early = cancel(early).await;
+    // 24 h 1 min: the first day is over, prorated from the cancel day (30 of 31).
+    set_clock(&app, &p.op, "2026-03-04T10:01:00Z").await;
+    let just_after = cancel(just_after).await;
     // 50 h: prorated from the cancel day.
     set_clock(&app, &p.op, "2026-03-05T12:00:00Z").await;
     let late = cancel(late).await;
@@ -876,6 +880,17 @@ async fn cancels_refund_in_full_for_a_day_then_prorate(app: TestApp) {
                 "-100.80".into()
             ),
         ]
+    );
+    let just_after = of(&just_after).await;
+    assert_eq!(
+        just_after[1],
+        (
+            "operatorToProvider".into(),
+            "cancelImmediate".into(),
+            -10,
+            "9.75".into(),
+            "-97.50".into()
+        )
     );
     let late = of(&late).await;
     assert_eq!(
@@ -1116,6 +1131,25 @@ async fn price_sheets_show_each_tier_to_its_two_sides(app: TestApp) {
     .clone();
     assert_eq!(wingtip["items"][0]["unitPrice"], usd("13.80"));
     assert!(wingtip["items"][0].get("cost").is_none());
+    // The portal's order review charges the reseller the same price.
+    let (mut gina, csrf) = crate::pages::signed_in_browser(&app, "gina@sheets.example").await;
+    let review = gina
+        .post(
+            &format!("/customers/{}/add-products", p.customer_org),
+            &[
+                ("csrf", &csrf),
+                ("step", "review"),
+                ("supplier", &c.provider_org),
+                ("qty_suite", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(review.status, 200);
+    assert!(
+        review.html.contains("<td>11.50</td>") && review.html.contains("23.00 USD"),
+        "{}",
+        review.html
+    );
     // The next change, and month by month.
     let future = sheet(
         &p.reseller,
