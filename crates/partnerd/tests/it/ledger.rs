@@ -479,6 +479,16 @@ async fn march_is_billed_as_the_contract_says(app: &TestApp, p: &Parties) {
                {"tier": "providerToReseller", "amount": usd("143.18")},
                {"tier": "resellerToCustomer", "amount": usd("171.82")}])
     );
+    // The invoices the run wrote are on their sellers' record.
+    let audit = app
+        .get("/v1/auditrecords?resourceType=invoice", &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        audit["items"][0]["operationType"], "createInvoice",
+        "{audit}"
+    );
     // Running it again gives the same run.
     let again = app
         .post("/v1/billingruns", &p.op, json!({"month": "2026-03"}))
