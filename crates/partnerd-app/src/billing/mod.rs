@@ -5,12 +5,17 @@
 mod charges;
 pub mod csv;
 mod invoices;
+mod portal;
 mod repricing;
 
 pub use charges::{ChargeLine, ChargeLineFilters};
 pub use invoices::{
     BillingRun, BillingRunPreview, Invoice, InvoiceFilters, InvoiceLine, Named, ResellerAmount,
     RunOutcome, TierAmount,
+};
+pub use portal::{
+    BuyerChoice, InvoicePage, OfferChoice, PriceList, PriceListChoices, PriceListRecord,
+    PriceListsPage,
 };
 pub use repricing::{
     OverrideCondition, PriceOverride, PriceOverrideInput, RepricingConfig, RepricingConfigChanges,
