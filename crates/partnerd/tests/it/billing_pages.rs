@@ -715,3 +715,101 @@ async fn unbilled_charges_and_billing_runs(app: TestApp) {
     app.shutdown().await;
 }
 both!(unbilled_charges_and_billing_runs, tune);
+
+/// Signs a demo person in through the portal's form (after `full_session` set
+/// the password policy.rs gives them).
+async fn browser_sign_in(c: &fantoccini::Client, app: &TestApp, email: &str) {
+    use crate::browser::{fill, submit, wait_for_path};
+    c.goto(&app.url("/signin")).await.expect("goto");
+    fill(c, "email", email).await;
+    fill(c, "password", "copper kettle mountain river").await;
+    submit(c).await;
+    assert_eq!(wait_for_path(c, "/").await, "/", "{email} signs in");
+}
+
+/// Every Billing page on a phone (390 px): nothing in the page is wider than the
+/// screen and the page does not scroll sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_billing_pages_fit_a_phone() {
+    use crate::browser::{browser, click, wait_text};
+    let Some(mut driver) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite, tune).await;
+    let people = demo(&app).await;
+    let gina_token = full_session(&app, &people, GINA).await.expect("gina");
+    full_session(&app, &people, OLIVIA).await.expect("olivia");
+    let invoice = app
+        .get("/v1/invoices?side=seller", &gina_token)
+        .await
+        .ok(200)["items"][0]["id"]
+        .as_str()
+        .expect("Fabrikam's invoice")
+        .to_owned();
+    let scheduled = configs(app.get("/v1/repricingconfigs", &gina_token).await.ok(200))
+        .into_iter()
+        .filter_map(|c| c["id"].as_str().map(str::to_owned))
+        .next()
+        .expect("a price list");
+    let c = driver.client.take().expect("client");
+    c.set_window_size(390, 844).await.expect("a phone's width");
+    // Elements of the page wider than the screen, or scrolling sideways inside.
+    let wide = "const width = document.documentElement.clientWidth; \
+        return [...document.querySelectorAll('body *')] \
+          .filter(e => e.getClientRects().length > 0) \
+          .filter(e => getComputedStyle(e).overflowX !== 'visible' ? e.scrollWidth > e.clientWidth + 1 : false \
+                    || e.getBoundingClientRect().right > width + 1) \
+          .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + '/' + width) \
+          .slice(0, 10);";
+    let check = |page: String| {
+        let c = c.clone();
+        async move {
+            let found = c.execute(wide, vec![]).await.expect("measure the parts");
+            assert_eq!(
+                found,
+                serde_json::json!([]),
+                "{page}: parts wider than a phone"
+            );
+            let sideways = c
+                .execute(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                    vec![],
+                )
+                .await
+                .expect("measure the page");
+            assert!(
+                sideways.as_i64().is_some_and(|d| d <= 0),
+                "{page} scrolls sideways by {sideways}px"
+            );
+        }
+    };
+    browser_sign_in(&c, &app, GINA).await;
+    for (path, needle) in [
+        ("/billing/prices".to_owned(), "New price list"),
+        (
+            format!("/billing/prices/{scheduled}"),
+            "Back to price lists",
+        ),
+        ("/billing/invoices".to_owned(), "No. 0"),
+        (format!("/billing/invoices/{invoice}"), "Customer:"),
+        (
+            format!("/billing/invoices/{invoice}/print"),
+            "Document digest",
+        ),
+        ("/billing/unbilled".to_owned(), "Charges are written"),
+    ] {
+        c.goto(&app.url(&path)).await.expect("goto");
+        wait_text(&c, needle).await;
+        check(path).await;
+    }
+    c.delete_all_cookies().await.expect("sign out");
+    browser_sign_in(&c, &app, OLIVIA).await;
+    c.goto(&app.url("/billing/runs")).await.expect("goto");
+    wait_text(&c, "Run or preview a month").await;
+    check("/billing/runs".to_owned()).await;
+    click(&c, "button[value=preview]").await;
+    wait_text(&c, "Invoices it would make").await;
+    check("a preview".to_owned()).await;
+    c.close().await.expect("close");
+    app.shutdown().await;
+}
