@@ -155,7 +155,7 @@ async fn billing_pages_for_the_right_people_only(app: TestApp) {
             "/billing/prices",
             &[
                 ("csrf", &csrf),
-                ("tier", "providerToReseller"),
+                ("buyer", "providerToReseller:"),
                 ("month", &next),
                 ("percentage", "5"),
             ],
@@ -181,7 +181,9 @@ async fn price_lists_through_the_pages(app: TestApp) {
     // next month's change for Northwind scheduled.
     let list = gina.get("/billing/prices").await;
     assert_eq!(list.status, 200);
-    let default_at = list.html.find("Everyone without their own price list</h2>");
+    let default_at = list
+        .html
+        .find("Every reseller without their own price list</h2>");
     let northwind_at = list.html.find("Northwind Reseller</h2>");
     assert!(
         default_at.is_some() && northwind_at.is_some() && default_at < northwind_at,
@@ -196,7 +198,8 @@ async fn price_lists_through_the_pages(app: TestApp) {
     assert!(list.html.contains("New price list"));
     let northwind = northwind_of(&before);
     assert!(
-        list.html.contains(&format!("option value=\"{northwind}\"")),
+        list.html
+            .contains(&format!("option value=\"providerToReseller:{northwind}\"")),
         "Northwind is a buyer to choose"
     );
 
@@ -223,11 +226,7 @@ async fn price_lists_through_the_pages(app: TestApp) {
             "",
         ),
     ] {
-        let mut form: Vec<(&str, &str)> = vec![
-            ("csrf", &csrf),
-            ("tier", "providerToReseller"),
-            ("buyer", ""),
-        ];
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("buyer", "providerToReseller:")];
         form.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
         let refused = gina.post("/billing/prices", &form).await;
         assert_eq!(refused.status, status, "{fields:?}: {}", refused.html);
@@ -249,8 +248,7 @@ async fn price_lists_through_the_pages(app: TestApp) {
             "/billing/prices",
             &[
                 ("csrf", &csrf),
-                ("tier", "providerToReseller"),
-                ("buyer", &northwind),
+                ("buyer", &format!("providerToReseller:{northwind}")),
                 ("month", &next.to_string()),
                 ("percentage", "7"),
             ],
@@ -269,8 +267,7 @@ async fn price_lists_through_the_pages(app: TestApp) {
             "/billing/prices",
             &[
                 ("csrf", &csrf),
-                ("tier", "providerToReseller"),
-                ("buyer", ""),
+                ("buyer", "providerToReseller:"),
                 ("month", &next.to_string()),
                 ("percentage", "9.5"),
                 ("override_target", "family:Azure"),

@@ -49,9 +49,11 @@ impl PriceForm {
     fn read(f: &Pairs) -> Self {
         let targets: Vec<&str> = f.all("override_target").collect();
         let percentages: Vec<&str> = f.all("override_percentage").collect();
+        let choice = f.one("buyer");
+        let (tier, buyer) = choice.split_once(':').unwrap_or((choice.as_str(), ""));
         Self {
-            tier: f.one("tier"),
-            buyer: f.one("buyer"),
+            tier: tier.trim().to_owned(),
+            buyer: buyer.trim().to_owned(),
             month: f.one("month"),
             percentage: f.one("percentage"),
             overrides: (0..targets.len().max(percentages.len()))
@@ -133,6 +135,12 @@ impl PriceForm {
         (sent, rows)
     }
 
+    /// The "For" select's value: the tier and the buyer (none: everyone of the
+    /// tier without their own).
+    fn choice(&self) -> String {
+        format!("{}:{}", self.tier, self.buyer)
+    }
+
     fn adjustment(&self) -> Option<PercentageInput> {
         let p = self.percentage.trim();
         (!p.is_empty()).then(|| PercentageInput {
@@ -173,11 +181,15 @@ fn target_words(choices: &PriceListChoices, offer: Option<&str>, family: Option<
     }
 }
 
-/// "Northwind Reseller" or "Everyone without their own price list".
+/// "Northwind Reseller" or "Every reseller without their own price list".
 fn buyer_words(l: &PriceList) -> String {
-    l.buyer_name
-        .clone()
-        .unwrap_or_else(|| "Everyone without their own price list".to_owned())
+    l.buyer_name.clone().unwrap_or_else(|| {
+        match l.config.tier {
+            Tier::ResellerToCustomer => "Every customer without their own price list",
+            _ => "Every reseller without their own price list",
+        }
+        .to_owned()
+    })
 }
 
 /// The override rows of the form.
@@ -238,27 +250,24 @@ fn create_form(csrf: &str, c: &PriceListChoices, form: &PriceForm, shown: &Shown
             @if let Some(g) = &shown.errors.general { div.alert.error role="alert" { (g) } }
             form method="post" action="/billing/prices" novalidate {
                 (csrf_field(csrf))
-                label for="tier" { "Sold" }
-                select #tier name="tier" aria-invalid=[tier_error.as_ref().map(|_| "true")] {
-                    @for t in &c.tiers {
-                        option value=(t.as_str()) selected[form.tier == t.as_str()] { (tier_words(*t)) }
-                    }
-                }
-                @if let Some(e) = tier_error { p.field-error role="alert" { (e) } }
                 label for="buyer" { "For" }
-                select #buyer name="buyer" {
-                    option value="" { "Everyone without their own price list" }
+                select #buyer name="buyer" aria-invalid=[tier_error.as_ref().map(|_| "true")] {
                     @for t in &c.tiers {
-                        @let buyers: Vec<_> = c.buyers.iter().filter(|b| b.tier == *t).collect();
-                        @if !buyers.is_empty() {
-                            optgroup label=(match t { Tier::ProviderToReseller => "Your resellers", _ => "Your customers" }) {
-                                @for b in buyers {
-                                    option value=(b.id) selected[form.buyer == b.id.to_string()] { (b.name) }
-                                }
+                        @let (group, everyone) = match t {
+                            Tier::ProviderToReseller => ("Your resellers", "Every reseller without their own price list"),
+                            _ => ("Your customers", "Every customer without their own price list"),
+                        };
+                        optgroup label=(group) {
+                            @let default = format!("{}:", t.as_str());
+                            option value=(default) selected[form.choice() == default] { (everyone) }
+                            @for b in c.buyers.iter().filter(|b| b.tier == *t) {
+                                @let v = format!("{}:{}", t.as_str(), b.id);
+                                option value=(v) selected[form.choice() == v] { (b.name) }
                             }
                         }
                     }
                 }
+                @if let Some(e) = tier_error { p.field-error role="alert" { (e) } }
                 label for="month" { "From the month" }
                 input #month name="month" type="month" value=(if form.month.is_empty() { next.to_string() } else { form.month.clone() })
                     min=(next.to_string()) aria-invalid=[month_error.as_ref().map(|_| "true")] aria-describedby="month-hint";
