@@ -15,7 +15,7 @@ pub use invoices::{
 };
 pub use portal::{
     BuyerChoice, InvoicePage, OfferChoice, PriceList, PriceListChoices, PriceListRecord,
-    PriceListsPage,
+    PriceListsPage, ResultingPrice,
 };
 pub use repricing::{
     OverrideCondition, PriceOverride, PriceOverrideInput, RepricingConfig, RepricingConfigChanges,

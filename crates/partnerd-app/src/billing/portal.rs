@@ -5,16 +5,21 @@
 use partnerd_domain::calendar::Month;
 use partnerd_domain::ids::{InvoiceId, OrgId, RepricingConfigId};
 use partnerd_domain::ledger::Tier;
+use partnerd_domain::money::{Money, markup};
 use partnerd_domain::policy::Action;
 use partnerd_domain::roles::Program;
+use partnerd_domain::states::OfferStatus;
 use partnerd_domain::states::ResellerRelationshipStatus;
+use partnerd_domain::terms::Plan;
 use partnerd_store::connections::{self, RelationshipQuery};
 use partnerd_store::customers::{self, CustomerQuery};
 use partnerd_store::offers::{self, OfferQuery};
 use partnerd_store::sql::PageRequest;
-use partnerd_store::{Conn, invoices, organizations};
+use partnerd_store::{Conn, invoices, organizations, repricing};
 
 use super::{ChargeLine, Invoice, InvoiceLine, RepricingConfig, RepricingConfigFilters};
+use crate::commerce::offer_terms::{list_price, offer_terms};
+use crate::commerce::prices::reprice;
 use crate::paging::{Page, PageParams};
 use crate::{App, AppResult, Principal};
 
@@ -66,10 +71,27 @@ pub struct PriceListsPage {
     pub choices: PriceListChoices,
 }
 
-/// `/billing/prices/{id}`: one price list and the form's choices.
+/// What a price list makes of one plan of an offer in its first month: the
+/// seller's cost, the buyer's price and the margin between (negative when the
+/// list sells below cost).
+#[derive(Debug, Clone)]
+pub struct ResultingPrice {
+    pub offer_name: String,
+    pub plan: Plan,
+    pub cost: Money,
+    pub price: Money,
+    pub margin: Money,
+}
+
+/// `/billing/prices/{id}`: one price list, the prices it results in, and the
+/// form's choices.
 #[derive(Debug, Clone)]
 pub struct PriceListRecord {
     pub list: PriceList,
+    pub prices: Vec<ResultingPrice>,
+    /// At `resellerToCustomer`, the provider whose price to the reseller is the
+    /// cost (its first active provider), by name.
+    pub cost_from: Option<String>,
     pub choices: PriceListChoices,
 }
 
@@ -232,10 +254,87 @@ impl App {
     ) -> AppResult<PriceListRecord> {
         let config = self.get_repricing_config(p, id).await?;
         let mut conn = self.db().conn().await?;
+        let (prices, cost_from) = self.resulting_prices(&mut conn, id).await?;
         Ok(PriceListRecord {
             list: self.price_list_of(&mut conn, config).await?,
+            prices,
+            cost_from,
             choices: self.price_list_choices(&mut conn, p).await?,
         })
+    }
+
+    /// The prices config `id` makes in its first month, per available offer and
+    /// plan, over the seller's cost then (§5.1): the list price for a provider;
+    /// for a reseller, what its first active provider charges it (the list price
+    /// without one).
+    async fn resulting_prices(
+        &self,
+        conn: &mut Conn,
+        id: &RepricingConfigId,
+    ) -> AppResult<(Vec<ResultingPrice>, Option<String>)> {
+        let Some(config) = repricing::get(conn, id).await? else {
+            return Ok((Vec::new(), None));
+        };
+        let month = config.effective_from;
+        let seller = &config.seller_organization_id;
+        let provider = match config.tier {
+            Tier::ResellerToCustomer => connections::active_providers(conn, seller)
+                .await?
+                .into_iter()
+                .next(),
+            _ => None,
+        };
+        let cost_from = match &provider {
+            Some(p) => self.names_of(conn, &[p]).await?.into_iter().next(),
+            None => None,
+        };
+        let found = offers::list(
+            conn,
+            &OfferQuery {
+                status: Some(OfferStatus::Available),
+                ..OfferQuery::default()
+            },
+            &PageRequest {
+                cursor: None,
+                size: CHOICES,
+                count: false,
+            },
+        )
+        .await?;
+        let mut out = Vec::new();
+        for row in found.rows {
+            let Some(offer) = offer_terms(conn, &row.id).await? else {
+                continue;
+            };
+            let (b, _) = config.adjustment_for(&offer.row.id, &offer.row.product_family);
+            for plan in offer.plans.clone() {
+                let u1 = list_price(conn, &offer, plan, month).await?;
+                let cost = match &provider {
+                    Some(p) => {
+                        reprice(conn, p, Tier::ProviderToReseller, seller, &offer, month, u1)
+                            .await?
+                            .map_or(u1, |(u2, _)| u2)
+                    }
+                    None => u1,
+                };
+                let price = Money::new(markup(cost.minor(), b), cost.currency());
+                out.push(ResultingPrice {
+                    offer_name: offer.row.name.clone(),
+                    plan,
+                    cost,
+                    margin: Money::new(price.minor() - cost.minor(), cost.currency()),
+                    price,
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.offer_name, a.plan.term, a.plan.frequency).cmp(&(
+                &b.offer_name,
+                b.plan.term,
+                b.plan.frequency,
+            ))
+        });
+        Ok((out, cost_from))
     }
 
     /// Every line of an invoice the caller has been shown, numbered in the

@@ -203,6 +203,35 @@ async fn price_lists_through_the_pages(app: TestApp) {
         "Northwind is a buyer to choose"
     );
 
+    // A list's page shows the prices it results in: cost plus 12 %, rounded.
+    let northwind_now = before
+        .iter()
+        .find(|c| {
+            c["buyerOrganizationId"].is_string()
+                && c["effectiveFrom"] == month.previous().to_string()
+        })
+        .expect("Northwind's list in force");
+    let page = gina
+        .get(&format!(
+            "/billing/prices/{}",
+            northwind_now["id"].as_str().expect("id")
+        ))
+        .await;
+    assert!(page.html.contains(&format!(
+        "Resulting prices in {}",
+        month.previous().spoken()
+    )));
+    let rows = price_rows(&page.html);
+    let basic = rows
+        .iter()
+        .find(|r| r[0] == "Microsoft 365 Business Basic")
+        .unwrap_or_else(|| panic!("Business Basic among {rows:?}"));
+    let (cost, price, margin) = (cents(&basic[2]), cents(&basic[3]), cents(&basic[4]));
+    assert!(cost > 0);
+    assert_eq!(price, (cost * 11_200 + 5_000) / 10_000, "{basic:?}");
+    assert_eq!(margin, price - cost);
+    assert!(!page.html.contains("below cost"));
+
     // Refused forms show the reason and change nothing.
     for (fields, status, words) in [
         (
@@ -334,6 +363,35 @@ async fn price_lists_through_the_pages(app: TestApp) {
         .await;
     assert_eq!(now.ok(200)["adjustment"]["percentage"], "11");
 
+    // Below cost is flagged, for the offers the exception does not cover.
+    let etag = between(
+        &gina.get(&format!("/billing/prices/{id}")).await.html,
+        "name=\"etag\" value=\"",
+        "\"",
+    )
+    .to_owned();
+    let cheap = gina
+        .post(
+            &format!("/billing/prices/{id}"),
+            &[
+                ("csrf", &csrf),
+                ("etag", &etag),
+                ("percentage", "-5"),
+                ("override_target", "family:Azure"),
+                ("override_percentage", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(cheap.status, 303, "{}", cheap.html);
+    let page = gina.get(&format!("/billing/prices/{id}")).await;
+    let rows = price_rows(&page.html);
+    assert!(!rows.is_empty(), "resulting prices: {}", page.html);
+    for row in &rows {
+        let flagged = row.last().is_some_and(|m| m.contains("below cost"));
+        let azure = row[0].starts_with("Azure");
+        assert_eq!(flagged, !azure && cents(&row[2]) > 0, "{row:?}");
+    }
+
     // Deleting asks first, then deletes.
     let ask = gina.get(&format!("/billing/prices/{id}/delete")).await;
     assert_eq!(ask.status, 200);
@@ -392,6 +450,44 @@ async fn price_lists_through_the_pages(app: TestApp) {
     app.shutdown().await;
 }
 both!(price_lists_through_the_pages, tune);
+
+/// The cells of the resulting-prices table, row by row (text only).
+fn price_rows(html: &str) -> Vec<Vec<String>> {
+    let table = between(html, "id=\"resulting-prices\"", "</table>");
+    let body = between(table, "<tbody>", "</tbody>");
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let inner = &cell[cell.find('>').map_or(0, |i| i + 1)..];
+                    let inner = &inner[..inner.find("</td>").unwrap_or(inner.len())];
+                    let mut text = String::new();
+                    let mut in_tag = false;
+                    for ch in inner.chars() {
+                        match ch {
+                            '<' => in_tag = true,
+                            '>' => in_tag = false,
+                            c if !in_tag => text.push(c),
+                            _ => {}
+                        }
+                    }
+                    text.trim().to_owned()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// "8.06 USD" in cents.
+fn cents(money: &str) -> i64 {
+    let amount = money.split_whitespace().next().expect("an amount");
+    let (whole, frac) = amount.split_once('.').expect("two decimals");
+    let sign = if whole.starts_with('-') { -1 } else { 1 };
+    sign * (whole.trim_start_matches('-').parse::<i64>().expect("whole") * 100
+        + frac.parse::<i64>().expect("cents"))
+}
 
 /// Northwind's organisation id: the buyer of the demo's own price lists.
 fn northwind_of(configs: &[Value]) -> String {

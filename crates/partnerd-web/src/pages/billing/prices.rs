@@ -453,6 +453,7 @@ fn detail_body(csrf: &str, r: &PriceListRecord, form: &PriceForm, shown: &Shown)
             dt { "From" } dd { (config.effective_from.spoken()) }
             dt { "Prices" } dd { (terms_words(c, config)) }
         }
+        (resulting(r))
         @if c.may_manage && future {
             div.card {
                 h2 { "Change" }
@@ -470,6 +471,37 @@ fn detail_body(csrf: &str, r: &PriceListRecord, form: &PriceForm, shown: &Shown)
             p.muted { "These prices are final: the month has begun. Create a price list for a later month to change them." }
         }
         p { a href="/billing/prices" { "Back to price lists" } }
+    }
+}
+
+/// The prices the list results in, with the seller's cost and margin; a price
+/// below cost is flagged.
+fn resulting(r: &PriceListRecord) -> Markup {
+    let month = r.list.config.effective_from.spoken();
+    html! {
+        section.resulting aria-labelledby="resulting-prices" {
+            h2 #resulting-prices { "Resulting prices in " (month) }
+            p.hint {
+                "Per seat and billing period, over your cost in " (month)
+                @match &r.cost_from { Some(p) => { " (what " (p) " charges you)" } None => { " (the operator's list price)" } }
+                ". Scheduled list-price changes are included."
+            }
+            @if r.prices.is_empty() { p.empty { "No offer is available in the catalog." } } @else {
+                table.stack {
+                    thead { tr { th { "Offer" } th { "Plan" } th.num { "Your cost" } th.num { "Their price" } th.num { "Margin" } } }
+                    tbody { @for x in &r.prices {
+                        @let below = x.margin.minor() < 0;
+                        tr.below-cost[below] {
+                            td data-label="Offer" { (x.offer_name) }
+                            td data-label="Plan" { (x.plan.label()) }
+                            td.num data-label="Your cost" { (x.cost) }
+                            td.num data-label="Their price" { (x.price) }
+                            td.num data-label="Margin" { (x.margin) @if below { " " span.badge.bad { "below cost" } } }
+                        }
+                    } }
+                }
+            }
+        }
     }
 }
 
