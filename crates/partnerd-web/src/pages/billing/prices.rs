@@ -484,7 +484,7 @@ fn resulting(r: &PriceListRecord) -> Markup {
             p.hint {
                 "Per seat and billing period, over your cost in " (month)
                 @match &r.cost_from { Some(p) => { " (what " (p) " charges you)" } None => { " (the operator's list price)" } }
-                ". Scheduled list-price changes are included."
+                "."
             }
             @if r.prices.is_empty() { p.empty { "No offer is available in the catalog." } } @else {
                 table.stack {
