@@ -6,6 +6,7 @@ mod charges;
 pub mod csv;
 mod invoices;
 mod payments;
+mod portal;
 mod price_sheet;
 mod repricing;
 
@@ -15,6 +16,10 @@ pub use invoices::{
     RunOutcome, TierAmount,
 };
 pub use payments::{Payment, PaymentFilters, PaymentInput};
+pub use portal::{
+    BuyerChoice, InvoicePage, OfferChoice, PriceList, PriceListChoices, PriceListRecord,
+    PriceListsPage, ResultingPrice,
+};
 pub use price_sheet::{PriceBasis, PricePeriod, PriceSheet, PriceSheetFilters, PriceSheetItem};
 pub use repricing::{
     OverrideCondition, PriceOverride, PriceOverrideInput, RepricingConfig, RepricingConfigChanges,

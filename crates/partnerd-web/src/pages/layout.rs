@@ -16,6 +16,9 @@ struct MenuItem {
     action: Action,
     /// A programme the organisation must be in for the entry to make sense.
     program: Option<Program>,
+    /// Only for organisations that set their own prices (indirect providers and
+    /// resellers).
+    seller: bool,
 }
 
 const MENU: &[(&str, &[MenuItem])] = &[
@@ -27,12 +30,14 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 label: "Dashboard",
                 action: Action::ReadOwnOrganization,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/attention",
                 label: "Waiting on you",
                 action: Action::ReadOwnOrganization,
                 program: None,
+                seller: false,
             },
         ],
     ),
@@ -44,18 +49,21 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 label: "Organizations",
                 action: Action::ReadOrganizations,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/operator/enrollments",
                 label: "Enrollment review",
                 action: Action::ReviewEnrollments,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/operator/registry",
                 label: "Membership registry",
                 action: Action::ManageRegistry,
                 program: None,
+                seller: false,
             },
         ],
     ),
@@ -66,6 +74,7 @@ const MENU: &[(&str, &[MenuItem])] = &[
             label: "Indirect reseller enrollment",
             action: Action::ManageEnrollment,
             program: None,
+            seller: false,
         }],
     ),
     (
@@ -76,12 +85,47 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 label: "Customers",
                 action: Action::ReadCustomers,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/catalog",
                 label: "Catalog",
                 action: Action::ReadCatalog,
                 program: None,
+                seller: false,
+            },
+        ],
+    ),
+    (
+        "Billing",
+        &[
+            MenuItem {
+                href: "/billing/prices",
+                label: "Price lists",
+                action: Action::ReadRepricingConfigs,
+                program: None,
+                seller: true,
+            },
+            MenuItem {
+                href: "/billing/invoices",
+                label: "Invoices",
+                action: Action::ReadBilling,
+                program: None,
+                seller: false,
+            },
+            MenuItem {
+                href: "/billing/unbilled",
+                label: "Unbilled charges",
+                action: Action::ReadBilling,
+                program: None,
+                seller: false,
+            },
+            MenuItem {
+                href: "/billing/runs",
+                label: "Billing runs",
+                action: Action::RunBilling,
+                program: None,
+                seller: false,
             },
         ],
     ),
@@ -92,6 +136,7 @@ const MENU: &[(&str, &[MenuItem])] = &[
             label: "Partners",
             action: Action::ReadPartnerRelationships,
             program: None,
+            seller: false,
         }],
     ),
     (
@@ -102,18 +147,21 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 label: "Indirect resellers",
                 action: Action::ManageResellerInvitations,
                 program: Some(Program::IndirectProvider),
+                seller: false,
             },
             MenuItem {
                 href: "/partners/providers",
                 label: "Indirect providers",
                 action: Action::ReadRelationships,
                 program: Some(Program::IndirectReseller),
+                seller: false,
             },
             MenuItem {
                 href: "/directory",
                 label: "Provider directory",
                 action: Action::ReadProviderDirectory,
                 program: None,
+                seller: false,
             },
         ],
     ),
@@ -125,12 +173,14 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 label: "Service requests",
                 action: Action::ReadServiceRequests,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/health",
                 label: "Service health",
                 action: Action::ReadServiceHealth,
                 program: None,
+                seller: false,
             },
         ],
     ),
@@ -141,6 +191,7 @@ const MENU: &[(&str, &[MenuItem])] = &[
             label: "Activity log",
             action: Action::ReadAuditRecords,
             program: None,
+            seller: false,
         }],
     ),
     (
@@ -151,40 +202,54 @@ const MENU: &[(&str, &[MenuItem])] = &[
                 label: "User management",
                 action: Action::ManageUsers,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/settings/profiles",
                 label: "Partner profiles",
                 action: Action::ViewPartnerProfiles,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/settings/directory-listing",
                 label: "Directory listing",
                 action: Action::EditDirectoryListing,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/settings/api-keys",
                 label: "API keys",
                 action: Action::ManageApiKeys,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/settings/webhooks",
                 label: "Webhooks",
                 action: Action::ManageWebhooks,
                 program: None,
+                seller: false,
             },
             MenuItem {
                 href: "/account/permissions",
                 label: "What can I do?",
                 action: Action::ReadOwnOrganization,
                 program: None,
+                seller: false,
             },
         ],
     ),
 ];
+
+/// Whether the organisation sets prices of its own (API-billing.md §5.2).
+fn sets_prices(p: &Principal) -> bool {
+    p.organization
+        .programs
+        .iter()
+        .any(|g| matches!(g, Program::IndirectProvider | Program::IndirectReseller))
+}
 
 fn menu(p: &Principal, current: &str) -> Markup {
     html! {
@@ -192,7 +257,7 @@ fn menu(p: &Principal, current: &str) -> Markup {
             @for (group, items) in MENU {
                 @let visible: Vec<&MenuItem> = items
                     .iter()
-                    .filter(|i| p.may(i.action) && i.program.is_none_or(|prog| p.organization.programs.contains(&prog)))
+                    .filter(|i| p.may(i.action) && i.program.is_none_or(|prog| p.organization.programs.contains(&prog)) && (!i.seller || sets_prices(p)))
                     .collect();
                 @if !visible.is_empty() {
                     h2 { (group) }

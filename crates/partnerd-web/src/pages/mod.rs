@@ -7,6 +7,7 @@ pub mod activity;
 pub mod apikeys;
 pub mod attention;
 pub mod auth;
+pub mod billing;
 pub mod catalog;
 pub mod commerce;
 pub mod connections;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(customers::router())
         .merge(commerce::router())
         .merge(subscriptions::router())
+        .merge(billing::router())
         .merge(relationship_requests::router())
         .merge(partners::router())
         .merge(support::router())

@@ -19,9 +19,9 @@ fn find(names: &[&str]) -> Option<PathBuf> {
 }
 
 /// chromedriver in its own process group, killed (with its Chromium) on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
-    client: Option<Client>,
+    pub(crate) client: Option<Client>,
     _profile: tempfile::TempDir,
 }
 
@@ -34,7 +34,7 @@ impl Drop for Driver {
     }
 }
 
-async fn browser() -> Option<Driver> {
+pub(crate) async fn browser() -> Option<Driver> {
     let (Some(chromium), Some(driver)) = (
         find(&["chromium", "chromium-browser", "google-chrome"]),
         find(&["chromedriver"]),
@@ -103,7 +103,7 @@ async fn wait_find(
         .await
 }
 
-async fn fill(c: &Client, id: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, id: &str, text: &str) {
     wait_find(c, Locator::Id(id))
         .await
         .expect(id)
@@ -112,7 +112,7 @@ async fn fill(c: &Client, id: &str, text: &str) {
         .expect("type");
 }
 
-async fn submit(c: &Client) {
+pub(crate) async fn submit(c: &Client) {
     wait_find(c, Locator::Css("main form button[type=submit]"))
         .await
         .expect("submit button")
@@ -126,7 +126,7 @@ async fn path_of(c: &Client) -> String {
 }
 
 /// Waits (up to 20 s: the suite runs in parallel on two cores) for a navigation to land on `expected`; returns where it is.
-async fn wait_for_path(c: &Client, expected: &str) -> String {
+pub(crate) async fn wait_for_path(c: &Client, expected: &str) -> String {
     let mut path = path_of(c).await;
     for _ in 0..200 {
         if path == expected {
@@ -511,7 +511,7 @@ async fn browser_enrollment_wizard_from_sign_up_to_approval() {
     app.shutdown().await;
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     wait_find(c, Locator::Css(css))
         .await
         .expect(css)
@@ -535,7 +535,7 @@ async fn sign_out(c: &Client, app: &TestApp) {
 }
 
 /// Waits (up to 20 s) until the page's main content contains `needle`; returns it.
-async fn wait_text(c: &Client, needle: &str) -> String {
+pub(crate) async fn wait_text(c: &Client, needle: &str) -> String {
     let mut text = String::new();
     for _ in 0..200 {
         // The page may be changing under us: a vanished element is just a retry.

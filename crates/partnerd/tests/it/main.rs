@@ -8,6 +8,7 @@ mod helpers;
 
 mod api_keys;
 mod audit;
+mod billing_pages;
 mod browser;
 mod catalog;
 mod cli;
