@@ -120,10 +120,21 @@ pub async fn insert_run(conn: &mut Conn, r: &BillingRunRow) -> StoreResult<bool>
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn complete_run(conn: &mut Conn, r: &BillingRunRow) -> StoreResult<()> {
-    crate::query(
+/// Takes the run's row lock for the rest of the transaction, so two replicas
+/// running the same month write each seller's invoices once.
+pub async fn lock_run(conn: &mut Conn, id: &BillingRunId) -> StoreResult<()> {
+    crate::query("UPDATE billing_runs SET status = status WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Completes a running run; false if another caller completed it first.
+pub async fn complete_run(conn: &mut Conn, r: &BillingRunRow) -> StoreResult<bool> {
+    let done = crate::query(
         "UPDATE billing_runs SET status = 'completed', completed_at = $1, invoice_count = $2, line_count = $3, \
-         totals = $4, digest = $5 WHERE id = $6",
+         totals = $4, digest = $5 WHERE id = $6 AND status = 'running'",
     )
     .bind(r.completed_at)
     .bind(r.invoice_count)
@@ -133,7 +144,7 @@ pub async fn complete_run(conn: &mut Conn, r: &BillingRunRow) -> StoreResult<()>
     .bind(&r.id)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn run_of_month(conn: &mut Conn, month: Month) -> StoreResult<Option<BillingRunRow>> {

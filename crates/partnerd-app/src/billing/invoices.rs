@@ -458,6 +458,7 @@ impl App {
                 .await?;
         }
         let mut tx = self.db().begin().await?;
+        invoices::lock_run(&mut tx, &run.id).await?;
         let mut all = invoices::all_invoices(
             &mut tx,
             &InvoiceQuery {
@@ -493,7 +494,15 @@ impl App {
             }))),
             ..run
         };
-        invoices::complete_run(&mut tx, &done).await?;
+        if !invoices::complete_run(&mut tx, &done).await? {
+            // Another replica completed it meanwhile.
+            drop(tx);
+            let mut conn = self.db().conn().await?;
+            let run = invoices::run_of_month(&mut conn, month)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            return Ok((run, false));
+        }
         let view = BillingRun::of(done.clone());
         let operator = organizations::operator(&mut tx).await?.map(|o| o.id);
         let mut entry =
@@ -524,6 +533,7 @@ impl App {
         seller: &OrgId,
     ) -> AppResult<()> {
         let mut tx = self.db().begin().await?;
+        invoices::lock_run(&mut tx, &run.id).await?;
         let existing = invoices::all_invoices(
             &mut tx,
             &InvoiceQuery {

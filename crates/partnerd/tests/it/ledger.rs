@@ -1218,3 +1218,64 @@ async fn price_sheets_show_each_tier_to_its_two_sides(app: TestApp) {
     app.shutdown().await;
 }
 both!(price_sheets_show_each_tier_to_its_two_sides, in_february);
+
+/// Two replicas asked to bill the same month at once make one run, and each
+/// seller's numbers stay gapless.
+async fn parallel_runs_make_one_run_with_gapless_numbers(app: TestApp) {
+    let p = parties(&app, "twice").await;
+    set_clock(&app, &p.op, "2026-03-03T10:00:00Z").await;
+    for quantity in [4, 6] {
+        app.post(
+            &format!("/v1/customers/{}/orders", p.customer_org),
+            &p.reseller,
+            json!({"lineItems": [{"lineItemNumber": 0, "offerId": "suite", "quantity": quantity}]}),
+        )
+        .await
+        .ok(201);
+    }
+    set_clock(&app, &p.op, "2026-04-01T01:00:00Z").await;
+    let run = || app.post("/v1/billingruns", &p.op, json!({"month": "2026-03"}));
+    let (a, b) = tokio::join!(run(), run());
+    let mut codes = [a.status.as_u16(), b.status.as_u16()];
+    codes.sort_unstable();
+    assert_eq!(codes, [200, 201], "{} {}", a.text, b.text);
+    assert_eq!(a.body["id"], b.body["id"]);
+    assert_eq!(a.body["invoiceCount"], 3);
+    assert_eq!(a.body["digest"], b.body["digest"]);
+    let all = app
+        .get("/v1/invoices?month=2026-03", &p.op)
+        .await
+        .ok(200)
+        .clone();
+    let mut numbers: Vec<(String, String)> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["sellerOrganizationId"]
+                    .as_str()
+                    .expect("seller")
+                    .to_owned(),
+                i["number"].as_str().expect("number").to_owned(),
+            )
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers.len(), 3, "{all}");
+    assert!(numbers.iter().all(|(_, n)| n == "000001"), "{numbers:?}");
+    // Each pair's two orders are on one invoice.
+    assert!(
+        all["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["lineCount"] == 2)
+    );
+    assert_eq!(
+        app.get("/v1/billingruns", &p.op).await.ok(200)["totalCount"],
+        1
+    );
+    app.shutdown().await;
+}
+both!(parallel_runs_make_one_run_with_gapless_numbers, in_february);
