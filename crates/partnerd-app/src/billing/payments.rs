@@ -104,7 +104,12 @@ impl App {
         let row = self.sellers_invoice(&mut tx, p, id).await?;
         let input = input?;
         let mut errors = Collect::default();
-        let amount = errors.take(parse_amount("/amount/amount", &input.amount.amount));
+        // A credit invoice (total below zero) is settled by negative payments.
+        let raw = input.amount.amount.trim();
+        let amount = errors.take(match raw.strip_prefix('-') {
+            Some(abs) => parse_amount("/amount/amount", abs).map(|m| -m),
+            None => parse_amount("/amount/amount", raw),
+        });
         errors.take(check_currency(
             "/amount/currency",
             &input.amount.currency,

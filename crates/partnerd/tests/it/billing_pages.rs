@@ -906,3 +906,110 @@ async fn browser_billing_pages_fit_a_phone() {
     c.close().await.expect("close");
     app.shutdown().await;
 }
+
+/// Payments on the invoice page: the seller records one (a wrong amount is
+/// refused and changes nothing), the buyer sees it, and reversing asks first.
+async fn payments_through_the_invoice_page(app: TestApp) {
+    let people = demo(&app).await;
+    let (gina_token, mut gina, csrf) = person(&app, &people, GINA).await;
+    // Fabrikam's issued invoice to Northwind.
+    let sold = app
+        .get("/v1/invoices?side=seller&status=issued", &gina_token)
+        .await
+        .ok(200)
+        .clone();
+    let invoice = sold["items"][0].clone();
+    let id = invoice["id"].as_str().expect("id").to_owned();
+    let here = format!("/billing/invoices/{id}");
+    let page = gina.get(&here).await;
+    assert!(page.html.contains("Record a payment"), "{}", page.html);
+    let today = partnerd_domain::calendar::Date::of(app.app.now()).to_string();
+    let refused = gina
+        .post(
+            &format!("{here}/payments"),
+            &[
+                ("csrf", &csrf),
+                ("currency", "USD"),
+                ("amount", "-5.00"),
+                ("paidOn", &today),
+                ("reference", "SEPA 99"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.html.contains("The amount must be above zero"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused.html.contains("value=\"SEPA 99\""),
+        "what was typed is kept"
+    );
+    assert_eq!(
+        app.get(&format!("/v1/invoices/{id}/payments"), &gina_token)
+            .await
+            .ok(200)["totalCount"],
+        0,
+        "nothing was recorded"
+    );
+    let recorded = gina
+        .post(
+            &format!("{here}/payments"),
+            &[
+                ("csrf", &csrf),
+                ("currency", "USD"),
+                ("amount", "100.00"),
+                ("paidOn", &today),
+                ("reference", "SEPA 4711"),
+                ("note", "First part"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, 303);
+    let after = gina.get(&format!("{here}?done=paid")).await;
+    assert!(after.html.contains("The payment was recorded") && after.html.contains("SEPA 4711"));
+    let balance = app.get(&format!("/v1/invoices/{id}"), &gina_token).await;
+    assert_eq!(balance.ok(200)["amountPaid"]["amount"], "100.00");
+    // The buyer sees the payment but cannot record or reverse one.
+    let (_, mut nora, nora_csrf) = person(&app, &people, NORA).await;
+    let theirs = nora.get(&here).await;
+    assert!(theirs.html.contains("SEPA 4711") && !theirs.html.contains("Record a payment"));
+    let pid = app
+        .get(&format!("/v1/invoices/{id}/payments"), &gina_token)
+        .await
+        .ok(200)["items"][0]["id"]
+        .as_str()
+        .expect("pid")
+        .to_owned();
+    let reverse = format!("{here}/payments/{pid}/reverse");
+    assert_eq!(nora.get(&reverse).await.status, 403);
+    assert_eq!(
+        nora.post(&reverse, &[("csrf", &nora_csrf), ("reason", "no")])
+            .await
+            .status,
+        403
+    );
+    // Reversing asks first and needs a reason.
+    let confirm = gina.get(&reverse).await;
+    assert!(confirm.html.contains("its amount is due again") && confirm.html.contains("Keep it"));
+    let no_reason = gina
+        .post(&reverse, &[("csrf", &csrf), ("reason", "")])
+        .await;
+    assert_eq!(no_reason.status, 422);
+    let done = gina
+        .post(
+            &reverse,
+            &[("csrf", &csrf), ("reason", "The transfer bounced")],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let page = gina.get(&here).await;
+    assert!(
+        page.html.contains("Reversed: The transfer bounced"),
+        "{}",
+        page.html
+    );
+    app.shutdown().await;
+}
+both!(payments_through_the_invoice_page, tune);

@@ -10,7 +10,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 use partnerd_app::AppError;
-use partnerd_app::billing::{Invoice, InvoiceFilters, InvoiceLine, InvoicePage};
+use partnerd_app::billing::{
+    Invoice, InvoiceFilters, InvoiceLine, InvoicePage, Payment, PaymentInput,
+};
 use partnerd_app::paging::PageParams;
 use partnerd_domain::OrgKind;
 use partnerd_domain::ids::InvoiceId;
@@ -222,9 +224,19 @@ pub async fn detail_page(
         )
         .await?;
     let here = format!("/billing/invoices/{id}");
+    let p = &user.principal;
+    let payments = s
+        .app
+        .invoice_payments(p, &id, &PageParams::first(50))
+        .await?;
+    let seller = i.seller_organization_id == p.organization.id
+        && p.may(partnerd_domain::policy::Action::ManageInvoices);
+    let may_record = seller && i.status == "issued";
     let body = html! {
         @match q.done.as_deref() {
             Some("issued") => { div.alert.success role="status" { "The invoice was issued; its buyer's admins were told by mail." } }
+            Some("paid") => { div.alert.success role="status" { "The payment was recorded; the buyer's admins were told by mail." } }
+            Some("reversed") => { div.alert.success role="status" { "The payment was reversed; its amount is due again." } }
             Some("voided") => { div.alert.success role="status" { "The invoice was voided. This is the new draft that holds its lines." } }
             _ => {}
         }
@@ -249,6 +261,7 @@ pub async fn detail_page(
                 @if may_void { p { a href=(format!("{here}/void")) { "Void invoice" } } }
             }
         }
+        (payments_section(&csrf, &i, &payments.items, seller, may_record, "", None))
         (subtotals(&i))
         h2 { "Lines" }
         @if lines.items.is_empty() { p.empty { "This invoice has no lines." } } @else {
@@ -423,6 +436,244 @@ pub async fn void(
                     &user,
                     &csrf,
                     void_body(&csrf, &i, &reason, message.as_deref()),
+                ),
+            )
+                .into_response())
+        }
+        Err(e) if refused_here(&e) && p.may(partnerd_domain::policy::Action::ManageInvoices) => Ok(
+            nothing_changed(&user, &csrf, (&here, "Back to the invoice"), &e),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The invoice's payments, and for its seller the form to record one (issued
+/// invoices) and a link to reverse each.
+fn payments_section(
+    csrf: &str,
+    i: &Invoice,
+    payments: &[Payment],
+    seller: bool,
+    may_record: bool,
+    values: &str,
+    error: Option<&str>,
+) -> Markup {
+    let id = i.id.as_ref().map(ToString::to_string).unwrap_or_default();
+    let (amount, paid_on, reference) = {
+        let mut parts = values.splitn(3, '\u{1f}');
+        (
+            parts.next().unwrap_or_default().to_owned(),
+            parts.next().unwrap_or_default().to_owned(),
+            parts.next().unwrap_or_default().to_owned(),
+        )
+    };
+    html! {
+        @if !payments.is_empty() || may_record {
+            h2 { "Payments" }
+            @if payments.is_empty() { p.empty { "No payment recorded yet." } } @else {
+                table.stack {
+                    thead { tr { th { "Paid on" } th { "Reference" } th.num { "Amount" } th { "Status" } @if seller { th { span.visually-hidden { "Actions" } } } } }
+                    tbody { @for pay in payments { tr {
+                        td data-label="Paid on" { (pay.paid_on.spoken()) }
+                        td data-label="Reference" { (pay.reference) @if let Some(n) = &pay.note { br; span.muted { (n) } } }
+                        td.num data-label="Amount" { (pay.amount) }
+                        td data-label="Status" { @if pay.status == "reversed" { "Reversed" @if let Some(r) = &pay.reverse_reason { ": " (r) } } @else { "Recorded" } }
+                        @if seller { td data-label="Actions" { @if pay.status == "recorded" {
+                            a href=(format!("/billing/invoices/{id}/payments/{}/reverse", pay.id)) { "Reverse" }
+                        } } }
+                    } } }
+                }
+            }
+            @if may_record {
+                div.card {
+                    h3 { "Record a payment" }
+                    p.muted { "Money " (i.buyer.name) " paid you outside partnerd, such as a bank transfer. Balance due: " (i.balance_due) "." }
+                    form method="post" action=(format!("/billing/invoices/{id}/payments")) novalidate {
+                        (csrf_field(csrf))
+                        input type="hidden" name="currency" value=(i.currency);
+                        label for="amount" { "Amount (" (i.currency) ")" }
+                        input #amount name="amount" inputmode="decimal" value=(amount) aria-invalid=[error.map(|_| "true")];
+                        label for="paidOn" { "Paid on" }
+                        input #paidOn name="paidOn" type="date" value=(paid_on);
+                        label for="reference" { "Reference" }
+                        input #reference name="reference" value=(reference) aria-describedby="reference-hint";
+                        p.hint #reference-hint { "The bank or remittance reference, so you can find it again." }
+                        label for="note" { "Note (optional)" }
+                        input #note name="note";
+                        @if let Some(e) = error { p.field-error role="alert" { (capitalize(e)) } }
+                        button type="submit" { "Record payment" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /billing/invoices/{id}/payments`.
+pub async fn record_payment(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<InvoiceId>,
+    CsrfForm(m): CsrfForm<Values>,
+) -> Result<Response, PageError> {
+    let p = &user.principal;
+    let field = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let input = PaymentInput {
+        amount: partnerd_app::catalog::MoneyInput {
+            amount: field("amount").trim().to_owned(),
+            currency: field("currency"),
+        },
+        paid_on: field("paidOn"),
+        reference: field("reference"),
+        note: Some(field("note")),
+    };
+    let here = format!("/billing/invoices/{id}");
+    match s.app.record_payment(p, &ctx, &id, Ok(input)).await {
+        Ok(_) => Ok(Redirect::to(&format!("{here}?done=paid")).into_response()),
+        Err(e @ AppError::Validation(_)) => {
+            let i = s.app.get_invoice(p, &id).await?;
+            let payments = s
+                .app
+                .invoice_payments(p, &id, &PageParams::first(50))
+                .await?;
+            let message = e.field_errors().first().map(|f| f.message.clone());
+            let message = message.map(|m| {
+                let at = e
+                    .field_errors()
+                    .first()
+                    .map(|f| f.pointer.clone())
+                    .unwrap_or_default();
+                let what = match at.as_str() {
+                    "/amount/amount" | "/amount/currency" => "the amount",
+                    "/paidOn" => "the payment day",
+                    "/reference" => "the reference",
+                    _ => "the note",
+                };
+                format!("{what} {m}")
+            });
+            let values = [field("amount"), field("paidOn"), field("reference")].join("\u{1f}");
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(
+                    &invoice_title(&i),
+                    &user,
+                    &csrf,
+                    html! {
+                        (facts(&i))
+                        (payments_section(&csrf, &i, &payments.items, true, true, &values, message.as_deref()))
+                        p { a href=(here) { "Back to the invoice" } }
+                    },
+                ),
+            )
+                .into_response())
+        }
+        Err(e) if refused_here(&e) && p.may(partnerd_domain::policy::Action::ManageInvoices) => Ok(
+            nothing_changed(&user, &csrf, (&here, "Back to the invoice"), &e),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn reverse_body(
+    csrf: &str,
+    i: &Invoice,
+    pay: &Payment,
+    reason: &str,
+    error: Option<&str>,
+) -> Markup {
+    let id = i.id.as_ref().map(ToString::to_string).unwrap_or_default();
+    html! {
+        div.card {
+            p { "Reverse the payment of " strong { (pay.amount) } " (reference " (pay.reference) ", paid on " (pay.paid_on.spoken()) ") on invoice " (i.number.clone().unwrap_or_default()) "?" }
+            p { "What follows: the payment stays on record, marked reversed, and its amount is due again"
+                @if i.status == "paid" { "; the invoice is no longer paid" } "." }
+            form method="post" action=(format!("/billing/invoices/{id}/payments/{}/reverse", pay.id)) novalidate {
+                (csrf_field(csrf))
+                label for="reason" { "Reason" }
+                textarea #reason name="reason" rows="3" aria-invalid=[error.map(|_| "true")] { (reason) }
+                @if let Some(e) = error { p.field-error role="alert" { (capitalize(e)) } }
+                button.danger type="submit" { "Reverse payment" }
+                " "
+                a.button.secondary href=(format!("/billing/invoices/{id}")) { "Keep it" }
+            }
+        }
+    }
+}
+
+async fn payment_of(
+    s: &AppState,
+    p: &partnerd_app::Principal,
+    id: &InvoiceId,
+    pid: &str,
+) -> Result<(Invoice, Payment), PageError> {
+    let i = s.app.get_invoice(p, id).await?;
+    let payments = s
+        .app
+        .invoice_payments(p, id, &PageParams::first(500))
+        .await?;
+    let pay = payments
+        .items
+        .into_iter()
+        .find(|x| x.id.as_str() == pid)
+        .ok_or_else(|| PageError(AppError::not_found()))?;
+    Ok((i, pay))
+}
+
+/// `/billing/invoices/{id}/payments/{pid}/reverse`: what reversing does.
+pub async fn reverse_confirm(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    Path((id, pid)): Path<(InvoiceId, String)>,
+) -> Result<Markup, PageError> {
+    let p = &user.principal;
+    p.require(partnerd_domain::policy::Action::ManageInvoices)
+        .map_err(PageError)?;
+    let (i, pay) = payment_of(&s, p, &id, &pid).await?;
+    if i.seller_organization_id != p.organization.id {
+        return Err(PageError(AppError::forbidden(
+            partnerd_app::Refusal::Forbidden,
+            "only the invoice's seller reverses its payments",
+        )));
+    }
+    Ok(page(
+        "Reverse payment",
+        &user,
+        &csrf,
+        reverse_body(&csrf, &i, &pay, "", None),
+    ))
+}
+
+pub async fn reverse(
+    State(s): State<AppState>,
+    user: PageUser,
+    CsrfToken(csrf): CsrfToken,
+    ReqCtx(ctx): ReqCtx,
+    Path((id, pid)): Path<(InvoiceId, String)>,
+    CsrfForm(m): CsrfForm<Values>,
+) -> Result<Response, PageError> {
+    let p = &user.principal;
+    let reason = m.get("reason").cloned().unwrap_or_default();
+    let here = format!("/billing/invoices/{id}");
+    let payment_id = partnerd_domain::ids::PaymentId::from_raw(pid.clone());
+    match s
+        .app
+        .reverse_payment(p, &ctx, &id, &payment_id, Ok(reason.clone()))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("{here}?done=reversed")).into_response()),
+        Err(e @ AppError::Validation(_)) => {
+            let (i, pay) = payment_of(&s, p, &id, &pid).await?;
+            let message = e.field_errors().first().map(|f| f.message.clone());
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(
+                    "Reverse payment",
+                    &user,
+                    &csrf,
+                    reverse_body(&csrf, &i, &pay, &reason, message.as_deref()),
                 ),
             )
                 .into_response())

@@ -37,6 +37,14 @@ pub fn router() -> axum::Router<crate::AppState> {
         )
         .route("/billing/invoices/{id}/issue", post(invoices::issue))
         .route(
+            "/billing/invoices/{id}/payments",
+            post(invoices::record_payment),
+        )
+        .route(
+            "/billing/invoices/{id}/payments/{pid}/reverse",
+            get(invoices::reverse_confirm).post(invoices::reverse),
+        )
+        .route(
             "/billing/invoices/{id}/void",
             get(invoices::void_confirm).post(invoices::void),
         )
