@@ -31,13 +31,23 @@ pub struct CreditLimit {
     pub relationship_id: ResellerRelationshipId,
     /// Null: not enforced.
     pub limit: Option<Money>,
-    /// Σ unit price × quantity of the reseller's active and suspended subscriptions
-    /// supplied by this provider.
+    /// `max(0, unpaidIssued + unbilled)` (API-billing.md §7.5).
     pub used: Money,
+    pub breakdown: CreditBreakdown,
     /// `limit − used` (may be negative after a lowering); null without a limit.
     pub available: Option<Money>,
     pub updated_at: Timestamp,
     pub etag: String,
+}
+
+/// What the used credit is made of.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditBreakdown {
+    /// Σ balance due of the reseller's issued invoices from this provider.
+    pub unpaid_issued: Money,
+    /// Σ of the provider → reseller charges on no invoice yet or on a draft.
+    pub unbilled: Money,
 }
 
 /// A relationship's credit as its page shows it.
@@ -55,9 +65,12 @@ fn credit_etag(relationship_id: &ResellerRelationshipId, row: Option<&CreditLimi
 }
 
 impl App {
-    /// What the reseller's active and suspended subscriptions through this provider
-    /// add up to, in minor units.
-    pub(crate) async fn credit_used(&self, conn: &mut Conn, r: &RelationshipRow) -> AppResult<i64> {
+    /// What the reseller owes this provider, issued and unbilled, in minor units.
+    pub(crate) async fn credit_used(
+        &self,
+        conn: &mut Conn,
+        r: &RelationshipRow,
+    ) -> AppResult<partnerd_store::commerce::CreditUsed> {
         Ok(partnerd_store::commerce::credit_used(
             conn,
             &r.provider_organization_id,
@@ -68,13 +81,18 @@ impl App {
 
     async fn credit_view(&self, conn: &mut Conn, r: &RelationshipRow) -> AppResult<CreditLimit> {
         let row = connections::credit_limit(conn, &r.id).await?;
-        let used = self.credit_used(conn, r).await?;
+        let parts = self.credit_used(conn, r).await?;
         let limit = row.as_ref().and_then(|c| c.limit);
-        let used = Money::new(used, limit.map_or(self.config().currency, Money::currency));
+        let currency = limit.map_or(self.config().currency, Money::currency);
+        let used = Money::new(parts.used(), currency);
         Ok(CreditLimit {
             relationship_id: r.id.clone(),
             limit,
             used,
+            breakdown: CreditBreakdown {
+                unpaid_issued: Money::new(parts.unpaid_issued, currency),
+                unbilled: Money::new(parts.unbilled, currency),
+            },
             available: limit.map(|l| l.checked_sub(used)).transpose()?,
             updated_at: row.as_ref().map_or(r.created_at, |c| c.updated_at),
             etag: credit_etag(&r.id, row.as_ref()),

@@ -69,6 +69,8 @@ codes!(
         UnsupportedMediaType = "unsupported_media_type",
         /// The same Idempotency-Key came back with another body.
         IdempotencyKeyReused = "idempotency_key_reused",
+        /// The body did not arrive in time (API-platform.md §2.4).
+        RequestTimeout = "request_timeout",
     }
 );
 
@@ -278,10 +280,12 @@ impl AppError {
             Self::PreconditionFailed => "precondition_failed",
             Self::PreconditionRequired => "precondition_required",
             // Field errors that share a code of their own (`weak_password`,
-            // `consent_required`) lend it to the whole answer.
+            // `consent_required`) lend it to the whole answer, except the codes the
+            // contract gives only to fields (`invisible_text`, …).
             Self::Validation(errors) => match errors.split_first() {
                 Some((first, rest))
                     if first.code != "validation_failed"
+                        && !partnerd_domain::names::FIELD_ONLY_CODES.contains(&first.code)
                         && rest.iter().all(|e| e.code == first.code) =>
                 {
                     first.code
@@ -315,6 +319,9 @@ impl AppError {
                 Unacceptable::UnsupportedMediaType => "send the body as application/json",
                 Unacceptable::IdempotencyKeyReused => {
                     "this Idempotency-Key was used with another request body"
+                }
+                Unacceptable::RequestTimeout => {
+                    "the request body did not arrive in time; send it again"
                 }
             }),
             Self::Unauthenticated => Borrowed("sign in, or send a valid bearer token"),

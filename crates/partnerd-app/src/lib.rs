@@ -18,6 +18,7 @@ pub mod commerce;
 pub mod connections;
 pub mod credit;
 pub mod crypto;
+pub mod csrf;
 pub mod customer_users;
 pub mod customers;
 pub mod dashboard;
@@ -89,6 +90,12 @@ pub struct AppConfig {
     /// Answer each request with the policy actions it asked for (`Partnerd-Policy-Asked`);
     /// see [`policy_trace`].
     pub policy_trace: bool,
+    /// API-platform.md §2.4: a request body must arrive within this from the end of
+    /// its headers (else 408 `request_timeout`).
+    pub http_body_timeout: std::time::Duration,
+    /// API-platform.md §2.4: a request must be answered within this from the end of
+    /// its headers (else its handler is dropped and it answers 503).
+    pub http_request_timeout: std::time::Duration,
     pub billing: BillingConfig,
 }
 
@@ -134,6 +141,8 @@ impl Default for AppConfig {
             test_clock: None,
             webmail_domains: Vec::new(),
             policy_trace: false,
+            http_body_timeout: std::time::Duration::from_secs(30),
+            http_request_timeout: std::time::Duration::from_secs(60),
             billing: BillingConfig::default(),
         }
     }
@@ -252,6 +261,8 @@ struct Inner {
     metrics: Metrics,
     /// The key customer-request links are derived from (read once from the database).
     link_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// The key portal CSRF tokens are derived from (read once from the database).
+    csrf_key: tokio::sync::OnceCell<Vec<u8>>,
     /// Outgoing HTTP (webhook deliveries): no redirects, bounded time.
     http: reqwest::Client,
 }
@@ -286,6 +297,7 @@ impl App {
             mailer,
             metrics: Metrics::new(),
             link_key: tokio::sync::OnceCell::new(),
+            csrf_key: tokio::sync::OnceCell::new(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .dns_resolver(std::sync::Arc::new(egress::PublicOnly {

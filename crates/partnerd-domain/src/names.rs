@@ -120,9 +120,143 @@ pub fn website(pointer: &str, raw: &str) -> Result<String, FieldError> {
     }
 }
 
+/// The field error codes of [`visible_text`]. API-platform.md §2.7 answers them as
+/// `validation_failed` with the code on the field, unlike `weak_password`, which
+/// names the whole answer.
+pub const FIELD_ONLY_CODES: &[&str] = &[INVISIBLE_TEXT, BIDI_CONTROL_NOT_ALLOWED];
+
+const INVISIBLE_TEXT: &str = "invisible_text";
+const BIDI_CONTROL_NOT_ALLOWED: &str = "bidi_control_not_allowed";
+
+/// Whether a request member (`companyName`) or portal form field (`company_name`) is
+/// a name or title, to which [`visible_text`] applies (API-platform.md §2.7):
+/// `name`, `title`, or ending in `Name` (`displayName`, `friendlyName`,
+/// `firstName`, …).
+pub fn is_name_member(member: &str) -> bool {
+    member == "name"
+        || member == "title"
+        || (member.len() > 4 && member.ends_with("Name"))
+        || (member.len() > 5 && member.ends_with("_name"))
+}
+
+/// Bidi embeddings, overrides and isolates: they reorder what follows, so a name
+/// could show as something else (`Contoso\u{202E}` …).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A character that shows: not White_Space, not of the general categories Cc, Cf,
+/// Mn, Me, Zs, Zl or Zp, and not Default_Ignorable_Code_Point (U+3164 HANGUL FILLER
+/// is a letter, but ignorable).
+fn is_visible(c: char) -> bool {
+    use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
+    use icu_properties::{CodePointMapData, CodePointSetData};
+    if c.is_whitespace() || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c) {
+        return false;
+    }
+    !matches!(
+        CodePointMapData::<GeneralCategory>::new().get(c),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::NonspacingMark
+            | GeneralCategory::EnclosingMark
+            | GeneralCategory::SpaceSeparator
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
+}
+
+/// A name or title someone will read (API-platform.md §2.7): no bidi control
+/// (`bidi_control_not_allowed`), and at least one visible character
+/// (`invisible_text`). An empty value (after trimming) is left to the member's own
+/// rule: required names say "must not be empty", optional ones read it as absent.
+pub fn visible_text(pointer: &str, raw: &str) -> Result<(), FieldError> {
+    let value = raw.trim();
+    if value.chars().any(is_bidi_control) {
+        return Err(FieldError::new(
+            pointer,
+            BIDI_CONTROL_NOT_ALLOWED,
+            "must not contain bidirectional embedding, override or isolate characters (U+202A–U+202E, U+2066–U+2069)",
+        ));
+    }
+    if !value.is_empty() && !value.chars().any(is_visible) {
+        return Err(FieldError::new(
+            pointer,
+            INVISIBLE_TEXT,
+            "must contain at least one visible character",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_titles_must_show() {
+        for refused in [
+            "\u{200B}\u{200B}",
+            "\u{3164}",
+            "\u{00AD}",
+            " \u{2060} ",
+            "\u{0301}",
+            "\u{FEFF}",
+            "\u{E0041}",
+        ] {
+            let code = visible_text("/name", refused).err().map(|e| e.code);
+            assert_eq!(code, Some("invisible_text"), "{refused:?}");
+        }
+        for refused in [
+            "Contoso\u{202E}",
+            "\u{2067}Fabrikam\u{2069}",
+            "\u{202A}",
+            "a\u{2066}b",
+        ] {
+            let code = visible_text("/name", refused).err().map(|e| e.code);
+            assert_eq!(code, Some("bidi_control_not_allowed"), "{refused:?}");
+        }
+        for accepted in [
+            "Zoë",
+            "محمد",
+            "株式会社",
+            "👩\u{200D}💻 Lab",
+            "e\u{0301}",
+            // Empty once trimmed (U+2028 is White_Space): the member's own rule.
+            "",
+            "  ",
+            "\u{2028}",
+        ] {
+            assert!(visible_text("/name", accepted).is_ok(), "{accepted:?}");
+        }
+    }
+
+    #[test]
+    fn which_members_are_names() {
+        for name in [
+            "name",
+            "title",
+            "displayName",
+            "friendlyName",
+            "firstName",
+            "legalName",
+            "company_name",
+            "first_name",
+        ] {
+            assert!(is_name_member(name), "{name}");
+        }
+        for other in [
+            "Name",
+            "names",
+            "email",
+            "nameServer",
+            "_name",
+            "surname",
+            "id",
+        ] {
+            assert!(!is_name_member(other), "{other}");
+        }
+    }
 
     #[test]
     fn short_text_trims_and_limits() {

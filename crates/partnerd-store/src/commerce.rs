@@ -526,22 +526,50 @@ pub async fn list_subscriptions(
     .await
 }
 
-/// Σ unit price × quantity of the reseller's active and suspended subscriptions
-/// supplied by the provider, in minor units.
+/// What the reseller owes the provider (API-billing.md §7.5), in minor units:
+/// the balance due of its issued invoices, and the provider → reseller lines on
+/// no invoice or on a draft.
 pub async fn credit_used(
     conn: &mut Conn,
     provider_id: &OrgId,
     reseller_id: &OrgId,
-) -> StoreResult<i64> {
-    let used: Option<i64> = crate::query(
-        "SELECT CAST(SUM(unit_price_minor * quantity) AS BIGINT) FROM subscriptions \
-         WHERE indirect_provider_id = $1 AND reseller_organization_id = $2 AND status IN ('active', 'suspended')",
+) -> StoreResult<CreditUsed> {
+    let unpaid_issued: i64 = crate::query(
+        "SELECT CAST(COALESCE(SUM(total_minor - amount_paid_minor), 0) AS BIGINT) FROM invoices \
+         WHERE tier = 'providerToReseller' AND seller_organization_id = $1 AND buyer_organization_id = $2 \
+         AND status = 'issued'",
+    )
+    .bind(provider_id)
+    .bind(reseller_id)
+    .fetch_scalar(&mut *conn)
+    .await?;
+    let unbilled: i64 = crate::query(
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM charge_lines \
+         WHERE tier = 'providerToReseller' AND seller_organization_id = $1 AND buyer_organization_id = $2 \
+         AND (invoice_id IS NULL OR invoice_id IN (SELECT id FROM invoices WHERE status = 'draft'))",
     )
     .bind(provider_id)
     .bind(reseller_id)
     .fetch_scalar(conn)
     .await?;
-    Ok(used.unwrap_or(0))
+    Ok(CreditUsed {
+        unpaid_issued,
+        unbilled,
+    })
+}
+
+/// The two parts of a reseller's used credit, in minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditUsed {
+    pub unpaid_issued: i64,
+    pub unbilled: i64,
+}
+
+impl CreditUsed {
+    /// `max(0, unpaidIssued + unbilled)`.
+    pub fn used(self) -> i64 {
+        self.unpaid_issued.saturating_add(self.unbilled).max(0)
+    }
 }
 
 /// Whether the partner is reseller of record or supplier of an active or suspended

@@ -781,3 +781,19 @@ pub async fn upgrading_to(conn: &mut Conn, offer_id: &str) -> StoreResult<Vec<St
     .fetch_all_scalar(conn)
     .await
 }
+
+/// Ids of the offers still sold, in id order (a price sheet's rows).
+pub async fn available_ids(conn: &mut Conn) -> StoreResult<Vec<String>> {
+    crate::query("SELECT id FROM offers WHERE status = 'available' ORDER BY id")
+        .fetch_all_scalar(conn)
+        .await
+}
+
+/// The earliest month after `month` in which a list price version starts.
+pub async fn next_version_month(conn: &mut Conn, month: Month) -> StoreResult<Option<Month>> {
+    crate::query("SELECT MIN(effective_from) FROM offer_price_versions WHERE effective_from > $1")
+        .bind(month.to_string())
+        .fetch_scalar::<Option<String>>(conn)
+        .await
+        .map(|m| m.as_deref().and_then(Month::parse))
+}

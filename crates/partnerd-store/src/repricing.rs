@@ -271,3 +271,25 @@ pub async fn list(
         total: Some(total),
     })
 }
+
+/// The earliest month after `month` in which one of the seller's configs for
+/// `buyer` (its own or the default) starts at `tier`.
+pub async fn next_month(
+    conn: &mut Conn,
+    seller: &OrgId,
+    tier: Tier,
+    buyer: &OrgId,
+    month: Month,
+) -> StoreResult<Option<Month>> {
+    crate::query(
+        "SELECT MIN(effective_from) FROM repricing_configs WHERE seller_organization_id = $1 AND tier = $2 \
+         AND (buyer_organization_id = $3 OR buyer_organization_id IS NULL) AND effective_from > $4",
+    )
+    .bind(seller)
+    .bind(tier)
+    .bind(buyer)
+    .bind(month.to_string())
+    .fetch_scalar::<Option<String>>(conn)
+    .await
+    .map(|m| m.as_deref().and_then(Month::parse))
+}

@@ -102,20 +102,35 @@ pub struct ApiBody<T> {
     _t: std::marker::PhantomData<T>,
 }
 
+/// Whether the body is declared as JSON the way API-platform.md §2.6 allows:
+/// `application/json`, optionally with the one parameter `charset=utf-8` (any case,
+/// spaces around `;` and `=`, the value optionally quoted as RFC 9110 allows).
+/// `application/*+json`, another charset or any other parameter is not.
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
+    let Some(value) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .is_some_and(|v| {
-            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
-        })
+    else {
+        return false;
+    };
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return false;
+    }
+    let params: Vec<&str> = parts.collect();
+    match params.as_slice() {
+        [] => true,
+        [param] => param.split_once('=').is_some_and(|(name, value)| {
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            name.trim().eq_ignore_ascii_case("charset") && value.eq_ignore_ascii_case("utf-8")
+        }),
+        _ => false,
+    }
 }
 
 impl<S: Send + Sync, T> FromRequest<S> for ApiBody<T> {
@@ -124,7 +139,7 @@ impl<S: Send + Sync, T> FromRequest<S> for ApiBody<T> {
     async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
         let json = is_json(req.headers());
         let result = match axum::body::to_bytes(req.into_body(), BODY_LIMIT).await {
-            Err(_) => Err(AppError::Unacceptable(Unacceptable::PayloadTooLarge)),
+            Err(e) => Err(crate::timeouts::body_read_failed(&e)),
             Ok(bytes) => parse_value(&bytes, json),
         };
         Ok(Self {
@@ -141,12 +156,127 @@ fn parse_value(bytes: &Bytes, json: bool) -> AppResult<serde_json::Value> {
     if !json {
         return Err(AppError::Unacceptable(Unacceptable::UnsupportedMediaType));
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Err(AppError::bad_request(
+            "the body starts with a byte order mark; send UTF-8 without one",
+        ));
+    }
+    let not_json =
+        |e: serde_json::Error| AppError::bad_request(format!("the body is not valid JSON: {e}"));
+    // Duplicate members first, so that nothing chooses between the two values.
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde::de::DeserializeSeed::deserialize(UniqueMembers(String::new()), &mut de).map_err(
+        |e| match e.classify() {
+            serde_json::error::Category::Data => {
+                AppError::bad_request(e.to_string().split(" at line ").next().unwrap_or_default())
+            }
+            _ => not_json(e),
+        },
+    )?;
+    de.end().map_err(not_json)?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(not_json)?;
     if !value.is_object() {
         return Err(AppError::bad_request("the body must be a JSON object"));
     }
     Ok(value)
+}
+
+/// Walks a JSON value refusing an object that names a member twice (after
+/// unescaping: `"a"` and `"\u0061"` are one name); the string is the JSON Pointer
+/// of the value being walked.
+struct UniqueMembers(String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueMembers {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueMembers {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        while seq
+            .next_element_seed(UniqueMembers(format!("{}/{index}", self.0)))?
+            .is_some()
+        {
+            index += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let pointer = format!("{}/{}", self.0, name.replace('~', "~0").replace('/', "~1"));
+            if !seen.insert(name.clone()) {
+                let object = if self.0.is_empty() {
+                    "the top-level object"
+                } else {
+                    &self.0
+                };
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate member \"{name}\" in {object}"
+                )));
+            }
+            map.next_value_seed(UniqueMembers(pointer))?;
+        }
+        Ok(())
+    }
+}
+
+/// Every name or title member at any depth must show (API-platform.md §2.7); the
+/// rule is `partnerd_domain::names`', applied here by member name so that no request
+/// type can miss it.
+fn check_names(value: &serde_json::Value, pointer: &str, errors: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (member, v) in map {
+                let here = format!("{pointer}/{}", member.replace('~', "~0").replace('/', "~1"));
+                match v {
+                    Value::String(text) if partnerd_domain::names::is_name_member(member) => {
+                        if let Err(e) = partnerd_domain::names::visible_text(&here, text) {
+                            errors.push(e);
+                        }
+                    }
+                    _ => check_names(v, &here, errors),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                check_names(v, &format!("{pointer}/{i}"), errors);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Turns a serde path and message into a JSON Pointer field error.
@@ -202,6 +332,11 @@ impl<T: DeserializeOwned> ApiBody<T> {
     /// The typed body, or the problem that explains why not.
     pub fn parse(self) -> AppResult<T> {
         let mut value = self.result?;
+        let mut names = Vec::new();
+        check_names(&value, "", &mut names);
+        if !names.is_empty() {
+            return Err(AppError::Validation(names));
+        }
         loop {
             match serde_path_to_error::deserialize::<_, T>(value.clone()) {
                 Ok(v) => return Ok(v),

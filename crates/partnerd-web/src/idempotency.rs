@@ -54,10 +54,9 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
         _ => return next.run(req).await,
     };
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        let req = Request::from_parts(parts, Body::empty());
-        drop(req);
-        return ApiError(AppError::Unacceptable(Unacceptable::PayloadTooLarge)).into_response();
+    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(e) => return ApiError(crate::timeouts::body_read_failed(&e)).into_response(),
     };
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str().as_bytes());

@@ -1,7 +1,8 @@
 //! partnerd's HTTP face: the JSON API under `/v1`, the portal pages, and the
 //! operational endpoints, on one axum router.
 //!
-//! A request passes, outermost first: request id → metrics → (API only) error
+//! A request passes, outermost first: the security headers of every response
+//! ([`headers`]) → request id → metrics → (API only) error
 //! normalisation → authentication and rate limit → idempotency → handler. Handlers
 //! extract, call one use case on [`partnerd_app::App`], and render.
 
@@ -9,11 +10,13 @@ pub mod api;
 mod authn;
 pub mod context;
 pub mod extract;
+pub mod headers;
 mod idempotency;
 pub mod openapi;
 mod ops;
 pub mod pages;
 pub mod problem;
+pub mod timeouts;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,8 +35,12 @@ use utoipa::OpenApi;
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
-    /// Set when shutdown begins: `/readyz` answers 503 from then on.
+    /// Set when shutdown begins: `/readyz` answers 503 from then on, and every
+    /// response says `Connection: close`.
     pub draining: Arc<AtomicBool>,
+    /// Turns true when the shutdown deadline passes: handlers still running are
+    /// dropped (API-platform.md §2.5).
+    deadline: Arc<tokio::sync::watch::Sender<bool>>,
     openapi: Arc<String>,
 }
 
@@ -47,6 +54,7 @@ impl AppState {
         Self {
             app,
             draining: Arc::new(AtomicBool::new(false)),
+            deadline: Arc::new(tokio::sync::watch::Sender::new(false)),
             openapi: Arc::new(json),
         }
     }
@@ -54,6 +62,38 @@ impl AppState {
     pub fn start_draining(&self) {
         self.draining.store(true, Ordering::SeqCst);
     }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// The shutdown deadline passed: drop the handlers still running.
+    pub fn pass_deadline(&self) {
+        self.deadline.send_replace(true);
+    }
+}
+
+/// While draining, every response closes its connection (kept-alive clients
+/// reconnect, to another replica once the balancer has seen `/readyz`); past the
+/// shutdown deadline a handler still running is dropped, so its transaction rolls
+/// back, and the request answers 503.
+async fn drain_guard(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: Request,
+    next: middleware::Next,
+) -> Response {
+    let mut deadline = s.deadline.subscribe();
+    let mut res = tokio::select! {
+        res = next.run(req) => res,
+        _ = deadline.wait_for(|passed| *passed) => problem::problem_response(
+            &partnerd_app::AppError::unavailable("the server stopped before the request finished"),
+        ),
+    };
+    if s.is_draining() {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
 }
 
 async fn openapi_json(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
@@ -92,7 +132,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics));
-    Router::new()
+    let public_url = state.app.config().public_url.clone();
+    let router = Router::new()
         .merge(api)
         .merge(ops_routes)
         .merge(pages::router(state.clone()))
@@ -102,8 +143,13 @@ pub fn router(state: AppState) -> Router {
             ops::policy_trace,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), ops::measure))
-        .layer(middleware::from_fn(context::request_id))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            timeouts::limit_time,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), drain_guard))
+        .layer(middleware::from_fn(context::request_id));
+    headers::secure(router, &public_url).with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.

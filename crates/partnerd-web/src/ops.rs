@@ -13,7 +13,10 @@ use partnerd_app::metrics::{HttpLabels, RouteLabels};
 use partnerd_app::{AppError, Unacceptable};
 
 use crate::AppState;
-use crate::problem::{InternalCause, PROBLEM_JSON, problem_response, titled_problem_response};
+use crate::problem::{
+    InternalCause, PROBLEM_JSON, extended_problem_response, problem_response, title_of,
+    titled_problem_response,
+};
 
 /// `GET /healthz`: the process runs.
 pub async fn healthz() -> Response {
@@ -23,7 +26,10 @@ pub async fn healthz() -> Response {
 /// `GET /readyz`: database reachable, migrations applied, not draining.
 pub async fn readyz(State(s): State<AppState>) -> Response {
     if s.draining.load(Ordering::SeqCst) {
-        return problem_response(&AppError::unavailable("the server is shutting down"));
+        let e = AppError::unavailable("the server is shutting down");
+        let mut checks = serde_json::Map::new();
+        checks.insert("checks".into(), serde_json::json!({"draining": "draining"}));
+        return extended_problem_response(&e, title_of(&e), checks);
     }
     match s.app.readiness().await {
         Ok(()) => Json(serde_json::json!({

@@ -62,6 +62,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
             Unacceptable::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Unacceptable::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Unacceptable::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Unacceptable::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         },
         AppError::Unauthenticated | AppError::InvalidCredentials(_) => StatusCode::UNAUTHORIZED,
         AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
@@ -86,6 +87,7 @@ pub fn title_of(e: &AppError) -> &'static str {
             Unacceptable::PayloadTooLarge => "Payload too large",
             Unacceptable::UnsupportedMediaType => "Unsupported media type",
             Unacceptable::IdempotencyKeyReused => "Idempotency key reused",
+            Unacceptable::RequestTimeout => "Request timeout",
         },
         AppError::Unauthenticated => "Authentication required",
         AppError::InvalidCredentials(_) => "Wrong e-mail or password",
@@ -133,6 +135,16 @@ pub fn problem_response(e: &AppError) -> Response {
 
 /// [`problem_response`] with a title of the caller's (`/readyz` says "Not ready").
 pub fn titled_problem_response(e: &AppError, title: &str) -> Response {
+    extended_problem_response(e, title, Default::default())
+}
+
+/// [`titled_problem_response`] with members of the caller's (the draining
+/// `/readyz` adds `checks`).
+pub fn extended_problem_response(
+    e: &AppError,
+    title: &str,
+    mut extensions: partnerd_app::error::Extensions,
+) -> Response {
     let status = status_of(e);
     let code = e.code();
     let body = Problem {
@@ -152,7 +164,12 @@ pub fn titled_problem_response(e: &AppError, title: &str) -> Response {
                 message: f.message.clone(),
             })
             .collect(),
-        extensions: e.extensions().cloned().unwrap_or_default(),
+        extensions: {
+            if let Some(own) = e.extensions() {
+                extensions.extend(own.clone());
+            }
+            extensions
+        },
     };
     let mut res = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
     res.headers_mut()

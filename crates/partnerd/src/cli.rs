@@ -228,9 +228,10 @@ async fn serve(config: Config) -> i32 {
     println!("listening on http://{}", running.addr);
     let _ = std::io::stdout().flush();
     stop.await;
-    tracing::info!("shutting down: draining in-flight requests");
-    match running.shutdown().await {
-        Ok(()) => 0,
+    tracing::info!("shutting down: draining (a second signal stops at once)");
+    match running.shutdown_unless(server::termination()).await {
+        Ok(server::Stopped::Drained) => 0,
+        Ok(server::Stopped::Hurried) => 1,
         Err(e) => fail(e),
     }
 }

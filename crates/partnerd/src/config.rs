@@ -75,6 +75,22 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub webmail_domains: Option<Vec<String>>,
+    /// On SIGTERM, how long new requests are still served (with `Connection: close`)
+    /// after `/readyz` turned 503, so the load balancer sees it first (default 5).
+    #[arg(long, env = "PARTNERD_DRAIN_DELAY_SECONDS", global = true)]
+    pub drain_delay_seconds: Option<u64>,
+    /// After the drain delay, how long in-flight requests may take before they are
+    /// dropped (default 25).
+    #[arg(long, env = "PARTNERD_SHUTDOWN_TIMEOUT_SECONDS", global = true)]
+    pub shutdown_timeout_seconds: Option<u64>,
+    /// A request body must arrive within this from the end of the headers, else
+    /// 408 (default 30).
+    #[arg(long, env = "PARTNERD_HTTP_BODY_TIMEOUT_SECONDS", global = true)]
+    pub http_body_timeout_seconds: Option<u64>,
+    /// A request must be answered within this from the end of the headers, else
+    /// 503 (default 60).
+    #[arg(long, env = "PARTNERD_HTTP_REQUEST_TIMEOUT_SECONDS", global = true)]
+    pub http_request_timeout_seconds: Option<u64>,
     /// Minutes after a month's end before it is closed and can be billed (0–1440).
     #[arg(long, env = "PARTNERD_BILLING_CLOSE_DELAY_MINUTES", global = true)]
     pub billing_close_delay_minutes: Option<u32>,
@@ -110,6 +126,10 @@ struct FileConfig {
     signin_failures_before_lockout: Option<u32>,
     signin_lockout_minutes: Option<u32>,
     webmail_domains: Option<Vec<String>>,
+    drain_delay_seconds: Option<u64>,
+    shutdown_timeout_seconds: Option<u64>,
+    http_body_timeout_seconds: Option<u64>,
+    http_request_timeout_seconds: Option<u64>,
     #[serde(default)]
     billing: FileBilling,
 }
@@ -150,6 +170,10 @@ pub struct Config {
     pub auto_migrate: bool,
     pub log: String,
     pub log_format: String,
+    /// API-platform.md §2.5: requests still served after SIGTERM.
+    pub drain_delay: std::time::Duration,
+    /// API-platform.md §2.5: then the time in-flight requests have to finish.
+    pub shutdown_timeout: std::time::Duration,
     pub app: AppConfig,
 }
 
@@ -287,6 +311,16 @@ impl Settings {
                 .unwrap_or_else(|| "info".into()),
             log_format,
             database_url,
+            drain_delay: std::time::Duration::from_secs(
+                self.drain_delay_seconds
+                    .or(file.drain_delay_seconds)
+                    .unwrap_or(5),
+            ),
+            shutdown_timeout: std::time::Duration::from_secs(
+                self.shutdown_timeout_seconds
+                    .or(file.shutdown_timeout_seconds)
+                    .unwrap_or(25),
+            ),
             app: AppConfig {
                 public_url: String::new(),
                 platform_domain: self
@@ -324,6 +358,14 @@ impl Settings {
                     .unwrap_or(d.mail_from),
                 dev_mode,
                 test_clock,
+                http_body_timeout: self
+                    .http_body_timeout_seconds
+                    .or(file.http_body_timeout_seconds)
+                    .map_or(d.http_body_timeout, std::time::Duration::from_secs),
+                http_request_timeout: self
+                    .http_request_timeout_seconds
+                    .or(file.http_request_timeout_seconds)
+                    .map_or(d.http_request_timeout, std::time::Duration::from_secs),
                 webmail_domains: self
                     .webmail_domains
                     .clone()

@@ -35,9 +35,14 @@ pub struct Running {
     pub addr: SocketAddr,
     pub app: App,
     pub state: AppState,
+    /// Tells the workers to claim nothing new (at once on shutdown).
     stop: watch::Sender<bool>,
+    /// Closes the listener (at the drain delay).
+    close: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     workers: Option<JoinHandle<()>>,
+    drain_delay: Duration,
+    shutdown_timeout: Duration,
 }
 
 /// Options that only tests and the demo change.
@@ -75,11 +80,9 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
         App::new(db, config.app.clone(), options.clock).map_err(|e| e.detail().into_owned())?;
     let state = AppState::new(app.clone());
     let (stop, stopped) = watch::channel(false);
-    let drain_state = state.clone();
-    let mut server_stop = stopped.clone();
+    let (close, mut closed) = watch::channel(false);
     let server = tokio::spawn(partnerd_web::serve(listener, state.clone(), async move {
-        let _ = server_stop.wait_for(|s| *s).await;
-        drain_state.start_draining();
+        let _ = closed.wait_for(|s| *s).await;
     }));
     let workers = options.workers.then(|| {
         let app = app.clone();
@@ -135,8 +138,11 @@ pub async fn start(mut config: Config, options: StartOptions) -> Result<Running,
         app,
         state,
         stop,
+        close,
         server,
         workers,
+        drain_delay: config.drain_delay,
+        shutdown_timeout: config.shutdown_timeout,
     })
 }
 
@@ -156,17 +162,92 @@ where
     }
 }
 
+/// How a shutdown ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every in-flight request finished (or was dropped at the deadline).
+    Drained,
+    /// A second signal cut the waits short.
+    Hurried,
+}
+
 impl Running {
-    /// Turns `/readyz` to 503, finishes in-flight requests, stops the workers.
+    /// The drain of API-platform.md §2.5, with nothing to cut it short.
     pub async fn shutdown(self) -> Result<(), String> {
-        self.state.start_draining();
-        let _ = self.stop.send(true);
-        let served = self.server.await.map_err(|e| e.to_string())?;
-        if let Some(w) = self.workers {
-            let _ = w.await;
+        self.shutdown_unless(std::future::pending())
+            .await
+            .map(|_| ())
+    }
+
+    /// The drain of API-platform.md §2.5: `/readyz` answers 503 at once and the
+    /// workers claim nothing new; requests are still served (with `Connection:
+    /// close`) for the drain delay; then the listener closes and in-flight requests
+    /// have the shutdown timeout to finish, after which they are dropped (their
+    /// transactions roll back). `hurry` resolving (a second signal) skips the waits.
+    pub async fn shutdown_unless(
+        self,
+        hurry: impl std::future::Future<Output = ()>,
+    ) -> Result<Stopped, String> {
+        let Running {
+            app,
+            state,
+            stop,
+            close,
+            mut server,
+            workers,
+            drain_delay,
+            shutdown_timeout,
+            ..
+        } = self;
+        state.start_draining();
+        let _ = stop.send(true);
+        tokio::pin!(hurry);
+        let mut hurried = tokio::select! {
+            _ = tokio::time::sleep(drain_delay) => false,
+            _ = &mut hurry => true,
+        };
+        let _ = close.send(true);
+        let deadline = tokio::time::Instant::now() + shutdown_timeout;
+        let served = if hurried {
+            None
+        } else {
+            tokio::select! {
+                r = tokio::time::timeout_at(deadline, &mut server) => r.ok(),
+                _ = &mut hurry => { hurried = true; None }
+            }
+        };
+        let served = match served {
+            Some(joined) => joined.map_err(|e| e.to_string())?,
+            None => {
+                // Whatever still runs is dropped: handlers first, so that their
+                // transactions roll back, then the connections.
+                state.pass_deadline();
+                let grace = if hurried {
+                    Duration::ZERO
+                } else {
+                    Duration::from_millis(500)
+                };
+                if tokio::time::timeout(grace, &mut server).await.is_err() {
+                    server.abort();
+                }
+                Ok(())
+            }
+        };
+        if let Some(mut w) = workers {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if hurried || tokio::time::timeout(left, &mut w).await.is_err() {
+                w.abort();
+            }
         }
-        self.app.db().close().await;
-        served.map_err(|e| e.to_string())
+        if !hurried {
+            app.db().close().await;
+        }
+        served.map_err(|e| e.to_string())?;
+        Ok(if hurried {
+            Stopped::Hurried
+        } else {
+            Stopped::Drained
+        })
     }
 }
 

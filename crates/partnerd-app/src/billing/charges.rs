@@ -125,6 +125,9 @@ pub struct ChargeLineFilters {
     pub period: Option<String>,
 }
 
+/// The most lines one unbilled CSV holds (a month of a large provider).
+const MAX_CSV_LINES: i64 = 200_000;
+
 /// The longest date range one query reads.
 const MAX_RANGE_DAYS: i64 = 366;
 
@@ -317,6 +320,26 @@ impl App {
         p.require(Action::ReadBilling)?;
         let q = self.line_query(p, f, true)?;
         self.page_of_lines(q, f, page).await
+    }
+
+    /// `GET /v1/invoices/unbilled/lineitems.csv`: the same lines unpaged, as
+    /// CSV (§7.3); (file name, bytes).
+    pub async fn unbilled_csv(
+        &self,
+        p: &Principal,
+        f: &ChargeLineFilters,
+    ) -> AppResult<(String, String)> {
+        p.require(Action::ReadBilling)?;
+        let q = self.line_query(p, f, true)?;
+        let month = q
+            .charge_date_from
+            .map_or_else(|| Month::of(self.now()), Date::month);
+        let mut conn = self.db().conn().await?;
+        let found = ledger::list(&mut conn, &q, None, MAX_CSV_LINES, false).await?;
+        Ok((
+            format!("unbilled-{month}.csv"),
+            super::csv::render(&found.rows),
+        ))
     }
 
     /// `GET /v1/chargelines/{id}`: 404 unless the caller sells or buys it.

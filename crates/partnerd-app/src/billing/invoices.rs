@@ -742,7 +742,7 @@ impl App {
     }
 
     /// The invoice if `p` sells or buys it (the operator: any); else 404.
-    async fn visible_invoice(
+    pub(super) async fn visible_invoice(
         &self,
         conn: &mut Conn,
         p: &Principal,
@@ -880,7 +880,7 @@ impl App {
     }
 
     /// The invoice for a seller's change: 404 unless visible, 403 unless `p` sells it.
-    async fn sellers_invoice(
+    pub(super) async fn sellers_invoice(
         &self,
         conn: &mut Conn,
         p: &Principal,

@@ -5,7 +5,9 @@
 mod charges;
 pub mod csv;
 mod invoices;
+mod payments;
 mod portal;
+mod price_sheet;
 mod repricing;
 
 pub use charges::{ChargeLine, ChargeLineFilters};
@@ -13,10 +15,12 @@ pub use invoices::{
     BillingRun, BillingRunPreview, Invoice, InvoiceFilters, InvoiceLine, Named, ResellerAmount,
     RunOutcome, TierAmount,
 };
+pub use payments::{Payment, PaymentFilters, PaymentInput};
 pub use portal::{
     BuyerChoice, InvoicePage, OfferChoice, PriceList, PriceListChoices, PriceListRecord,
     PriceListsPage, ResultingPrice,
 };
+pub use price_sheet::{PriceBasis, PricePeriod, PriceSheet, PriceSheetFilters, PriceSheetItem};
 pub use repricing::{
     OverrideCondition, PriceOverride, PriceOverrideInput, RepricingConfig, RepricingConfigChanges,
     RepricingConfigFilters, RepricingConfigInput,

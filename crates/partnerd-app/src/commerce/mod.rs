@@ -114,7 +114,9 @@ impl App {
             return Ok(());
         };
         let used = Money::new(
-            partnerd_store::commerce::credit_used(conn, provider, reseller).await?,
+            partnerd_store::commerce::credit_used(conn, provider, reseller)
+                .await?
+                .used(),
             limit.currency(),
         );
         if used.checked_add(extra)?.minor() > limit.minor() {

@@ -47,6 +47,11 @@ impl Basis {
         matched_by: "none",
         percentage: 0,
     };
+
+    /// No config: the price is the seller's cost (or the list price).
+    pub(crate) fn none() -> Self {
+        Self::NONE
+    }
 }
 
 /// The price at `tier` over the seller's `cost`, and how it was found; None when

@@ -265,10 +265,20 @@ impl App {
                             continue;
                         }
                     }
-                    let price = o
+                    let list = o
                         .plans()
                         .find(|(x, _)| *x == pl)
                         .map_or(o.unit_price, |(_, m)| m);
+                    let price = self
+                        .reseller_price(
+                            &form,
+                            &p.organization.id,
+                            supplier,
+                            &o.id,
+                            list,
+                            today.month(),
+                        )
+                        .await?;
                     (Term::paid(today, pl, custom_end), price)
                 }
                 SubscriptionPlan::Trial { days } => (
@@ -331,6 +341,49 @@ impl App {
             total,
             credit,
         })
+    }
+
+    /// What the reseller pays its provider for a plan listed at `list` (the
+    /// order's `unitPrice`, §10.3): the provider's price list for it, once the
+    /// supplier is known (chosen, or the only one).
+    async fn reseller_price(
+        &self,
+        form: &OrderForm,
+        me: &OrgId,
+        supplier: Option<&OrgId>,
+        offer_id: &str,
+        list: Money,
+        month: partnerd_domain::calendar::Month,
+    ) -> AppResult<Money> {
+        let chosen = supplier
+            .cloned()
+            .or_else(|| match form.suppliers.as_slice() {
+                [only] => Some(only.organization_id.clone()),
+                _ => None,
+            });
+        let Some(other) = chosen else {
+            return Ok(list);
+        };
+        let (provider, reseller) = if form.as_provider {
+            (me.clone(), other)
+        } else {
+            (other, me.clone())
+        };
+        let mut conn = self.db().conn().await?;
+        let Some(offer) = super::offer_terms::offer_terms(&mut conn, offer_id).await? else {
+            return Ok(list);
+        };
+        Ok(super::prices::reprice(
+            &mut conn,
+            &provider,
+            partnerd_domain::ledger::Tier::ProviderToReseller,
+            &reseller,
+            &offer,
+            month,
+            list,
+        )
+        .await?
+        .map_or(list, |(m, _)| m))
     }
 
     /// `POST /customers/{cid}/add-products`: reviews the order of `choices`

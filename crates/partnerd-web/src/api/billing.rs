@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use partnerd_app::billing::{
-    ChargeLine, ChargeLineFilters, PriceOverrideInput, RepricingConfig, RepricingConfigChanges,
-    RepricingConfigFilters, RepricingConfigInput,
+    ChargeLine, ChargeLineFilters, PriceOverrideInput, PriceSheet, PriceSheetFilters,
+    RepricingConfig, RepricingConfigChanges, RepricingConfigFilters, RepricingConfigInput,
 };
 use partnerd_domain::ids::{ChargeLineId, RepricingConfigId};
 use partnerd_domain::money::PercentageInput;
@@ -28,6 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_lines))
         .routes(routes!(get_line))
         .routes(routes!(list_unbilled))
+        .routes(routes!(unbilled_csv))
+        .routes(routes!(price_sheet))
 }
 
 /// Filters of the price lists.
@@ -309,4 +311,77 @@ pub async fn list_unbilled(
         ..ChargeLineFilters::default()
     };
     Ok(Json(s.app.list_unbilled_lines(&p, &f, &page).await?).into_response())
+}
+
+/// The unbilled charges as CSV (§7.3 columns; the same filters, no paging).
+#[utoipa::path(get, path = "/v1/invoices/unbilled/lineitems.csv", tag = "Billing", security(("bearer" = [])), params(UnbilledQuery),
+    extensions(("x-partnerd-action" = json!("readBilling"))),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn unbilled_csv(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<UnbilledQuery>,
+) -> ApiResult<Response> {
+    let f = ChargeLineFilters {
+        side: q.side,
+        tier: q.tier,
+        buyer_organization_id: q.buyer_organization_id,
+        reseller_organization_id: q.reseller_organization_id,
+        customer_id: q.customer_id,
+        period: q.period,
+        ..ChargeLineFilters::default()
+    };
+    let (name, body) = s.app.unbilled_csv(&p, &f).await?;
+    Ok(crate::api::invoices::csv_download(&name, body))
+}
+
+/// The price sheet's query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct PriceSheetQuery {
+    /// The buyer, when the caller sells (the operator names both).
+    pub buyer_organization_id: Option<String>,
+    /// The seller, when the caller buys.
+    pub seller_organization_id: Option<String>,
+    /// The reseller's provider (`resellerToCustomer`; needed when it has more than one).
+    pub indirect_provider_id: Option<String>,
+    /// `current` (default), `future` or `history`.
+    pub timeline: Option<String>,
+    /// `YYYY-MM`; default the current month.
+    pub month: Option<String>,
+    /// `YYYY-MM`, history only; default 12 months before `month`.
+    pub from: Option<String>,
+    pub offer_id: Option<String>,
+    pub product_family: Option<String>,
+    pub term_duration: Option<String>,
+    pub billing_frequency: Option<String>,
+    pub size: Option<i64>,
+    pub continuation_token: Option<String>,
+}
+
+/// What a buyer pays its seller per offer, term and plan in a month; the seller
+/// and the operator also see the seller's cost and the price list behind it.
+#[utoipa::path(get, path = "/v1/pricesheet", tag = "Billing", security(("bearer" = [])), params(PriceSheetQuery),
+    extensions(("x-partnerd-action" = json!("readPriceSheet"))),
+    responses((status = 200, body = PriceSheet), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn price_sheet(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<PriceSheetQuery>,
+) -> ApiResult<Response> {
+    let page = PageQuery::of(q.size, &q.continuation_token);
+    let f = PriceSheetFilters {
+        buyer_organization_id: q.buyer_organization_id,
+        seller_organization_id: q.seller_organization_id,
+        indirect_provider_id: q.indirect_provider_id,
+        timeline: q.timeline,
+        month: q.month,
+        from: q.from,
+        offer_id: q.offer_id,
+        product_family: q.product_family,
+        term_duration: q.term_duration,
+        billing_frequency: q.billing_frequency,
+    };
+    Ok(Json(s.app.price_sheet(&p, &f, &page).await?).into_response())
 }

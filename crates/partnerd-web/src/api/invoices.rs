@@ -6,9 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use partnerd_app::billing::{
-    BillingRun, BillingRunPreview, Invoice, InvoiceFilters, InvoiceLine, RunOutcome,
+    BillingRun, BillingRunPreview, Invoice, InvoiceFilters, InvoiceLine, Payment, PaymentFilters,
+    PaymentInput, RunOutcome,
 };
-use partnerd_domain::ids::{BillingRunId, InvoiceId};
+use partnerd_domain::ids::{BillingRunId, InvoiceId, PaymentId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -29,6 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(invoice_csv))
         .routes(routes!(issue_invoice))
         .routes(routes!(void_invoice))
+        .routes(routes!(invoice_payments, record_payment))
+        .routes(routes!(reverse_payment))
+        .routes(routes!(list_payments))
 }
 
 /// A CSV download (RFC 4180, UTF-8, no BOM).
@@ -282,4 +286,132 @@ pub async fn void_invoice(
         replacement,
     })
     .into_response())
+}
+
+/// Money received for an issued invoice.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaymentRequest {
+    /// Not zero; the sign of the invoice's total.
+    pub amount: crate::api::offers::MoneyRequest,
+    /// `YYYY-MM-DD`, not after today.
+    pub paid_on: String,
+    /// 1–100 characters: the bank or remittance reference.
+    pub reference: String,
+    /// At most 1000 characters.
+    pub note: Option<String>,
+}
+
+/// Record a payment received outside partnerd (the seller); the invoice is
+/// `paid` once its balance is zero.
+#[utoipa::path(post, path = "/v1/invoices/{id}/payments", tag = "Billing", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = PaymentRequest, extensions(("x-partnerd-action" = json!("manageInvoices"))),
+    responses((status = 201, body = Payment), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "invalid_state", body = Problem), (status = 422, description = "validation_failed, payment_exceeds_balance", body = Problem)))]
+pub async fn record_payment(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ReqCtx(ctx): ReqCtx,
+    Path(id): Path<String>,
+    body: ApiBody<PaymentRequest>,
+) -> ApiResult<Response> {
+    let input = body.parse().map(|b| PaymentInput {
+        amount: b.amount.into(),
+        paid_on: b.paid_on,
+        reference: b.reference,
+        note: b.note,
+    });
+    let (payment, _) = s
+        .app
+        .record_payment(&p, &ctx, &InvoiceId::from_raw(id), input)
+        .await?;
+    Ok(created(
+        partnerd_app::urls::payment(&payment.invoice_id, &payment.id),
+        Some(&payment.etag.clone()),
+        payment,
+    ))
+}
+
+/// An invoice's payments, newest first.
+#[utoipa::path(get, path = "/v1/invoices/{id}/payments", tag = "Billing", security(("bearer" = [])),
+    params(("id" = String, Path), RunListQuery), extensions(("x-partnerd-action" = json!("readBilling"))),
+    responses((status = 200, body = Collection<Payment>), (status = 404, body = Problem)))]
+pub async fn invoice_payments(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RunListQuery>,
+) -> ApiResult<Response> {
+    let page = PageQuery::of(q.size, &q.continuation_token);
+    Ok(Json(
+        s.app
+            .invoice_payments(&p, &InvoiceId::from_raw(id), &page)
+            .await?,
+    )
+    .into_response())
+}
+
+/// Reverse a payment recorded by mistake (the seller); a paid invoice is
+/// issued again.
+#[utoipa::path(post, path = "/v1/invoices/{id}/payments/{paymentId}/reverse", tag = "Billing", security(("bearer" = [])),
+    params(("id" = String, Path), ("paymentId" = String, Path)), request_body = VoidRequest,
+    extensions(("x-partnerd-action" = json!("manageInvoices"))),
+    responses((status = 200, body = Payment), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "invalid_state", body = Problem), (status = 422, body = Problem)))]
+pub async fn reverse_payment(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ReqCtx(ctx): ReqCtx,
+    Path((id, pid)): Path<(String, String)>,
+    body: ApiBody<VoidRequest>,
+) -> ApiResult<Response> {
+    let reason = body.parse().map(|b| b.reason);
+    let payment = s
+        .app
+        .reverse_payment(
+            &p,
+            &ctx,
+            &InvoiceId::from_raw(id),
+            &PaymentId::from_raw(pid),
+            reason,
+        )
+        .await?;
+    Ok(ok_with_etag(&payment.etag.clone(), payment))
+}
+
+/// Filters of the payments.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct PaymentListQuery {
+    /// `seller` or `buyer` (default both; customers always `buyer`).
+    pub side: Option<String>,
+    pub invoice_id: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub paid_on_from: Option<String>,
+    pub paid_on_to: Option<String>,
+    /// `recorded` or `reversed`.
+    pub status: Option<String>,
+    pub size: Option<i64>,
+    pub continuation_token: Option<String>,
+}
+
+/// Payments on the caller's invoices as seller or buyer, newest first.
+#[utoipa::path(get, path = "/v1/payments", tag = "Billing", security(("bearer" = [])), params(PaymentListQuery),
+    extensions(("x-partnerd-action" = json!("readBilling"))),
+    responses((status = 200, body = Collection<Payment>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_payments(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<PaymentListQuery>,
+) -> ApiResult<Response> {
+    let page = PageQuery::of(q.size, &q.continuation_token);
+    let f = PaymentFilters {
+        side: q.side,
+        invoice_id: q.invoice_id,
+        paid_on_from: q.paid_on_from,
+        paid_on_to: q.paid_on_to,
+        status: q.status,
+    };
+    Ok(Json(s.app.list_payments(&p, &f, &page).await?).into_response())
 }

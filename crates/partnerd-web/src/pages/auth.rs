@@ -14,6 +14,7 @@ use crate::extract::ReqCtx;
 use crate::pages::layout::{FormErrors, bare, field};
 use crate::pages::{
     Confirmed, Cookies, CsrfForm, CsrfToken, PageError, PageUser, cookie, csrf_field, local_path,
+    see_other,
 };
 
 /// The pages of this area and the forms they post to.
@@ -93,7 +94,7 @@ pub async fn signin_submit(
             } else {
                 next
             };
-            let mut res = Redirect::to(&target).into_response();
+            let mut res = see_other(&target);
             let max_age = s.app.config().session_ttl_ms / 1000;
             set_cookie(&mut res, &Cookies::new(&s).session(&signed.token, max_age));
             Ok(res)
@@ -233,5 +234,10 @@ pub async fn signout(
     }
     let mut res = Redirect::to("/signin").into_response();
     set_cookie(&mut res, &cookies.clear_session());
+    // A new pre-session, so the signed-out browser's token is new too (§2.2).
+    set_cookie(
+        &mut res,
+        &cookies.presession(&partnerd_app::crypto::new_token("")),
+    );
     Ok(res)
 }

@@ -1,20 +1,29 @@
-//! Cross-site request forgery protection for the portal's forms, in one place.
+//! Cross-site request forgery protection for the portal's forms, in one place
+//! (API-platform.md §2.2).
 //!
-//! Every browser gets a random token in a cookie (`csrf_cookie`, a layer of the page
-//! router); every form renders it as the hidden field `csrf` ([`csrf_field`]); and every
-//! handler of a submitted form takes [`CsrfForm<T>`], which refuses the request before
-//! the handler runs when the field is missing or differs from the cookie. A handler can
-//! therefore neither forget the check nor do it differently from the others.
+//! A layer of the page router ([`csrf_binding`]) works out what the browser's token is
+//! bound to — its session when signed in, else its `partnerd_presession` cookie (made
+//! here when missing) — and derives the token from it with the platform key
+//! ([`partnerd_app::csrf`]). The token is never a cookie of its own, so a cookie an
+//! attacker plants (a sibling subdomain can) chooses nothing, and it changes with the
+//! session: at sign-in, password change and sign-out. The same layer refuses any
+//! state-changing request another site sent (`Sec-Fetch-Site`, `Origin`). Every form
+//! renders the token as the hidden field `csrf` ([`csrf_field`]); every handler of a
+//! submitted form takes [`CsrfForm<T>`], which refuses the request before the handler
+//! runs when the token is missing or wrong. A handler can therefore neither forget
+//! the check nor do it differently from the others.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use partnerd_app::AppError;
-use partnerd_app::Refusal;
+use partnerd_app::csrf::CsrfBinding;
+use partnerd_app::{AppError, AppResult, Credential, Principal};
+
+use crate::pages::layout::bare;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
@@ -23,6 +32,12 @@ use crate::pages::{Cookies, PageError, cookie};
 
 /// The name of the form field that carries the token.
 const FIELD: &str = "csrf";
+
+/// The header that may carry it instead (scripts).
+const HEADER: &str = "x-csrf-token";
+
+/// The error code of a refused form.
+pub const CSRF_FAILED: &str = "csrf_failed";
 
 /// The CSRF token of this browser, for rendering forms.
 #[derive(Clone, Debug)]
@@ -40,26 +55,121 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
     }
 }
 
+/// What the session cookie of this request authenticated, found once by
+/// [`csrf_binding`] and reused by [`crate::pages::PageUser`].
+#[derive(Clone, Debug)]
+pub(crate) struct PortalSession(pub Option<AppResult<Principal>>);
+
 /// The hidden field every portal form carries.
 pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name=(FIELD) value=(token); }
 }
 
-/// Makes sure the browser has a CSRF cookie, and tells handlers its value.
-pub(super) async fn csrf_cookie(
+/// A pre-session value as this server makes it: 32 random bytes in base64url.
+fn valid_presession(v: &str) -> bool {
+    v.len() == 43
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `scheme://host[:port]` of a URL, as a browser writes it in `Origin` (lower case,
+/// without the scheme's default port).
+pub(crate) fn origin_of(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return String::new();
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.to_ascii_lowercase();
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    format!("{scheme}://{authority}")
+}
+
+/// Whether another site sent this request: `Sec-Fetch-Site` other than
+/// `same-origin`, or an `Origin` other than the public URL's.
+///
+/// `Origin: null` says nothing either way: browsers send it for every form a page
+/// with `Referrer-Policy: no-referrer` posts (§2.1 makes that every page), so it is
+/// left to `Sec-Fetch-Site` and the token. A sandboxed or `data:` document elsewhere,
+/// which also sends `null`, is `cross-site` for `Sec-Fetch-Site`.
+fn cross_site(headers: &HeaderMap, public_origin: &str) -> bool {
+    // A value that is not text counts as a foreign one.
+    let header_text = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default().trim().to_owned())
+    };
+    let site = header_text("sec-fetch-site");
+    let origin = header_text("origin");
+    site.is_some_and(|s| !s.eq_ignore_ascii_case("same-origin"))
+        || origin.is_some_and(|o| o != "null" && origin_of(&o) != public_origin)
+}
+
+fn is_state_changing(m: &Method) -> bool {
+    matches!(
+        *m,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
+}
+
+/// Binds the browser's CSRF token (making a pre-session when it has neither a
+/// session nor a pre-session), tells handlers the token, and refuses a
+/// state-changing request another site sent before anything reads it.
+pub(super) async fn csrf_binding(
     State(s): State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Response {
+    if is_state_changing(req.method())
+        && cross_site(req.headers(), &origin_of(&s.app.config().public_url))
+    {
+        return refused();
+    }
     let cookies = Cookies::new(&s);
-    let existing = cookie(req.headers(), cookies.csrf_name()).filter(|v| v.len() >= 32);
-    let (token, fresh) = match existing {
-        Some(t) => (t, false),
-        None => (partnerd_app::crypto::new_token(""), true),
+    let session = match cookie(req.headers(), cookies.session_name()) {
+        Some(token) => Some(s.app.authenticate(&token).await),
+        None => None,
     };
-    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let session_id = match &session {
+        Some(Ok(Principal {
+            credential: Credential::Session { session_id, .. },
+            ..
+        })) => Some(session_id.clone()),
+        _ => None,
+    };
+    let mut fresh_presession = None;
+    let token = match &session_id {
+        Some(id) => s.app.csrf_token(CsrfBinding::Session(id)).await,
+        None => {
+            let existing =
+                cookie(req.headers(), cookies.presession_name()).filter(|v| valid_presession(v));
+            let presession = existing.unwrap_or_else(|| {
+                let made = partnerd_app::crypto::new_token("");
+                fresh_presession = Some(made.clone());
+                made
+            });
+            s.app.csrf_token(CsrfBinding::Presession(&presession)).await
+        }
+    };
+    let token = match token {
+        Ok(t) => t,
+        Err(e) => return PageError(e).into_response(),
+    };
+    req.extensions_mut().insert(CsrfToken(token));
+    req.extensions_mut().insert(PortalSession(session));
     let mut res = next.run(req).await;
-    if fresh && let Ok(v) = HeaderValue::from_str(&cookies.csrf(&token)) {
+    // Sign-out sets a new pre-session of its own.
+    let prefix = format!("{}=", cookies.presession_name());
+    let set_by_handler = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(prefix.as_bytes()));
+    if let Some(p) = fresh_presession
+        && !set_by_handler
+        && let Ok(v) = HeaderValue::from_str(&cookies.presession(&p))
+    {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
@@ -71,11 +181,20 @@ fn same_token(expected: &str, submitted: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn refused() -> PageError {
-    PageError(AppError::forbidden(
-        Refusal::Forbidden,
-        "the form expired or came from another site; go back, reload the page and try again",
-    ))
+/// The 403 page of a refused form (`csrf_failed`); nothing was read or changed.
+fn refused() -> Response {
+    let page = bare(
+        "The form expired",
+        html! {
+            div.alert.error role="alert" {
+                p { "The form expired or came from another site. Go back, reload the page and try again." }
+            }
+            p.muted { "Error code: " code { (CSRF_FAILED) } }
+            p.muted { "Request id: " code { (crate::context::current_request_id()) } }
+            p { a href="/" { "Back to the dashboard" } }
+        },
+    );
+    (StatusCode::FORBIDDEN, page).into_response()
 }
 
 /// A submitted portal form (`application/x-www-form-urlencoded`) whose CSRF token
@@ -101,15 +220,33 @@ where
             .get::<CsrfToken>()
             .map(|t| t.0.clone())
             .unwrap_or_default();
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let submitted = form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == FIELD)
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
+        let in_header = req
+            .headers()
+            .get(HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = match Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(e) if crate::timeouts::is_body_timeout(&e) => {
+                return Err(PageError(AppError::Unacceptable(
+                    partnerd_app::Unacceptable::RequestTimeout,
+                ))
+                .into_response());
+            }
+            Err(e) => return Err(e.into_response()),
+        };
+        let submitted = in_header.unwrap_or_else(|| {
+            form_urlencoded::parse(&bytes)
+                .find(|(k, _)| k == FIELD)
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        });
         if expected.is_empty() || !same_token(&expected, &submitted) {
-            return Err(refused().into_response());
+            return Err(refused());
+        }
+        let names = name_fields(&bytes);
+        if !names.is_empty() {
+            return Err(PageError(AppError::Validation(names)).into_response());
         }
         serde_html_form::from_bytes(&bytes)
             .map(CsrfForm)
@@ -120,6 +257,30 @@ where
                 .into_response()
             })
     }
+}
+
+/// Name and title fields (`name`, `title`, `…_name`) must show, as in the API
+/// (API-platform.md §2.7); errors point at the member the API would name
+/// (`company_name` → `/companyName`).
+fn name_fields(body: &[u8]) -> Vec<partnerd_domain::FieldError> {
+    form_urlencoded::parse(body)
+        .filter(|(k, _)| partnerd_domain::names::is_name_member(k))
+        .filter_map(|(k, v)| {
+            let mut pointer = String::from("/");
+            let mut upper = false;
+            for c in k.chars() {
+                match c {
+                    '_' => upper = true,
+                    c if upper => {
+                        pointer.extend(c.to_uppercase());
+                        upper = false;
+                    }
+                    c => pointer.push(c),
+                }
+            }
+            partnerd_domain::names::visible_text(&pointer, &v).err()
+        })
+        .collect()
 }
 
 /// Every field of a form as sent, a field sent several times once per value, for

@@ -1,6 +1,6 @@
 //! The portal: server-rendered pages for people, sharing the use cases with the API.
-//! Session in an `HttpOnly` cookie; every form carries a CSRF token checked against
-//! a second cookie (double submit, [`csrf`]); redirects go to local paths only. Each
+//! Session in an `HttpOnly` cookie; every form carries a CSRF token bound to the
+//! session or pre-session ([`csrf`]); redirects go to local paths only. Each
 //! area's module has a `router()` with its pages; this one merges them.
 
 pub mod activity;
@@ -30,7 +30,7 @@ pub mod webhooks;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -63,9 +63,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(support::router())
         .merge(webhooks::router())
         .merge(activity::router())
+        .layer(middleware::from_fn_with_state(state, csrf::csrf_binding))
+        // Assets need no session and no token: outside the layer, they cost no
+        // database read.
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
-        .layer(middleware::from_fn_with_state(state, csrf::csrf_cookie))
 }
 
 async fn css() -> Response {
@@ -122,11 +124,11 @@ impl Cookies {
         }
     }
 
-    pub fn csrf_name(&self) -> &'static str {
+    pub fn presession_name(&self) -> &'static str {
         if self.secure {
-            "__Host-partnerd_csrf"
+            "__Host-partnerd_presession"
         } else {
-            "partnerd_csrf"
+            "partnerd_presession"
         }
     }
 
@@ -145,8 +147,9 @@ impl Cookies {
         self.build(self.session_name(), "", 0, "Lax")
     }
 
-    pub fn csrf(&self, token: &str) -> String {
-        self.build(self.csrf_name(), token, 8 * 3600, "Strict")
+    /// The pre-session of a browser without a session (§2.2): two hours.
+    pub fn presession(&self, value: &str) -> String {
+        self.build(self.presession_name(), value, 2 * 3600, "Lax")
     }
 }
 
@@ -156,19 +159,47 @@ pub struct PageUser {
     pub path: String,
 }
 
-/// Only a local path may be a redirect target.
+/// The longest `next` followed (API-platform.md §2.3).
+const NEXT_MAX_CHARS: usize = 2000;
+
+/// A redirect target the request chose (`next`, already decoded once), if it is a
+/// local path by API-platform.md §2.3; anything else goes to the dashboard. No
+/// `//` anywhere and no `\` (browsers read `/\host` as `//host`), and no control
+/// character (a tab or newline is dropped by the URL parser, turning `/\t/host`
+/// into `//host`, and would not fit a header anyway).
 pub fn local_path(next: Option<&str>) -> String {
     match next {
         Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
+            if (1..=NEXT_MAX_CHARS).contains(&p.chars().count())
+                && p.starts_with('/')
+                && !p.contains("//")
                 && !p.contains('\\')
-                && !p.contains("://") =>
+                && !p.chars().any(char::is_control) =>
         {
             p.to_owned()
         }
         _ => "/".to_owned(),
     }
+}
+
+/// A 303 to a local path. Unlike axum's `Redirect`, a path that cannot be a header
+/// value (which `local_path` never lets through) goes to `/` instead of a 500, and
+/// non-ASCII characters are percent-encoded.
+pub fn see_other(path: &str) -> Response {
+    let mut encoded = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_ascii() {
+            encoded.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                encoded.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    let location =
+        HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 fn to_signin(path: &str) -> Response {
@@ -185,10 +216,22 @@ impl FromRequestParts<AppState> for PageUser {
             .path_and_query()
             .map_or("/".to_owned(), |p| p.as_str().to_owned());
         let cookies = Cookies::new(s);
-        let Some(token) = cookie(&parts.headers, cookies.session_name()) else {
-            return Err(to_signin(&path));
+        // The CSRF layer authenticated the cookie already.
+        let known = parts
+            .extensions
+            .get::<csrf::PortalSession>()
+            .map(|p| p.0.clone());
+        let authenticated = match known {
+            Some(Some(result)) => result,
+            Some(None) => return Err(to_signin(&path)),
+            None => {
+                let Some(token) = cookie(&parts.headers, cookies.session_name()) else {
+                    return Err(to_signin(&path));
+                };
+                s.app.authenticate(&token).await
+            }
         };
-        let principal = match s.app.authenticate(&token).await {
+        let principal = match authenticated {
             Ok(p) => p,
             Err(AppError::Unauthenticated | AppError::InvalidCredentials(_)) => {
                 return Err(to_signin(&path));

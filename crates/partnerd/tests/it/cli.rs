@@ -231,6 +231,50 @@ fn serve_prints_its_address_and_exits_0_on_sigterm() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// API-platform.md §2.5: a second SIGTERM skips the drain's waits and exits 1.
+#[test]
+fn a_second_sigterm_stops_at_once_and_exits_1() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = partnerd(dir.path())
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--drain-delay-seconds",
+            "30",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut child = Reaped(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    assert!(line.starts_with("listening on http://"), "{line}");
+    let pid = child.0.id().to_string();
+    let term = || {
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+    };
+    let started = std::time::Instant::now();
+    term();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.0.try_wait().expect("try_wait").is_none(),
+        "still draining"
+    );
+    term();
+    let status = child.0.wait().expect("wait");
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the 30 s drain delay was skipped"
+    );
+}
+
 #[test]
 fn demo_prints_sign_ins_that_work() {
     let dir = tempfile::tempdir().expect("dir");

@@ -154,6 +154,8 @@ async fn a_customer_accepts_through_the_pages(app: TestApp) {
     assert_eq!(signed_up.status, 303);
     assert_eq!(signed_up.location.as_deref(), Some(path.as_str()));
     let consent = customer.get(&path).await;
+    // Signing up signed the customer in, which changed the form token.
+    let ccsrf = csrf_of(&consent.html);
     assert!(
         consent.html.contains("name=\"accept_reseller\"")
             && consent.html.contains("name=\"accept_indirect_provider\"")

@@ -3,7 +3,9 @@
 //! demo organisation, follows the portal's own links (one page per shape of
 //! address), collects every `<form method="post">` it finds, and posts each one
 //! without a valid token. A handler that read its form without `CsrfForm` would
-//! answer something other than 403 here.
+//! answer something other than 403 here. The same crawl checks every page it
+//! reaches against the security baseline: its headers, and no inline script or
+//! style for the Content-Security-Policy to block (API-platform.md §2.1).
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -111,6 +113,9 @@ async fn every_portal_form_refuses_a_forged_or_missing_token_and_changes_nothing
             if page.status != 200 {
                 continue;
             }
+            // The security baseline (API-platform.md §2.1) on every page reached.
+            crate::trust::assert_self_contained_page(&path, &page.html);
+            crate::trust::assert_baseline_headers(&page.headers, "no-store", &path);
             for action in post_forms(&page.html) {
                 forms.insert((i, action));
             }

@@ -155,6 +155,8 @@ pub fn settings_for(database_url: &str, mail_dir: &Path) -> Config {
         bind: Some("127.0.0.1:0".into()),
         mail_dir: Some(mail_dir.to_owned()),
         auto_migrate: Some(true),
+        // Tests stop servers often; the drain delay is the drain test's own.
+        drain_delay_seconds: Some(0),
         ..Settings::default()
     };
     settings.resolve().expect("test settings resolve")

@@ -191,6 +191,29 @@ async fn the_worked_example_writes_the_contracts_fifteen_lines(app: TestApp) {
         "2026-03-17T09:00:00Z"
     );
 
+    // With a 500.00 limit Northwind's available on 13 March is 356.82.
+    let rel = app.get("/v1/relationships", &p.provider).await.ok(200)["items"][0]["id"]
+        .as_str()
+        .expect("rel")
+        .to_owned();
+    let credit = format!("/v1/relationships/{rel}/creditlimit");
+    app.call(
+        reqwest::Method::PUT,
+        &credit,
+        Some(&p.provider),
+        Some(json!({"limit": usd("500.00")})),
+    )
+    .await
+    .ok(200);
+    set_clock(&app, &p.op, "2026-03-13T12:00:00Z").await;
+    let limit = app.get(&credit, &p.reseller).await.ok(200).clone();
+    assert_eq!(limit["used"], usd("143.18"), "{limit}");
+    assert_eq!(limit["available"], usd("356.82"));
+    assert_eq!(
+        limit["breakdown"],
+        json!({"unpaidIssued": usd("0.00"), "unbilled": usd("143.18")})
+    );
+
     // The operator sees all fifteen, in the order they were written.
     let all = app.get(MARCH, &p.op).await.ok(200).clone();
     let want: Vec<(String, String, i64, String, String)> = [
@@ -456,6 +479,16 @@ async fn march_is_billed_as_the_contract_says(app: &TestApp, p: &Parties) {
                {"tier": "providerToReseller", "amount": usd("143.18")},
                {"tier": "resellerToCustomer", "amount": usd("171.82")}])
     );
+    // The invoices the run wrote are on their sellers' record.
+    let audit = app
+        .get("/v1/auditrecords?resourceType=invoice", &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        audit["items"][0]["operationType"], "createInvoice",
+        "{audit}"
+    );
     // Running it again gives the same run.
     let again = app
         .post("/v1/billingruns", &p.op, json!({"month": "2026-03"}))
@@ -595,6 +628,129 @@ async fn march_is_billed_as_the_contract_says(app: &TestApp, p: &Parties) {
         "Wingtip's admins are told"
     );
 
+    // Fabrikam's invoice to Northwind: issued, so Northwind owes it; payments
+    // bring the balance down, and the last one marks it paid.
+    let bought = app
+        .get("/v1/invoices?tier=providerToReseller", &p.provider)
+        .await
+        .ok(200)
+        .clone();
+    let t2 = bought["items"][0]["id"].as_str().expect("id").to_owned();
+    let rel = app.get("/v1/relationships", &p.provider).await.ok(200)["items"][0]["id"]
+        .as_str()
+        .expect("rel")
+        .to_owned();
+    let credit = format!("/v1/relationships/{rel}/creditlimit");
+    let limit = app.get(&credit, &p.provider).await.ok(200).clone();
+    assert_eq!(limit["breakdown"]["unpaidIssued"], usd("143.18"), "{limit}");
+    assert_eq!(
+        limit["breakdown"]["unbilled"],
+        usd("149.50"),
+        "April's cycle charge"
+    );
+    let payments = format!("/v1/invoices/{t2}/payments");
+    let pay = |body: Value| app.post(&payments, &p.provider, body);
+    let payment = |amount: &str, on: &str| json!({"amount": usd(amount), "paidOn": on, "reference": "SEPA 4711"});
+    for (body, pointer) in [
+        (payment("0.00", "2026-04-09"), "/amount/amount"),
+        (payment("-5.00", "2026-04-09"), "/amount/amount"),
+        (payment("10.00", "2026-04-09"), "/paidOn"),
+        (
+            json!({"amount": usd("10.00"), "paidOn": "2026-04-08", "reference": ""}),
+            "/reference",
+        ),
+    ] {
+        let res = pay(body).await;
+        res.problem(422, "validation_failed");
+        assert!(res.text.contains(pointer), "{pointer}: {}", res.text);
+    }
+    pay(payment("143.19", "2026-04-08"))
+        .await
+        .problem(422, "payment_exceeds_balance");
+    // The buyer cannot record the seller's receipts.
+    app.post(
+        &format!("/v1/invoices/{t2}/payments"),
+        &p.reseller,
+        payment("1.00", "2026-04-08"),
+    )
+    .await
+    .problem(403, "forbidden");
+    let first = pay(payment("100.00", "2026-04-08")).await.ok(201).clone();
+    assert_eq!(first["status"], "recorded");
+    let part = app
+        .get(&format!("/v1/invoices/{t2}"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (part["status"].as_str(), part["balanceDue"].clone()),
+        (Some("issued"), usd("43.18"))
+    );
+    pay(payment("43.18", "2026-04-08")).await.ok(201);
+    let paid = app
+        .get(&format!("/v1/invoices/{t2}"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["balanceDue"], usd("0.00"));
+    let limit = app.get(&credit, &p.provider).await.ok(200).clone();
+    assert_eq!(limit["breakdown"]["unpaidIssued"], usd("0.00"));
+    // A paid invoice is not voided; reversing a payment issues it again.
+    app.post(
+        &format!("/v1/invoices/{t2}/void"),
+        &p.provider,
+        json!({"reason": "typo"}),
+    )
+    .await
+    .problem(409, "invalid_state");
+    let reversed = app
+        .post(
+            &format!(
+                "/v1/invoices/{t2}/payments/{}/reverse",
+                first["id"].as_str().expect("id")
+            ),
+            &p.provider,
+            json!({"reason": "the transfer bounced"}),
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(reversed["status"], "reversed");
+    let again = app
+        .get(&format!("/v1/invoices/{t2}"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (again["status"].as_str(), again["balanceDue"].clone()),
+        (Some("issued"), usd("100.00"))
+    );
+    app.post(
+        &format!("/v1/invoices/{t2}/void"),
+        &p.provider,
+        json!({"reason": "typo"}),
+    )
+    .await
+    .problem(409, "invoice_has_payments");
+    let listed = app
+        .get(&format!("/v1/invoices/{t2}/payments"), &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(listed["totalCount"], 2);
+    let mine = app
+        .get("/v1/payments?side=buyer", &p.reseller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(mine["totalCount"], 2);
+    assert_eq!(
+        app.get("/v1/payments", &p.customer).await.ok(200)["totalCount"],
+        0,
+        "Wingtip paid nothing yet"
+    );
+
     // Voiding moves the lines to a replacement with the next number.
     app.post(
         &format!("/v1/invoices/{id}/void"),
@@ -670,6 +826,7 @@ async fn cancels_refund_in_full_for_a_day_then_prorate(app: TestApp) {
         format!("/v1/customers/{}/subscriptions/{sid}", p.customer_org)
     };
     let early = buy().await;
+    let just_after = buy().await;
     let late = buy().await;
     let cancel = |path: String| {
         let app = &app;
@@ -691,6 +848,9 @@ async fn cancels_refund_in_full_for_a_day_then_prorate(app: TestApp) {
     // 23 h 59 min: inside the first day, a full refund.
     set_clock(&app, &p.op, "2026-03-04T09:59:00Z").await;
     let early = cancel(early).await;
+    // 24 h 1 min: the first day is over, prorated from the cancel day (30 of 31).
+    set_clock(&app, &p.op, "2026-03-04T10:01:00Z").await;
+    let just_after = cancel(just_after).await;
     // 50 h: prorated from the cancel day.
     set_clock(&app, &p.op, "2026-03-05T12:00:00Z").await;
     let late = cancel(late).await;
@@ -730,6 +890,17 @@ async fn cancels_refund_in_full_for_a_day_then_prorate(app: TestApp) {
                 "-100.80".into()
             ),
         ]
+    );
+    let just_after = of(&just_after).await;
+    assert_eq!(
+        just_after[1],
+        (
+            "operatorToProvider".into(),
+            "cancelImmediate".into(),
+            -10,
+            "9.75".into(),
+            "-97.50".into()
+        )
     );
     let late = of(&late).await;
     assert_eq!(
@@ -880,3 +1051,170 @@ both!(
     repricing_configs_are_for_future_months_and_private_to_their_seller,
     in_february
 );
+
+/// §5.3: each side of each tier reads the same prices a purchase would lock;
+/// only the seller sees its cost and the price list behind them.
+async fn price_sheets_show_each_tier_to_its_two_sides(app: TestApp) {
+    let p = parties(&app, "sheets").await;
+    let c = &p.connected;
+    for (key, body) in [
+        (
+            &p.provider,
+            json!({"tier": "providerToReseller", "buyerOrganizationId": c.reseller_org,
+                   "effectiveFrom": "2026-03", "adjustment": {"percentage": "15"}}),
+        ),
+        (
+            &p.reseller,
+            json!({"tier": "resellerToCustomer", "buyerOrganizationId": p.customer_org,
+                   "effectiveFrom": "2026-03", "adjustment": {"percentage": "20"}}),
+        ),
+    ] {
+        app.post("/v1/repricingconfigs", key, body).await.ok(201);
+    }
+    set_clock(&app, &p.op, "2026-03-05T09:00:00Z").await;
+    // April: two points more for Northwind.
+    let april = app
+        .post(
+            "/v1/repricingconfigs",
+            &p.provider,
+            json!({"tier": "providerToReseller", "buyerOrganizationId": c.reseller_org,
+                   "effectiveFrom": "2026-04", "adjustment": {"percentage": "17"}}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let sheet = |key: &str, query: String| {
+        let app = &app;
+        let key = key.to_owned();
+        async move {
+            app.get(&format!("/v1/pricesheet?offerId=suite&{query}"), &key)
+                .await
+        }
+    };
+    let provider_to = |q: &str| format!("buyerOrganizationId={}{q}", c.reseller_org);
+    let t2 = sheet(&p.provider, provider_to("")).await.ok(200).clone();
+    assert_eq!(
+        (t2["tier"].as_str(), t2["month"].as_str()),
+        (Some("providerToReseller"), Some("2026-03"))
+    );
+    let row = &t2["items"][0];
+    assert_eq!(row["unitPrice"], usd("11.50"), "{t2}");
+    assert_eq!(row["cost"], usd("10.00"));
+    assert_eq!(row["basis"]["matchedBy"], "default");
+    assert_eq!(row["basis"]["percentage"], json!({"percentage": "15"}));
+    assert_eq!(row["effectiveFrom"], "2026-03");
+    assert_eq!(
+        (
+            row["termDuration"].as_str(),
+            row["billingFrequency"].as_str()
+        ),
+        (Some("P1Y"), Some("monthly"))
+    );
+    // The buyer sees the same price, not the seller's cost.
+    let bought = sheet(
+        &p.reseller,
+        format!("sellerOrganizationId={}", c.provider_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(bought["items"][0]["unitPrice"], usd("11.50"));
+    assert!(bought["items"][0].get("cost").is_none(), "{bought}");
+    assert!(bought["items"][0].get("basis").is_none());
+    // The reseller's own sheet for Wingtip, over its cost from Fabrikam.
+    let t3 = sheet(
+        &p.reseller,
+        format!("buyerOrganizationId={}", p.customer_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(t3["tier"], "resellerToCustomer");
+    assert_eq!(t3["items"][0]["unitPrice"], usd("13.80"));
+    assert_eq!(t3["items"][0]["cost"], usd("11.50"));
+    let wingtip = sheet(
+        &p.customer,
+        format!("sellerOrganizationId={}", c.reseller_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(wingtip["items"][0]["unitPrice"], usd("13.80"));
+    assert!(wingtip["items"][0].get("cost").is_none());
+    // The portal's order review charges the reseller the same price.
+    let (mut gina, csrf) = crate::pages::signed_in_browser(&app, "gina@sheets.example").await;
+    let review = gina
+        .post(
+            &format!("/customers/{}/add-products", p.customer_org),
+            &[
+                ("csrf", &csrf),
+                ("step", "review"),
+                ("supplier", &c.provider_org),
+                ("qty_suite", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(review.status, 200);
+    assert!(
+        review.html.contains("<td>11.50</td>") && review.html.contains("23.00 USD"),
+        "{}",
+        review.html
+    );
+    // The next change, and month by month.
+    let future = sheet(
+        &p.reseller,
+        format!("sellerOrganizationId={}&timeline=future", c.provider_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(future["month"], "2026-04");
+    assert_eq!(future["items"][0]["unitPrice"], usd("11.70"));
+    let history = sheet(
+        &p.provider,
+        provider_to("&timeline=history&from=2026-01&month=2026-04"),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(
+        history["items"][0]["periods"],
+        json!([
+            {"effectiveFrom": "2026-01", "effectiveTo": "2026-02", "unitPrice": usd("10.00")},
+            {"effectiveFrom": "2026-03", "effectiveTo": "2026-03", "unitPrice": usd("11.50")},
+            {"effectiveFrom": "2026-04", "effectiveTo": null, "unitPrice": usd("11.70")}
+        ])
+    );
+    // Withdrawn, April has nothing new for Northwind.
+    app.delete(
+        &format!("/v1/repricingconfigs/{}", april["id"].as_str().expect("id")),
+        &p.provider,
+    )
+    .await;
+    let none = sheet(
+        &p.reseller,
+        format!("sellerOrganizationId={}&timeline=future", c.provider_org),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(
+        (none["month"].clone(), none["items"].clone()),
+        (Value::Null, json!([]))
+    );
+    // A pair the caller is not part of, and bad queries.
+    sheet(
+        &p.customer,
+        format!("sellerOrganizationId={}", c.provider_org),
+    )
+    .await
+    .problem(404, "not_found");
+    sheet(&p.provider, String::new())
+        .await
+        .problem(422, "validation_failed");
+    sheet(&p.provider, provider_to("&timeline=later"))
+        .await
+        .problem(422, "validation_failed");
+    app.shutdown().await;
+}
+both!(price_sheets_show_each_tier_to_its_two_sides, in_february);

@@ -30,6 +30,7 @@ mod sessions;
 mod snapshots;
 mod support;
 mod terms;
+mod trust;
 mod upgrade;
 mod users;
 mod webhooks;

@@ -14,6 +14,7 @@ pub struct Page {
     pub location: Option<String>,
     pub html: String,
     pub set_cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl<'a> Browser<'a> {
@@ -47,6 +48,7 @@ impl<'a> Browser<'a> {
 
     async fn finish(&mut self, res: reqwest::Response) -> Page {
         let status = res.status().as_u16();
+        let headers = res.headers().clone();
         let location = res
             .headers()
             .get("location")
@@ -76,6 +78,7 @@ impl<'a> Browser<'a> {
             location,
             html: res.text().await.unwrap_or_default(),
             set_cookies,
+            headers,
         }
     }
 
@@ -146,7 +149,7 @@ async fn sign_in_forces_a_password_change_then_shows_the_dashboard(app: TestApp)
     assert!(
         home.set_cookies
             .iter()
-            .any(|c| c.starts_with("partnerd_csrf=") && c.contains("HttpOnly"))
+            .any(|c| c.starts_with("partnerd_presession=") && c.contains("HttpOnly"))
     );
 
     let signin = b.get("/signin?next=/activity").await;
@@ -327,6 +330,8 @@ async fn api_keys_page_shows_the_secret_once_and_confirms_revocation(app: TestAp
     )
     .await;
     let keys = b.get("/settings/api-keys").await;
+    // Signing in changed the form token (it is bound to the session).
+    let csrf = csrf_of(&keys.html);
     assert!(
         keys.html.contains("No API keys yet"),
         "a helpful empty state"
@@ -392,6 +397,8 @@ async fn user_management_pages_add_edit_reset_and_delete(app: TestApp) {
     .await;
     let list = b.get("/settings/users").await;
     assert_eq!(list.status, 200);
+    // Signing in changed the form token (it is bound to the session).
+    let csrf = csrf_of(&list.html);
     assert!(list.html.contains(OPERATOR_EMAIL));
     let form = b.get("/settings/users/new").await;
     assert!(
@@ -622,6 +629,9 @@ pub async fn signed_in_browser<'a>(app: &'a TestApp, email: &str) -> (Browser<'a
         )
         .await;
     assert_eq!(res.status, 303, "{email} signs in");
+    // Signing in changed the form token: it is bound to the session now.
+    let dash = b.get("/").await;
+    let csrf = csrf_of(&dash.html);
     (b, csrf)
 }
 
@@ -1179,6 +1189,8 @@ async fn a_provider_invites_and_a_reseller_authorises_it_in_the_portal(app: Test
     )
     .await;
     let landing = r.get(&path).await;
+    // Signing in changed the form token (it is bound to the session).
+    let rcsrf = csrf_of(&landing.html);
     assert!(
         landing.html.contains("Authorize indirect provider")
             && landing.html.contains("type=\"checkbox\"")
