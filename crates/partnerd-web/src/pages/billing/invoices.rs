@@ -492,16 +492,16 @@ fn payments_section(
                         (csrf_field(csrf))
                         input type="hidden" name="currency" value=(i.currency);
                         label for="amount" { "Amount (" (i.currency) ")" }
-                        input #amount name="amount" inputmode="decimal" value=(amount) aria-invalid=[error.map(|_| "true")];
+                        input #amount name="amount" type="text" inputmode="decimal" value=(amount) aria-invalid=[error.map(|_| "true")];
                         label for="paidOn" { "Paid on" }
                         input #paidOn name="paidOn" type="date" value=(paid_on);
                         label for="reference" { "Reference" }
-                        input #reference name="reference" value=(reference) aria-describedby="reference-hint";
+                        input #reference name="reference" type="text" value=(reference) aria-describedby="reference-hint";
                         p.hint #reference-hint { "The bank or remittance reference, so you can find it again." }
                         label for="note" { "Note (optional)" }
-                        input #note name="note";
+                        input #note name="note" type="text";
                         @if let Some(e) = error { p.field-error role="alert" { (capitalize(e)) } }
-                        button type="submit" { "Record payment" }
+                        p { button type="submit" { "Record payment" } }
                     }
                 }
             }
