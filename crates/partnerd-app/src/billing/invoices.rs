@@ -554,8 +554,6 @@ impl App {
         }
         let seller_name = self.name_of(&mut tx, seller).await?;
         let now = self.now();
-        let mut raised = Vec::new();
-        let mut made = Vec::new();
         for d in drafts(lines, self.config().currency) {
             let number = invoices::next_number(&mut tx, seller).await?;
             let row = InvoiceRow {
@@ -593,37 +591,13 @@ impl App {
                     "another billing run took these lines; look at the month's run",
                 ));
             }
-            made.push(Invoice::of(row));
-        }
-        for view in &made {
-            let id = view.id.clone().unwrap_or_else(InvoiceId::generate);
-            let entry = Entry::new(
-                actor.clone(),
-                "invoice",
-                Some(id.to_string()),
-                "createInvoice",
-            )
-            .participant(&view.seller_organization_id)
-            .participant(&view.buyer_organization_id)
-            .after(view);
-            crate::audit::write(&mut tx, ctx, now, entry).await?;
-            raised.push((id, view));
-        }
-        for (id, view) in raised {
-            let event = Event {
-                event_type: "invoice.created",
-                resource_type: "invoice",
-                resource_id: &id,
-                resource_url: crate::urls::invoice(&id),
-                participants: vec![view.seller_organization_id.as_str()],
-            };
-            crate::events::emit(
-                &mut tx,
-                event,
-                &serde_json::to_value(view).unwrap_or_default(),
-                now,
-            )
-            .await?;
+            let view = Invoice::of(row.clone());
+            let entry = invoice_entry(actor.clone(), &row, "createInvoice").after(&view);
+            let event = self
+                .invoice_event("invoice.created", &row, false)
+                .with(&view);
+            self.record_change(&mut tx, ctx, now, entry, vec![event])
+                .await?;
         }
         partnerd_store::commit(tx).await?;
         Ok(())
@@ -954,16 +928,7 @@ impl App {
             paid_at: paid.then_some(now),
             ..row.clone()
         };
-        if !invoices::update_invoice(&mut tx, &next).await? {
-            return Err(AppError::conflict(
-                Conflict::Concurrent,
-                "the invoice changed meanwhile; look at it again",
-            ));
-        }
-        let next = InvoiceRow {
-            version: row.version + 1,
-            ..next
-        };
+        let next = self.write_invoice(&mut tx, next).await?;
         let view = Invoice::of(next.clone());
         let link = format!("{}/billing/invoices/{}", self.config().public_url, next.id);
         self.mail_buyer(
@@ -1061,16 +1026,7 @@ impl App {
             void_reason: Some(reason),
             ..row.clone()
         };
-        if !invoices::update_invoice(&mut tx, &voided).await? {
-            return Err(AppError::conflict(
-                Conflict::Concurrent,
-                "the invoice changed meanwhile; look at it again",
-            ));
-        }
-        let voided = InvoiceRow {
-            version: row.version + 1,
-            ..voided
-        };
+        let voided = self.write_invoice(&mut tx, voided).await?;
         let (old_view, new_view) = (
             Invoice::of(voided.clone()),
             Invoice::of(replacement.clone()),
